@@ -1,0 +1,217 @@
+"""Safe extraction of archived bundles (.zip, .tar, .tar.gz) into a private folder.
+
+Every entry is checked before anything is written: absolute paths, ``..``
+parts, links that leave the archive, device files and FIFOs are refused, and
+the number of entries and the bytes written are capped (counted as they are
+written, not trusted from headers). Nothing is ever written outside the
+destination folder, which the caller creates with mode 0700.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelgate.core import settings
+from modelgate.core.errors import BundleError, UnsafeBundleError
+from modelgate.core.progress import Progress
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Caps applied while extracting; defaults come from :mod:`modelgate.core.settings`."""
+
+    max_entries: int
+    max_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> ArchiveLimits:
+        return cls(
+            max_entries=settings.get("max_archive_entries"),
+            max_bytes=settings.get("max_archive_bytes"),
+        )
+
+
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` names an archive format ModelGate reads."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def safe_member_name(name: str, *, archive: Path) -> str:
+    """Normalise an entry name, refusing absolute paths and ``..`` parts."""
+    cleaned = name.replace("\\", "/")
+    if cleaned.startswith("/") or (len(cleaned) > 1 and cleaned[1] == ":"):
+        raise UnsafeBundleError(
+            f"{archive.name}: entry {name!r} has an absolute path",
+            hint="Archive the bundle folder with relative paths (e.g. `tar -C parent -czf b.tar.gz bundle`).",
+            rule="MG120",
+        )
+    parts = [p for p in cleaned.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafeBundleError(
+            f"{archive.name}: entry {name!r} climbs out of the archive with '..'",
+            hint="Refusing to extract it; rebuild the archive from the bundle folder.",
+            rule="MG120",
+        )
+    return "/".join(parts)
+
+
+def _link_target_inside(member_name: str, target: str) -> bool:
+    if target.startswith("/") or "\\" in target:
+        return False
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(member_name), target))
+    return not (resolved == ".." or resolved.startswith("../") or resolved.startswith("/"))
+
+
+def _refuse_link(archive: Path, name: str, target: str) -> UnsafeBundleError:
+    return UnsafeBundleError(
+        f"{archive.name}: entry {name!r} is a link to {target!r}, outside the bundle",
+        hint="Replace the link by the file itself.",
+        rule="MG121",
+    )
+
+
+class _Budget:
+    def __init__(self, archive: Path, limits: ArchiveLimits, progress: Progress) -> None:
+        self.archive, self.limits, self.progress = archive, limits, progress
+        self.entries = 0
+        self.bytes = 0
+
+    def entry(self) -> None:
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise UnsafeBundleError(
+                f"{self.archive.name} has more than {self.limits.max_entries} entries",
+                hint="Raise MODELGATE_MAX_ARCHIVE_ENTRIES if this bundle is genuine.",
+                rule="MG122",
+            )
+
+    def spend(self, amount: int) -> None:
+        self.bytes += amount
+        if self.bytes > self.limits.max_bytes:
+            raise UnsafeBundleError(
+                f"{self.archive.name} expands to more than {self.limits.max_bytes} bytes",
+                hint="Raise MODELGATE_MAX_ARCHIVE_BYTES if this bundle is genuine.",
+                rule="MG122",
+            )
+        self.progress.advance(amount)
+
+
+def _copy(src, dest: Path, budget: _Budget) -> None:
+    with open(dest, "xb") as out:
+        while chunk := src.read(_CHUNK):
+            budget.spend(len(chunk))
+            out.write(chunk)
+
+
+def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        budget.progress.start(label="extracting", total=sum(i.file_size for i in infos))
+        links: list[tuple[str, str]] = []
+        for info in infos:
+            budget.entry()
+            name = safe_member_name(info.filename, archive=archive)
+            if not name:
+                continue
+            mode = info.external_attr >> 16
+            target = dest / name
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            if stat.S_ISLNK(mode):
+                link = zf.read(info)[:4096].decode("utf-8", "replace")
+                if not _link_target_inside(name, link):
+                    raise _refuse_link(archive, info.filename, link)
+                links.append((name, link))
+                continue
+            if mode and not stat.S_ISREG(mode):
+                raise UnsafeBundleError(
+                    f"{archive.name}: entry {info.filename!r} is not a regular file",
+                    rule="MG121",
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src:
+                _copy(src, target, budget)
+        _materialise_links(dest, links, archive)
+
+
+def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
+    with tarfile.open(archive, mode="r:*") as tf:
+        budget.progress.start(label="extracting", total=0)
+        links: list[tuple[str, str]] = []
+        for member in tf:
+            budget.entry()
+            name = safe_member_name(member.name, archive=archive)
+            if not name:
+                continue
+            target = dest / name
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif member.issym():
+                if not _link_target_inside(name, member.linkname):
+                    raise _refuse_link(archive, member.name, member.linkname)
+                links.append((name, member.linkname))
+            elif member.islnk():
+                # Hard-link targets are archive paths, not relative to the member.
+                link_name = safe_member_name(member.linkname, archive=archive)
+                rel = posixpath.relpath(link_name, posixpath.dirname(name) or ".")
+                links.append((name, rel))
+            elif member.isreg():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tf.extractfile(member)
+                _copy(src, target, budget)
+            else:
+                raise UnsafeBundleError(
+                    f"{archive.name}: entry {member.name!r} is a device, FIFO or other special file",
+                    hint="A bundle holds only folders and regular files.",
+                    rule="MG121",
+                )
+        _materialise_links(dest, links, archive)
+
+
+def _materialise_links(dest: Path, links: list[tuple[str, str]], archive: Path) -> None:
+    """Turn in-archive links into plain copies, so later reads never follow a link."""
+    root = dest.resolve()
+    for name, link in links:
+        source = (dest / posixpath.dirname(name) / link).resolve()
+        if not source.is_relative_to(root) or not source.is_file():
+            raise _refuse_link(archive, name, link)
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def extract(archive: Path, dest: Path, *, limits: ArchiveLimits, progress: Progress) -> None:
+    """Extract ``archive`` into the empty folder ``dest`` after checking every entry."""
+    budget = _Budget(archive, limits, progress)
+    try:
+        if archive.name.lower().endswith(".zip"):
+            _extract_zip(archive, dest, budget)
+        else:
+            _extract_tar(archive, dest, budget)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise BundleError(f"{archive.name} is not a readable zip archive ({exc})",
+                          hint="The file may be truncated or corrupt; rebuild it.") from None
+    except tarfile.TarError as exc:
+        raise BundleError(f"{archive.name} is not a readable tar archive ({exc or 'unexpected end'})",
+                          hint="The file may be truncated or corrupt; rebuild it.") from None
+    except (EOFError, zlib.error) as exc:
+        raise BundleError(f"{archive.name} is truncated or corrupt ({exc})",
+                          hint="Rebuild the archive from the bundle folder.") from None
+    except FileExistsError as exc:
+        raise UnsafeBundleError(f"{archive.name} holds the same path twice ({exc.filename})",
+                                rule="MG120") from None
+    except OSError as exc:
+        raise BundleError(f"could not extract {archive.name}: {exc.strerror or exc}") from None
+    os.chmod(dest, 0o700)

@@ -1,0 +1,88 @@
+"""What a check sees: the bundle, its manifest, the policy and stage, shared lazy data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from modelgate.core.bundle import Bundle
+from modelgate.core.integrity import IntegrityReport, check_integrity
+from modelgate.core.manifest import ManifestResult, load_manifest
+from modelgate.core.policy import Policy
+from modelgate.core.progress import Progress
+
+
+@dataclass
+class CheckContext:
+    """One validation run's inputs. Expensive facts are computed once and shared."""
+
+    bundle: Bundle
+    policy: Policy
+    stage: str
+    progress: Progress = field(default_factory=Progress)
+    champion_bundle: Bundle | None = None
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def manifest_result(self) -> ManifestResult:
+        return load_manifest(self.bundle)
+
+    @property
+    def manifest(self) -> dict | None:
+        """The parsed manifest (possibly schema-invalid), or ``None`` when unreadable."""
+        return self.manifest_result.data
+
+    @property
+    def gates(self) -> dict:
+        """The policy's gates for the target stage."""
+        return self.policy.stage(self.stage)
+
+    @cached_property
+    def digests(self) -> dict[str, str]:
+        from modelgate.core.integrity import compute_digests
+
+        return compute_digests(self.bundle, progress=self.progress)
+
+    @cached_property
+    def integrity(self) -> IntegrityReport:
+        return check_integrity(self.bundle, self.manifest or {}, digests=self.digests)
+
+    @cached_property
+    def champion(self) -> CheckContext | None:
+        """The champion's context (same policy and stage), when one was given."""
+        if self.champion_bundle is None:
+            return None
+        return CheckContext(self.champion_bundle, self.policy, self.stage, self.progress)
+
+    def artifacts(self) -> list[tuple[int, dict]]:
+        """``(index, artifact)`` for every well-formed artifact whose file is in the bundle."""
+        files = set(self.bundle.files())
+        found = []
+        for index, artifact in enumerate((self.manifest or {}).get("artifacts") or []):
+            if isinstance(artifact, dict) and isinstance(artifact.get("path"), str) \
+                    and artifact["path"] in files:
+                found.append((index, artifact))
+        return found
+
+    def memo(self, key: str, factory: Callable[[], Any]) -> Any:
+        """Compute ``factory()`` once per run and share it between checks."""
+        if key not in self._memo:
+            self._memo[key] = factory()
+        return self._memo[key]
+
+    def onnx_header(self, path: str):
+        """The ONNX graph of artifact ``path`` without external data, parsed once per run.
+
+        Raises whatever onnx raises for an unreadable file; callers report it.
+        """
+        from modelgate.core.onnxinfo import load_header
+
+        return self.memo(f"onnx-header:{path}", lambda: load_header(self.bundle.resolve(path)))
+
+    def benchmark_results(self):
+        """``(results, problems)`` of the bundle's benchmark files, loaded once."""
+        from modelgate.core.benchmarks import load_results
+
+        return self.memo("benchmarks", lambda: load_results(self.bundle, self.manifest or {}))

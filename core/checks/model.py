@@ -1,0 +1,393 @@
+"""MG2xx: the ONNX model and its interface contract.
+
+Each artifact is read once without its external data, and its external-data
+references are confined to the bundle before onnx's checker or onnxruntime
+opens the model by path, so neither ever follows a reference out of the
+bundle. The declared interface is compared with every artifact's graph, then
+each model runs once in onnxruntime on synthetic inputs built from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from modelgate.core import onnxload, ortcompat
+from modelgate.core.checks import register
+from modelgate.core.findings import Severity
+from modelgate.core.rules import rule
+
+#: Smoke inference is skipped above this many bytes (model plus external data): a CI
+#: runner should not need tens of gigabytes of memory to validate a bundle.
+SMOKE_MAX_BYTES = 4 * 1024**3
+#: A single run on a batch of one that takes longer than this is reported as a failure.
+SMOKE_TIMEOUT_S = 120.0
+
+UNREADABLE = rule(
+    "MG201", title="ONNX file cannot be read", severity=Severity.ERROR,
+    rationale="""An artifact that does not parse as an ONNX model (empty, truncated, another
+    format) cannot be reviewed, run or deployed.""",
+    fix="""Export the model again and copy the complete .onnx file into the bundle.""",
+)
+CHECKER = rule(
+    "MG202", title="The ONNX checker rejects the model", severity=Severity.ERROR,
+    rationale="""onnx.checker (with full shape inference) finds graphs that break the ONNX
+    standard: undefined inputs, unsorted nodes, wrong attributes, shapes that contradict the
+    operators. Runtimes may reject such models or, worse, compute something else.""",
+    fix="""Fix the exporter or the graph; the message is the checker's.""",
+)
+EXTERNAL_LOCATION = rule(
+    "MG203", title="External data reference is unsafe or dangling", severity=Severity.ERROR,
+    rationale="""A tensor stored as external data names a file relative to the model. A
+    location that is absolute or climbs out with '..' would make tools read files the bundle
+    does not own (`../../etc/passwd`); one naming a missing file, or a file outside the
+    digests, leaves weights unaccounted for. Such models are never opened by onnx's checker
+    or onnxruntime.""",
+    fix="""Save the model with `onnx.save_model(..., save_as_external_data=True,
+    location="NAME.bin")` so the data file sits beside the model, keep it in the bundle and
+    run `modelgate lock`.""",
+)
+EXTERNAL_RANGE = rule(
+    "MG204", title="External data does not fit its file", severity=Severity.ERROR,
+    rationale="""Each external tensor names an offset and length in its data file. A range past
+    the end of the file, or a length that disagrees with the tensor's type and shape, means a
+    truncated or mismatched weights file; runtimes fail to load it.""",
+    fix="""Save the model and its external data again, together, and lock the bundle.""",
+)
+VERSIONS = rule(
+    "MG205", title="IR version or opset not supported", severity=Severity.ERROR,
+    rationale="""A model must import the default ONNX operator set, and its IR version and
+    opset must be known to the installed onnx, or it cannot be checked at all.""",
+    fix="""Export with an opset the toolchain supports (or upgrade onnx where ModelGate
+    runs); make sure the default domain is imported.""",
+)
+DECLARED_MISSING = rule(
+    "MG206", title="Declared tensor is not in the graph", severity=Severity.ERROR,
+    rationale="""Callers feed inputs and read outputs by the names in `interface`. A declared
+    name the graph does not have breaks every caller written against the contract.""",
+    fix="""Rename the tensor in `interface` to the graph's name, or re-export the model with
+    the promised names.""",
+)
+INPUT_UNDECLARED = rule(
+    "MG207", title="Graph input is not declared", severity=Severity.ERROR,
+    rationale="""A graph input missing from `interface.inputs` is one callers do not know
+    about and cannot feed, so the model cannot run as documented.""",
+    fix="""Declare the input in `interface.inputs` (or turn it into an initializer).""",
+)
+OUTPUT_UNDECLARED = rule(
+    "MG208", title="Graph output is not declared", severity=Severity.WARNING,
+    rationale="""An output missing from `interface.outputs` is computed but undocumented;
+    callers may start depending on it without it being part of the contract.""",
+    fix="""Declare the output, or remove it from the graph.""",
+)
+DTYPE = rule(
+    "MG209", title="Element type differs from the graph", severity=Severity.ERROR,
+    rationale="""Feeding float32 to an int64 input fails at runtime; reading an output with
+    the wrong type gives garbage. The declared dtype must be the graph's.""",
+    fix="""Correct the dtype in `interface`, or export the model with the declared type.""",
+)
+SHAPE = rule(
+    "MG210", title="Shape differs from the graph", severity=Severity.ERROR,
+    rationale="""A declared shape whose rank or fixed sizes differ from the graph's makes
+    callers build tensors the model rejects, or misread its outputs.""",
+    fix="""Correct `shape` in `interface` to the graph's, or re-export the model.""",
+)
+DIM_KIND = rule(
+    "MG211", title="Fixed and symbolic dimension disagree", severity=Severity.WARNING,
+    rationale="""A dimension the manifest calls dynamic but the graph fixes (or the reverse)
+    means callers will send sizes the model refuses, or limit themselves needlessly.""",
+    fix="""Make the manifest say what the graph does: a number for a fixed size, a name for a
+    dynamic axis.""",
+)
+DIM_NAME = rule(
+    "MG212", title="Symbolic dimension names differ", severity=Severity.INFO,
+    rationale="""Matching names for dynamic axes (`batch`, `sequence`) make the contract
+    easier to read next to the graph; different names are harmless but confusing.""",
+    fix="""Use the graph's dimension names in `interface`.""",
+)
+SMOKE_OUTPUT = rule(
+    "MG213", title="Smoke inference output does not match the interface", severity=Severity.ERROR,
+    rationale="""The model was run on synthetic inputs built from `interface.inputs`; an
+    output whose type or shape differs from `interface.outputs` shows the graph's declared
+    shapes do not describe what it computes.""",
+    fix="""Correct `interface.outputs` to what the model produces, or fix the model.""",
+)
+SMOKE_FAILED = rule(
+    "MG214", title="Smoke inference failed", severity=Severity.ERROR,
+    rationale="""The model passed onnx's checker but onnxruntime could not load it or failed
+    while running it on inputs that honour the declared interface.""",
+    fix="""Run the model in onnxruntime with inputs of the declared shapes and fix the error
+    it reports.""",
+)
+SMOKE_SKIPPED = rule(
+    "MG215", title="Smoke inference not run", severity=Severity.INFO,
+    rationale="""Some models cannot be run here: onnxruntime lacks an operator or custom-op
+    library, the model is too large, or an input type cannot be synthesised. A stage whose
+    policy sets `require_inference` turns "onnxruntime cannot run it" into an error.""",
+    fix="""Run the model in the target runtime yourself, or use operators onnxruntime
+    implements.""",
+)
+
+
+@dataclass
+class _Model:
+    """What one artifact yields once: its header, findings, and whether it may be run."""
+
+    path: str
+    index: int
+    header: object | None = None
+    findings: list = field(default_factory=list)
+    runnable: bool = False
+    data_bytes: int = 0
+    custom: bool = False
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", " ".join(str(text).split()))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
+    seen, found = set(), []
+    for index, artifact in ctx.artifacts():
+        fmt = artifact.get("format")
+        if (fmt is None or fmt == "onnx") and artifact["path"] not in seen:
+            seen.add(artifact["path"])
+            found.append((index, artifact["path"]))
+    return found
+
+
+def _inspect(ctx, index: int, path: str) -> _Model:
+    import onnx
+
+    from modelgate.core.onnxinfo import default_opset
+
+    result = _Model(path, index)
+    where = {"file": path, "path": f"artifacts[{index}].path"}
+    try:
+        header = ctx.onnx_header(path)
+    except Exception as error:  # onnx raises DecodeError, ValueError, OSError, MemoryError...
+        result.findings.append(UNREADABLE.finding(
+            f"{path} is not a readable ONNX model: {_short(error, 200) or error.__class__.__name__}",
+            **where))
+        return result
+    if not header.HasField("graph"):
+        result.findings.append(UNREADABLE.finding(f"{path} holds no ONNX graph (empty or not ONNX)",
+                                                  **where))
+        return result
+    result.header = header
+    problems, data_files = onnxload.check_external_data(ctx.bundle, path, onnxload.external_refs(header))
+    for problem in problems:
+        which = EXTERNAL_LOCATION if problem.kind == "location" else EXTERNAL_RANGE
+        result.findings.append(which.finding(f"{path}: {problem.message}", **where))
+    result.data_bytes = ctx.bundle.size(path) + sum(ctx.bundle.size(f) for f in data_files)
+    result.custom = bool(ortcompat.foreign_ops(header))  # reported as MG307 by the targets checks
+    opset, newest = default_opset(header), onnx.defs.onnx_opset_version()
+    versions = []
+    if opset is None:
+        versions.append(f"{path} imports no default ONNX opset (domain '' or 'ai.onnx')")
+    elif opset > newest:
+        versions.append(f"{path} imports opset {opset}; the installed onnx knows up to {newest}")
+    if header.ir_version > onnx.IR_VERSION:
+        versions.append(f"{path} has IR version {header.ir_version}; "
+                        f"the installed onnx supports up to {onnx.IR_VERSION}")
+    result.findings.extend(VERSIONS.finding(text, **where) for text in versions)
+    if problems or versions:
+        return result  # never hand an unconfined or unknown model to the checker or runtime
+    try:
+        onnx.checker.check_model(str(ctx.bundle.resolve(path)), full_check=True)
+    except Exception as error:
+        result.findings.append(CHECKER.finding(f"{path}: {_short(error)}", **where))
+        return result
+    result.runnable = True
+    return result
+
+
+def _model(ctx, index: int, path: str) -> _Model:
+    return ctx.memo(f"mg2-model:{path}", lambda: _inspect(ctx, index, path))
+
+
+@register()
+def onnx_model(ctx):
+    """MG201-MG205: each ONNX artifact parses, keeps its data inside the bundle, passes
+    onnx's checker."""
+    for index, path in _onnx_artifacts(ctx):
+        ctx.progress.check()
+        yield from _model(ctx, index, path).findings
+
+
+# ----------------------------------------------------------------------------- the contract
+
+def _declared(ctx, section: str) -> list[tuple[int, dict]]:
+    """Well-formed ``interface.<section>`` entries (malformed ones are MG103's business)."""
+    interface = ctx.manifest.get("interface")
+    items = interface.get(section) if isinstance(interface, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [(k, t) for k, t in enumerate(items)
+            if isinstance(t, dict) and isinstance(t.get("name"), str)]
+
+
+def _compare(path: str, section: str, k: int, declared: dict, graph: tuple):
+    """Findings for one declared tensor against the graph's ``(kind, dtype, shape)``."""
+    kind, dtype, shape = graph
+    noun = section[:-1]
+    name = declared["name"]
+    at = f"interface.{section}[{k}]"
+    if kind != "tensor_type":
+        yield DTYPE.finding(f"{path}: {noun} {name!r} is a {(kind or 'untyped').replace('_type', '')} "
+                            "in the graph, not a tensor; the interface can only describe tensors",
+                            path=f"{at}.dtype")
+        return
+    if isinstance(declared.get("dtype"), str) and declared["dtype"] != dtype:
+        yield DTYPE.finding(f"{path}: {noun} {name!r} is {declared['dtype']} in the manifest "
+                            f"but {dtype} in the graph", path=f"{at}.dtype")
+    wanted = declared.get("shape")
+    if shape is None or not isinstance(wanted, list):
+        return
+    if len(wanted) != len(shape):
+        yield SHAPE.finding(f"{path}: {noun} {name!r} has rank {len(wanted)} in the manifest "
+                            f"{onnxload.show_shape(wanted)} but rank {len(shape)} in the graph {onnxload.show_shape(shape)}",
+                            path=f"{at}.shape")
+        return
+    for j, (mine, theirs) in enumerate(zip(wanted, shape)):
+        mine, where = onnxload.manifest_dim(mine), f"{at}.shape[{j}]"
+        lead = f"{path}: {noun} {name!r} dimension {j} is"
+        if mine is None or mine == theirs:
+            continue
+        if isinstance(mine, int) and isinstance(theirs, int):
+            yield SHAPE.finding(f"{lead} {mine} in the manifest but {theirs} in the graph", path=where)
+        elif isinstance(mine, int):
+            graph_side = f"dynamic ({theirs!r})" if theirs else "dynamic and unnamed"
+            yield DIM_KIND.finding(f"{lead} fixed to {mine} in the manifest but {graph_side} in the "
+                                   "graph", path=where)
+        elif isinstance(theirs, int):
+            yield DIM_KIND.finding(f"{lead} symbolic ({mine!r}) in the manifest but fixed to "
+                                   f"{theirs} in the graph", path=where)
+        elif theirs is not None:
+            yield DIM_NAME.finding(f"{lead} called {mine!r} in the manifest and {theirs!r} in the "
+                                   "graph", path=where)
+
+
+def _contract(ctx, model: _Model) -> tuple[list, bool]:
+    """The contract findings for one artifact, and whether its inputs honour the contract."""
+    from modelgate.core.onnxinfo import graph_interface
+
+    ports = graph_interface(model.header)
+    values = onnxload.graph_values(model.header)
+    findings, inputs_ok = [], True
+    for section, undeclared in (("inputs", INPUT_UNDECLARED), ("outputs", OUTPUT_UNDECLARED)):
+        names = [t["name"] for t in ports[section]]
+        declared = _declared(ctx, section)
+        for k, tensor in declared:
+            if tensor["name"] not in names:
+                found = [DECLARED_MISSING.finding(
+                    f"{model.path}: {section[:-1]} {tensor['name']!r} is declared but the graph has "
+                    f"no such {section[:-1]}", path=f"interface.{section}[{k}].name",
+                    hint=f"The graph's {section} are: {', '.join(names) or 'none'}.")]
+            else:
+                found = list(_compare(model.path, section, k, tensor, values[tensor["name"]]))
+            findings.extend(found)
+            inputs_ok &= section == "outputs" or not any(f.severity is Severity.ERROR for f in found)
+        known = {t["name"] for _, t in declared}
+        for name in names:
+            if declared and name not in known:
+                findings.append(undeclared.finding(
+                    f"{model.path}: graph {section[:-1]} {name!r} is not declared in "
+                    f"interface.{section}", path=f"interface.{section}"))
+                inputs_ok &= section == "outputs"
+    return findings, inputs_ok and bool(_declared(ctx, "inputs"))
+
+
+@register()
+def interface_contract(ctx):
+    """MG206-MG212: every artifact's graph honours `interface`."""
+    for index, path in _onnx_artifacts(ctx):
+        model = _model(ctx, index, path)
+        if model.header is not None:
+            yield from ctx.memo(f"mg2-contract:{path}", lambda: _contract(ctx, model))[0]
+
+
+# ----------------------------------------------------------------------------- smoke inference
+
+def _check_outputs(ctx, path: str, outputs: dict, bindings: dict, settled: set):
+    for k, tensor in _declared(ctx, "outputs"):
+        actual = onnxload.output_dtype(outputs.get(tensor["name"]))
+        if actual is None or k in settled:
+            continue
+        at, lead = f"interface.outputs[{k}]", f"{path}: smoke inference output {tensor['name']!r}"
+        if isinstance(tensor.get("dtype"), str) and actual != tensor["dtype"]:
+            yield SMOKE_OUTPUT.finding(f"{lead} is {actual}; the manifest declares {tensor['dtype']}",
+                                       path=f"{at}.dtype")
+        wanted, got = tensor.get("shape"), list(outputs[tensor["name"]].shape)
+        if not isinstance(wanted, list):
+            continue
+        if len(wanted) != len(got):
+            yield SMOKE_OUTPUT.finding(f"{lead} has shape {onnxload.show_shape(got)}; the manifest "
+                                       f"declares {onnxload.show_shape(wanted)}", path=f"{at}.shape")
+            continue
+        for j, (mine, size) in enumerate(zip(wanted, got)):
+            mine = onnxload.manifest_dim(mine)
+            expected = mine if isinstance(mine, int) else bindings.get(mine)
+            if expected is not None and expected != size:
+                why = f"the manifest fixes it to {mine}" if isinstance(mine, int) else \
+                    f"the inputs set {mine!r} to {expected}"
+                yield SMOKE_OUTPUT.finding(f"{lead} has shape {onnxload.show_shape(got)}: dimension "
+                                           f"{j} is {size}, but {why}", path=f"{at}.shape[{j}]")
+
+
+def _smoke(ctx, model: _Model, contract: list) -> list:
+    from modelgate.core.errors import OperationCancelled
+
+    path = model.path
+    where = {"file": path, "path": f"artifacts[{model.index}].path"}
+    if model.data_bytes > SMOKE_MAX_BYTES:
+        return [SMOKE_SKIPPED.finding(
+            f"{path}: smoke inference skipped: the model and its external data take "
+            f"{model.data_bytes / 1024**3:.1f} GiB, above the {SMOKE_MAX_BYTES / 1024**3:g} GiB limit",
+            **where)]
+    try:
+        feeds, bindings, shown = onnxload.synthetic_inputs(
+            [t for _, t in _declared(ctx, "inputs")], onnxload.graph_values(model.header))
+    except ValueError as error:
+        return [SMOKE_SKIPPED.finding(f"{path}: smoke inference skipped: {error}", **where)]
+    try:
+        session = onnxload.open_session(str(ctx.bundle.resolve(path)))
+    except Exception as error:  # onnxruntime raises its own exception class per status code
+        text = str(error) or error.__class__.__name__
+        ctx.memo(f"ort-session-ok:{path}", lambda: text)  # the targets checks reuse the verdict
+        failure = ortcompat.explain_failure(text)
+        if not (model.custom or failure.kind != "other" or error.__class__.__name__ == "NotImplemented"):
+            return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
+                                         **where)]
+        required = bool(ctx.gates.get("require_inference"))
+        message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({_short(text)})"
+        if required:
+            message += f"; the {ctx.stage} stage requires the model to run"
+        return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]
+    ctx.memo(f"ort-session-ok:{path}", lambda: True)
+    try:
+        values = onnxload.run_session(session, feeds, timeout=SMOKE_TIMEOUT_S, progress=ctx.progress)
+    except OperationCancelled:
+        raise
+    except Exception as error:
+        return [SMOKE_FAILED.finding(f"{path}: inference on {shown} failed: {_short(error)}", **where,
+                                     hint="The inputs were built from interface.inputs; check that "
+                                          "the declared shapes are ones the model accepts.")]
+    outputs = dict(zip([o.name for o in session.get_outputs()], values))
+    # Outputs whose static type or shape is already reported are not reported twice.
+    settled = {int(m.group(1)) for f in contract if f.severity is Severity.ERROR
+               for m in [re.match(r"interface\.outputs\[(\d+)\]", f.location.path or "")] if m}
+    return list(_check_outputs(ctx, path, outputs, bindings, settled))
+
+
+@register()
+def smoke_inference(ctx):
+    """MG213-MG215: each artifact runs once in onnxruntime on inputs built from `interface`."""
+    for index, path in _onnx_artifacts(ctx):
+        model = _model(ctx, index, path)
+        if not model.runnable:
+            continue
+        contract, inputs_ok = ctx.memo(f"mg2-contract:{path}", lambda: _contract(ctx, model))
+        if inputs_ok:
+            yield from ctx.memo(f"mg2-smoke:{path}", lambda: _smoke(ctx, model, contract))

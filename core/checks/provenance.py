@@ -1,0 +1,285 @@
+"""MG7xx: provenance — where the model comes from, as much as the stage requires."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+
+from modelgate.core.checks import register
+from modelgate.core.findings import Severity
+from modelgate.core.rules import rule
+
+REQUIRED_MISSING = rule(
+    "MG701", title="Required provenance is missing", severity=Severity.ERROR,
+    rationale="""Provenance lets anyone rebuild, audit or recall a model: which code, which run,
+    which data. The policy names the fields each stage needs, and more are needed the closer a
+    version gets to production.""",
+    fix="""Fill in the field named in the message under `provenance` in bundle.yaml
+    (resources/BUNDLE_SPEC.md, section 2, shows each one).""",
+)
+COMMIT_ID = rule(
+    "MG702", title="source.commit is not a full commit id", severity=Severity.ERROR,
+    rationale="""The commit pins the exact training code. Only a full lower-case id (40 hex
+    characters for SHA-1, 64 for SHA-256 repositories) is unambiguous; an abbreviated id may
+    match several commits as the repository grows, and a branch or tag name can move.""",
+    fix="""Write the output of `git rev-parse HEAD` from the training checkout.""",
+)
+DATASET_RECORD = rule(
+    "MG703", title="Dataset record lacks a version or digest", severity=Severity.WARNING,
+    rationale="""A dataset name alone does not say which data trained the model. A version and a
+    sha256 of the snapshot (or of its manifest) make the training data reproducible and
+    tamper-evident. It is an error where the stage requires `datasets`.""",
+    fix="""Add `version` and `sha256` to each entry of provenance.datasets.""",
+)
+DATASET_DUPLICATE = rule(
+    "MG704", title="Dataset listed twice", severity=Severity.ERROR,
+    rationale="""Each dataset should be listed once. The same name and version twice is a copy
+    and paste slip; the same name with different versions is ambiguous for anyone tracing the
+    data (a warning).""",
+    fix="""Remove the duplicate, or name the datasets by role (loans-train, loans-eval).""",
+)
+REPOSITORY = rule(
+    "MG705", title="source.repository is not a repository address", severity=Severity.WARNING,
+    rationale="""The repository is where the commit can be found. A URL (https://, ssh://,
+    git://, file://) or an scp-like address (git@host:org/repo.git) can be cloned; free text
+    cannot.""",
+    fix="""Write the clone URL of the training code's repository.""",
+)
+PARENT = rule(
+    "MG706", title="provenance.parent is not a valid earlier version", severity=Severity.ERROR,
+    rationale="""`parent` names the model this one was fine-tuned or distilled from, as
+    name@version with a SemVer version. A model cannot be its own parent, and a parent of the
+    same name should be an earlier version. A parent of another name is normal (a base model)
+    and is reported as information, since its license and card then matter too.""",
+    fix="""Write the parent as name@MAJOR.MINOR.PATCH, e.g. resnet50-imagenet@1.3.0.""",
+)
+CREATED_AT = rule(
+    "MG707", title="provenance.created_at is not a valid past date", severity=Severity.ERROR,
+    rationale="""created_at dates the model for audits and retention. A value that is not a real
+    date or time cannot be used; one in the future (a warning) points to a wrong clock or a
+    typo.""",
+    fix="""Write the date as YYYY-MM-DD, or a time as YYYY-MM-DDTHH:MM:SSZ.""",
+)
+PLACEHOLDER = rule(
+    "MG708", title="Provenance still holds a template placeholder", severity=Severity.ERROR,
+    rationale="""`modelgate init` writes "replace ..." values and an all-zero commit. Left in
+    place they look like provenance but record nothing. An error where the stage requires the
+    field, a warning before.""",
+    fix="""Replace every "replace ..." value under `provenance` with the real one.""",
+)
+
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$")
+_FULL_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_SHORT_COMMIT = re.compile(r"^[0-9a-f]{7,39}$")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
+_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?[\w-]+(?:\.[\w-]+)*:(?!//)[^\s:]\S*$")
+_PLACEHOLDER = re.compile(r"^replace\b|/replace/", re.IGNORECASE)
+
+
+def now() -> datetime.datetime:
+    """The current time in UTC; tests replace this function to pin the clock."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def split_reference(text) -> tuple[str, str] | None:
+    """``("name", "version")`` of a ``name@version`` string, or ``None`` if it is not one."""
+    if not isinstance(text, str) or text.count("@") != 1:
+        return None
+    name, version = text.split("@")
+    return (name, version) if name and version else None
+
+
+def semver_key(version: str) -> tuple | None:
+    """A sort key giving SemVer 2.0 precedence, or ``None`` for a string that is not SemVer."""
+    match = _SEMVER.match(version) if isinstance(version, str) else None
+    if not match:
+        return None
+    core = tuple(int(part) for part in match.group(1, 2, 3))
+    if match.group(4) is None:
+        return (*core, 1, ())  # a release ranks above its pre-releases
+    ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in match.group(4).split("."))
+    return (*core, 0, ids)
+
+
+def _filled(field: str, value) -> str | None:
+    """Why ``value`` does not fill ``field`` in, or ``None`` when it does."""
+    if value is None:
+        return "is missing"
+    if field == "seed":
+        return None if isinstance(value, int) and not isinstance(value, bool) else \
+            f"is {value!r}, not an integer"
+    if field == "framework":
+        ok = isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"].strip()
+        return None if ok else "does not name the framework"
+    if field in ("datasets", "hyperparameters"):
+        kind = list if field == "datasets" else dict
+        return None if isinstance(value, kind) and value else "is empty"
+    return None if isinstance(value, str) and value.strip() else "is empty"
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _lookup(provenance: dict, field: str):
+    if field.startswith("source."):
+        source = provenance.get("source")
+        return source.get(field[7:]) if isinstance(source, dict) else None
+    return provenance.get(field)
+
+
+@register()
+def required_fields(ctx):
+    """MG701, MG708: the provenance fields the stage requires, filled with real values."""
+    provenance = ctx.manifest.get("provenance")
+    provenance = provenance if isinstance(provenance, dict) else {}
+    required = ctx.gates.get("provenance")
+    required = [f for f in required if isinstance(f, str)] if isinstance(required, list) else []
+    for field in required:
+        problem = _filled(field, _lookup(provenance, field))
+        if problem:
+            yield REQUIRED_MISSING.finding(
+                f"provenance.{field} {problem}; the {ctx.stage} stage requires it",
+                path=f"provenance.{field}", hint="See resources/BUNDLE_SPEC.md for the field's format.")
+    framework = provenance.get("framework")
+    candidates = {
+        "source.repository": _lookup(provenance, "source.repository"),
+        "training_run": provenance.get("training_run"),
+        "framework": framework.get("name") if isinstance(framework, dict) else None,
+    }
+    for field, value in candidates.items():
+        if isinstance(value, str) and _PLACEHOLDER.search(value):
+            yield PLACEHOLDER.finding(
+                f"provenance.{field} is still the template's {value!r}",
+                path=f"provenance.{field}" + (".name" if field == "framework" else ""),
+                severity=None if field in required else Severity.WARNING)
+
+
+@register()
+def source(ctx):
+    """MG702, MG705: the commit id and the repository address."""
+    provenance = ctx.manifest.get("provenance")
+    origin = provenance.get("source") if isinstance(provenance, dict) else None
+    if not isinstance(origin, dict):
+        return
+    commit = origin.get("commit")
+    if isinstance(commit, str) and commit:
+        where = dict(path="provenance.source.commit", hint="Use the output of `git rev-parse HEAD`.")
+        if re.fullmatch(r"0{7,}", commit):
+            yield COMMIT_ID.finding(f"source.commit {commit!r} is the template's placeholder, "
+                                    "not a real commit", **where)
+        elif _FULL_COMMIT.match(commit):
+            pass
+        elif _SHORT_COMMIT.match(commit):
+            yield COMMIT_ID.finding(
+                f"source.commit {commit!r} is abbreviated ({len(commit)} characters); abbreviated "
+                "ids become ambiguous as the repository grows", severity=Severity.WARNING, **where)
+        elif re.fullmatch(r"[0-9a-fA-F]+", commit) and commit != commit.lower():
+            yield COMMIT_ID.finding(f"source.commit {commit!r} must be written in lower case", **where)
+        elif re.fullmatch(r"[0-9a-f]+", commit):
+            yield COMMIT_ID.finding(f"source.commit {commit!r} has {len(commit)} hex characters; a full "
+                                    "commit id has 40 (SHA-1) or 64 (SHA-256)", **where)
+        else:
+            yield COMMIT_ID.finding(f"source.commit {commit!r} does not look like a commit id", **where)
+    repository = origin.get("repository")
+    if isinstance(repository, str) and repository and not (
+            _URL.match(repository) or _SCP_LIKE.match(repository)):
+        yield REPOSITORY.finding(f"source.repository {repository!r} is neither a URL nor a git address",
+                                 path="provenance.source.repository",
+                                 hint="e.g. https://git.example.com/ml/model.git or git@host:ml/model.git")
+
+
+@register()
+def datasets(ctx):
+    """MG703, MG704: every dataset pinned by version and digest, each listed once."""
+    provenance = ctx.manifest.get("provenance")
+    listed = provenance.get("datasets") if isinstance(provenance, dict) else None
+    if not isinstance(listed, list):
+        return
+    required = ctx.gates.get("provenance")
+    severity = Severity.ERROR if isinstance(required, list) and "datasets" in required else None
+    entries = [(i, d) for i, d in enumerate(listed) if isinstance(d, dict) and isinstance(d.get("name"), str)]
+    for index, dataset in entries:
+        lacking = [key for key in ("version", "sha256")
+                   if not (isinstance(dataset.get(key), str) and dataset[key].strip())]
+        if lacking:
+            yield DATASET_RECORD.finding(
+                f"dataset {dataset['name']!r} records no {' or '.join(lacking)}"
+                + (f"; the {ctx.stage} stage requires pinned datasets" if severity else ""),
+                path=f"provenance.datasets[{index}]", severity=severity,
+                hint="Add the dataset's version and the sha256 of its snapshot.")
+    names = Counter(d["name"] for _, d in entries)
+    pairs = Counter((d["name"], _text(d.get("version"))) for _, d in entries)
+    reported = set()
+    for index, dataset in entries:
+        name = dataset["name"]
+        if names[name] < 2 or name in reported:
+            continue
+        reported.add(name)
+        exact = pairs[(name, _text(dataset.get("version")))] > 1
+        yield DATASET_DUPLICATE.finding(
+            f"dataset {name!r} is listed {names[name]} times"
+            + ("" if exact else " with different versions"),
+            path=f"provenance.datasets[{index}].name", severity=None if exact else Severity.WARNING)
+
+
+@register()
+def lineage(ctx):
+    """MG706, MG707: the parent reference and the creation date."""
+    provenance = ctx.manifest.get("provenance")
+    if not isinstance(provenance, dict):
+        return
+    parent = provenance.get("parent")
+    if isinstance(parent, str) and parent:
+        yield from _check_parent(ctx.manifest, parent)
+    created = provenance.get("created_at")
+    if isinstance(created, str) and created:
+        yield from _check_created(created)
+
+
+def _check_parent(manifest: dict, parent: str):
+    where = dict(path="provenance.parent")
+    reference = split_reference(parent)
+    if reference is None:
+        yield PARENT.finding(f"parent {parent!r} is not name@version", **where)
+        return
+    name, version = reference
+    parent_key = semver_key(version)
+    if parent_key is None:
+        yield PARENT.finding(f"parent {parent!r}: {version!r} is not a SemVer version", **where)
+        return
+    own_name, own_version = manifest.get("name"), manifest.get("version")
+    if name != own_name:
+        yield PARENT.finding(f"derived from {parent}, another model; its license and model card "
+                             "apply to this one too", severity=Severity.INFO, **where)
+        return
+    own_key = semver_key(own_version)
+    if parent_key == own_key:
+        yield PARENT.finding(f"parent {parent} is this very version; a model cannot be its own parent",
+                             **where)
+    elif own_key is not None and parent_key > own_key:
+        yield PARENT.finding(f"parent {parent} is later than this version {own_version}",
+                             severity=Severity.WARNING, **where)
+
+
+def _check_created(text: str):
+    where = dict(path="provenance.created_at")
+    normalised = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", normalised):
+            raise ValueError("not an ISO 8601 date")
+        moment = datetime.datetime.fromisoformat(normalised)
+    except ValueError:
+        yield CREATED_AT.finding(f"created_at {text!r} is not a valid date or time", **where,
+                                 hint="Write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.")
+        return
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    # A day of slack: a date written in a time zone ahead of UTC may already be "tomorrow" here.
+    if moment > now() + datetime.timedelta(days=1):
+        yield CREATED_AT.finding(f"created_at {text} is in the future", severity=Severity.WARNING,
+                                 **where, hint="Check the date and the clock of the machine that wrote it.")

@@ -1,0 +1,171 @@
+"""MG1xx: structure and integrity — digests, missing and unlisted files, the lock."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from modelgate.core.checks import register
+from modelgate.core.findings import Severity
+from modelgate.core.integrity import LockState
+from modelgate.core.rules import rule
+
+ARTIFACT_DIGEST = rule(
+    "MG104", title="Artifact digest does not match", severity=Severity.ERROR,
+    rationale="""artifacts[].sha256 is what reviewers approve and signers sign. If the bytes
+    differ, the model was changed after it was described, by accident or on purpose.""",
+    fix="""If the change is intended, run `modelgate lock BUNDLE_DIR` and have the bundle
+    reviewed again; otherwise restore the original artifact.""",
+)
+LISTED_MISSING = rule(
+    "MG105", title="A file the manifest lists is missing", severity=Severity.ERROR,
+    rationale="""A bundle must be complete: every artifact and every entry of `files` must be
+    present, or deployment and verification will fail later, far from the cause.""",
+    fix="""Add the missing file, or remove it from bundle.yaml and run `modelgate lock`.""",
+)
+UNLISTED = rule(
+    "MG106", title="A file is present but not covered by the digests", severity=Severity.ERROR,
+    rationale="""Files that `files` does not list are not covered by the lock or by a signature,
+    so they could be swapped unnoticed. Anything shipped must be accounted for.""",
+    fix="""Remove the stray file, or run `modelgate lock` to record it.""",
+)
+NOT_LOCKED = rule(
+    "MG107", title="Bundle is not locked", severity=Severity.WARNING,
+    rationale="""An unlocked bundle records no digests, so nobody can prove later which bytes
+    were reviewed. The policy makes this an error from the stage where `require_lock` is set
+    (staging and production by default).""",
+    fix="""Run `modelgate lock BUNDLE_DIR` once the bundle is complete.""",
+)
+ARTIFACT_SIZE = rule(
+    "MG108", title="Artifact size does not match", severity=Severity.ERROR,
+    rationale="""artifacts[].size is checked together with the digest; a different size is the
+    quickest sign of a truncated or replaced file.""",
+    fix="""Run `modelgate lock BUNDLE_DIR` after an intended change; otherwise restore the file.""",
+)
+FILE_DIGEST = rule(
+    "MG109", title="A file's digest does not match the lock", severity=Severity.ERROR,
+    rationale="""The `files` map pins every file of the bundle. A mismatch means the file changed
+    after the bundle was locked (and after any review or signature based on it).""",
+    fix="""If the change is intended, run `modelgate lock` and review the bundle again.""",
+)
+PATH_ESCAPES = rule(
+    "MG110", title="A path leads outside the bundle", severity=Severity.ERROR,
+    rationale="""Paths in a bundle are relative to its folder. A path that climbs out with '..',
+    is absolute, or passes through a link could make a tool read files the bundle does not
+    own (`../../etc/passwd`); such paths are refused and never opened.""",
+    fix="""Use a path relative to the bundle folder, without '..', and without links.""",
+)
+NO_ARTIFACTS = rule(
+    "MG111", title="No artifacts", severity=Severity.ERROR,
+    rationale="""A bundle exists to ship a model; one whose `artifacts` list is empty has nothing
+    to review, run or sign.""",
+    fix="""Copy the ONNX model under model/ and list it in `artifacts` (or run
+    `modelgate init NAME --model MODEL.onnx`).""",
+)
+ARTIFACT_SUFFIX = rule(
+    "MG112", title="Artifact file name does not fit its format", severity=Severity.WARNING,
+    rationale="""Deployment tools pick loaders by file name; an ONNX artifact should end in .onnx
+    and live under model/ as the standard lays out.""",
+    fix="""Rename the file to end in .onnx, keep it under model/, and lock again.""",
+)
+DUPLICATE_ARTIFACT = rule(
+    "MG113", title="Two artifacts share a path or a variant", severity=Severity.ERROR,
+    rationale="""Targets select an artifact by its variant (fp32, int8...). Two artifacts with the
+    same variant, or the same file listed twice, make that choice ambiguous.""",
+    fix="""Give every artifact its own file and a distinct variant name.""",
+)
+JUNK_FILE = rule(
+    "MG114", title="Stray system or build file in the bundle", severity=Severity.WARNING,
+    rationale="""Files such as .DS_Store, __pycache__, .git/ or editor backups are left behind by
+    tools, not meant to ship, and may leak information about the machine they came from.""",
+    fix="""Delete them and run `modelgate lock` again.""",
+)
+ARCHIVE_PATH = rule(
+    "MG120", title="Archive entry with an unsafe path", severity=Severity.ERROR,
+    rationale="""An archive entry with an absolute path or '..' parts would be written outside
+    the extraction folder ("zip slip"). ModelGate refuses the whole archive before writing.""",
+    fix="""Rebuild the archive from the bundle folder with relative paths.""",
+)
+ARCHIVE_LINK = rule(
+    "MG121", title="Link or special file in the bundle", severity=Severity.ERROR,
+    rationale="""Links that point outside the bundle, links to folders, device files and FIFOs
+    could make a reader leak or hang. Bundles hold only folders and regular files (a link that
+    stays inside an archive is read as a copy of its target).""",
+    fix="""Replace links by the files themselves; remove device files and FIFOs.""",
+)
+ARCHIVE_LIMITS = rule(
+    "MG122", title="Archive exceeds the extraction limits", severity=Severity.ERROR,
+    rationale="""An archive with too many entries or one that expands to too many bytes ("zip
+    bomb") could exhaust the disk; extraction stops as soon as a limit is crossed.""",
+    fix="""Check the archive's contents; raise MODELGATE_MAX_ARCHIVE_ENTRIES or
+    MODELGATE_MAX_ARCHIVE_BYTES if the bundle is genuinely that large.""",
+)
+
+_JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_JUNK_PARTS = {"__pycache__", ".git", ".svn", ".hg", ".ipynb_checkpoints", ".idea", ".vscode"}
+
+
+@register()
+def artifacts(ctx):
+    """MG104, MG108, MG105, MG111, MG112, MG113: the artifacts list against the files."""
+    listed = ctx.manifest.get("artifacts")
+    if not isinstance(listed, list):
+        return
+    if not listed:
+        yield NO_ARTIFACTS.finding("bundle.yaml lists no artifacts", path="artifacts")
+        return
+    files = set(ctx.bundle.files())
+    paths = Counter(a.get("path") for a in listed if isinstance(a, dict))
+    variants = Counter(a.get("variant") for a in listed if isinstance(a, dict))
+    for index, artifact in enumerate(listed):
+        if not isinstance(artifact, dict) or not isinstance(artifact.get("path"), str):
+            continue
+        path = artifact["path"]
+        where = f"artifacts[{index}]"
+        if paths[path] > 1:
+            yield DUPLICATE_ARTIFACT.finding(f"{path} is listed {paths[path]} times", path=f"{where}.path")
+        if variants[artifact.get("variant")] > 1:
+            yield DUPLICATE_ARTIFACT.finding(
+                f"variant {artifact.get('variant')!r} is used by more than one artifact",
+                path=f"{where}.variant")
+        if artifact.get("format") == "onnx" and not path.lower().endswith(".onnx"):
+            yield ARTIFACT_SUFFIX.finding(f"{path} is an ONNX artifact whose name does not end in .onnx",
+                                          path=f"{where}.path")
+        if path not in files:
+            yield LISTED_MISSING.finding(f"artifact {path} is not in the bundle", path=f"{where}.path")
+    for index, key, message in ctx.integrity.artifact_problems:
+        which = ARTIFACT_DIGEST if key == "sha256" else ARTIFACT_SIZE
+        yield which.finding(message, path=f"artifacts[{index}].{key}",
+                            hint="Run `modelgate lock` after an intended change.")
+
+
+@register()
+def lock_state(ctx):
+    """MG107, MG109, MG105, MG106: the `files` map against the bundle's bytes."""
+    report = ctx.integrity
+    if report.state is LockState.UNLOCKED:
+        severity = Severity.ERROR if ctx.gates.get("require_lock") else Severity.WARNING
+        yield NOT_LOCKED.finding(
+            "bundle.yaml has no `files` digests" + (f"; the {ctx.stage} stage requires a locked bundle"
+                                                   if severity is Severity.ERROR else ""),
+            path="files", severity=severity, hint="Run `modelgate lock BUNDLE_DIR`.")
+        return
+    for name in report.mismatched:
+        yield FILE_DIGEST.finding(f"{name} changed since the bundle was locked", file=name,
+                                  path=f"files.{name}")
+    for name in report.missing:
+        yield LISTED_MISSING.finding(f"{name} is listed in `files` but not in the bundle",
+                                     path=f"files.{name}")
+    for name in report.unlisted:
+        yield UNLISTED.finding(f"{name} is in the bundle but not in `files`", file=name,
+                               hint="Remove it, or run `modelgate lock` to record it.")
+
+
+@register(needs_manifest=False)
+def layout(ctx):
+    """MG114: stray system and build files."""
+    for name in ctx.bundle.files():
+        parts = name.split("/")
+        if parts[-1] in _JUNK_NAMES or _JUNK_PARTS.intersection(parts[:-1]) or \
+                parts[-1].endswith(("~", ".pyc", ".swp")):
+            yield JUNK_FILE.finding(f"{name} looks like a stray system or build file", file=name)
+

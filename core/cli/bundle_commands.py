@@ -1,0 +1,122 @@
+"""``init``, ``lock``, ``inspect`` and ``demo``: working with bundle folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from modelgate.core.cli.terminal import TerminalProgress, human_bytes, paint
+
+
+def register(commands) -> None:
+    """Add the bundle commands to the ``modelgate`` sub-command parser."""
+    init = commands.add_parser(
+        "init", help="write a starter bundle",
+        description="Write a starter bundle folder from the template: bundle.yaml, MODEL_CARD.md, "
+                    "LICENSE, benchmarks/. With --model, the ONNX file is copied in and the "
+                    "manifest's interface is filled from its graph.")
+    init.add_argument("name", metavar="NAME", help="model name, e.g. credit-risk")
+    init.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
+    init.add_argument("--model", type=Path, help="an ONNX model to put in the bundle")
+    init.add_argument("--variant", default="fp32", help="the model's variant (default: fp32)")
+    init.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    init.set_defaults(handler=run_init)
+
+    lock = commands.add_parser(
+        "lock", help="write digests into bundle.yaml",
+        description="Hash every file of a bundle folder (all but bundle.yaml and signatures/) and "
+                    "write artifacts[].sha256, artifacts[].size and the `files` map into bundle.yaml.")
+    lock.add_argument("bundle", metavar="BUNDLE_DIR", type=Path)
+    lock.set_defaults(handler=run_lock)
+
+    inspect = commands.add_parser(
+        "inspect", help="show what is in a bundle",
+        description="Show a bundle's identity, license, artifacts with sizes and digests, "
+                    "interface, targets, provenance and lock state. BUNDLE is a folder or a "
+                    ".zip/.tar/.tar.gz archive.")
+    inspect.add_argument("bundle", metavar="BUNDLE", type=Path)
+    inspect.add_argument("--json", action="store_true", help="print JSON (format modelgate.inspect/v1)")
+    inspect.add_argument("--no-verify", action="store_true", help="skip hashing; lock state unchecked")
+    inspect.set_defaults(handler=run_inspect)
+
+    demo = commands.add_parser(
+        "demo", help="build a demo workspace",
+        description="Build a demo workspace from scratch (no downloads): real ONNX bundles of "
+                    "several models and versions, a demo policy, and bundles a reviewer must catch.")
+    demo.add_argument("directory", metavar="DIR", nargs="?", type=Path, default=Path("modelgate-demo"),
+                      help="where to build it (default: ./modelgate-demo)")
+    demo.add_argument("--force", action="store_true", help="replace a previous demo in DIR")
+    demo.set_defaults(handler=run_demo)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from modelgate.core.starter import create_starter
+
+    directory = args.dir or Path(args.name)
+    result = create_starter(name=args.name, directory=directory, model=args.model,
+                            variant=args.variant, force=args.force)
+    print(f"Created {result.directory}/ with {len(result.files)} files.")
+    print("Next:")
+    if result.model is None:
+        print(f"  - copy your ONNX model in: modelgate init {args.name} --model MODEL.onnx --force,")
+        print("    or add it under model/ and list it in bundle.yaml `artifacts`")
+    print("  - fill in MODEL_CARD.md and the provenance in bundle.yaml")
+    print(f"  - modelgate lock {directory}")
+    return 0
+
+
+def run_lock(args: argparse.Namespace) -> int:
+    from modelgate.core.lock import lock_bundle
+
+    renderer = TerminalProgress()
+    try:
+        result = lock_bundle(args.bundle, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"Locked {args.bundle}: {result.files} files, {human_bytes(result.bytes)}; "
+          f"{len(result.changed)} digest(s) changed.")
+    if result.dropped_comments:
+        print("note: bundle.yaml was rewritten in canonical form; its comments were not kept.")
+    if result.remaining:
+        print(f"bundle.yaml still has {len(result.remaining)} problem(s):", file=sys.stderr)
+        for finding in result.remaining:
+            print(f"  {finding.rule} {finding.location}: {finding.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.summary import summarise
+
+    renderer = TerminalProgress()
+    try:
+        with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
+            summary = summarise(bundle, progress=renderer.progress(), verify=not args.no_verify)
+    finally:
+        renderer.finish()
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        from modelgate.core.cli.inspect_text import render
+
+        print(render(summary))
+    return 1 if any(f["severity"] == "error" for f in summary["findings"]) else 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from modelgate.core.demo import build_demo
+
+    renderer = TerminalProgress()
+    try:
+        summary = build_demo(directory=args.directory, force=args.force, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"Demo workspace in {summary.directory}:")
+    for path in summary.bundles:
+        print(f"  {path}")
+    print(f"  policy: {summary.policy}")
+    print(paint(f"Try: modelgate inspect {summary.bundles[0]}", "bold"))
+    return 0

@@ -1,0 +1,181 @@
+"""``validate``, ``rules``, ``explain`` and ``policy``: the checks, headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from modelgate.core.cli.parser import Parser
+from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
+from modelgate.core.stages import DEFAULT_STAGE, STAGES
+
+FORMATS = ("text", "json", "junit", "sarif", "markdown")
+
+VALIDATE_EPILOG = """\
+exit codes: 0 no error finding · 1 at least one error finding · 2 the bundle, the policy
+or the call could not be used.
+
+examples:
+  modelgate validate bundles/credit-risk-1.2.0 --stage staging
+  modelgate validate model.tar.gz --policy org-policy.yaml --format sarif --output mg.sarif
+  modelgate validate new/ --champion current/ --stage production \\
+      --report junit:reports/mg.xml --report sarif:reports/mg.sarif --format markdown"""
+
+
+def register(commands) -> None:
+    validate = commands.add_parser(
+        "validate", help="check a bundle against the policy",
+        description="Run every check on BUNDLE (a folder or a .zip/.tar/.tar.gz archive) for the "
+                    "target stage under a policy, and report the findings.",
+        epilog=VALIDATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    validate.add_argument("bundle", metavar="BUNDLE", type=Path)
+    validate.add_argument("--policy", type=Path, metavar="FILE",
+                          help="policy file (default: the policy shipped with ModelGate)")
+    validate.add_argument("--stage", default=DEFAULT_STAGE, choices=STAGES, metavar="STAGE",
+                          help=f"target stage: {', '.join(STAGES)} (default: {DEFAULT_STAGE})")
+    validate.add_argument("--champion", type=Path, metavar="BUNDLE",
+                          help="the current champion, to check the metrics for regressions")
+    validate.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT",
+                          help=f"report format: {', '.join(FORMATS)} (default: text)")
+    validate.add_argument("--output", type=Path, metavar="FILE",
+                          help="write the report to FILE and print only the verdict")
+    validate.add_argument("--report", action="append", default=[], type=_report_spec,
+                          metavar="FORMAT:FILE",
+                          help="also write a report in FORMAT to FILE; repeat for several "
+                               "(e.g. --report sarif:mg.sarif --report junit:mg.xml)")
+    validate.set_defaults(handler=run_validate)
+
+    rules = commands.add_parser("rules", help="list the rules",
+                                description="List every rule with its id, default severity and title.")
+    rules.add_argument("--json", action="store_true", help="print JSON with rationale and fix")
+    rules.set_defaults(handler=run_rules)
+
+    explain = commands.add_parser("explain", help="explain one rule",
+                                  description="Show a rule's rationale and how to fix it.")
+    explain.add_argument("rule", metavar="RULE_ID", help="e.g. MG201")
+    explain.set_defaults(handler=run_explain)
+
+    policy = commands.add_parser(
+        "policy", help="show or check a policy file",
+        description="`policy show` prints the default policy (a starting point for your own); "
+                    "`policy check FILE` validates a policy file.")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True,
+                                            parser_class=Parser)
+    show = policy_commands.add_parser("show", help="print the default policy")
+    show.set_defaults(handler=run_policy_show)
+    check = policy_commands.add_parser("check", help="validate a policy file")
+    check.add_argument("file", metavar="FILE", type=Path)
+    check.set_defaults(handler=run_policy_check)
+
+
+def _report_spec(text: str) -> tuple[str, Path]:
+    format_, _, file = text.partition(":")
+    if format_ not in FORMATS or not file:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}")
+    return format_, Path(file)
+
+
+def _write_report(path: Path, text: str) -> None:
+    from modelgate.core.errors import UsageError
+    from modelgate.core.lock import write_atomically
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.policy import load_policy
+    from modelgate.core.reports import render
+    from modelgate.core.rules import catalog
+    from modelgate.core.validation import validate_bundle
+
+    policy = load_policy(args.policy)
+    renderer = TerminalProgress()
+    try:
+        with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
+            if args.champion is not None:
+                with open_bundle(args.champion) as champion:
+                    report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
+                                             champion=champion, progress=renderer.progress())
+            else:
+                report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
+                                         progress=renderer.progress())
+    finally:
+        renderer.finish()
+    rules = catalog()
+    for format_, path in args.report:
+        _write_report(path, render(report, format=format_, rules=rules, colour=False))
+    if args.output is not None:
+        _write_report(args.output, render(report, format=args.format, rules=rules, colour=False))
+        print(_coloured_verdict(report))
+    else:
+        colour = args.format == "text" and use_colour(sys.stdout)
+        sys.stdout.write(render(report, format=args.format, rules=rules, colour=colour))
+    return 0 if report.passed else 1
+
+
+def _coloured_verdict(report) -> str:
+    return paint(report.verdict, "green" if report.passed else "red")
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from modelgate.core.rules import FAMILIES, catalog
+
+    rules = catalog()
+    if args.json:
+        print(json.dumps({"format": "modelgate.rules/v1", "rules": [r.as_dict() for r in rules.values()]},
+                         indent=2))
+        return 0
+    family = None
+    for rule in rules.values():
+        if rule.id[:3] != family:
+            print(paint(f"{'' if family is None else chr(10)}{rule.id[:3]}xx  {FAMILIES[rule.id[:3]]}", "bold"))
+            family = rule.id[:3]
+        print(f"  {rule.id}  {rule.severity.value:<7}  {rule.title}")
+    print("\n`modelgate explain RULE_ID` shows why a rule matters and how to fix it.")
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from modelgate.core.rules import get_rule
+
+    rule = get_rule(args.rule)
+    width = 78
+    print(paint(f"{rule.id}  {rule.title}", "bold"))
+    print(f"family: {rule.family} · default severity: {rule.severity.value}\n")
+    print("Why it matters")
+    print(textwrap.fill(rule.rationale, width, initial_indent="  ", subsequent_indent="  "))
+    print("\nHow to fix it")
+    print(textwrap.fill(rule.fix, width, initial_indent="  ", subsequent_indent="  "))
+    print("\nA policy can change its severity or disable it:"
+          f"\n  rules:\n    {rule.id}: {{severity: warning}}")
+    return 0
+
+
+def run_policy_show(args: argparse.Namespace) -> int:
+    from modelgate.core import resources
+    from modelgate.core.policy import DEFAULT_POLICY
+
+    sys.stdout.write(resources.text(DEFAULT_POLICY))
+    return 0
+
+
+def run_policy_check(args: argparse.Namespace) -> int:
+    from modelgate.core.policy import load_policy
+    from modelgate.core.rules import catalog
+
+    policy = load_policy(args.file)
+    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
+    if unknown:
+        print(f"{args.file}: names rules that do not exist: {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid policy {policy.name!r} (sha256 {policy.digest[:12]}…)")
+    return 0

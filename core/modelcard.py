@@ -1,0 +1,282 @@
+"""Reading MODEL_CARD.md: YAML front matter, Markdown sections, word counts.
+
+:func:`parse_card` is the entry point: it never raises on a malformed card, so
+a viewer can show what it can. Headings follow CommonMark closely enough for
+model cards: ATX (``## Title``, closing ``#`` removed) and setext (a paragraph
+underlined by ``===`` or ``---``); nothing inside fenced code blocks (``` or
+~~~) or HTML comments counts as a heading. Line numbers are 1-based lines of the
+whole file, front matter included; CRLF and CR line endings read as LF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from modelgate.core import safeyaml
+
+#: Largest card read, in bytes.
+MAX_CARD_BYTES = 1024**2
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_BLOCK = re.compile(r"^(?: {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)| {0,3}>| {4}|\t| {0,3}</?[A-Za-z])")
+_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
+
+
+class CardError(Exception):
+    """A problem with the card's text; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the Markdown under it, up to the next heading of the same or a higher level."""
+
+    title: str
+    level: int
+    line: int
+    body: str
+
+    @property
+    def words(self) -> int:
+        """Words in the body, markup excluded (see :func:`count_words`)."""
+        return count_words(self.body)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A parsed card. ``front_matter`` is ``None`` when absent or unusable (then see
+    ``front_matter_error``); ``body`` is the Markdown after it, starting at ``body_line``."""
+
+    text: str
+    front_matter: dict | None
+    front_matter_error: CardError | None
+    body: str
+    body_line: int
+    sections: tuple[Section, ...]
+
+    def find(self, name: str) -> list[Section]:
+        """The sections whose heading matches ``name`` (see :func:`heading_matches`)."""
+        return [s for s in self.sections if heading_matches(s.title, name)]
+
+    def front_matter_line(self, key: str) -> int | None:
+        """The file line where top-level front matter ``key`` is written, if it is."""
+        if self.body_line == 1:
+            return None
+        pattern = re.compile(rf"^['\"]?{re.escape(key)}['\"]?[ \t]*:")
+        for number, line in enumerate(self.text.split("\n")[1:self.body_line - 2], start=2):
+            if pattern.match(line):
+                return number
+        return None
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a leading BOM is dropped) with LF line endings; :class:`CardError` otherwise."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CardError(f"not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                        data[: exc.start].count(b"\n") + 1) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """``(front matter, body, body's first line)``; front matter is ``None`` when absent.
+
+    Front matter opens with a ``---`` line at the very top and closes with ``---``
+    or ``...``. Raises :class:`CardError` when the opening fence is never closed.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[0].rstrip() != "---":
+        return None, "\n".join(lines), 1
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise CardError("the front matter opened by '---' on line 1 is never closed by a '---' line", 1)
+
+
+def load_front_matter(text: str, *, first_line: int = 2) -> dict:
+    """Parse front matter YAML into a mapping (empty front matter gives ``{}``).
+
+    Raises :class:`CardError` (with the file line, counting from ``first_line``)
+    for invalid YAML, duplicate keys, alias bombs or a non-mapping.
+    """
+    try:
+        data = safeyaml.load(text)
+    except safeyaml.YamlProblem as problem:
+        line = problem.line + first_line - 1 if problem.line else first_line
+        raise CardError(f"front matter: {problem.message}", line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CardError(f"front matter is a YAML {type(data).__name__}, not a mapping of keys",
+                        first_line)
+    return data
+
+
+def _line_kinds(lines: list[str]) -> list[str]:
+    """Mark each line ``code`` (in a fence), ``comment`` (in an HTML comment) or ``text``."""
+    kinds, fence, in_comment = [], None, False
+    for line in lines:
+        if fence:
+            kinds.append("code")
+            closing = _FENCE.match(line)
+            if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence) \
+                    and not closing.group(2).strip():
+                fence = None
+            continue
+        if in_comment:
+            kinds.append("comment")
+            in_comment = "-->" not in line
+            continue
+        opening = _FENCE.match(line)
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            kinds.append("code")
+            continue
+        in_comment = "<!--" in _COMMENT.sub("", line)
+        kinds.append("comment" if line.lstrip().startswith("<!--") else "text")
+    return kinds
+
+
+def _headings(lines: list[str]) -> list[tuple[int, str, int, int]]:
+    """``(level, title, first line index, last line index)`` of every heading."""
+    found, paragraph = [], None  # paragraph: start index, "blocked", or None
+    for index, (line, kind) in enumerate(zip(lines, _line_kinds(lines))):
+        if kind != "text" or not line.strip():
+            paragraph = None
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            title = re.sub(r"(?:^|[ \t]+)#+[ \t]*$", "", _COMMENT.sub("", atx.group(2) or ""))
+            found.append((len(atx.group(1)), title.strip(), index, index))
+            paragraph = None
+        elif _SETEXT.match(line) and isinstance(paragraph, int):
+            title = " ".join(part.strip() for part in lines[paragraph:index])
+            found.append((1 if line.strip()[0] == "=" else 2, _COMMENT.sub("", title).strip(),
+                          paragraph, index))
+            paragraph = None
+        elif paragraph is None and _BREAK.match(line):
+            pass
+        elif paragraph is None:
+            paragraph = "blocked" if _BLOCK.match(line) else index
+    return found
+
+
+def extract_sections(body: str, *, first_line: int = 1) -> tuple[Section, ...]:
+    """Every heading of ``body`` with its section; ``first_line`` is the body's line in the file."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    headings = _headings(lines)
+    sections = []
+    for position, (level, title, start, end) in enumerate(headings):
+        stop = next((h[2] for h in headings[position + 1:] if h[0] <= level), len(lines))
+        text = "\n".join(lines[end + 1:stop]).strip("\n")
+        sections.append(Section(title, level, start + first_line, text))
+    return tuple(sections)
+
+
+def parse_card(text: str) -> ModelCard:
+    """Parse a card's text. Front matter problems are kept in ``front_matter_error``."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    error, data = None, None
+    try:
+        raw, body, body_line = split_front_matter(text)
+    except CardError as problem:
+        raw, body, body_line, error = None, text, 1, problem
+    if raw is not None:
+        try:
+            data = load_front_matter(raw)
+        except CardError as problem:
+            error = problem
+    return ModelCard(text, data, error, body, body_line, extract_sections(body, first_line=body_line))
+
+
+def normalize_heading(title: str) -> str:
+    """A heading's text for comparison: emphasis marks dropped, spaces collapsed, case folded."""
+    return " ".join(title.replace("*", " ").replace("`", " ").strip(" _").split()).casefold()
+
+
+def heading_matches(title: str, name: str) -> bool:
+    """Whether heading ``title`` names section ``name``.
+
+    Equal after :func:`normalize_heading`, or followed only by a qualifier that
+    starts with ``:``, ``(``, ``[``, a dash, or a final full stop:
+    "Limitations." and "Intended use (internal)" match "Intended use"/"Limitations";
+    "Intended use and users" does not.
+    """
+    have, want = normalize_heading(title), normalize_heading(name)
+    if not want or not have.startswith(want):
+        return False
+    rest = have[len(want):].strip()
+    return rest in ("", ".", ":") or rest[0] in ":([–—" or rest.startswith("- ")
+
+
+def words(markdown: str) -> list[str]:
+    """The words of ``markdown`` in order, lower-cased, without markup.
+
+    HTML comments and tags, link targets, code fence lines and Markdown
+    punctuation are dropped; link and image texts are kept; a bare URL counts as one word.
+    """
+    text = _COMMENT.sub(" ", markdown)
+    text = re.sub(r"^ {0,3}(`{3,}|~{3,}).*$", " ", text, flags=re.MULTILINE)
+    text = re.sub(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", " ", text, flags=re.MULTILINE)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r" \1 ", text)
+    text = re.sub(r"<https?://[^>]*>|https?://\S+", " url ", text)
+    text = re.sub(r"</?[A-Za-z][^>]*>", " ", text)
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def count_words(markdown: str) -> int:
+    """How many words :func:`words` finds."""
+    return len(words(markdown))
+
+
+def overlap(reference: str, text: str, *, max_words: int = 5000) -> float:
+    """The share (0..1) of ``reference``'s words that ``text`` repeats in runs of three or more.
+
+    Used to tell guidance text left in place from a real answer that happens to
+    share common words with it.
+    """
+    from difflib import SequenceMatcher
+
+    expected, actual = words(reference), words(text)[:max_words]
+    if not expected:
+        return 0.0
+    blocks = SequenceMatcher(None, expected, actual, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= 3) / len(expected)
+
+
+_RISKS = (
+    (re.compile(r"<\s*(script|iframe|object|embed)\b", re.IGNORECASE), "a raw <{0}> element"),
+    (re.compile(r"<[A-Za-z][^>]*\s(on[a-z]+)\s*=", re.IGNORECASE), "an inline event handler ({0}=)"),
+    (re.compile(r"(javascript):", re.IGNORECASE), "a javascript: URL"),
+    (re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)", re.IGNORECASE), "a remote image ({0})"),
+    (re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)", re.IGNORECASE),
+     "a remote image ({0})"),
+)
+
+
+def risky_markup(text: str) -> list[tuple[int, str]]:
+    """``(line, description)`` for active HTML and remote images outside code and comments.
+
+    Renderers that do not sanitise would run the script or fetch the image
+    (which tells a third party who opened the card).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found = []
+    for number, (line, kind) in enumerate(zip(lines, _line_kinds(lines)), start=1):
+        if kind != "text":
+            continue
+        visible = re.sub(r"`+[^`]*`+", "", _COMMENT.sub("", line))
+        for pattern, description in _RISKS:
+            for match in pattern.finditer(visible):
+                found.append((number, description.format(match.group(1))))
+    return found

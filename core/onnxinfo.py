@@ -1,0 +1,59 @@
+"""Facts read from an ONNX graph: its interface, opsets and size.
+
+onnx is imported inside the functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: ONNX TensorProto element types, by the dtype names the bundle standard uses.
+DTYPES = {
+    1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
+    8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
+    14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
+    19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
+}
+
+
+def dtype_name(elem_type: int) -> str:
+    """The bundle-standard name of an ONNX element type (``"type<N>"`` when it has none)."""
+    return DTYPES.get(elem_type, f"type{elem_type}")
+
+
+def _tensor(value_info) -> dict:
+    tensor = value_info.type.tensor_type
+    shape: list = []
+    if tensor.HasField("shape"):
+        for index, dim in enumerate(tensor.shape.dim):
+            if dim.HasField("dim_value"):
+                shape.append(int(dim.dim_value))
+            elif dim.HasField("dim_param") and dim.dim_param:
+                shape.append(dim.dim_param)
+            else:
+                shape.append(f"dim{index}")
+    return {"name": value_info.name, "dtype": dtype_name(tensor.elem_type), "shape": shape}
+
+
+def graph_interface(model) -> dict:
+    """Inputs (initializers excluded) and outputs of a loaded ``onnx.ModelProto``."""
+    initializers = {init.name for init in model.graph.initializer}
+    return {
+        "inputs": [_tensor(v) for v in model.graph.input if v.name not in initializers],
+        "outputs": [_tensor(v) for v in model.graph.output],
+    }
+
+
+def default_opset(model) -> int | None:
+    """The version of the default ('' or 'ai.onnx') operator set the model imports."""
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    return None
+
+
+def load_header(path: Path):
+    """Load a model's graph without its external data (cheap, never follows data paths)."""
+    import onnx
+
+    return onnx.load(str(path), load_external_data=False)

@@ -1,0 +1,85 @@
+"""The governance policy (``modelgate.policy/v1``): licenses, model card, rule overrides, stage gates."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelgate.core import resources, safeyaml, settings
+from modelgate.core.errors import PolicyError
+from modelgate.core.findings import Severity
+from modelgate.core.schema import validate
+
+DEFAULT_POLICY = "default-policy.yaml"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, schema-valid policy. ``digest`` is the sha256 of the file's bytes."""
+
+    data: dict
+    digest: str
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    def stage(self, stage: str) -> dict:
+        """The gates for ``stage`` (an empty mapping when the policy sets none)."""
+        return (self.data.get("stages") or {}).get(stage) or {}
+
+    def severity_for(self, rule_id: str, default: Severity) -> Severity | None:
+        """The severity the policy gives ``rule_id``; ``None`` when the rule is disabled."""
+        override = (self.data.get("rules") or {}).get(rule_id) or {}
+        if override.get("enabled") is False:
+            return None
+        return Severity(override["severity"]) if "severity" in override else default
+
+    @property
+    def licenses(self) -> dict:
+        return self.data.get("licenses") or {}
+
+    @property
+    def model_card(self) -> dict:
+        return self.data.get("model_card") or {}
+
+
+def parse_policy(raw: bytes, *, source: str) -> Policy:
+    """Parse and validate policy bytes; raise :class:`PolicyError` on any problem."""
+    limit = settings.get("max_manifest_bytes")
+    if len(raw) > limit:
+        raise PolicyError(f"policy {source} is larger than {limit} bytes")
+    try:
+        data = safeyaml.load(safeyaml.decode_utf8(raw, what=f"policy {source}"))
+    except safeyaml.YamlProblem as problem:
+        where = f" (line {problem.line})" if problem.line else ""
+        raise PolicyError(f"policy {source}{where}: {problem.message}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"policy {source} is not a YAML mapping",
+                          hint="A policy starts with `policy_format: modelgate.policy/v1`.")
+    problems = validate(data, schema_name="policy.schema.json", rule="MG000", file=source)
+    if problems:
+        details = "\n".join(f"  - {p.message}" + (f" ({p.hint})" if p.hint else "") for p in problems[:10])
+        more = f"\n  … and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise PolicyError(f"policy {source} is not valid:\n{details}{more}",
+                          hint="Compare it with the default: `modelgate policy show`.")
+    return Policy(data=data, digest=hashlib.sha256(raw).hexdigest(), source=source)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load the policy at ``path``, or the default policy shipped with ModelGate."""
+    if path is None:
+        target = resources.path(DEFAULT_POLICY)
+        return parse_policy(target.read_bytes(), source="default policy")
+    target = Path(path)
+    try:
+        raw = target.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {target} does not exist") from None
+    except IsADirectoryError:
+        raise PolicyError(f"policy file {target} is a folder") from None
+    except OSError as exc:
+        raise PolicyError(f"policy file {target} could not be read: {exc.strerror}") from None
+    return parse_policy(raw, source=str(target))

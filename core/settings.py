@@ -1,0 +1,60 @@
+"""Every tunable setting, declared once with its type, default and environment variable.
+
+Values come from the environment (``MODELGATE_<NAME>``) or the default. Code
+asks :func:`get` for a value; it never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "MODELGATE_" + self.name.upper()
+
+
+SETTINGS = {
+    s.name: s
+    for s in (
+        Setting("max_archive_entries", int, 10_000,
+                "Most entries an archived bundle may hold."),
+        Setting("max_archive_bytes", int, 64 * 1024**3,
+                "Most bytes an archived bundle may expand to."),
+        Setting("max_manifest_bytes", int, 1024**2,
+                "Largest bundle.yaml read, in bytes."),
+        Setting("max_yaml_nodes", int, 100_000,
+                "Most YAML nodes (scalars, lists, mappings) in one manifest or policy."),
+        Setting("max_yaml_aliases", int, 100,
+                "Most YAML aliases (*ref) in one manifest or policy."),
+        Setting("hash_workers", int, 0,
+                "Threads that hash files in parallel; 0 means one per core."),
+        Setting("max_json_bytes", int, 16 * 1024**2,
+                "Largest benchmark results file read, in bytes."),
+    )
+}
+
+
+def get(name: str):
+    """The value of setting ``name``, from the environment or its default."""
+    setting = SETTINGS[name]
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.type(raw)
+    except ValueError:
+        from modelgate.core.errors import UsageError
+
+        raise UsageError(
+            f"{setting.env}={raw!r} is not a valid {setting.type.__name__}",
+            hint=setting.help,
+        ) from None

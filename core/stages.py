@@ -1,0 +1,20 @@
+"""Lifecycle stages, in order."""
+
+from __future__ import annotations
+
+from modelgate.core.errors import UsageError
+
+STAGES = ("draft", "candidate", "staging", "production", "deprecated", "archived")
+DEFAULT_STAGE = "candidate"
+
+
+def check_stage(stage: str) -> str:
+    """Return ``stage`` if it is a known stage, else raise a :class:`UsageError`."""
+    if stage not in STAGES:
+        raise UsageError(f"unknown stage {stage!r}", hint=f"Stages are: {', '.join(STAGES)}.")
+    return stage
+
+
+def at_least(stage: str, floor: str) -> bool:
+    """Whether ``stage`` comes at or after ``floor`` in the lifecycle."""
+    return STAGES.index(stage) >= STAGES.index(floor)

@@ -1,0 +1,98 @@
+"""The validation engine: run every check on a bundle under a policy and stage."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from modelgate.core.bundle import Bundle
+from modelgate.core.checks import load_all
+from modelgate.core.checks.context import CheckContext
+from modelgate.core.errors import ModelGateError, OperationCancelled
+from modelgate.core.findings import Finding, Severity
+from modelgate.core.policy import Policy
+from modelgate.core.progress import Progress
+from modelgate.core.report import BundleRef, Report
+from modelgate.core.rules import CATALOG, rule
+from modelgate.core.stages import check_stage
+
+CHECK_FAILED = rule(
+    "MG100", title="A check could not run", severity=Severity.ERROR,
+    rationale="""A check that crashes cannot vouch for the bundle, so the run fails rather than
+    passing silently. This usually means the bundle holds something no rule anticipated.""",
+    fix="""Read the message; if the bundle looks sound, report the problem with the bundle
+    attached so the check can be fixed.""",
+)
+
+
+def _apply_policy(findings, policy: Policy) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        severity = policy.severity_for(finding.rule, finding.severity)
+        if severity is None:
+            continue
+        if severity is not finding.severity:
+            finding = Finding(finding.rule, severity, finding.message, finding.location, finding.hint)
+        kept.append(finding)
+    return kept
+
+
+def _ref(ctx: CheckContext) -> BundleRef:
+    data = ctx.manifest or {}
+    name, version = data.get("name"), data.get("version")
+    return BundleRef(str(ctx.bundle.source), name if isinstance(name, str) else None,
+                     version if isinstance(version, str) else None)
+
+
+def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
+                    champion: Bundle | None = None, progress: Progress | None = None) -> Report:
+    """Run every check on ``bundle`` for ``stage``; return the :class:`Report`.
+
+    Raises :class:`OperationCancelled` if ``progress`` is cancelled. A check that
+    crashes becomes an MG100 finding instead of an exception.
+    """
+    check_stage(stage)
+    progress = progress or Progress()
+    started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
+                       champion_bundle=champion)
+    checks = load_all()
+    findings: list[Finding] = list(ctx.manifest_result.findings)
+    timings = []
+    if ctx.manifest is not None:
+        hash_start = time.perf_counter()
+        ctx.digests  # hashing dominates; do it first, with byte progress
+        timings.append(("hashing", time.perf_counter() - hash_start))
+    progress.start(label="checking", total=len(checks))
+    ran = []
+    for check in checks:
+        progress.check()
+        if check.needs_manifest and ctx.manifest is None:
+            progress.advance()
+            continue
+        begin = time.perf_counter()
+        try:
+            findings.extend(check.function(ctx))
+        except (OperationCancelled, KeyboardInterrupt):
+            raise
+        except ModelGateError as error:
+            if error.rule in CATALOG:
+                findings.append(CATALOG[error.rule].finding(error.message, hint=error.hint))
+            else:
+                findings.append(CHECK_FAILED.finding(f"{check.name}: {error.message}", hint=error.hint))
+        except Exception as error:  # a crashing check must never pass a bundle
+            findings.append(CHECK_FAILED.finding(
+                f"{check.name} failed: {error.__class__.__name__}: {error}"))
+        timings.append((check.name, time.perf_counter() - begin))
+        ran.append(check.name)
+        progress.advance()
+    findings = _apply_policy(findings, policy)
+    findings.sort(key=lambda f: (f.severity.rank, f.rule, f.location.file, f.location.path or ""))
+    return Report(
+        bundle=_ref(ctx), stage=stage, policy_name=policy.name, policy_source=policy.source,
+        policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,
+        duration_s=time.perf_counter() - started, timings=tuple(timings),
+        champion=_ref(ctx.champion) if ctx.champion else None, checks_run=tuple(ran),
+    )
+

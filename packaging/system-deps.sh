@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Checks (and, as root, installs) the Debian/Ubuntu packages ModelGate needs.
+#   system-deps.sh ensure GROUP...   install what is missing (root) or print the command
+#   system-deps.sh list GROUP...     print the package names
+# Groups: base (Python venv), test (what the test suite needs).
+set -euo pipefail
+
+declare -A GROUP
+GROUP[base]="python3-venv"
+GROUP[test]="python3-venv"
+
+packages() {
+  local g out=""
+  for g in "$@"; do
+    [[ -n "${GROUP[$g]+x}" ]] || { echo "system-deps: unknown group '$g'" >&2; exit 2; }
+    out+=" ${GROUP[$g]}"
+  done
+  echo $out | tr ' ' '\n' | sort -u | tr '\n' ' '
+}
+
+missing() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"
+  done
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  list) packages "$@"; echo ;;
+  ensure)
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+      # Not Debian: trust that the README's list was followed.
+      exit 0
+    fi
+    if python3 -c 'import ensurepip, venv' 2>/dev/null; then
+      # A Python with a working venv (e.g. from pyenv) does not need python3-venv.
+      wanted=$(packages "$@" | tr ' ' '\n' | grep -v '^python3-venv$' || true)
+    else
+      wanted=$(packages "$@")
+    fi
+    need=$(missing $wanted | tr '\n' ' ')
+    [[ -z "${need// /}" ]] && exit 0
+    if [[ $(id -u) -eq 0 ]]; then
+      echo "Installing system packages: $need"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends $need
+    else
+      echo "ModelGate needs these system packages:" >&2
+      echo "  sudo apt-get install -y $need" >&2
+      exit 1
+    fi
+    ;;
+  *) echo "usage: system-deps.sh ensure|list GROUP..." >&2; exit 2 ;;
+esac

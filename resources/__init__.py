@@ -1,0 +1,1 @@
+"""Data files: the bundle JSON Schema and spec, the default policy, templates."""

@@ -1,0 +1,51 @@
+"""The core never imports Qt or the GUI, and the CLI starts without heavy modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[1] / "core"
+GUI_MODULES = ("PySide6", "shiboken6", "netron", "modelgate.gui")
+HEAVY = ("onnx", "onnxruntime", "numpy", "sqlalchemy", "matplotlib", "jsonschema",
+         "license_expression", "model_signing", "markdown")
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules} | modules
+
+
+def test_importing_every_core_module_loads_no_qt():
+    names = []
+    for path in sorted(CORE.rglob("*.py")):
+        relative = path.relative_to(CORE).with_suffix("")
+        parts = [p for p in relative.parts if p != "__init__"]
+        names.append(".".join(["modelgate.core", *parts]))
+    loaded = _top(_modules_after("\n".join(f"import {n}" for n in names)))
+    assert not loaded.intersection(GUI_MODULES)
+
+
+def test_no_core_source_imports_gui_side_modules():
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith(("import ", "from ")) and any(
+                    stripped.split()[1].startswith(m) for m in GUI_MODULES):
+                offenders.append(f"{path.name}:{number}: {stripped}")
+    assert offenders == []
+
+
+def test_cli_start_up_imports_nothing_heavy():
+    loaded = _top(_modules_after(
+        "from modelgate.core.cli.main import build_parser, main\nbuild_parser()\n"
+        "import modelgate.core.rules as r\nr.catalog()"))
+    assert not loaded.intersection(HEAVY), sorted(loaded.intersection(HEAVY))
