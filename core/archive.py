@@ -107,11 +107,24 @@ class _Budget:
         self.progress.advance(amount)
 
 
-def _copy(src, dest: Path, budget: _Budget) -> None:
+def _copy(src, dest: Path, budget: _Budget) -> int:
+    """Stream ``src`` into the new file ``dest``, charging every byte to the budget."""
+    written = 0
     with open(dest, "xb") as out:
         while chunk := src.read(_CHUNK):
             budget.spend(len(chunk))
             out.write(chunk)
+            written += len(chunk)
+    return written
+
+
+def _read_link(src, budget: _Budget, archive: Path, name: str) -> str:
+    raw = src.read(4097)
+    budget.spend(len(raw))
+    link = raw.decode("utf-8", "replace")
+    if len(raw) > 4096 or "\x00" in link:
+        raise _refuse_link(archive, name, link[:80])
+    return link
 
 
 def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
@@ -130,7 +143,8 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             if stat.S_ISLNK(mode):
-                link = zf.read(info)[:4096].decode("utf-8", "replace")
+                with zf.open(info) as src:
+                    link = _read_link(src, budget, archive, info.filename)
                 if not _link_target_inside(name, link):
                     raise _refuse_link(archive, info.filename, link)
                 links.append((name, link))
@@ -142,8 +156,12 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src:
-                _copy(src, target, budget)
-        _materialise_links(dest, links, archive)
+                written = _copy(src, target, budget)
+            if written != info.file_size:
+                raise BundleError(f"{archive.name}: entry {info.filename!r} holds {written} bytes "
+                                  f"but its header says {info.file_size}",
+                                  hint="The archive is corrupt; rebuild it.")
+        _materialise_links(dest, links, archive, budget)
 
 
 def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
@@ -159,7 +177,7 @@ def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
             elif member.issym():
-                if not _link_target_inside(name, member.linkname):
+                if "\x00" in member.linkname or not _link_target_inside(name, member.linkname):
                     raise _refuse_link(archive, member.name, member.linkname)
                 links.append((name, member.linkname))
             elif member.islnk():
@@ -177,19 +195,36 @@ def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
                     hint="A bundle holds only folders and regular files.",
                     rule="MG121",
                 )
-        _materialise_links(dest, links, archive)
+        _require_end_marker(tf, archive)
+        _materialise_links(dest, links, archive, budget)
 
 
-def _materialise_links(dest: Path, links: list[tuple[str, str]], archive: Path) -> None:
-    """Turn in-archive links into plain copies, so later reads never follow a link."""
+def _require_end_marker(tf: tarfile.TarFile, archive: Path) -> None:
+    """tarfile stops quietly at a missing end-of-archive block; a cut archive must not pass."""
+    tf.fileobj.seek(tf.offset)
+    if tf.fileobj.read(tarfile.BLOCKSIZE) != tarfile.NUL * tarfile.BLOCKSIZE:
+        raise BundleError(f"{archive.name} is truncated (no end-of-archive marker)",
+                          hint="Rebuild the archive from the bundle folder.")
+
+
+def _materialise_links(dest: Path, links: list[tuple[str, str]], archive: Path,
+                       budget: _Budget) -> None:
+    """Turn in-archive links into plain copies, so later reads never follow a link.
+
+    The copies count against the byte budget, so thousands of links to one large
+    file cannot fill the disk.
+    """
     root = dest.resolve()
     for name, link in links:
         source = (dest / posixpath.dirname(name) / link).resolve()
         if not source.is_relative_to(root) or not source.is_file():
             raise _refuse_link(archive, name, link)
         target = dest / name
+        if target.exists() or target.is_symlink():
+            raise UnsafeBundleError(f"{archive.name} holds the same path twice ({name})", rule="MG120")
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with open(source, "rb") as src:
+            _copy(src, target, budget)
 
 
 def extract(archive: Path, dest: Path, *, limits: ArchiveLimits, progress: Progress) -> None:

@@ -60,7 +60,10 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
     problems: list[BenchmarkProblem] = []
     files = set(bundle.files())
     limit = settings.get("max_json_bytes")
-    for name in manifest.get("benchmarks") or []:
+    listed = manifest.get("benchmarks")
+    if not isinstance(listed, list):  # a malformed value is an MG103 schema finding already
+        return results, problems
+    for name in listed:
         if not isinstance(name, str):
             continue
         if name not in files:

@@ -329,7 +329,7 @@ def model_card(*, name: str, version: str, license: str, tags: list[str], summar
                training: str, evaluation: str, results: list[tuple[str, str, str, float]]) -> str:
     """MODEL_CARD.md: YAML front matter, then the five sections the policy requires."""
     text = SECTIONS[name]
-    front = yaml.safe_dump({"model": name, "version": version, "license": license, "tags": tags},
+    front = yaml.safe_dump({"model_name": name, "version": version, "license": license, "tags": tags},
                            sort_keys=False, default_flow_style=None, width=100)
     sections = [("Intended use", text["Intended use"]), ("Limitations", text["Limitations"]),
                 ("Training data", training),

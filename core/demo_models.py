@@ -10,6 +10,7 @@ imported inside the functions so that importing this module costs nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,19 @@ class Built:
     metrics: dict[str, dict[str, float]]         # variant -> metric -> value
     datasets: dict[str, str] = field(default_factory=dict)   # dataset role -> sha256 of its bytes
     hyperparameters: dict = field(default_factory=dict)
+
+
+def _frozen(*arrays):
+    """Mark cached data read-only, so no caller can change what the next caller gets."""
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+def clear_caches() -> None:
+    """Drop the synthetic data kept while a demo is built (tens of megabytes)."""
+    for function in (credit_data, defect_images, tickets):
+        function.cache_clear()
 
 
 def _settle(array):
@@ -120,23 +134,9 @@ def run(model, feeds: dict):
     return session(model).run(None, feeds)[0]
 
 
-def latency_p95_ms(path: Path, feeds: dict, *, runs: int = 200) -> float:
-    """Measured p95 latency of one call; it varies run to run, so the demo does not store it."""
-    import time
-
-    import numpy as np
-    sess = session(path)
-    times = []
-    for index in range(runs + 10):
-        start = time.perf_counter()
-        sess.run(None, feeds)
-        if index >= 10:                       # the first calls warm up the session
-            times.append((time.perf_counter() - start) * 1000.0)
-    return float(np.percentile(times, 95))
-
-
 # ---- credit-risk: a two-layer MLP on 12 standardised application features -----------------
 
+@functools.lru_cache(maxsize=8)
 def credit_data(seed: int, n: int, *, zero_column: str | None = None):
     """Synthetic loan applications: features [n, 12] float32 and default labels [n] int64.
 
@@ -152,7 +152,7 @@ def credit_data(seed: int, n: int, *, zero_column: str | None = None):
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
     if zero_column is not None:
         x[:, CREDIT_FEATURES.index(zero_column)] = 0.0
-    return x.astype(np.float32), y
+    return _frozen(x.astype(np.float32), y)
 
 
 def _fit_mlp(x, y, *, hidden: int, epochs: int, lr: float, l2: float, seed: int, batch: int = 200):
@@ -231,6 +231,7 @@ def build_credit_risk(folder: Path, name: str, version: str, recipe: dict) -> Bu
 
 # ---- defect-detector: a small conv net on 64x64 RGB crops of a metal surface ---------------
 
+@functools.lru_cache(maxsize=8)
 def defect_images(seed: int, per_class: int):
     """Synthetic surface crops: [n, 3, 64, 64] float32 in [0, 1] and labels [n] int64."""
     import numpy as np
@@ -252,7 +253,7 @@ def defect_images(seed: int, per_class: int):
             shift = np.array([-1.0, -1.0, -1.0]) if label == 2 else np.array([0.5, 0.0, -0.8])
             img = img + rng.uniform(0.1, 0.25) * shift[:, None, None] * blob
         images[i] = np.clip(img, 0.0, 1.0)
-    return images, labels.astype(np.int64)
+    return _frozen(images, labels.astype(np.int64))
 
 
 def _defect_stem(seed: int, dark_threshold: float):
@@ -328,6 +329,7 @@ def build_defect_detector(folder: Path, name: str, version: str, recipe: dict) -
 
 # ---- support-embedder: mean-pooled token embeddings, projected and L2-normalised -----------
 
+@functools.lru_cache(maxsize=8)
 def tickets(seed: int, per_intent: int):
     """Synthetic support tickets: token ids [n, 16] int64 and intent labels [n] int64.
 
@@ -345,7 +347,7 @@ def tickets(seed: int, per_intent: int):
         related = (label + 1 - 2 * (label % 2)) if rng.random() < 0.5 else rng.integers(0, len(INTENTS))
         tokens[i, slots[:own]] = 1000 + 40 * label + rng.integers(0, 40, own)
         tokens[i, slots[own]] = 1000 + 40 * related + rng.integers(0, 40)
-    return tokens.astype(np.int64), labels.astype(np.int64)
+    return _frozen(tokens.astype(np.int64), labels.astype(np.int64))
 
 
 def _fit_embedder(tokens, labels, *, dim: int, idf: bool, ridge: float, seed: int):

@@ -47,7 +47,12 @@ def hash_files(files: Iterable[tuple[str, Path]], *, progress: Progress | None =
     object is cancelled, and :class:`BundleError` when a file cannot be read.
     """
     progress = progress or Progress()
-    items = [(name, path, path.stat().st_size) for name, path in files]
+    items = []
+    for name, path in files:
+        try:
+            items.append((name, path, path.stat().st_size))
+        except OSError as exc:
+            raise BundleError(f"could not read {name}: {exc.strerror}") from None
     items.sort(key=lambda item: item[2], reverse=True)
     progress.start(label="hashing", total=sum(size for _, _, size in items))
     workers = max(1, min(workers or worker_count(), len(items) or 1))

@@ -42,8 +42,8 @@ def check_integrity(bundle: Bundle, manifest: dict, *, progress: Progress | None
     listed = manifest.get("files")
     problems = []
     for index, artifact in enumerate(manifest.get("artifacts") or []):
-        path = artifact.get("path")
-        if path not in digests:
+        path = artifact.get("path") if isinstance(artifact, dict) else None
+        if not isinstance(path, str) or path not in digests:
             continue
         declared = artifact.get("sha256")
         if declared and declared != digests[path]:

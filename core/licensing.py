@@ -135,7 +135,8 @@ def _canonical(key: str, *, exception: bool) -> str:
         parsed = licensing.parse(key, validate=False)
         symbol = licensing.known_symbols.get(getattr(parsed, "key", None))
     if symbol is None:
-        raise LicenseSyntaxError(f"unknown license id {key!r}", suggest(key))
+        shown = key if len(key) <= 60 else key[:57] + "..."
+        raise LicenseSyntaxError(f"unknown license id {shown!r}", None if exception else suggest(key))
     if symbol.is_exception and not exception:
         raise LicenseSyntaxError(f"{symbol.key} is a license exception; it can only follow WITH")
     if exception and not symbol.is_exception:
@@ -174,7 +175,8 @@ def parse(text: str) -> LicenseExpression:
     if not isinstance(text, str) or not text.strip():
         raise LicenseSyntaxError("the license expression is empty")
     if len(text) > MAX_EXPRESSION_CHARS:
-        raise LicenseSyntaxError(f"the license expression is longer than {MAX_EXPRESSION_CHARS} characters")
+        raise LicenseSyntaxError(f"the license expression is longer than {MAX_EXPRESSION_CHARS} "
+                                 "characters")
     # A symbol-free parser keeps the ids as written; the SPDX index would silently
     # rewrite some LicenseRef ids (LicenseRef-Apache) into SPDX ones.
     plain = Licensing()
@@ -215,7 +217,8 @@ def suggest(text: str) -> str | None:
             shortest = min(len(k) for k in family)
             return max(k for k in family if len(k) == shortest)
     lower = {k.lower(): k for k in keys}
-    close = difflib.get_close_matches(text.strip().lower().replace(" ", "-"), list(lower), n=1, cutoff=0.6)
+    query = text.strip().lower().replace(" ", "-")
+    close = difflib.get_close_matches(query, list(lower), n=1, cutoff=0.6)
     return lower[close[0]] if close else None
 
 

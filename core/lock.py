@@ -73,7 +73,7 @@ def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = No
         changed = []
         for artifact in artifacts:
             path = artifact.get("path")
-            if path not in digests:
+            if not isinstance(path, str) or path not in digests:
                 raise BundleError(f"artifact {path!r} is listed in bundle.yaml but not in the bundle",
                                   hint="Copy the file in, or remove it from `artifacts`.", rule="MG105")
             size = bundle.size(path)

@@ -75,7 +75,9 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
         return _problem(MANIFEST_UNREADABLE, f"bundle.yaml: {problem.message}", line=problem.line,
                         hint="Save the manifest as UTF-8 YAML with unique keys and no aliases.")
     if not isinstance(parsed, dict):
-        kind = "empty" if parsed is None else f"a {type(parsed).__name__}, not a mapping"
+        type_name = type(parsed).__name__
+        article = "an" if type_name[0] in "aeiou" else "a"
+        kind = "empty" if parsed is None else f"{article} {type_name}, not a mapping"
         return _problem(MANIFEST_UNREADABLE, f"bundle.yaml is {kind}",
                         hint="Start from `modelgate init NAME` to see the expected keys.")
     findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST)

@@ -18,12 +18,11 @@ from modelgate.core import safeyaml
 #: Largest card read, in bytes.
 MAX_CARD_BYTES = 1024**2
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t](.*))?$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BLOCK = re.compile(r"^(?: {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)| {0,3}>| {4}|\t| {0,3}</?[A-Za-z])")
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 
 
@@ -122,6 +121,30 @@ def load_front_matter(text: str, *, first_line: int = 2) -> dict:
     return data
 
 
+def _strip_comments(text: str) -> tuple[str, bool]:
+    """``text`` without its HTML comments, and whether a comment is left open at its end."""
+    kept, position = [], 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            kept.append(text[position:])
+            return " ".join(kept), False
+        kept.append(text[position:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return " ".join(kept), True
+        position = end + 3
+
+
+def _atx_title(content: str) -> str:
+    """An ATX heading's text: trimmed, without its closing run of ``#`` (``## Title ##``)."""
+    content = _strip_comments(content)[0].strip(" \t")
+    bare = content.rstrip("#")
+    if bare != content and (not bare or bare[-1] in " \t"):
+        content = bare
+    return content.strip(" \t")
+
+
 def _line_kinds(lines: list[str]) -> list[str]:
     """Mark each line ``code`` (in a fence), ``comment`` (in an HTML comment) or ``text``."""
     kinds, fence, in_comment = [], None, False
@@ -142,7 +165,7 @@ def _line_kinds(lines: list[str]) -> list[str]:
             fence = opening.group(1)
             kinds.append("code")
             continue
-        in_comment = "<!--" in _COMMENT.sub("", line)
+        in_comment = "<!--" in line and _strip_comments(line)[1]
         kinds.append("comment" if line.lstrip().startswith("<!--") else "text")
     return kinds
 
@@ -156,12 +179,11 @@ def _headings(lines: list[str]) -> list[tuple[int, str, int, int]]:
             continue
         atx = _ATX.match(line)
         if atx:
-            title = re.sub(r"(?:^|[ \t]+)#+[ \t]*$", "", _COMMENT.sub("", atx.group(2) or ""))
-            found.append((len(atx.group(1)), title.strip(), index, index))
+            found.append((len(atx.group(1)), _atx_title(atx.group(2) or ""), index, index))
             paragraph = None
         elif _SETEXT.match(line) and isinstance(paragraph, int):
             title = " ".join(part.strip() for part in lines[paragraph:index])
-            found.append((1 if line.strip()[0] == "=" else 2, _COMMENT.sub("", title).strip(),
+            found.append((1 if line.strip()[0] == "=" else 2, _strip_comments(title)[0].strip(),
                           paragraph, index))
             paragraph = None
         elif paragraph is None and _BREAK.match(line):
@@ -175,12 +197,14 @@ def extract_sections(body: str, *, first_line: int = 1) -> tuple[Section, ...]:
     """Every heading of ``body`` with its section; ``first_line`` is the body's line in the file."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     headings = _headings(lines)
-    sections = []
-    for position, (level, title, start, end) in enumerate(headings):
-        stop = next((h[2] for h in headings[position + 1:] if h[0] <= level), len(lines))
-        text = "\n".join(lines[end + 1:stop]).strip("\n")
-        sections.append(Section(title, level, start + first_line, text))
-    return tuple(sections)
+    stops, open_ = [len(lines)] * len(headings), []
+    for position, (level, _, start, _) in enumerate(headings):
+        while open_ and headings[open_[-1]][0] >= level:
+            stops[open_.pop()] = start
+        open_.append(position)
+    return tuple(Section(title, level, start + first_line,
+                         "\n".join(lines[end + 1:stop]).strip("\n"))
+                 for (level, title, start, end), stop in zip(headings, stops))
 
 
 def parse_card(text: str) -> ModelCard:
@@ -225,12 +249,13 @@ def words(markdown: str) -> list[str]:
     HTML comments and tags, link targets, code fence lines and Markdown
     punctuation are dropped; link and image texts are kept; a bare URL counts as one word.
     """
-    text = _COMMENT.sub(" ", markdown)
+    # Every pattern stops at the next bracket of its kind, so no input makes them quadratic.
+    text = _strip_comments(markdown)[0]
     text = re.sub(r"^ {0,3}(`{3,}|~{3,}).*$", " ", text, flags=re.MULTILINE)
-    text = re.sub(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", " ", text, flags=re.MULTILINE)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r" \1 ", text)
-    text = re.sub(r"<https?://[^>]*>|https?://\S+", " url ", text)
-    text = re.sub(r"</?[A-Za-z][^>]*>", " ", text)
+    text = re.sub(r"^ {0,3}\[[^\[\]\n]{1,999}\]:[ \t]*\S+.*$", " ", text, flags=re.MULTILINE)
+    text = re.sub(r"\]\([^()\[\]\s]{0,2048}(?:[ \t]+[^()\[\]\n]{0,512})?\)", "] ", text)
+    text = re.sub(r"<https?://[^<>\s]*>|https?://\S+", " url ", text)
+    text = re.sub(r"</?[A-Za-z][^<>]{0,2048}>", " ", text)
     return [w.casefold() for w in _WORD.findall(text)]
 
 
@@ -256,10 +281,12 @@ def overlap(reference: str, text: str, *, max_words: int = 5000) -> float:
 
 _RISKS = (
     (re.compile(r"<\s*(script|iframe|object|embed)\b", re.IGNORECASE), "a raw <{0}> element"),
-    (re.compile(r"<[A-Za-z][^>]*\s(on[a-z]+)\s*=", re.IGNORECASE), "an inline event handler ({0}=)"),
+    (re.compile(r"<[A-Za-z][^<>]{0,2048}?\s(on[a-z]+)\s*=", re.IGNORECASE),
+     "an inline event handler ({0}=)"),
     (re.compile(r"(javascript):", re.IGNORECASE), "a javascript: URL"),
-    (re.compile(r"!\[[^\]]*\]\(\s*<?((?:https?:)?//[^)\s>]+)", re.IGNORECASE), "a remote image ({0})"),
-    (re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)", re.IGNORECASE),
+    (re.compile(r"!\[[^\[\]]{0,2048}\]\(\s*<?((?:https?:)?//[^)\s>]+)", re.IGNORECASE),
+     "a remote image ({0})"),
+    (re.compile(r"<img\b[^<>]{0,2048}?\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)", re.IGNORECASE),
      "a remote image ({0})"),
 )
 
@@ -273,9 +300,9 @@ def risky_markup(text: str) -> list[tuple[int, str]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     found = []
     for number, (line, kind) in enumerate(zip(lines, _line_kinds(lines)), start=1):
-        if kind != "text":
+        if kind != "text" or ("<" not in line and ":" not in line and "//" not in line):
             continue
-        visible = re.sub(r"`+[^`]*`+", "", _COMMENT.sub("", line))
+        visible = re.sub(r"`+[^`]*`+", "", _strip_comments(line)[0])
         for pattern, description in _RISKS:
             for match in pattern.finditer(visible):
                 found.append((number, description.format(match.group(1))))

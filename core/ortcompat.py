@@ -9,9 +9,11 @@ built with and the limits that follow from it. Sources:
 * onnxruntime refuses a model whose ``ir_version`` is above the ``IR_VERSION`` of
   the ONNX library it was built with (``Model::Model`` in
   onnxruntime/core/graph/model.cc), so the IR limit is that ONNX release's IR
-  version as listed in ONNX's docs/Versioning.md. The compatibility page says
-  IR 8 for 1.15, but 1.15 is built with ONNX 1.14 (IR 9) and loads IR 9 models;
-  the table follows the code so that no loadable model is refused.
+  version (ONNX's docs/Versioning.md, also ``onnx.helper.VERSION_TABLE``). The
+  page says IR 8 for 1.15 (and 3 for 0.3), but those are built with ONNX 1.14
+  (IR 9) and 1.4 (IR 4); the table follows the code so that no loadable model is
+  refused. The ai.onnx.ml limits are the page's: onnxruntime implements a new
+  ai.onnx.ml opset later than ONNX defines it (1.11 stays at 2, 1.18 at 4).
 * Past 1.20 the page has no rows. 1.21 integrated ONNX 1.17 (onnxruntime PR
   #21897 and #23344, "Register opset 22"); 1.23 pins ONNX 1.18.0 in
   cmake/deps.txt (PR #24945, which the maintainers scheduled for 1.23). Their
@@ -233,25 +235,18 @@ def installed_version() -> tuple[int, int] | None:
 
 
 def try_session(model_path: Path) -> str | None:
-    """Create a CPU session for the model; ``None`` when it loads, else onnxruntime's message.
+    """Create a CPU session for the model; ``None`` when it loads, else onnxruntime's message."""
+    from modelgate.core.onnxload import open_session
 
-    Optimisations are off: kernel lookup, where unsupported operators surface,
-    happens either way, and skipping the optimiser keeps large models quick.
-    """
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
     try:
-        ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        open_session(str(model_path))
     except Exception as exc:  # onnxruntime raises its own exception types per status code
         return str(exc) or type(exc).__name__
     return None
 
 
-_NO_KERNEL = re.compile(r"Could not find an implementation for ([\w.]+)\((\d+)\) node with name '([^']*)'")
+_NO_KERNEL = re.compile(r"Could not find an implementation for ([\w.]+)\((\d+)\) node "
+                        r"with name '([^']*)'")
 _UNREGISTERED = re.compile(r"([\w.]*):(\w+)\((-?\d+)\) is not a registered function/op")
 _NO_SCHEMA = re.compile(r'In Node, \("([^"]*)", (\w+), "([^"]*)", -?\d+\).*?No Op registered for \w+ '
                         r"with domain_version of (\d+)", re.S)

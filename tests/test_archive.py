@@ -222,7 +222,7 @@ def test_hard_links_leaving_the_archive_are_refused(tmp_path, source, refuse, na
 
 
 def test_zip_symlink_payload_is_read_within_the_byte_budget(tmp_path, source, refuse, monkeypatch):
-    # A "symlink" entry whose payload is a compressed 64 MiB blob: the link
+    # A "symlink" entry whose payload is a compressed 32 MiB blob: the link
     # target is read to decide whether it leaves the archive, and that read
     # must not decompress more than the byte budget allows.
     monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_BYTES", str(MIB))
@@ -234,7 +234,7 @@ def test_zip_symlink_payload_is_read_within_the_byte_budget(tmp_path, source, re
         info.create_system = 3
         info.compress_type = zipfile.ZIP_DEFLATED
         with zf.open(info, "w") as out:
-            for _ in range(64):
+            for _ in range(32):
                 out.write(b"../" * (MIB // 3))
     assert archive.stat().st_size < 2 * MIB
 
@@ -291,9 +291,9 @@ def test_too_many_entries(tmp_path, source, refuse, monkeypatch, name):
 @pytest.mark.parametrize("name", ["bundle.zip", "bundle.tar.gz"])
 def test_compression_bomb_is_stopped_at_the_byte_cap(tmp_path, source, refuse, monkeypatch, name):
     monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_BYTES", str(MIB))
-    entries = hostile.bundle_entries(source) + [hostile.zeros("model/bomb.bin", 32 * MIB)]
+    entries = hostile.bundle_entries(source) + [hostile.zeros("model/bomb.bin", 16 * MIB)]
     archive = hostile.write_archive(tmp_path / name, entries)
-    assert archive.stat().st_size < MIB  # it really is a bomb: 32 MiB from well under 1 MiB
+    assert archive.stat().st_size < MIB  # it really is a bomb: 16 MiB from well under 1 MiB
 
     seen = []
     progress = Progress(callback=lambda label, done, total: seen.append(done))

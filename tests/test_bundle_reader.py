@@ -177,16 +177,16 @@ def test_resolve_and_read_bytes_inside(minimal_bundle):
 # --------------------------------------------------------------------------- digests
 
 
-@pytest.fixture
-def data_files(tmp_path):
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory):
     """Files of awkward sizes around the chunk size, with their expected digests."""
     sizes = [0, 1, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 17]
-    folder = tmp_path / "data"
-    folder.mkdir()
+    folder = tmp_path_factory.mktemp("data")
+    block = os.urandom(2 * CHUNK + 17)
     files = {}
     for i, size in enumerate(sizes):
         path = folder / f"f{i}.bin"
-        data = os.urandom(size)
+        data = bytes([i]) + block[1:size] if size else b""
         path.write_bytes(data)
         files[f"f{i}.bin"] = (path, sha(data))
     return files

@@ -56,6 +56,14 @@ def external_model(path, edit=None):
         onnx.save(header, str(path))
 
 
+def declare(section: str, **fields):
+    """A manifest change: update the first tensor of ``interface.<section>``."""
+    return lambda manifest: manifest["interface"][section][0].update(fields)
+
+
+INT8 = {"path": "model/model.int8.onnx", "format": "onnx", "variant": "int8"}
+
+
 def bundle(tmp_path, model=tiny_model, change=None, name="b"):
     manifest = clean_manifest()
     if change is not None:
@@ -71,9 +79,10 @@ def opened(monkeypatch):
     calls = []
     real_check, real_open = onnx.checker.check_model, model_checks.onnxload.open_session
 
-    def check(path, *args, **kwargs):
-        calls.append(("checker", str(path)))
-        return real_check(path, *args, **kwargs)
+    def check(model, *args, **kwargs):
+        if isinstance(model, str):  # the test builders check in-memory models; those don't count
+            calls.append(("checker", model))
+        return real_check(model, *args, **kwargs)
 
     def open_session(path):
         calls.append(("onnxruntime", str(path)))
@@ -104,7 +113,7 @@ def test_int8_variant_is_validated_alongside_fp32(tmp_path, opened):
     from onnxruntime.quantization import quantize_dynamic
 
     def two_variants(manifest):
-        manifest["artifacts"].append({"path": "model/model.int8.onnx", "format": "onnx", "variant": "int8"})
+        manifest["artifacts"].append(dict(INT8))
 
     def models(path):
         tiny_model(path)
@@ -120,7 +129,7 @@ def test_int8_variant_must_honour_the_same_interface(tmp_path):
     from onnxruntime.quantization import quantize_dynamic
 
     def two_variants(manifest):
-        manifest["artifacts"].append({"path": "model/model.int8.onnx", "format": "onnx", "variant": "int8"})
+        manifest["artifacts"].append(dict(INT8))
 
     def models(path):
         tiny_model(path)
@@ -153,7 +162,7 @@ def test_checker_failure_is_reported_and_the_model_not_run(tmp_path, opened):
 
     report = validate(bundle(tmp_path, model=lambda p: features_to(
         p, [helper.make_node("Add", ["features", "undefined"], ["probabilities"])], ["batch", 4]),
-        change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4])))
+        change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG202"}
     assert "undefined" in findings(report, "MG202")[0].message
     assert [kind for kind, _ in opened] == ["checker"]
@@ -165,7 +174,7 @@ def test_ir_version_newer_than_onnx_is_refused_before_the_checker(tmp_path, open
 
     report = validate(bundle(tmp_path, model=lambda p: features_to(
         p, [helper.make_node("Softmax", ["features"], ["probabilities"])], ["batch", 4],
-        ir=onnx.IR_VERSION + 1), change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4])))
+        ir=onnx.IR_VERSION + 1), change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG205"}
     assert f"IR version {onnx.IR_VERSION + 1}" in findings(report, "MG205")[0].message
     assert opened == []
@@ -177,7 +186,7 @@ def test_model_without_default_opset(tmp_path):
     report = validate(bundle(tmp_path, model=lambda p: features_to(
         p, [helper.make_node("Foo", ["features"], ["probabilities"], domain="custom.ops")],
         ["batch", 4], opsets=(("custom.ops", 1),)),
-        change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4])))
+        change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG205"}
     assert "no default ONNX opset" in findings(report, "MG205")[0].message
 
@@ -195,7 +204,7 @@ def _relocate(location):
 def test_escaping_external_data_is_refused_and_never_opened(tmp_path, location, opened):
     report = validate(bundle(tmp_path, model=lambda p: external_model(p, _relocate(location))))
     assert mg2(report) == {"MG203"}
-    assert location in findings(report, "MG203")[0].message
+    assert repr(location) in findings(report, "MG203")[0].message
     assert opened == []
 
 
@@ -222,11 +231,14 @@ def test_external_data_missing_or_outside_the_digests(tmp_path):
     assert "model/nope.bin, which is not in the bundle" in findings(report, "MG203")[0].message
 
     def into_signatures(path):
-        external_model(path, _relocate("../signatures/weights.bin"))
-        (path.parent.parent / "signatures").mkdir()
-        (path.parent / "weights.bin").rename(path.parent.parent / "signatures" / "weights.bin")
+        """A model at the top of the bundle whose weights sit under signatures/."""
+        top = path.parent.parent / "model.onnx"
+        external_model(top, _relocate("signatures/weights.bin"))
+        (top.parent / "signatures").mkdir()
+        (top.parent / "weights.bin").rename(top.parent / "signatures" / "weights.bin")
 
-    report = validate(bundle(tmp_path, model=into_signatures, name="c"))
+    report = validate(bundle(tmp_path, model=into_signatures, name="c",
+                             change=lambda m: m["artifacts"][0].update(path="model.onnx")))
     assert mg2(report) == {"MG203"}
     assert "digests do not cover" in findings(report, "MG203")[0].message
 
@@ -254,7 +266,7 @@ def test_external_data_length_disagreeing_with_the_tensor(tmp_path):
 # ----------------------------------------------------------------------------- the contract
 
 def test_declared_input_missing_and_graph_input_undeclared(tmp_path):
-    report = validate(bundle(tmp_path, change=lambda m: m["interface"]["inputs"][0].update(name="feats")))
+    report = validate(bundle(tmp_path, change=declare("inputs", name="feats")))
     assert mg2(report) == {"MG206", "MG207"}
     missing = findings(report, "MG206")[0]
     assert missing.location.path == "interface.inputs[0].name" and "features" in missing.hint
@@ -271,7 +283,7 @@ def test_undeclared_graph_output_is_a_warning(tmp_path):
                    [tensor("probabilities", ["batch", 4]), tensor("raw", ["batch", 4])])
 
     report = validate(bundle(tmp_path, model=two_outputs,
-                             change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4])))
+                             change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG208"}
     assert mg2(report, "warning") == {"MG208"}
     assert "'raw'" in findings(report, "MG208")[0].message
@@ -283,29 +295,28 @@ def test_undeclared_graph_output_is_a_warning(tmp_path):
     ("outputs", {"shape": ["batch", 5]}, "MG210", "interface.outputs[0].shape[1]"),
 ])
 def test_type_and_shape_mismatches_are_errors(tmp_path, section, update, rule, path):
-    report = validate(bundle(tmp_path, change=lambda m: m["interface"][section][0].update(update)))
+    report = validate(bundle(tmp_path, change=declare(section, **update)))
     assert mg2(report) == {rule}
     assert [f.location.path for f in findings(report, rule)] == [path]
     assert findings(report, rule)[0].severity.value == "error"
 
 
 def test_fixed_dimension_mismatch_message_names_both_sizes(tmp_path):
-    report = validate(bundle(tmp_path, change=lambda m: m["interface"]["outputs"][0].update(
-        shape=["batch", 5])))
+    report = validate(bundle(tmp_path, change=declare("outputs", shape=["batch", 5])))
     assert "dimension 1 is 5 in the manifest but 2 in the graph" in findings(report, "MG210")[0].message
 
 
 def test_fixed_against_symbolic_dimension_is_a_warning(tmp_path):
-    report = validate(bundle(tmp_path, change=lambda m: m["interface"]["inputs"][0].update(shape=[1, 4])))
+    report = validate(bundle(tmp_path, change=declare("inputs", shape=[1, 4])))
     assert mg2(report) == {"MG211"}
     finding = findings(report, "MG211")[0]
-    assert finding.severity.value == "warning" and finding.location.path == "interface.inputs[0].shape[0]"
+    assert finding.severity.value == "warning"
+    assert finding.location.path == "interface.inputs[0].shape[0]"
     assert "fixed to 1 in the manifest but dynamic ('batch') in the graph" in finding.message
 
 
 def test_symbolic_against_fixed_dimension_is_a_warning(tmp_path):
-    report = validate(bundle(tmp_path, change=lambda m: m["interface"]["inputs"][0].update(
-        shape=["batch", "features"])))
+    report = validate(bundle(tmp_path, change=declare("inputs", shape=["batch", "features"])))
     assert mg2(report) == {"MG211"}
     assert "symbolic ('features') in the manifest but fixed to 4" in findings(report, "MG211")[0].message
 
@@ -342,28 +353,66 @@ def test_runtime_output_shape_that_contradicts_the_interface(tmp_path):
 
     report = validate(bundle(tmp_path, model=lambda p: features_to(
         p, [helper.make_node("Softmax", ["features"], ["probabilities"])], ["batch", "width"]),
-        change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 3])))
+        change=declare("outputs", shape=["batch", 3])))
     assert mg2(report) == {"MG211", "MG213"}
     mismatch = findings(report, "MG213")[0]
     assert mismatch.location.path == "interface.outputs[0].shape[1]"
     assert "has shape [1, 4]: dimension 1 is 4, but the manifest fixes it to 3" in mismatch.message
 
 
-def test_runtime_output_dtype_that_contradicts_the_interface(tmp_path):
-    """The graph declares no shape or type details the checker could refute at the output."""
+def test_runtime_output_batch_that_differs_from_the_input_batch(tmp_path):
+    """Reshape to [2, -1] turns a batch of one into two rows; the graph cannot tell statically."""
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [2, -1])
+    report = validate(bundle(tmp_path, model=lambda p: features_to(
+        p, [helper.make_node("Reshape", ["features", "shape"], ["probabilities"])], ["batch", 2],
+        initializers=[shape])))
+    assert mg2(report) == {"MG213"}
+    assert "dimension 0 is 2, but the inputs set 'batch' to 1" in findings(report, "MG213")[0].message
+
+
+def test_zipped_bundle_with_external_data(tmp_path):
+    import shutil
+
+    root = bundle(tmp_path, model=external_model)
+    archive = shutil.make_archive(str(tmp_path / "bundle"), "zip", root)
+    assert mg2(validate(archive)) == set()
+
+
+def test_output_dtype_mismatch_is_reported_once(tmp_path):
+    """A float64 output declared float32 is caught from the graph, not a second time at runtime."""
     from onnx import TensorProto, helper
 
     def casts(path):
-        save_graph(path, [helper.make_node("Cast", ["features"], ["probabilities"], to=TensorProto.DOUBLE)],
-                   [tensor("features", ["batch", 4])], [tensor("probabilities", ["batch", 4], TensorProto.DOUBLE)])
+        cast = helper.make_node("Cast", ["features"], ["probabilities"], to=TensorProto.DOUBLE)
+        save_graph(path, [cast], [tensor("features", ["batch", 4])],
+                   [tensor("probabilities", ["batch", 4], TensorProto.DOUBLE)])
 
-    report = validate(bundle(tmp_path, model=casts, change=lambda m: m["interface"]["outputs"][0].update(
-        shape=["batch", 4])))
+    report = validate(bundle(tmp_path, model=casts, change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG209"}     # caught statically; not reported a second time at runtime
 
     def bind(manifest):
         manifest["interface"]["outputs"][0].update(shape=["batch", 4], dtype="float64")
     assert mg2(validate(bundle(tmp_path, model=casts, change=bind, name="c"))) == set()
+
+
+def test_runtime_outputs_against_the_declared_outputs():
+    import numpy as np
+
+    class Context:
+        manifest = {"interface": {"outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 3]}]}}
+
+    def check(value, settled=frozenset()):
+        found = model_checks._check_outputs(Context, "m.onnx", {"y": value}, {"batch": 1}, settled)
+        return [(f.rule, f.location.path) for f in found]
+
+    assert check(np.zeros((1, 3), np.float32)) == []
+    assert check(np.zeros((1, 3), np.float64)) == [("MG213", "interface.outputs[0].dtype")]
+    assert check(np.zeros((1, 3, 1), np.float32)) == [("MG213", "interface.outputs[0].shape")]
+    assert check(np.zeros((2, 3), np.float32)) == [("MG213", "interface.outputs[0].shape[0]")]
+    assert check(np.zeros((1, 4), np.float32)) == [("MG213", "interface.outputs[0].shape[1]")]
+    assert check(np.zeros((1, 4), np.float64), settled={0}) == []
 
 
 def test_inference_that_raises_is_an_error(tmp_path):
@@ -372,7 +421,7 @@ def test_inference_that_raises_is_an_error(tmp_path):
     shape = helper.make_tensor("shape", TensorProto.INT64, [2], [3, 5])
     report = validate(bundle(tmp_path, model=lambda p: features_to(
         p, [helper.make_node("Reshape", ["features", "shape"], ["probabilities"])], [3, 5],
-        initializers=[shape]), change=lambda m: m["interface"]["outputs"][0].update(shape=[3, 5])))
+        initializers=[shape]), change=declare("outputs", shape=[3, 5])))
     assert mg2(report) == {"MG214"}
     message = findings(report, "MG214")[0].message
     assert "inference on features float32[1, 4] failed" in message
@@ -382,14 +431,14 @@ def test_model_onnxruntime_cannot_run(tmp_path):
     from onnx import helper
 
     def custom(path):
-        features_to(path, [helper.make_node("Foo", ["features"], ["probabilities"], domain="custom.ops")],
-                    ["batch", 4], opsets=(("", 17), ("custom.ops", 1)))
+        foo = helper.make_node("Foo", ["features"], ["probabilities"], domain="custom.ops")
+        features_to(path, [foo], ["batch", 4], opsets=(("", 17), ("custom.ops", 1)))
 
     root = bundle(tmp_path, model=custom,
-                  change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4]))
+                  change=declare("outputs", shape=["batch", 4]))
     candidate = validate(root, stage="candidate")
     assert mg2(candidate) == {"MG215"} and mg2(candidate, "info") == {"MG215"}
-    assert "custom.ops:Foo" in findings(candidate, "MG215")[0].message
+    assert "(Foo from domain custom.ops)" in findings(candidate, "MG215")[0].message
     staging = validate(root, stage="staging")      # the default policy sets require_inference here
     assert mg2(staging, "error") == {"MG215"}
     assert "the staging stage requires the model to run" in findings(staging, "MG215")[0].message
@@ -415,12 +464,13 @@ def test_inference_that_never_ends_is_stopped(tmp_path, monkeypatch):
              tensor("v_in", ["batch", 4])],
             [tensor("cond_out", [], TensorProto.BOOL), tensor("v_out", ["batch", 4])],
             initializer=[numpy_helper.from_array(np.ones(1, np.float32), "one")])
-        features_to(path, [helper.make_node("Loop", ["trips", "", "features"], ["probabilities"], body=body)],
-                    ["batch", 4], initializers=[numpy_helper.from_array(np.array(10**15, np.int64), "trips")])
+        loop = helper.make_node("Loop", ["trips", "", "features"], ["probabilities"], body=body)
+        trips = numpy_helper.from_array(np.array(10**15, np.int64), "trips")
+        features_to(path, [loop], ["batch", 4], initializers=[trips])
 
     monkeypatch.setattr(model_checks, "SMOKE_TIMEOUT_S", 0.3)
     report = validate(bundle(tmp_path, model=endless,
-                             change=lambda m: m["interface"]["outputs"][0].update(shape=["batch", 4])))
+                             change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG214"}
     assert "did not finish within 0.3 s" in findings(report, "MG214")[0].message
 
@@ -433,7 +483,8 @@ def test_synthetic_inputs_follow_the_contract():
                 {"name": "image", "dtype": "uint8", "shape": ["batch", 3, "height", "width"]},
                 {"name": "text", "dtype": "string", "shape": [2]}]
     graph = {"ids": ("tensor_type", "int64", ["b", None]), "mask": ("tensor_type", "bool", None),
-             "image": ("tensor_type", "uint8", [None, 3, 32, None]), "text": ("tensor_type", "string", [2])}
+             "image": ("tensor_type", "uint8", [None, 3, 32, None]),
+             "text": ("tensor_type", "string", [2])}
     feeds, bindings, shown = synthetic_inputs(copy.deepcopy(declared), graph)
     assert feeds["ids"].shape == feeds["mask"].shape == (1, 8)
     assert set(feeds["ids"].ravel()) == {0, 1} and not feeds["mask"].any()
@@ -442,4 +493,8 @@ def test_synthetic_inputs_follow_the_contract():
     assert bindings == {"batch": 1, "sequence": 8, "height": 32, "width": 64}
     assert "image uint8[1, 3, 32, 64]" in shown
     with pytest.raises(ValueError, match="bfloat16"):
-        synthetic_inputs([{"name": "x", "dtype": "bfloat16", "shape": [1]}], {"x": ("tensor_type", "bfloat16", [1])})
+        synthetic_inputs([{"name": "x", "dtype": "bfloat16", "shape": [1]}],
+                         {"x": ("tensor_type", "bfloat16", [1])})
+    with pytest.raises(ValueError, match="too large"):
+        synthetic_inputs([{"name": "x", "dtype": "float32", "shape": [1, 3, 10**5, 10**5]}],
+                         {"x": ("tensor_type", "float32", None)})

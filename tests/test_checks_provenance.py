@@ -91,6 +91,12 @@ def test_commit_ids(bundle, commit, severity, words):
     assert finding.severity.value == severity and words in finding.message
 
 
+def test_commit_problems_are_warnings_where_the_commit_is_not_required(bundle):
+    root = bundle(lambda p: p["source"].update(commit="0" * 40))
+    [finding] = findings(validate(root, stage="draft"), "MG702")
+    assert finding.severity.value == "warning" and "placeholder" in finding.message
+
+
 def test_sha256_commit_id_is_accepted(bundle):
     root = bundle(lambda p: p["source"].update(commit="ab" * 32))
     assert "MG702" not in rules_of(validate(root, stage="production"))

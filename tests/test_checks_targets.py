@@ -143,6 +143,39 @@ def test_installed_runtime_loads_the_clean_model(tmp_path):
     assert mg3(report) == set()
 
 
+def test_installed_runtime_refuses_a_too_new_ir_version(tmp_path):
+    version = installed()
+    report = validate(make_bundle(tmp_path / "b", manifest=with_target(runtime_version=version),
+                                  model=model_at(17, ir=99)))
+    assert mg3(report) == {"MG304"}
+    assert "IR version 99" in findings(report, "MG304")[0].message
+
+
+def test_external_data_outside_the_bundle_is_never_loaded(tmp_path, monkeypatch):
+    import onnx
+
+    version = installed()
+
+    def escaping(path):
+        tiny_model(path)
+        model = onnx.load(str(path))
+        weight = model.graph.initializer[0]
+        weight.ClearField("raw_data")
+        weight.ClearField("float_data")
+        weight.data_location = onnx.TensorProto.EXTERNAL
+        weight.external_data.add(key="location", value="../../outside.bin")
+        onnx.save(model, str(path))
+
+    def refuse(_path):
+        raise AssertionError("a model with escaping external data was handed to onnxruntime")
+
+    monkeypatch.setattr(ortcompat, "try_session", refuse)
+    report = validate(make_bundle(tmp_path / "b", manifest=with_target(runtime_version=version),
+                                  model=escaping))
+    assert mg3(report) == {"MG305"}
+    assert "outside.bin" in findings(report, "MG305")[0].message
+
+
 def test_foreign_domain_on_another_runtime_is_info_only(tmp_path):
     report = validate(make_bundle(tmp_path / "b", model=custom_op_model))
     assert mg3(report) == {"MG307"}
@@ -177,7 +210,8 @@ def test_memory_budget_counts_external_data(tmp_path):
     weights = (root / "model" / "weights.bin").stat().st_size
     assert weights > model_only
     budget = (model_only + weights / 2) / 2**20  # fits the model file alone, not with its weights
-    report = validate(make_bundle(tmp_path / "b", manifest=with_target(memory_mb=budget), model=external))
+    report = validate(make_bundle(tmp_path / "b", manifest=with_target(memory_mb=budget),
+                                  model=external))
     assert "MG308" in mg3(report, "error")
     assert "external-data" in findings(report, "MG308")[0].message
 

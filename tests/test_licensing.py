@@ -134,7 +134,8 @@ def test_unavoidable_terms():
 
 def test_equivalence_ignores_case_order_and_grouping():
     same = licensing.equivalent
-    assert same(licensing.parse("MIT OR (Apache-2.0 OR ISC)"), licensing.parse("isc or mit or apache-2.0"))
+    assert same(licensing.parse("MIT OR (Apache-2.0 OR ISC)"),
+                licensing.parse("isc or mit or apache-2.0"))
     assert same(licensing.parse("MIT"), licensing.parse("mit"))
     assert not same(licensing.parse("MIT OR Apache-2.0"), licensing.parse("MIT AND Apache-2.0"))
     assert not same(licensing.parse("Apache-2.0 WITH LLVM-exception"), licensing.parse("Apache-2.0"))

@@ -219,7 +219,8 @@ def champion_regression(ctx):
         change = f"{item.label}: {item.describe_change()} against the champion {theirs}"
         if item.verdict is Verdict.EXCEEDS_LIMIT:
             yield REGRESSION.finding(
-                f"{change}; {ctx.stage} allows {item.tolerance.describe()} ({item.direction})", **where)
+                f"{change}; {ctx.stage} allows a loss of {item.tolerance.describe()} ({item.direction})",
+                **where)
         elif item.verdict is Verdict.NO_LIMIT:
             yield REGRESSION.finding(
                 f"{change}; the {ctx.stage} stage sets no regression limit ({item.direction})",

@@ -104,17 +104,14 @@ _PHRASES = {
     "Python-2.0": ("python software foundation",),
     "CDLA-Permissive-1.0": ("community data license agreement",),
     "CDLA-Permissive-2.0": ("community data license agreement",),
-    "GPL-2.0-only": ("gnu general public license", "version 2"),
-    "GPL-2.0-or-later": ("gnu general public license", "version 2"),
-    "GPL-3.0-only": ("gnu general public license", "version 3"),
-    "GPL-3.0-or-later": ("gnu general public license", "version 3"),
-    "LGPL-2.1-only": ("gnu lesser general public license",),
-    "LGPL-2.1-or-later": ("gnu lesser general public license",),
-    "LGPL-3.0-only": ("gnu lesser general public license",),
-    "LGPL-3.0-or-later": ("gnu lesser general public license",),
-    "AGPL-3.0-only": ("gnu affero general public license",),
-    "AGPL-3.0-or-later": ("gnu affero general public license",),
 }
+_PHRASES.update({f"{family}-{suffix}": phrases for suffix in ("only", "or-later") for family, phrases in {
+    "GPL-2.0": ("gnu general public license", "version 2"),
+    "GPL-3.0": ("gnu general public license", "version 3"),
+    "LGPL-2.1": ("gnu lesser general public license",),
+    "LGPL-3.0": ("gnu lesser general public license",),
+    "AGPL-3.0": ("gnu affero general public license",),
+}.items()})
 _CONVENTIONAL = re.compile(r"^(licen[cs]e|copying)(\.md|\.txt)?$|^licenses/.+", re.IGNORECASE)
 _COPYLEFT = ("GPL-", "AGPL-", "LGPL-", "MPL-", "EPL-", "EUPL-", "CDDL-", "OSL-", "ODBL-", "CECILL")
 
@@ -139,6 +136,10 @@ def _model_expression(ctx):
     return ctx.memo("licenses:model", parse)
 
 
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
 def _syntax_hint(problem: licensing.LicenseSyntaxError) -> str:
     did_you_mean = f"Did you mean {problem.suggestion}? " if problem.suggestion else ""
     return (did_you_mean + "Use SPDX ids (https://spdx.org/licenses/) joined by AND, OR and WITH; "
@@ -151,9 +152,9 @@ def _policy_findings(ctx, expression, *, subject: str, path: str):
     if verdict.status is licensing.Status.DENIED:
         names = " and ".join(verdict.denied)
         if len(expression.terms) == 1:
-            message = f"{subject} {expression.normalized} is denied by the policy"
+            message = f"{subject} is {expression.normalized}, which the policy denies"
         else:
-            message = f"{subject} {expression.normalized!r} cannot avoid {names}, denied by the policy"
+            message = f"{subject} {expression.normalized!r} cannot avoid {names}, which the policy denies"
         yield DENIED.finding(
             message,
             path=path, hint="Offer an allowed license (alone or as an OR alternative), or have the "
@@ -179,7 +180,7 @@ def model_license(ctx):
     try:
         expression = licensing.parse(text)
     except licensing.LicenseSyntaxError as problem:
-        yield INVALID.finding(f"license {text!r} is not a valid SPDX expression: {problem.reason}",
+        yield INVALID.finding(f"license {_shown(text)} is not a valid SPDX expression: {problem.reason}",
                               path="license", hint=_syntax_hint(problem))
         return
     yield from _policy_findings(ctx, expression, subject="the model's license", path="license")
@@ -195,7 +196,8 @@ def _read_text(ctx, relative: str) -> tuple[str | None, str | None]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if len(data) < TEXT_LIMIT or exc.start < len(data) - 3:
-            return None, f"is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            byte = data[exc.start]
+            return None, f"is not UTF-8 text (invalid byte 0x{byte:02x} at offset {exc.start})"
         text = data[: exc.start].decode("utf-8-sig")  # a character cut by the read limit
     if not text.strip():
         return None, "is empty"
@@ -212,7 +214,8 @@ def license_texts(ctx):
     files = set(ctx.bundle.files())
     listed = ctx.manifest.get("license_files")
     if isinstance(listed, list) and listed:
-        candidates = [(f"license_files[{i}]", rel) for i, rel in enumerate(listed) if isinstance(rel, str)]
+        candidates = [(f"license_files[{i}]", rel) for i, rel in enumerate(listed)
+                      if isinstance(rel, str)]
     else:
         candidates = [(None, rel) for rel in sorted(files) if _CONVENTIONAL.match(rel)]
         if not candidates:
@@ -238,7 +241,8 @@ def license_texts(ctx):
         except OSError as error:
             text, problem = None, f"cannot be read ({error.strerror})"
         if problem:
-            yield TEXT_UNREADABLE.finding(f"license file {relative} {problem}", file=relative, path=where)
+            yield TEXT_UNREADABLE.finding(f"license file {relative} {problem}", file=relative,
+                                          path=where)
         else:
             texts.append((relative, _normal(text)))
     expression = _model_expression(ctx)
@@ -283,10 +287,11 @@ def dataset_licenses(ctx):
             expression = licensing.parse(text)
         except licensing.LicenseSyntaxError as problem:
             yield DATASET_LICENSE.finding(
-                f"dataset {name} license {text!r} is not a valid SPDX expression: {problem.reason}",
+                f"dataset {name} license {_shown(text)} is not a valid SPDX expression: {problem.reason}",
                 path=path, hint=_syntax_hint(problem))
             continue
-        findings = list(_policy_findings(ctx, expression, subject=f"dataset {name}", path=path))
+        subject = f"the license of dataset {name}"
+        findings = list(_policy_findings(ctx, expression, subject=subject, path=path))
         yield from findings
         if model is None or any(f.rule == DENIED.id for f in findings):
             continue

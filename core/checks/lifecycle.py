@@ -6,9 +6,9 @@ import datetime
 import re
 
 from modelgate.core.checks import register
-from modelgate.core.checks.provenance import semver_key, split_reference
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
+from modelgate.core.semver import semver_key, split_reference
 
 DEPRECATION_DATE = rule(
     "MG901", title="Deprecation date is not a valid date", severity=Severity.ERROR,

@@ -147,6 +147,13 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _relative(ctx, text: str) -> str:
+    """``text`` without the bundle's absolute folder (often a temporary extraction folder)."""
+    for root in {str(ctx.bundle.root), str(ctx.bundle.root.resolve())}:
+        text = text.replace(root + "/", "").replace(root + "\\", "")
+    return text
+
+
 def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
     seen, found = set(), []
     for index, artifact in ctx.artifacts():
@@ -197,7 +204,7 @@ def _inspect(ctx, index: int, path: str) -> _Model:
     try:
         onnx.checker.check_model(str(ctx.bundle.resolve(path)), full_check=True)
     except Exception as error:
-        result.findings.append(CHECKER.finding(f"{path}: {_short(error)}", **where))
+        result.findings.append(CHECKER.finding(f"{path}: {_short(_relative(ctx, str(error)))}", **where))
         return result
     result.runnable = True
     return result
@@ -247,8 +254,8 @@ def _compare(path: str, section: str, k: int, declared: dict, graph: tuple):
         return
     if len(wanted) != len(shape):
         yield SHAPE.finding(f"{path}: {noun} {name!r} has rank {len(wanted)} in the manifest "
-                            f"{onnxload.show_shape(wanted)} but rank {len(shape)} in the graph {onnxload.show_shape(shape)}",
-                            path=f"{at}.shape")
+                            f"{onnxload.show_shape(wanted)} but rank {len(shape)} in the graph "
+                            f"{onnxload.show_shape(shape)}", path=f"{at}.shape")
         return
     for j, (mine, theirs) in enumerate(zip(wanted, shape)):
         mine, where = onnxload.manifest_dim(mine), f"{at}.shape[{j}]"
@@ -356,12 +363,13 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
     except Exception as error:  # onnxruntime raises its own exception class per status code
         text = str(error) or error.__class__.__name__
         ctx.memo(f"ort-session-ok:{path}", lambda: text)  # the targets checks reuse the verdict
-        failure = ortcompat.explain_failure(text)
-        if not (model.custom or failure.kind != "other" or error.__class__.__name__ == "NotImplemented"):
+        failure = ortcompat.explain_failure(_relative(ctx, text))
+        unsupported = failure.kind != "other" or error.__class__.__name__ == "NotImplemented"
+        if not (model.custom or unsupported):
             return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
                                          **where)]
         required = bool(ctx.gates.get("require_inference"))
-        message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({_short(text)})"
+        message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
         if required:
             message += f"; the {ctx.stage} stage requires the model to run"
         return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]
@@ -371,7 +379,8 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
     except OperationCancelled:
         raise
     except Exception as error:
-        return [SMOKE_FAILED.finding(f"{path}: inference on {shown} failed: {_short(error)}", **where,
+        return [SMOKE_FAILED.finding(f"{path}: inference on {shown} failed: "
+                                     f"{_short(_relative(ctx, str(error)))}", **where,
                                      hint="The inputs were built from interface.inputs; check that "
                                           "the declared shapes are ones the model accepts.")]
     outputs = dict(zip([o.name for o in session.get_outputs()], values))

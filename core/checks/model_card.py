@@ -1,4 +1,4 @@
-"""MG5xx: the model card — present and readable, required sections filled in, consistent with the manifest."""
+"""MG5xx: the model card — readable, required sections written, consistent with the manifest."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from functools import cache
 from modelgate.core import licensing, modelcard, resources
 from modelgate.core.bundle import MODEL_CARD
 from modelgate.core.checks import register
-from modelgate.core.errors import BundleError
+from modelgate.core.checks.structure import PATH_ESCAPES
+from modelgate.core.errors import BundleError, UnsafeBundleError
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
 
@@ -81,16 +82,22 @@ def _load(ctx):
 
     def load():
         if MODEL_CARD not in ctx.bundle.files():
-            others = [f for f in ctx.bundle.files() if f.rsplit("/", 1)[-1].lower() == MODEL_CARD.lower()]
+            others = [f for f in ctx.bundle.files()
+                      if f.rsplit("/", 1)[-1].lower() == MODEL_CARD.lower()]
             hint = (f"Found {others[0]}: move or rename it to {MODEL_CARD} at the top of the bundle."
                     if others else "Write one from the template: `modelgate init NAME` creates it.")
             return None, [CARD_MISSING.finding(f"the bundle has no {MODEL_CARD}", file=MODEL_CARD,
                                                hint=hint)]
         try:
             text = modelcard.decode(ctx.bundle.read_bytes(MODEL_CARD, limit=modelcard.MAX_CARD_BYTES))
+        except UnsafeBundleError as error:
+            return None, [PATH_ESCAPES.finding(error.message, file=MODEL_CARD, hint=error.hint)]
+        except OSError as error:
+            return None, [CARD_UNREADABLE.finding(f"{MODEL_CARD} cannot be read ({error.strerror})",
+                                                  file=MODEL_CARD)]
         except BundleError:
             return None, [CARD_UNREADABLE.finding(
-                f"{MODEL_CARD} is larger than {modelcard.MAX_CARD_BYTES // 1024} KiB", file=MODEL_CARD,
+                f"{MODEL_CARD} is larger than {modelcard.MAX_CARD_BYTES / 1024**2:g} MiB", file=MODEL_CARD,
                 hint="Keep the card to prose; link large tables and images as separate files.")]
         except modelcard.CardError as problem:
             return None, [CARD_UNREADABLE.finding(f"{MODEL_CARD} is {problem.message}", file=MODEL_CARD,
@@ -174,7 +181,8 @@ def card_front_matter(ctx):
     if not front:
         return
     declared = ctx.manifest.get("license")
-    if "license" in front and isinstance(declared, str) and not _same_license(front["license"], declared):
+    if "license" in front and isinstance(declared, str) \
+            and not _same_license(front["license"], declared):
         yield LICENSE_DIFFERS.finding(
             f"{MODEL_CARD} gives license {front['license']!r} but bundle.yaml says {declared!r}",
             file=MODEL_CARD, line=card.front_matter_line("license"),

@@ -9,6 +9,7 @@ from collections import Counter
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
+from modelgate.core.semver import semver_key, split_reference
 
 REQUIRED_MISSING = rule(
     "MG701", title="Required provenance is missing", severity=Severity.ERROR,
@@ -22,7 +23,9 @@ COMMIT_ID = rule(
     "MG702", title="source.commit is not a full commit id", severity=Severity.ERROR,
     rationale="""The commit pins the exact training code. Only a full lower-case id (40 hex
     characters for SHA-1, 64 for SHA-256 repositories) is unambiguous; an abbreviated id may
-    match several commits as the repository grows, and a branch or tag name can move.""",
+    match several commits as the repository grows (a warning), a branch or tag name can move,
+    and the starter template's all-zero id records nothing. Errors where the stage requires
+    source.commit, warnings before, so a fresh draft can still be worked on.""",
     fix="""Write the output of `git rev-parse HEAD` from the training checkout.""",
 )
 DATASET_RECORD = rule(
@@ -69,10 +72,6 @@ PLACEHOLDER = rule(
     fix="""Replace every "replace ..." value under `provenance` with the real one.""",
 )
 
-_SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$")
 _FULL_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _SHORT_COMMIT = re.compile(r"^[0-9a-f]{7,39}$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
@@ -83,26 +82,6 @@ _PLACEHOLDER = re.compile(r"^replace\b|/replace/", re.IGNORECASE)
 def now() -> datetime.datetime:
     """The current time in UTC; tests replace this function to pin the clock."""
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def split_reference(text) -> tuple[str, str] | None:
-    """``("name", "version")`` of a ``name@version`` string, or ``None`` if it is not one."""
-    if not isinstance(text, str) or text.count("@") != 1:
-        return None
-    name, version = text.split("@")
-    return (name, version) if name and version else None
-
-
-def semver_key(version: str) -> tuple | None:
-    """A sort key giving SemVer 2.0 precedence, or ``None`` for a string that is not SemVer."""
-    match = _SEMVER.match(version) if isinstance(version, str) else None
-    if not match:
-        return None
-    core = tuple(int(part) for part in match.group(1, 2, 3))
-    if match.group(4) is None:
-        return (*core, 1, ())  # a release ranks above its pre-releases
-    ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in match.group(4).split("."))
-    return (*core, 0, ids)
 
 
 def _filled(field: str, value) -> str | None:
@@ -166,9 +145,12 @@ def source(ctx):
     origin = provenance.get("source") if isinstance(provenance, dict) else None
     if not isinstance(origin, dict):
         return
+    required = ctx.gates.get("provenance")
+    needed = isinstance(required, list) and "source.commit" in required
     commit = origin.get("commit")
     if isinstance(commit, str) and commit:
-        where = dict(path="provenance.source.commit", hint="Use the output of `git rev-parse HEAD`.")
+        where = dict(path="provenance.source.commit", hint="Use the output of `git rev-parse HEAD`.",
+                     severity=None if needed else Severity.WARNING)
         if re.fullmatch(r"0{7,}", commit):
             yield COMMIT_ID.finding(f"source.commit {commit!r} is the template's placeholder, "
                                     "not a real commit", **where)
@@ -177,7 +159,7 @@ def source(ctx):
         elif _SHORT_COMMIT.match(commit):
             yield COMMIT_ID.finding(
                 f"source.commit {commit!r} is abbreviated ({len(commit)} characters); abbreviated "
-                "ids become ambiguous as the repository grows", severity=Severity.WARNING, **where)
+                "ids become ambiguous as the repository grows", **dict(where, severity=Severity.WARNING))
         elif re.fullmatch(r"[0-9a-fA-F]+", commit) and commit != commit.lower():
             yield COMMIT_ID.finding(f"source.commit {commit!r} must be written in lower case", **where)
         elif re.fullmatch(r"[0-9a-f]+", commit):

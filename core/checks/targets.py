@@ -138,7 +138,8 @@ def target_references(ctx):
     """MG301, MG302: targets name existing variants and are named uniquely."""
     targets = _targets(ctx)
     listed = ctx.manifest.get("artifacts")
-    variants = {a.get("variant") for a in listed if isinstance(a, dict)} if isinstance(listed, list) else set()
+    artifacts = listed if isinstance(listed, list) else []
+    variants = {a.get("variant") for a in artifacts if isinstance(a, dict)}
     first: dict[str, int] = {}
     for index, target in targets:
         variant = target.get("artifact")
@@ -183,7 +184,7 @@ _TOO_OLD_HINT = "Export for an older opset/IR version, or deploy a newer onnxrun
 
 @register()
 def runtime_compatibility(ctx):
-    """MG303-MG306: opsets and IR version against max_opset, onnxruntime releases and the installed one."""
+    """MG303-MG306: opset and IR version against max_opset, the release table, the installed runtime."""
     installed = ortcompat.installed_version()
     for ti, target, _, path in _target_artifacts(ctx):
         model = _header(ctx, path)
@@ -270,7 +271,8 @@ def memory_budget(ctx):
         allowed = (f"the {ortcompat.size_text(budget)} (memory_mb {budget_mb:g}) of target "
                    f"{target.get('name')!r}")
         if total > budget:
-            yield MEMORY.finding(f"{what} is {size}, more than {allowed}", path=f"targets[{ti}].memory_mb",
+            yield MEMORY.finding(f"{what} is {size}, more than {allowed}",
+                                 path=f"targets[{ti}].memory_mb",
                                  hint="Ship a smaller variant for this target or raise memory_mb.")
         else:
             yield MEMORY.finding(
