@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from modelgate.core import settings
@@ -19,14 +18,18 @@ from modelgate.core.errors import BundleError
 from modelgate.core.progress import Progress
 
 CHUNK = 4 * 1024 * 1024
+#: Below this many bytes in all, starting threads costs more than it saves.
+PARALLEL_THRESHOLD = 32 * 1024 * 1024
 
 
 def sha256_file(path: Path, *, progress: Progress | None = None) -> str:
     """Hex SHA-256 of one file, streamed in 4 MiB chunks."""
     digest = hashlib.sha256()
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
     with open(path, "rb", buffering=0) as handle:
+        # A small file needs a small buffer: zero-filling 4 MiB costs more than hashing it.
+        size = os.fstat(handle.fileno()).st_size
+        buffer = bytearray(min(CHUNK, size + 1))
+        view = memoryview(buffer)
         while n := handle.readinto(buffer):
             digest.update(view[:n])
             if progress is not None:
@@ -54,7 +57,10 @@ def hash_files(files: Iterable[tuple[str, Path]], *, progress: Progress | None =
         except OSError as exc:
             raise BundleError(f"could not read {name}: {exc.strerror}") from None
     items.sort(key=lambda item: item[2], reverse=True)
-    progress.start(label="hashing", total=sum(size for _, _, size in items))
+    total = sum(size for _, _, size in items)
+    progress.start(label="hashing", total=total)
+    if workers is None and total < PARALLEL_THRESHOLD:
+        workers = 1
     workers = max(1, min(workers or worker_count(), len(items) or 1))
 
     def one(item):
@@ -66,6 +72,8 @@ def hash_files(files: Iterable[tuple[str, Path]], *, progress: Progress | None =
 
     if workers == 1:
         return dict(one(item) for item in items)
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modelgate-hash") as pool:
         futures = [pool.submit(one, item) for item in items]
         try:

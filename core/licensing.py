@@ -102,10 +102,27 @@ class Evaluation:
 
 
 @cache
-def _spdx():
-    from license_expression import get_spdx_licensing
+def _spdx() -> dict[str, tuple[str, bool]]:
+    """Lower-case SPDX id or alias -> ``(canonical id, is_exception)``, from the SPDX index.
 
-    return get_spdx_licensing()
+    A plain mapping built from license-expression's index: its full Licensing
+    object also builds a matching automaton that ids looked up one by one never
+    use, and that costs more than the rest of a small bundle's validation.
+    """
+    from license_expression import get_license_index
+
+    table: dict[str, tuple[str, bool]] = {}
+    aliases: list[tuple[str, tuple[str, bool]]] = []
+    for entry in get_license_index():
+        key = entry.get("spdx_license_key")
+        if not key:
+            continue
+        value = (key, bool(entry.get("is_exception")))
+        table.setdefault(key.lower(), value)
+        aliases.extend((alias.lower(), value) for alias in entry.get("other_spdx_license_keys") or [])
+    for alias, value in aliases:  # a primary id always wins over another entry's alias
+        table.setdefault(alias, value)
+    return table
 
 
 def _terms(node):
@@ -128,20 +145,17 @@ def _canonical(key: str, *, exception: bool) -> str:
     if key.lower().startswith(("licenseref-", "documentref-", "additionref-")):
         raise LicenseSyntaxError(f"{key!r} is not a valid custom id: write LicenseRef- followed by "
                                  "letters, digits, '.' or '-'")
-    licensing = _spdx()
-    symbol = licensing.known_symbols_lowercase.get(key.lower())
-    if symbol is None:
-        # Deprecated ids and `+` forms (GPL-2.0, GPL-2.0+) resolve through aliases.
-        parsed = licensing.parse(key, validate=False)
-        symbol = licensing.known_symbols.get(getattr(parsed, "key", None))
-    if symbol is None:
+    # Deprecated ids and `+` forms (GPL-2.0, GPL-2.0+) resolve through the aliases.
+    found = _spdx().get(key.lower())
+    if found is None:
         shown = key if len(key) <= 60 else key[:57] + "..."
         raise LicenseSyntaxError(f"unknown license id {shown!r}", None if exception else suggest(key))
-    if symbol.is_exception and not exception:
-        raise LicenseSyntaxError(f"{symbol.key} is a license exception; it can only follow WITH")
-    if exception and not symbol.is_exception:
-        raise LicenseSyntaxError(f"{symbol.key} is a license, not an exception to put after WITH")
-    return symbol.key
+    canonical, is_exception = found
+    if is_exception and not exception:
+        raise LicenseSyntaxError(f"{canonical} is a license exception; it can only follow WITH")
+    if exception and not is_exception:
+        raise LicenseSyntaxError(f"{canonical} is a license, not an exception to put after WITH")
+    return canonical
 
 
 def _convert(node, licensing):
@@ -203,9 +217,8 @@ def suggest(text: str) -> str | None:
     """The SPDX license id closest to ``text`` (``Apache 2`` gives ``Apache-2.0``), or ``None``."""
     import difflib
 
-    licensing = _spdx()
-    keys = [k for k, s in licensing.known_symbols.items()
-            if not s.is_exception and not k.startswith("LicenseRef-")]
+    keys = sorted({key for key, is_exception in _spdx().values()
+                   if not is_exception and not key.startswith("LicenseRef-")})
     compact = _words(text)
     if compact:
         by_compact = {_words(k): k for k in keys}

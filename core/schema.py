@@ -16,12 +16,35 @@ _HINTS = {
 }
 
 
+def _inline_local_refs(node, defs: dict, depth: int = 0):
+    """Replace ``{"$ref": "#/$defs/x"}`` by the definition itself.
+
+    Our schemas are not recursive, and resolving references on every
+    validation costs more than validating a whole manifest.
+    """
+    if depth > 32:
+        raise ValueError("schema $defs nest too deeply to inline")
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        rest = {key: _inline_local_refs(value, defs, depth) for key, value in node.items() if key != "$ref"}
+        if not (isinstance(ref, str) and ref.startswith("#/$defs/")):
+            return {**rest, "$ref": ref} if ref is not None else rest
+        target = _inline_local_refs(defs[ref[len("#/$defs/"):]], defs, depth + 1)
+        # A $ref beside other keywords applies both, exactly as allOf does.
+        return {**rest, "allOf": [*rest.get("allOf", []), target]} if rest else target
+    if isinstance(node, list):
+        return [_inline_local_refs(item, defs, depth) for item in node]
+    return node
+
+
 @cache
 def _validator(schema_name: str):
     from jsonschema import Draft202012Validator
 
     schema = resources.json_schema(schema_name)
-    return Draft202012Validator(schema)
+    defs = schema.get("$defs", {})
+    inlined = {k: _inline_local_refs(v, defs) for k, v in schema.items() if k != "$defs"}
+    return Draft202012Validator(inlined)
 
 
 def _describe(error) -> tuple[str, str | None, list]:

@@ -50,9 +50,5 @@ def register(*, needs_manifest: bool = True):
 def load_all() -> list[Check]:
     """Import every check module (cheap: heavy libraries load inside the checks)."""
     for name in MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
+        importlib.import_module(f"{__name__}.{name}")
     return list(REGISTRY)

@@ -6,8 +6,15 @@ from collections import Counter
 
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
-from modelgate.core.regression import Verdict, compare, format_number
 from modelgate.core.rules import rule
+
+
+def _number(value: float) -> str:
+    # regression.py is only imported when a message needs it: most runs have no champion.
+    from modelgate.core.regression import format_number
+
+    return format_number(value)
+
 
 INVALID_FILE = rule(
     "MG601", title="Benchmark results file is invalid", severity=Severity.ERROR,
@@ -160,12 +167,12 @@ def metric_gates(ctx):
             where = dict(file=result.file, path=f"results[{result.index}].value")
             if low is not None and result.value < low:
                 yield GATE_VIOLATED.finding(
-                    f"{result.label} is {format_number(result.value)}; "
-                    f"the {ctx.stage} floor is {format_number(low)}", hint=hint, **where)
+                    f"{result.label} is {_number(result.value)}; "
+                    f"the {ctx.stage} floor is {_number(low)}", hint=hint, **where)
             if high is not None and result.value > high:
                 yield GATE_VIOLATED.finding(
-                    f"{result.label} is {format_number(result.value)}; "
-                    f"the {ctx.stage} ceiling is {format_number(high)}", hint=hint, **where)
+                    f"{result.label} is {_number(result.value)}; "
+                    f"the {ctx.stage} ceiling is {_number(high)}", hint=hint, **where)
 
 
 def _reference(manifest: dict) -> str:
@@ -178,6 +185,8 @@ def champion_regression(ctx):
     champion = ctx.champion
     if champion is None:
         return
+    from modelgate.core.regression import Verdict, compare
+
     if champion.manifest is None:
         reasons = [f.message for f in champion.manifest_result.findings]
         yield CHAMPION_UNREADABLE.finding(

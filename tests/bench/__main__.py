@@ -23,6 +23,7 @@ from tests.bench.common import Unavailable, compare, table
 #: Benchmark modules in this package, run in this order by default.
 BENCHMARKS = [
     "hashing",
+    "validation",
 ]
 
 
