@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shutil
 import stat
 import tarfile
 import zipfile

@@ -21,8 +21,26 @@ def lower_is_better_by_name(metric: str) -> bool:
         word in name.replace("-", "_").split("_") for word in _LOWER_IS_BETTER)
 
 
+class MetricKey:
+    """Naming shared by results and comparisons: needs dataset, split, metric and target."""
+
+    dataset: str
+    split: str
+    metric: str
+    target: str | None
+
+    @property
+    def key(self) -> tuple[str, str, str, str | None]:
+        """What identifies a result when comparing a challenger with its champion."""
+        return (self.dataset, self.split, self.metric, self.target)
+
+    @property
+    def label(self) -> str:
+        return f"{self.metric} on {self.dataset}/{self.split}" + (f" ({self.target})" if self.target else "")
+
+
 @dataclass(frozen=True)
-class Result:
+class Result(MetricKey):
     """One benchmark result, with where it came from."""
 
     file: str
@@ -35,15 +53,6 @@ class Result:
     higher_is_better: bool
     unit: str | None
 
-    @property
-    def key(self) -> tuple[str, str, str, str | None]:
-        """What identifies a result when comparing a challenger with its champion."""
-        return (self.dataset, self.split, self.metric, self.target)
-
-    @property
-    def label(self) -> str:
-        where = f"{self.dataset}/{self.split}"
-        return f"{self.metric} on {where}" + (f" ({self.target})" if self.target else "")
 
 
 @dataclass(frozen=True)

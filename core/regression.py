@@ -45,6 +45,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from modelgate.core.benchmarks import MetricKey
+
 
 class ResultLike(Protocol):
     """What :func:`compare` needs of a result (:class:`modelgate.core.benchmarks.Result` fits)."""
@@ -89,7 +91,7 @@ class Verdict(enum.Enum):
 
 
 @dataclass(frozen=True)
-class MetricComparison:
+class MetricComparison(MetricKey):
     """One metric on one dataset/split/target: both values, the deltas, the limits, the verdict."""
 
     dataset: str
@@ -106,15 +108,6 @@ class MetricComparison:
     tolerance: Tolerance
     verdict: Verdict
     exceeded: tuple[str, ...] = ()   # names of the broken limits: "max_absolute", "max_relative"
-
-    @property
-    def key(self) -> tuple[str, str, str, str | None]:
-        return (self.dataset, self.split, self.metric, self.target)
-
-    @property
-    def label(self) -> str:
-        text = f"{self.metric} on {self.dataset}/{self.split}"
-        return text + (f" ({self.target})" if self.target else "")
 
     @property
     def direction(self) -> str:

@@ -28,3 +28,18 @@ def semver_key(version: str) -> tuple | None:
         return (*core, 1, ())  # a release ranks above its pre-releases
     ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in match.group(4).split("."))
     return (*core, 0, ids)
+
+
+def parse_reference(text) -> tuple[str, str, tuple]:
+    """``(name, version, precedence key)`` of a ``name@version`` reference.
+
+    Raises :class:`ValueError` saying what is wrong, phrased to follow the field's name.
+    """
+    reference = split_reference(text)
+    if reference is None:
+        raise ValueError(f"{text!r} is not name@version")
+    name, version = reference
+    key = semver_key(version)
+    if key is None:
+        raise ValueError(f"{text!r}: {version!r} is not a SemVer version")
+    return name, version, key

@@ -32,13 +32,19 @@ SETTINGS = {
         Setting("max_manifest_bytes", int, 1024**2,
                 "Largest bundle.yaml read, in bytes."),
         Setting("max_yaml_nodes", int, 100_000,
-                "Most YAML nodes (scalars, lists, mappings) in one manifest or policy."),
+                "Most YAML nodes (scalars, lists, mappings) in one manifest or policy, counted "
+                "with every alias expanded."),
         Setting("max_yaml_aliases", int, 100,
                 "Most YAML aliases (*ref) in one manifest or policy."),
         Setting("hash_workers", int, 0,
                 "Threads that hash files in parallel; 0 means one per core."),
         Setting("max_json_bytes", int, 16 * 1024**2,
                 "Largest benchmark results file read, in bytes."),
+        Setting("max_session_bytes", int, 4 * 1024**3,
+                "Largest model (with its external data) loaded into onnxruntime for the smoke "
+                "inference and the runtime checks; a CI runner should not need tens of gigabytes."),
+        Setting("smoke_timeout_s", float, 120.0,
+                "Longest a smoke inference on a batch of one may run before it is reported."),
     )
 }
 

@@ -67,3 +67,11 @@ def private_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
 
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A clean, locked bundle built once per test module; copy it before changing it."""
+    from tests.factory import make_bundle
+
+    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")

@@ -153,6 +153,22 @@ def validate(root: Path, *, stage: str = "production", policy=None, champion: Pa
             return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ)
 
 
+def policy_file(folder: Path, change) -> Path:
+    """Write the default policy with ``change(data)`` applied into ``folder``; return its path."""
+    from modelgate.core import resources
+
+    data = yaml.safe_load(resources.text("default-policy.yaml"))
+    change(data)
+    path = folder / "policy.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def findings(report, rule_id: str) -> list:
+    """The findings of one rule in a report."""
+    return [f for f in report.findings if f.rule == rule_id]
+
+
 def rules_of(report, severity: str | None = None) -> set[str]:
     """The rule ids in a report, optionally only those of one severity."""
     return {f.rule for f in report.findings if severity is None or f.severity.value == severity}

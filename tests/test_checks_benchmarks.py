@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
+from pathlib import Path
+
 import pytest
-import yaml
 
-from modelgate.core import resources
 from modelgate.core.lock import lock_bundle
-from tests.factory import clean_results, edit_manifest, make_bundle, rules_of, validate
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
+from tests.factory import findings, policy_file, clean_results, edit_manifest, rules_of, validate
 
 
 @pytest.fixture
@@ -32,16 +27,9 @@ def write_results(root, results: dict, name: str = "results.json", *, lock: bool
         lock_bundle(root)
 
 
-def policy_file(tmp_path, change) -> str:
-    data = yaml.safe_load(resources.text("default-policy.yaml"))
-    change(data["stages"])
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return str(path)
-
-
-def findings(report, rule_id: str):
-    return [f for f in report.findings if f.rule == rule_id]
+def stages_policy(tmp_path, change) -> Path:
+    """The default policy with ``change(stages)`` applied."""
+    return policy_file(tmp_path, lambda data: change(data["stages"]))
 
 
 def with_accuracy(value: float) -> dict:
@@ -147,21 +135,21 @@ def gates(*items):
 def test_metric_below_floor(bundle, tmp_path):
     root = bundle()
     write_results(root, with_accuracy(0.78))
-    policy = policy_file(tmp_path, gates({"metric": "accuracy", "dataset": "loans", "min": 0.80}))
+    policy = stages_policy(tmp_path, gates({"metric": "accuracy", "dataset": "loans", "min": 0.80}))
     [finding] = findings(validate(root, stage="staging", policy=policy), "MG605")
     assert finding.message == "accuracy on loans/test is 0.78; the staging floor is 0.8"
     assert finding.location.path == "results[0].value" and finding.severity.value == "error"
 
 
 def test_metric_above_ceiling(bundle, tmp_path):
-    policy = policy_file(tmp_path, gates({"metric": "latency_p95_ms", "max": 4.0}))
+    policy = stages_policy(tmp_path, gates({"metric": "latency_p95_ms", "max": 4.0}))
     [finding] = findings(validate(bundle(), stage="staging", policy=policy), "MG605")
     assert "latency_p95_ms on loans/test (cpu-default) is 4.2" in finding.message
     assert "ceiling is 4" in finding.message
 
 
 def test_metric_within_gates(bundle, tmp_path):
-    policy = policy_file(tmp_path, gates({"metric": "accuracy", "split": "test", "min": 0.9, "max": 1},
+    policy = stages_policy(tmp_path, gates({"metric": "accuracy", "split": "test", "min": 0.9, "max": 1},
                                          {"metric": "latency_p95_ms", "max": 50}))
     assert not rules_of(validate(bundle(), stage="staging", policy=policy)) & {"MG605", "MG606"}
 
@@ -169,12 +157,12 @@ def test_metric_within_gates(bundle, tmp_path):
 def test_gate_applies_only_to_its_stage(bundle, tmp_path):
     root = bundle()
     write_results(root, with_accuracy(0.5))
-    policy = policy_file(tmp_path, gates({"metric": "accuracy", "min": 0.8}))
+    policy = stages_policy(tmp_path, gates({"metric": "accuracy", "min": 0.8}))
     assert "MG605" not in rules_of(validate(root, stage="candidate", policy=policy))
 
 
 def test_gate_without_matching_result(bundle, tmp_path):
-    policy = policy_file(tmp_path, gates({"metric": "accuracy", "dataset": "holdout", "min": 0.8},
+    policy = stages_policy(tmp_path, gates({"metric": "accuracy", "dataset": "holdout", "min": 0.8},
                                          {"metric": "auc", "min": 0.7}))
     messages = sorted(f.message for f in findings(validate(bundle(), stage="staging", policy=policy), "MG606"))
     assert messages == ["no result for accuracy on holdout; the staging gate needs one",
@@ -221,7 +209,7 @@ def test_improvement_is_information(bundle):
 
 def test_per_metric_limit_overrides_default(bundle, tmp_path):
     champion, challenger = champion_pair(bundle, champion_accuracy=0.91, challenger_accuracy=0.85)
-    policy = policy_file(tmp_path, lambda s: s["production"]["regression"].update(
+    policy = stages_policy(tmp_path, lambda s: s["production"]["regression"].update(
         metrics={"accuracy": {"max_absolute": 0.1, "max_relative": 0.1}}))
     report = validate(challenger, stage="production", champion=champion, policy=policy)
     assert "MG608" not in rules_of(report) and "MG609" in rules_of(report)

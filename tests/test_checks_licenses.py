@@ -5,21 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import yaml
 
-from modelgate.core import resources
 from modelgate.core.findings import Severity
 from modelgate.core.policy import load_policy
-from tests.factory import edit_manifest, make_bundle, rules_of, validate
+from tests.factory import findings, policy_file, edit_manifest, rules_of, validate
 
 MG4 = {f"MG40{n}" for n in range(1, 10)}
 MIT_TEXT = ("MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining "
             "a copy of this software...\n")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
 
 
 @pytest.fixture
@@ -42,18 +35,6 @@ def default_policy():
 def check(default_policy):
     """Validate at draft (licenses are checked at every stage) under the default or a given policy."""
     return lambda root, policy=None: validate(root, stage="draft", policy=policy or default_policy)
-
-
-def findings(report, rule_id: str):
-    return [f for f in report.findings if f.rule == rule_id]
-
-
-def policy_file(tmp_path, change):
-    data = yaml.safe_load(resources.text("default-policy.yaml"))
-    change(data)
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 def set_license(text):

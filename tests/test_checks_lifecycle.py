@@ -8,14 +8,9 @@ import shutil
 import pytest
 
 from modelgate.core.checks import lifecycle
-from tests.factory import edit_manifest, make_bundle, rules_of, validate
+from tests.factory import findings, edit_manifest, rules_of, validate
 
 TODAY = datetime.date(2026, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +27,6 @@ def bundle(template, tmp_path):
             edit_manifest(root, lambda m: m.update(lifecycle={"deprecation": deprecation}))
         return root
     return make
-
-
-def findings(report, rule_id: str):
-    return [f for f in report.findings if f.rule == rule_id]
 
 
 MG9 = {f"MG90{n}" for n in range(1, 6)}

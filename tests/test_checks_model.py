@@ -8,15 +8,11 @@ import pytest
 
 from modelgate.core.checks import model as model_checks
 from modelgate.core.lock import lock_bundle
-from tests.factory import clean_manifest, edit_manifest, make_bundle, rules_of, tiny_model, validate
+from tests.factory import findings, clean_manifest, edit_manifest, make_bundle, rules_of, tiny_model, validate
 
 
 def mg2(report, severity: str | None = None) -> set[str]:
     return {rule for rule in rules_of(report, severity) if rule.startswith("MG2")}
-
-
-def findings(report, rule: str) -> list:
-    return [f for f in report.findings if f.rule == rule]
 
 
 def save_graph(path, nodes, inputs, outputs, *, initializers=(), opsets=(("", 17),), ir=9):
@@ -445,7 +441,7 @@ def test_model_onnxruntime_cannot_run(tmp_path):
 
 
 def test_large_models_are_not_run(tmp_path, monkeypatch, opened):
-    monkeypatch.setattr(model_checks, "SMOKE_MAX_BYTES", 100)
+    monkeypatch.setenv("MODELGATE_MAX_SESSION_BYTES", "100")
     report = validate(bundle(tmp_path))
     assert mg2(report) == {"MG215"} and mg2(report, "info") == {"MG215"}
     assert "above the" in findings(report, "MG215")[0].message
@@ -468,7 +464,7 @@ def test_inference_that_never_ends_is_stopped(tmp_path, monkeypatch):
         trips = numpy_helper.from_array(np.array(10**15, np.int64), "trips")
         features_to(path, [loop], ["batch", 4], initializers=[trips])
 
-    monkeypatch.setattr(model_checks, "SMOKE_TIMEOUT_S", 0.3)
+    monkeypatch.setenv("MODELGATE_SMOKE_TIMEOUT_S", "0.3")
     report = validate(bundle(tmp_path, model=endless,
                              change=declare("outputs", shape=["batch", 4])))
     assert mg2(report) == {"MG214"}

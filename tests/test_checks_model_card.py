@@ -5,22 +5,16 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import yaml
 
 from modelgate.core import resources
 from modelgate.core.findings import Severity
 from modelgate.core.policy import load_policy
-from tests.factory import CARD, edit_manifest, make_bundle, rules_of, validate
+from tests.factory import findings, policy_file, CARD, edit_manifest, rules_of, validate
 
 MG5 = {f"MG50{n}" for n in range(1, 10)}
 CLEAN_CARD = CARD.format(name="tiny-classifier", version="1.0.0", license="Apache-2.0")
 LIMITATIONS = ("## Limitations\nTrained on applicants from one country; accuracy drops for thin "
                "credit files and for applicants under 21.\n")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +42,6 @@ def bundle(template, tmp_path):
 def check(default_policy):
     """Validate at draft (the card is checked at every stage) under the default or a given policy."""
     return lambda root, policy=None: validate(root, stage="draft", policy=policy or default_policy)
-
-
-def findings(report, rule_id: str):
-    return [f for f in report.findings if f.rule == rule_id]
-
-
-def policy_file(tmp_path, change):
-    data = yaml.safe_load(resources.text("default-policy.yaml"))
-    change(data)
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 def test_clean_card_has_no_findings_at_production(template):

@@ -8,12 +8,7 @@ import shutil
 import pytest
 
 from modelgate.core.checks import provenance
-from tests.factory import edit_manifest, make_bundle, rules_of, validate
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
+from tests.factory import findings, edit_manifest, rules_of, validate
 
 
 @pytest.fixture
@@ -25,10 +20,6 @@ def bundle(template, tmp_path):
             edit_manifest(root, lambda m: change(m["provenance"]))
         return root
     return make
-
-
-def findings(report, rule_id: str):
-    return [f for f in report.findings if f.rule == rule_id]
 
 
 MG7 = {f"MG70{n}" for n in range(1, 9)}
@@ -160,11 +151,16 @@ def test_earlier_parent_of_the_same_model(bundle):
 
 
 def test_semver_precedence():
+    from modelgate.core import semver
+
     keys = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
             "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0"]
-    assert sorted(keys, key=provenance.semver_key) == keys
-    assert provenance.semver_key("1.0") is None
-    assert provenance.split_reference("a@b@c") is None
+    assert sorted(keys, key=semver.semver_key) == keys
+    assert semver.semver_key("1.0") is None
+    assert semver.split_reference("a@b@c") is None
+    assert semver.parse_reference("m@1.2.3")[:2] == ("m", "1.2.3")
+    with pytest.raises(ValueError, match="not a SemVer version"):
+        semver.parse_reference("m@1.2")
 
 
 # MG707 ---------------------------------------------------------------------------------

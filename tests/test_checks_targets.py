@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from modelgate.core import ortcompat
-from tests.factory import clean_manifest, clean_results, make_bundle, rules_of, tiny_model, validate
+from tests.factory import findings, clean_manifest, clean_results, make_bundle, rules_of, tiny_model, validate
 
 
 def mg3(report, severity: str | None = None) -> set[str]:
     return {r for r in rules_of(report, severity) if r.startswith("MG3")}
-
-
-def findings(report, rule_id: str) -> list:
-    return [f for f in report.findings if f.rule == rule_id]
 
 
 def with_target(**change) -> dict:

@@ -188,3 +188,15 @@ def test_one_run_writes_several_reports_into_new_folders(tmp_path, capsys):
     assert "PASSED" in out or "✅" in out
     code, _, err = run(capsys, "validate", str(bundle), "--report", "pdf:x.pdf")
     assert code == 2 and "FORMAT:FILE" in err
+
+
+def test_settings_lists_every_limit_and_shows_overrides(capsys, monkeypatch):
+    monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_ENTRIES", "42")
+    code, out, _ = run(capsys, "settings")
+    assert code == 0 and "MODELGATE_MAX_ARCHIVE_ENTRIES=42  (default 10000)" in out
+    code, out, _ = run(capsys, "settings", "--json")
+    names = {row["name"] for row in json.loads(out)["settings"]}
+    assert {"max_archive_bytes", "max_session_bytes", "smoke_timeout_s"} <= names
+    monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_ENTRIES", "lots")
+    code, _, err = run(capsys, "settings")
+    assert code == 2 and "MODELGATE_MAX_ARCHIVE_ENTRIES='lots' is not a valid int" in err

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from modelgate.core import checks, resources
+from modelgate.core import checks
 from modelgate.core.errors import OperationCancelled
 from modelgate.core.findings import Severity
 from modelgate.core.progress import Progress
 from modelgate.core.rules import catalog
-from tests.factory import make_bundle, rules_of, validate
+from tests.factory import make_bundle, policy_file, rules_of, validate
 
 CHECKS_DIR = Path(checks.__file__).parent
 
@@ -28,22 +27,14 @@ def test_every_rule_is_documented_and_in_its_family():
         assert rule.family
 
 
-def _policy(tmp_path, change) -> Path:
-    data = yaml.safe_load(resources.text("default-policy.yaml"))
-    change(data)
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 def test_policy_can_lower_a_severity_and_disable_a_rule(tmp_path):
     bundle = make_bundle(tmp_path / "b")
     (bundle / "LICENSE").write_text("edited after locking")
     assert "MG109" in rules_of(validate(bundle), "error")
-    lowered = _policy(tmp_path, lambda d: d.setdefault("rules", {}).update({"MG109": {"severity": "info"}}))
+    lowered = policy_file(tmp_path, lambda d: d.setdefault("rules", {}).update({"MG109": {"severity": "info"}}))
     report = validate(bundle, policy=lowered)
     assert "MG109" in rules_of(report, "info") and "MG109" not in rules_of(report, "error")
-    disabled = _policy(tmp_path, lambda d: d.setdefault("rules", {}).update({"MG109": {"enabled": False}}))
+    disabled = policy_file(tmp_path, lambda d: d.setdefault("rules", {}).update({"MG109": {"enabled": False}}))
     assert "MG109" not in rules_of(validate(bundle, policy=disabled))
 
 

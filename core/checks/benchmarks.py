@@ -9,7 +9,7 @@ from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
 
 
-def _number(value: float) -> str:
+def _shown(value: float) -> str:
     # regression.py is only imported when a message needs it: most runs have no champion.
     from modelgate.core.regression import format_number
 
@@ -167,12 +167,12 @@ def metric_gates(ctx):
             where = dict(file=result.file, path=f"results[{result.index}].value")
             if low is not None and result.value < low:
                 yield GATE_VIOLATED.finding(
-                    f"{result.label} is {_number(result.value)}; "
-                    f"the {ctx.stage} floor is {_number(low)}", hint=hint, **where)
+                    f"{result.label} is {_shown(result.value)}; "
+                    f"the {ctx.stage} floor is {_shown(low)}", hint=hint, **where)
             if high is not None and result.value > high:
                 yield GATE_VIOLATED.finding(
-                    f"{result.label} is {_number(result.value)}; "
-                    f"the {ctx.stage} ceiling is {_number(high)}", hint=hint, **where)
+                    f"{result.label} is {_shown(result.value)}; "
+                    f"the {ctx.stage} ceiling is {_shown(high)}", hint=hint, **where)
 
 
 def _reference(manifest: dict) -> str:

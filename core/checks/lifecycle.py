@@ -8,7 +8,7 @@ import re
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
-from modelgate.core.semver import semver_key, split_reference
+from modelgate.core.semver import parse_reference, semver_key
 
 DEPRECATION_DATE = rule(
     "MG901", title="Deprecation date is not a valid date", severity=Severity.ERROR,
@@ -107,14 +107,10 @@ def replacement(ctx):
                                      path="lifecycle.deprecation",
                                      hint="Add `replacement: name@version`.")
         return
-    reference = split_reference(target)
-    if reference is None:
-        yield REPLACEMENT.finding(f"replacement {target!r} is not name@version", **where)
-        return
-    name, version = reference
-    new_key = semver_key(version)
-    if new_key is None:
-        yield REPLACEMENT.finding(f"replacement {target!r}: {version!r} is not a SemVer version", **where)
+    try:
+        name, version, new_key = parse_reference(target)
+    except ValueError as problem:
+        yield REPLACEMENT.finding(f"replacement {problem}", **where)
         return
     if name != ctx.manifest.get("name"):
         return

@@ -12,16 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from modelgate.core import onnxload, ortcompat
+from modelgate.core import onnxload, ortcompat, settings
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
-
-#: Smoke inference is skipped above this many bytes (model plus external data): a CI
-#: runner should not need tens of gigabytes of memory to validate a bundle.
-SMOKE_MAX_BYTES = 4 * 1024**3
-#: A single run on a batch of one that takes longer than this is reported as a failure.
-SMOKE_TIMEOUT_S = 120.0
 
 UNREADABLE = rule(
     "MG201", title="ONNX file cannot be read", severity=Severity.ERROR,
@@ -348,10 +342,12 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
 
     path = model.path
     where = {"file": path, "path": f"artifacts[{model.index}].path"}
-    if model.data_bytes > SMOKE_MAX_BYTES:
+    limit = settings.get("max_session_bytes")
+    if model.data_bytes > limit:
         return [SMOKE_SKIPPED.finding(
             f"{path}: smoke inference skipped: the model and its external data take "
-            f"{model.data_bytes / 1024**3:.1f} GiB, above the {SMOKE_MAX_BYTES / 1024**3:g} GiB limit",
+            f"{model.data_bytes / 1024**3:.1f} GiB, above the {limit / 1024**3:g} GiB limit "
+            "(MODELGATE_MAX_SESSION_BYTES)",
             **where)]
     try:
         feeds, bindings, shown = onnxload.synthetic_inputs(
@@ -375,7 +371,7 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
         return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]
     ctx.memo(f"ort-session-ok:{path}", lambda: True)
     try:
-        values = onnxload.run_session(session, feeds, timeout=SMOKE_TIMEOUT_S, progress=ctx.progress)
+        values = onnxload.run_session(session, feeds, timeout=settings.get("smoke_timeout_s"), progress=ctx.progress)
     except OperationCancelled:
         raise
     except Exception as error:

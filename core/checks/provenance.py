@@ -9,7 +9,7 @@ from collections import Counter
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
-from modelgate.core.semver import semver_key, split_reference
+from modelgate.core.semver import parse_reference, semver_key
 
 REQUIRED_MISSING = rule(
     "MG701", title="Required provenance is missing", severity=Severity.ERROR,
@@ -225,14 +225,10 @@ def lineage(ctx):
 
 def _check_parent(manifest: dict, parent: str):
     where = dict(path="provenance.parent")
-    reference = split_reference(parent)
-    if reference is None:
-        yield PARENT.finding(f"parent {parent!r} is not name@version", **where)
-        return
-    name, version = reference
-    parent_key = semver_key(version)
-    if parent_key is None:
-        yield PARENT.finding(f"parent {parent!r}: {version!r} is not a SemVer version", **where)
+    try:
+        name, version, parent_key = parse_reference(parent)
+    except ValueError as problem:
+        yield PARENT.finding(f"parent {problem}", **where)
         return
     own_name, own_version = manifest.get("name"), manifest.get("version")
     if name != own_name:

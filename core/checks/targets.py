@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from modelgate.core import ortcompat
+from modelgate.core import ortcompat, settings
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.onnxinfo import default_opset
@@ -93,8 +92,6 @@ UNKNOWN_TARGET = rule(
     fix="""Set the result's `target` to a targets[].name, or declare the target.""",
 )
 
-#: Beyond this many bytes a model is not loaded into onnxruntime just to look for kernels.
-_MAX_SESSION_BYTES = 4 * 1024**3
 _MIB = 1024 * 1024
 _HEADROOM = 0.8
 
@@ -213,7 +210,7 @@ def runtime_compatibility(ctx):
         blocker = None
         if version == installed:
             # The installed release can answer for real; the table is only the fallback.
-            blocker = ortcompat.session_blocker(ctx.bundle, path, model, _MAX_SESSION_BYTES)
+            blocker = ortcompat.session_blocker(ctx.bundle, path, model, settings.get("max_session_bytes"))
             if blocker is None:
                 yield from _installed_findings(ctx, path, target, where, version)
                 continue

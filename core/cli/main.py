@@ -19,7 +19,7 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import bundle_commands, validate_commands
+    from modelgate.core.cli import bundle_commands, settings_command, validate_commands
 
     parser = Parser(
         prog="modelgate",
@@ -31,6 +31,7 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     bundle_commands.register(commands)
     validate_commands.register(commands)
+    settings_command.register(commands)
     return parser
 
 
