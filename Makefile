@@ -34,9 +34,13 @@ $(VENV)/.installed-dev: pyproject.toml | sysdeps-test
 run: $(VENV)/.installed
 	$(VENV)/bin/modelgate demo $(DEMO) --force
 	@echo
-	@echo "The desktop app is not part of this build yet; here is a demo bundle, inspected:"
+	@echo "The desktop app is not part of this build yet; here is a demo bundle, inspected,"
+	@echo "and its successor, validated against it for staging (the validation must fail):"
 	@echo
 	$(VENV)/bin/modelgate inspect $(DEMO)/bundles/credit-risk-1.1.0
+	@echo
+	-$(VENV)/bin/modelgate validate $(DEMO)/bundles/credit-risk-1.2.0 --policy $(DEMO)/policy.yaml \
+		--stage staging --champion $(DEMO)/bundles/credit-risk-1.1.0
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)
