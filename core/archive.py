@@ -23,6 +23,10 @@ from modelgate.core.errors import BundleError, UnsafeBundleError
 from modelgate.core.progress import Progress
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+#: Deeper paths are refused: no bundle needs them, and tools that walk them recursively fail.
+MAX_DEPTH = 64
+#: Below this many bytes expanded, the expansion ratio is not checked.
+RATIO_FLOOR = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
@@ -32,12 +36,14 @@ class ArchiveLimits:
 
     max_entries: int
     max_bytes: int
+    max_ratio: int = 1000
 
     @classmethod
     def from_settings(cls) -> ArchiveLimits:
         return cls(
             max_entries=settings.get("max_archive_entries"),
             max_bytes=settings.get("max_archive_bytes"),
+            max_ratio=settings.get("max_archive_ratio"),
         )
 
 
@@ -56,6 +62,10 @@ def safe_member_name(name: str, *, archive: Path) -> str:
             rule="MG120",
         )
     parts = [p for p in cleaned.split("/") if p not in ("", ".")]
+    if len(parts) > MAX_DEPTH:
+        raise UnsafeBundleError(
+            f"{archive.name}: entry {name[:80]!r}… is nested more than {MAX_DEPTH} folders deep",
+            hint="A bundle's layout is a few levels deep; rebuild the archive.", rule="MG120")
     if ".." in parts:
         raise UnsafeBundleError(
             f"{archive.name}: entry {name!r} climbs out of the archive with '..'",
@@ -85,6 +95,7 @@ class _Budget:
         self.archive, self.limits, self.progress = archive, limits, progress
         self.entries = 0
         self.bytes = 0
+        self.packed = max(1, archive.stat().st_size)
 
     def entry(self) -> None:
         self.entries += 1
@@ -101,6 +112,14 @@ class _Budget:
             raise UnsafeBundleError(
                 f"{self.archive.name} expands to more than {self.limits.max_bytes} bytes",
                 hint="Raise MODELGATE_MAX_ARCHIVE_BYTES if this bundle is genuine.",
+                rule="MG122",
+            )
+        if self.bytes > RATIO_FLOOR and self.bytes > self.limits.max_ratio * self.packed:
+            raise UnsafeBundleError(
+                f"{self.archive.name} expands more than {self.limits.max_ratio} times its size "
+                f"({self.packed} bytes packed, over {self.bytes} unpacked so far): an archive bomb",
+                hint="Model weights do not compress like that; raise MODELGATE_MAX_ARCHIVE_RATIO "
+                     "if this bundle is genuine.",
                 rule="MG122",
             )
         self.progress.advance(amount)
@@ -148,7 +167,8 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
                     raise _refuse_link(archive, info.filename, link)
                 links.append((name, link))
                 continue
-            if mode and not stat.S_ISREG(mode):
+            # Many zip writers store permission bits without a file type: that is a file.
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
                 raise UnsafeBundleError(
                     f"{archive.name}: entry {info.filename!r} is not a regular file",
                     rule="MG121",

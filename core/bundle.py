@@ -92,25 +92,46 @@ class Bundle:
         return self.resolve(relative).stat().st_size
 
 
+#: Deeper folders are refused: no bundle needs them, and recursive tools fail on them.
+MAX_DEPTH = 64
+
+
 def _scan(root: Path) -> list[str]:
     real_root = root.resolve()
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        for name in list(dirnames):
-            full = here / name
-            if full.is_symlink():
-                raise UnsafeBundleError(
-                    f"{full.relative_to(root).as_posix()} is a link to a folder",
-                    hint="Bundles may not contain links to folders; copy the folder in.",
-                    rule="MG121",
-                )
+    pending = [root]
+    while pending:  # iterative: a hostile tree must not exhaust the recursion limit
+        here = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError as exc:
+            raise BundleError(f"cannot read the folder {here}: {exc.strerror}") from None
+        dirnames = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        filenames = [e.name for e in entries if not e.is_dir(follow_symlinks=False)]
+        depth = len(here.relative_to(root).parts)
+        if dirnames and depth >= MAX_DEPTH:
+            raise UnsafeBundleError(f"{here.relative_to(root).as_posix()[:80]}… is nested more than "
+                                    f"{MAX_DEPTH} folders deep", rule="MG121",
+                                    hint="A bundle's layout is a few levels deep.")
+        pending.extend(here / name for name in dirnames)
         for name in filenames:
             full = here / name
             rel = full.relative_to(root).as_posix()
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsafeBundleError(
+                    f"{rel.encode('utf-8', 'surrogateescape')!r} is not a UTF-8 file name",
+                    hint="Rename the file: manifests and signatures record names as UTF-8.",
+                    rule="MG121") from None
             info = full.lstat()
             if stat.S_ISLNK(info.st_mode):
                 target = full.resolve()
+                if target.is_dir():
+                    raise UnsafeBundleError(
+                        f"{rel} is a link to a folder",
+                        hint="Bundles may not contain links to folders; copy the folder in.",
+                        rule="MG121")
                 if not target.is_relative_to(real_root):
                     raise UnsafeBundleError(
                         f"{rel} is a link that leaves the bundle (to {os.readlink(full)})",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelgate.core import BUNDLE_FORMAT, demo_cards, demo_models
 from modelgate.core.errors import ModelGateError
+from modelgate.core.fsutil import remove_tree
 from modelgate.core.lock import dump_manifest, lock_bundle
 from modelgate.core.progress import Progress
 
@@ -40,6 +40,7 @@ class DemoSummary:
     policy: Path
     readme: Path
     planted: dict[str, str] = field(default_factory=dict)   # "name@version" -> what to catch
+    registry: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -263,14 +264,16 @@ stages:
       metrics:
         accuracy: {max_absolute: 0.005}
     approvals: {count: 2, roles: [approver]}
-    signature: {required: true, roles: [signer]}
+    # This demo has no signing station yet, so production does not ask for a signature.
+    signature: {required: false}
   deprecated: {}
   archived: {}
 """
 
 MARKER = ".modelgate-demo"
 
-_OURS = (BUNDLES_DIR, POLICY_FILE, README_FILE, MARKER, *_REGISTRY_FILES)
+REGISTRY_STORE = "registry.store"
+_OURS = (BUNDLES_DIR, POLICY_FILE, README_FILE, MARKER, REGISTRY_STORE, *_REGISTRY_FILES)
 
 
 def _versions() -> dict[str, str]:
@@ -408,15 +411,17 @@ def _replace(staging: Path, directory: Path) -> None:
     for name in _OURS:
         path = directory / name
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+            remove_tree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
     for entry in sorted(staging.iterdir()):
         entry.rename(directory / entry.name)
 
 
-def build_demo(*, directory: Path, force: bool = False, progress: Progress | None = None) -> DemoSummary:
-    """Write the demo workspace into ``directory``: bundles/, policy.yaml and README.txt.
+def build_demo(*, directory: Path, force: bool = False, progress: Progress | None = None,
+               with_registry: bool = True) -> DemoSummary:
+    """Write the demo workspace into ``directory``: bundles/, policy.yaml, README.txt and a
+    registry (registry.db with its store) holding the bundles in lived-in states.
 
     A non-empty ``directory`` is refused unless ``force``; then only what an earlier
     demo wrote there is replaced. Everything is built in a hidden folder first, so a
@@ -425,6 +430,7 @@ def build_demo(*, directory: Path, force: bool = False, progress: Progress | Non
     directory = Path(directory)
     _prepare(directory, force)
     progress = progress or Progress()
+    created, succeeded = not directory.exists(), False
     try:
         directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".modelgate-demo-build-", dir=directory))
@@ -443,15 +449,24 @@ def build_demo(*, directory: Path, force: bool = False, progress: Progress | Non
             progress.advance(1)
         (staging / POLICY_FILE).write_text(POLICY, encoding="utf-8", newline="\n")
         (staging / README_FILE).write_text(_readme(built), encoding="utf-8", newline="\n")
+        if with_registry:
+            from modelgate.core.demo_registry import build_demo_registry
+
+            build_demo_registry(directory=staging, policy_path=staging / POLICY_FILE, progress=progress,
+                                bundles=[staging / BUNDLES_DIR / f.name for f in folders])
         (staging / MARKER).write_text("written by `modelgate demo`; `modelgate demo --force` replaces "
                                       "bundles/, policy.yaml, README.txt and the demo registry\n",
                                       encoding="utf-8", newline="\n")
         _replace(staging, directory)
+        succeeded = True
     except OSError as error:
         raise DemoError(f"cannot write the demo workspace {directory}: {error.strerror or error}",
                         hint="Check the free space and the folder's permissions.") from None
     finally:
         demo_models.clear_caches()
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging, ignore_errors=True)
+        if created and not succeeded:  # leave no empty folder behind a failed first build
+            remove_tree(directory, ignore_errors=True)
     return DemoSummary(directory, tuple(folders), directory / POLICY_FILE, directory / README_FILE,
-                       {r.ref: r.problem for r in RELEASES if r.problem})
+                       {r.ref: r.problem for r in RELEASES if r.problem},
+                       directory / REGISTRY_FILE if with_registry else None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from modelgate.core.bundle import Bundle
 from modelgate.core.digests import hash_files
+from modelgate.core.manifest import section
 from modelgate.core.progress import Progress
 
 
@@ -41,7 +42,7 @@ def check_integrity(bundle: Bundle, manifest: dict, *, progress: Progress | None
         digests = compute_digests(bundle, progress=progress)
     listed = manifest.get("files")
     problems = []
-    for index, artifact in enumerate(manifest.get("artifacts") or []):
+    for index, artifact in enumerate(section(manifest, "artifacts", list)):
         path = artifact.get("path") if isinstance(artifact, dict) else None
         if not isinstance(path, str) or path not in digests:
             continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from modelgate.core.bundle import MANIFEST, open_bundle
 from modelgate.core.errors import BundleError, ManifestError
 from modelgate.core.integrity import compute_digests
 from modelgate.core.manifest import load_manifest
+from modelgate.core.outputs import write_atomically
 from modelgate.core.progress import Progress
 
 #: Key order of a written manifest (the spec's order); any other key follows these.
@@ -38,22 +38,6 @@ def dump_manifest(data: dict) -> str:
     ordered.update({k: v for k, v in data.items() if k not in ordered})
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100,
                           default_flow_style=False)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` so that a crash leaves either the old or the new content."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = None) -> LockResult:
@@ -85,7 +69,11 @@ def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = No
         data["files"] = dict(sorted(digests.items()))
         original = (folder / MANIFEST).read_text(encoding="utf-8-sig")
         dropped = any(line.lstrip().startswith("#") for line in original.splitlines())
-        write_atomically(folder / MANIFEST, dump_manifest(data))
+        try:
+            write_atomically(folder / MANIFEST, dump_manifest(data))
+        except OSError as exc:
+            raise BundleError(f"cannot write {folder / MANIFEST}: {exc.strerror or exc}",
+                              hint="`modelgate lock` needs write access to the bundle folder.") from None
         remaining = tuple(f for f in result.findings
                           if not str(f.location.path or "").startswith("files")
                           and not str(f.location.path or "").endswith((".sha256", ".size")))

@@ -58,6 +58,21 @@ class ManifestResult:
         return self.data
 
 
+def section(data: dict | None, key: str, kind: type):
+    """``data[key]`` when it has the expected type, else an empty one.
+
+    A malformed manifest is reported once, as MG103; everything that reads it
+    afterwards sees well-typed values and never crashes on ``artifacts: 5``.
+    """
+    value = (data or {}).get(key)
+    return value if isinstance(value, kind) else kind()
+
+
+def entries(data: dict | None, key: str) -> list[dict]:
+    """The mappings of a list section such as ``artifacts`` or ``targets``, skipping others."""
+    return [item for item in section(data, key, list) if isinstance(item, dict)]
+
+
 def _problem(which, message: str, *, line: int | None = None, hint: str | None = None) -> ManifestResult:
     return ManifestResult(None, (which.finding(message, file=MANIFEST, line=line, hint=hint),))
 

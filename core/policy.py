@@ -65,6 +65,11 @@ def parse_policy(raw: bytes, *, source: str) -> Policy:
         more = f"\n  … and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise PolicyError(f"policy {source} is not valid:\n{details}{more}",
                           hint="Compare it with the default: `modelgate policy show`.")
+    licenses = data.get("licenses") or {}
+    both = sorted({x.lower() for x in licenses.get("allow") or []} & {x.lower() for x in licenses.get("deny") or []})
+    if both:
+        raise PolicyError(f"policy {source} both allows and denies {', '.join(both)}",
+                          hint="Keep each license in one list: `licenses.allow` or `licenses.deny`.")
     return Policy(data=data, digest=hashlib.sha256(raw).hexdigest(), source=source)
 
 

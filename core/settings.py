@@ -29,6 +29,8 @@ SETTINGS = {
                 "Most entries an archived bundle may hold."),
         Setting("max_archive_bytes", int, 64 * 1024**3,
                 "Most bytes an archived bundle may expand to."),
+        Setting("max_archive_ratio", int, 1000,
+                "Most times an archive may expand its own size (beyond 16 MiB unpacked)."),
         Setting("max_manifest_bytes", int, 1024**2,
                 "Largest bundle.yaml read, in bytes."),
         Setting("max_yaml_nodes", int, 100_000,
@@ -56,11 +58,14 @@ def get(name: str):
     if raw is None or raw == "":
         return setting.default
     try:
-        return setting.type(raw)
+        value = setting.type(raw)
     except ValueError:
+        value = None
+    if value is None or value != value or value < 0:  # not a number, NaN or negative
         from modelgate.core.errors import UsageError
 
         raise UsageError(
             f"{setting.env}={raw!r} is not a valid {setting.type.__name__}",
-            hint=setting.help,
-        ) from None
+            hint=f"{setting.help} It must be a number of 0 or more.",
+        )
+    return value

@@ -23,6 +23,7 @@ class StarterResult:
     directory: Path
     files: tuple[str, ...]
     model: str | None
+    kept: tuple[str, ...] = ()
 
 
 def check_name(name: str) -> None:
@@ -46,61 +47,96 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
     """Write a starter bundle for ``name`` into ``directory``.
 
     With ``model``, the ONNX file is copied into ``model/`` and the manifest's
-    artifact, interface and target opset are filled from its graph.
+    artifact, interface and target opset are filled from its graph. ``force``
+    allows a non-empty folder but never overwrites a file already there: run
+    again with ``--model`` to add a model to a starter bundle without losing edits.
     """
     check_name(name)
+    if directory.exists() and not directory.is_dir():
+        raise BundleError(f"{directory} is a file, not a folder", hint="Choose another --dir.")
     if directory.exists() and any(directory.iterdir()) and not force:
         raise BundleError(f"{directory} already exists and is not empty",
-                          hint="Choose another --dir, or pass --force to write into it.")
-    if model is not None and not model.is_file():
-        raise BundleError(f"{model}: no such model file")
+                          hint="Choose another --dir, or pass --force to add to it "
+                               "(files already there are kept).")
+    proto = _read_model(model) if model is not None else None  # before anything is written
     owner = _owner()
     values = {"name": name, "date": datetime.date.today().isoformat(),
               "owner": owner, "email": f"{owner}@example.com"}
     template = resources.path(TEMPLATE)
-    written = []
-    for source in sorted(template.rglob("*")):
-        if not source.is_file():
-            continue
-        relative = source.relative_to(template).as_posix()
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = source.read_text(encoding="utf-8")
-        if source.suffix in (".yaml", ".md", ".json"):
-            text = string.Template(text).safe_substitute(values)
-        target.write_text(text, encoding="utf-8")
-        written.append(relative)
-    (directory / "model").mkdir(exist_ok=True)
-    model_rel = None
-    if model is not None:
-        model_rel = _add_model(directory, model, variant)
-        written.append(model_rel)
-    return StarterResult(directory, tuple(sorted(written)), model_rel)
+    written, kept = [], []
+    try:
+        for source in sorted(template.rglob("*")):
+            if not source.is_file():
+                continue
+            relative = source.relative_to(template).as_posix()
+            target = directory / relative
+            if target.exists():
+                kept.append(relative)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = source.read_text(encoding="utf-8")
+            if source.suffix in (".yaml", ".md", ".json"):
+                text = string.Template(text).safe_substitute(values)
+            target.write_text(text, encoding="utf-8")
+            written.append(relative)
+        (directory / "model").mkdir(exist_ok=True)
+        model_rel = None
+        if model is not None:
+            model_rel = _add_model(directory, model, proto, variant)
+            written.append(model_rel)
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle in {directory}: {exc.strerror or exc}",
+                          hint="Choose a folder you can write to.") from None
+    return StarterResult(directory, tuple(sorted(written)), model_rel, tuple(kept))
 
 
-def _add_model(directory: Path, model: Path, variant: str) -> str:
-    from modelgate.core import safeyaml
-    from modelgate.core.lock import dump_manifest, write_atomically
-    from modelgate.core.onnxinfo import default_opset, graph_interface, load_header
+def _read_model(model: Path):
+    """The model's graph, or a clear refusal, before anything is written."""
+    from modelgate.core.onnxinfo import load_header
 
+    if not model.exists():
+        raise BundleError(f"{model}: no such model file")
+    if not model.is_file():
+        raise BundleError(f"{model} is not a file", hint="Pass the .onnx file itself.")
     try:
         proto = load_header(model)
     except Exception as exc:  # onnx raises DecodeError, ValueError, OSError...
         raise BundleError(f"{model} is not a readable ONNX model ({exc.__class__.__name__})",
                           hint="Export the model to ONNX first, e.g. with torch.onnx.export.") from None
+    if not proto.graph.node or not proto.graph.output:
+        raise BundleError(f"{model} holds no ONNX graph (no nodes or no outputs)",
+                          hint="Export the model to ONNX first, e.g. with torch.onnx.export.")
+    return proto
+
+
+def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
+    from modelgate.core import safeyaml
+    from modelgate.core.lock import dump_manifest
+    from modelgate.core.manifest import entries
+    from modelgate.core.onnxinfo import default_opset, graph_interface
+    from modelgate.core.outputs import write_atomically
+
     relative = f"model/{model.name}"
     shutil.copyfile(model, directory / relative)
     _copy_external_data(proto, model.parent, directory / "model")
     manifest_path = directory / "bundle.yaml"
-    data = safeyaml.load(manifest_path.read_text(encoding="utf-8"))
-    data["artifacts"] = [{"path": relative, "format": "onnx", "variant": variant}]
+    try:
+        data = safeyaml.load(manifest_path.read_text(encoding="utf-8"))
+    except (safeyaml.YamlProblem, UnicodeDecodeError) as problem:
+        raise BundleError(f"{manifest_path} cannot be read ({problem}); the model was copied but not listed",
+                          hint="Fix bundle.yaml, then run the command again.") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{manifest_path} is not a mapping; the model was copied but not listed")
+    others = [a for a in entries(data, "artifacts") if a.get("variant") != variant]
+    data["artifacts"] = [*others, {"path": relative, "format": "onnx", "variant": variant}]
     interface = graph_interface(proto)
     data["interface"] = {"version": "1", **interface}
     opset = default_opset(proto)
-    for target in data.get("targets") or []:
+    for target in entries(data, "targets"):
         target["artifact"] = variant
+        current = target.get("max_opset")
         if opset:
-            target["max_opset"] = max(int(target.get("max_opset", 0)), opset)
+            target["max_opset"] = max(current if isinstance(current, int) else 0, opset)
     write_atomically(manifest_path, dump_manifest(data))
     return relative
 

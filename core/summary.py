@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from modelgate.core.bundle import SIGNATURES, Bundle
 from modelgate.core.integrity import check_integrity
-from modelgate.core.manifest import load_manifest
+from modelgate.core.manifest import entries, load_manifest, section
 from modelgate.core.progress import Progress
 
 SUMMARY_FORMAT = "modelgate.inspect/v1"
+
+
+def _interface(data: dict) -> dict:
+    interface = section(data, "interface", dict)
+    return {"version": interface.get("version"),
+            **{side: entries(interface, side) for side in ("inputs", "outputs")}}
 
 
 def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool = True) -> dict:
@@ -16,9 +22,7 @@ def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool 
     data = result.require()
     artifacts = []
     files = set(bundle.files())
-    for artifact in data.get("artifacts") or []:
-        if not isinstance(artifact, dict):
-            continue
+    for artifact in entries(data, "artifacts"):
         path = artifact.get("path")
         present = isinstance(path, str) and path in files
         artifacts.append({
@@ -39,30 +43,32 @@ def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool 
         for entry in artifacts:
             if entry["present"]:
                 entry["digest_ok"] = entry["sha256"] == integrity.digests.get(entry["path"])
-    provenance = data.get("provenance") or {}
+    provenance = section(data, "provenance", dict)
+    source = provenance.get("source") if isinstance(provenance.get("source"), dict) else {}
     return {
         "format": SUMMARY_FORMAT,
         "source": str(bundle.source),
         "name": data.get("name"), "version": data.get("version"),
         "description": data.get("description"),
-        "license": data.get("license"), "license_files": data.get("license_files") or [],
-        "owners": data.get("owners") or [], "tags": data.get("tags") or [],
+        "license": data.get("license"), "license_files": section(data, "license_files", list),
+        "owners": entries(data, "owners"),
+        "tags": [t for t in section(data, "tags", list) if isinstance(t, str)],
         "artifacts": artifacts,
-        "interface": data.get("interface") or {},
-        "targets": data.get("targets") or [],
-        "dependencies": data.get("dependencies") or [],
+        "interface": _interface(data),
+        "targets": entries(data, "targets"),
+        "dependencies": entries(data, "dependencies"),
         "provenance": {
-            "repository": (provenance.get("source") or {}).get("repository"),
-            "commit": (provenance.get("source") or {}).get("commit"),
+            "repository": source.get("repository"),
+            "commit": source.get("commit"),
             "training_run": provenance.get("training_run"),
-            "framework": provenance.get("framework"),
+            "framework": provenance.get("framework") if isinstance(provenance.get("framework"), dict) else None,
             "seed": provenance.get("seed"),
-            "datasets": [d.get("name") for d in provenance.get("datasets") or [] if isinstance(d, dict)],
+            "datasets": [str(d.get("name")) for d in entries(provenance, "datasets")],
             "parent": provenance.get("parent"),
             "created_at": provenance.get("created_at"),
         },
-        "benchmarks": data.get("benchmarks") or [],
-        "lifecycle": data.get("lifecycle") or {},
+        "benchmarks": [b for b in section(data, "benchmarks", list) if isinstance(b, str)],
+        "lifecycle": section(data, "lifecycle", dict),
         "signatures": sorted(f for f in files if f.startswith(SIGNATURES + "/")),
         "lock": lock,
         "findings": [f.as_dict() for f in result.findings],

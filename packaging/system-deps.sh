@@ -2,12 +2,13 @@
 # Checks (and, as root, installs) the Debian/Ubuntu packages ModelGate needs.
 #   system-deps.sh ensure GROUP...   install what is missing (root) or print the command
 #   system-deps.sh list GROUP...     print the package names
-# Groups: base (Python venv), test (what the test suite needs).
+# Groups: base (Python venv), test (what the test suite needs, including a PostgreSQL
+# server for the registry tests).
 set -euo pipefail
 
 declare -A GROUP
 GROUP[base]="python3-venv"
-GROUP[test]="python3-venv"
+GROUP[test]="python3-venv postgresql"
 
 packages() {
   local g out=""

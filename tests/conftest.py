@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+#: Registry fixtures (backend, fresh_backend, admin_registry) shared by the registry tests.
+pytest_plugins = ["tests.registry_support"]
+
 MINIMAL_MANIFEST = """\
 bundle_format: modelgate.bundle/v1
 name: tiny-model
@@ -75,3 +78,54 @@ def template(tmp_path_factory):
     from tests.factory import make_bundle
 
     return make_bundle(tmp_path_factory.mktemp("template") / "bundle")
+
+
+# --------------------------------------------------------------- PostgreSQL
+_pg_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the whole session (see tests/pg.py), started on first use.
+
+    Fails (never skips) when PostgreSQL is not installed, naming the install command.
+    """
+    from tests.pg import PostgresNotInstalled, PostgresServer
+
+    try:
+        server = PostgresServer().start()
+    except PostgresNotInstalled as missing:
+        pytest.fail(str(missing), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _fresh_database_name(request) -> str:
+    import re
+
+    stem = re.sub(r"[^a-z0-9_]+", "_", request.node.name.lower()).strip("_")
+    return f"t{next(_pg_databases)}_{stem}"[:63].rstrip("_")
+
+
+@pytest.fixture
+def pg_url(request, pg_server):
+    """URL of a fresh, empty PostgreSQL database for this test (as the superuser ``modelgate``).
+
+    ``pg_server.create_role(NAME, database=...)`` and ``pg_server.url_for(db, NAME)`` give
+    other logins; the database name is ``sqlalchemy.make_url(pg_url).database``.
+    """
+    return pg_server.create_database(_fresh_database_name(request))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def registry_url(request, tmp_path):
+    """A registry URL on each back end: a new SQLite file, then a fresh PostgreSQL database.
+
+    The PostgreSQL server starts only when a ``postgresql`` case runs.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/registry.db"
+    server = request.getfixturevalue("pg_server")
+    return server.create_database(_fresh_database_name(request))

@@ -26,6 +26,8 @@ def _top(modules: set[str]) -> set[str]:
 def test_importing_every_core_module_loads_no_qt():
     names = []
     for path in sorted(CORE.rglob("*.py")):
+        if "migrations" in path.parts:  # Alembic scripts, run by Alembic, not imported
+            continue
         relative = path.relative_to(CORE).with_suffix("")
         parts = [p for p in relative.parts if p != "__init__"]
         names.append(".".join(["modelgate.core", *parts]))

@@ -369,7 +369,7 @@ def test_lock_is_atomic_when_the_write_fails(minimal_bundle, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(BundleError, match="No space left on device"):
         lock_bundle(root)
     assert (root / "bundle.yaml").read_bytes() == original
     assert sorted(p.name for p in root.iterdir()) == before

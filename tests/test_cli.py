@@ -174,7 +174,10 @@ def test_policy_show_is_the_default_policy_and_check_accepts_it(tmp_path, capsys
     path.write_text(out.replace("x", "x") + "")
     path.write_text("policy_format: modelgate.policy/v1\nname: p\nrules: {MG999: {severity: info}}\n")
     code, _, err = run(capsys, "policy", "check", str(path))
-    assert code == 1 and "MG999" in err
+    assert code == 2 and "MG999" in err
+    bundle = make_bundle(tmp_path / "b")
+    code, _, err = run(capsys, "validate", str(bundle), "--policy", str(path))
+    assert code == 2 and "MG999" in err
 
 
 def test_one_run_writes_several_reports_into_new_folders(tmp_path, capsys):

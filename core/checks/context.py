@@ -9,7 +9,7 @@ from typing import Any
 
 from modelgate.core.bundle import Bundle
 from modelgate.core.integrity import IntegrityReport, check_integrity
-from modelgate.core.manifest import ManifestResult, load_manifest
+from modelgate.core.manifest import ManifestResult, load_manifest, section
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 
@@ -60,7 +60,7 @@ class CheckContext:
         """``(index, artifact)`` for every well-formed artifact whose file is in the bundle."""
         files = set(self.bundle.files())
         found = []
-        for index, artifact in enumerate((self.manifest or {}).get("artifacts") or []):
+        for index, artifact in enumerate(section(self.manifest, "artifacts", list)):
             if isinstance(artifact, dict) and isinstance(artifact.get("path"), str) \
                     and artifact["path"] in files:
                 found.append((index, artifact))

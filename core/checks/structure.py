@@ -114,8 +114,9 @@ def artifacts(ctx):
         yield NO_ARTIFACTS.finding("bundle.yaml lists no artifacts", path="artifacts")
         return
     files = set(ctx.bundle.files())
-    paths = Counter(a.get("path") for a in listed if isinstance(a, dict))
-    variants = Counter(a.get("variant") for a in listed if isinstance(a, dict))
+    paths = Counter(a.get("path") for a in listed if isinstance(a, dict) and isinstance(a.get("path"), str))
+    variants = Counter(a.get("variant") for a in listed
+                       if isinstance(a, dict) and isinstance(a.get("variant"), str))
     for index, artifact in enumerate(listed):
         if not isinstance(artifact, dict) or not isinstance(artifact.get("path"), str):
             continue

@@ -21,7 +21,8 @@ def register(commands) -> None:
     init.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
     init.add_argument("--model", type=Path, help="an ONNX model to put in the bundle")
     init.add_argument("--variant", default="fp32", help="the model's variant (default: fp32)")
-    init.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    init.add_argument("--force", action="store_true",
+                      help="write into a non-empty folder; files already there are kept")
     init.set_defaults(handler=run_init)
 
     lock = commands.add_parser(
@@ -57,11 +58,15 @@ def run_init(args: argparse.Namespace) -> int:
     directory = args.dir or Path(args.name)
     result = create_starter(name=args.name, directory=directory, model=args.model,
                             variant=args.variant, force=args.force)
-    print(f"Created {result.directory}/ with {len(result.files)} files.")
+    print(f"Wrote {len(result.files)} file(s) in {result.directory}/.")
+    if result.kept:
+        print(f"Kept what was already there: {', '.join(result.kept)}.")
+    if result.model is not None:
+        print(f"Added {result.model}; bundle.yaml lists it and declares the interface its graph has.")
     print("Next:")
     if result.model is None:
-        print(f"  - copy your ONNX model in: modelgate init {args.name} --model MODEL.onnx --force,")
-        print("    or add it under model/ and list it in bundle.yaml `artifacts`")
+        print(f"  - add your ONNX model: modelgate init {args.name} --dir {directory} --model MODEL.onnx "
+              "--force (keeps your edits)")
     print("  - fill in MODEL_CARD.md and the provenance in bundle.yaml")
     print(f"  - modelgate lock {directory}")
     return 0

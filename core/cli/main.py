@@ -8,6 +8,7 @@ import sys
 
 from modelgate.core import __version__
 from modelgate.core.cli.parser import Parser
+from modelgate.core.cli.registry_options import add_registry_options
 from modelgate.core.errors import ModelGateError
 
 EPILOG = """\
@@ -19,7 +20,8 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import bundle_commands, settings_command, validate_commands
+    from modelgate.core.cli import (bundle_commands, registry_commands, settings_command,
+                                    validate_commands, workflow_commands)
 
     parser = Parser(
         prog="modelgate",
@@ -28,9 +30,12 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print versions and exit")
+    add_registry_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     bundle_commands.register(commands)
     validate_commands.register(commands)
+    registry_commands.register(commands)
+    workflow_commands.register(commands)
     settings_command.register(commands)
     return parser
 
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head`: stop quietly.
         sys.stderr.close()
         return 0
+    except OSError as error:  # e.g. stdout on a full disk
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"modelgate: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
     except Exception as error:  # the last line of defence: never show a traceback
         if os.environ.get("MODELGATE_DEBUG"):
             raise
@@ -83,12 +92,25 @@ def entry() -> None:
     longer than a small bundle's whole validation. Everything that matters is
     finished by then: reports are written and closed, extracted archives removed.
     """
-    code = main()
+    import signal
+
+    def terminated(signum, _frame):
+        # Unwind like Ctrl-C does, so extracted archives are removed on the way out.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        code = main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the descriptor closed
+            continue
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            pass
+        except (ValueError, OSError):
+            if stream is sys.stdout and code == 0:
+                code = 2  # the output was lost: do not report success
     os._exit(code)
 
 

@@ -79,25 +79,33 @@ def _report_spec(text: str) -> tuple[str, Path]:
     return format_, Path(file)
 
 
-def _write_report(path: Path, text: str) -> None:
-    from modelgate.core.errors import UsageError
-    from modelgate.core.lock import write_atomically
+def _ending(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, text if text.endswith("\n") else text + "\n")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+def check_rule_ids(policy) -> None:
+    """Refuse a policy that overrides rules that do not exist (a typo would silently do nothing)."""
+    from modelgate.core.errors import PolicyError
+    from modelgate.core.rules import catalog
+
+    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
+    if unknown:
+        raise PolicyError(f"policy {policy.source} names rules that do not exist: {', '.join(unknown)}",
+                          hint="`modelgate rules` lists every rule id.")
 
 
 def run_validate(args: argparse.Namespace) -> int:
     from modelgate.core.bundle import open_bundle
+    from modelgate.core.outputs import check_outputs, write_output
     from modelgate.core.policy import load_policy
     from modelgate.core.reports import render
     from modelgate.core.rules import catalog
     from modelgate.core.validation import validate_bundle
 
+    outputs = [path for _, path in args.report] + ([args.output] if args.output else [])
+    check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
     policy = load_policy(args.policy)
+    check_rule_ids(policy)
     renderer = TerminalProgress()
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
@@ -112,9 +120,9 @@ def run_validate(args: argparse.Namespace) -> int:
         renderer.finish()
     rules = catalog()
     for format_, path in args.report:
-        _write_report(path, render(report, format=format_, rules=rules, colour=False))
+        write_output(path, _ending(render(report, format=format_, rules=rules, colour=False)))
     if args.output is not None:
-        _write_report(args.output, render(report, format=args.format, rules=rules, colour=False))
+        write_output(args.output, _ending(render(report, format=args.format, rules=rules, colour=False)))
         print(_coloured_verdict(report))
     else:
         colour = args.format == "text" and use_colour(sys.stdout)
@@ -170,12 +178,8 @@ def run_policy_show(args: argparse.Namespace) -> int:
 
 def run_policy_check(args: argparse.Namespace) -> int:
     from modelgate.core.policy import load_policy
-    from modelgate.core.rules import catalog
 
     policy = load_policy(args.file)
-    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
-    if unknown:
-        print(f"{args.file}: names rules that do not exist: {', '.join(unknown)}", file=sys.stderr)
-        return 1
+    check_rule_ids(policy)
     print(f"{args.file}: valid policy {policy.name!r} (sha256 {policy.digest[:12]}…)")
     return 0

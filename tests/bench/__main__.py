@@ -24,6 +24,7 @@ from tests.bench.common import Unavailable, compare, table
 BENCHMARKS = [
     "hashing",
     "validation",
+    "registry",
 ]
 
 

@@ -3,7 +3,8 @@
 A benchmark module exposes ``NAME``, ``DESCRIPTION`` and ``run(args) -> list[Result]``.
 It measures each case best-of-N in the same run as its reference tool, so the
 ratios compare like with like on the machine at hand, and it states its goals
-as ratio limits that the table marks PASS or FAIL.
+as ratio limits (:class:`Goal`) or, where no reference tool exists, as absolute
+time limits (:class:`Seconds`) that the table marks PASS or FAIL.
 """
 
 from __future__ import annotations
@@ -44,6 +45,24 @@ class Goal:
         text = f"<= {self.limit:.2f}x"
         return f"{text} ({self.label})" if self.label else text
 
+    def check(self, result: Result) -> str:
+        """PASS, FAIL, SKIP or n/a for ``result``."""
+        return self.status(result.ratio)
+
+
+@dataclass(frozen=True)
+class Seconds(Goal):
+    """``best time <= limit`` seconds: an absolute goal, for cases with no reference tool."""
+
+    def check(self, result: Result) -> str:
+        if not self.applies:
+            return "SKIP"
+        return "PASS" if result.best <= self.limit else "FAIL"
+
+    def describe(self) -> str:
+        text = f"<= {self.limit:g} s"
+        return f"{text} ({self.label})" if self.label else text
+
 
 @dataclass
 class Result:
@@ -71,7 +90,7 @@ class Result:
 
     @property
     def failed(self) -> bool:
-        return any(goal.status(self.ratio) == "FAIL" for goal in self.goals)
+        return any(goal.check(self) == "FAIL" for goal in self.goals)
 
 
 def compare(results: list[Result]) -> list[Result]:
@@ -154,10 +173,11 @@ def table(results: list[Result]) -> str:
     """A plain-text table of results, ratios and goal verdicts."""
     header = ("benchmark", "case", "best s", "runs s", "MiB/s", "ratio", "goal", "status")
     rows = [header]
+    referenced = {(r.bench, r.reference) for r in results if r.reference is not None}
     for r in results:
         runs = " ".join(f"{t:.3f}" for t in r.runs)
         speed = f"{r.mib_per_s:,.0f}" if r.mib_per_s is not None else "-"
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ("(ref)" if r.reference is None else "-")
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ("(ref)" if (r.bench, r.case) in referenced else "-")
         goals = r.goals or (None,)
         for i, goal in enumerate(goals):
             first = i == 0
@@ -165,7 +185,7 @@ def table(results: list[Result]) -> str:
                 r.bench if first else "", r.case if first else "",
                 f"{r.best:.3f}" if first else "", runs if first else "",
                 speed if first else "", ratio if first else "",
-                goal.describe() if goal else "", goal.status(r.ratio) if goal else "",
+                goal.describe() if goal else "", goal.check(r) if goal else "",
             ))
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     lines = []

@@ -1,0 +1,208 @@
+"""``registry``, ``users`` and ``audit``: the registry's contents and its audit log."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from modelgate.core.cli.parser import Parser
+from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref, registry_args
+from modelgate.core.cli.terminal import TerminalProgress, paint
+from modelgate.core.stages import STAGES
+
+ROLES = ("submitter", "reviewer", "approver", "signer", "admin")
+
+
+def register(commands) -> None:
+    registry = commands.add_parser(
+        "registry", help="create, fill and browse the registry",
+        description="The registry records every imported version, its stage, reviews, promotions "
+                    "and an append-only audit log. SQLite by default; PostgreSQL for teams.")
+    actions = registry.add_subparsers(dest="registry_command", metavar="ACTION", required=True,
+                                      parser_class=Parser)
+    init = actions.add_parser("init", help="create a registry; you become its admin")
+    add_registry_options(init)
+    init.set_defaults(handler=run_init)
+    imp = actions.add_parser("import", help="copy a bundle into the registry's store",
+                             description="Copy BUNDLE (a folder or archive) into the content-addressed "
+                                         "store and record it as a draft version. Importing the same "
+                                         "bytes again changes nothing.")
+    imp.add_argument("bundle", metavar="BUNDLE", type=Path)
+    add_registry_options(imp)
+    imp.set_defaults(handler=run_import)
+    listing = actions.add_parser("list", help="list versions, most recently changed first")
+    listing.add_argument("--name", help="only this model")
+    listing.add_argument("--stage", choices=STAGES, metavar="STAGE", help="only this stage")
+    listing.add_argument("--search", metavar="TEXT", help="name contains TEXT")
+    listing.add_argument("--limit", type=int, default=50, help="rows per page (default 50)")
+    listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(listing)
+    listing.set_defaults(handler=run_list)
+    show = actions.add_parser("show", help="one version: stage, reviews, promotions, history")
+    show.add_argument("ref", metavar="NAME@VERSION")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(show)
+    show.set_defaults(handler=run_show)
+
+    users = commands.add_parser("users", help="manage users and roles (admins)",
+                                description=f"Roles: {', '.join(ROLES)}.")
+    user_actions = users.add_subparsers(dest="users_command", metavar="ACTION", required=True,
+                                        parser_class=Parser)
+    add = user_actions.add_parser("add", help="add a user or give roles")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", action="append", required=True, choices=ROLES, metavar="ROLE",
+                     help=f"a role to give ({', '.join(ROLES)}); repeat for several")
+    add_registry_options(add)
+    add.set_defaults(handler=run_users_add)
+    ulist = user_actions.add_parser("list", help="list users and their roles")
+    ulist.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(ulist)
+    ulist.set_defaults(handler=run_users_list)
+
+    audit = commands.add_parser("audit", help="read or verify the audit log",
+                                description="Every change and every refused attempt is an event; each "
+                                            "event carries the hash of the one before it.")
+    audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True,
+                                         parser_class=Parser)
+    log = audit_actions.add_parser("log", help="print events, oldest first")
+    log.add_argument("--subject", help="only events about this subject, e.g. credit-risk@1.2.0")
+    log.add_argument("--limit", type=int, help="only the last N events")
+    log.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(log)
+    log.set_defaults(handler=run_audit_log)
+    verify = audit_actions.add_parser("verify", help="check the hash chain; exit 1 if it is broken")
+    add_registry_options(verify)
+    verify.set_defaults(handler=run_audit_verify)
+
+
+def to_json(value) -> str:
+    """JSON of dataclasses, lists and dates, for every ``--json`` output."""
+    def plain(item):
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return {k: plain(v) for k, v in dataclasses.asdict(item).items()}
+        if isinstance(item, dict):
+            return {str(k): plain(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [plain(v) for v in item]
+        if isinstance(item, Path):
+            return str(item)
+        if hasattr(item, "isoformat"):
+            return item.isoformat()
+        return item
+    return json.dumps(plain(value), indent=2, ensure_ascii=False)
+
+
+def run_init(args) -> int:
+    from modelgate.core.registry import init_registry
+
+    url, user = registry_args(args)
+    registry = init_registry(url=url, user=user)
+    try:
+        print(f"Registry ready at {registry.url}; {registry.actor} is an admin.")
+        print(f"Bundles are stored in {registry.store_root}.")
+    finally:
+        registry.close()
+    return 0
+
+
+def run_import(args) -> int:
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            result = registry.import_bundle(path=args.bundle, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    state = "imported as a draft" if result.created else "already in the registry (same bytes)"
+    print(f"{result.name}@{result.version} {state}; digest {result.digest[:16]}…")
+    return 0
+
+
+def _table(rows: list[tuple], header: tuple) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def run_list(args) -> int:
+    from modelgate.core.errors import UsageError
+
+    if args.limit < 1 or args.page < 1:
+        raise UsageError("--limit and --page must be at least 1")
+    filters = dict(name=args.name, stage=args.stage, text=args.search)
+    with open_from_args(args) as registry:
+        rows = registry.list_versions(**filters, limit=args.limit, offset=(args.page - 1) * args.limit)
+        total = registry.count_versions(**filters)
+    if args.json:
+        print(to_json({"format": "modelgate.versions/v1", "total": total, "page": args.page,
+                       "versions": rows}))
+        return 0
+    if not rows:
+        print("No versions match." if total else "The registry holds no versions yet; "
+              "`modelgate registry import BUNDLE` adds one.")
+        return 0
+    table = [(r.name, r.version, r.stage, r.validation or "-", r.approvals, r.signatures,
+              r.updated_at.strftime("%Y-%m-%d %H:%M") if hasattr(r.updated_at, "strftime") else r.updated_at)
+             for r in rows]
+    print(_table(table, ("NAME", "VERSION", "STAGE", "VALIDATION", "APPROVALS", "SIGNATURES", "UPDATED")))
+    shown_to = (args.page - 1) * args.limit + len(rows)
+    if total > shown_to:
+        print(paint(f"{shown_to} of {total}; next: --page {args.page + 1}", "dim"))
+    return 0
+
+
+def run_show(args) -> int:
+    name, version = parse_ref(args.ref)
+    with open_from_args(args) as registry:
+        detail = registry.show(name=name, version=version)
+    if args.json:
+        print(to_json(detail))
+        return 0
+    from modelgate.core.cli.registry_text import render_detail
+
+    print(render_detail(detail))
+    return 0
+
+
+def run_users_add(args) -> int:
+    with open_from_args(args) as registry:
+        user = registry.add_user(name=args.name, roles=args.role)
+    print(f"{user.name}: {', '.join(user.roles)}")
+    return 0
+
+
+def run_users_list(args) -> int:
+    with open_from_args(args) as registry:
+        users = registry.users()
+    if args.json:
+        print(to_json({"format": "modelgate.users/v1", "users": users}))
+        return 0
+    print(_table([(u.name, ", ".join(u.roles)) for u in users], ("USER", "ROLES")))
+    return 0
+
+
+def run_audit_log(args) -> int:
+    with open_from_args(args) as registry:
+        events = registry.audit_log(subject=args.subject, limit=args.limit)
+    if args.json:
+        print(to_json({"format": "modelgate.audit/v1", "events": events}))
+        return 0
+    for event in events:
+        print(f"{event.seq:>7}  {event.created_at}  {event.actor:<12} {event.action:<18} {event.subject}")
+    return 0
+
+
+def run_audit_verify(args) -> int:
+    renderer = TerminalProgress()
+    with open_from_args(args) as registry:
+        verdict = registry.verify_audit()
+    renderer.finish()
+    if verdict.ok:
+        print(paint(f"audit chain intact: {verdict.checked} events", "green"))
+        return 0
+    print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
+          file=sys.stderr)
+    return 1

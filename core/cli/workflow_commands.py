@@ -1,0 +1,127 @@
+"""``review``, ``promote``, ``rollback`` and ``compare``: the promotion workflow."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from modelgate.core.cli.registry_commands import to_json
+from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
+from modelgate.core.cli.registry_text import render_gates
+from modelgate.core.cli.terminal import TerminalProgress, paint
+from modelgate.core.stages import STAGES
+
+DECISIONS = ("approve", "reject", "request-changes")
+
+
+def register(commands) -> None:
+    review = commands.add_parser(
+        "review", help="approve, reject or ask for changes",
+        description="Record a review of a version at its current stage. Reviewers and approvers "
+                    "may review; the submitter's own approval never counts.")
+    review.add_argument("ref", metavar="NAME@VERSION")
+    review.add_argument("decision", choices=DECISIONS, metavar="DECISION",
+                        help=" | ".join(DECISIONS))
+    review.add_argument("--comment", required=True, help="why (required)")
+    add_registry_options(review)
+    review.set_defaults(handler=run_review)
+
+    promote = commands.add_parser(
+        "promote", help="move a version to the next stage if every gate holds",
+        description="Check the policy's gates for the target stage (validation, approvals, "
+                    "signature, stage order) and move the version, or refuse and list every "
+                    "unmet gate (exit 1). Promoting to production deprecates the current one.",
+        epilog="stages: " + " → ".join(STAGES))
+    promote.add_argument("ref", metavar="NAME@VERSION")
+    promote.add_argument("--to", required=True, choices=STAGES, metavar="STAGE", dest="to_stage",
+                         help="target stage")
+    promote.add_argument("--reason", help="why, recorded with the promotion")
+    promote.add_argument("--policy", type=Path, metavar="FILE",
+                         help="policy file (default: the policy shipped with ModelGate)")
+    add_registry_options(promote)
+    promote.set_defaults(handler=run_promote)
+
+    rollback = commands.add_parser(
+        "rollback", help="restore the previous production version",
+        description="Demote the current production version of NAME and restore the one it "
+                    "replaced, in one step, recording why.")
+    rollback.add_argument("name", metavar="NAME")
+    rollback.add_argument("--reason", required=True, help="why (required)")
+    add_registry_options(rollback)
+    rollback.set_defaults(handler=run_rollback)
+
+    compare = commands.add_parser(
+        "compare", help="champion against challenger: what changed",
+        description="Metric deltas, interface, license and target differences between two versions.")
+    compare.add_argument("champion", metavar="NAME@VERSION")
+    compare.add_argument("challenger", metavar="NAME@VERSION")
+    compare.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(compare)
+    compare.set_defaults(handler=run_compare)
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from modelgate.core.registry import workflow
+
+    name, version = parse_ref(args.ref)
+    with open_from_args(args) as registry:
+        result = workflow.review(registry, name=name, version=version, decision=args.decision,
+                                 comment=args.comment)
+    print(f"{result.reviewer} {result.decision} {name}@{version} at {result.stage}")
+    if result.by_submitter and result.decision == "approve":
+        print(paint("note: you submitted this version, so your approval does not count toward a promotion",
+                    "yellow"))
+    return 0
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    from modelgate.core.policy import load_policy
+    from modelgate.core.registry import workflow
+    from modelgate.core.registry.errors import WorkflowRefused
+
+    name, version = parse_ref(args.ref)
+    policy = load_policy(args.policy)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            result = workflow.promote(registry, name=name, version=version, to_stage=args.to_stage,
+                                      reason=args.reason, policy=policy, progress=renderer.progress())
+    except WorkflowRefused as refused:
+        renderer.finish()
+        print(paint(f"{name}@{version} stays where it is: not every gate for {args.to_stage} holds", "red"))
+        print(render_gates(refused.gates))
+        return 1
+    finally:
+        renderer.finish()
+    if not result.moved:
+        print(f"{name}@{version} is already at {result.to_stage}; nothing changed")
+        return 0
+    print(paint(f"{name}@{version}: {result.from_stage} → {result.to_stage}", "green"))
+    print(render_gates(result.gates))
+    if result.superseded:
+        print(f"{result.superseded} moved to deprecated")
+    return 0
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    from modelgate.core.registry import workflow
+
+    with open_from_args(args) as registry:
+        result = workflow.rollback(registry, name=args.name, reason=args.reason)
+    print(f"{result.restored} restored to production; {result.demoted} moved to deprecated")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from modelgate.core.registry import compare as comparing
+
+    champion, challenger = parse_ref(args.champion), parse_ref(args.challenger)
+    with open_from_args(args) as registry:
+        result = comparing.compare(registry, a=champion, b=challenger)
+    if args.json:
+        print(to_json(result.as_dict()))
+        return 0
+    from modelgate.core.cli.compare_text import render_comparison
+
+    print(render_comparison(result))
+    return 0

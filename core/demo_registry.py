@@ -1,0 +1,120 @@
+"""The demo workspace's registry: the demo bundles imported, reviewed and promoted.
+
+It leaves each model in a state a reviewer meets every day: credit-risk with
+1.1.0 in production, a deprecated 1.0.0 and 1.2.0 waiting for approval;
+defect-detector rolled back from 1.0.0 to 0.9.0, and a release candidate that
+was sent back; support-embedder with 2.0.0 in production and a rejected 2.1.0.
+Every step goes through the same workflow functions as the CLI, so every gate
+is really evaluated and every event is in the audit chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modelgate.core.progress import Progress
+
+ADMIN = "demo-admin"
+#: Demo users and their roles: submitters own models, reviewers and approvers review.
+USERS = {
+    "ana": ["submitter"],        # credit-risk
+    "farid": ["submitter"],      # defect-detector
+    "gita": ["submitter"],       # support-embedder
+    "ben": ["reviewer"],
+    "chen": ["approver"],
+    "dana": ["approver"],
+    "eve": ["signer"],
+}
+OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita"}
+
+
+def _step_count() -> int:
+    return len(_SCRIPT)
+
+
+def _climb(name: str, version: str, to: str) -> list[tuple]:
+    """Reviews then the promotion that takes a version one stage further."""
+    reviews = {
+        "candidate": [("ben", "approve", "Card, license and metrics are in order for a candidate.")],
+        "staging": [("chen", "approve", "Validated on the holdout; ready for staging.")],
+        "production": [("chen", "approve", "Staging soak looked clean; approve for release."),
+                       ("dana", "approve", "Second approval: dashboards and fallback checked.")],
+    }[to]
+    steps = [("review", who, name, version, decision, comment) for who, decision, comment in reviews]
+    steps.append(("promote", "chen", name, version, to, f"promoted to {to} after review"))
+    return steps
+
+
+def _to_production(name: str, version: str) -> list[tuple]:
+    return [s for stage in ("candidate", "staging", "production") for s in _climb(name, version, stage)]
+
+
+_SCRIPT: list[tuple] = [
+    *_climb("credit-risk", "1.0.0", "candidate"),
+    ("promote", "chen", "credit-risk", "1.0.0", "deprecated", "replaced by 1.1.0 before release"),
+    *_to_production("credit-risk", "1.1.0"),
+    *_climb("credit-risk", "1.2.0", "candidate"),
+    *_to_production("defect-detector", "0.9.0"),
+    *_to_production("defect-detector", "1.0.0"),
+    ("rollback", "dana", "defect-detector", "the int8 variant misreads scratches from the line 3 cameras"),
+    ("review", "ben", "defect-detector", "1.1.0-rc.1", "request-changes",
+     "The manifest declares five classes but the graph still outputs four; re-export the model."),
+    *_to_production("support-embedder", "2.0.0"),
+    ("review", "ben", "support-embedder", "2.1.0", "reject",
+     "Trained on a CC-BY-NC-4.0 corpus: we cannot ship it commercially."),
+    ("review", "chen", "support-embedder", "2.1.0", "reject",
+     "Agree with Ben; retrain without the forum data."),
+]
+
+
+def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Path,
+                        progress: Progress | None = None) -> Path:
+    """Create ``directory/registry.db`` with ``bundles`` imported and the demo history played."""
+    from modelgate.core.policy import load_policy
+    from modelgate.core.registry import init_registry, open_registry, workflow
+
+    progress = progress or Progress()
+    url = f"sqlite:///{directory / 'registry.db'}"
+    policy = load_policy(policy_path)
+    init_registry(url=url, user=ADMIN).close()
+
+    def as_user(user: str):
+        return open_registry(url=url, user=user)
+
+    admin = as_user(ADMIN)
+    try:
+        for name, roles in USERS.items():
+            admin.add_user(name=name, roles=roles)
+    finally:
+        admin.close()
+    progress.start(label="filling the demo registry", total=len(bundles) + _step_count())
+    for folder in bundles:
+        model = _model_of(folder.name)
+        registry = as_user(OWNERS[model])
+        try:
+            registry.import_bundle(path=folder)
+        finally:
+            registry.close()
+        progress.advance(1)
+    for step in _SCRIPT:
+        kind, user, name = step[:3]
+        registry = as_user(user)
+        try:
+            if kind == "review":
+                workflow.review(registry, name=name, version=step[3], decision=step[4], comment=step[5])
+            elif kind == "promote":
+                workflow.promote(registry, name=name, version=step[3], to_stage=step[4],
+                                 reason=step[5], policy=policy)
+            else:
+                workflow.rollback(registry, name=name, reason=step[3])
+        finally:
+            registry.close()
+        progress.advance(1)
+    return directory / "registry.db"
+
+
+def _model_of(folder_name: str) -> str:
+    for model in OWNERS:
+        if folder_name.startswith(model + "-"):
+            return model
+    raise ValueError(f"{folder_name} is not a demo bundle")

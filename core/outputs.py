@@ -1,0 +1,74 @@
+"""Writing files a user named: reports and manifests, safely.
+
+A regular file (or a link to one) is replaced atomically, so a crash leaves the
+old or the new content; a device or a pipe (``/dev/stdout``, a FIFO) is written
+through, never replaced. New files get the user's umask, not mkstemp's 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from modelgate.core.errors import UsageError
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the regular file at ``path`` (following links) with ``text`` atomically."""
+    target = Path(os.path.realpath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report or other output the user named; errors become :class:`UsageError`."""
+    try:
+        info = os.stat(path) if os.path.lexists(path) else None
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise UsageError(f"cannot write {path}: it is a folder")
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:  # device or pipe
+                handle.write(text)
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(Path(path), text)
+    except UsageError:
+        raise
+    except FileNotFoundError as exc:  # a dangling link, or a parent that cannot exist
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def check_outputs(outputs: list[Path], *, inputs: list[Path]) -> None:
+    """Refuse two outputs to one file, and outputs that would overwrite an input."""
+    seen: dict[str, Path] = {}
+    guarded = [Path(os.path.realpath(p)) for p in inputs]
+    for output in outputs:
+        real = os.path.realpath(output)
+        if real in seen:
+            raise UsageError(f"{output} is named twice as an output",
+                             hint="Give every --output and --report its own file.")
+        seen[real] = output
+        for guard in guarded:
+            if Path(real) == guard or Path(real).is_relative_to(guard) and guard.is_dir():
+                raise UsageError(f"refusing to write {output}: it would overwrite the input {guard}",
+                                 hint="Write reports outside the bundle and the policy file.")

@@ -1,0 +1,202 @@
+"""The gates a version must pass to move to a stage, judged inside the caller's transaction.
+
+:func:`evaluate` returns one :class:`GateResult` per gate, always in the order
+stage order, validation, approvals, signature, whether met or not, so a refusal
+can list everything that is missing at once (see :mod:`.workflow` for the rules).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from modelgate.core.findings import Severity
+from modelgate.core.policy import Policy
+from modelgate.core.progress import Progress
+from modelgate.core.registry import audit
+from modelgate.core.registry.models import Review, ValidationRun, Version, utcnow
+from modelgate.core.stages import STAGES
+
+#: Stages that retire a version; reachable from any earlier stage, with no validation.
+RETIRED = ("deprecated", "archived")
+MET, NOT_MET, NOT_AVAILABLE = "met", "not met", "not available"
+SIGNATURES_MISSING = "release signatures are not recorded by this registry yet"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate: ``state`` is 'met', 'not met' or 'not available'; ``required`` is False
+    for a gate the policy does not ask for at this stage (it never blocks)."""
+
+    name: str
+    state: str
+    reason: str
+    required: bool = True
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this gate stops the promotion."""
+        return self.required and self.state != MET
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "state": self.state, "reason": self.reason,
+                "required": self.required, "blocking": self.blocking}
+
+
+def stage_order(current: str, to_stage: str) -> GateResult:
+    """Next gated stage only; retiring from any earlier stage; never backwards."""
+    name, here, there = "stage order", STAGES.index(current), STAGES.index(to_stage)
+    if there == here:
+        return GateResult(name, NOT_MET, f"the version is already at {current}")
+    if there < here:
+        return GateResult(name, NOT_MET, f"{to_stage} comes before {current}; versions never move "
+                          "back (a rollback restores the previous production version)")
+    if to_stage in RETIRED:
+        return GateResult(name, MET, f"{current} -> {to_stage}: a version can be retired at any time")
+    if there > here + 1:
+        skipped = ", ".join(STAGES[here + 1:there])
+        return GateResult(name, NOT_MET, f"{current} -> {to_stage} skips {skipped}; "
+                          f"promote to {STAGES[here + 1]} first")
+    return GateResult(name, MET, f"{current} -> {to_stage} is the next stage")
+
+
+def champion_of(session, row: Version) -> Version | None:
+    """The model's production version the candidate ``row`` would replace, if any."""
+    query = select(Version).where(Version.model_id == row.model_id, Version.stage == "production",
+                                  Version.id != row.id).limit(1)
+    return session.scalars(query).first()
+
+
+def stored_run(session, version_id: int, stage: str, policy_digest: str,
+               champion_digest: str | None = None) -> ValidationRun | None:
+    """The latest run for this version, stage, policy and champion, if any.
+
+    Stored bundles never change, so a run with the same inputs is never stale; a
+    new production version (a new champion) calls for a new run.
+    """
+    champion = (ValidationRun.champion_digest.is_(None) if champion_digest is None
+                else ValidationRun.champion_digest == champion_digest)
+    query = select(ValidationRun).where(
+        ValidationRun.version_id == version_id, ValidationRun.stage == stage,
+        ValidationRun.policy_digest == policy_digest, champion).order_by(ValidationRun.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | None = None,
+                   progress: Progress | None = None):
+    """Validate the stored bundle at ``path`` (against ``champion``'s metrics when given)."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.validation import validate_bundle
+
+    with open_bundle(path, progress=progress) as bundle:
+        if champion is None:
+            return validate_bundle(bundle=bundle, policy=policy, stage=stage, progress=progress)
+        with open_bundle(champion) as champ:
+            return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ,
+                                   progress=progress)
+
+
+def record_run(session, row: Version, *, label: str, report, actor: str,
+               champion: Version | None = None) -> ValidationRun:
+    """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
+    run = ValidationRun(
+        version_id=row.id, stage=report.stage, policy_digest=report.policy_digest,
+        champion_digest=champion.digest if champion is not None else None,
+        policy_name=report.policy_name, passed=report.passed, errors=report.count(Severity.ERROR),
+        warnings=report.count(Severity.WARNING), actor=actor, created_at=utcnow(),
+        report=json.dumps(report.as_dict(), sort_keys=True, ensure_ascii=False))
+    session.add(run)
+    session.flush()
+    audit.append(session, actor=actor, action="validation.run", subject=label, payload={
+        "stage": run.stage, "policy": run.policy_name, "policy_digest": run.policy_digest,
+        "champion_digest": run.champion_digest, "passed": run.passed, "errors": run.errors, "warnings": run.warnings})
+    return run
+
+
+def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store) -> GateResult:
+    if to_stage in RETIRED:
+        return GateResult("validation", MET, "retiring a version needs no validation", required=False)
+    champion = champion_of(session, row)
+    digest = champion.digest if champion is not None else None
+    run = stored_run(session, row.id, to_stage, policy.digest, digest)
+    if run is None:
+        if fresh is None or fresh[1] != digest:  # none made beforehand, or the champion changed since
+            fresh = (run_validation(store.path_of(row.store_path), policy=policy, stage=to_stage,
+                                    champion=store.path_of(champion.store_path) if champion else None),
+                     digest)
+        run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
+    where = f"for {to_stage} under policy {run.policy_name}"
+    if champion is not None:
+        where += f", against the production version {champion.version}"
+    if run.passed:
+        return GateResult("validation", MET, f"passed {where} ({run.warnings} warning(s))")
+    try:
+        findings = json.loads(run.report).get("findings") or []
+    except (ValueError, AttributeError):
+        findings = []
+    errors = [f"{f.get('rule')} {f.get('message')}" for f in findings if f.get("severity") == "error"]
+    shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+    return GateResult("validation", NOT_MET, f"{run.errors} error(s) {where}: {shown}")
+
+
+def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+    wanted = policy.stage(to_stage).get("approvals") or {}
+    count, roles = int(wanted.get("count") or 0), tuple(wanted.get("roles") or ())
+    if count <= 0:
+        return GateResult("approvals", MET, f"the policy asks for no approvals for {to_stage}",
+                          required=False)
+    reviews = session.scalars(select(Review).where(
+        Review.version_id == row.id, Review.stage == row.stage).order_by(Review.id)).all()
+    counted, ignored, last = {}, {}, None
+    for item in reviews:
+        if item.decision != "approve":
+            continue
+        held = set(filter(None, item.roles.split(",")))
+        if item.reviewer == row.submitter:
+            ignored[item.reviewer] = "submitted this version"
+        elif roles and not (held & set(roles)) and "admin" not in held:
+            ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
+        else:
+            counted.setdefault(item.reviewer, item)
+            last = item.id
+    blockers = [r for r in reviews if r.decision != "approve" and (last is None or r.id > last)]
+    who = " or ".join(roles) if roles else "reviewers"
+    reason = f"{len(counted)} of {count} approval(s) from {who} at {row.stage}"
+    if counted:
+        reason += f" ({', '.join(sorted(counted))})"
+    notes = [f"{name}'s approval does not count: {why}" for name, why in sorted(ignored.items())
+             if name not in counted]
+    notes += [f"{r.reviewer} chose {r.decision} after the last counted approval: {r.comment}"
+              for r in blockers]
+    met = len(counted) >= count and not blockers
+    return GateResult("approvals", MET if met else NOT_MET, "; ".join([reason, *notes]))
+
+
+def _signature(to_stage: str, policy: Policy) -> GateResult:
+    required = bool((policy.stage(to_stage).get("signature") or {}).get("required"))
+    if required:
+        return GateResult("signature", NOT_AVAILABLE, SIGNATURES_MISSING)
+    return GateResult("signature", NOT_AVAILABLE, f"the policy requires no signature for {to_stage} "
+                      f"({SIGNATURES_MISSING})", required=False)
+
+
+def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str,
+             store, fresh=None) -> list[GateResult]:
+    """Every gate for moving ``row`` (in ``store``) to ``to_stage``. ``fresh`` is
+    ``(report, champion digest)`` made beforehand (outside the transaction) to record
+    when no stored run matches; without one, a missing run is made here."""
+    order = stage_order(row.stage, to_stage)
+    if order.state == MET:
+        validation = _validation(session, row, label=label, to_stage=to_stage, policy=policy,
+                                 actor=actor, fresh=fresh, store=store)
+    else:  # the move is impossible anyway: spend no validation run on it
+        validation = GateResult("validation", NOT_AVAILABLE, "not run: the stage order refuses this move")
+    return [
+        order,
+        validation,
+        _approvals(session, row, to_stage=to_stage, policy=policy),
+        _signature(to_stage, policy),
+    ]

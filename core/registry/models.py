@@ -1,0 +1,226 @@
+"""The registry's tables as SQLAlchemy 2.0 declarative models.
+
+The table and column names are a contract shared by the store, the audit log,
+the workflow and the Alembic migrations: ``migrations/versions/0001_initial.py``
+creates exactly this schema, and a test compares the two on SQLite and
+PostgreSQL. Change a column here only together with a new migration.
+
+Timestamps are timezone-aware UTC (``DateTime(timezone=True)``); SQLite gives
+them back naive, so readers should treat a naive value as UTC (see
+:func:`as_utc`). The audit log keeps its own ``created_at`` as an ISO string
+because that exact text is part of each event's hash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Deterministic constraint names, identical on every dialect and in the migration.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: The roles a user may hold.
+ROLES = ("submitter", "reviewer", "approver", "signer", "admin")
+#: Review decisions.
+DECISIONS = ("approve", "reject", "request-changes")
+#: Kinds of rows in ``promotions``.
+PROMOTION_KINDS = ("promote", "superseded", "rollback", "restored")
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return ``value`` as an aware UTC datetime (SQLite hands back naive ones)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the registry's metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _version_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class User(Base):
+    """A person known to the registry."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class Model(Base):
+    """A model name; its versions hang off it."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    versions: Mapped[list[Version]] = relationship(back_populates="model")
+
+
+class Version(Base):
+    """One stored, immutable bundle of a model and where it stands in the lifecycle."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("model_id", "version"),
+        Index("ix_versions_stage", "stage"),
+        Index("ix_versions_updated_at", "updated_at"),
+        Index("ix_versions_model_id_stage", "model_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), nullable=False)
+    version: Mapped[str] = mapped_column(String(100), nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    submitter: Mapped[str] = mapped_column(String(200), nullable=False)
+    store_path: Mapped[str] = mapped_column(String(500), nullable=False)
+    license: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    model: Mapped[Model] = relationship(back_populates="versions")
+
+
+class ValidationRun(Base):
+    """The outcome of validating a stored version under one policy for one stage."""
+
+    __tablename__ = "validation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _version_fk()
+    stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    policy_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    policy_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: The production version's digest the metrics were compared with, if there was one.
+    champion_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    passed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    report: Mapped[str] = mapped_column(Text, nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Review(Base):
+    """A reviewer's decision on a version at the stage it had then."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _version_fk()
+    stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    reviewer: Mapped[str] = mapped_column(String(200), nullable=False)
+    roles: Mapped[str] = mapped_column(String(200), nullable=False)
+    decision: Mapped[str] = mapped_column(String(20), nullable=False)
+    comment: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Promotion(Base):
+    """One move of a version between stages (promotion, supersession or rollback)."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _version_fk()
+    from_stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    to_stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    policy_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Signature(Base):
+    """A release signature recorded for a version."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = _version_fk()
+    signer: Mapped[str] = mapped_column(String(200), nullable=False)
+    key_fingerprint: Mapped[str] = mapped_column(String(128), nullable=False)
+    bundle_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AuditEventRow(Base):
+    """One hash-chained audit event (written only by :mod:`.audit`)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_subject", "subject"),
+        Index("ix_audit_events_action", "action"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class ChainHead(Base):
+    """The single row (id 1) naming the last audit event; locked to serialise appends."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -1,0 +1,123 @@
+"""Reading the registry: finding a version, and the paged listing that must stay fast.
+
+The listing first picks one page of version ids (filters, ORDER BY on indexed
+columns, LIMIT/OFFSET), then computes the latest validation outcome, the
+approval count and the signature count for just those rows, each as a
+correlated subquery served by the ``version_id`` indexes. It is one statement
+whatever the page size: no query per row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, distinct, func, select, true
+
+from .errors import NotFound, RegistryError
+from .models import Model, Review, Signature, ValidationRun, Version, as_utc
+from .records import VersionInfo
+
+ORDERS = ("updated", "created", "name")
+
+
+def get_version(session, *, name: str, version: str, for_update: bool = False) -> Version:
+    """The ``Version`` row of ``name@version`` (its ``model`` loaded); :class:`NotFound` otherwise.
+
+    ``for_update`` locks the row until the transaction ends (PostgreSQL).
+    """
+    query = (select(Version).join(Model, Model.id == Version.model_id)
+             .where(Model.name == name, Version.version == version))
+    if for_update:
+        query = query.with_for_update(of=Version)
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        known = session.execute(select(Model.id).where(Model.name == name)).scalar_one_or_none()
+        hint = (f"`modelgate registry list --name {name}` shows its versions." if known is not None
+                else "`modelgate registry list` shows what the registry holds.")
+        raise NotFound(f"no version {name}@{version} in the registry", hint=hint)
+    return row
+
+
+def get_model(session, *, name: str, for_update: bool = False) -> Model:
+    """The ``Model`` row called ``name``; :class:`NotFound` otherwise."""
+    query = select(Model).where(Model.name == name)
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no model {name} in the registry",
+                       hint="`modelgate registry list` shows what the registry holds.")
+    return row
+
+
+def _filtered(query: Select, *, name: str | None, stage: str | None, text: str | None) -> Select:
+    if name is not None:
+        query = query.where(Model.name == name)
+    if stage is not None:
+        query = query.where(Version.stage == stage)
+    if text:
+        query = query.where(func.lower(Model.name).contains(text.lower(), autoescape=True))
+    return query
+
+
+def _order(order: str, model_name, version_table) -> list:
+    if order == "updated":
+        return [version_table.updated_at.desc(), version_table.id.desc()]
+    if order == "created":
+        return [version_table.created_at.desc(), version_table.id.desc()]
+    if order == "name":
+        return [model_name.asc(), version_table.id.asc()]
+    raise RegistryError(f"unknown order {order!r}", hint=f"Orders are: {', '.join(ORDERS)}.")
+
+
+def count_versions(session, *, name: str | None = None, stage: str | None = None,
+                   text: str | None = None) -> int:
+    """How many versions match the filters."""
+    query = select(func.count()).select_from(Version).join(Model, Model.id == Version.model_id)
+    return session.execute(_filtered(query, name=name, stage=stage, text=text)).scalar_one()
+
+
+def _summary_columns():
+    """Per-version aggregates as correlated scalar subqueries on ``Version``."""
+    latest_validation = (select(ValidationRun.passed).where(ValidationRun.version_id == Version.id)
+                         .order_by(ValidationRun.id.desc()).limit(1).correlate(Version)
+                         .scalar_subquery())
+    approvals = (select(func.count(distinct(Review.reviewer)))
+                 .where(Review.version_id == Version.id, Review.decision == "approve",
+                        Review.stage == Version.stage, Review.reviewer != Version.submitter)
+                 .correlate(Version).scalar_subquery())
+    signatures = (select(func.count(Signature.id))
+                  .where(Signature.version_id == Version.id, Signature.verified == true())
+                  .correlate(Version).scalar_subquery())
+    return latest_validation.label("passed"), approvals.label("approvals"), signatures.label("signatures")
+
+
+def _info(row) -> VersionInfo:
+    validation = None if row.passed is None else ("passed" if row.passed else "failed")
+    return VersionInfo(row.name, row.version, row.stage, row.digest, row.submitter, row.license,
+                       as_utc(row.created_at), as_utc(row.updated_at), validation,
+                       int(row.approvals or 0), int(row.signatures or 0))
+
+
+def list_versions(session, *, name: str | None = None, stage: str | None = None,
+                  text: str | None = None, limit: int = 50, offset: int = 0,
+                  order: str = "updated") -> list[VersionInfo]:
+    """One page of versions matching the filters (see the module docstring)."""
+    if limit < 0 or offset < 0:
+        raise RegistryError("limit and offset must not be negative")
+    page = _filtered(select(Version.id).join(Model, Model.id == Version.model_id),
+                     name=name, stage=stage, text=text)
+    page = page.order_by(*_order(order, Model.name, Version)).limit(limit).offset(offset).subquery("page")
+    query = (select(Model.name, Version.version, Version.stage, Version.digest, Version.submitter,
+                    Version.license, Version.created_at, Version.updated_at, *_summary_columns())
+             .select_from(page)
+             .join(Version, Version.id == page.c.id)
+             .join(Model, Model.id == Version.model_id)
+             .order_by(*_order(order, Model.name, Version)))
+    return [_info(row) for row in session.execute(query)]
+
+
+def version_info(session, version: Version) -> VersionInfo:
+    """The listing row of one version."""
+    query = (select(Model.name, Version.version, Version.stage, Version.digest, Version.submitter,
+                    Version.license, Version.created_at, Version.updated_at, *_summary_columns())
+             .join(Model, Model.id == Version.model_id).where(Version.id == version.id))
+    return _info(session.execute(query).one())

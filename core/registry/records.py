@@ -1,0 +1,144 @@
+"""Frozen records the registry hands out: plain values, detached from any database session.
+
+Datetimes are timezone-aware UTC. The command line prints them and dumps them as
+JSON; the desktop app shows them; none of them can change the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .audit import AuditEvent
+from .models import Promotion, Review, Signature, ValidationRun, as_utc
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A registry user and the roles they hold."""
+
+    name: str
+    roles: list[str]
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``import_bundle`` did: ``created`` is false when the same bytes were already there."""
+
+    name: str
+    version: str
+    digest: str
+    created: bool
+    store_path: Path
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One row of the registry listing.
+
+    ``validation`` is the outcome of the latest validation run (``None`` before
+    any); ``approvals`` counts distinct reviewers, other than the submitter, who
+    approved at the version's current stage; ``signatures`` counts verified
+    signatures.
+    """
+
+    name: str
+    version: str
+    stage: str
+    digest: str
+    submitter: str
+    license: str | None
+    created_at: datetime
+    updated_at: datetime
+    validation: str | None = None
+    approvals: int = 0
+    signatures: int = 0
+
+    @property
+    def ref(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class ValidationInfo:
+    """One stored validation run (the full report stays in the database)."""
+
+    stage: str
+    policy_name: str | None
+    policy_digest: str
+    passed: bool
+    errors: int
+    warnings: int
+    actor: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: ValidationRun) -> ValidationInfo:
+        return cls(row.stage, row.policy_name, row.policy_digest, bool(row.passed), row.errors,
+                   row.warnings, row.actor, as_utc(row.created_at))
+
+
+@dataclass(frozen=True)
+class ReviewInfo:
+    """One review: who, holding which roles, decided what, at which stage, and why."""
+
+    reviewer: str
+    roles: str
+    decision: str
+    comment: str
+    stage: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Review) -> ReviewInfo:
+        return cls(row.reviewer, row.roles, row.decision, row.comment, row.stage, as_utc(row.created_at))
+
+
+@dataclass(frozen=True)
+class PromotionInfo:
+    """One stage change of a version."""
+
+    from_stage: str
+    to_stage: str
+    kind: str
+    actor: str
+    reason: str | None
+    policy_digest: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Promotion) -> PromotionInfo:
+        return cls(row.from_stage, row.to_stage, row.kind, row.actor, row.reason, row.policy_digest,
+                   as_utc(row.created_at))
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """One recorded release signature."""
+
+    signer: str
+    key_fingerprint: str
+    bundle_digest: str
+    verified: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Signature) -> SignatureInfo:
+        return cls(row.signer, row.key_fingerprint, row.bundle_digest, bool(row.verified),
+                   as_utc(row.created_at))
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    """Everything recorded about one version, oldest first."""
+
+    info: VersionInfo
+    store_path: Path
+    reviews: list[ReviewInfo] = field(default_factory=list)
+    promotions: list[PromotionInfo] = field(default_factory=list)
+    validations: list[ValidationInfo] = field(default_factory=list)
+    signatures: list[SignatureInfo] = field(default_factory=list)
+    events: list[AuditEvent] = field(default_factory=list)

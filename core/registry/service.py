@@ -1,0 +1,260 @@
+"""The registry facade: open a registry, manage users, import, list and show versions.
+
+Every method runs in one transaction of its own and returns frozen records
+(:mod:`.records`). Every change writes its audit event in that same
+transaction, so a change and its event are committed together or not at all.
+The promotion workflow (``workflow.py``) and comparison (``compare.py``) build
+on :meth:`Registry.session` and the helpers of :mod:`.queries`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import audit, database, identity, queries
+from .errors import RegistryError
+from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
+from .records import (
+    ImportResult,
+    PromotionInfo,
+    ReviewInfo,
+    SignatureInfo,
+    UserInfo,
+    ValidationInfo,
+    VersionDetail,
+    VersionInfo,
+)
+from .store import BundleStore
+
+
+class Registry:
+    """An open registry. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, *, url: str, engine, actor: str, store_root: Path) -> None:
+        self.url = url
+        self.engine = engine
+        self.dialect: str = engine.dialect.name
+        self.actor = actor
+        self.store_root = Path(store_root)
+        self.store = BundleStore(self.store_root)
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Registry({database.redact(self.url)!r}, actor={self.actor!r})"
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self, *, write: bool = True):
+        """One transaction as an ORM session: committed on success, rolled back on error.
+
+        Write sessions take SQLite's write lock at BEGIN; pass ``write=False`` for reads.
+        """
+        with database.session_scope(self.engine, write=write) as session:
+            yield session
+
+    # ------------------------------------------------------------------ users
+    def roles(self, *, name: str | None = None) -> list[str]:
+        """The roles ``name`` (default: the acting user) holds."""
+        with self.session(write=False) as session:
+            return identity.roles_of(session, name or self.actor)
+
+    def add_user(self, *, name: str, roles: list[str]) -> UserInfo:
+        """Add a user or give them more roles (admins only, except for the very first user)."""
+        with self.session() as session:
+            held = identity.add_user(session, actor=self.actor, name=name, roles=roles)
+            created = session.execute(select(User.created_at).where(User.name == name)).scalar_one()
+        return UserInfo(name, held, as_utc(created))
+
+    def users(self) -> list[UserInfo]:
+        """Every user with their roles, by name."""
+        with self.session(write=False) as session:
+            users = session.execute(select(User.id, User.name, User.created_at).order_by(User.name)).all()
+            held: dict[int, set[str]] = {}
+            for user_id, role in session.execute(select(UserRole.user_id, UserRole.role)):
+                held.setdefault(user_id, set()).add(role)
+        order = identity.ROLES
+        return [UserInfo(name, [r for r in order if r in held.get(uid, ())], as_utc(created))
+                for uid, name, created in users]
+
+    # ----------------------------------------------------------------- import
+    def import_bundle(self, *, path: Path, progress=None) -> ImportResult:
+        """Copy a bundle (folder or archive) into the store and record it as a draft.
+
+        Needs the submitter (or admin) role. Runs no validation. The same bytes
+        imported again change nothing (``created`` is false); the same
+        ``name@version`` with different bytes is refused.
+        """
+        path = Path(path)
+        with self.session() as session:
+            identity.require(session, self.actor, "submitter", action="import bundles", subject=str(path))
+        staged = self.store.stage(path, progress=progress)
+        try:
+            name, version, license_ = _identify(staged.manifest, path)
+            with self.session() as session:
+                audit.lock_head(session)  # one importer at a time: no race on new model names
+                result = self._record(session, staged, name, version, license_)
+        finally:
+            if staged.folder.exists():
+                self.store.discard(staged)
+        return result
+
+    def _record(self, session, staged, name: str, version: str, license_: str | None) -> ImportResult:
+        model = session.execute(select(Model).where(Model.name == name)).scalar_one_or_none()
+        existing = None
+        if model is not None:
+            existing = session.execute(select(Version).where(
+                Version.model_id == model.id, Version.version == version)).scalar_one_or_none()
+        if existing is not None:
+            if existing.digest != staged.digest:
+                raise RegistryError(
+                    f"{name}@{version} is already in the registry with different contents "
+                    f"(digest {existing.digest[:16]}…, this bundle {staged.digest[:16]}…)",
+                    hint="A version never changes once imported: give the bundle a new version.")
+            folder, _ = self.store.place(staged)
+            return ImportResult(name, version, staged.digest, False, folder)
+        if model is None:
+            model = Model(name=name)
+            session.add(model)
+            session.flush()
+        folder, _ = self.store.place(staged)
+        relative = BundleStore.relative(staged.digest)
+        session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage="draft",
+                            submitter=self.actor, store_path=relative, license=license_))
+        session.flush()
+        audit.append(session, actor=self.actor, action="version.imported", subject=f"{name}@{version}",
+                     payload={"digest": staged.digest, "store_path": relative, "license": license_})
+        return ImportResult(name, version, staged.digest, True, folder)
+
+    # ---------------------------------------------------------------- reading
+    def list_versions(self, *, name: str | None = None, stage: str | None = None, text: str | None = None,
+                      limit: int = 50, offset: int = 0, order: str = "updated") -> list[VersionInfo]:
+        """One page of versions, most recently changed first by default (``order``: updated|created|name)."""
+        with self.session(write=False) as session:
+            return queries.list_versions(session, name=name, stage=stage, text=text, limit=limit,
+                                         offset=offset, order=order)
+
+    def count_versions(self, *, name: str | None = None, stage: str | None = None,
+                       text: str | None = None) -> int:
+        """How many versions match the same filters as :meth:`list_versions`."""
+        with self.session(write=False) as session:
+            return queries.count_versions(session, name=name, stage=stage, text=text)
+
+    def show(self, *, name: str, version: str) -> VersionDetail:
+        """Everything recorded about ``name@version``; :class:`NotFound` if it is not there."""
+        with self.session(write=False) as session:
+            row = queries.get_version(session, name=name, version=version)
+            info = queries.version_info(session, row)
+
+            def rows(model):
+                return session.execute(select(model).where(model.version_id == row.id)
+                                       .order_by(model.id)).scalars().all()
+
+            return VersionDetail(
+                info=info,
+                store_path=self.store.path_of(row.store_path).resolve(),
+                reviews=[ReviewInfo.of(r) for r in rows(Review)],
+                promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
+                validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
+                signatures=[SignatureInfo.of(r) for r in rows(Signature)],
+                events=audit.events(session, subject=f"{name}@{version}"),
+            )
+
+    def bundle_path(self, *, name: str, version: str) -> Path:
+        """The stored (read-only) folder of ``name@version``."""
+        with self.session(write=False) as session:
+            row = queries.get_version(session, name=name, version=version)
+            return self.store.path_of(row.store_path).resolve()
+
+    def audit_log(self, *, limit: int | None = None, subject: str | None = None,
+                  action: str | None = None) -> list[audit.AuditEvent]:
+        """Audit events oldest first; ``limit`` keeps the newest ``limit`` of them."""
+        with self.session(write=False) as session:
+            return audit.events(session, subject=subject, action=action, limit=limit)
+
+    def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
+        """Check the audit log's hash chain from the first event to the chain head."""
+        return audit.verify(self.engine, progress=progress)
+
+
+def _identify(manifest: dict, path: Path) -> tuple[str, str, str | None]:
+    name, version, license_ = manifest.get("name"), manifest.get("version"), manifest.get("license")
+    for key, value, size in (("name", name, 100), ("version", version, 100)):
+        if not isinstance(value, str) or not value.strip() or len(value) > size or "@" in value:
+            raise RegistryError(f"{path}: bundle.yaml has no usable {key} ({value!r})",
+                                hint=f"The registry files bundles by name@version; the {key} must be "
+                                     f"text of 1 to {size} characters without '@'.")
+    license_text = license_ if isinstance(license_, str) else None
+    return name, version, license_text[:200] if license_text else None
+
+
+def _store_root(url: str, store: Path | None) -> Path:
+    if store is not None:
+        return Path(store).expanduser().resolve()
+    file = database.sqlite_file(url)
+    if file is not None:
+        return file.with_suffix(".store") if file.suffix else file.with_name(file.name + ".store")
+    configured = os.environ.get("MODELGATE_STORE")
+    return Path(configured).expanduser().resolve() if configured else database.data_dir() / "store"
+
+
+def open_registry(*, url: str | None = None, user: str | None = None, store: Path | None = None,
+                  create: bool = False) -> Registry:
+    """Open the registry at ``url`` (default ``$MODELGATE_REGISTRY``, else the SQLite file in
+    the user's data folder), upgrading its schema if this ModelGate is newer.
+
+    ``create`` makes a new registry when there is none; otherwise a missing one is
+    a :class:`RegistryError` suggesting ``modelgate registry init``.
+    """
+    url = database.resolve_url(url)
+    file = database.sqlite_file(url)
+    if file is not None and not file.exists():
+        if not create:
+            raise RegistryError(f"no registry at {file}; run `modelgate registry init`",
+                                hint="Or point --registry / MODELGATE_REGISTRY at an existing registry.")
+        file.parent.mkdir(parents=True, exist_ok=True)
+    engine = database.create_registry_engine(url)
+    try:
+        database.ensure_schema(engine, url=url, create=create)
+        with engine.connect() as connection:
+            actor = identity.acting_user(connection, explicit=user)
+        return Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+def init_registry(*, url: str | None = None, user: str | None = None, store: Path | None = None) -> Registry:
+    """Create (or upgrade) a registry; on a new one the acting user becomes its admin.
+
+    Running it again is harmless for an admin; anyone else is told the registry
+    already exists.
+    """
+    registry = open_registry(url=url, user=user, store=store, create=True)
+    try:
+        with registry.session() as session:
+            identity.ensure_first_admin(session, registry.actor)
+            held = identity.roles_of(session, registry.actor)
+            if "admin" not in held:
+                admins = session.execute(select(User.name).join(UserRole).where(
+                    UserRole.role == "admin").order_by(User.name)).scalars().all()
+                raise RegistryError(
+                    f"a registry already exists at {database.redact(registry.url)} "
+                    f"(admins: {', '.join(admins) or 'none'})",
+                    hint=f"Ask an admin to add you: modelgate users add {registry.actor} --role ROLE")
+        registry.store_root.mkdir(parents=True, exist_ok=True)
+        return registry
+    except BaseException:
+        registry.close()
+        raise

@@ -1,0 +1,273 @@
+"""Reviews, promotion gates, promotions and rollbacks of stored versions.
+
+Semantics (the desktop checklist and the command line show the same gates):
+
+- **stage order**: a version moves to the next stage only, ``draft -> candidate ->
+  staging -> production``; ``deprecated`` and ``archived`` can be reached from any
+  earlier stage; nothing moves backwards except through :func:`rollback`.
+- **validation**: the stored bundle is clean (no error finding) under the policy for
+  the target stage. Stored bundles never change, so a run recorded for the same
+  stage and policy digest is reused; otherwise a fresh run is made and recorded.
+  Retiring a version (deprecated, archived) needs no validation.
+- **approvals**: ``policy.stage(to)["approvals"] = {count, roles}`` distinct
+  reviewers approved while the version was at its current stage, each holding one
+  of the roles at review time (admin holds every role); the submitter's approval
+  never counts; a reject or request-changes (by anyone, the submitter included)
+  newer than the last counted approval blocks.
+- **signature**: signatures are not recorded yet, so the gate is always
+  ``not available``; it blocks only when the policy requires a signature.
+
+Every change writes its audit event in the same transaction; a refused promotion
+or rollback writes its event, commits it, then raises :class:`WorkflowRefused`.
+Results name what changed so a caller can refresh just that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from modelgate.core.errors import UsageError
+from modelgate.core.policy import Policy
+from modelgate.core.progress import Progress
+from modelgate.core.registry import audit, identity
+from modelgate.core.registry.errors import WorkflowRefused
+from modelgate.core.registry.gates import (RETIRED, GateResult, champion_of, evaluate, run_validation,
+                                          stage_order, stored_run)
+from modelgate.core.registry.queries import get_model, get_version
+from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
+from modelgate.core.registry.records import ReviewInfo
+from modelgate.core.stages import check_stage
+
+__all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
+           "gates", "promote", "review", "rollback"]
+
+#: Roles that may review; admin passes every role check.
+REVIEW_ROLES = ("reviewer", "approver")
+#: Roles that may promote and roll back.
+PROMOTE_ROLES = ("approver",)
+
+
+@dataclass(frozen=True)
+class ReviewRecorded(ReviewInfo):
+    """The review just recorded (a :class:`ReviewInfo`, as ``show`` lists them) and of what.
+    ``by_submitter``: the reviewer submitted the version, so an approval is on record but
+    never counts toward a gate."""
+
+    name: str = ""
+    version: str = ""
+    by_submitter: bool = False
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """What a promotion did. ``moved`` is False only when the version already was at
+    ``to_stage`` (nothing changed); ``superseded`` is ``name@version`` of the production
+    version moved to deprecated, if any."""
+
+    name: str
+    version: str
+    moved: bool
+    from_stage: str
+    to_stage: str
+    gates: tuple[GateResult, ...]
+    superseded: str | None = None
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """``restored`` (now production) and ``demoted`` (now deprecated), as ``name@version``."""
+
+    name: str
+    restored: str
+    demoted: str
+    reason: str
+
+
+def _required_text(value: str | None, *, what: str, option: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise UsageError(f"a {what} needs a non-empty {option.lstrip('-')}",
+                         hint=f"Say why with {option} TEXT; it is kept in the audit log.")
+    return text
+
+
+def review(registry, *, name: str, version: str, decision: str, comment: str) -> ReviewRecorded:
+    """Record ``decision`` (approve, reject, request-changes) on ``name@version`` at its stage.
+
+    Needs the reviewer, approver or admin role; ``comment`` is required. The submitter
+    may review their own version, but their approval never counts.
+    """
+    if decision not in DECISIONS:
+        raise UsageError(f"unknown review decision {decision!r}", hint=f"Use one of: {', '.join(DECISIONS)}.")
+    text = _required_text(comment, what="review", option="--comment")
+    label = f"{name}@{version}"
+    actor = registry.actor
+    with registry.session() as session:
+        roles = tuple(identity.require(session, actor, *REVIEW_ROLES, action="review", subject=label))
+        row = get_version(session, name=name, version=version)
+        record = Review(version_id=row.id, stage=row.stage, reviewer=actor, roles=",".join(roles),
+                        decision=decision, comment=text, created_at=utcnow())
+        session.add(record)
+        session.flush()
+        by_submitter = actor == row.submitter
+        audit.append(session, actor=actor, action=f"review.{decision}", subject=label,
+                     payload={"stage": row.stage, "roles": list(roles), "comment": text,
+                              "by_submitter": by_submitter})
+        return ReviewRecorded(actor, ",".join(roles), decision, text, row.stage,
+                              as_utc(record.created_at), name, version, by_submitter)
+
+
+def _prepare_validation(registry, *, name: str, version: str, to_stage: str, policy: Policy,
+                        progress: Progress | None):
+    """A fresh validation report when no stored run matches, made outside any transaction."""
+    if to_stage in RETIRED:
+        return None
+    with registry.session(write=False) as session:
+        row = get_version(session, name=name, version=version)
+        if stage_order(row.stage, to_stage).blocking:
+            return None
+        champion = champion_of(session, row)
+        digest = champion.digest if champion is not None else None
+        if stored_run(session, row.id, to_stage, policy.digest, digest) is not None:
+            return None
+        store_path, champion_path = row.store_path, champion.store_path if champion else None
+    report = run_validation(registry.store.path_of(store_path), policy=policy, stage=to_stage,
+                            progress=progress,
+                            champion=registry.store.path_of(champion_path) if champion_path else None)
+    return report, digest
+
+
+def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy,
+          progress: Progress | None = None) -> list[GateResult]:
+    """Every gate for moving ``name@version`` to ``to_stage``, met or not.
+
+    Changes no stage; a validation run made to answer is recorded (with its event).
+    """
+    check_stage(to_stage)
+    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
+                                policy=policy, progress=progress)
+    with registry.session() as session:
+        row = get_version(session, name=name, version=version)
+        return evaluate(session, row, label=f"{name}@{version}", to_stage=to_stage, policy=policy,
+                        actor=registry.actor, store=registry.store,
+                        fresh=fresh)
+
+
+def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason: str | None,
+          policy_digest: str | None = None) -> str:
+    from_stage = row.stage
+    row.stage = to_stage
+    row.updated_at = utcnow()
+    session.add(Promotion(version_id=row.id, from_stage=from_stage, to_stage=to_stage, kind=kind,
+                          actor=actor, reason=reason, policy_digest=policy_digest, created_at=utcnow()))
+    return from_stage
+
+
+def promote(registry, *, name: str, version: str, to_stage: str, reason: str | None = None,
+            policy: Policy, progress: Progress | None = None) -> PromotionResult:
+    """Move ``name@version`` to ``to_stage`` when every gate holds; otherwise refuse.
+
+    Needs the approver or admin role. Runs in one transaction that locks the model's
+    row, so concurrent promoters of one model take turns. A refusal is audited
+    ("promote.refused", listing the unmet gates) and raises :class:`WorkflowRefused`
+    with every gate. Reaching production moves the current production version to
+    deprecated. Promoting to the stage the version already has changes nothing.
+    """
+    check_stage(to_stage)
+    label, actor = f"{name}@{version}", registry.actor
+    reason = (reason or "").strip() or None
+    with registry.session() as session:
+        identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
+    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
+                                policy=policy, progress=progress)
+    refused: tuple[GateResult, ...] | None = None
+    with registry.session() as session:
+        identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
+        model = get_model(session, name=name, for_update=True)
+        row = get_version(session, name=name, version=version)
+        from_stage = row.stage
+        if from_stage == to_stage:
+            return PromotionResult(name, version, False, from_stage, to_stage, ())
+        results = tuple(evaluate(session, row, label=label, to_stage=to_stage, policy=policy, actor=actor,
+                                 store=registry.store, fresh=fresh))
+        unmet = [gate for gate in results if gate.blocking]
+        base = {"from": from_stage, "to": to_stage, "reason": reason, "policy": policy.name,
+                "policy_digest": policy.digest}
+        if unmet:
+            audit.append(session, actor=actor, action="promote.refused", subject=label,
+                         payload={**base, "unmet": [gate.as_dict() for gate in unmet]})
+            refused = results
+        else:
+            _move(session, row, to_stage=to_stage, kind="promote", actor=actor, reason=reason,
+                  policy_digest=policy.digest)
+            superseded, others = None, []
+            if to_stage == "production":
+                others = session.scalars(select(Version).where(
+                    Version.model_id == model.id, Version.stage == "production", Version.id != row.id)).all()
+                for other in others:
+                    superseded = f"{name}@{other.version}"
+                    _move(session, other, to_stage="deprecated", kind="superseded", actor=actor,
+                          reason=f"superseded by {label}")
+            audit.append(session, actor=actor, action="promote", subject=label,
+                         payload={**base, "superseded": superseded})
+            for other in others:
+                audit.append(session, actor=actor, action="promote.superseded",
+                             subject=f"{name}@{other.version}",
+                             payload={"from": "production", "to": "deprecated", "by": label})
+    if refused is not None:
+        lines = "; ".join(f"{gate.name}: {gate.reason}" for gate in refused if gate.blocking)
+        raise WorkflowRefused(f"{label} cannot move from {from_stage} to {to_stage}: {lines}",
+                              hint="Every unmet gate is listed; `modelgate registry show` has the history.",
+                              gates=list(refused))
+    return PromotionResult(name, version, True, from_stage, to_stage, results, superseded)
+
+
+def _previous_production(session, model_id: int, current_id: int) -> Version | None:
+    """The version most recently superseded out of production that is still deprecated."""
+    query = (select(Version).join(Promotion, Promotion.version_id == Version.id)
+             .where(Version.model_id == model_id, Promotion.kind == "superseded",
+                    Version.stage == "deprecated", Version.id != current_id)
+             .order_by(Promotion.id.desc()).limit(1))
+    return session.scalars(query).first()
+
+
+def rollback(registry, *, name: str, reason: str) -> RollbackResult:
+    """Restore the previous production version of model ``name``, recording ``reason``.
+
+    Needs the approver or admin role. In one transaction the current production
+    version goes to deprecated (kind 'rollback') and the version it most recently
+    superseded comes back to production (kind 'restored'). With no production version
+    or nothing to restore, the refusal is audited and :class:`WorkflowRefused` raised.
+    """
+    text = _required_text(reason, what="rollback", option="--reason")
+    actor = registry.actor
+    problem = None
+    with registry.session() as session:
+        identity.require(session, actor, *PROMOTE_ROLES, action="rollback", subject=name)
+        model = get_model(session, name=name, for_update=True)
+        current = session.scalars(select(Version).where(
+            Version.model_id == model.id, Version.stage == "production").order_by(Version.id)).first()
+        previous = _previous_production(session, model.id, current.id) if current else None
+        if current is None:
+            problem = f"{name} has no production version to roll back"
+        elif previous is None:
+            problem = f"no earlier production version of {name} is left to restore"
+        if problem:
+            audit.append(session, actor=actor, action="rollback.refused", subject=name,
+                         payload={"reason": text, "problem": problem})
+        else:
+            demoted, restored = f"{name}@{current.version}", f"{name}@{previous.version}"
+            _move(session, current, to_stage="deprecated", kind="rollback", actor=actor, reason=text)
+            _move(session, previous, to_stage="production", kind="restored", actor=actor, reason=text)
+            audit.append(session, actor=actor, action="rollback", subject=demoted,
+                         payload={"from": "production", "to": "deprecated", "restored": restored,
+                                  "reason": text})
+            audit.append(session, actor=actor, action="rollback.restored", subject=restored,
+                         payload={"from": "deprecated", "to": "production", "replaces": demoted,
+                                  "reason": text})
+    if problem:
+        raise WorkflowRefused(problem, hint="A rollback restores a version that a newer production "
+                              "version superseded.", gates=[GateResult("rollback", "not met", problem)])
+    return RollbackResult(name, restored, demoted, text)
