@@ -201,7 +201,10 @@ def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
                 links.append((name, member.linkname))
             elif member.islnk():
                 # Hard-link targets are archive paths, not relative to the member.
-                link_name = safe_member_name(member.linkname, archive=archive)
+                try:
+                    link_name = safe_member_name(member.linkname, archive=archive)
+                except UnsafeBundleError:
+                    raise _refuse_link(archive, member.name, member.linkname) from None
                 rel = posixpath.relpath(link_name, posixpath.dirname(name) or ".")
                 links.append((name, rel))
             elif member.isreg():
@@ -258,13 +261,15 @@ def extract(archive: Path, dest: Path, *, limits: ArchiveLimits, progress: Progr
         raise BundleError(f"{archive.name} is not a readable zip archive ({exc})",
                           hint="The file may be truncated or corrupt; rebuild it.") from None
     except tarfile.TarError as exc:
-        raise BundleError(f"{archive.name} is not a readable tar archive ({exc or 'unexpected end'})",
+        reason = (str(exc).splitlines() or ["unexpected end"])[0]
+        raise BundleError(f"{archive.name} is not a readable tar archive ({reason})",
                           hint="The file may be truncated or corrupt; rebuild it.") from None
     except (EOFError, zlib.error) as exc:
         raise BundleError(f"{archive.name} is truncated or corrupt ({exc})",
                           hint="Rebuild the archive from the bundle folder.") from None
     except FileExistsError as exc:
-        raise UnsafeBundleError(f"{archive.name} holds the same path twice ({exc.filename})",
+        where = Path(exc.filename).relative_to(dest) if exc.filename else "an entry"
+        raise UnsafeBundleError(f"{archive.name} holds the same path twice ({where})",
                                 rule="MG120") from None
     except OSError as exc:
         raise BundleError(f"could not extract {archive.name}: {exc.strerror or exc}") from None

@@ -83,7 +83,9 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
             raw = bundle.read_bytes(name, limit=limit)
             data = json.loads(raw.decode("utf-8"))
         except (BundleError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.message if isinstance(exc, BundleError) else str(exc) or type(exc).__name__
+            reason = (exc.message if isinstance(exc, BundleError)
+                      else "it is nested too deeply" if isinstance(exc, RecursionError)
+                      else str(exc) or type(exc).__name__)
             problems.append(BenchmarkProblem(name, f"{name} is not readable JSON: {reason}"))
             continue
         schema_findings = validate(data, schema_name="benchmark.schema.json", rule="MG601", file=name)

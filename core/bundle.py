@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -177,6 +176,8 @@ def open_bundle(path: str | os.PathLike, *, progress: Progress | None = None,
             f"{source} is neither a bundle folder nor a .zip, .tar or .tar.gz archive",
             hint="Pass the folder that holds bundle.yaml, or an archive of it.",
         )
+    import tempfile  # only archives need a private folder
+
     temporary = Path(tempfile.mkdtemp(prefix="modelgate-bundle-"))
     os.chmod(temporary, 0o700)
     try:

@@ -87,7 +87,8 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
         text = safeyaml.decode_utf8(data, what="bundle.yaml")
         parsed = safeyaml.load(text)
     except safeyaml.YamlProblem as problem:
-        return _problem(MANIFEST_UNREADABLE, f"bundle.yaml: {problem.message}", line=problem.line,
+        message = problem.message if problem.message.startswith("bundle.yaml") else f"bundle.yaml: {problem.message}"
+        return _problem(MANIFEST_UNREADABLE, message, line=problem.line,
                         hint="Save the manifest as UTF-8 YAML with unique keys and no aliases.")
     if not isinstance(parsed, dict):
         type_name = type(parsed).__name__
@@ -101,6 +102,9 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
 
 def load_manifest(bundle: Bundle) -> ManifestResult:
     """Read and check ``bundle.yaml`` of an opened bundle."""
+    if MANIFEST not in bundle.files() and (bundle.root / MANIFEST).is_dir():
+        return _problem(MANIFEST_MISSING, "bundle.yaml is a folder, not a file",
+                        hint="The manifest is a YAML file at the top of the bundle.")
     if MANIFEST not in bundle.files():
         return _problem(MANIFEST_MISSING, "the bundle has no bundle.yaml",
                         hint="Every bundle has a manifest at its top; `modelgate init NAME` writes one.")

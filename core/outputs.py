@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from modelgate.core.errors import UsageError
@@ -23,6 +22,8 @@ def _umask() -> int:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace the regular file at ``path`` (following links) with ``text`` atomically."""
+    import tempfile
+
     target = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:

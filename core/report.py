@@ -38,6 +38,8 @@ class Report:
     timings: tuple[tuple[str, float], ...] = ()
     champion: BundleRef | None = None
     checks_run: tuple[str, ...] = field(default=())
+    #: What the policy asks for this stage beyond the bundle, checked by `modelgate promote`.
+    promotion_gates: tuple[str, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -74,5 +76,6 @@ class Report:
                 "info": self.count(Severity.INFO),
             },
             "findings": [f.as_dict() for f in self.findings],
+            "promotion_gates": list(self.promotion_gates),
             "timings": [{"check": name, "seconds": round(sec, 4)} for name, sec in self.timings],
         }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 
 from modelgate.core import resources
@@ -55,6 +54,8 @@ def _describe(error) -> tuple[str, str | None, list]:
         allowed = sorted(error.schema.get("properties", {}))
         extras = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         key = extras[0] if extras else "?"
+        import difflib  # only a typo pays for it
+
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"Did you mean {close[0]!r}?" if close else f"Allowed keys here: {', '.join(allowed)}."
         names = ", ".join(repr(e) for e in extras)

@@ -37,6 +37,21 @@ def _apply_policy(findings, policy: Policy) -> list[Finding]:
     return kept
 
 
+def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
+    """The stage's gates that concern people, not the bundle: approvals and a signature."""
+    gates = policy.stage(stage)
+    found = []
+    approvals = gates.get("approvals") or {}
+    if approvals.get("count"):
+        roles = " or ".join(approvals.get("roles") or ["any role"])
+        found.append(f"{approvals['count']} approval(s) from {roles}")
+    signature = gates.get("signature") or {}
+    if signature.get("required"):
+        roles = " or ".join(signature.get("roles") or ["a trusted signer"])
+        found.append(f"a release signature by {roles}")
+    return tuple(found)
+
+
 def _ref(ctx: CheckContext) -> BundleRef:
     data = ctx.manifest or {}
     name, version = data.get("name"), data.get("version")
@@ -94,5 +109,6 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
         policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,
         duration_s=time.perf_counter() - started, timings=tuple(timings),
         champion=_ref(ctx.champion) if ctx.champion else None, checks_run=tuple(ran),
+        promotion_gates=promotion_gates(policy, stage),
     )
 

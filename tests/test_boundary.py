@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,18 @@ def test_cli_start_up_imports_nothing_heavy():
         "from modelgate.core.cli.main import build_parser, main\nbuild_parser()\n"
         "import modelgate.core.rules as r\nr.catalog()"))
     assert not loaded.intersection(HEAVY), sorted(loaded.intersection(HEAVY))
+
+
+def test_running_a_model_leaves_nothing_in_the_home_folder(tmp_path):
+    """onnxruntime's own telemetry (a device id, an upload queue) stays off."""
+    from tests.factory import tiny_model
+
+    tiny_model(tmp_path / "m.onnx")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    code = ("import modelgate.core.onnxload as o\n"
+            f"o.open_session({str(tmp_path / 'm.onnx')!r})\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    assert [p for p in home.rglob("*")] == []

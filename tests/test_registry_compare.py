@@ -10,25 +10,10 @@ from modelgate.core.registry import NotFound
 from modelgate.core.registry.compare import compare
 from modelgate.core.regression import Verdict
 from tests.factory import clean_manifest, clean_results, make_bundle, tiny_model
-from tests.test_registry_workflow import NAME, Team, new_bundle
+from tests.registry_support import NAME, new_bundle
 
 GPU = {"name": "gpu-fast", "runtime": "onnxruntime", "runtime_version": "1.18", "max_opset": 21,
        "device": "gpu", "artifact": "fp32"}
-
-
-@pytest.fixture
-def team(registry_url, tmp_path, request):
-    server = request.getfixturevalue("pg_server") if registry_url.startswith("postgresql") else None
-    crew = Team(registry_url, tmp_path / "store" if server else None, server)
-    yield crew
-    crew.close()
-
-
-@pytest.fixture
-def sqlite_team(tmp_path):
-    crew = Team(f"sqlite:///{tmp_path}/registry.db", None)
-    yield crew
-    crew.close()
 
 
 def challenger_manifest(manifest: dict) -> None:

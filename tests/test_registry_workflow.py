@@ -2,98 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
 from modelgate.core.errors import UsageError
 from modelgate.core.policy import load_policy
-from modelgate.core.registry import PermissionDenied, WorkflowRefused, init_registry, open_registry
+from modelgate.core.registry import PermissionDenied, WorkflowRefused
 from modelgate.core.registry import workflow
 from modelgate.core.registry.gates import SIGNATURES_MISSING, stage_order
-from tests.factory import clean_manifest, make_bundle, policy_file
+from tests.factory import policy_file
+from tests.registry_support import APPROVERS, NAME, new_bundle
 
-NAME = "tiny-classifier"
-USERS = {"alice": ["submitter"], "bob": ["reviewer"], "carol": ["approver"], "dave": ["approver"],
-         "erin": ["submitter", "reviewer", "approver"]}
-#: Who approves a version at the stage before each target stage, under the default policy.
-APPROVERS = {"candidate": ["bob"], "staging": ["carol"], "production": ["carol", "dave"]}
 DEFAULT = load_policy()
-
-
-class Team:
-    """A registry with an admin and :data:`USERS`, each acting through their own login."""
-
-    def __init__(self, url: str, store: Path | None, server=None) -> None:
-        from sqlalchemy import make_url
-
-        self.url, self.store, self.server = url, store, server
-        self.database = make_url(url).database if server else None
-        self._open: dict = {}
-        admin = init_registry(url=url, user=None if server else "root", store=store)
-        self.admin_name = admin.actor
-        self._open[admin.actor] = admin
-        for name, roles in USERS.items():
-            if server:
-                server.create_role(name, database=self.database)
-            admin.add_user(name=name, roles=roles)
-
-    def __call__(self, name: str):
-        """The registry as ``name`` sees it."""
-        if name not in self._open:
-            if self.server:
-                url = self.server.url_for(self.database, name)
-                self._open[name] = open_registry(url=url, store=self.store)
-            else:
-                self._open[name] = open_registry(url=self.url, user=name, store=self.store)
-        return self._open[name]
-
-    @property
-    def admin(self):
-        return self(self.admin_name)
-
-    def close(self) -> None:
-        for registry in self._open.values():
-            registry.close()
-
-
-@pytest.fixture
-def team(registry_url, tmp_path, request):
-    server = request.getfixturevalue("pg_server") if registry_url.startswith("postgresql") else None
-    crew = Team(registry_url, tmp_path / "store" if server else None, server)
-    yield crew
-    crew.close()
-
-
-@pytest.fixture
-def sqlite_team(tmp_path):
-    """A team on SQLite only, for rules that do not depend on the database engine."""
-    crew = Team(f"sqlite:///{tmp_path}/registry.db", None)
-    yield crew
-    crew.close()
-
 
 @pytest.fixture
 def no_signature(tmp_path):
     """The default policy without the production signature requirement."""
     return load_policy(policy_file(tmp_path, lambda data: data["stages"]["production"].pop("signature")))
-
-
-def new_bundle(folder: Path, template: Path, *, version: str = "1.0.0", change=None,
-               results: dict | None = None) -> Path:
-    """A clean locked bundle of ``version`` (``change(manifest)`` to break it), reusing the
-    template's ONNX model so no model is built."""
-    manifest = clean_manifest(NAME, version)
-    if change is not None:
-        change(manifest)
-
-    def model(path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template / "model" / "model.onnx", path)
-
-    return make_bundle(folder / f"bundle-{version}", manifest=manifest, results=results, model=model)
 
 
 def submit(team, tmp_path, template, version="1.0.0", *, by="alice", change=None) -> str:

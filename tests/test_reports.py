@@ -380,3 +380,14 @@ def test_sarif_uris_are_relative_to_the_checkout_when_the_bundle_is_inside_it(tm
     assert "models/clf/LICENSE" in uris
     bases = document["runs"][0]["originalUriBaseIds"]
     assert bases["SRCROOT"]["uri"] == tmp_path.resolve().as_uri() + "/"
+
+
+def test_reports_name_the_gates_left_to_the_promotion(tmp_path):
+    """A bundle can pass validation for production and still need approvals and a signature."""
+    report = validate(make_bundle(tmp_path / "b"), stage="production")
+    assert report.passed
+    assert report.promotion_gates == ("2 approval(s) from approver", "a release signature by signer")
+    for format_ in ("text", "markdown"):
+        assert "Checked when promoting, not here: 2 approval(s) from approver" in \
+            render(report, format=format_, rules=catalog())
+    assert json.loads(render(report, format="json", rules=catalog()))["promotion_gates"][1].startswith("a release")

@@ -79,6 +79,17 @@ def _report_spec(text: str) -> tuple[str, Path]:
     return format_, Path(file)
 
 
+def _open_champion(path: Path):
+    """The champion bundle, with errors that say it is the champion that could not be read."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.errors import BundleError
+
+    try:
+        return open_bundle(path)
+    except BundleError as error:
+        raise type(error)(f"champion: {error.message}", hint=error.hint, rule=error.rule) from None
+
+
 def _ending(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
@@ -110,7 +121,7 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
             if args.champion is not None:
-                with open_bundle(args.champion) as champion:
+                with _open_champion(args.champion) as champion:
                     report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
                                              champion=champion, progress=renderer.progress())
             else:

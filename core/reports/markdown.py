@@ -82,6 +82,9 @@ def render(report, *, rules: dict) -> str:
     if report.champion is not None:
         policy += f"; compared with champion {inline(report.champion.label)}"
     lines += [policy + ".", ""]
+    if report.promotion_gates:
+        gates = "; ".join(inline(g) for g in report.promotion_gates)
+        lines += [f"Checked when promoting, not here: {gates}.", ""]
     explained = fired_rules(report, rules)
     if explained:
         lines += ["### Rules that fired", ""]

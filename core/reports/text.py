@@ -59,9 +59,13 @@ def render(report, *, rules: dict, colour: bool = False) -> str:
             if finding.hint:
                 lines.extend(_wrap(printable(finding.hint), first="    hint: ", rest="          "))
         lines.append("")
-    if report.findings:
-        fired = sorted({f.rule for f in report.findings})
-        lines.append(f"Run `modelgate explain {fired[0]}` for what a rule checks and how to fix it.")
+    if report.findings:  # findings come most severe first: explain the rule that matters most
+        lines.append(f"Run `modelgate explain {report.findings[0].rule}` for what a rule checks "
+                     "and how to fix it.")
+        lines.append("")
+    if report.promotion_gates:
+        lines.extend(_wrap("Checked when promoting, not here: " + "; ".join(report.promotion_gates) + ".",
+                           first="", rest="  "))
         lines.append("")
     verdict = printable(report.verdict, keep_newlines=False)
     lines.append(_paint(verdict, "32" if report.passed else "31;1", colour))
