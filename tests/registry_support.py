@@ -206,13 +206,6 @@ def team(registry_url, tmp_path, request):
     crew.close()
 
 
-@pytest.fixture
-def sqlite_team(tmp_path):
-    """A team on SQLite only, for rules that do not depend on the database engine."""
-    crew = Team(f"sqlite:///{tmp_path}/registry.db", None)
-    yield crew
-    crew.close()
-
 
 
 

@@ -78,8 +78,8 @@ def test_compare_reports_metrics_interface_license_and_targets(team, tmp_path, t
     assert team.admin.audit_log(limit=1)[-1].seq == seq  # comparing writes nothing
 
 
-def test_limits_graph_fallback_and_unreadable_benchmarks(sqlite_team, tmp_path, template):
-    team = sqlite_team
+def test_limits_graph_fallback_and_unreadable_benchmarks(team, tmp_path, template):
+    team = team
     store_pair(team, tmp_path, template)
     limited = compare(team("bob"), a=(NAME, "1.0.0"), b=(NAME, "2.0.0"),
                       regression={"default": {"max_absolute": 0.01}})

@@ -116,8 +116,8 @@ def test_approvals_come_from_distinct_people_holding_the_role_at_review_time(tea
         in approvals().reason
 
 
-def test_the_validation_gate_runs_once_on_the_stored_bundle(sqlite_team, tmp_path, template):
-    team = sqlite_team
+def test_the_validation_gate_runs_once_on_the_stored_bundle(team, tmp_path, template):
+    team = team
     submit(team, tmp_path, template)
     submit(team, tmp_path, template, "2.0.0", change=lambda m: m.update(license="CC-BY-NC-4.0"))
     clean = workflow.gates(team("carol"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
@@ -144,8 +144,8 @@ def test_stage_order_rules():
     assert stage_order("deprecated", "archived").state == "met"
 
 
-def test_no_skipping_and_retiring_from_any_stage(sqlite_team, tmp_path, template):
-    team = sqlite_team
+def test_no_skipping_and_retiring_from_any_stage(team, tmp_path, template):
+    team = team
     submit(team, tmp_path, template)
     approve(team, "1.0.0", "bob")
     with pytest.raises(WorkflowRefused) as refused:
