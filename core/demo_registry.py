@@ -28,10 +28,6 @@ USERS = {
 OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita"}
 
 
-def _step_count() -> int:
-    return len(_SCRIPT)
-
-
 def _climb(name: str, version: str, to: str) -> list[tuple]:
     """Reviews then the promotion that takes a version one stage further."""
     reviews = {
@@ -87,7 +83,7 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
             admin.add_user(name=name, roles=roles)
     finally:
         admin.close()
-    progress.start(label="filling the demo registry", total=len(bundles) + _step_count())
+    progress.start(label="filling the demo registry", total=len(bundles) + len(_SCRIPT))
     for folder in bundles:
         model = _model_of(folder.name)
         registry = as_user(OWNERS[model])

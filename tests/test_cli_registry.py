@@ -112,3 +112,12 @@ def test_postgresql_refuses_a_user_other_than_the_login(pg_url, capsys):
     assert code == 0 and "modelgate" in out and "admin" in out
     code, _, err = run(capsys, "--registry", pg_url, "--user", "someone-else", "users", "list")
     assert code == 2 and "modelgate" in err
+
+
+def test_a_damaged_database_is_one_clear_message(workspace, capsys):
+    tmp_path, url, policy = workspace
+    run(capsys, "--user", "ana", "registry", "import", str(make_bundle(tmp_path / "v1")))
+    with sqlite3.connect(tmp_path / "registry.db") as db:
+        db.execute("DROP TABLE reviews")
+    code, _, err = run(capsys, "--user", "ben", "review", "tiny-classifier@1.0.0", "approve", "--comment", "x")
+    assert code == 2 and "the registry database failed" in err and "no such table" in err

@@ -124,11 +124,22 @@ def session_scope(engine: Engine, *, write: bool = True):
     try:
         yield session
         session.commit()
+    except DBAPIError as error:
+        session.rollback()
+        raise database_error(error, engine) from None
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def database_error(error: DBAPIError, engine: Engine) -> RegistryError:
+    """A database failure (server gone, file locked, disk full, schema out of step) as one message."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return RegistryError(f"the registry database failed: {reason}",
+                         hint=f"Registry: {redact(str(engine.url))}. If the database was changed by "
+                              "hand or by another ModelGate version, restore it from a backup.")
 
 
 def known_revisions() -> list[str]:
