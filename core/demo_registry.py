@@ -66,12 +66,11 @@ _SCRIPT: list[tuple] = [
 def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Path,
                         progress: Progress | None = None) -> Path:
     """Create ``directory/registry.db`` with ``bundles`` imported and the demo history played."""
-    from modelgate.core.policy import load_policy
     from modelgate.core.registry import init_registry, open_registry, workflow
+    from modelgate.core.registry.policies import set_policy
 
     progress = progress or Progress()
     url = f"sqlite:///{directory / 'registry.db'}"
-    policy = load_policy(policy_path)
     init_registry(url=url, user=ADMIN).close()
 
     def as_user(user: str):
@@ -79,6 +78,7 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
 
     admin = as_user(ADMIN)
     try:
+        set_policy(admin, path=policy_path)
         for name, roles in USERS.items():
             admin.add_user(name=name, roles=roles)
     finally:
@@ -99,8 +99,7 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
             if kind == "review":
                 workflow.review(registry, name=name, version=step[3], decision=step[4], comment=step[5])
             elif kind == "promote":
-                workflow.promote(registry, name=name, version=step[3], to_stage=step[4],
-                                 reason=step[5], policy=policy)
+                workflow.promote(registry, name=name, version=step[3], to_stage=step[4], reason=step[5])
             else:
                 workflow.rollback(registry, name=name, reason=step[3])
         finally:

@@ -88,3 +88,13 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except OSError as exc:
         raise PolicyError(f"policy file {target} could not be read: {exc.strerror}") from None
     return parse_policy(raw, source=str(target))
+
+
+def check_rule_ids(policy) -> None:
+    """Refuse a policy that overrides rules that do not exist (a typo would silently do nothing)."""
+    from modelgate.core.rules import catalog
+
+    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
+    if unknown:
+        raise PolicyError(f"policy {policy.source} names rules that do not exist: {', '.join(unknown)}",
+                          hint="`modelgate rules` lists every rule id.")

@@ -29,6 +29,7 @@ def workspace(tmp_path, monkeypatch, capsys):
         assert run(capsys, "users", "add", name, "--role", role)[0] == 0
     # Production without a signature requirement, so the whole path can be walked here.
     policy = policy_file(tmp_path, lambda d: d["stages"]["production"].pop("signature", None))
+    assert run(capsys, "registry", "policy", "--set", str(policy))[0] == 0
     return tmp_path, url, policy
 
 
@@ -47,7 +48,7 @@ def test_the_whole_path_from_import_to_rollback(workspace, capsys):
             assert run(capsys, "--user", who, "review", f"tiny-classifier@{version}", "approve",
                        "--comment", "looks right")[0] == 0
         code, out, err = run(capsys, "--user", "chen", "promote", f"tiny-classifier@{version}",
-                             "--to", stage, "--policy", str(policy))
+                             "--to", stage)
         assert code == 0, out + err
 
     for version in ("1.0.0", "1.1.0"):
@@ -121,3 +122,37 @@ def test_a_damaged_database_is_one_clear_message(workspace, capsys):
         db.execute("DROP TABLE reviews")
     code, _, err = run(capsys, "--user", "ben", "review", "tiny-classifier@1.0.0", "approve", "--comment", "x")
     assert code == 2 and "the registry database failed" in err and "no such table" in err
+
+
+def test_only_an_admin_sets_the_policy_and_promoters_cannot_bring_their_own(workspace, capsys):
+    tmp_path, url, policy = workspace
+    (tmp_path / "lax").mkdir()
+    lax = policy_file(tmp_path / "lax", lambda d: d.update(stages={}))
+    code, _, err = run(capsys, "--user", "chen", "registry", "policy", "--set", str(lax))
+    assert code == 1 and "admin" in err
+    code, _, err = run(capsys, "--user", "chen", "promote", "tiny-classifier@1.0.0", "--to", "candidate",
+                       "--policy", str(lax))
+    assert code == 2 and "--policy" in err
+    code, out, _ = run(capsys, "registry", "policy")
+    assert code == 0 and "set by root-admin" in out
+    code, out, _ = run(capsys, "audit", "log", "--json")
+    assert "policy.set" in {e["action"] for e in json.loads(out)["events"]}
+
+
+def test_a_recorded_head_catches_events_cut_off_the_end(workspace, capsys):
+    tmp_path, url, policy = workspace
+    code, out, _ = run(capsys, "audit", "verify")
+    head = out.strip().splitlines()[-1].split("head: ")[1]
+    run(capsys, "--user", "ana", "registry", "import", str(make_bundle(tmp_path / "v1")))
+    assert run(capsys, "audit", "verify", "--expect-head", head)[0] == 0
+    seq = int(head.split(":")[0])
+    with sqlite3.connect(tmp_path / "registry.db") as db:  # cut the tail and repair the head row
+        db.execute("DELETE FROM audit_events WHERE seq >= ?", (seq,))
+        db.execute("UPDATE chain_head SET seq = ?, hash = (SELECT hash FROM audit_events WHERE seq = ?)",
+                   (seq - 1, seq - 1))
+    assert run(capsys, "audit", "verify")[0] == 0                  # consistent on its own...
+    code, _, err = run(capsys, "audit", "verify", "--expect-head", head)
+    assert code == 1 and "no longer in the log" in err              # ...but not with the anchor
+    assert run(capsys, "audit", "verify", "--expect-head", "12:abc")[0] == 2
+    assert run(capsys, "audit", "log", "--limit", "0")[0] == 2
+    assert run(capsys, "registry", "list", "--limit", "100000000000000000000")[0] == 2

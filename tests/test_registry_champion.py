@@ -47,3 +47,32 @@ def test_a_regressed_challenger_is_stopped_at_the_validation_gate(tmp_path):
     with open_registry(url=url, user="ben") as registry:
         runs = registry.show(name="tiny-classifier", version="1.1.0").validations
     assert runs and not runs[-1].passed
+
+
+def test_a_stored_bundle_edited_after_import_fails_the_gate_until_imported_again(tmp_path):
+    import os
+    import stat
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    init_registry(url=url, user="admin").close()
+    bundle = make_bundle(tmp_path / "v1")
+    with open_registry(url=url, user="admin") as admin:
+        admin.add_user(name="ben", roles=["reviewer"])
+        admin.import_bundle(path=bundle)
+        stored = admin.bundle_path(name="tiny-classifier", version="1.0.0")
+    with open_registry(url=url, user="ben") as ben:
+        workflow.review(ben, name="tiny-classifier", version="1.0.0", decision="approve", comment="ok")
+    card = stored / "MODEL_CARD.md"
+    os.chmod(stored, 0o755)
+    os.chmod(card, stat.S_IWUSR | stat.S_IRUSR)
+    card.write_text(card.read_text() + "\nEdited in the store.\n")
+    with open_registry(url=url, user="admin") as admin, pytest.raises(WorkflowRefused) as refused:
+        workflow.promote(admin, name="tiny-classifier", version="1.0.0", to_stage="candidate",
+                         policy=load_policy())
+    validation = next(g for g in refused.value.gates if g.name == "validation")
+    assert "was changed after import" in validation.reason
+    with open_registry(url=url, user="admin") as admin:
+        admin.import_bundle(path=bundle)  # the verified copy replaces the edited one
+        moved = workflow.promote(admin, name="tiny-classifier", version="1.0.0", to_stage="candidate",
+                                 policy=load_policy())
+    assert moved.moved

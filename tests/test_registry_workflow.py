@@ -65,12 +65,26 @@ def test_self_approval_never_counts_and_a_later_reject_blocks(team, tmp_path, te
     approve(team, "1.0.0", "carol", decision="reject", comment="the threshold is wrong")
     with pytest.raises(WorkflowRefused) as refused:
         workflow.promote(team("erin"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
-    assert "carol chose reject after the last counted approval: the threshold is wrong" in str(refused.value)
+    assert "carol chose reject: the threshold is wrong" in str(refused.value)
     approve(team, "1.0.0", "dave", decision="request-changes", comment="add the latency numbers")
     approve(team, "1.0.0", "bob", comment="threshold fixed in the card")
+    with pytest.raises(WorkflowRefused):  # a reject stands until the same person approves
+        workflow.promote(team("erin"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
+    approve(team, "1.0.0", "carol", comment="threshold fixed")
+    approve(team, "1.0.0", "dave", comment="latency numbers added")
     moved = workflow.promote(team("erin"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
     assert moved.moved
     assert gate(moved.gates, "approvals").reason.startswith("1 of 1 approval(s) from reviewer")
+
+
+def test_a_reviewer_who_changes_their_mind_withdraws_their_approval(team, tmp_path, template):
+    submit(team, tmp_path, template)
+    approve(team, "1.0.0", "bob")
+    approve(team, "1.0.0", "bob", decision="reject", comment="found a data leak")
+    approvals = gate(workflow.gates(team("carol"), name=NAME, version="1.0.0", to_stage="candidate",
+                                    policy=DEFAULT), "approvals")
+    assert approvals.state == "not met" and approvals.reason.startswith("0 of 1")
+    assert "bob chose reject: found a data leak" in approvals.reason
 
 
 def test_a_missing_role_is_refused_and_audited(team, tmp_path, template):

@@ -9,7 +9,7 @@ import sys
 from modelgate.core import __version__
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options
-from modelgate.core.errors import ModelGateError
+from modelgate.core.errors import ModelGateError, UsageError
 
 EPILOG = """\
 exit codes: 0 success · 1 the checks or the workflow said no · 2 bad input or usage
@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
+        for argument in argv:
+            try:
+                argument.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = argument.encode("utf-8", "surrogateescape")
+                raise UsageError(f"the argument {shown!r} is not valid UTF-8",
+                                 hint="Names, versions, comments and paths must be UTF-8 text.") from None
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit_:  # --help

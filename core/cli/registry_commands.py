@@ -36,11 +36,18 @@ def register(commands) -> None:
     listing.add_argument("--name", help="only this model")
     listing.add_argument("--stage", choices=STAGES, metavar="STAGE", help="only this stage")
     listing.add_argument("--search", metavar="TEXT", help="name contains TEXT")
-    listing.add_argument("--limit", type=int, default=50, help="rows per page (default 50)")
-    listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
+    listing.add_argument("--limit", type=_positive, default=50, help="rows per page (default 50)")
+    listing.add_argument("--page", type=_positive, default=1, help="page number (default 1)")
     listing.add_argument("--json", action="store_true", help="print JSON")
     add_registry_options(listing)
     listing.set_defaults(handler=run_list)
+    policy = actions.add_parser(
+        "policy", help="show the policy every gate uses, or set it (admins)",
+        description="Without --set, print the policy in force (its name, digest, who set it and its "
+                    "text). With --set FILE an admin puts FILE in force; the change is audited.")
+    policy.add_argument("--set", type=Path, metavar="FILE", dest="set_file", help="the new policy file")
+    add_registry_options(policy)
+    policy.set_defaults(handler=run_policy)
     show = actions.add_parser("show", help="one version: stage, reviews, promotions, history")
     show.add_argument("ref", metavar="NAME@VERSION")
     show.add_argument("--json", action="store_true", help="print JSON")
@@ -69,13 +76,41 @@ def register(commands) -> None:
                                          parser_class=Parser)
     log = audit_actions.add_parser("log", help="print events, oldest first")
     log.add_argument("--subject", help="only events about this subject, e.g. credit-risk@1.2.0")
-    log.add_argument("--limit", type=int, help="only the last N events")
+    log.add_argument("--limit", type=_positive, help="only the last N events")
     log.add_argument("--json", action="store_true", help="print JSON")
     add_registry_options(log)
     log.set_defaults(handler=run_audit_log)
-    verify = audit_actions.add_parser("verify", help="check the hash chain; exit 1 if it is broken")
+    verify = audit_actions.add_parser(
+        "verify", help="check the hash chain; exit 1 if it is broken",
+        description="Recompute every event's hash and check the chain links. The chain's head is "
+                    "printed: record it somewhere the registry's database users cannot write (a CI "
+                    "log, a ticket), and later pass it to --expect-head, so that even cutting events "
+                    "off the end of the log is detected.")
+    verify.add_argument("--expect-head", metavar="SEQ:HASH", type=_head_spec,
+                        help="a head recorded earlier; the chain must still contain that event")
     add_registry_options(verify)
     verify.set_defaults(handler=run_audit_verify)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 1000000")
+    return value
+
+
+def _head_spec(text: str) -> tuple[int, str]:
+    import argparse
+
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not SEQ:HASH as `audit verify` prints it")
+    return int(seq), digest.lower()
 
 
 def to_json(value) -> str:
@@ -167,6 +202,22 @@ def run_show(args) -> int:
     return 0
 
 
+def run_policy(args) -> int:
+    from modelgate.core.registry.policies import policy_info, set_policy
+
+    with open_from_args(args) as registry:
+        if args.set_file is not None:
+            info = set_policy(registry, path=args.set_file)
+            print(f"Policy {info.name} (sha256 {info.digest[:12]}…) is now in force, set by {info.set_by}.")
+            return 0
+        info = policy_info(registry)
+    origin = f"set by {info.set_by} on {info.set_at:%Y-%m-%d %H:%M}" if info.set_by else \
+        "the default shipped with ModelGate (no policy set yet)"
+    print(f"# policy {info.name}, sha256 {info.digest}; {origin}")
+    sys.stdout.write(info.text if info.text.endswith("\n") else info.text + "\n")
+    return 0
+
+
 def run_users_add(args) -> int:
     with open_from_args(args) as registry:
         user = registry.add_user(name=args.name, roles=args.role)
@@ -196,12 +247,20 @@ def run_audit_log(args) -> int:
 
 
 def run_audit_verify(args) -> int:
-    renderer = TerminalProgress()
     with open_from_args(args) as registry:
         verdict = registry.verify_audit()
-    renderer.finish()
+        head = registry.audit_log(limit=1)
+        anchor = registry.audit_log(limit=1, seq=args.expect_head[0]) if args.expect_head else None
+    if verdict.ok and args.expect_head:
+        seq, digest = args.expect_head
+        if not anchor or anchor[0].seq != seq or anchor[0].hash != digest:
+            print(paint(f"audit chain BROKEN: the recorded head {seq}:{digest[:16]}… is no longer in "
+                        "the log (events were cut off or rewritten)", "red"), file=sys.stderr)
+            return 1
     if verdict.ok:
         print(paint(f"audit chain intact: {verdict.checked} events", "green"))
+        if head:
+            print(f"head: {head[-1].seq}:{head[-1].hash}")
         return 0
     print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
           file=sys.stderr)

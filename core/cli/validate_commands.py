@@ -94,21 +94,10 @@ def _ending(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def check_rule_ids(policy) -> None:
-    """Refuse a policy that overrides rules that do not exist (a typo would silently do nothing)."""
-    from modelgate.core.errors import PolicyError
-    from modelgate.core.rules import catalog
-
-    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
-    if unknown:
-        raise PolicyError(f"policy {policy.source} names rules that do not exist: {', '.join(unknown)}",
-                          hint="`modelgate rules` lists every rule id.")
-
-
 def run_validate(args: argparse.Namespace) -> int:
     from modelgate.core.bundle import open_bundle
     from modelgate.core.outputs import check_outputs, write_output
-    from modelgate.core.policy import load_policy
+    from modelgate.core.policy import check_rule_ids, load_policy
     from modelgate.core.reports import render
     from modelgate.core.rules import catalog
     from modelgate.core.validation import validate_bundle
@@ -188,7 +177,7 @@ def run_policy_show(args: argparse.Namespace) -> int:
 
 
 def run_policy_check(args: argparse.Namespace) -> int:
-    from modelgate.core.policy import load_policy
+    from modelgate.core.policy import check_rule_ids, load_policy
 
     policy = load_policy(args.file)
     check_rule_ids(policy)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from modelgate.core.cli.registry_commands import to_json
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
@@ -28,16 +27,15 @@ def register(commands) -> None:
 
     promote = commands.add_parser(
         "promote", help="move a version to the next stage if every gate holds",
-        description="Check the policy's gates for the target stage (validation, approvals, "
-                    "signature, stage order) and move the version, or refuse and list every "
-                    "unmet gate (exit 1). Promoting to production deprecates the current one.",
+        description="Check the gates of the registry's policy for the target stage (validation, "
+                    "approvals, signature, stage order) and move the version, or refuse and list "
+                    "every unmet gate (exit 1). Promoting to production deprecates the current one. "
+                    "An admin sets the policy with `modelgate registry policy --set FILE`.",
         epilog="stages: " + " → ".join(STAGES))
     promote.add_argument("ref", metavar="NAME@VERSION")
     promote.add_argument("--to", required=True, choices=STAGES, metavar="STAGE", dest="to_stage",
                          help="target stage")
     promote.add_argument("--reason", help="why, recorded with the promotion")
-    promote.add_argument("--policy", type=Path, metavar="FILE",
-                         help="policy file (default: the policy shipped with ModelGate)")
     add_registry_options(promote)
     promote.set_defaults(handler=run_promote)
 
@@ -75,17 +73,15 @@ def run_review(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    from modelgate.core.policy import load_policy
     from modelgate.core.registry import workflow
     from modelgate.core.registry.errors import WorkflowRefused
 
     name, version = parse_ref(args.ref)
-    policy = load_policy(args.policy)
     renderer = TerminalProgress()
     try:
         with open_from_args(args) as registry:
             result = workflow.promote(registry, name=name, version=version, to_stage=args.to_stage,
-                                      reason=args.reason, policy=policy, progress=renderer.progress())
+                                      reason=args.reason, progress=renderer.progress())
     except WorkflowRefused as refused:
         renderer.finish()
         print(paint(f"{name}@{version} stays where it is: not every gate for {args.to_stage} holds", "red"))

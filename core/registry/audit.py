@@ -90,11 +90,16 @@ def lock_head(session) -> tuple[int, str]:
     return row.seq, row.hash
 
 
+SUBJECT_MAX = 300
+
+
 def append(session, *, actor: str, action: str, subject: str, payload: dict | None = None) -> AuditEvent:
     """Append one event in the caller's transaction (never commits) and return it."""
     head_seq, head_hash = lock_head(session)
     seq = head_seq + 1
     created_at = now_text()
+    if len(subject) > SUBJECT_MAX:  # user input (a mistyped name) must not overflow the column
+        subject = subject[:SUBJECT_MAX - 1] + "…"
     payload = dict(payload or {})
     payload_json = canonical_json(payload)
     digest = _event_hash(head_hash, seq, created_at, actor, action, subject, payload_json)
@@ -106,14 +111,21 @@ def append(session, *, actor: str, action: str, subject: str, payload: dict | No
 
 
 def _to_event(row) -> AuditEvent:
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:  # a tampered row must still be shown; `audit verify` says what is wrong
+        payload = {"unreadable payload": row.payload}
     return AuditEvent(row.seq, row.created_at, row.actor, row.action, row.subject,
-                      json.loads(row.payload), row.prev_hash, row.hash)
+                      payload if isinstance(payload, dict) else {"payload": payload},
+                      row.prev_hash, row.hash)
 
 
 def events(session, *, subject: str | None = None, action: str | None = None,
-           actor: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+           actor: str | None = None, limit: int | None = None, seq: int | None = None) -> list[AuditEvent]:
     """Events oldest first, optionally filtered; ``limit`` keeps the newest ``limit`` of them."""
     query = select(_EVENTS)
+    if seq is not None:
+        query = query.where(_EVENTS.c.seq == seq)
     if subject is not None:
         query = query.where(_EVENTS.c.subject == subject)
     if action is not None:

@@ -120,12 +120,18 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
     champion = champion_of(session, row)
+    for checked in filter(None, (row, champion)):
+        problem = store.verify(checked.digest)
+        if problem is not None:
+            whose = "" if checked is row else f" (the production version {checked.version})"
+            return GateResult("validation", NOT_MET, f"{problem}{whose}; import the bundle again "
+                              "from its source to restore the stored copy")
     digest = champion.digest if champion is not None else None
     run = stored_run(session, row.id, to_stage, policy.digest, digest)
     if run is None:
         if fresh is None or fresh[1] != digest:  # none made beforehand, or the champion changed since
-            fresh = (run_validation(store.path_of(row.store_path), policy=policy, stage=to_stage,
-                                    champion=store.path_of(champion.store_path) if champion else None),
+            fresh = (run_validation(store.path_of(store.relative(row.digest)), policy=policy, stage=to_stage,
+                                    champion=store.path_of(store.relative(champion.digest)) if champion else None),
                      digest)
         run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
     where = f"for {to_stage} under policy {run.policy_name}"
@@ -150,8 +156,9 @@ def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
                           required=False)
     reviews = session.scalars(select(Review).where(
         Review.version_id == row.id, Review.stage == row.stage).order_by(Review.id)).all()
-    counted, ignored, last = {}, {}, None
-    for item in reviews:
+    latest = {item.reviewer: item for item in reviews}  # each person's last word counts
+    counted, ignored = {}, {}
+    for item in latest.values():
         if item.decision != "approve":
             continue
         held = set(filter(None, item.roles.split(",")))
@@ -160,17 +167,15 @@ def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
         elif roles and not (held & set(roles)) and "admin" not in held:
             ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
         else:
-            counted.setdefault(item.reviewer, item)
-            last = item.id
-    blockers = [r for r in reviews if r.decision != "approve" and (last is None or r.id > last)]
+            counted[item.reviewer] = item
+    # A reject or a request for changes stands until the same person approves again.
+    blockers = sorted((r for r in latest.values() if r.decision != "approve"), key=lambda r: r.id)
     who = " or ".join(roles) if roles else "reviewers"
     reason = f"{len(counted)} of {count} approval(s) from {who} at {row.stage}"
     if counted:
         reason += f" ({', '.join(sorted(counted))})"
-    notes = [f"{name}'s approval does not count: {why}" for name, why in sorted(ignored.items())
-             if name not in counted]
-    notes += [f"{r.reviewer} chose {r.decision} after the last counted approval: {r.comment}"
-              for r in blockers]
+    notes = [f"{name}'s approval does not count: {why}" for name, why in sorted(ignored.items())]
+    notes += [f"{r.reviewer} chose {r.decision}: {r.comment}" for r in blockers]
     met = len(counted) >= count and not blockers
     return GateResult("approvals", MET if met else NOT_MET, "; ".join([reason, *notes]))
 

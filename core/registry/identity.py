@@ -2,7 +2,7 @@
 
 On SQLite the acting user is whoever the caller names (``--user`` or
 ``MODELGATE_USER``) or else the operating-system login. On PostgreSQL it is the
-database login (``current_user``): naming someone else is refused, so a person
+database login (``session_user``): naming someone else is refused, so a person
 cannot act under another name without that person's database credentials.
 
 Admins pass every role check. The first user of a new registry becomes its admin.
@@ -45,7 +45,9 @@ def check_roles(roles) -> list[str]:
 def acting_user(connection, *, explicit: str | None) -> str:
     """The acting user for a connection: see the module docstring."""
     if connection.dialect.name == "postgresql":
-        login = connection.execute(text("SELECT current_user")).scalar_one()
+        # session_user is the login itself; current_user follows SET ROLE (or a role=
+        # connection option), which would let a login act under another name.
+        login = connection.execute(text("SELECT session_user")).scalar_one()
         if explicit and explicit != login:
             raise IdentityError(
                 f"you are logged in to the registry database as {login}; "

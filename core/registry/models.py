@@ -216,6 +216,19 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
+class PolicyRow(Base):
+    """A policy put in force by an admin; the newest row is the one every gate uses."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    set_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class ChainHead(Base):
     """The single row (id 1) naming the last audit event; locked to serialise appends."""
 

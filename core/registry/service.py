@@ -178,10 +178,10 @@ class Registry:
             return self.store.path_of(row.store_path).resolve()
 
     def audit_log(self, *, limit: int | None = None, subject: str | None = None,
-                  action: str | None = None) -> list[audit.AuditEvent]:
-        """Audit events oldest first; ``limit`` keeps the newest ``limit`` of them."""
+                  action: str | None = None, seq: int | None = None) -> list[audit.AuditEvent]:
+        """Audit events oldest first; ``limit`` keeps the newest ``limit`` of them; ``seq`` one."""
         with self.session(write=False) as session:
-            return audit.events(session, subject=subject, action=action, limit=limit)
+            return audit.events(session, subject=subject, action=action, limit=limit, seq=seq)
 
     def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
         """Check the audit log's hash chain from the first event to the chain head."""

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..bundle import SIGNATURES, open_bundle
 from ..digests import hash_files
+from .. import fsutil
+from ..errors import ModelGateError
 from ..progress import Progress
 from .audit import canonical_json
 from .errors import RegistryError
@@ -78,15 +78,8 @@ def make_read_only(folder: Path, *, include_top: bool = True) -> None:
 
 def remove_tree(folder: Path) -> None:
     """Delete a folder even if it was made read-only."""
-    def fix(function, path, _info):
-        parent = os.path.dirname(path)
-        os.chmod(parent, stat.S_IRWXU)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, stat.S_IRWXU)
-        function(path)
-
     if folder.exists():
-        shutil.rmtree(folder, onerror=fix)
+        fsutil.remove_tree(folder)
 
 
 class BundleStore:
@@ -103,6 +96,24 @@ class BundleStore:
     def path_of(self, relative: str) -> Path:
         """The absolute folder of a stored bundle from its relative store path."""
         return self.root.joinpath(*relative.split("/"))
+
+    def verify(self, digest: str, *, progress: Progress | None = None) -> str | None:
+        """Why the stored copy of ``digest`` cannot be trusted, or ``None`` when its bytes match.
+
+        Read-only files stop accidents, not people: a bundle is re-hashed before any
+        gate relies on it, so an edit made in the store after import is caught.
+        """
+        folder = self.path_of(self.relative(digest))
+        if not (folder / "bundle.yaml").is_file():
+            return f"the stored bundle {digest[:12]}… is missing from {self.root}"
+        try:
+            actual = digest_folder(folder, progress=progress)
+        except ModelGateError as error:
+            return f"the stored bundle {digest[:12]}… cannot be read: {error.message}"
+        if actual != digest:
+            return (f"the stored bundle {digest[:12]}… was changed after import "
+                    f"(its bytes now hash to {actual[:12]}…)")
+        return None
 
     def contains(self, digest: str) -> bool:
         return (self.root / digest[:2] / digest / "bundle.yaml").is_file()
@@ -142,8 +153,11 @@ class BundleStore:
         """
         target = self.root / staged.digest[:2] / staged.digest
         if self.contains(staged.digest):
-            remove_tree(staged.folder)
-            return target, False
+            if self.verify(staged.digest) is None:
+                remove_tree(staged.folder)
+                return target, False
+            # The stored copy was damaged or edited: the fresh, verified copy replaces it.
+            remove_tree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         make_read_only(staged.folder, include_top=False)
         # First beside the target (still writable, so it may move between folders),

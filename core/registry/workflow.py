@@ -12,8 +12,9 @@ Semantics (the desktop checklist and the command line show the same gates):
 - **approvals**: ``policy.stage(to)["approvals"] = {count, roles}`` distinct
   reviewers approved while the version was at its current stage, each holding one
   of the roles at review time (admin holds every role); the submitter's approval
-  never counts; a reject or request-changes (by anyone, the submitter included)
-  newer than the last counted approval blocks.
+  never counts; only each reviewer's latest decision counts, and a reject or
+  request-changes (by anyone, the submitter included) blocks until that person
+  approves again.
 - **signature**: signatures are not recorded yet, so the gate is always
   ``not available``; it blocks only when the policy requires a signature.
 
@@ -33,6 +34,7 @@ from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity
 from modelgate.core.registry.errors import WorkflowRefused
+from modelgate.core.registry.policies import policy_in_force
 from modelgate.core.registry.gates import (RETIRED, GateResult, champion_of, evaluate, run_validation,
                                           stage_order, stored_run)
 from modelgate.core.registry.queries import get_model, get_version
@@ -132,20 +134,25 @@ def _prepare_validation(registry, *, name: str, version: str, to_stage: str, pol
         digest = champion.digest if champion is not None else None
         if stored_run(session, row.id, to_stage, policy.digest, digest) is not None:
             return None
-        store_path, champion_path = row.store_path, champion.store_path if champion else None
-    report = run_validation(registry.store.path_of(store_path), policy=policy, stage=to_stage,
-                            progress=progress,
-                            champion=registry.store.path_of(champion_path) if champion_path else None)
+        digests = [row.digest] + ([champion.digest] if champion else [])
+    store = registry.store
+    if any(store.verify(d) is not None for d in digests):
+        return None  # the gate, inside the transaction, says what changed
+    paths = [store.path_of(store.relative(d)) for d in digests]
+    report = run_validation(paths[0], policy=policy, stage=to_stage, progress=progress,
+                            champion=paths[1] if len(paths) > 1 else None)
     return report, digest
 
 
-def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy,
+def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | None = None,
           progress: Progress | None = None) -> list[GateResult]:
     """Every gate for moving ``name@version`` to ``to_stage``, met or not.
 
-    Changes no stage; a validation run made to answer is recorded (with its event).
+    ``policy`` defaults to the registry's policy in force. Changes no stage; a
+    validation run made to answer is recorded (with its event).
     """
     check_stage(to_stage)
+    policy = policy or policy_in_force(registry)
     fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
                                 policy=policy, progress=progress)
     with registry.session() as session:
@@ -166,7 +173,7 @@ def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason
 
 
 def promote(registry, *, name: str, version: str, to_stage: str, reason: str | None = None,
-            policy: Policy, progress: Progress | None = None) -> PromotionResult:
+            policy: Policy | None = None, progress: Progress | None = None) -> PromotionResult:
     """Move ``name@version`` to ``to_stage`` when every gate holds; otherwise refuse.
 
     Needs the approver or admin role. Runs in one transaction that locks the model's
@@ -174,8 +181,11 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
     ("promote.refused", listing the unmet gates) and raises :class:`WorkflowRefused`
     with every gate. Reaching production moves the current production version to
     deprecated. Promoting to the stage the version already has changes nothing.
+    ``policy`` defaults to the registry's policy in force; the command line never
+    lets a promoter choose another.
     """
     check_stage(to_stage)
+    policy = policy or policy_in_force(registry)
     label, actor = f"{name}@{version}", registry.actor
     reason = (reason or "").strip() or None
     with registry.session() as session:

@@ -156,13 +156,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_chain_head"),
     )
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": GENESIS}])
+    op.create_table(
+        "policies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("set_by", sa.String(200), nullable=False),
+        _when(),
+        sa.PrimaryKeyConstraint("id", name="pk_policies"),
+    )
 
 
 def downgrade() -> None:
     for index, table in (("ix_audit_events_action", "audit_events"),
                          ("ix_audit_events_subject", "audit_events")):
         op.drop_index(index, table_name=table)
-    for table in ("chain_head", "audit_events", "signatures", "promotions", "reviews",
+    for table in ("policies", "chain_head", "audit_events", "signatures", "promotions", "reviews",
                   "validation_runs"):
         op.drop_table(table)
     for index in ("ix_versions_model_id_stage", "ix_versions_updated_at", "ix_versions_stage"):
