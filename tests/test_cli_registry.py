@@ -156,3 +156,18 @@ def test_a_recorded_head_catches_events_cut_off_the_end(workspace, capsys):
     assert run(capsys, "audit", "verify", "--expect-head", "12:abc")[0] == 2
     assert run(capsys, "audit", "log", "--limit", "0")[0] == 2
     assert run(capsys, "registry", "list", "--limit", "100000000000000000000")[0] == 2
+
+
+def test_postgresql_identity_is_the_login_even_under_set_role(pg_url, pg_server, capsys):
+    """`options=-c role=...` changes current_user, not the login: acting as that role is refused."""
+    from sqlalchemy import make_url
+
+    database = make_url(pg_url).database
+    assert run(capsys, "--registry", pg_url, "registry", "init")[0] == 0
+    farid = pg_server.create_role("farid", database=database)
+    pg_server.create_role("mg_team", database=database)
+    with pg_server.connect(database) as conn:
+        conn.execute("GRANT mg_team TO farid")
+    disguised = farid + ("&" if "?" in farid else "?") + "options=-c%20role%3Dmg_team"
+    code, _, err = run(capsys, "--registry", disguised, "--user", "mg_team", "registry", "list")
+    assert code == 2 and "farid" in err

@@ -108,6 +108,9 @@ def review(registry, *, name: str, version: str, decision: str, comment: str) ->
     actor = registry.actor
     with registry.session() as session:
         roles = tuple(identity.require(session, actor, *REVIEW_ROLES, action="review", subject=label))
+        # Take the model's row lock, as a promotion does: a reject recorded while a
+        # promotion of this model is deciding waits for it, and is never missed.
+        get_model(session, name=name, for_update=True)
         row = get_version(session, name=name, version=version)
         record = Review(version_id=row.id, stage=row.stage, reviewer=actor, roles=",".join(roles),
                         decision=decision, comment=text, created_at=utcnow())
