@@ -1,6 +1,6 @@
 """ModelGate core: the Qt-free library behind the desktop app and the headless CLI.
 
-Heavy modules (onnx, onnxruntime, jsonschema) are imported lazily inside the
+Heavy modules (onnx, onnxruntime, license-expression) are imported lazily inside the
 functions that need them, so that importing this package and starting the CLI
 stays fast.
 """

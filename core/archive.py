@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-import tarfile
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +144,8 @@ def _read_link(src, budget: _Budget, archive: Path, name: str) -> str:
 
 
 def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
+    import zipfile
+
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
         budget.progress.start(label="extracting", total=sum(i.file_size for i in infos))
@@ -184,6 +184,8 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
 
 
 def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
+    import tarfile
+
     with tarfile.open(archive, mode="r:*") as tf:
         budget.progress.start(label="extracting", total=0)
         links: list[tuple[str, str]] = []
@@ -223,6 +225,8 @@ def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
 
 def _require_end_marker(tf: tarfile.TarFile, archive: Path) -> None:
     """tarfile stops quietly at a missing end-of-archive block; a cut archive must not pass."""
+    import tarfile
+
     tf.fileobj.seek(tf.offset)
     if tf.fileobj.read(tarfile.BLOCKSIZE) != tarfile.NUL * tarfile.BLOCKSIZE:
         raise BundleError(f"{archive.name} is truncated (no end-of-archive marker)",
@@ -251,6 +255,9 @@ def _materialise_links(dest: Path, links: list[tuple[str, str]], archive: Path,
 
 def extract(archive: Path, dest: Path, *, limits: ArchiveLimits, progress: Progress) -> None:
     """Extract ``archive`` into the empty folder ``dest`` after checking every entry."""
+    import tarfile  # only archives pay for these
+    import zipfile
+
     budget = _Budget(archive, limits, progress)
     try:
         if archive.name.lower().endswith(".zip"):

@@ -14,6 +14,7 @@ The ``license_expression`` package is imported lazily; its SPDX index is built o
 from __future__ import annotations
 
 import enum
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,7 @@ from functools import cache
 #: Longer expressions are refused rather than parsed: real ones are a few ids long.
 MAX_EXPRESSION_CHARS = 2000
 
+_SINGLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:+-]*$")
 _CUSTOM = re.compile(r"^(DocumentRef-[A-Za-z0-9.-]+:)?(LicenseRef|AdditionRef)-[A-Za-z0-9.-]+$",
                      re.IGNORECASE)
 
@@ -101,28 +103,56 @@ class Evaluation:
     unknown: tuple[str, ...]
 
 
-@cache
-def _spdx() -> dict[str, tuple[str, bool]]:
-    """Lower-case SPDX id or alias -> ``(canonical id, is_exception)``, from the SPDX index.
+#: The SPDX table shipped with ModelGate, derived from license-expression's index by
+#: :func:`spdx_table_from_index`; a test keeps the two equal.
+SPDX_TABLE = "spdx-ids.json"
 
-    A plain mapping built from license-expression's index: its full Licensing
-    object also builds a matching automaton that ids looked up one by one never
-    use, and that costs more than the rest of a small bundle's validation.
+
+def spdx_table_from_index() -> dict[str, list]:
+    """Lower-case SPDX id or alias -> ``[canonical id, is_exception]``, from license-expression's index.
+
+    A plain mapping: license-expression's full Licensing object also builds a
+    matching automaton that ids looked up one by one never use. ScanCode's own
+    ``LicenseRef-scancode-...`` ids are left out: custom ids never need a lookup.
     """
     from license_expression import get_license_index
 
-    table: dict[str, tuple[str, bool]] = {}
-    aliases: list[tuple[str, tuple[str, bool]]] = []
+    table: dict[str, list] = {}
+    aliases: list[tuple[str, list]] = []
     for entry in get_license_index():
         key = entry.get("spdx_license_key")
-        if not key:
+        if not key or is_custom(key):
             continue
-        value = (key, bool(entry.get("is_exception")))
+        value = [key, bool(entry.get("is_exception"))]
         table.setdefault(key.lower(), value)
         aliases.extend((alias.lower(), value) for alias in entry.get("other_spdx_license_keys") or [])
     for alias, value in aliases:  # a primary id always wins over another entry's alias
         table.setdefault(alias, value)
-    return table
+    return dict(sorted(table.items()))
+
+
+@cache
+def _shipped() -> dict[str, list]:
+    # Reading the 1 MB index costs more than the rest of a small bundle's
+    # license checks; the shipped table holds only what a lookup needs.
+    from modelgate.core import resources
+
+    return json.loads(resources.text(SPDX_TABLE))
+
+
+@cache
+def _indexed() -> dict[str, list]:
+    return spdx_table_from_index()
+
+
+def _lookup(key: str) -> tuple[str, bool] | None:
+    """``(canonical id, is_exception)`` for an id or alias, any case; ``None`` if unknown.
+
+    An id missing from the shipped table is looked up in the installed index,
+    so a newer license-expression's ids are never refused.
+    """
+    found = _shipped().get(key.lower()) or _indexed().get(key.lower())
+    return (found[0], found[1]) if found else None
 
 
 def _terms(node):
@@ -146,7 +176,7 @@ def _canonical(key: str, *, exception: bool) -> str:
         raise LicenseSyntaxError(f"{key!r} is not a valid custom id: write LicenseRef- followed by "
                                  "letters, digits, '.' or '-'")
     # Deprecated ids and `+` forms (GPL-2.0, GPL-2.0+) resolve through the aliases.
-    found = _spdx().get(key.lower())
+    found = _lookup(key)
     if found is None:
         shown = key if len(key) <= 60 else key[:57] + "..."
         raise LicenseSyntaxError(f"unknown license id {shown!r}", None if exception else suggest(key))
@@ -184,13 +214,18 @@ def parse(text: str) -> LicenseExpression:
     Ids are matched case-insensitively and returned in canonical case; deprecated
     ids map to their replacement (``GPL-2.0+`` becomes ``GPL-2.0-or-later``).
     """
-    from license_expression import ExpressionError, Licensing
-
     if not isinstance(text, str) or not text.strip():
         raise LicenseSyntaxError("the license expression is empty")
     if len(text) > MAX_EXPRESSION_CHARS:
         raise LicenseSyntaxError(f"the license expression is longer than {MAX_EXPRESSION_CHARS} "
                                  "characters")
+    lone = text.strip()
+    if _SINGLE_ID.match(lone) and lone.lower() not in ("and", "or", "with"):
+        # Most bundles name one license: no expression parser needed for that.
+        term = Term(_canonical(lone, exception=False))
+        return LicenseExpression(text=text, normalized=str(term), tree=term)
+    from license_expression import ExpressionError, Licensing
+
     # A symbol-free parser keeps the ids as written; the SPDX index would silently
     # rewrite some LicenseRef ids (LicenseRef-Apache) into SPDX ones.
     plain = Licensing()
@@ -217,7 +252,7 @@ def suggest(text: str) -> str | None:
     """The SPDX license id closest to ``text`` (``Apache 2`` gives ``Apache-2.0``), or ``None``."""
     import difflib
 
-    keys = sorted({key for key, is_exception in _spdx().values()
+    keys = sorted({key for key, is_exception in _indexed().values()
                    if not is_exception and not key.startswith("LicenseRef-")})
     compact = _words(text)
     if compact:

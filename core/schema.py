@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from modelgate.core import resources
@@ -37,22 +38,51 @@ def _inline_local_refs(node, defs: dict, depth: int = 0):
 
 
 @cache
-def _validator(schema_name: str):
-    from jsonschema import Draft202012Validator
-
+def _schema(schema_name: str) -> dict:
     schema = resources.json_schema(schema_name)
     defs = schema.get("$defs", {})
-    inlined = {k: _inline_local_refs(v, defs) for k, v in schema.items() if k != "$defs"}
-    return Draft202012Validator(inlined)
+    return {k: _inline_local_refs(v, defs) for k, v in schema.items() if k != "$defs"}
 
 
-def _describe(error) -> tuple[str, str | None, list]:
-    path = list(error.absolute_path)
+@cache
+def _validator(schema_name: str):
+    # jsonschema-rs compiles the schema once and imports in a few milliseconds;
+    # the pure-Python validator costs a tenth of a second to import, which is
+    # most of what a CI job waits for on a small bundle.
+    from jsonschema_rs import Draft202012Validator
+
+    return Draft202012Validator(_schema(schema_name), validate_formats=False, offline=True)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One schema error, in the terms :func:`_describe` needs."""
+
+    keyword: str
+    path: list
+    instance: object
+    message: str
+    kind: object
+    schema: dict
+
+
+def _problem(error, schema: dict) -> _Problem:
+    schema_path = list(error.schema_path)
+    node = schema
+    for step in schema_path[:-1]:
+        node = node[step] if isinstance(node, (dict, list)) else {}
+    keyword = str(schema_path[-1]) if schema_path else ""
+    return _Problem(keyword=keyword, path=list(error.instance_path), instance=error.instance,
+                    message=error.message, kind=error.kind, schema=node if isinstance(node, dict) else {})
+
+
+def _describe(problem: _Problem) -> tuple[str, str | None, list]:
+    path = problem.path
     where = manifest_path(path)
-    validator = error.validator
-    if validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extras = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+    keyword = problem.keyword
+    if keyword == "additionalProperties":
+        allowed = sorted(problem.schema.get("properties", {}))
+        extras = sorted(problem.kind.unexpected)
         key = extras[0] if extras else "?"
         import difflib  # only a typo pays for it
 
@@ -60,27 +90,44 @@ def _describe(error) -> tuple[str, str | None, list]:
         hint = f"Did you mean {close[0]!r}?" if close else f"Allowed keys here: {', '.join(allowed)}."
         names = ", ".join(repr(e) for e in extras)
         return (f"unknown key {names} in {where}", hint, path + ([key] if len(extras) == 1 else []))
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return (f"{where} is missing the required key {missing!r}", None, path)
-    if validator == "type":
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
+    if keyword == "required":
+        return (f"{where} is missing the required key {problem.kind.property!r}", None, path)
+    if keyword == "type":
+        expected = list(problem.kind.types)
+        expected = " or ".join(expected) if len(expected) > 1 else expected[0]
         hint = "Quote it to make it a string, e.g. \"1.10\"." if expected == "string" else None
-        return (f"{where} must be {_article(expected)} {expected}, not {error.instance!r}", hint, path)
-    if validator in ("pattern", "const", "enum", "maxLength", "minLength", "minimum",
-                     "exclusiveMinimum", "minItems", "uniqueItems", "oneOf", "format"):
-        last = next((p for p in reversed(path) if isinstance(p, str)), "")
-        hint = _HINTS.get(last)
-        if last in ("path",) or (path and path[0] in ("license_files", "benchmarks", "files")):
-            hint = _HINTS["relpath"]
-        if validator == "enum":
-            options = ", ".join(str(v) for v in error.validator_value)
-            return (f"{where} is {error.instance!r}; expected one of: {options}", hint, path)
-        if validator == "const":
-            return (f"{where} is {error.instance!r}; expected {error.validator_value!r}", hint, path)
-        return (f"{where}: {error.message}", hint, path)
-    return (f"{where}: {error.message}", None, path)
+        return (f"{where} must be {_article(expected)} {expected}, not {problem.instance!r}", hint, path)
+    last = next((p for p in reversed(path) if isinstance(p, str)), "")
+    hint = _HINTS.get(last)
+    if last == "path" or (path and path[0] in ("license_files", "benchmarks", "files")):
+        hint = _HINTS["relpath"]
+    if keyword == "enum":
+        options = ", ".join(str(v) for v in problem.kind.options)
+        return (f"{where} is {problem.instance!r}; expected one of: {options}", hint, path)
+    if keyword == "const":
+        return (f"{where} is {problem.instance!r}; expected {problem.kind.expected_value!r}", hint, path)
+    return (f"{where}: {problem.message}", hint, path)
+
+
+def _first_non_json(node, path: list) -> tuple[list | None, str]:
+    """Where the first value without a JSON form sits, and what it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                return path, f"the non-string key {key!r:.40}"
+            found = _first_non_json(value, path + [key])
+            if found[0] is not None:
+                return found
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found = _first_non_json(item, path + [index])
+            if found[0] is not None:
+                return found
+    elif isinstance(node, (bytes, bytearray)):
+        return path, "binary data"
+    elif not (node is None or isinstance(node, (str, int, float, bool))):
+        return path, f"a {type(node).__name__} value"
+    return None, "a value"
 
 
 def _article(word: str) -> str:
@@ -89,11 +136,19 @@ def _article(word: str) -> str:
 
 def validate(instance, *, schema_name: str, rule: str, file: str) -> list[Finding]:
     """Validate ``instance`` against a shipped schema; one finding per problem."""
-    validator = _validator(schema_name)
+    validator, schema = _validator(schema_name), _schema(schema_name)
+    try:
+        problems = [_problem(error, schema) for error in validator.iter_errors(instance)]
+    except ValueError:
+        # YAML allows what JSON has no room for: non-string keys and binary values.
+        where, what = _first_non_json(instance, [])
+        return [Finding(rule=rule, severity=Severity.ERROR, message=(
+            f"{manifest_path(where) if where else file} holds {what}, which has no JSON form"),
+            location=Location(file=file, path=manifest_path(where) if where else None),
+            hint="Use plain strings for keys, and text (e.g. base64 in a string) for binary data.")]
     findings = []
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    for error in errors:
-        message, hint, path = _describe(error)
+    for problem in sorted(problems, key=lambda p: list(map(str, p.path))):
+        message, hint, path = _describe(problem)
         findings.append(Finding(
             rule=rule,
             severity=Severity.ERROR,

@@ -67,3 +67,16 @@ def test_running_a_model_leaves_nothing_in_the_home_folder(tmp_path):
             f"o.open_session({str(tmp_path / 'm.onnx')!r})\n")
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert [p for p in home.rglob("*")] == []
+
+
+def test_validating_a_clean_bundle_imports_neither_jsonschema_nor_the_expression_parser(tmp_path):
+    """Start-up is what a CI job waits for: schemas are checked by the compiled
+    validator, and a bundle naming one license needs no expression parser."""
+    from tests.factory import make_bundle
+
+    bundle = make_bundle(tmp_path / "clean")
+    loaded = _top(_modules_after(
+        "from modelgate.core.cli.main import main\n"
+        f"assert main(['validate', {str(bundle)!r}, '--format', 'json', '--output', '/dev/null']) == 0"))
+    assert {"onnx", "onnxruntime", "jsonschema_rs"} <= loaded
+    assert not loaded.intersection({"jsonschema", "license_expression"})

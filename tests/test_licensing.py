@@ -139,3 +139,34 @@ def test_equivalence_ignores_case_order_and_grouping():
     assert same(licensing.parse("MIT"), licensing.parse("mit"))
     assert not same(licensing.parse("MIT OR Apache-2.0"), licensing.parse("MIT AND Apache-2.0"))
     assert not same(licensing.parse("Apache-2.0 WITH LLVM-exception"), licensing.parse("Apache-2.0"))
+
+
+def test_shipped_spdx_table_is_what_the_installed_index_gives():
+    """When license-expression updates its index, regenerate the table:
+    python -c "import json; from modelgate.core.licensing import spdx_table_from_index as t;
+    open('resources/spdx-ids.json', 'w').write(json.dumps(t(), separators=(',', ':')) + '\\n')"
+    """
+    import json
+
+    assert json.loads(resources.text(licensing.SPDX_TABLE)) == licensing.spdx_table_from_index()
+
+
+def test_an_id_missing_from_the_shipped_table_is_found_in_the_index(monkeypatch):
+    shipped = {k: v for k, v in licensing._shipped().items() if k != "bsd-3-clause-clear"}
+    monkeypatch.setattr(licensing, "_shipped", lambda: shipped)
+    assert licensing.parse("bsd-3-clause-clear").keys == ("BSD-3-Clause-Clear",)
+
+
+@pytest.mark.parametrize("text", ["MIT", " apache-2.0 ", "GPL-2.0+", "gpl-3.0-only", "LicenseRef-Acme-1.0",
+                                  "DocumentRef-x:LicenseRef-y", "CC-BY-4.0", "Classpath-exception-2.0",
+                                  "AND", "MIT-not-a-license", "LicenseRef-", "licenseref-bad_name"])
+def test_a_lone_id_is_judged_exactly_as_the_expression_parser_judges_it(monkeypatch, text):
+    def outcome():
+        try:
+            return licensing.parse(text)
+        except LicenseSyntaxError as exc:
+            return (exc.reason, exc.suggestion)
+
+    fast = outcome()
+    monkeypatch.setattr(licensing, "_SINGLE_ID", __import__("re").compile(r"(?!)"))
+    assert outcome() == fast

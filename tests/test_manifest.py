@@ -266,6 +266,25 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_ones(minimal_manife
     assert "Allowed keys here" in finding.hint and "bundle_format" in finding.hint
 
 
+@pytest.mark.parametrize("extra, path, what", [
+    ("interface_notes: {1: first}\n", "interface_notes", "non-string key 1"),
+    ("payload: !!binary aGVsbG8=\n", "payload", "binary data"),
+    ("tags: [ok, !!binary aGVsbG8=]\n", "tags[1]", "binary data"),
+])
+def test_values_without_a_json_form_are_mg103_with_their_place(minimal_manifest, extra, path, what):
+    finding = only(parse(minimal_manifest + extra), "MG103")
+    assert finding.location.path == path
+    assert what in finding.message and "no JSON form" in finding.message
+    assert finding.hint
+
+
+@pytest.mark.parametrize("value", ["1.0.0\n", "1.0.0 ", "\u0661.0.0"])
+def test_patterns_match_the_whole_value_as_json_schema_does(minimal_manifest, value):
+    """Patterns follow JSON Schema's ECMA-262 regexes: `$` is the very end, digits are ASCII."""
+    text = minimal_manifest.replace("version: 1.0.0", f"version: {json.dumps(value)}")
+    assert only(parse(text), "MG103").location.path == "version"
+
+
 def test_dates_stay_strings(minimal_manifest):
     text = minimal_manifest + textwrap.dedent("""\
         provenance:
