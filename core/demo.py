@@ -264,8 +264,7 @@ stages:
       metrics:
         accuracy: {max_absolute: 0.005}
     approvals: {count: 2, roles: [approver]}
-    # This demo has no signing station yet, so production does not ask for a signature.
-    signature: {required: false}
+    signature: {required: true, roles: [signer]}
   deprecated: {}
   archived: {}
 """
@@ -273,7 +272,7 @@ stages:
 MARKER = ".modelgate-demo"
 
 REGISTRY_STORE = "registry.store"
-_OURS = (BUNDLES_DIR, POLICY_FILE, README_FILE, MARKER, REGISTRY_STORE, *_REGISTRY_FILES)
+_OURS = (BUNDLES_DIR, POLICY_FILE, README_FILE, MARKER, REGISTRY_STORE, "keys", *_REGISTRY_FILES)
 
 
 def _versions() -> dict[str, str]:
@@ -380,7 +379,9 @@ def _readme(built: dict[str, demo_models.Built]) -> str:
         "catch the broken interface contract. support-embedder, a support ticket embedder, has 2.0.0 and "
         "2.1.0, which routes better but is licensed CC-BY-NC-4.0 because it was trained on a "
         "non-commercial corpus: a reviewer must reject it, since this policy and the default one deny "
-        "non-commercial licenses.")
+        "non-commercial licenses. Every production version was signed by eve, the release officer, "
+        "whose key pair is in keys/ (passphrase: modelgate-demo-passphrase; a real key never sits "
+        "beside the bundles) and whose public key the demo registry trusts.")
     return textwrap.fill(text, width=88) + "\n"
 
 

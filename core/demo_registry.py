@@ -25,6 +25,10 @@ USERS = {
     "dana": ["approver"],
     "eve": ["signer"],
 }
+#: The release officer, whose key the demo registry trusts; the key's passphrase is DEMO_PASSPHRASE.
+SIGNER = "eve"
+KEYS_DIR = "keys"
+DEMO_PASSPHRASE = "modelgate-demo-passphrase"
 OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita"}
 
 
@@ -42,7 +46,9 @@ def _climb(name: str, version: str, to: str) -> list[tuple]:
 
 
 def _to_production(name: str, version: str) -> list[tuple]:
-    return [s for stage in ("candidate", "staging", "production") for s in _climb(name, version, stage)]
+    steps = [s for stage in ("candidate", "staging", "production") for s in _climb(name, version, stage)]
+    # The release officer signs the reviewed bytes just before the production promotion.
+    return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1]]
 
 
 _SCRIPT: list[tuple] = [
@@ -76,11 +82,16 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
     def as_user(user: str):
         return open_registry(url=url, user=user)
 
+    from modelgate.core.registry.signatures import sign_version, trust_key
+    from modelgate.core.signing.keys import generate_key_pair
+
+    key = generate_key_pair(name=SIGNER, out_dir=directory / KEYS_DIR, passphrase=DEMO_PASSPHRASE.encode())
     admin = as_user(ADMIN)
     try:
         set_policy(admin, path=policy_path)
         for name, roles in USERS.items():
             admin.add_user(name=name, roles=roles)
+        trust_key(admin, name=SIGNER, public_key=key.public_path)
     finally:
         admin.close()
     progress.start(label="filling the demo registry", total=len(bundles) + len(_SCRIPT))
@@ -98,6 +109,9 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
         try:
             if kind == "review":
                 workflow.review(registry, name=name, version=step[3], decision=step[4], comment=step[5])
+            elif kind == "sign":
+                sign_version(registry, name=name, version=step[3], key=key.private_path,
+                             passphrase=DEMO_PASSPHRASE.encode(), signer=user)
             elif kind == "promote":
                 workflow.promote(registry, name=name, version=step[3], to_stage=step[4], reason=step[5])
             else:

@@ -83,3 +83,19 @@ def hash_files(files: Iterable[tuple[str, Path]], *, progress: Progress | None =
             for future in futures:
                 future.cancel()
             raise
+
+
+def bundle_digest(file_digests: dict[str, str]) -> str:
+    """The bundle digest: SHA-256 of the canonical JSON ``{relative path: sha256}``.
+
+    ``signatures/`` entries are left out, so signing a bundle never changes it.
+    The canonical form is the audit log's: sorted keys, no spaces, raw UTF-8.
+    """
+    import json
+
+    from modelgate.core.bundle import SIGNATURES
+
+    covered = {name: digest for name, digest in file_digests.items()
+               if not name.startswith(SIGNATURES + "/")}
+    return hashlib.sha256(json.dumps(covered, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode()).hexdigest()

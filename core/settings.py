@@ -45,6 +45,9 @@ SETTINGS = {
         Setting("max_session_bytes", int, 4 * 1024**3,
                 "Largest model (with its external data) loaded into onnxruntime for the smoke "
                 "inference and the runtime checks; a CI runner should not need tens of gigabytes."),
+        Setting("trust_store", str, "",
+                "Trusted signers' public keys (files or folders, ':'-separated) used when "
+                "`verify` and `validate` get no --trust; empty means the registry's trusted signers."),
         Setting("smoke_timeout_s", float, 120.0,
                 "Longest a smoke inference on a batch of one may run before it is reported."),
     )
@@ -57,6 +60,8 @@ def get(name: str):
     raw = os.environ.get(setting.env)
     if raw is None or raw == "":
         return setting.default
+    if setting.type is str:
+        return raw
     try:
         value = setting.type(raw)
     except ValueError:

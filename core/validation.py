@@ -60,8 +60,14 @@ def _ref(ctx: CheckContext) -> BundleRef:
 
 
 def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
-                    champion: Bundle | None = None, progress: Progress | None = None) -> Report:
+                    champion: Bundle | None = None, progress: Progress | None = None,
+                    trust=None, signatures_recorded: bool = False) -> Report:
     """Run every check on ``bundle`` for ``stage``; return the :class:`Report`.
+
+    ``trust`` (a :class:`~modelgate.core.signing.trust.TrustStore`) is what the
+    MG8xx checks verify signatures against; without one no signature is trusted.
+    ``signatures_recorded``: the registry records signatures beside the stored
+    bundle and its signature gate judges them, so the MG8xx checks stand aside.
 
     Raises :class:`OperationCancelled` if ``progress`` is cancelled. A check that
     crashes becomes an MG100 finding instead of an exception.
@@ -71,7 +77,7 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
     started = time.perf_counter()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
-                       champion_bundle=champion)
+                       champion_bundle=champion, trust=trust, signatures_recorded=signatures_recorded)
     checks = load_all()
     findings: list[Finding] = list(ctx.manifest_result.findings)
     timings = []

@@ -139,7 +139,8 @@ def edit_manifest(root: Path, change) -> None:
     path.write_text(dump_manifest(data), encoding="utf-8")
 
 
-def validate(root: Path, *, stage: str = "production", policy=None, champion: Path | None = None):
+def validate(root: Path, *, stage: str = "production", policy=None, champion: Path | None = None,
+             trust=None):
     """Run the validation engine on a bundle folder and return the report."""
     from modelgate.core.bundle import open_bundle
     from modelgate.core.policy import load_policy
@@ -148,9 +149,33 @@ def validate(root: Path, *, stage: str = "production", policy=None, champion: Pa
     policy = policy if policy is not None and not isinstance(policy, (str, Path)) else load_policy(policy)
     with open_bundle(root) as bundle:
         if champion is None:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage)
+            return validate_bundle(bundle=bundle, policy=policy, stage=stage, trust=trust)
         with open_bundle(champion) as champ:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ)
+            return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ, trust=trust)
+
+
+PASSPHRASE = b"correct horse battery"
+
+
+def signing_key(folder: Path, name: str = "release-officer") -> Path:
+    """A new key pair ``NAME.key``/``NAME.pub`` in ``folder`` (passphrase :data:`PASSPHRASE`)."""
+    from modelgate.core.signing.keys import generate_key_pair
+
+    return generate_key_pair(name=name, out_dir=folder, passphrase=PASSPHRASE).private_path
+
+
+def sign(root: Path, key: Path, signer: str | None = None):
+    """Sign the bundle folder ``root`` with ``key``; return the :class:`SignResult`."""
+    from modelgate.core.signing.sign import sign_bundle
+
+    return sign_bundle(path=root, key=key, passphrase=PASSPHRASE, signer=signer or key.stem)
+
+
+def trust_of(*keys: Path):
+    """A trust store of the public keys beside ``keys``."""
+    from modelgate.core.signing.trust import load_trust_store
+
+    return load_trust_store([key.with_suffix(".pub") for key in keys])
 
 
 def policy_file(folder: Path, change) -> Path:

@@ -123,7 +123,7 @@ def test_lock_refuses_an_archive(tmp_path, capsys):
 
 def test_validate_exit_codes(tmp_path, capsys):
     bundle = make_bundle(tmp_path / "b")
-    code, out, _ = run(capsys, "validate", str(bundle), "--stage", "production")
+    code, out, _ = run(capsys, "validate", str(bundle), "--stage", "staging")
     assert code == 0 and out.strip().splitlines()[-1].startswith("PASSED")
     with open(bundle / "model" / "model.onnx", "r+b") as handle:
         handle.seek(-1, 2)

@@ -66,9 +66,10 @@ def _value(folder: Path, metric: str, target: str) -> float:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    """Every file's bytes, but the registry's: its events carry the time they happened."""
+    """Every file's bytes, but the registry's (its events carry the time they happened) and the
+    release officer's key pair (a new one each time: a key is never reproducible)."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.relative_to(root).as_posix().startswith("registry.")}
+            if p.is_file() and not p.relative_to(root).as_posix().startswith(("registry.", "keys/"))}
 
 
 def test_summary_lists_every_bundle_and_file(built):
@@ -355,3 +356,19 @@ def test_importing_the_demo_module_loads_no_onnx():
             "print(sorted(m for m in ('onnx', 'onnxruntime', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_demo_registry_trusts_the_release_officer_and_her_signatures_verify(built):
+    from modelgate.core.registry import open_registry
+    from modelgate.core.registry.signatures import trust_store
+    from modelgate.core.signing.keys import load_private_key
+
+    directory = built[0].directory
+    load_private_key(directory / "keys" / "eve.key", passphrase=b"modelgate-demo-passphrase")
+    registry = open_registry(url=f"sqlite:///{directory / demo.REGISTRY_FILE}", user="eve")
+    try:
+        assert [k.name for k in trust_store(registry).keys] == ["eve"]
+        production = registry.list_versions(stage="production")
+        assert production and all(v.signatures == 1 for v in production)
+    finally:
+        registry.close()

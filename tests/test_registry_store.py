@@ -193,3 +193,26 @@ def test_json_of_the_listing_is_plain(admin_registry, template):
     assert rows[0]["name"] == "tiny-classifier" and rows[0]["stage"] == "draft"
     assert os.fspath(admin_registry.bundle_path(name="tiny-classifier", version="1.0.0")).endswith(
         rows[0]["digest"])
+
+
+def test_a_registry_made_before_signing_is_upgraded_with_its_records_kept(tmp_path):
+    """A 0001 registry (users, a version, its signature row) gains the trusted keys on opening."""
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = database.create_registry_engine(url)
+    with database.writer(engine).begin() as connection:
+        command.upgrade(database.alembic_config(connection), "0001")
+        connection.execute(text("INSERT INTO users (id, name, created_at) VALUES (1, 'ann', '2026-01-01')"))
+    engine.dispose()
+    assert database.current_revision(database.create_registry_engine(url)) == "0001"
+    registry = open_registry(url=url, user="ann")
+    try:
+        assert database.current_revision(registry.engine) == database.head_revision()
+        assert [u.name for u in registry.users()] == ["ann"]
+        from modelgate.core.registry.signatures import trusted_keys
+
+        assert trusted_keys(registry) == []
+    finally:
+        registry.close()

@@ -14,7 +14,7 @@ from modelgate.core.findings import Finding, Location, Severity
 from modelgate.core.report import BundleRef, Report
 from modelgate.core.reports import FORMATS, camel_case, render, slug
 from modelgate.core.rules import catalog
-from tests.factory import make_bundle, rules_of, validate
+from tests.factory import make_bundle, rules_of, sign, signing_key, trust_of, validate
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"
 REPORT_SCHEMA = Path(__file__).resolve().parents[1] / "resources" / "report.schema.json"
@@ -30,7 +30,10 @@ def rules():
 def reports(tmp_path_factory):
     """Real runs: a clean bundle, one with a warning only, one whose model and card broke after locking."""
     base = tmp_path_factory.mktemp("reports")
-    clean = validate(make_bundle(base / "clean"))
+    key = signing_key(base / "keys")
+    clean_root = make_bundle(base / "clean")
+    sign(clean_root, key)
+    clean = validate(clean_root, trust=trust_of(key))
     warned = validate(make_bundle(base / "unlocked", lock=False), stage="draft")
     broken_root = make_bundle(base / "broken bundle")
     model = broken_root / "model" / "model.onnx"
@@ -384,7 +387,9 @@ def test_sarif_uris_are_relative_to_the_checkout_when_the_bundle_is_inside_it(tm
 
 def test_reports_name_the_gates_left_to_the_promotion(tmp_path):
     """A bundle can pass validation for production and still need approvals and a signature."""
-    report = validate(make_bundle(tmp_path / "b"), stage="production")
+    key = signing_key(tmp_path / "keys")
+    sign(make_bundle(tmp_path / "b"), key)
+    report = validate(tmp_path / "b", stage="production", trust=trust_of(key))
     assert report.passed
     assert report.promotion_gates == ("2 approval(s) from approver", "a release signature by signer")
     for format_ in ("text", "markdown"):

@@ -22,6 +22,7 @@ MODULES = (
     "model_card",    # MG5xx
     "benchmarks",    # MG6xx
     "provenance",    # MG7xx
+    "signatures",    # MG8xx
     "lifecycle",     # MG9xx
 )
 

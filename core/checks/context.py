@@ -23,6 +23,8 @@ class CheckContext:
     stage: str
     progress: Progress = field(default_factory=Progress)
     champion_bundle: Bundle | None = None
+    trust: object | None = None  # a signing.trust.TrustStore, for the MG8xx checks
+    signatures_recorded: bool = False  # the registry's signature gate judges signatures instead
     _memo: dict = field(default_factory=dict, repr=False)
 
     @cached_property

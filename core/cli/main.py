@@ -21,7 +21,7 @@ Start with `modelgate demo` to build a demo workspace, then
 
 def build_parser() -> Parser:
     from modelgate.core.cli import (bundle_commands, registry_commands, settings_command,
-                                    validate_commands, workflow_commands)
+                                    signing_commands, validate_commands, workflow_commands)
 
     parser = Parser(
         prog="modelgate",
@@ -36,6 +36,7 @@ def build_parser() -> Parser:
     validate_commands.register(commands)
     registry_commands.register(commands)
     workflow_commands.register(commands)
+    signing_commands.register(commands)
     settings_command.register(commands)
     return parser
 

@@ -152,6 +152,19 @@ def run_import(args) -> int:
         renderer.finish()
     state = "imported as a draft" if result.created else "already in the registry (same bytes)"
     print(f"{result.name}@{result.version} {state}; digest {result.digest[:16]}…")
+    return _import_signatures(args, result)
+
+
+def _import_signatures(args, result) -> int:
+    """Record the bundle's signatures/*.sig (the same bytes signed elsewhere) with the version."""
+    from modelgate.core.registry.signatures import record_signatures, signature_documents
+
+    documents = signature_documents(args.bundle)
+    if not documents:
+        return 0
+    with open_from_args(args) as registry:
+        recorded = record_signatures(registry, name=result.name, version=result.version, documents=documents)
+    print(f"signatures: {len(recorded)} recorded, {len(documents) - len(recorded)} already on record")
     return 0
 
 

@@ -46,6 +46,9 @@ def register(commands) -> None:
                           metavar="FORMAT:FILE",
                           help="also write a report in FORMAT to FILE; repeat for several "
                                "(e.g. --report sarif:mg.sarif --report junit:mg.xml)")
+    validate.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
+                          help="trusted signers' public keys for the signature checks (MG8xx); "
+                               "default: $MODELGATE_TRUST_STORE")
     validate.set_defaults(handler=run_validate)
 
     rules = commands.add_parser("rules", help="list the rules",
@@ -106,16 +109,17 @@ def run_validate(args: argparse.Namespace) -> int:
     check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
     policy = load_policy(args.policy)
     check_rule_ids(policy)
+    trust = _trust(args.trust)
     renderer = TerminalProgress()
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
             if args.champion is not None:
                 with _open_champion(args.champion) as champion:
                     report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
-                                             champion=champion, progress=renderer.progress())
+                                             champion=champion, progress=renderer.progress(), trust=trust)
             else:
                 report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
-                                         progress=renderer.progress())
+                                         progress=renderer.progress(), trust=trust)
     finally:
         renderer.finish()
     rules = catalog()
@@ -128,6 +132,18 @@ def run_validate(args: argparse.Namespace) -> int:
         colour = args.format == "text" and use_colour(sys.stdout)
         sys.stdout.write(render(report, format=args.format, rules=rules, colour=colour))
     return 0 if report.passed else 1
+
+
+def _trust(paths: list[Path]):
+    """The trust store from --trust, else $MODELGATE_TRUST_STORE; ``None`` when neither is set."""
+    from modelgate.core import settings
+
+    configured = [Path(p) for p in settings.get("trust_store").split(":") if p]
+    if not (paths or configured):
+        return None
+    from modelgate.core.signing.trust import load_trust_store
+
+    return load_trust_store(paths or configured)
 
 
 def _coloured_verdict(report) -> str:

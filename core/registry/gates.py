@@ -16,14 +16,13 @@ from sqlalchemy import select
 from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
-from modelgate.core.registry import audit
-from modelgate.core.registry.models import Review, ValidationRun, Version, utcnow
+from modelgate.core.registry import audit, identity
+from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, utcnow
 from modelgate.core.stages import STAGES
 
 #: Stages that retire a version; reachable from any earlier stage, with no validation.
 RETIRED = ("deprecated", "archived")
 MET, NOT_MET, NOT_AVAILABLE = "met", "not met", "not available"
-SIGNATURES_MISSING = "release signatures are not recorded by this registry yet"
 
 
 @dataclass(frozen=True)
@@ -91,12 +90,14 @@ def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | N
     from modelgate.core.bundle import open_bundle
     from modelgate.core.validation import validate_bundle
 
+    # Signatures are recorded beside the stored bundle, and the signature gate judges them.
     with open_bundle(path, progress=progress) as bundle:
         if champion is None:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, progress=progress)
+            return validate_bundle(bundle=bundle, policy=policy, stage=stage, progress=progress,
+                                   signatures_recorded=True)
         with open_bundle(champion) as champ:
             return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ,
-                                   progress=progress)
+                                   progress=progress, signatures_recorded=True)
 
 
 def record_run(session, row: Version, *, label: str, report, actor: str,
@@ -180,12 +181,41 @@ def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
     return GateResult("approvals", MET if met else NOT_MET, "; ".join([reason, *notes]))
 
 
-def _signature(to_stage: str, policy: Policy) -> GateResult:
-    required = bool((policy.stage(to_stage).get("signature") or {}).get("required"))
-    if required:
-        return GateResult("signature", NOT_AVAILABLE, SIGNATURES_MISSING)
-    return GateResult("signature", NOT_AVAILABLE, f"the policy requires no signature for {to_stage} "
-                      f"({SIGNATURES_MISSING})", required=False)
+def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+    from modelgate.core.signing.keys import short
+
+    wanted = policy.stage(to_stage).get("signature") or {}
+    required, roles = bool(wanted.get("required")), tuple(wanted.get("roles") or ())
+    rows = session.execute(
+        select(Signature, TrustedKey.revoked_at)
+        .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+        .where(Signature.version_id == row.id, Signature.verified.is_(True))
+        .order_by(Signature.id)).all()
+    counted, notes = [], []
+    for signature, revoked_at in rows:
+        who = f"{signature.signer} ({short(signature.key_fingerprint)})"
+        held = set(identity.roles_of(session, signature.signer))
+        if signature.bundle_digest != row.digest:
+            notes.append(f"{who} signed other bytes")
+        elif revoked_at is not None or signature.document is None:
+            notes.append(f"{who}: the key is no longer trusted")
+        elif signature.signer == row.submitter:
+            notes.append(f"{who} submitted this version, so their signature does not count")
+        elif roles and not (held & set(roles)) and "admin" not in held:
+            notes.append(f"{who} does not hold the {' or '.join(roles)} role")
+        else:
+            counted.append(who)
+    if counted:
+        reason = "signed by " + ", ".join(counted)
+    elif rows:
+        reason = "no signature counts"
+    else:
+        reason = "no release signature is recorded (`modelgate sign NAME@VERSION --key KEY`)"
+    reason = "; ".join([reason, *notes])
+    if not required:
+        return GateResult("signature", MET if counted else NOT_MET,
+                          f"the policy requires no signature for {to_stage}: {reason}", required=False)
+    return GateResult("signature", MET if counted else NOT_MET, reason)
 
 
 def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str,
@@ -203,5 +233,5 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
         order,
         validation,
         _approvals(session, row, to_stage=to_stage, policy=policy),
-        _signature(to_stage, policy),
+        _signature(session, row, to_stage=to_stage, policy=policy),
     ]

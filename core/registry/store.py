@@ -13,29 +13,20 @@ crash leaves at most an ``.incoming`` folder, never a half bundle at a digest.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..bundle import SIGNATURES, open_bundle
-from ..digests import hash_files
+from ..digests import bundle_digest, hash_files
 from .. import fsutil
 from ..errors import ModelGateError
 from ..progress import Progress
-from .audit import canonical_json
 from .errors import RegistryError
 
 CHUNK = 4 * 1024 * 1024
 INCOMING = ".incoming"
-
-
-def bundle_digest(file_digests: dict[str, str]) -> str:
-    """The bundle digest from ``{relative path: sha256}``; ``signatures/`` entries are left out."""
-    covered = {name: digest for name, digest in file_digests.items()
-               if not name.startswith(SIGNATURES + "/")}
-    return hashlib.sha256(canonical_json(covered).encode()).hexdigest()
 
 
 def digest_folder(root: Path, *, progress: Progress | None = None) -> str:

@@ -15,8 +15,8 @@ Semantics (the desktop checklist and the command line show the same gates):
   never counts; only each reviewer's latest decision counts, and a reject or
   request-changes (by anyone, the submitter included) blocks until that person
   approves again.
-- **signature**: signatures are not recorded yet, so the gate is always
-  ``not available``; it blocks only when the policy requires a signature.
+- **signature**: a recorded signature of the same bytes, by a trusted (unrevoked) key,
+  of a signer holding one of the policy's roles who did not submit the version.
 
 Every change writes its audit event in the same transaction; a refused promotion
 or rollback writes its event, commits it, then raises :class:`WorkflowRefused`.

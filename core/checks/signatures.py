@@ -1,0 +1,112 @@
+"""MG8xx: release signatures — present where the policy asks, valid, trusted, independent."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from modelgate.core.checks import register
+from modelgate.core.findings import Severity
+from modelgate.core.rules import rule
+
+MISSING = rule(
+    "MG801", title="Required signature is missing", severity=Severity.ERROR,
+    rationale="""The policy asks for a release signature before this stage: someone accountable
+    vouches, with a key the organisation trusts, that these exact bytes are the ones reviewed.
+    Without it a bundle can be swapped between review and release unnoticed.""",
+    fix="""Have a release officer run `modelgate sign BUNDLE_DIR --key THEIR.key` (or sign the
+    registry's copy with `modelgate sign NAME@VERSION --key THEIR.key`).""",
+)
+INVALID = rule(
+    "MG802", title="Signature does not verify", severity=Severity.ERROR,
+    rationale="""A signature that does not match the bundle means the files changed after signing
+    (a flipped byte, an added or removed file) or the signature itself was altered or taken from
+    another bundle. Either way the bytes are not the ones that were signed.""",
+    fix="""Find out what changed. If the change is intended, lock, validate and review again, then
+    sign again; otherwise restore the signed bytes.""",
+)
+UNTRUSTED = rule(
+    "MG803", title="Signer is not trusted", severity=Severity.ERROR,
+    rationale="""Anyone can make a key and sign. A signature counts only when its key is in the
+    trust store: the public keys of the people allowed to release.""",
+    fix="""Verify with the right trust store (--trust, MODELGATE_TRUST_STORE), or have a trusted
+    signer sign. An admin adds keys with `modelgate keys trust NAME NAME.pub`.""",
+)
+SELF_SIGNED = rule(
+    "MG804", title="Signed by an owner of the model", severity=Severity.ERROR,
+    rationale="""A release signature is an independent check: the people who built the model
+    should not be the ones who release it, just as a submitter's approval never counts.""",
+    fix="""Have a release officer who is not among the bundle's owners sign it.""",
+)
+
+
+def _person(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _owners(manifest: dict) -> set[str]:
+    names = set()
+    for owner in manifest.get("owners") or []:
+        if isinstance(owner, dict):
+            for key in ("name", "email"):
+                value = owner.get(key)
+                if isinstance(value, str) and value:
+                    names.add(_person(value))
+                    if key == "email":
+                        names.add(_person(value.split("@")[0]))
+    return names - {""}
+
+
+def _signature_manifest(ctx):
+    from modelgate.core.bundle import MANIFEST
+    from modelgate.core.signing.payload import build_manifest, import_model_signing
+
+    import_model_signing()
+    digests = dict(ctx.digests)
+    digests[MANIFEST] = hashlib.sha256(ctx.bundle.resolve(MANIFEST).read_bytes()).hexdigest()
+    return build_manifest(digests, model_name=ctx.bundle.root.name)
+
+
+@register()
+def release_signatures(ctx):
+    """MG801-MG804: every signature verifies with a trusted key of someone who does not own
+    the model, and the stage's required signature is there."""
+    from modelgate.core.signing.keys import short
+    from modelgate.core.signing.trust import TrustStore
+    from modelgate.core.signing.verify import INVALID as BROKEN
+    from modelgate.core.signing.verify import MAX_SIGNATURE_BYTES, UNREADABLE, check_signature, signature_files
+
+    if ctx.signatures_recorded:
+        return
+    wanted = ctx.gates.get("signature") or {}
+    required = isinstance(wanted, dict) and bool(wanted.get("required"))
+    files = signature_files(ctx.bundle)
+    if not files:
+        if required:
+            yield MISSING.finding(f"the policy requires a release signature for {ctx.stage}; "
+                                  "the bundle has none (signatures/*.sig)", file="signatures/")
+        return
+    trust = ctx.trust or TrustStore((), "")
+    manifest = _signature_manifest(ctx)
+    owners, counted = _owners(ctx.manifest), 0
+    lenient = None if required else Severity.WARNING
+    for name in files:
+        document = ctx.bundle.read_bytes(name, limit=MAX_SIGNATURE_BYTES)
+        check = check_signature(name=name, document=document, root=ctx.bundle.root, manifest=manifest,
+                                trust=trust)
+        key = short(check.fingerprint) if check.fingerprint else "no key"
+        if check.status in (BROKEN, UNREADABLE):
+            yield INVALID.finding(f"{name} ({check.signer or 'unknown signer'}, {key}): {check.reason}",
+                                  file=name)
+        elif not check.valid:
+            where = f"the trust store ({trust.description})" if trust else "no trust store (pass --trust)"
+            yield UNTRUSTED.finding(f"{name} is signed with {key}, which is not in {where}",
+                                    severity=lenient, file=name)
+        elif _person(check.signer) in owners:
+            yield SELF_SIGNED.finding(f"{name} is signed by {check.signer}, an owner of this model",
+                                      severity=lenient, file=name)
+        else:
+            counted += 1
+    if required and not counted:
+        yield MISSING.finding(f"the policy requires a release signature for {ctx.stage}; none of the "
+                              f"{len(files)} signature(s) counts", file="signatures/")

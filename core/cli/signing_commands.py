@@ -1,0 +1,255 @@
+"""``modelgate keys``, ``sign`` and ``verify``: the signing station on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from modelgate.core.cli.parser import Parser
+from modelgate.core.cli.registry_options import add_registry_options, open_from_args
+from modelgate.core.cli.terminal import TerminalProgress, human_bytes, paint, use_colour
+
+PASSPHRASE_HELP = ("read the passphrase from FILE (first line); otherwise $MODELGATE_KEY_PASSPHRASE, "
+                   "otherwise a prompt. Never on the command line.")
+SIGN_EPILOG = """\
+The signature is an OpenSSF model-signing signature (a Sigstore bundle with a DSSE
+envelope); anyone can check it with the stock tool:
+  model_signing verify key BUNDLE_DIR --signature BUNDLE_DIR/signatures/NAME.sig \\
+      --public_key NAME.pub --ignore-paths signatures
+(add --no-ignore-git-paths when the bundle holds .git* files).
+
+examples:
+  modelgate keys generate --name release-officer --out ~/keys
+  modelgate sign ./credit-risk-1.2.0 --key ~/keys/release-officer.key
+  modelgate verify ./credit-risk-1.2.0 --trust ~/trusted-keys/"""
+
+
+def register(commands) -> None:
+    keys = commands.add_parser("keys", help="generate signing keys; manage the registry's trusted signers",
+                               description="`keys generate` writes an EC key pair for signing.")
+    actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True,
+                                  parser_class=Parser)
+    generate = actions.add_parser(
+        "generate", help="write NAME.key (encrypted, mode 0600) and NAME.pub",
+        description="Generate an elliptic-curve key pair. The private key is encrypted with a "
+                    "passphrase (asked twice, or $MODELGATE_KEY_PASSPHRASE / --passphrase-file) and "
+                    "written with mode 0600; existing files are never overwritten.")
+    generate.add_argument("--name", required=True, help="the key's name, e.g. the signer's user name")
+    generate.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into")
+    generate.add_argument("--curve", choices=("p256", "p384"), default="p256",
+                          help="elliptic curve (default: p256)")
+    generate.add_argument("--passphrase-file", type=Path, metavar="FILE", help=PASSPHRASE_HELP)
+    generate.set_defaults(handler=run_keys_generate)
+
+    trust = actions.add_parser("trust", help="trust a signer's public key in the registry (admin)",
+                               description="Trust PUBKEY as NAME's signing key. NAME must be a registry "
+                                           "user; the production gate counts signatures only from "
+                                           "trusted, unrevoked keys.")
+    trust.add_argument("name", metavar="NAME", help="the signer's registry user name")
+    trust.add_argument("public_key", metavar="PUBKEY", type=Path, help="NAME.pub from `keys generate`")
+    add_registry_options(trust)
+    trust.set_defaults(handler=run_keys_trust)
+
+    listing = actions.add_parser("list", help="the registry's trusted signer keys")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(listing)
+    listing.set_defaults(handler=run_keys_list)
+
+    revoke = actions.add_parser("revoke", help="stop trusting a key (admin)",
+                                description="Revoke a trusted key by its fingerprint (or a unique "
+                                            "prefix); signatures it made stop counting.")
+    revoke.add_argument("fingerprint", metavar="FINGERPRINT")
+    revoke.add_argument("--reason", required=True, help="why (recorded)")
+    add_registry_options(revoke)
+    revoke.set_defaults(handler=run_keys_revoke)
+
+    sign = commands.add_parser(
+        "sign", help="sign a locked bundle folder",
+        description="Sign every file of BUNDLE_DIR except signatures/ with a private key and write "
+                    "signatures/SIGNER.sig. Several signatures coexist. An unlocked bundle, or one "
+                    "whose bytes no longer match its lock, is refused (exit 1).",
+        epilog=SIGN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sign.add_argument("bundle", metavar="BUNDLE_DIR", type=Path,
+                      help="a bundle folder, or NAME@VERSION to sign the registry's stored copy "
+                           "and record the signature")
+    sign.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
+                      help="the signer's private key (NAME.key from `keys generate`)")
+    sign.add_argument("--signer", metavar="NAME", help="signature file name (default: the key file's name)")
+    sign.add_argument("--passphrase-file", type=Path, metavar="FILE", help=PASSPHRASE_HELP)
+    add_registry_options(sign)
+    sign.set_defaults(handler=run_sign)
+
+    verify = commands.add_parser(
+        "verify", help="check a bundle's signatures against a trust store",
+        description="Verify every signatures/*.sig of BUNDLE (folder or archive) against the trusted "
+                    "public keys, and report each signer, key fingerprint and verdict. Exit 1 when "
+                    "any signature fails or none is trusted.",
+        epilog="trust store: --trust (files NAME.pub, or folders of them; repeatable), else "
+               "$MODELGATE_TRUST_STORE, else the registry's trusted signers.")
+    verify.add_argument("bundle", metavar="BUNDLE", type=Path)
+    verify.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
+                        help="a trusted public key (its file name is the signer's name) or a folder "
+                             "of them")
+    verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    add_registry_options(verify)
+    verify.set_defaults(handler=run_verify)
+
+
+def run_keys_generate(args) -> int:
+    from modelgate.core.signing.keys import check_name, generate_key_pair, read_passphrase, short
+
+    check_name(args.name)
+    passphrase = read_passphrase(passphrase_file=args.passphrase_file, confirm=True,
+                                 prompt=f"Passphrase for {args.name}.key: ")
+    pair = generate_key_pair(name=args.name, out_dir=args.out, passphrase=passphrase, curve=args.curve)
+    print(f"private key {pair.private_path} (encrypted, mode 0600)")
+    print(f"public key  {pair.public_path}")
+    print(f"fingerprint {short(pair.fingerprint)} ({pair.curve})")
+    print("Keep the private key and its passphrase apart; hand out only the .pub file.")
+    return 0
+
+
+def run_keys_trust(args) -> int:
+    from modelgate.core.registry.signatures import trust_key
+    from modelgate.core.signing.keys import short
+
+    with open_from_args(args) as registry:
+        info = trust_key(registry, name=args.name, public_key=args.public_key)
+    print(f"trusted {short(info.fingerprint)} as {info.name}'s signing key")
+    return 0
+
+
+def run_keys_list(args) -> int:
+    from modelgate.core.registry.signatures import trusted_keys
+    from modelgate.core.signing.keys import short
+
+    with open_from_args(args) as registry:
+        keys = trusted_keys(registry)
+    if args.json:
+        print(json.dumps([{"name": k.name, "fingerprint": k.fingerprint, "added_by": k.added_by,
+                           "added_at": k.created_at.isoformat(),
+                           "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                           "revoke_reason": k.revoke_reason} for k in keys], indent=2))
+        return 0
+    if not keys:
+        print("no trusted signer keys; an admin adds one with `modelgate keys trust NAME NAME.pub`")
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d} ({k.revoke_reason})" if k.revoked_at else "trusted"
+        print(f"{k.name:<20} {short(k.fingerprint)}  added by {k.added_by} {k.created_at:%Y-%m-%d}  {state}")
+    return 0
+
+
+def run_keys_revoke(args) -> int:
+    from modelgate.core.registry.signatures import revoke_key
+    from modelgate.core.signing.keys import short
+
+    with open_from_args(args) as registry:
+        info = revoke_key(registry, fingerprint=args.fingerprint, reason=args.reason)
+    print(f"revoked {short(info.fingerprint)} ({info.name}); its signatures no longer count")
+    return 0
+
+
+def run_sign(args) -> int:
+    from modelgate.core.signing.keys import read_passphrase, short
+    from modelgate.core.signing.sign import sign_bundle
+
+    signer = args.signer or args.key.name.split(".")[0]
+    passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
+    if not args.bundle.exists() and "@" in str(args.bundle):
+        return _sign_version(args, signer, passphrase)
+    renderer = TerminalProgress()
+    try:
+        result = sign_bundle(path=args.bundle, key=args.key, passphrase=passphrase, signer=signer,
+                             progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"signed {result.files} files ({human_bytes(result.size)}) of {args.bundle}")
+    print(f"signature   {result.signature}")
+    print(f"key         {short(result.fingerprint)}")
+    print(f"bundle      {result.bundle_digest}")
+    return 0
+
+
+def _sign_version(args, signer: str, passphrase: bytes) -> int:
+    from modelgate.core.cli.registry_options import parse_ref
+    from modelgate.core.registry.signatures import sign_version
+    from modelgate.core.signing.keys import short
+
+    name, version = parse_ref(str(args.bundle))
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            recorded = sign_version(registry, name=name, version=version, key=args.key,
+                                    passphrase=passphrase, signer=signer, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    for info in recorded:
+        print(f"{name}@{version} signed by {info.signer} with {short(info.key_fingerprint)}; recorded")
+    if not recorded:
+        print(f"{name}@{version}: this signature was already recorded")
+    return 0
+
+
+def trust_from_args(args):
+    """The trust store: --trust, else $MODELGATE_TRUST_STORE, else the registry's trusted signers."""
+    from modelgate.core import settings
+    from modelgate.core.signing.trust import load_trust_store
+
+    if args.trust:
+        return load_trust_store(args.trust)
+    configured = settings.get("trust_store")
+    if configured:
+        return load_trust_store([Path(p) for p in configured.split(":") if p])
+    from modelgate.core.registry.signatures import trust_store
+
+    with open_from_args(args) as registry:
+        return trust_store(registry)
+
+
+def run_verify(args) -> int:
+    from modelgate.core.signing.verify import verify_bundle
+
+    trust = trust_from_args(args)
+    renderer = TerminalProgress()
+    try:
+        report = verify_bundle(path=args.bundle, trust=trust, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    if args.json:
+        print(json.dumps(_as_json(report, args.bundle), indent=2))
+    else:
+        sys.stdout.write(_as_text(report, args.bundle, colour=use_colour(sys.stdout)))
+    return 0 if report.passed else 1
+
+
+def _as_json(report, bundle: Path) -> dict:
+    return {"bundle": str(bundle), "bundle_digest": report.bundle_digest, "trust": report.trust,
+            "passed": report.passed,
+            "signatures": [{"file": c.file, "status": c.status, "signer": c.signer,
+                            "key_fingerprint": c.fingerprint, "reason": c.reason or None}
+                           for c in report.checks]}
+
+
+def _as_text(report, bundle: Path, *, colour: bool) -> str:
+    from modelgate.core.signing.keys import short
+
+    lines = [f"ModelGate: signatures of {bundle} · bundle digest {report.bundle_digest[:16]}…",
+             f"trust store: {report.trust or '(empty)'}", ""]
+    if not report.checks:
+        lines.append("  no signatures (signatures/*.sig) in this bundle")
+    for check in report.checks:
+        status = check.status.upper().ljust(10)
+        status = paint(status, "green" if check.valid else "red") if colour else status
+        key = short(check.fingerprint) if check.fingerprint else "no key named"
+        who = f"signer {check.signer}" if check.signer else "unknown signer"
+        lines.append(f"  {status} {check.file}  {who}  key {key}")
+        if check.reason:
+            lines.append(f"             {check.reason}")
+    valid = sum(c.valid for c in report.checks)
+    verdict = "PASS" if report.passed else "FAIL"
+    if colour:
+        verdict = paint(verdict, "green" if report.passed else "red")
+    lines += ["", f"{valid} of {len(report.checks)} signatures valid and trusted: {verdict}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,201 @@
+"""Trusted signers and recorded release signatures.
+
+An admin trusts a signer's public key under the signer's user name; a
+signature is recorded only after it verifies against the stored bundle and a
+trusted, unrevoked key, so every recorded signature names a trusted signer.
+The production gate (``gates.py``) reads these records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from modelgate.core.signing.keys import check_name as check_key_name
+from modelgate.core.signing.trust import TrustedKey as TrustEntry
+from modelgate.core.signing.trust import TrustStore, trusted_key
+
+from . import audit, identity
+from .errors import NotFound, WorkflowRefused
+from .models import Signature, TrustedKey, User, as_utc, utcnow
+from .queries import get_version
+from .records import SignatureInfo
+
+
+@dataclass(frozen=True)
+class TrustedKeyInfo:
+    """One trusted key, as ``keys list`` shows it."""
+
+    name: str
+    fingerprint: str
+    added_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+def _info(row: TrustedKey) -> TrustedKeyInfo:
+    return TrustedKeyInfo(row.name, row.fingerprint, row.added_by, as_utc(row.created_at),
+                          as_utc(row.revoked_at) if row.revoked_at else None, row.revoke_reason)
+
+
+def trust_key(registry, *, name: str, public_key: Path) -> TrustedKeyInfo:
+    """Trust the public key at ``public_key`` as user ``name``'s (admins only; audited)."""
+    key = trusted_key(name=check_key_name(name, what="signer name"), path=public_key)
+    with registry.session() as session:
+        identity.require(session, registry.actor, "admin", action="trust signing keys", subject=name)
+        if session.execute(select(User.id).where(User.name == name)).scalar_one_or_none() is None:
+            raise NotFound(f"no user {name!r} in this registry",
+                           hint=f"Add them first: modelgate users add {name} --role signer")
+        known = session.execute(select(TrustedKey).where(TrustedKey.fingerprint == key.fingerprint)
+                                ).scalar_one_or_none()
+        if known is not None:
+            state = "revoked" if known.revoked_at else "trusted"
+            raise WorkflowRefused(f"this key is already {state} as {known.name!r}",
+                                  hint="A revoked key is never trusted again; generate a new pair.")
+        row = TrustedKey(name=name, fingerprint=key.fingerprint, public_key=key.public_pem.decode("ascii"),
+                         added_by=registry.actor, created_at=utcnow())
+        session.add(row)
+        session.flush()
+        audit.append(session, actor=registry.actor, action="key.trust", subject=f"user:{name}",
+                     payload={"fingerprint": key.fingerprint})
+        return _info(row)
+
+
+def revoke_key(registry, *, fingerprint: str, reason: str) -> TrustedKeyInfo:
+    """Stop trusting a key (admins only; audited). Its earlier signatures stop counting too."""
+    if not reason or not reason.strip():
+        raise WorkflowRefused("a revocation needs a reason", hint="Pass --reason TEXT.")
+    with registry.session() as session:
+        identity.require(session, registry.actor, "admin", action="revoke signing keys", subject=fingerprint)
+        rows = session.execute(select(TrustedKey).where(TrustedKey.fingerprint.startswith(fingerprint.lower()))
+                               ).scalars().all()
+        if len(rows) != 1:
+            raise NotFound(f"{'no' if not rows else 'more than one'} trusted key with fingerprint "
+                           f"{fingerprint!r}", hint="`modelgate keys list` shows the fingerprints.")
+        row = rows[0]
+        if row.revoked_at is None:
+            row.revoked_at, row.revoked_by, row.revoke_reason = utcnow(), registry.actor, reason.strip()
+            audit.append(session, actor=registry.actor, action="key.revoke", subject=f"user:{row.name}",
+                         payload={"fingerprint": row.fingerprint, "reason": reason.strip()})
+        return _info(row)
+
+
+def trusted_keys(registry) -> list[TrustedKeyInfo]:
+    """Every trusted key, revoked ones included, by name."""
+    with registry.session(write=False) as session:
+        rows = session.execute(select(TrustedKey).order_by(TrustedKey.name, TrustedKey.id)).scalars()
+        return [_info(row) for row in rows]
+
+
+def trust_store(registry) -> TrustStore:
+    """The registry's unrevoked trusted keys as a trust store."""
+    with registry.session(write=False) as session:
+        rows = session.execute(select(TrustedKey).where(TrustedKey.revoked_at.is_(None))).scalars().all()
+        keys = tuple(TrustEntry(r.name, r.fingerprint, r.public_key.encode("ascii"), "registry") for r in rows)
+    return TrustStore(keys, f"the registry's trusted signers ({len(keys)})")
+
+
+def _stored(registry, *, name: str, version: str, role: str, action: str):
+    with registry.session(write=False) as session:
+        identity.require(session, registry.actor, role, action=action, subject=f"{name}@{version}")
+        row = get_version(session, name=name, version=version)
+        return row.digest, registry.store.path_of(row.store_path)
+
+
+def _hash_stored(bundle, digest: str, label: str, progress) -> dict[str, str]:
+    from modelgate.core.signing.payload import hash_while_importing
+
+    digests = hash_while_importing(bundle, progress=progress)
+    _require_intact(digests, digest, label)
+    return digests
+
+
+def _require_intact(digests: dict[str, str], digest: str, label: str) -> None:
+    from modelgate.core.digests import bundle_digest
+
+    if bundle_digest(digests) != digest:
+        raise WorkflowRefused(f"the stored copy of {label} no longer matches its digest",
+                              hint="The store was altered outside ModelGate; restore it from a backup.")
+
+
+def record_signatures(registry, *, name: str, version: str, documents: dict[str, bytes],
+                      progress=None) -> list[SignatureInfo]:
+    """Verify ``{file: document}`` against the stored bundle and record them.
+
+    Needs the signer role. Refuses (:class:`WorkflowRefused`, exit 1) when any
+    document does not verify with a trusted, unrevoked key; a signature already
+    recorded is not recorded twice.
+    """
+    from modelgate.core.bundle import open_bundle
+
+    label = f"{name}@{version}"
+    digest, stored = _stored(registry, name=name, version=version, role="signer", action="record signatures")
+    with open_bundle(stored) as bundle:
+        digests = _hash_stored(bundle, digest, label, progress)
+        return _verify_and_record(registry, name=name, version=version, documents=documents,
+                                  root=bundle.root, digests=digests)
+
+
+def sign_version(registry, *, name: str, version: str, key: Path, passphrase: bytes, signer: str,
+                 progress=None) -> list[SignatureInfo]:
+    """Sign the stored bundle of ``name@version`` with ``key``, verify and record the signature."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.signing.sign import prepare, signature_document
+
+    label = f"{name}@{version}"
+    digest, stored = _stored(registry, name=name, version=version, role="signer", action="sign versions")
+    with open_bundle(stored) as bundle:
+        digests, _ = prepare(bundle, key=key, passphrase=passphrase, signer=signer, progress=progress)
+        _require_intact(digests, digest, label)
+        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase)
+        return _verify_and_record(registry, name=name, version=version, root=bundle.root, digests=digests,
+                                  documents={f"signatures/{signer}.sig": document})
+
+
+def _verify_and_record(registry, *, name: str, version: str, documents: dict[str, bytes], root: Path,
+                       digests: dict[str, str]) -> list[SignatureInfo]:
+    from modelgate.core.signing.payload import build_manifest
+    from modelgate.core.signing.verify import check_signature
+
+    store = trust_store(registry)
+    manifest = build_manifest(digests, model_name=root.name)
+    checks = [check_signature(name=file, document=document, root=root, manifest=manifest, trust=store)
+              for file, document in sorted(documents.items())]
+    failed = [c for c in checks if not c.valid]
+    if failed:
+        raise WorkflowRefused("; ".join(f"{c.file}: {c.reason}" for c in failed),
+                              hint="Only signatures that verify with a trusted key are recorded; "
+                                   "`modelgate keys list` shows the trusted keys.")
+    recorded = []
+    with registry.session() as session:
+        row = get_version(session, name=name, version=version, for_update=True)
+        for check in checks:
+            document = documents[check.file].decode("utf-8")
+            duplicate = session.execute(select(Signature.id).where(
+                Signature.version_id == row.id, Signature.key_fingerprint == check.fingerprint,
+                Signature.document == document)).scalar_one_or_none()
+            if duplicate is not None:
+                continue
+            signature = Signature(version_id=row.id, signer=check.signer, key_fingerprint=check.fingerprint,
+                                  bundle_digest=row.digest, verified=True, created_at=utcnow(),
+                                  file=check.file, document=document, recorded_by=registry.actor)
+            session.add(signature)
+            session.flush()
+            audit.append(session, actor=registry.actor, action="signature.add", subject=f"{name}@{version}",
+                         payload={"signer": check.signer, "fingerprint": check.fingerprint,
+                                  "bundle_digest": row.digest, "file": check.file})
+            recorded.append(SignatureInfo.of(signature))
+    return recorded
+
+
+def signature_documents(path: Path) -> dict[str, bytes]:
+    """``{signatures/NAME.sig: document}`` of a bundle folder or archive."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.signing.verify import MAX_SIGNATURE_BYTES, signature_files
+
+    with open_bundle(path) as bundle:
+        return {name: bundle.read_bytes(name, limit=MAX_SIGNATURE_BYTES) for name in signature_files(bundle)}

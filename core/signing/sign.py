@@ -1,0 +1,106 @@
+"""Signing a bundle folder: ``signatures/<signer>.sig``, in the model-signing format."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelgate.core.bundle import SIGNATURES, open_bundle
+from modelgate.core.integrity import LockState, check_integrity
+from modelgate.core.manifest import load_manifest
+from modelgate.core.progress import Progress
+
+from .errors import KeyFileError, SigningRefused
+from .keys import check_name, fingerprint, load_private_key
+from .payload import PrecomputedHashing, build_manifest, hash_while_importing
+
+
+@dataclass(frozen=True)
+class SignResult:
+    """What was signed: the signature file, the key's fingerprint, the files and bytes covered."""
+
+    signature: Path
+    signer: str
+    fingerprint: str
+    files: int
+    size: int
+    bundle_digest: str
+
+
+def _refuse_unless_locked(bundle, digests: dict[str, str]) -> None:
+    result = load_manifest(bundle)
+    if result.data is None or not result.valid:
+        raise SigningRefused(f"{bundle.root}: bundle.yaml is not valid, so the bundle cannot be signed",
+                             hint="Run `modelgate validate` and fix the manifest first.")
+    content = {name: digest for name, digest in digests.items() if name != "bundle.yaml"}
+    report = check_integrity(bundle, result.data, digests=content)
+    if report.state is LockState.UNLOCKED:
+        raise SigningRefused(f"{bundle.root} is not locked: bundle.yaml lists no file digests",
+                             hint="Run `modelgate lock BUNDLE_DIR`, review the change, then sign.")
+    if report.state is not LockState.LOCKED:
+        changed = [*report.mismatched, *report.missing, *report.unlisted,
+                   *(message for _, _, message in report.artifact_problems)]
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise SigningRefused(f"{bundle.root} no longer matches its lock: {shown}",
+                             hint="A signature vouches for the locked bytes; find out why they "
+                                  "changed, then `modelgate lock` and validate again.")
+
+
+def signature_document(*, root: Path, digests: dict[str, str], key: Path, passphrase: bytes) -> bytes:
+    """The model-signing signature (Sigstore bundle JSON) over ``digests`` of the bundle at ``root``."""
+    import model_signing
+
+    manifest = build_manifest(digests, model_name=root.name)
+    with tempfile.TemporaryDirectory(prefix="modelgate-sign-") as scratch:
+        target = Path(scratch) / "bundle.sig"
+        try:
+            config = model_signing.signing.Config().use_elliptic_key_signer(private_key=key,
+                                                                            password=passphrase)
+            config.set_hashing_config(PrecomputedHashing(manifest)).sign(root, target)
+        except ValueError as exc:
+            raise KeyFileError(f"model-signing could not sign with {key}: {exc}") from None
+        return target.read_bytes()
+
+
+def prepare(bundle, *, key: Path, passphrase: bytes, signer: str, progress: Progress | None):
+    """Check the signer name and key, hash the bundle and refuse it unless locked; return the digests."""
+    check_name(signer, what="signer name")
+    private_key = load_private_key(key, passphrase=passphrase)  # fail fast, before hashing
+    digests = hash_while_importing(bundle, progress=progress)
+    _refuse_unless_locked(bundle, digests)
+    return digests, fingerprint(private_key.public_key())
+
+
+def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
+                progress: Progress | None = None) -> SignResult:
+    """Sign the bundle folder ``path`` with the EC private key ``key``.
+
+    Covers every file except ``signatures/`` and writes ``signatures/<signer>.sig``
+    (replacing an earlier signature by the same signer). Refuses a bundle that
+    is unlocked or whose bytes do not match its lock (:class:`SigningRefused`,
+    exit 1), and a key it cannot decrypt (:class:`KeyFileError`, exit 2).
+    """
+    from modelgate.core.digests import bundle_digest
+
+    path = Path(path)
+    if not path.is_dir():
+        raise SigningRefused(f"{path} is not a bundle folder",
+                             hint="Signing writes signatures/ into the bundle, so it needs the folder; "
+                                  "unpack an archive first.")
+    with open_bundle(path) as bundle:
+        digests, key_fingerprint = prepare(bundle, key=key, passphrase=passphrase, signer=signer,
+                                           progress=progress)
+        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase)
+        target = bundle.root / SIGNATURES / f"{signer}.sig"
+        target.parent.mkdir(exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=f".{signer}.", suffix=".partial", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(document)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        return SignResult(target, signer, key_fingerprint, len(digests),
+                          sum(bundle.size(name) for name in digests), bundle_digest(digests))
