@@ -22,15 +22,28 @@ CHUNK = 4 * 1024 * 1024
 PARALLEL_THRESHOLD = 32 * 1024 * 1024
 
 
+ALIGN = 64
+
+
+def _address(buffer: bytearray) -> int:
+    import ctypes
+
+    return ctypes.addressof(ctypes.c_char.from_buffer(buffer))
+
+
 def sha256_file(path: Path, *, progress: Progress | None = None) -> str:
     """Hex SHA-256 of one file, streamed in 4 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as handle:
         # A small file needs a small buffer: zero-filling 4 MiB costs more than hashing it.
         size = os.fstat(handle.fileno()).st_size
-        buffer = bytearray(min(CHUNK, size + 1))
-        view = memoryview(buffer)
-        while n := handle.readinto(buffer):
+        length = min(CHUNK, size + 1)
+        # The kernel copies into a 64-byte-aligned buffer several times faster than into
+        # a bytearray's own data, which starts 16 bytes into a page.
+        raw = bytearray(length + ALIGN)
+        start = -_address(raw) % ALIGN
+        view = memoryview(raw)[start:start + length]
+        while n := handle.readinto(view):
             digest.update(view[:n])
             if progress is not None:
                 progress.advance(n)

@@ -17,8 +17,9 @@ SIGN_EPILOG = """\
 The signature is an OpenSSF model-signing signature (a Sigstore bundle with a DSSE
 envelope); anyone can check it with the stock tool:
   model_signing verify key BUNDLE_DIR --signature BUNDLE_DIR/signatures/NAME.sig \\
-      --public_key NAME.pub --ignore-paths signatures
-(add --no-ignore-git-paths when the bundle holds .git* files).
+      --public_key NAME.pub --ignore-paths "$PWD/BUNDLE_DIR/signatures"
+(it resolves --ignore-paths against the current folder; add --no-ignore-git-paths
+when the bundle holds .git* files).
 
 examples:
   modelgate keys generate --name release-officer --out ~/keys
