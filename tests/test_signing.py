@@ -278,3 +278,11 @@ def test_we_accept_a_signature_made_by_the_model_signing_library(tmp_path, templ
         root, root / "signatures" / "stock.sig")
     report = verify_bundle(path=root, trust=trust_of(keys["officer"]))
     assert report.passed and report.checks[0].signer == "officer"
+
+
+def test_missing_inputs_are_named_before_any_passphrase_or_registry(tmp_path, capsys, keys, monkeypatch):
+    monkeypatch.delenv("MODELGATE_KEY_PASSPHRASE")
+    code, _, err = run(capsys, "sign", str(tmp_path / "none"), "--key", str(keys["officer"]))
+    assert code == 2 and "bundle" in err and "does not exist" in err
+    code, _, err = run(capsys, "verify", str(tmp_path / "none"), "--registry", f"sqlite:///{tmp_path}/no.db")
+    assert code == 2 and "bundle" in err and "registry" not in err

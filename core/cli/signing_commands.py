@@ -157,6 +157,9 @@ def run_sign(args) -> int:
     from modelgate.core.signing.sign import sign_bundle
 
     signer = args.signer or args.key.name.split(".")[0]
+    _require_exists(args.key, "key file")
+    if args.bundle.exists() or "@" not in str(args.bundle):
+        _require_exists(args.bundle, "bundle")
     passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
     if not args.bundle.exists() and "@" in str(args.bundle):
         return _sign_version(args, signer, passphrase)
@@ -209,9 +212,18 @@ def trust_from_args(args):
         return trust_store(registry)
 
 
+def _require_exists(path: Path, what: str) -> None:
+    """Say what is missing before asking for a passphrase or opening a registry."""
+    from modelgate.core.errors import UsageError
+
+    if not path.exists():
+        raise UsageError(f"{what} {path} does not exist")
+
+
 def run_verify(args) -> int:
     from modelgate.core.signing.verify import verify_bundle
 
+    _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()
     try:
