@@ -20,7 +20,7 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import (bundle_commands, registry_commands, settings_command,
+    from modelgate.core.cli import (bundle_commands, gui_command, registry_commands, settings_command,
                                     validate_commands, workflow_commands)
 
     parser = Parser(
@@ -37,6 +37,7 @@ def build_parser() -> Parser:
     registry_commands.register(commands)
     workflow_commands.register(commands)
     settings_command.register(commands)
+    gui_command.register(commands)
     return parser
 
 
