@@ -21,9 +21,9 @@ class RegistryConnection:
     def __init__(self, *, registry: Registry, policy: Policy) -> None:
         self.registry = registry
         self.policy = policy
-        # Replaced whole, never changed in place, so the worker may read it while the
-        # UI thread swaps in a bigger one.
-        self.facets: dict[str, facets.Facets] = {}
+        # Replaced whole, never changed in place, so the registry worker may read it while
+        # the UI thread swaps in a bigger one.
+        self.facets = facets.FacetIndex()
 
     @classmethod
     def open(cls, *, url: str | None, user: str | None) -> RegistryConnection:
@@ -40,21 +40,28 @@ class RegistryConnection:
         """The registry's URL without any password (safe on the UI thread)."""
         return redact(self.registry.url)
 
+    def _with_facets(self, query: browse.VersionQuery) -> browse.VersionQuery:
+        if not query.text.strip():
+            return query
+        return dataclasses.replace(query, version_ids=self.facets.matching(query.text),
+                                   submitters=self.facets.matching_submitters(query.text))
+
     def page(self, *, query: browse.VersionQuery, offset: int, limit: int) -> list[VersionInfo]:
-        """One page of the listing; text also matches the tags and owners indexed so far."""
-        if query.text.strip():
-            query = dataclasses.replace(query, digests=facets.matching(self.facets, query.text))
-        return browse.page(self.registry, query=query, limit=limit, offset=offset)
+        """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
+        return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
 
     def count(self, *, query: browse.VersionQuery) -> int:
         """How many versions the listing holds under ``query``."""
-        if query.text.strip():
-            query = dataclasses.replace(query, digests=facets.matching(self.facets, query.text))
-        return browse.count(self.registry, query=query)
+        return browse.count(self.registry, query=self._with_facets(query))
 
-    def unindexed_digests(self) -> list[str]:
-        """Stored versions whose tags and owners are not known yet."""
-        return facets.unindexed_digests(self.registry, known=self.facets)
+    def unindexed_versions(self) -> list[facets.IndexedVersion]:
+        """Versions whose submitters, tags and owners are not indexed yet."""
+        return facets.unindexed_versions(self.registry, known=self.facets.versions)
+
+    def index_facets(self, rows: list[facets.IndexedVersion], *, progress) -> facets.FacetIndex:
+        """The current index extended with ``rows`` (reads their manifests; no database)."""
+        read = facets.read_facets(self.registry.store, (row.digest for row in rows), progress=progress)
+        return self.facets.extended(rows, read)
 
     def detail(self, *, name: str, version: str) -> VersionDetail:
         """Everything the registry recorded about ``name@version``."""

@@ -22,7 +22,7 @@ COLUMNS = (("name", "Name"), ("version", "Version"), ("stage", "Stage"),
            ("validation", "Validation"), ("signatures", "Signatures"), ("updated", "Updated"))
 #: Rows asked for at a time: a screenful and then some.
 PAGE_SIZE = 200
-STATUS_TEXT = {"passed": "✔ passed", "failed": "✖ failed", None: "– not validated"}
+STATUS_TEXT = {"passed": "✔ passed", "failed": "✖ failed", None: "– not run"}
 STATUS_COLOUR = {"passed": "#2e7d32", "failed": "#c62828", None: "#8a8a8a"}
 
 

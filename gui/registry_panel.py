@@ -12,7 +12,6 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QVBoxLayout, QWidget)
 
-from modelgate.core.registry import facets
 from modelgate.core.registry.browse import STATUSES, VersionQuery
 from modelgate.core.stages import STAGES
 from modelgate.gui.operations import BackgroundOperation
@@ -56,10 +55,12 @@ class RegistryPanel(QWidget):
             [key for key, _ in COLUMNS].index("updated"), Qt.SortOrder.DescendingOrder)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(48)
+        self._columns_fitted = False
         self.count_label = QLabel(objectName="registry-count")
         self.source_label = QLabel(objectName="registry-source")
         self.source_label.setWordWrap(True)
@@ -163,7 +164,12 @@ class RegistryPanel(QWidget):
         noun = "version" if total == 1 else "versions"
         self.count_label.setText(f"{total:,} {noun}" + (" match the filters" if filtered else ""))
 
-    def _on_model_page_loaded(self, _rows: int) -> None:
+    def _on_model_page_loaded(self, rows: int) -> None:
+        if rows and not self._columns_fitted:
+            # Fit the columns to the first rows once; after that they are the user's to drag.
+            self._columns_fitted = True
+            for column in range(1, len(COLUMNS)):
+                self.table.resizeColumnToContents(column)
         if self._pending_selection is not None:
             row = self.model.row_of(name=self._pending_selection[0], version=self._pending_selection[1])
             if row is not None:
@@ -177,20 +183,20 @@ class RegistryPanel(QWidget):
         self.table.scrollTo(index)
 
     def _index_facets(self, connection) -> None:
-        """Read the stored manifests' tags and owners, so the filter can match them too."""
-        def read(digests):
-            if not digests:
+        """Index submitters and the stored manifests' tags and owners, so the filter matches them
+        too: the rows come from the registry thread, the manifests are read on the bundle pool."""
+        def read(rows):
+            if not rows:
                 return
-            BackgroundOperation(
-                parent=self, executor=self._workers.bundles,
-                work=lambda progress: facets.read_facets(connection.registry.store, digests, progress=progress),
-            ).on_success(lambda found: self._on_facets_read(connection, found)).start()
+            BackgroundOperation(parent=self, executor=self._workers.bundles,
+                                work=lambda progress: connection.index_facets(rows, progress=progress)) \
+                .on_success(lambda index: self._on_facets_indexed(connection, index)).start()
 
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: connection.unindexed_digests()).on_success(read).start()
+                            work=lambda progress: connection.unindexed_versions()).on_success(read).start()
 
-    def _on_facets_read(self, connection, found: dict) -> None:
-        connection.facets = {**connection.facets, **found}
-        self.facets_indexed.emit(len(connection.facets))
+    def _on_facets_indexed(self, connection, index) -> None:
+        connection.facets = index
+        self.facets_indexed.emit(len(index))
         if connection is self.connection and self.model.query.text.strip():
             self.refresh()
