@@ -10,10 +10,10 @@ from PySide6.QtGui import QAction, QKeySequence
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One menu entry: its text, shortcut, what it does, and its tooltip."""
+    """One menu entry: its text, shortcut (Ctrl is Command on macOS), what it does, its tooltip."""
 
     text: str
-    shortcut: QKeySequence | QKeySequence.StandardKey | str | None
+    shortcut: str | None
     slot: Callable[[], None]
     tip: str = ""
 

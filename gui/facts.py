@@ -22,6 +22,7 @@ from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.stages import DEFAULT_STAGE, STAGES
 from modelgate.core.summary import summarise
+from modelgate.gui.inspector.card_html import render_card
 
 #: Largest license text shown, in bytes.
 LICENSE_TEXT_LIMIT = 512 * 1024
@@ -99,6 +100,7 @@ class BundleFacts:
     manifest: dict
     card: modelcard.ModelCard | None
     card_problem: str | None
+    card_html: object | None          # a RenderedCard: sanitised here, off the UI thread
     licenses: LicenseFacts
     graphs: list[ArtifactGraph]
     results: list[Result]
@@ -213,10 +215,11 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
         summary = summarise(bundle, progress=progress, verify=True)
         manifest = load_manifest(bundle).require()
         card, card_problem = _card(bundle)
+        rendered = render_card(card.body) if card is not None else None
         licenses = license_facts(bundle, manifest, policy)
         graphs = _graphs(bundle, manifest, progress)
         results, problems = load_results(bundle, manifest)
-        return BundleFacts(bundle, summary, manifest, card, card_problem, licenses, graphs, results,
+        return BundleFacts(bundle, summary, manifest, card, card_problem, rendered, licenses, graphs, results,
                            problems, _champion_results(champion), entries(manifest, "targets"))
     except BaseException:
         bundle.close()

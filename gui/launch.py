@@ -78,6 +78,9 @@ def application():
     if existing is not None:
         return existing
     prepare_qt()
+    # Hashing a large bundle on every core would leave none to draw the window: unless the
+    # user chose otherwise, the app hashes with one thread fewer than there are cores.
+    os.environ.setdefault("MODELGATE_HASH_WORKERS", str(max(1, (os.cpu_count() or 1) - 1)))
     logging.basicConfig(level=logging.WARNING, format="modelgate: %(name)s: %(message)s")
     app = QApplication(sys.argv[:1])
     app.setApplicationName("ModelGate")

@@ -186,5 +186,11 @@ class BackgroundOperation:
             else:
                 _emit(relay.succeeded, result)
 
-        self._executor.submit(run)
+        try:
+            self._executor.submit(run)
+        except RuntimeError:  # the window is closing and its workers are gone: nothing to run it
+            handle.finished = True
+            if self._panel is not None:
+                self._panel.end(handle=handle)
+            relay.deleteLater()
         return handle

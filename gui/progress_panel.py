@@ -18,6 +18,9 @@ class ProgressPanel(QWidget):
         super().__init__(parent)
         self._running: list = []
         self.label = QLabel()
+        # A fixed width: a label that grew and shrank with each phase would lay the status bar
+        # (and the window) out again on every report.
+        self.label.setFixedWidth(420)
         self.bar = QProgressBar()
         self.bar.setRange(0, STEPS)
         self.bar.setFixedWidth(180)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from modelgate.gui.graph.netron_page import NetronUnavailable, locate_viewer
@@ -68,6 +68,8 @@ class GraphLauncher(QObject):
         """Close every graph window and stop every server."""
         for window in list(self.windows):
             window.close()
+        # Delete the closed pages, then their profiles, now: at exit it would be too late.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         for server in self._browser_servers:
             server.stop()
         self._browser_servers.clear()

@@ -44,10 +44,10 @@ class BenchmarkRow:
         if self.ceiling is not None and self.result.value > self.ceiling:
             parts.append(f"above the {stage} ceiling")
         if self.comparison is not None:
-            parts.append({Verdict.IMPROVED: "better than the champion", Verdict.UNCHANGED: "same as the champion",
-                          Verdict.WITHIN_LIMITS: "worse than the champion, within the limit",
-                          Verdict.NO_LIMIT: "worse than the champion (no limit set)",
-                          Verdict.EXCEEDS_LIMIT: "regressed beyond the limit"}[self.comparison.verdict])
+            parts.append({Verdict.IMPROVED: "better than champion", Verdict.UNCHANGED: "same as champion",
+                          Verdict.WITHIN_LIMITS: "worse, within limit",
+                          Verdict.NO_LIMIT: "worse, no limit set",
+                          Verdict.EXCEEDS_LIMIT: "regressed beyond limit"}[self.comparison.verdict])
         if not parts:
             parts.append("meets the gate" if self.floor is not None or self.ceiling is not None else "no gate")
         return "; ".join(parts)

@@ -15,20 +15,46 @@ from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, sectio
 ROW_PIXELS = 46
 
 
+def prepare_charts() -> None:
+    """Import matplotlib (most of a second) on the calling thread, a worker: the UI thread then
+    finds it loaded when the tab is first shown."""
+    import matplotlib.backends.backend_qtagg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def _number(value) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
 class BenchmarksTab(Page):
-    """The Benchmarks tab; the figure is made on first use (matplotlib loads then)."""
+    """The Benchmarks tab. Drawing charts takes a tenth of a second or more, so they are drawn
+    when the tab is shown, not each time a version is selected with another tab in front."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.figure = None
         self.canvas = None
         self.rows = []
+        self._pending = None
 
     def show_subject(self, subject) -> None:
+        """Show ``subject`` now if the tab is visible, else when it next is."""
+        self._pending = subject
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._pending is not None:
+            self._draw()
+
+    def ensure_drawn(self) -> None:
+        """Draw what is pending now, visible or not (screenshots, tests)."""
+        if self._pending is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        subject, self._pending = self._pending, None
         facts = subject.facts
         champion = facts.champion
         self.rows = benchmark_rows(results=facts.results, champion_results=champion.results if champion else (),
@@ -73,14 +99,15 @@ class BenchmarksTab(Page):
             r, c = row.result, row.comparison
             gate = " ".join(part for part in (f"≥ {_number(row.floor)}" if row.floor is not None else "",
                                               f"≤ {_number(row.ceiling)}" if row.ceiling is not None else "") if part)
-            rows.append((r.metric, f"{r.dataset}/{r.split}", r.target, _number(r.value), r.unit,
+            rows.append((r.metric, r.target, _number(r.value) + (f" {r.unit}" if r.unit else ""),
                          gate or "—", _number(c.champion) if c else "—",
-                         c.describe_change().split(" ", 3)[-1] if c else "—", row.verdict(stage)))
+                         c.describe_change().split(" ", 3)[-1] if c else "—", row.verdict(stage),
+                         f"{r.dataset}/{r.split}"))
             colours.append(BAD if row.breaks_gate or row.regressed else
                            DOUBT if c is not None and c.regression > 0 else GOOD)
         return section("Every result", table(
-            ("Metric", "Dataset/split", "Target", "Value", "Unit", f"{stage} gate", "Champion", "Change", "Verdict"),
-            rows, stretch=8, colours=colours, object_name="benchmark-results"))
+            ("Metric", "Target", "Value", f"{stage} gate", "Champion", "Change", "Verdict", "Dataset/split"),
+            rows, stretch=7, colours=colours, object_name="benchmark-results"))
 
     def _colours(self) -> ChartColours:
         palette = self.palette()

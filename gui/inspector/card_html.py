@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import urlsplit
 
-from modelgate.gui.inspector.widgets import html_escape
 
 TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span",
@@ -73,7 +73,7 @@ def render_card(markdown_text: str) -> RenderedCard:
             card.blocked_images.append(address)
             alt = f" “{attributes['alt']}”" if attributes.get("alt") else ""
             return (f'<span class="blocked">[image{alt} not loaded: it would be fetched from '
-                    f'{html_escape(address)}]</span>')
+                    f'{escape(address)}]</span>')
         if source:
             card.local_images.append(source)
         return match.group(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from modelgate.core.stages import STAGES
@@ -109,10 +109,11 @@ class Inspector(QWidget):
         self._track(BackgroundOperation(parent=self, executor=self._workers.registry, work=record)
                     .on_success(loaded).on_failure(self._failed(generation)).start())
 
-    def inspect_bundle(self, *, path: Path, policy) -> None:
-        """Show the bundle at ``path`` (a folder or an archive), which is in no registry."""
+    def inspect_bundle(self, *, path: Path, policy_file: Path | None) -> None:
+        """Show the bundle at ``path`` (a folder or an archive), which is in no registry, judged by
+        the policy in ``policy_file`` (``None``: the default policy), loaded off the UI thread."""
         generation = self._restart(f"{Path(path).name} · not in a registry")
-        self._load(generation, path=Path(path), policy=policy, detail=None, champion=None,
+        self._load(generation, path=Path(path), policy=policy_file, detail=None, champion=None,
                    stage=bundle_facts.target_stage(None))
 
     def release(self) -> None:
@@ -153,16 +154,25 @@ class Inspector(QWidget):
         return failed
 
     def _load(self, generation: int, *, path: Path, policy, detail, champion, stage: str) -> None:
+        """Gather the bundle's facts; ``policy`` is a Policy, or the file of one (``None``: the default)."""
         if generation != self._generation:
             return
         label = detail.info.ref if detail is not None else Path(path).name
 
         def gather(progress):
-            return bundle_facts.gather(path=path, policy=policy, champion=champion, progress=progress)
+            from modelgate.core.policy import Policy, check_rule_ids, load_policy
+            from modelgate.gui.inspector.benchmarks import prepare_charts
+
+            prepare_charts()
+            judged_by = policy
+            if not isinstance(policy, Policy):
+                judged_by = load_policy(policy)
+                check_rule_ids(judged_by)
+            return judged_by, bundle_facts.gather(path=path, policy=judged_by, champion=champion, progress=progress)
 
         def gathered(found) -> None:
-            subject = bundle_facts.Subject(found, policy, stage, detail, champion, self.trust_store)
-            self._show(generation, subject)
+            judged_by, facts = found
+            self._show(generation, bundle_facts.Subject(facts, judged_by, stage, detail, champion, self.trust_store))
 
         self._track(BackgroundOperation(parent=self, executor=self._workers.bundles, work=gather)
                     .with_progress(panel=self._progress, label=f"Reading {label}")
@@ -179,9 +189,20 @@ class Inspector(QWidget):
         self.stage_box.setCurrentText(subject.stage)
         self.stage_box.blockSignals(False)
         self.stage_box.setEnabled(True)
-        for tab in self.tab_widgets:
-            tab.show_subject(subject)
+        # The tab in front first, then one tab per turn of the event loop: filling all nine at
+        # once can take a tenth of a second, and the window must keep answering meanwhile.
+        current = self.tabs.currentWidget()
+        pending = [current] + [tab for tab in self.tab_widgets if tab is not current]
         self.stack.setCurrentWidget(self.tabs)
+        self._fill(generation, subject, pending)
+
+    def _fill(self, generation: int, subject, pending: list) -> None:
+        if generation != self._generation or subject is not self.subject:
+            return
+        pending[0].show_subject(subject)
+        if len(pending) > 1:
+            QTimer.singleShot(0, self, lambda: self._fill(generation, subject, pending[1:]))
+            return
         self.subject_shown.emit(subject)
         self._validate(generation)
 
@@ -219,7 +240,7 @@ class Inspector(QWidget):
 
         def cancelled() -> None:
             if current():
-                self.overview.show_checks_failed(message="The checks were cancelled; Re-run (Ctrl+R) checks again.")
+                self.overview.show_checks_cancelled()
                 self.validation.show_failure(message="cancelled")
 
         handle = (BackgroundOperation(parent=self, executor=self._workers.bundles, work=validate)
@@ -230,7 +251,10 @@ class Inspector(QWidget):
 
     def _close_later(self, subject) -> None:
         """Close a bundle no tab shows any more (an archive's folder is removed) off the UI thread."""
-        self._workers.bundles.submit(subject.facts.close)
+        try:
+            self._workers.bundles.submit(subject.facts.close)
+        except RuntimeError:  # the workers are gone: the window is closing
+            subject.facts.close()
 
     # ------------------------------------------------------------------ slots
     def _on_stage_box_current_text_changed(self, stage: str) -> None:

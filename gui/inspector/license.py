@@ -37,13 +37,13 @@ class LicenseTab(Page):
             colour = STATUS_COLOURS[facts.evaluation.status.value]
             expression.setStyleSheet(f"QGroupBox {{ border: 2px solid {colour}; border-radius: 6px; "
                                      "margin-top: 1.2em; padding-top: 0.6em; }")
-        terms = section("Each license", table(
-            ("License", "With exception", f"Policy {policy.name}"),
+        terms = section(f"Each license, under policy {policy.name}", table(
+            ("License", "With exception", "Policy"),
             [(t.key, t.exception, t.status.value) for t in facts.terms], stretch=0,
             colours=[STATUS_COLOURS[t.status.value] for t in facts.terms], object_name="license-terms")
             if facts.terms else note("No license could be read from bundle.yaml.", colour=BAD))
-        datasets = section("Dataset licenses", table(
-            ("Dataset", "Version", "License", f"Policy {policy.name}"),
+        datasets = section(f"Dataset licenses, under policy {policy.name}", table(
+            ("Dataset", "Version", "License", "Policy"),
             [(d.name, d.version, d.license, d.status.value if d.status else d.problem) for d in facts.datasets],
             stretch=2, colours=[STATUS_COLOURS[d.status.value] if d.status else BAD for d in facts.datasets],
             object_name="dataset-licenses")

@@ -4,15 +4,15 @@ front matter as a table."""
 from __future__ import annotations
 
 import json
+from html import escape
 
 from PySide6.QtCore import QUrl, Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from modelgate.core.errors import BundleError
 from modelgate.gui.dialogs.link_confirm import confirm_and_open
-from modelgate.gui.inspector.card_html import render_card
-from modelgate.gui.inspector.widgets import DOUBT, html_escape, note, section, table
+from modelgate.gui.inspector.widgets import DOUBT, note, section, table
 
 #: Largest bundle image shown in a card, in bytes.
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
@@ -52,7 +52,8 @@ class ModelCardTab(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="card-splitter")
         self.splitter.addWidget(self.front_matter)
         self.splitter.addWidget(self.browser)
-        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -65,9 +66,9 @@ class ModelCardTab(QWidget):
         self.browser.resources = {}
         if card is None:
             self.rendered = None
-            self.browser.setHtml(f"<p>{html_escape(facts.card_problem or '')}</p>")
+            self.browser.setHtml(f"<p>{escape(facts.card_problem or '')}</p>")
             return
-        self.rendered = render_card(card.body)
+        self.rendered = facts.card_html
         for source in self.rendered.local_images:
             image = self._bundle_image(facts.bundle, source)
             if image is not None:
@@ -91,11 +92,19 @@ class ModelCardTab(QWidget):
         old = self.splitter.replaceWidget(0, box)
         if old is not None:
             old.deleteLater()
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.front_matter = box
-        # Never more room than the front matter needs; less, if the user dragged it smaller.
+        self._fit_front_matter()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_front_matter()
+
+    def _fit_front_matter(self) -> None:
+        """Never more room for the front matter than it needs; less, if the user dragged it smaller."""
         sizes = self.splitter.sizes()
-        needed = box.sizeHint().height()
-        if sum(sizes) and sizes[0] > needed:
+        needed = self.front_matter.sizeHint().height()
+        if sum(sizes) > needed and sizes[0] > needed:
             self.splitter.setSizes([needed, sum(sizes) - needed])
 
     @staticmethod

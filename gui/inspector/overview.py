@@ -58,6 +58,9 @@ class VerdictBanner(QFrame):
     def show_failure(self, *, message: str) -> None:
         self._paint(DOUBT, "The checks could not run", message, None)
 
+    def show_cancelled(self) -> None:
+        self._paint(MUTED, "Validation cancelled", "Re-run it with View › Re-run validation (Ctrl+R).", None)
+
     def _paint(self, colour: str, headline: str, details: str, passed: bool | None) -> None:
         self.passed = passed
         self.setStyleSheet(f"#verdict-banner {{ border: 2px solid {colour}; border-radius: 6px; }}"
@@ -96,6 +99,9 @@ class OverviewTab(Page):
 
     def show_checks_failed(self, *, message: str) -> None:
         self.banner.show_failure(message=message)
+
+    def show_checks_cancelled(self) -> None:
+        self.banner.show_cancelled()
 
     def _stage(self, subject) -> QWidget:
         detail = subject.detail

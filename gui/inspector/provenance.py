@@ -4,12 +4,13 @@ datasets (versions, digests, licenses), hyperparameters, and the parent version 
 from __future__ import annotations
 
 import json
+from html import escape
 
 from PySide6.QtCore import Signal
 
 from modelgate.core.manifest import entries, section as manifest_section
 from modelgate.core.semver import split_reference
-from modelgate.gui.inspector.widgets import STATUS_COLOURS, Page, form, html_escape, note, section, table, value_label
+from modelgate.gui.inspector.widgets import STATUS_COLOURS, Page, form, note, section, table, value_label
 
 
 def _text(value) -> str:
@@ -47,16 +48,17 @@ class ProvenanceTab(Page):
         hyper = provenance.get("hyperparameters") if isinstance(provenance.get("hyperparameters"), dict) else {}
         self.replace(
             section("Origin", form(rows)),
-            section("Datasets", self._datasets(dataset_rows, colours, digests, subject.policy.name)
+            section(f"Datasets (licenses judged by policy {subject.policy.name})",
+                    self._datasets(dataset_rows, colours, digests)
                     if dataset_rows else note("bundle.yaml lists no datasets.")),
             section("Hyperparameters", table(("Name", "Value"), [(k, _text(v)) for k, v in hyper.items()],
                                              stretch=1, object_name="hyperparameters")
                     if hyper else note("bundle.yaml records no hyperparameters.")))
 
     @staticmethod
-    def _datasets(rows, colours, digests, policy_name: str):
-        widget = table(("Dataset", "Version", "License", f"Policy {policy_name}", "sha256", "Where"), rows,
-                       stretch=5, colours=colours, object_name="datasets")
+    def _datasets(rows, colours, digests):
+        widget = table(("Dataset", "Version", "License", "Policy", "sha256", "Where"), rows,
+                       stretch=5, colours=colours, object_name="datasets", wrap=False)
         for row, digest in enumerate(digests):
             widget.item(row, 4).setToolTip(digest)      # the whole digest, one hover away
         return widget
@@ -67,7 +69,7 @@ class ProvenanceTab(Page):
         reference = split_reference(parent)
         if reference is None or not linked:
             return value_label(parent + ("" if linked else "  (open the registry to follow it)"))
-        label = value_label(f'<a href="{html_escape(parent)}">{html_escape(parent)}</a>', rich=True)
+        label = value_label(f'<a href="{escape(parent)}">{escape(parent)}</a>', rich=True)
         label.setObjectName("parent-link")
         label.setToolTip(f"Select {parent} in the registry")
         label.linkActivated.connect(lambda _link: self.parent_requested.emit(*reference))

@@ -3,6 +3,8 @@ rule family, the selected rule's explanation and fix beside them, and a Re-run b
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget)
@@ -10,7 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from modelgate.core.findings import Severity
 from modelgate.core.rules import FAMILIES
 from modelgate.gui.inspector.findings_model import FINDING_ROLE, FindingsFilter, FindingsModel
-from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, html_escape
+from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 
 class ValidationTab(QWidget):
@@ -118,15 +120,15 @@ class ValidationTab(QWidget):
             self.explanation.clear()
             return
         rule = (self._rules or {}).get(finding.rule)
-        parts = [f"<h3>{html_escape(finding.rule)} {html_escape(rule.title) if rule else ''}</h3>"]
+        parts = [f"<h3>{escape(finding.rule)} {escape(rule.title) if rule else ''}</h3>"]
         if rule:
-            parts.append(f"<p><i>{html_escape(rule.family)} · default severity {rule.severity.value}"
+            parts.append(f"<p><i>{escape(rule.family)} · default severity {rule.severity.value}"
                          f" · here {finding.severity.value}</i></p>")
-        parts.append(f"<p><b>Finding:</b> {html_escape(finding.message)}</p>")
-        parts.append(f"<p><b>Where:</b> {html_escape(str(finding.location))}</p>")
+        parts.append(f"<p><b>Finding:</b> {escape(finding.message)}</p>")
+        parts.append(f"<p><b>Where:</b> {escape(str(finding.location))}</p>")
         if finding.hint:
-            parts.append(f"<p><b>Hint:</b> {html_escape(finding.hint)}</p>")
+            parts.append(f"<p><b>Hint:</b> {escape(finding.hint)}</p>")
         if rule:
-            parts.append(f"<h4>Why it matters</h4><p>{html_escape(rule.rationale)}</p>")
-            parts.append(f"<h4>How to fix it</h4><p>{html_escape(rule.fix)}</p>")
+            parts.append(f"<h4>Why it matters</h4><p>{escape(rule.rationale)}</p>")
+            parts.append(f"<h4>How to fix it</h4><p>{escape(rule.fix)}</p>")
         self.explanation.setHtml("".join(parts))

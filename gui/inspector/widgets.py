@@ -56,8 +56,9 @@ def note(text: str, *, colour: str | None = None) -> QLabel:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | None = None,
-          colours: Iterable[str | None] | None = None, object_name: str = "") -> QTableWidget:
-    """A read-only table sized to its rows; ``colours`` tints each row's text."""
+          colours: Iterable[str | None] | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
+    """A read-only table sized to its rows; ``colours`` tints each row's text. Without ``wrap``
+    long values are shortened in the middle (the whole value is the cell's tooltip)."""
     rows = [list(row) for row in rows]
     widget = QTableWidget(len(rows), len(headers))
     widget.setObjectName(object_name)
@@ -66,7 +67,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | No
     widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     widget.setAlternatingRowColors(True)
-    widget.setWordWrap(True)
+    widget.setWordWrap(wrap)
+    if not wrap:
+        widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     tints = list(colours) if colours is not None else [None] * len(rows)
     for r, (row, tint) in enumerate(zip(rows, tints)):
         for c, value in enumerate(row):
@@ -115,7 +118,3 @@ class Page(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)   # the old body is deleted with its widgets
         self._body, self._layout = body, layout
-
-
-def html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
