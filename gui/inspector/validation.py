@@ -46,13 +46,18 @@ class ValidationTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # Locations can be long paths; the message matters more, so the location gets a fixed
+        # share, shortened in the middle (the whole of it is in the explanation beside).
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(3, 190)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.explanation = QTextBrowser(objectName="rule-explanation")
         self.explanation.setOpenLinks(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="validation-splitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.explanation)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
 
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Show:"))
