@@ -135,3 +135,27 @@ def test_a_lone_bundle_uses_the_policy_given(qtbot, gui_settings, demo_workspace
         window.open_bundle(path=demo_workspace / "bundles" / "support-embedder-2.1.0")
     assert window.inspector.report.policy_name == "example-corp-demo"
     assert window.inspector.overview.banner.passed is False
+
+
+@pytest.mark.parametrize("broken", ["policy", "manifest"])
+def test_a_broken_policy_or_manifest_is_explained_not_shown_half(qtbot, gui_settings, template, tmp_path, broken):
+    import shutil
+
+    from modelgate.gui.main_window import SessionOverrides
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(template, bundle)
+    window = make_window(qtbot, gui_settings)
+    if broken == "policy":
+        (tmp_path / "policy.yaml").write_text("policy_format: modelgate.policy/v1\nname: [unclosed\n")
+        window.overrides = SessionOverrides(policy=tmp_path / "policy.yaml")
+    else:
+        (bundle / "bundle.yaml").write_text("name: [unclosed\n")
+    with qtbot.waitSignal(window.inspector.loading_failed, timeout=60_000) as failed:
+        window.open_bundle(path=bundle)
+    box = next(b for b in window.findChildren(QMessageBox) if b.objectName() == "error-dialog")
+    assert box.text() == "Opening bundle · not in a registry failed"
+    expected = "policy" if broken == "policy" else "bundle.yaml"
+    assert expected in failed.args[0] and expected in box.informativeText()
+    assert "Traceback" not in box.informativeText()
+    assert window.inspector.stack.currentWidget() is window.inspector.empty

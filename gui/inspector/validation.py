@@ -27,6 +27,9 @@ class ValidationTab(QWidget):
         self.severity_boxes = {severity: QCheckBox(severity.value, objectName=f"show-{severity.value}")
                                for severity in Severity}
         self.family_box = QComboBox(objectName="family-filter")
+        # Sized by a few characters, not its longest family title, so narrow windows still fit.
+        self.family_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.family_box.setMinimumContentsLength(14)
         self.family_box.addItem("All rule families", None)
         for prefix, title in FAMILIES.items():
             self.family_box.addItem(f"{prefix}xx {title}", prefix)
