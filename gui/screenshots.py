@@ -52,17 +52,30 @@ def render(*, demo: Path, out: Path) -> list[Path]:
     app = application()
     if defect := signal_defect():
         raise SystemExit(f"screenshots: {defect}")
-    from modelgate.gui.inspector.inspector import TAB_TITLES
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="modelgate-screenshots-") as scratch:
+        window = _window(demo=demo, settings_file=Path(scratch) / "settings.ini")
+        try:
+            return _shoot(app, window, out)
+        finally:
+            window.close()
+
+
+def _window(*, demo: Path, settings_file: Path):
     from modelgate.gui.main_window import MainWindow, SessionOverrides
     from modelgate.gui.settings import GuiSettings
 
-    out.mkdir(parents=True, exist_ok=True)
-    settings_file = Path(tempfile.mkdtemp(prefix="modelgate-screenshots-")) / "settings.ini"
     window = MainWindow(settings=GuiSettings.at(path=str(settings_file)),
                         overrides=SessionOverrides(registry=f"sqlite:///{demo / 'registry.db'}", user="ben",
                                                    policy=demo / "policy.yaml"))
     window.resize(*SIZE)
     window.show()
+    return window
+
+
+def _shoot(app, window, out: Path) -> list[Path]:
+    from modelgate.gui.inspector.inspector import TAB_TITLES
+
     window.open_registry()
     _wait(app, lambda: window.registry_panel.model.rowCount() == 8, timeout=60, what="the registry")
     _select(app, window, VERSION)
@@ -80,7 +93,6 @@ def render(*, demo: Path, out: Path) -> list[Path]:
     written.append(out / "10-interface-contract-broken.png")
     window.grab().save(str(written[-1]))
     written.append(_graph(app, window, out / "11-graph-in-netron.png"))
-    window.close()
     return written
 
 

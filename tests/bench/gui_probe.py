@@ -1,7 +1,7 @@
 """The desktop app, timed from the inside: run in a fresh process by :mod:`tests.bench.gui`.
 
-    python -m tests.bench.gui_probe listing REGISTRY_URL NAME...
-    python -m tests.bench.gui_probe validation BUNDLE
+    python -m tests.bench.gui_probe SETTINGS.ini listing REGISTRY_URL NAME...
+    python -m tests.bench.gui_probe SETTINGS.ini validation BUNDLE
 
 ``listing`` opens the main window on the registry and reports when the first rows were
 painted (seconds since the process started, and since the window was made), then types
@@ -19,11 +19,14 @@ STARTED = time.perf_counter()
 import json  # noqa: E402  (the clock starts before anything is imported)
 import os  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 #: How often the stall probe asks to run, in milliseconds.
 TICK_MS = 5
+
+
+#: The settings file the probe's window uses (in the benchmark's scratch folder).
+SETTINGS = [""]
 
 
 def _window(**overrides):
@@ -33,7 +36,7 @@ def _window(**overrides):
     from modelgate.gui.main_window import MainWindow, SessionOverrides
     from modelgate.gui.settings import GuiSettings
 
-    settings = GuiSettings.at(path=str(Path(tempfile.mkdtemp(prefix="modelgate-bench-gui-")) / "settings.ini"))
+    settings = GuiSettings.at(path=SETTINGS[0])
     made = time.perf_counter()
     window = MainWindow(settings=settings, overrides=SessionOverrides(**overrides))
     window.resize(1500, 950)
@@ -135,7 +138,7 @@ def validation(bundle: Path) -> dict:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    mode, *rest = argv
+    SETTINGS[0], mode, *rest = argv
     outcome = listing(rest[0], rest[1:]) if mode == "listing" else validation(Path(rest[0]))
     print(json.dumps(outcome))
     sys.stdout.flush()
