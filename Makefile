@@ -3,47 +3,47 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   ?= $(CURDIR)/.demo
+#: Who `make run` acts as in the demo registry: its reviewer.
+DEMO_USER ?= ben
+SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 
-.PHONY: run test bench demo sysdeps sysdeps-test clean help
+.PHONY: run test bench screenshots demo sysdeps sysdeps-test clean help
 
 help:
-	@echo "make run     create .venv, build a demo workspace and open it"
-	@echo "make test    create .venv with the test tools and run the whole suite"
-	@echo "make bench   run the benchmarks (prints ratios against reference tools)"
-	@echo "make clean   remove .venv, the demo workspace and build output"
+	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
+	@echo "make test         create .venv with the test tools and run the whole suite"
+	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
+	@echo "make screenshots  render every inspector tab of a demo version to build/screenshots/"
+	@echo "make clean        remove .venv, the demo workspace and build output"
 
 sysdeps:
-	@$(SYSDEPS) ensure base
+	@$(SYSDEPS) ensure base gui
 
 sysdeps-test:
-	@$(SYSDEPS) ensure base test
+	@$(SYSDEPS) ensure base gui test
 
 $(VENV)/.installed: pyproject.toml | sysdeps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e ".[gui]"
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | sysdeps-test
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[gui,dev]"
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+demo: $(VENV)/.installed
 	$(VENV)/bin/modelgate demo $(DEMO) --force
-	@echo
-	@echo "The desktop app is not part of this build yet. Here is the demo registry, a demo"
-	@echo "bundle, inspected, and its successor, validated against it for staging (it must fail):"
-	@echo
-	$(VENV)/bin/modelgate --registry sqlite:///$(DEMO)/registry.db registry list
-	@echo
-	$(VENV)/bin/modelgate inspect $(DEMO)/bundles/credit-risk-1.1.0
-	@echo
-	@$(VENV)/bin/modelgate validate $(DEMO)/bundles/credit-risk-1.2.0 --policy $(DEMO)/policy.yaml \
-		--stage staging --champion $(DEMO)/bundles/credit-risk-1.1.0 \
-		|| echo "(exit code $$?: the checks said no, as they should for this bundle)"
+
+run: demo
+	$(VENV)/bin/modelgate gui --registry sqlite:///$(DEMO)/registry.db --user $(DEMO_USER) \
+		--policy $(DEMO)/policy.yaml
+
+screenshots: demo
+	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -2,13 +2,22 @@
 # Checks (and, as root, installs) the Debian/Ubuntu packages ModelGate needs.
 #   system-deps.sh ensure GROUP...   install what is missing (root) or print the command
 #   system-deps.sh list GROUP...     print the package names
-# Groups: base (Python venv), test (what the test suite needs, including a PostgreSQL
-# server for the registry tests).
+# Groups: base (Python venv); gui (the libraries Qt and QtWebEngine load, on a screen and
+# offscreen, and fonts: without fonts every widget draws empty boxes); test (what the test
+# suite needs: a PostgreSQL server for the registry tests and the gui libraries, since the
+# desktop app's tests run offscreen); xvfb (optional: a virtual X screen, to watch the
+# app under QT_QPA_PLATFORM=xcb on a machine without a display).
 set -euo pipefail
+
+QT_OFFSCREEN="libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfreetype6 libfontconfig1 libdbus-1-3 fonts-dejavu-core"
+QT_WEBENGINE="libnss3 libnspr4 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libxkbfile1"
+QT_XCB="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0"
 
 declare -A GROUP
 GROUP[base]="python3-venv"
-GROUP[test]="python3-venv postgresql"
+GROUP[gui]="$QT_OFFSCREEN $QT_WEBENGINE $QT_XCB"
+GROUP[test]="python3-venv postgresql $QT_OFFSCREEN $QT_WEBENGINE"
+GROUP[xvfb]="xvfb $QT_XCB"
 
 packages() {
   local g out=""

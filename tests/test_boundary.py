@@ -11,7 +11,9 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[1] / "core"
 GUI_MODULES = ("PySide6", "shiboken6", "netron", "modelgate.gui")
 HEAVY = ("onnx", "onnxruntime", "numpy", "sqlalchemy", "matplotlib", "jsonschema",
-         "license_expression", "model_signing", "markdown")
+         "license_expression", "model_signing", "markdown", "nh3")
+#: The one core module that may name the desktop app: the `gui` command hands over to it.
+GUI_HANDOVER = CORE / "cli" / "gui_command.py"
 
 
 def _modules_after(code: str) -> set[str]:
@@ -52,6 +54,31 @@ def test_cli_start_up_imports_nothing_heavy():
         "from modelgate.core.cli.main import build_parser, main\nbuild_parser()\n"
         "import modelgate.core.rules as r\nr.catalog()"))
     assert not loaded.intersection(HEAVY), sorted(loaded.intersection(HEAVY))
+    assert not loaded.intersection(GUI_MODULES), sorted(loaded.intersection(GUI_MODULES))
+
+
+def test_only_the_gui_command_names_the_desktop_app_and_only_when_it_runs():
+    naming = sorted(p.relative_to(CORE).as_posix() for p in CORE.rglob("*.py")
+                    if "modelgate.gui" in p.read_text(encoding="utf-8"))
+    assert naming == [GUI_HANDOVER.relative_to(CORE).as_posix()]
+    # Every other command, --help included, runs without loading Qt or the app.
+    loaded = _top(_modules_after(
+        "import contextlib, io\nfrom modelgate.core.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['gui', '--help']); main(['rules'])"))
+    assert not loaded.intersection(GUI_MODULES + ("matplotlib", "markdown", "nh3")), \
+        sorted(loaded.intersection(GUI_MODULES))
+
+
+def test_the_gui_command_without_the_desktop_extras_is_one_clear_line():
+    probe = ("import sys\nsys.modules['PySide6'] = None  # as if PySide6 were not installed\n"
+             "from modelgate.core.cli.main import main\nsys.exit(main(['gui']))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "modelgate: the desktop app needs PySide6, which is not installed",
+        "  hint: Install the desktop extras: pip install 'modelgate[gui]'"]
+    assert "Traceback" not in done.stderr and done.stdout == ""
 
 
 def test_running_a_model_leaves_nothing_in_the_home_folder(tmp_path):

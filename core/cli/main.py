@@ -20,8 +20,9 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import (bundle_commands, registry_commands, settings_command,
-                                    signing_commands, validate_commands, workflow_commands)
+    from modelgate.core.cli import (bundle_commands, gui_command, registry_commands,
+                                    settings_command, signing_commands, validate_commands,
+                                    workflow_commands)
 
     parser = Parser(
         prog="modelgate",
@@ -38,6 +39,7 @@ def build_parser() -> Parser:
     workflow_commands.register(commands)
     signing_commands.register(commands)
     settings_command.register(commands)
+    gui_command.register(commands)
     return parser
 
 

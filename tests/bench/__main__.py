@@ -26,6 +26,7 @@ BENCHMARKS = [
     "validation",
     "registry",
     "signing",
+    "gui",
 ]
 
 

@@ -1,0 +1,75 @@
+"""Opening an artifact's graph: embedded in the app when QtWebEngine is there, otherwise in the
+system browser, offline both ways; and saying plainly when Netron cannot or will not run."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+
+from modelgate.gui.graph.netron_page import NetronUnavailable, locate_viewer
+from modelgate.gui.graph.netron_server import NetronServer
+
+
+def embedded_available() -> bool:
+    """Whether QtWebEngine is installed, so Netron can be shown inside the app."""
+    try:
+        return importlib.util.find_spec("PySide6.QtWebEngineWidgets") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class GraphLauncher(QObject):
+    """Starts Netron for a model; keeps the servers of graphs opened in a browser until shutdown."""
+
+    def __init__(self, *, window, embedded: bool | None = None, locate=locate_viewer) -> None:
+        super().__init__(window)
+        self._window = window
+        self.embedded = embedded_available() if embedded is None else embedded
+        self._locate = locate
+        self.windows: list = []
+        self._browser_servers: list[NetronServer] = []
+
+    def open(self, *, model: Path, title: str) -> str:
+        """Show the graph of the ONNX file ``model``; return one sentence saying what happened.
+
+        Raises :class:`NetronUnavailable` when Netron is missing or would refuse to run.
+        """
+        viewer = self._locate()
+        refusal = viewer.refusal()
+        if refusal:
+            raise NetronUnavailable(refusal, hint="The Interface and graph tab still lists the inputs, "
+                                                  "outputs and operators.")
+        if not self.embedded and not viewer.patched:
+            raise NetronUnavailable(
+                f"The embedded viewer (QtWebEngine) is not installed, and Netron {viewer.version}'s page "
+                "could not be made to stay offline in a web browser, so it is not opened there.",
+                hint="Install the desktop extras, which bring QtWebEngine: pip install 'modelgate[gui]'")
+        server = NetronServer(viewer=viewer, model=model)
+        url = server.start()
+        if self.embedded:
+            from modelgate.gui.graph.graph_window import GraphWindow
+
+            window = GraphWindow(server=server, title=title)
+            window.destroyed.connect(lambda *_: self.windows.remove(window) if window in self.windows else None)
+            self.windows.append(window)
+            window.show()
+            return f"The graph opened in its own window, served from {url} on this machine only."
+        self._browser_servers.append(server)
+        if not QDesktopServices.openUrl(QUrl(url)):
+            raise NetronUnavailable(f"No web browser could be started to show the graph at {url}.",
+                                    hint="Open that address in a browser on this machine yourself.")
+        return (f"The graph opened in your web browser at {url}. The page may load only from this machine: "
+                "its server forbids any other address.")
+
+    def shutdown(self) -> None:
+        """Close every graph window and stop every server."""
+        for window in list(self.windows):
+            window.close()
+        # Delete the closed pages, then their profiles, now: at exit it would be too late.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        for server in self._browser_servers:
+            server.stop()
+        self._browser_servers.clear()

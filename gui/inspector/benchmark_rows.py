@@ -1,0 +1,86 @@
+"""The numbers the Benchmarks tab draws: each result beside the policy's gate for the stage
+and the champion's value, judged by the core's own comparison (Qt-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelgate.core.benchmarks import Result
+from modelgate.core.regression import MetricComparison, Verdict, compare
+
+
+@dataclass(frozen=True)
+class BenchmarkRow:
+    """One result: its gate for the stage (floor/ceiling), the champion's value and the verdicts."""
+
+    result: Result
+    floor: float | None
+    ceiling: float | None
+    comparison: MetricComparison | None
+    budget: float | None          # the target's latency budget from bundle.yaml, for latency results
+
+    @property
+    def is_latency(self) -> bool:
+        return "latency" in self.result.metric.lower() or (self.result.unit or "").lower() == "ms"
+
+    @property
+    def label(self) -> str:
+        return f"{self.result.metric} · {self.result.target}" if self.result.target else self.result.metric
+
+    @property
+    def breaks_gate(self) -> bool:
+        value = self.result.value
+        return (self.floor is not None and value < self.floor) or (self.ceiling is not None and value > self.ceiling)
+
+    @property
+    def regressed(self) -> bool:
+        return self.comparison is not None and self.comparison.verdict is Verdict.EXCEEDS_LIMIT
+
+    def verdict(self, stage: str) -> str:
+        """One phrase: how this result fares for ``stage``."""
+        parts = []
+        if self.floor is not None and self.result.value < self.floor:
+            parts.append(f"below the {stage} floor")
+        if self.ceiling is not None and self.result.value > self.ceiling:
+            parts.append(f"above the {stage} ceiling")
+        if self.comparison is not None:
+            parts.append({Verdict.IMPROVED: "better than champion", Verdict.UNCHANGED: "same as champion",
+                          Verdict.WITHIN_LIMITS: "worse, within limit",
+                          Verdict.NO_LIMIT: "worse, no limit set",
+                          Verdict.EXCEEDS_LIMIT: "regressed beyond limit"}[self.comparison.verdict])
+        if not parts:
+            parts.append("meets the gate" if self.floor is not None or self.ceiling is not None else "no gate")
+        return "; ".join(parts)
+
+
+def _gate(gates: list, result: Result) -> tuple[float | None, float | None]:
+    floor = ceiling = None
+    for gate in gates:
+        if not isinstance(gate, dict) or gate.get("metric") != result.metric:
+            continue
+        if any(gate.get(k) not in (None, getattr(result, k)) for k in ("dataset", "split")):
+            continue
+        low, high = gate.get("min"), gate.get("max")
+        if isinstance(low, (int, float)) and not isinstance(low, bool):
+            floor = low if floor is None else max(floor, low)
+        if isinstance(high, (int, float)) and not isinstance(high, bool):
+            ceiling = high if ceiling is None else min(ceiling, high)
+    return floor, ceiling
+
+
+def benchmark_rows(*, results, champion_results, policy, stage: str, targets: list[dict]) -> list[BenchmarkRow]:
+    """Every result of the bundle, in file order, with its gate, champion comparison and budget."""
+    gates = policy.stage(stage)
+    metric_gates = gates.get("metrics") if isinstance(gates.get("metrics"), list) else []
+    comparisons = {}
+    if champion_results:
+        outcome = compare(results, champion_results, gates.get("regression"))
+        comparisons = {item.key: item for item in outcome.metrics}
+    budgets = {t.get("name"): t.get("latency_p95_ms") for t in targets}
+    rows = []
+    for result in results:
+        floor, ceiling = _gate(metric_gates, result)
+        budget = budgets.get(result.target)
+        rows.append(BenchmarkRow(result, floor, ceiling, comparisons.get(result.key),
+                                 budget if isinstance(budget, (int, float)) else None))
+    return rows

@@ -1,0 +1,116 @@
+"""Benchmarks: each metric against the policy's floor for the stage the version is judged for
+and against the current champion; latency per target against its budget. Charts, then every
+number in a table."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from modelgate.gui.inspector.benchmark_rows import benchmark_rows
+from modelgate.gui.inspector.charts import ChartColours, draw_benchmarks
+from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
+
+#: Height of one bar's row in the charts, in pixels.
+ROW_PIXELS = 46
+
+
+def prepare_charts() -> None:
+    """Import matplotlib (most of a second) on the calling thread, a worker: the UI thread then
+    finds it loaded when the tab is first shown."""
+    import matplotlib.backends.backend_qtagg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
+def _number(value) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+class BenchmarksTab(Page):
+    """The Benchmarks tab. Drawing charts takes a tenth of a second or more, so they are drawn
+    when the tab is shown, not each time a version is selected with another tab in front."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.figure = None
+        self.canvas = None
+        self.rows = []
+        self._pending = None
+
+    def show_subject(self, subject) -> None:
+        """Show ``subject`` now if the tab is visible, else when it next is."""
+        self._pending = subject
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._pending is not None:
+            self._draw()
+
+    def ensure_drawn(self) -> None:
+        """Draw what is pending now, visible or not (screenshots, tests)."""
+        if self._pending is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        subject, self._pending = self._pending, None
+        facts = subject.facts
+        champion = facts.champion
+        self.rows = benchmark_rows(results=facts.results, champion_results=champion.results if champion else (),
+                                   policy=subject.policy, stage=subject.stage, targets=facts.targets)
+        widgets = []
+        if facts.result_problems:
+            widgets.append(section("Problems with the result files", *[
+                note(f"{p.file}: {p.message}", colour=BAD) for p in facts.result_problems]))
+        if not self.rows:
+            widgets.append(note("The bundle holds no benchmark results.", colour=BAD))
+            self.replace(*widgets)
+            return
+        compared = (f"against {champion.label}, the production version," if champion else
+                    "with no champion to compare with (none in production, or this is it),")
+        intro = note(f"{len(self.rows)} results from {', '.join(sorted({r.result.file for r in self.rows}))}, "
+                     f"judged for {subject.stage} under policy {subject.policy.name} {compared} "
+                     "as the validation gate judges them.")
+        widgets += [intro, self._charts(subject.stage, champion.label if champion else None), self._table(subject.stage)]
+        self.replace(*widgets)
+
+    def _charts(self, stage: str, champion: str | None) -> QWidget:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setObjectName("benchmark-charts")
+        charts = draw_benchmarks(self.figure, rows=self.rows, stage=stage, champion=champion,
+                                 colours=self._colours())
+        bars = sum(max(len(group), 2) for group in (
+            [r for r in self.rows if not r.is_latency], [r for r in self.rows if r.is_latency]) if group)
+        self.canvas.setMinimumHeight(bars * ROW_PIXELS + charts * 90)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        return section("Charts", holder)
+
+    def _table(self, stage: str) -> QWidget:
+        rows, colours = [], []
+        for row in self.rows:
+            r, c = row.result, row.comparison
+            gate = " ".join(part for part in (f"≥ {_number(row.floor)}" if row.floor is not None else "",
+                                              f"≤ {_number(row.ceiling)}" if row.ceiling is not None else "") if part)
+            rows.append((r.metric, r.target, _number(r.value) + (f" {r.unit}" if r.unit else ""),
+                         gate or "—", _number(c.champion) if c else "—",
+                         c.describe_change().split(" ", 3)[-1] if c else "—", row.verdict(stage),
+                         f"{r.dataset}/{r.split}"))
+            colours.append(BAD if row.breaks_gate or row.regressed else
+                           DOUBT if c is not None and c.regression > 0 else GOOD)
+        return section("Every result", table(
+            ("Metric", "Target", "Value", f"{stage} gate", "Champion", "Change", "Verdict", "Dataset/split"),
+            rows, stretch=7, colours=colours, object_name="benchmark-results"))
+
+    def _colours(self) -> ChartColours:
+        palette = self.palette()
+        return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
+                            text=palette.color(QPalette.ColorRole.Text).name(),
+                            grid=palette.color(QPalette.ColorRole.Mid).name())

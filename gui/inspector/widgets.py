@@ -1,0 +1,120 @@
+"""Small building blocks the inspector's tabs share: forms, tables, sections and notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel,
+                               QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+#: Colours that say good, bad, doubtful and neutral, readable on light and dark backgrounds.
+GOOD, BAD, DOUBT, MUTED = "#2e7d32", "#c62828", "#b26a00", "#808080"
+STATUS_COLOURS = {"allowed": GOOD, "denied": BAD, "unknown": DOUBT}
+
+
+def value_label(text: str, *, rich: bool = False) -> QLabel:
+    """A selectable, wrapping label for one value (plain text unless ``rich``)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                  | (Qt.TextInteractionFlag.LinksAccessibleByMouse if rich else
+                                     Qt.TextInteractionFlag.NoTextInteraction))
+    return label
+
+
+def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
+    """Label/value rows; a value may be text or a widget. Empty values show as a dash."""
+    widget = QWidget()
+    layout = QFormLayout(widget)
+    layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for name, value in rows:
+        field = value if isinstance(value, QWidget) else value_label(str(value) if value not in (None, "") else "—")
+        layout.addRow(QLabel(f"{name}:"), field)
+    return widget
+
+
+def section(title: str, *widgets: QWidget) -> QGroupBox:
+    """A titled group holding ``widgets`` one above the other."""
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return box
+
+
+def note(text: str, *, colour: str | None = None) -> QLabel:
+    """A wrapping sentence, e.g. why a list is empty."""
+    label = value_label(text)
+    if colour:
+        label.setStyleSheet(f"color: {colour};")
+    return label
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | None = None,
+          colours: Iterable[str | None] | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
+    """A read-only table sized to its rows; ``colours`` tints each row's text. Without ``wrap``
+    long values are shortened in the middle (the whole value is the cell's tooltip)."""
+    rows = [list(row) for row in rows]
+    widget = QTableWidget(len(rows), len(headers))
+    widget.setObjectName(object_name)
+    widget.setHorizontalHeaderLabels(list(headers))
+    widget.verticalHeader().setVisible(False)
+    widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    widget.setAlternatingRowColors(True)
+    widget.setWordWrap(wrap)
+    if not wrap:
+        widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    tints = list(colours) if colours is not None else [None] * len(rows)
+    for r, (row, tint) in enumerate(zip(rows, tints)):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem("—" if value in (None, "") else str(value))
+            item.setToolTip(item.text())
+            if tint:
+                item.setForeground(QBrush(QColor(tint)))
+            widget.setItem(r, c, item)
+    header = widget.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(True)
+    widget.resizeRowsToContents()
+    fit_height(widget)
+    return widget
+
+
+def fit_height(widget: QTableWidget, *, most_rows: int = 12) -> None:
+    """Make a table as tall as its rows (up to ``most_rows``), so a page scrolls, not the table."""
+    height = widget.horizontalHeader().sizeHint().height() + 2 * widget.frameWidth()
+    for row in range(min(widget.rowCount(), most_rows)):
+        height += widget.rowHeight(row)
+    widget.setMinimumHeight(height + 2)
+    widget.setMaximumHeight(height + 2 if widget.rowCount() <= most_rows else 16777215)
+
+
+class Page(QScrollArea):
+    """A tab's scrolling page: sections stacked from the top, replaced whole on each version."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._body = QWidget()
+        self._layout = QVBoxLayout(self._body)
+        self.setWidget(self._body)
+
+    def replace(self, *widgets: QWidget) -> None:
+        """Show ``widgets`` instead of what was there."""
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        for widget in widgets:
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.setWidget(body)   # the old body is deleted with its widgets
+        self._body, self._layout = body, layout

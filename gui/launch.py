@@ -1,0 +1,136 @@
+"""Starting the desktop app: ``modelgate gui`` and the ``modelgate-gui`` script both land here.
+
+This module imports nothing but the standard library at the top, so the command line can
+ask :func:`missing_packages` and explain in one line what to install before any Qt import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+#: What the desktop app imports beyond the core, by the import name.
+GUI_PACKAGES = ("PySide6", "matplotlib", "markdown", "nh3")
+INSTALL_HINT = "Install the desktop app's extras: pip install 'modelgate[gui]'"
+
+
+def missing_packages() -> list[str]:
+    """The packages of :data:`GUI_PACKAGES` that cannot be imported here."""
+    missing = []
+    for name in GUI_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def prepare_qt() -> None:
+    """What must hold before the QApplication exists."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # QtWebEngine runs Chromium, whose sandbox refuses to start as root and aborts the
+        # whole app. A root session (a container, a CI runner, a kiosk) shows only Netron's
+        # page, served by this process from 127.0.0.1, so it runs without that sandbox.
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    # QtWebEngine, imported later when a graph is opened, shares OpenGL contexts with Qt.
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
+def signal_defect() -> str | None:
+    """Why the installed PySide6 cannot run the app, or ``None``.
+
+    PySide6 6.12.0's ``Signal.emit()`` hands back a bool it does not own, so every signal
+    emitted from Python frees ``True`` once too often, and after a few hundred of them the
+    interpreter aborts. The app emits signals all the time, so it refuses to start instead.
+    """
+    from PySide6 import __version__ as version
+    from PySide6.QtCore import QObject, Signal
+
+    class Probe(QObject):
+        pinged = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(20):
+        probe.pinged.emit()
+    if sys.getrefcount(True) < before - 10:
+        return f"PySide6 {version} has a defect that makes the desktop app crash (Signal.emit frees True)"
+    return None
+
+
+def application():
+    """The QApplication, made and set up once (name, style, Ctrl+C in the terminal)."""
+    import logging
+    import signal
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from modelgate.core import __version__
+
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing
+    prepare_qt()
+    # Hashing a large bundle on every core would leave none to draw the window: unless the
+    # user chose otherwise, the app hashes with one thread fewer than there are cores.
+    os.environ.setdefault("MODELGATE_HASH_WORKERS", str(max(1, (os.cpu_count() or 1) - 1)))
+    logging.basicConfig(level=logging.WARNING, format="modelgate: %(name)s: %(message)s")
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("ModelGate")
+    app.setOrganizationName("ModelGate")
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    # Qt's event loop never hands control to Python's signal handling by itself: a timer
+    # lets Ctrl+C in the terminal reach the handler, which closes the windows properly.
+    signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
+    ticker = QTimer(app, interval=250)
+    ticker.timeout.connect(lambda: None)
+    ticker.start()
+    return app
+
+
+def run(*, bundle: Path | None = None, registry: str | None = None, user: str | None = None,
+        policy: Path | None = None, settings_file: Path | None = None, open_registry: bool = True) -> int:
+    """Open the main window and run until it closes; return the exit code.
+
+    With ``bundle`` the window shows that bundle on its own, and opens a registry only
+    when ``registry`` names one; without it, it opens the registry (``registry``, else
+    the settings, else ``$MODELGATE_REGISTRY``, else the one in the user's data folder).
+    """
+    app = application()
+    defect = signal_defect()
+    if defect:
+        from modelgate.core.errors import UsageError
+
+        raise UsageError(defect, hint="Install another PySide6 version: pip install 'PySide6>=6.8,!=6.12.0'")
+    from modelgate.gui.main_window import MainWindow, SessionOverrides
+    from modelgate.gui.settings import GuiSettings
+    from modelgate.gui.theme import apply_theme
+
+    settings = GuiSettings.at(path=str(settings_file) if settings_file else None)
+    apply_theme(app, theme=settings.get("theme"))
+    window = MainWindow(settings=settings, overrides=SessionOverrides(registry=registry, user=user, policy=policy))
+    window.show()
+    if bundle is not None:
+        window.open_bundle(path=bundle)
+    if open_registry and (registry or bundle is None):
+        window.open_registry()
+    return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``modelgate-gui``: the same as ``modelgate gui``."""
+    from modelgate.core.cli.main import main as cli_main
+
+    return cli_main(["gui", *(sys.argv[1:] if argv is None else argv)])
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The main window: the registry on the left, the inspector on the right, menus, status bar."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMainWindow, QSplitter
+
+from modelgate.gui.actions import ActionSpec, build_menus
+from modelgate.gui.dialogs.about import show_about
+from modelgate.gui.dialogs.error import show_error
+from modelgate.gui.dialogs.settings_dialog import SettingsDialog
+from modelgate.gui.graph.launcher import GraphLauncher
+from modelgate.gui.inspector.inspector import TAB_TITLES, Inspector
+from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.progress_panel import ProgressPanel
+from modelgate.gui.registry_connection import RegistryConnection
+from modelgate.gui.registry_panel import RegistryPanel
+from modelgate.gui.settings import GuiSettings
+from modelgate.gui.theme import apply_theme
+from modelgate.gui.workers import Workers
+
+#: Splitters whose positions are kept between sessions, by their object name.
+KEPT_SPLITTERS = ("main-splitter", "card-splitter", "validation-splitter")
+
+
+@dataclass(frozen=True)
+class SessionOverrides:
+    """What the command line says for this session only (never saved): ``None`` keeps the setting."""
+
+    registry: str | None = None
+    user: str | None = None
+    policy: Path | None = None
+
+
+class MainWindow(QMainWindow):
+    """ModelGate's main window."""
+
+    registry_opened = Signal(object)        # RegistryConnection
+
+    def __init__(self, *, settings: GuiSettings, overrides: SessionOverrides = SessionOverrides(),
+                 workers: Workers | None = None, embedded_graphs: bool | None = None) -> None:
+        super().__init__()
+        self.setObjectName("main-window")
+        self.settings = settings
+        self.overrides = overrides
+        self.workers = workers or Workers()
+        self.connection: RegistryConnection | None = None
+        self.progress = ProgressPanel()
+        self.registry_panel = RegistryPanel(workers=self.workers, progress_panel=self.progress)
+        self.inspector = Inspector(workers=self.workers, progress_panel=self.progress,
+                                   trust_store=settings.get("trust_store"))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="main-splitter")
+        self.splitter.addWidget(self.registry_panel)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([620, 880])      # until the user's own split is restored
+        self.setCentralWidget(self.splitter)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.graphs = GraphLauncher(window=self, embedded=embedded_graphs)
+        self.actions_by_name = build_menus(self, self._menus())
+        self.registry_panel.setVisible(False)
+        self.setWindowTitle("ModelGate")
+        self.resize(1400, 900)
+        self._restore_layout()
+
+        self.registry_panel.version_selected.connect(self._on_registry_panel_version_selected)
+        self.registry_panel.facets_indexed.connect(self._on_registry_panel_facets_indexed)
+        self.inspector.parent_requested.connect(self._on_inspector_parent_requested)
+        self.inspector.graph_requested.connect(self._on_inspector_graph_requested)
+        self.progress.message_announced.connect(lambda text: self.statusBar().showMessage(text, 5000))
+
+    def _menus(self) -> dict[str, list]:
+        tabs = [ActionSpec(f"{title}", f"Ctrl+{n}", lambda n=n: self.inspector.tabs.setCurrentIndex(n - 1),
+                           f"Show the {title} tab") for n, title in enumerate(TAB_TITLES, start=1)]
+        return {
+            "&File": [
+                ActionSpec("&Open bundle…", "Ctrl+O", self.choose_bundle_folder,
+                           "Open a bundle folder that is not in a registry"),
+                ActionSpec("Open bundle &archive…", "Ctrl+Alt+O", self.choose_bundle_archive,
+                           "Open a .zip, .tar or .tar.gz bundle"),
+                ActionSpec("Open &registry…", "Ctrl+Shift+O", self.choose_registry,
+                           "Browse another registry (a SQLite file or a PostgreSQL URL)"),
+                None,
+                ActionSpec("&Settings…", "Ctrl+,", self.edit_settings,
+                           "Registry, acting user, trust store, policy and theme"),
+                None,
+                ActionSpec("&Quit", "Ctrl+Q", self.close, "Close ModelGate"),
+            ],
+            "&View": [
+                ActionSpec("&Refresh", "F5", self.refresh,
+                           "Reload the registry listing and check the shown version again"),
+                ActionSpec("&Find", "Ctrl+F", self.registry_panel.focus_filter,
+                           "Filter the registry by name, tag or owner"),
+                ActionSpec("Re-run &validation", "Ctrl+R", self.inspector.rerun_validation,
+                           "Run every check again on the shown bundle"),
+                ActionSpec("&Cancel running work", "Esc", self.progress.cancel_current,
+                           "Stop the operation shown in the status bar"),
+                None, *tabs,
+            ],
+            "&Help": [ActionSpec("&About ModelGate", None, lambda: show_about(parent=self),
+                                 "Version and credits")],
+        }
+
+    # ---------------------------------------------------------------- registry
+    def open_registry(self, *, url: str | None = None, user: str | None = None) -> None:
+        """Open the registry at ``url`` as ``user`` (defaults: the overrides, then the settings)."""
+        url = url or self.overrides.registry or self.settings.get("registry_url") or None
+        user = user or self.overrides.user or self.settings.get("acting_user") or None
+        BackgroundOperation(parent=self, executor=self.workers.registry,
+                            work=lambda progress: RegistryConnection.open(url=url, user=user)) \
+            .with_progress(panel=self.progress, label="Opening the registry", cancellable=False) \
+            .on_success(self._on_registry_opened).start()
+
+    def _on_registry_opened(self, connection: RegistryConnection) -> None:
+        previous, self.connection = self.connection, connection
+        if previous is not None:
+            self.workers.registry.submit(previous.close)
+        self.registry_panel.setVisible(True)
+        self.registry_panel.set_connection(connection)
+        self.setWindowTitle(f"ModelGate — {connection.label} as {connection.registry.actor}")
+        self.statusBar().showMessage(f"Registry open: {connection.label}, acting as "
+                                     f"{connection.registry.actor}, policy {connection.policy.name}", 8000)
+        self.registry_opened.emit(connection)
+
+    def choose_registry(self) -> None:
+        current = self.connection.registry.url if self.connection else self.settings.get("registry_url")
+        url, ok = QInputDialog.getText(self, "Open registry", "Registry URL (sqlite:///PATH/registry.db or "
+                                       "postgresql+psycopg://LOGIN@HOST/DB):", QLineEdit.EchoMode.Normal, current)
+        if ok and url.strip():
+            self.open_registry(url=url.strip())
+
+    # ---------------------------------------------------------------- bundles
+    def bundle_policy_file(self) -> Path | None:
+        """The policy for bundles opened on their own: the override, the setting, else the default."""
+        chosen = self.overrides.policy or self.settings.get("policy_file") or None
+        return Path(chosen) if chosen else None
+
+    def open_bundle(self, *, path: Path) -> None:
+        """Show the bundle at ``path`` (folder or archive), which is in no registry."""
+        self.inspector.inspect_bundle(path=Path(path), policy_file=self.bundle_policy_file())
+        if self.connection is None:
+            self.setWindowTitle(f"ModelGate — {Path(path).name}")
+
+    def choose_bundle_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open bundle folder")
+        if folder:
+            self.open_bundle(path=Path(folder))
+
+    def choose_bundle_archive(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open bundle archive", "",
+                                              "Bundle archives (*.zip *.tar *.tar.gz *.tgz)")
+        if path:
+            self.open_bundle(path=Path(path))
+
+    # ---------------------------------------------------------------- other actions
+    def refresh(self) -> None:
+        """Reload the listing (keeping the selection) and check the shown version again."""
+        if self.connection is not None:
+            self.registry_panel.refresh()
+        self.inspector.rerun_validation()
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(settings=self.settings, parent=self)
+        if dialog.exec():
+            apply_theme(QApplication.instance(), theme=self.settings.get("theme"))
+            self.inspector.trust_store = self.settings.get("trust_store")
+            self.statusBar().showMessage("Settings saved; Open registry or Refresh to use a new registry "
+                                         "or policy.", 8000)
+
+    # ---------------------------------------------------------------- slots
+    def _on_registry_panel_version_selected(self, info) -> None:
+        if self.connection is not None:
+            self.inspector.inspect_version(connection=self.connection, info=info)
+
+    def _on_registry_panel_facets_indexed(self, _versions: int) -> None:
+        # What is loaded by now (the libraries, the registry's index of 100,000 versions) lives
+        # as long as the window: out of the collector's sight, its full collections stay a few
+        # milliseconds long instead of stalling a keystroke for a tenth of a second.
+        gc.freeze()
+
+    def _on_inspector_parent_requested(self, name: str, version: str) -> None:
+        self.registry_panel.select_version(name=name, version=version)
+
+    def _on_inspector_graph_requested(self, subject, artifact: str) -> None:
+        try:
+            model = subject.facts.bundle.resolve(artifact)
+            said = self.graphs.open(model=model, title=f"{subject.label}: {artifact}")
+        except Exception as error:  # Netron missing or refusing: in plain words, in the one dialog
+            self.inspector.interface.show_graph_note(f"The graph could not be shown: {getattr(error, 'message', error)}")
+            show_error(parent=self, error=error, action="Opening the graph")
+            return
+        self.inspector.interface.show_graph_note(said)
+
+    # ---------------------------------------------------------------- layout and closing
+    def _splitters(self) -> list[QSplitter]:
+        return [s for s in self.findChildren(QSplitter) if s.objectName() in KEPT_SPLITTERS]
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.layout("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for splitter in self._splitters():
+            state = self.settings.layout(splitter.objectName())
+            if state is not None:
+                splitter.restoreState(state)
+
+    def save_layout(self) -> None:
+        """Keep the window's geometry and splitter positions for next time."""
+        self.settings.save_layout("geometry", self.saveGeometry())
+        for splitter in self._splitters():
+            self.settings.save_layout(splitter.objectName(), splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:
+        self.save_layout()
+        self.graphs.shutdown()
+        for handle in self.progress.running:
+            handle.cancel()
+        self.workers.shutdown(wait=True)        # cancelled work stops at its next progress check
+        self.inspector.release()
+        if self.connection is not None:
+            self.connection.close()
+        super().closeEvent(event)

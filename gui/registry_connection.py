@@ -1,0 +1,79 @@
+"""An open registry as the app uses it, through the core's public functions only.
+
+Every method here runs on the registry worker (see :mod:`.workers`), never on the UI
+thread, except where noted: the core's calls block on the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from modelgate.core.policy import Policy
+from modelgate.core.registry import Registry, VersionDetail, VersionInfo, browse, facets, open_registry
+from modelgate.core.registry.database import redact
+from modelgate.core.registry.policies import policy_in_force
+
+
+class RegistryConnection:
+    """A :class:`Registry`, the policy its gates use, and what is known of its tags and owners."""
+
+    def __init__(self, *, registry: Registry, policy: Policy) -> None:
+        self.registry = registry
+        self.policy = policy
+        # Replaced whole, never changed in place, so the registry worker may read it while
+        # the UI thread swaps in a bigger one.
+        self.facets = facets.FacetIndex()
+
+    @classmethod
+    def open(cls, *, url: str | None, user: str | None) -> RegistryConnection:
+        """Open the registry at ``url`` as ``user`` (defaults as on the command line)."""
+        registry = open_registry(url=url or None, user=user or None)
+        try:
+            return cls(registry=registry, policy=policy_in_force(registry))
+        except BaseException:
+            registry.close()
+            raise
+
+    @property
+    def label(self) -> str:
+        """The registry's URL without any password (safe on the UI thread)."""
+        return redact(self.registry.url)
+
+    def _with_facets(self, query: browse.VersionQuery) -> browse.VersionQuery:
+        if not query.text.strip():
+            return query
+        return dataclasses.replace(query, version_ids=self.facets.matching(query.text),
+                                   submitters=self.facets.matching_submitters(query.text))
+
+    def page(self, *, query: browse.VersionQuery, offset: int, limit: int) -> list[VersionInfo]:
+        """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
+        return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
+
+    def count(self, *, query: browse.VersionQuery) -> int:
+        """How many versions the listing holds under ``query``."""
+        return browse.count(self.registry, query=self._with_facets(query))
+
+    def unindexed_versions(self) -> list[facets.IndexedVersion]:
+        """Versions whose submitters, tags and owners are not indexed yet."""
+        return facets.unindexed_versions(self.registry, known=self.facets.versions)
+
+    def index_facets(self, rows: list[facets.IndexedVersion], *, progress) -> facets.FacetIndex:
+        """The current index extended with ``rows`` (reads their manifests; no database)."""
+        read = facets.read_facets(self.registry.store, (row.digest for row in rows), progress=progress)
+        return self.facets.extended(rows, read)
+
+    def detail(self, *, name: str, version: str) -> VersionDetail:
+        """Everything the registry recorded about ``name@version``."""
+        return self.registry.show(name=name, version=version)
+
+    def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:
+        """``(version, stored folder)`` of the model's production version, unless that is
+        ``version`` itself: the champion a candidate's metrics are compared with."""
+        current = self.registry.list_versions(name=name, stage="production", limit=1)
+        if not current or current[0].version == version:
+            return None
+        return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
+
+    def close(self) -> None:
+        self.registry.close()

@@ -1,0 +1,127 @@
+"""``make screenshots``: every inspector tab of a demo version, rendered offscreen to PNG files.
+
+    python -m modelgate.gui.screenshots --demo .demo --out build/screenshots
+
+Opens the demo registry as its reviewer, selects credit-risk@1.2.0 (a regressed
+candidate) and saves the window once per tab; then the Interface and graph tab of
+defect-detector@1.1.0-rc.1 (a broken interface contract) and its graph in Netron.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZE = (1500, 950)
+VERSION = "credit-risk@1.2.0"
+CONTRACT = "defect-detector@1.1.0-rc.1"
+
+
+def _wait(app, done, *, timeout: float, what: str) -> None:
+    """Run the event loop until ``done()`` holds; fail loudly after ``timeout`` seconds."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: gave up waiting for {what}")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def _file_name(index: int, title: str) -> str:
+    return f"{index:02d}-{title.lower().replace(' ', '-')}.png"
+
+
+def _select(app, window, ref: str) -> None:
+    reports = []
+    window.inspector.validation_finished.connect(reports.append)
+    name, version = ref.split("@")
+    window.registry_panel.select_version(name=name, version=version)
+    _wait(app, lambda: reports and window.inspector.subject.label == ref, timeout=120, what=f"{ref} to validate")
+    window.inspector.validation_finished.disconnect(reports.append)
+
+
+def render(*, demo: Path, out: Path) -> list[Path]:
+    """Write the screenshots into ``out``; return their paths."""
+    from modelgate.gui.launch import application, signal_defect
+
+    app = application()
+    if defect := signal_defect():
+        raise SystemExit(f"screenshots: {defect}")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="modelgate-screenshots-") as scratch:
+        window = _window(demo=demo, settings_file=Path(scratch) / "settings.ini")
+        try:
+            return _shoot(app, window, out)
+        finally:
+            window.close()
+
+
+def _window(*, demo: Path, settings_file: Path):
+    from modelgate.gui.main_window import MainWindow, SessionOverrides
+    from modelgate.gui.settings import GuiSettings
+
+    window = MainWindow(settings=GuiSettings.at(path=str(settings_file)),
+                        overrides=SessionOverrides(registry=f"sqlite:///{demo / 'registry.db'}", user="ben",
+                                                   policy=demo / "policy.yaml"))
+    window.resize(*SIZE)
+    window.show()
+    return window
+
+
+def _shoot(app, window, out: Path) -> list[Path]:
+    from modelgate.gui.inspector.inspector import TAB_TITLES
+
+    window.open_registry()
+    _wait(app, lambda: window.registry_panel.model.rowCount() == 8, timeout=60, what="the registry")
+    _select(app, window, VERSION)
+    written = []
+    for index, title in enumerate(TAB_TITLES, start=1):
+        window.inspector.tabs.setCurrentIndex(index - 1)
+        _wait(app, lambda: True, timeout=1, what="painting")
+        app.processEvents()
+        path = out / _file_name(index, title)
+        window.grab().save(str(path))
+        written.append(path)
+    _select(app, window, CONTRACT)
+    window.inspector.tabs.setCurrentWidget(window.inspector.interface)
+    app.processEvents()
+    written.append(out / "10-interface-contract-broken.png")
+    window.grab().save(str(written[-1]))
+    written.append(_graph(app, window, out / "11-graph-in-netron.png"))
+    return written
+
+
+def _graph(app, window, path: Path) -> Path:
+    window.inspector.interface.open_button.click()
+    graph = window.graphs.windows[-1]
+    graph.resize(*SIZE)
+    _wait(app, lambda: graph.nodes or graph.refusal, timeout=60, what="Netron to draw the graph")
+    # The page draws the graph in steps after its nodes exist; give it a moment to settle.
+    settle = time.monotonic() + 2.0
+    _wait(app, lambda: time.monotonic() > settle, timeout=5, what="the graph to settle")
+    graph.grab().save(str(path))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m modelgate.gui.screenshots", description=__doc__.split("\n")[0])
+    parser.add_argument("--demo", type=Path, required=True, help="a workspace made by `modelgate demo`")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    args = parser.parse_args(argv)
+    if not (args.demo / "registry.db").is_file():
+        print(f"screenshots: {args.demo} holds no registry.db; run `modelgate demo {args.demo} --force`",
+              file=sys.stderr)
+        return 2
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for path in render(demo=args.demo.resolve(), out=args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Fixtures for the desktop app's tests (offscreen): one demo workspace for the whole session,
+a main window on it, and waiting for background work without sleeping.
+
+Qt is imported inside the fixtures, so test modules that never ask for them load no Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Chromium's sandbox (inside QtWebEngine) refuses to start as root; the app itself sets this
+# in modelgate.gui.launch.prepare_qt, which the qapp fixture below runs.
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+@pytest.fixture(scope="session")
+def qapp_cls():
+    """pytest-qt's application class, after what must be set before any QApplication exists."""
+    from modelgate.gui.launch import prepare_qt
+
+    prepare_qt()
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory) -> Path:
+    """``modelgate demo`` once per session: 8 bundles, policy.yaml and registry.db (read-only use)."""
+    from modelgate.core.demo import build_demo
+
+    return build_demo(directory=tmp_path_factory.mktemp("gui-demo") / "demo", force=True).directory
+
+
+@pytest.fixture
+def demo_registry_copy(demo_workspace, tmp_path) -> str:
+    """A private copy of the demo registry (database and store), for tests that change it."""
+    target = tmp_path / "demo"
+    target.mkdir()
+    shutil.copy2(demo_workspace / "registry.db", target / "registry.db")
+    shutil.copytree(demo_workspace / "registry.store", target / "registry.store", symlinks=True)
+    return f"sqlite:///{target / 'registry.db'}"
+
+
+@pytest.fixture
+def gui_settings(tmp_path, qapp):
+    """Settings kept in a fresh INI file, never the user's."""
+    from modelgate.gui.settings import GuiSettings
+
+    return GuiSettings.at(path=str(tmp_path / "settings.ini"))
+
+
+def make_window(qtbot, settings, **overrides):
+    """A shown main window with the session overrides given (registry, user, policy)."""
+    from modelgate.gui.main_window import MainWindow, SessionOverrides
+
+    window = MainWindow(settings=settings, overrides=SessionOverrides(**overrides), embedded_graphs=True)
+    qtbot.addWidget(window)
+    window.resize(1500, 950)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def demo_window(qtbot, gui_settings, demo_workspace):
+    """The main window on the demo registry, as ``make run`` opens it, with its rows loaded."""
+    window = make_window(qtbot, gui_settings, registry=f"sqlite:///{demo_workspace / 'registry.db'}",
+                         user="ben", policy=demo_workspace / "policy.yaml")
+    with qtbot.waitSignal(window.registry_panel.model.page_loaded, timeout=30_000):
+        window.open_registry()
+    return window
+
+
+def select(qtbot, window, ref: str):
+    """Select ``name@version`` in the registry and wait until its validation finished."""
+    name, version = ref.split("@")
+    with qtbot.waitSignal(window.inspector.validation_finished, timeout=60_000):
+        window.registry_panel.select_version(name=name, version=version)
+    assert window.inspector.subject.label == ref
+    return window.inspector
+
+
+__all__ = ["demo_registry_copy", "demo_window", "demo_workspace", "gui_settings", "make_window", "qapp_cls",
+           "select"]
