@@ -20,7 +20,7 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import (bundle_commands, gui_command, registry_commands,
+    from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
 
@@ -37,6 +37,7 @@ def build_parser() -> Parser:
     validate_commands.register(commands)
     registry_commands.register(commands)
     workflow_commands.register(commands)
+    queue_command.register(commands)
     signing_commands.register(commands)
     settings_command.register(commands)
     gui_command.register(commands)

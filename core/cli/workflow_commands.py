@@ -42,8 +42,12 @@ def register(commands) -> None:
     rollback = commands.add_parser(
         "rollback", help="restore the previous production version",
         description="Demote the current production version of NAME and restore the one it "
-                    "replaced, in one step, recording why.")
+                    "replaced (or, with --to, another deprecated version that was in production), "
+                    "in one step, recording why.",
+        epilog="example: modelgate rollback defect-detector --reason \"misreads scratches on line 3\"")
     rollback.add_argument("name", metavar="NAME")
+    rollback.add_argument("--to", dest="to_version", metavar="VERSION",
+                          help="the version to restore (default: the one production last replaced)")
     rollback.add_argument("--reason", required=True, help="why (required)")
     add_registry_options(rollback)
     rollback.set_defaults(handler=run_rollback)
@@ -103,7 +107,7 @@ def run_rollback(args: argparse.Namespace) -> int:
     from modelgate.core.registry import workflow
 
     with open_from_args(args) as registry:
-        result = workflow.rollback(registry, name=args.name, reason=args.reason)
+        result = workflow.rollback(registry, name=args.name, reason=args.reason, to_version=args.to_version)
     print(f"{result.restored} restored to production; {result.demoted} moved to deprecated")
     return 0
 
