@@ -18,9 +18,11 @@ from modelgate.core.registry.policies import policy_in_force
 class RegistryConnection:
     """A :class:`Registry`, the policy its gates use, and what is known of its tags and owners."""
 
-    def __init__(self, *, registry: Registry, policy: Policy) -> None:
+    def __init__(self, *, registry: Registry, policy: Policy, roles: tuple[str, ...] = ()) -> None:
         self.registry = registry
         self.policy = policy
+        #: The acting user's roles when the registry was opened (refreshed by :meth:`reload_roles`).
+        self.roles = tuple(roles)
         # Replaced whole, never changed in place, so the registry worker may read it while
         # the UI thread swaps in a bigger one.
         self.facets = facets.FacetIndex()
@@ -30,7 +32,7 @@ class RegistryConnection:
         """Open the registry at ``url`` as ``user`` (defaults as on the command line)."""
         registry = open_registry(url=url or None, user=user or None)
         try:
-            return cls(registry=registry, policy=policy_in_force(registry))
+            return cls(registry=registry, policy=policy_in_force(registry), roles=tuple(registry.roles()))
         except BaseException:
             registry.close()
             raise
@@ -74,6 +76,32 @@ class RegistryConnection:
         if not current or current[0].version == version:
             return None
         return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
+
+    @property
+    def actor(self) -> str:
+        """Who the app acts as."""
+        return self.registry.actor
+
+    def holds(self, *roles: str) -> bool:
+        """Whether the acting user holds one of ``roles`` (admins hold every role)."""
+        return "admin" in self.roles or any(role in self.roles for role in roles)
+
+    def role_refusal(self, *roles: str, doing: str) -> str | None:
+        """Why the acting user may not do ``doing`` (e.g. "signing"), or None when they hold a role."""
+        if self.holds(*roles):
+            return None
+        wanted = " or ".join(roles)
+        return f"You ({self.actor}) hold {', '.join(self.roles) or 'no role'}; {doing} needs the {wanted} role."
+
+    def reload_roles(self) -> tuple[str, ...]:
+        """Read the acting user's roles again (registry worker); the UI thread swaps them in."""
+        return tuple(self.registry.roles())
+
+    def queue(self):
+        """The acting user's work queue under the registry's policy in force now."""
+        from modelgate.core.registry.queue import work_queue
+
+        return work_queue(self.registry)
 
     def close(self) -> None:
         self.registry.close()

@@ -23,8 +23,10 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     menus = {action.text().replace("&", ""): [a.text().replace("&", "") for a in action.menu().actions()
                                               if not a.isSeparator()]
              for action in window.menuBar().actions()}
-    assert list(menus) == ["File", "View", "Help"]
-    assert menus["File"][:3] == ["Open bundle…", "Open bundle archive…", "Open registry…"]
+    assert list(menus) == ["File", "View", "Version", "Help"]
+    assert menus["File"][:4] == ["Open bundle…", "Open bundle archive…", "Open registry…",
+                                 "Import bundle into the registry…"]
+    assert menus["Version"] == ["My queue", "Registry", "Promote…", "Signing station…", "Roll back…"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
     assert menus["Help"] == ["About ModelGate"]
@@ -34,6 +36,10 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert shortcut(window, "Refresh") == "F5"
     assert shortcut(window, "Find") == "Ctrl+F"
     assert shortcut(window, "Overview") == "Ctrl+1" and shortcut(window, "History") == "Ctrl+9"
+    assert shortcut(window, "My queue") == "Ctrl+Shift+Q" and shortcut(window, "Import bundle into the registry") == "Ctrl+I"
+    # Without a version in view, the workflow actions say why they are off.
+    promote = window.version_actions.actions["promote"]
+    assert not promote.isEnabled() and promote.toolTip() == "Select a version of the registry first."
 
 
 def test_tab_shortcuts_switch_the_inspector(qtbot, demo_window):
