@@ -75,5 +75,12 @@ class RegistryConnection:
             return None
         return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
 
+    def evidence(self, *, name: str, version: str, progress):
+        """The evidence pack of ``name@version`` for an auditor's report (re-hashes the stored
+        bundle and verifies the audit chain, reporting on ``progress``; writes nothing)."""
+        from modelgate.core.evidence import collect
+
+        return collect(self.registry, name=name, version=version, progress=progress)
+
     def close(self) -> None:
         self.registry.close()

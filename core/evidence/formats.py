@@ -24,6 +24,6 @@ def format_for(path: Path, *, chosen: str | None = None) -> str:
         raise UsageError(f"cannot tell the report format from {path.name!r}",
                          hint="Name the file .html or .pdf, or pass --format html|pdf.")
     if chosen is not None and named is not None and named != chosen:
-        raise UsageError(f"--format {chosen} does not match the file name {path.name!r}",
-                         hint=f"Name the file {FORMATS[chosen][0]}, or leave --format out.")
+        raise UsageError(f"a {chosen.upper()} report cannot be named {path.name!r}",
+                         hint=f"Name the file {FORMATS[chosen][0]}, or choose the format its name says.")
     return chosen or named
