@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelgate.core.cli.main import main
 from tests.evidence_support import Parts, pdf_text, squeezed, tamper_event
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err and "internal error" not in err, err
-    return code, out, err
+from tests.test_cli_registry import run
 
 
 @pytest.fixture
@@ -27,6 +20,8 @@ def test_the_suffix_picks_the_format(demo, capsys, tmp_path):
     code, out, err = run(capsys, "report", "credit-risk@1.1.0", "--output", str(tmp_path / "r.pdf"))
     assert code == 0, err
     assert out.startswith(f"wrote {tmp_path / 'r.pdf'} (PDF, ") and "audit chain intact" in out
+    head = out.splitlines()[-1].removeprefix("head: ")
+    assert f"--expect-head {head}" in " ".join(pdf_text(tmp_path / "r.pdf").split())
     text = squeezed(pdf_text(tmp_path / "r.pdf"))
     assert "Auditorreport:credit-risk@1.1.0" in text and "Auditchainintact" in text
     code, out, _ = run(capsys, "report", "credit-risk@1.2.0", "-o", str(tmp_path / "sub" / "r.html"))

@@ -47,6 +47,11 @@ def test_the_pdf_names_what_an_auditor_files(production, tmp_path):
     pages = len(reader.pages)
     assert pages >= 3 and f"page {pages} of {pages}" in text and "page 1 of" in text
     assert reader.metadata.title == "Auditor report: credit-risk@1.1.0"
+    assert [entry.title for entry in reader.outline] == [
+        "1. Summary", "2. Manifest", "3. Validation findings", "4. Benchmarks", "5. Approvals and reviews",
+        "6. Signatures", "7. Promotion history", "8. Audit events of this version", "9. Audit chain verification"]
+    bookmarked = [reader.get_destination_page_number(entry) for entry in reader.outline]
+    assert bookmarked == sorted(bookmarked) and bookmarked[-1] == pages - 1
     assert sum(len(page.images) for page in reader.pages) == 1          # the benchmark charts
     assert "Stored bundle intact" in text and "No findings." in text
 

@@ -76,4 +76,6 @@ def run_report(args: argparse.Namespace) -> int:
         print(paint(problem, "red", stream=sys.stderr), file=sys.stderr)
     if not problems:
         print(paint(pack.chain.verdict, "green"))
+        if pack.chain.head:
+            print(f"head: {pack.chain.head[0]}:{pack.chain.head[1]}")
     return 1 if problems else 0

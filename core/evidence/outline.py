@@ -79,7 +79,7 @@ def _run(run: ValidationEvidence) -> list:
     counts = ", ".join(plural(run.count(s), s) for s in ("error", "warning")) + f", {run.count('info')} info"
     blocks = [Subheading(f"For {run.stage}: {'PASSED' if run.passed else 'FAILED'}"),
               Facts((("Policy", run.policy_name or "—"), ("Policy digest", policy),
-                     ("Compared with", run.champion or "no production version"),
+                     ("Compared with", run.champion or "no production version at the time"),
                      ("Run", f"by {run.actor} on {when(run.created_at)}" + (
                          f" (latest of {run.earlier_runs + 1} runs for {run.stage})" if run.earlier_runs else "")),
                      ("Findings", counts)))]

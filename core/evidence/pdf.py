@@ -140,24 +140,30 @@ def _chart(chart: Chart, width: float):
     return image
 
 
+def _block(block, width: float):
+    if isinstance(block, Facts):
+        return _facts(block, width)
+    if isinstance(block, Table):
+        return _table(block, width)
+    if isinstance(block, Subheading):
+        return _paragraph(block.text, "h3")
+    if isinstance(block, Chart):
+        return _chart(block, width)
+    return _verdict(block, width) if block.tone else _paragraph(block.text, "body")
+
+
 def _flowables(report: Outline, width: float) -> list:
+    from reportlab.platypus import KeepTogether
+
     story = [_paragraph(report.title, "title"), _facts(report.filing, width, label_width=30)]
     story += [_verdict(note, width) for note in report.verdicts]
     for number, section in enumerate(report.sections, 1):
-        story.append(_paragraph(f"{number}. {section.title}", "h2"))
-        for block in section.blocks:
-            if isinstance(block, Facts):
-                story.append(_facts(block, width))
-            elif isinstance(block, Table):
-                story.append(_table(block, width))
-            elif isinstance(block, Subheading):
-                story.append(_paragraph(block.text, "h3"))
-            elif isinstance(block, Chart):
-                story.append(_chart(block, width))
-            elif block.tone:
-                story.append(_verdict(block, width))
-            else:
-                story.append(_paragraph(block.text, "body"))
+        heading = _paragraph(f"{number}. {section.title}", "h2")
+        heading.outline_entry = f"{number}. {section.title}"
+        flowables = [heading, *(_block(block, width) for block in section.blocks)]
+        # A section of facts and notes fits on a page: it moves whole rather than leave a line behind.
+        short = not any(isinstance(block, (Table, Chart)) for block in section.blocks)
+        story += [KeepTogether(flowables)] if short else flowables
     return story
 
 
@@ -171,15 +177,22 @@ def _canvas_class(running_head: str, generated: str):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._pages = []
+            self._marks: dict[int, list[str]] = {}
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
+        def bookmarkPage(self, key, **options):
+            # The pages reach the PDF only in save(): a bookmark waits for its page there.
+            self._marks.setdefault(len(self._pages), []).append(key)
+
         def save(self):
-            for page in self._pages:
+            for index, page in enumerate(self._pages):
                 self.__dict__.update(page)
                 self._decorate(len(self._pages))
+                for key in self._marks.get(index, ()):
+                    super().bookmarkPage(key)
                 super().showPage()
             super().save()
 
@@ -199,16 +212,36 @@ def _canvas_class(running_head: str, generated: str):
     return NumberedCanvas
 
 
+def _document_class():
+    """A document template that lists each section in the PDF's outline (the viewer's bookmarks)."""
+    from reportlab.platypus import BaseDocTemplate
+
+    class ReportDocument(BaseDocTemplate):
+        def afterFlowable(self, flowable):
+            title = getattr(flowable, "outline_entry", None)
+            if title:
+                key = f"section-{len(self._outlined)}"
+                self._outlined.append(key)
+                self.canv.bookmarkPage(key)
+                self.canv.addOutlineEntry(title, key, level=0)
+
+        def build(self, flowables, **options):
+            self._outlined = []
+            super().build(flowables, **options)
+
+    return ReportDocument
+
+
 def pdf_bytes(pack: EvidencePack) -> bytes:
     """The report of ``pack`` as the bytes of a PDF file."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+    from reportlab.platypus import Frame, PageTemplate
 
     _fonts()
     report = outline_of(pack)
     buffer = io.BytesIO()
-    document = BaseDocTemplate(
+    document = _document_class()(
         buffer, pagesize=A4, leftMargin=MARGIN_MM * mm, rightMargin=MARGIN_MM * mm, topMargin=20 * mm,
         bottomMargin=17 * mm, title=report.title, author=f"modelgate {pack.tool_version}",
         subject=f"Evidence pack of {pack.ref} from {pack.registry}", creator=f"modelgate {pack.tool_version}")
