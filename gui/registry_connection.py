@@ -103,5 +103,12 @@ class RegistryConnection:
 
         return work_queue(self.registry)
 
+    def evidence(self, *, name: str, version: str, progress):
+        """The evidence pack of ``name@version`` for an auditor's report (re-hashes the stored
+        bundle and verifies the audit chain, reporting on ``progress``; writes nothing)."""
+        from modelgate.core.evidence import collect
+
+        return collect(self.registry, name=name, version=version, progress=progress)
+
     def close(self) -> None:
         self.registry.close()

@@ -1,4 +1,4 @@
-"""The workflow actions on the version being looked at: promote, sign, roll back.
+"""The workflow actions on the version being looked at: promote, sign, roll back, report.
 
 One :class:`QAction` each, in the Version menu and as buttons of the review panel,
 enabled for the version in view with a tooltip saying why not. Each opens its dialog;
@@ -16,6 +16,8 @@ SPECS = (
     ("promote", "&Promote…", "Ctrl+Shift+P", "Every gate for the next stage, checked live, then promote"),
     ("sign", "&Signing station…", "Ctrl+Shift+S", "Sign this version with your key; verify its signatures"),
     ("rollback", "&Roll back…", None, "Restore an earlier production version of this model"),
+    ("report", "&Export auditor report…", "Ctrl+E",
+     "This version's evidence pack as one HTML file or a PDF, for an auditor"),
 )
 
 
@@ -95,6 +97,16 @@ class VersionActions(QObject):
             dialog = RollbackDialog(connection=self.connection, workers=self._workers, progress_panel=self._progress,
                                     name=self.info.name, current=self.info.version, parent=self.window)
             self._open(dialog, dialog.rolled_back)
+
+    def open_report(self) -> None:
+        from modelgate.gui.dialogs.report_export import ReportExportDialog
+
+        if self._why_not("report") is None:
+            self.dialog = ReportExportDialog(connection=self.connection, workers=self._workers,
+                                             progress_panel=self._progress, name=self.info.name,
+                                             version=self.info.version, parent=self.window)
+            self.dialog.finished.connect(lambda _code, dialog=self.dialog: self._forget(dialog))
+            self.dialog.open()          # a report changes nothing in the registry
 
     def _on_dialog_changed_registry(self, result) -> None:
         refs = set()

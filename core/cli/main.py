@@ -23,6 +23,7 @@ def build_parser() -> Parser:
     from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
+    from modelgate.core.cli import report_command
 
     parser = Parser(
         prog="modelgate",
@@ -39,6 +40,7 @@ def build_parser() -> Parser:
     workflow_commands.register(commands)
     queue_command.register(commands)
     signing_commands.register(commands)
+    report_command.register(commands)
     settings_command.register(commands)
     gui_command.register(commands)
     return parser

@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from modelgate.gui.inspector.benchmark_rows import benchmark_rows
-from modelgate.gui.inspector.charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmark_charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmark_rows import benchmark_rows
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
 #: Height of one bar's row in the charts, in pixels.
@@ -20,10 +20,6 @@ def prepare_charts() -> None:
     finds it loaded when the tab is first shown."""
     import matplotlib.backends.backend_qtagg  # noqa: F401
     import matplotlib.figure  # noqa: F401
-
-
-def _number(value) -> str:
-    return "—" if value is None else f"{value:.4g}"
 
 
 class BenchmarksTab(Page):
@@ -97,12 +93,8 @@ class BenchmarksTab(Page):
         rows, colours = [], []
         for row in self.rows:
             r, c = row.result, row.comparison
-            gate = " ".join(part for part in (f"≥ {_number(row.floor)}" if row.floor is not None else "",
-                                              f"≤ {_number(row.ceiling)}" if row.ceiling is not None else "") if part)
-            rows.append((r.metric, r.target, _number(r.value) + (f" {r.unit}" if r.unit else ""),
-                         gate or "—", _number(c.champion) if c else "—",
-                         c.describe_change().split(" ", 3)[-1] if c else "—", row.verdict(stage),
-                         f"{r.dataset}/{r.split}"))
+            rows.append((r.metric, r.target, row.value_text, row.gate_text, row.champion_text, row.change_text,
+                         row.verdict(stage), f"{r.dataset}/{r.split}"))
             colours.append(BAD if row.breaks_gate or row.regressed else
                            DOUBT if c is not None and c.regression > 0 else GOOD)
         return section("Every result", table(
