@@ -11,6 +11,22 @@ from modelgate.core.cli.terminal import TerminalProgress, paint
 from modelgate.core.stages import STAGES
 
 DECISIONS = ("approve", "reject", "request-changes")
+COMPARE_EPILOG = """\
+what is compared, always from a to b (deltas are b - a):
+  metrics       each benchmark result both report: a, b, the change, and the verdict under the
+                stage's regression limits (the numbers `validate --champion` uses)
+  interface     inputs and outputs added, removed or changed (dtype, shape)
+  license       the SPDX expressions
+  targets       deployment targets added, removed or changed, field by field
+  graph         per ONNX artifact: operators by type, parameter count, initializers added,
+                removed or changed (dtype, shape or content, hashed without loading the
+                weights), opsets, IR version and producer
+  findings      both versions validated under the registry's policy for one stage, each
+                against its model's production version as its promotion gate would be
+                (stored runs are reused); the findings only a has and only b has
+
+Comparing writes nothing to the registry. Exit code 0 when the comparison was made,
+2 for an unknown version or a wrong call."""
 
 
 def register(commands) -> None:
@@ -54,10 +70,18 @@ def register(commands) -> None:
 
     compare = commands.add_parser(
         "compare", help="champion against challenger: what changed",
-        description="Metric deltas, interface, license and target differences between two versions.")
-    compare.add_argument("champion", metavar="NAME@VERSION")
-    compare.add_argument("challenger", metavar="NAME@VERSION")
-    compare.add_argument("--json", action="store_true", help="print JSON")
+        usage="modelgate compare [CHAMPION] CHALLENGER [--stage STAGE] [--json]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="What changed from the champion a (the baseline) to the challenger b, both\n"
+                    "NAME@VERSION in the registry. With the challenger alone, the champion is its\n"
+                    "model's production version.",
+        epilog=COMPARE_EPILOG)
+    compare.add_argument("champion", metavar="CHAMPION", nargs="?",
+                         help="a: the baseline, NAME@VERSION (default: the production version)")
+    compare.add_argument("challenger", metavar="CHALLENGER", nargs="?", help="b: the version under review")
+    compare.add_argument("--stage", choices=STAGES, metavar="STAGE",
+                         help="judge both for STAGE (default: the challenger's next stage)")
+    compare.add_argument("--json", action="store_true", help="print JSON (modelgate.compare/v1)")
     add_registry_options(compare)
     compare.set_defaults(handler=run_compare)
 
@@ -113,11 +137,22 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from modelgate.core.errors import UsageError
     from modelgate.core.registry import compare as comparing
 
-    champion, challenger = parse_ref(args.champion), parse_ref(args.challenger)
-    with open_from_args(args) as registry:
-        result = comparing.compare(registry, a=champion, b=challenger)
+    if args.champion is None:
+        raise UsageError("compare needs the version to review: modelgate compare [CHAMPION] CHALLENGER",
+                         hint="For example: modelgate compare credit-risk@1.2.0")
+    given = [parse_ref(text) for text in (args.champion, args.challenger) if text is not None]
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            champion = given[0] if len(given) == 2 else comparing.champion_for(
+                registry, name=given[0][0], version=given[0][1])
+            result = comparing.compare(registry, a=champion, b=given[-1], stage=args.stage,
+                                       progress=renderer.progress())
+    finally:
+        renderer.finish()
     if args.json:
         print(to_json(result.as_dict()))
         return 0
