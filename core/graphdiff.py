@@ -144,6 +144,16 @@ class ArtifactDiff:
         }
 
 
+def describe_pair(values: tuple) -> str:
+    """``a → b (+d)`` for two counts, ``a → b`` for two texts, ``a (unchanged)`` when both are equal."""
+    a, b = values
+    if a == b:
+        return f"{a:,} (unchanged)" if isinstance(a, int) else f"{a if a is not None else '—'} (unchanged)"
+    if isinstance(a, int) and isinstance(b, int):
+        return f"{a:,} → {b:,} ({b - a:+,})"
+    return f"{a if a is not None else '—'} → {b if b is not None else '—'}"
+
+
 # ----------------------------------------------------------------------------- pairing
 
 def _onnx_artifacts(manifest: dict) -> list[tuple[str, str]]:

@@ -110,5 +110,16 @@ class RegistryConnection:
 
         return collect(self.registry, name=name, version=version, progress=progress)
 
+    def model_names(self) -> list[str]:
+        """Every model's name, alphabetically."""
+        from modelgate.core.registry.queries import model_names
+
+        with self.registry.session(write=False) as session:
+            return model_names(session)
+
+    def versions_of(self, *, name: str) -> list[VersionInfo]:
+        """The versions of model ``name``, newest first."""
+        return self.registry.list_versions(name=name, limit=1000, order="created")
+
     def close(self) -> None:
         self.registry.close()

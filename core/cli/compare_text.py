@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from modelgate.core.cli.terminal import paint
+from modelgate.core.graphdiff import describe_pair
 
-VERDICT_TEXT = {"improved": "better", "unchanged": "unchanged", "within_limits": "worse, within limits",
-                "no_limit": "worse, no limit set", "exceeds_limit": "WORSE THAN ALLOWED"}
 VERDICT_COLOUR = {"improved": "green", "exceeds_limit": "red", "no_limit": "yellow", "within_limits": "yellow"}
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "dim"}
 #: Most initializer changes listed per artifact; the JSON has them all.
@@ -16,15 +15,6 @@ def _number(value) -> str:
     from modelgate.core.regression import format_number
 
     return format_number(value)
-
-
-def _pair(values, unit: str = "") -> str:
-    a, b = values
-    if a == b:
-        return f"{a:,}{unit} (unchanged)" if isinstance(a, int) else f"{a}{unit} (unchanged)"
-    if isinstance(a, int) and isinstance(b, int):
-        return f"{a:,} → {b:,}{unit} ({b - a:+,})"
-    return f"{a} → {b}{unit}"
 
 
 def _metrics(result) -> list[str]:
@@ -40,7 +30,7 @@ def _metrics(result) -> list[str]:
         relative = f" ({item.relative_delta:+.2%})" if item.relative_delta is not None else ""
         out.append(f"  {item.label:<{width}} {_number(item.champion):>10} → {_number(item.challenger):<10}"
                    f" {paint(f'{item.absolute_delta:+.4g}{relative}', colour)}  {arrow}  "
-                   f"{paint(VERDICT_TEXT[item.verdict.value], colour)}")
+                   f"{paint(item.verdict.words.upper() if item.failed else item.verdict.words, colour)}")
     for title, rows in (("only in " + a.label, found.champion_only), ("only in " + b.label, found.challenger_only)):
         for row in rows:
             out.append(f"  {row.label:<{width}} {_number(row.value):>10}  ({title})")
@@ -68,14 +58,14 @@ def _graph(artifact) -> list[str]:
     if artifact.change != "compared":
         which = artifact.parameters[1] if artifact.change == "added" else artifact.parameters[0]
         return [f"{head}: {artifact.change} ({which:,} parameters)"]
-    out = [head, f"    parameters   {_pair(artifact.parameters)}", f"    nodes        {_pair(artifact.nodes)}",
+    out = [head, f"    parameters   {describe_pair(artifact.parameters)}", f"    nodes        {describe_pair(artifact.nodes)}",
            f"    operators    {_ops(artifact)}"]
     opsets = [f"{domain or 'ai.onnx'} {a if a is not None else '—'}"
               + (f" → {b if b is not None else '—'}" if a != b else "") for domain, a, b in artifact.opsets]
     out.append(f"    opsets       {', '.join(opsets) or 'none'}"
                + ("" if artifact.opset_changes else " (unchanged)"))
-    out.append(f"    IR version   {_pair(artifact.ir_version)}")
-    out.append(f"    producer     {_pair(artifact.producer)}")
+    out.append(f"    IR version   {describe_pair(artifact.ir_version)}")
+    out.append(f"    producer     {describe_pair(artifact.producer)}")
     changed, total = len(artifact.initializers), max(artifact.initializer_count)
     if not changed:
         out.append(f"    initializers {total:,} (none changed)")
@@ -113,7 +103,10 @@ def render_comparison(result) -> str:
     out = [paint(f"{a.label} ({a.stage})  →  {b.label} ({b.stage})", "bold"),
            f"a = champion (baseline), b = challenger; changes read a → b"
            + (f"; judged for {result.stage} under policy {result.policy_name}" if result.stage else ""),
-           "", paint("Metrics", "bold")]
+           ""]
+    highlights = result.highlights()
+    out += [paint("In short", "bold")] + [f"  {line}" for line in highlights or ["nothing differs"]]
+    out += ["", paint("Metrics", "bold")]
     out += _metrics(result)
     out += ["", paint("Interface", "bold")]
     out += [f"  {change.describe()}" for change in result.interface] or ["  unchanged"]

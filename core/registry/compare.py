@@ -69,6 +69,36 @@ class Comparison:
     def license_changed(self) -> bool:
         return self.a.license != self.b.license
 
+    def highlights(self) -> list[str]:
+        """What changed, in a few short lines a reviewer reads first (empty when nothing did)."""
+        from modelgate.core.findings import Severity
+        from modelgate.core.regression import Verdict
+
+        lines, metrics = [], self.metrics.metrics
+        for verdict, words in ((Verdict.EXCEEDS_LIMIT, "worse than allowed"), (Verdict.IMPROVED, "better")):
+            named = sorted({m.metric for m in metrics if m.verdict is verdict})
+            if named:
+                lines.append(f"{words}: {', '.join(named)}")
+        if self.interface:
+            lines.append(f"{len(self.interface)} input/output change(s)")
+        for artifact in self.graphs:
+            if artifact.problem or artifact.change != "compared":
+                lines.append(f"{artifact.title}: {'not compared' if artifact.problem else artifact.change}")
+            elif artifact.changed:
+                what = ([f"{len(artifact.initializers)} initializer(s)"] if artifact.initializers else []) + \
+                       (["operators"] if artifact.ops else []) + (["opsets"] if artifact.opset_changes else [])
+                lines.append(f"{artifact.title}: {', '.join(what) or 'IR version or producer'} changed")
+        if self.license_changed:
+            lines.append(f"license {self.a.license} -> {self.b.license}")
+        if self.targets:
+            lines.append(f"{len(self.targets)} target change(s)")
+        if self.findings is not None:
+            for side, rows in (("new in B", self.findings.only_in_b), ("gone in B", self.findings.only_in_a)):
+                errors = sum(1 for f in rows if f.severity is Severity.ERROR)
+                if errors:
+                    lines.append(f"{errors} error finding(s) {side}")
+        return lines
+
     def as_dict(self) -> dict:
         """The JSON form (``modelgate.compare/v1``) printed by ``modelgate compare --json``."""
         side = lambda s: {"name": s.name, "version": s.version, "stage": s.stage,  # noqa: E731
@@ -79,7 +109,7 @@ class Comparison:
         return {
             "format": COMPARE_FORMAT,
             "a": side(self.a), "b": side(self.b),
-            "stage": self.stage, "policy": self.policy_name,
+            "stage": self.stage, "policy": self.policy_name, "highlights": self.highlights(),
             "license": {"a": self.a.license, "b": self.b.license, "changed": self.license_changed},
             "metrics": [{**key(m), "a": m.champion, "b": m.challenger, "higher_is_better": m.higher_is_better,
                          "absolute_delta": m.absolute_delta, "relative_delta": m.relative_delta,

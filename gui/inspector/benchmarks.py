@@ -15,6 +15,14 @@ from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, sectio
 ROW_PIXELS = 46
 
 
+def chart_colours(widget: QWidget) -> ChartColours:
+    """The colours of ``widget``'s palette, for a chart drawn inside it."""
+    palette = widget.palette()
+    return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
+                        text=palette.color(QPalette.ColorRole.Text).name(),
+                        grid=palette.color(QPalette.ColorRole.Mid).name())
+
+
 def prepare_charts() -> None:
     """Import matplotlib (most of a second) on the calling thread, a worker: the UI thread then
     finds it loaded when the tab is first shown."""
@@ -79,7 +87,7 @@ class BenchmarksTab(Page):
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("benchmark-charts")
         charts = draw_benchmarks(self.figure, rows=self.rows, stage=stage, champion=champion,
-                                 colours=self._colours())
+                                 colours=chart_colours(self))
         bars = sum(max(len(group), 2) for group in (
             [r for r in self.rows if not r.is_latency], [r for r in self.rows if r.is_latency]) if group)
         self.canvas.setMinimumHeight(bars * ROW_PIXELS + charts * 90)
@@ -100,9 +108,3 @@ class BenchmarksTab(Page):
         return section("Every result", table(
             ("Metric", "Target", "Value", f"{stage} gate", "Champion", "Change", "Verdict", "Dataset/split"),
             rows, stretch=7, colours=colours, object_name="benchmark-results"))
-
-    def _colours(self) -> ChartColours:
-        palette = self.palette()
-        return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
-                            text=palette.color(QPalette.ColorRole.Text).name(),
-                            grid=palette.color(QPalette.ColorRole.Mid).name())
