@@ -25,14 +25,23 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def quality(workspace, folder: str) -> dict[str, float]:
+    data = json.loads((workspace / "bundles" / folder / "benchmarks" / "quality.json").read_text())
+    return {r["metric"]: r["value"] for r in data["results"]}
+
+
 def test_the_challenger_alone_is_compared_with_the_production_version(demo_registry, capsys):
     code, out, err = run(capsys, "compare", "credit-risk@1.2.0")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "credit-risk@1.1.0 (production)  →  credit-risk@1.2.0 (candidate)"
-    assert "a = champion (baseline), b = challenger" in lines[1] and "judged for staging" in lines[1]
+    assert "A = champion (the baseline), B = challenger" in lines[1] and "judged for staging" in lines[1]
     accuracy = next(line for line in lines if line.lstrip().startswith("accuracy on"))
-    assert "0.8793 → 0.8687" in accuracy and "-0.0106 (-1.21%)" in accuracy and "WORSE THAN ALLOWED" in accuracy
+    old, new = (quality(demo_registry, f"credit-risk-{v}")["accuracy"] for v in ("1.1.0", "1.2.0"))
+    assert f"{old:.6g} → {new:.6g}" in accuracy and f"{new - old:+.4g} ({(new - old) / old:+.2%})" in accuracy
+    assert accuracy.endswith("WORSE THAN ALLOWED (higher is better)")
+    short = out[out.index("\nIn short\n"):out.index("\nMetrics\n")]
+    assert "worse than allowed: accuracy, f1" in short and "2 error finding(s) new in B" in short
     graph = out[out.index("\nGraph\n"):out.index("\nFindings only one side has\n")]
     assert "model/credit-risk.onnx (fp32)" in graph and "parameters   242 (unchanged)" in graph
     assert "operators    unchanged" in graph and "opsets       ai.onnx 19 (unchanged)" in graph
@@ -56,6 +65,7 @@ def test_json_keeps_the_v1_keys_and_adds_graphs_and_findings(demo_registry, caps
             "targets", "problems"} <= set(data)
     assert data["license"] == {"a": "Apache-2.0", "b": "CC-BY-NC-4.0", "changed": True}
     assert (data["stage"], data["policy"]) == ("candidate", "example-corp-demo")
+    assert "license Apache-2.0 -> CC-BY-NC-4.0" in data["highlights"]
     fp32 = next(g for g in data["graphs"] if g["variant"] == "fp32")
     # 2.1.0 embeds tokens in 48 dimensions instead of 32: the table and the projection grow.
     assert fp32["parameters"]["b"] - fp32["parameters"]["a"] == 3000 * 16 + 16 * 64
@@ -97,7 +107,7 @@ def test_help_says_what_is_compared_and_which_way(capsys):
     code, out, _ = run(capsys, "compare", "--help")
     assert code == 0
     assert "usage: modelgate compare [CHAMPION] CHALLENGER" in out
-    assert "a: the baseline" in out and "b: the version under review" in out
-    assert "deltas are b - a" in out
+    assert "A: the baseline" in out and "B: the version under review" in out
+    assert "deltas are B - A" in out
     for topic in ("metrics", "interface", "license", "targets", "graph", "findings"):
         assert f"\n  {topic} " in out

@@ -26,11 +26,11 @@ def _metrics(result) -> list[str]:
         out.append("  no metric measured on both")
     for item in found.metrics:
         colour = VERDICT_COLOUR.get(item.verdict.value, "dim")
-        arrow = "↑ better" if item.higher_is_better else "↓ better"
+        direction = paint("(higher is better)" if item.higher_is_better else "(lower is better)", "dim")
         relative = f" ({item.relative_delta:+.2%})" if item.relative_delta is not None else ""
         out.append(f"  {item.label:<{width}} {_number(item.champion):>10} → {_number(item.challenger):<10}"
-                   f" {paint(f'{item.absolute_delta:+.4g}{relative}', colour)}  {arrow}  "
-                   f"{paint(item.verdict.words.upper() if item.failed else item.verdict.words, colour)}")
+                   f" {paint(f'{item.absolute_delta:+.4g}{relative}', colour)}  "
+                   f"{paint(item.verdict.words.upper() if item.failed else item.verdict.words, colour)} {direction}")
     for title, rows in (("only in " + a.label, found.champion_only), ("only in " + b.label, found.challenger_only)):
         for row in rows:
             out.append(f"  {row.label:<{width}} {_number(row.value):>10}  ({title})")
@@ -101,7 +101,7 @@ def render_comparison(result) -> str:
     targets, graphs and the findings only one of them has."""
     a, b = result.a, result.b
     out = [paint(f"{a.label} ({a.stage})  →  {b.label} ({b.stage})", "bold"),
-           f"a = champion (baseline), b = challenger; changes read a → b"
+           f"A = champion (the baseline), B = challenger; changes read A → B"
            + (f"; judged for {result.stage} under policy {result.policy_name}" if result.stage else ""),
            ""]
     highlights = result.highlights()

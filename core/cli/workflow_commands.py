@@ -12,7 +12,7 @@ from modelgate.core.stages import STAGES
 
 DECISIONS = ("approve", "reject", "request-changes")
 COMPARE_EPILOG = """\
-what is compared, always from a to b (deltas are b - a):
+what is compared, always from A to B (deltas are B - A):
   metrics       each benchmark result both report: a, b, the change, and the verdict under the
                 stage's regression limits (the numbers `validate --champion` uses)
   interface     inputs and outputs added, removed or changed (dtype, shape)
@@ -23,7 +23,7 @@ what is compared, always from a to b (deltas are b - a):
                 weights), opsets, IR version and producer
   findings      both versions validated under the registry's policy for one stage, each
                 against its model's production version as its promotion gate would be
-                (stored runs are reused); the findings only a has and only b has
+                (stored runs are reused); the findings only A has and only B has
 
 Comparing writes nothing to the registry. Exit code 0 when the comparison was made,
 2 for an unknown version or a wrong call."""
@@ -72,13 +72,13 @@ def register(commands) -> None:
         "compare", help="champion against challenger: what changed",
         usage="modelgate compare [CHAMPION] CHALLENGER [--stage STAGE] [--json]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="What changed from the champion a (the baseline) to the challenger b, both\n"
+        description="What changed from the champion A (the baseline) to the challenger B, both\n"
                     "NAME@VERSION in the registry. With the challenger alone, the champion is its\n"
                     "model's production version.",
         epilog=COMPARE_EPILOG)
     compare.add_argument("champion", metavar="CHAMPION", nargs="?",
-                         help="a: the baseline, NAME@VERSION (default: the production version)")
-    compare.add_argument("challenger", metavar="CHALLENGER", nargs="?", help="b: the version under review")
+                         help="A: the baseline, NAME@VERSION (default: the production version)")
+    compare.add_argument("challenger", metavar="CHALLENGER", nargs="?", help="B: the version under review")
     compare.add_argument("--stage", choices=STAGES, metavar="STAGE",
                          help="judge both for STAGE (default: the challenger's next stage)")
     compare.add_argument("--json", action="store_true", help="print JSON (modelgate.compare/v1)")
