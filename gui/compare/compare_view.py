@@ -14,6 +14,9 @@ from modelgate.gui.compare.sections import (findings_section, interface_section,
                                             problems_section)
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, Page, fit_height, note, section
 
+#: Qt's largest widget size (QWIDGETSIZE_MAX).
+QWIDGETSIZE_MAX = 16777215
+
 
 class CompareView(QWidget):
     """Shows one :class:`~modelgate.core.registry.compare.Comparison`; empty until told what to show."""
@@ -70,3 +73,8 @@ class CompareView(QWidget):
         for widget in self.page.widget().findChildren(QTableWidget):
             widget.resizeRowsToContents()
             fit_height(widget)
+            bar = widget.horizontalScrollBar()
+            if bar.maximum() > 0:       # a narrow window scrolls the table sideways: room for the bar
+                extra = bar.sizeHint().height()
+                widget.setMinimumHeight(widget.minimumHeight() + extra)
+                widget.setMaximumHeight(min(widget.maximumHeight() + extra, QWIDGETSIZE_MAX))

@@ -36,8 +36,7 @@ def _legend(figure, colours: ChartColours, stage: str | None) -> None:
                Line2D([], [], color=colours.text, marker="|", markersize=14, linestyle="None",
                       markeredgewidth=2, label=f"largest loss allowed ({stage})" if stage else "largest loss allowed")]
     # Below the chart, not beside it: a narrow window keeps its width for the bars.
-    legend = figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
-                           framealpha=0.9)
+    legend = figure.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8, framealpha=0.9)
     legend.get_frame().set_facecolor(colours.background)
     for text in legend.get_texts():
         text.set_color(colours.text)

@@ -12,7 +12,7 @@ from modelgate.gui.inspector.benchmarks import chart_colours
 from modelgate.gui.inspector.widgets import BAD, DOUBT, note, section, table
 
 #: Height of one bar's row in the chart, in pixels, and room for the title and axis.
-ROW_PIXELS, CHART_MARGIN = 46, 130
+ROW_PIXELS, CHART_MARGIN = 46, 150
 #: Columns of the table tinted with the verdict's colour.
 TINTED = (5, 6, 8)
 
