@@ -105,6 +105,10 @@ def _shoot(app, window, out: Path) -> list[Path]:
     written.append(out / "10-interface-contract-broken.png")
     window.grab().save(str(written[-1]))
     written.append(_graph(app, window, out / "11-graph-in-netron.png"))
+    from modelgate.gui.compare.screenshot import grab_comparison
+
+    written.append(grab_comparison(connection=window.connection, workers=window.workers,
+                                   progress_panel=window.progress, path=out / "16-compare.png"))
     return written
 
 

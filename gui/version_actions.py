@@ -1,4 +1,4 @@
-"""The workflow actions on the version being looked at: promote, sign, roll back, report.
+"""The workflow actions on the version being looked at: promote, sign, roll back, compare, report.
 
 One :class:`QAction` each, in the Version menu and as buttons of the review panel,
 enabled for the version in view with a tooltip saying why not. Each opens its dialog;
@@ -16,6 +16,8 @@ SPECS = (
     ("promote", "&Promote…", "Ctrl+Shift+P", "Every gate for the next stage, checked live, then promote"),
     ("sign", "&Signing station…", "Ctrl+Shift+S", "Sign this version with your key; verify its signatures"),
     ("rollback", "&Roll back…", None, "Restore an earlier production version of this model"),
+    ("compare", "&Compare…", "Ctrl+Shift+C",
+     "This version against the production version (or any other): what changed and why it matters"),
     ("report", "&Export auditor report…", "Ctrl+E",
      "This version's evidence pack as one HTML file or a PDF, for an auditor"),
 )
@@ -97,6 +99,20 @@ class VersionActions(QObject):
             dialog = RollbackDialog(connection=self.connection, workers=self._workers, progress_panel=self._progress,
                                     name=self.info.name, current=self.info.version, parent=self.window)
             self._open(dialog, dialog.rolled_back)
+
+    def open_compare(self) -> None:
+        from modelgate.gui.compare import open_compare
+
+        if self._why_not("compare") is None:
+            self.dialog = open_compare(parent=self.window, connection=self.connection, workers=self._workers,
+                                       progress_panel=self._progress,
+                                       challenger=(self.info.name, self.info.version))
+            self.dialog.finished.connect(lambda _code, dialog=self.dialog: self._forget_only(dialog))
+
+    def _forget_only(self, dialog) -> None:
+        # The dialog hands its compare window on; it lives past the dialog, so nothing is deleted here.
+        if self.dialog is dialog:
+            self.dialog = None
 
     def open_report(self) -> None:
         from modelgate.gui.dialogs.report_export import ReportExportDialog

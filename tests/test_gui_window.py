@@ -27,7 +27,7 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert menus["File"][:4] == ["Open bundle…", "Open bundle archive…", "Open registry…",
                                  "Import bundle into the registry…"]
     assert menus["Version"] == ["My queue", "Registry", "Promote…", "Signing station…", "Roll back…",
-                                 "Export auditor report…"]
+                                 "Compare…", "Export auditor report…"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
     assert menus["Help"] == ["About ModelGate"]
@@ -132,3 +132,12 @@ def test_geometry_and_splitters_come_back_next_time(qtbot, demo_window, demo_wor
     assert again.splitter.sizes() == split, (split, again.splitter.sizes())
     left, right = again.inspector.validation.splitter.sizes()
     assert left > 2 * right
+
+
+def test_version_compare_opens_the_chooser_for_the_version_in_view(qtbot, demo_window):
+    select(qtbot, demo_window, "credit-risk@1.2.0")
+    demo_window.version_actions.actions["compare"].trigger()
+    dialog = demo_window.version_actions.dialog
+    qtbot.waitUntil(lambda: None not in dialog.chosen, timeout=30_000)
+    assert dialog.chosen == (("credit-risk", "1.1.0"), ("credit-risk", "1.2.0"))
+    dialog.reject()
