@@ -10,7 +10,8 @@ import dataclasses
 from pathlib import Path
 
 from modelgate.core.policy import Policy
-from modelgate.core.registry import Registry, VersionDetail, VersionInfo, browse, facets, open_registry
+from modelgate.core.registry import (AuditEvent, Registry, VersionDetail, VersionInfo, audit_browse, browse, facets,
+                                     open_registry)
 from modelgate.core.registry.database import redact
 from modelgate.core.registry.policies import policy_in_force
 
@@ -120,6 +121,25 @@ class RegistryConnection:
     def versions_of(self, *, name: str) -> list[VersionInfo]:
         """The versions of model ``name``, newest first."""
         return self.registry.list_versions(name=name, limit=1000, order="created")
+
+    def audit_values(self, *, known: audit_browse.AuditValues | None = None) -> audit_browse.AuditValues:
+        """The audit log's distinct actors, actions and subjects (``known`` extended, or afresh)."""
+        return audit_browse.values(self.registry, known=known)
+
+    def audit_page(self, *, query: audit_browse.AuditQuery, values: audit_browse.AuditValues | None,
+                   limit: int, after: int | None = None, before: int | None = None) -> list[AuditEvent]:
+        """One page of the audit log under ``query``, after or before the event with that number."""
+        return audit_browse.page(self.registry, query=query, values=values, limit=limit, after=after,
+                                 before=before)
+
+    def audit_count(self, *, query: audit_browse.AuditQuery,
+                    values: audit_browse.AuditValues | None) -> audit_browse.AuditCount:
+        """How many audit events ``query`` selects (exact up to a cap)."""
+        return audit_browse.count(self.registry, query=query, values=values)
+
+    def check_audit_chain(self, *, progress) -> audit_browse.ChainCheck:
+        """Verify the audit log's hash chain, with the events to show for the verdict."""
+        return audit_browse.check_chain(self.registry, progress=progress)
 
     def close(self) -> None:
         self.registry.close()
