@@ -135,9 +135,12 @@ class AuditView(QWidget):
     # ------------------------------------------------------------- the connection
     def set_connection(self, connection) -> None:
         """Show the audit log of ``connection`` (a RegistryConnection), or nothing when ``None``."""
+        if self._verifying is not None and self._verifying.running:
+            self._verifying.cancel()        # its verdict would be about the registry left behind
         self.connection = connection
         self.values = None
         self.last_check = None
+        self._pending = None
         self.banner.setVisible(False)
         self.model.mark_broken(seq=None)
         self.source_label.setText(connection.label if connection else "No registry open")
@@ -173,12 +176,21 @@ class AuditView(QWidget):
         connection = self.connection
         self.verify_button.setEnabled(False)
         self.banner.show_verifying()
+
+        def current(callback):
+            # Outcomes for a registry the view no longer shows are dropped.
+            def deliver(*args):
+                self.verify_button.setEnabled(self.connection is not None)
+                if connection is self.connection:
+                    callback(*args)
+            return deliver
+
         self._verifying = BackgroundOperation(
             parent=self, executor=self._workers.registry,
             work=lambda progress: connection.check_audit_chain(progress=progress)) \
             .with_progress(panel=self._progress_panel, label="Verifying the audit chain") \
-            .on_success(self._on_chain_checked).on_cancelled(self._on_chain_cancelled) \
-            .on_failure(self._on_chain_failed).start()
+            .on_success(current(self._on_chain_checked)).on_cancelled(current(self._on_chain_cancelled)) \
+            .on_failure(current(self._on_chain_failed)).start()
 
     # ------------------------------------------------------------- the model's source
     def request_page(self, *, query: AuditQuery, values, after, before, limit: int, generation: int,
@@ -273,12 +285,12 @@ class AuditView(QWidget):
             self._select_row(row)
 
     def _on_model_total_counted(self, count: AuditCount) -> None:
-        noun = "event" if count.total == 1 and count.exact else "events"
+        one = count.total == 1 and count.exact
         number = f"{count.total:,}" if count.exact else f"more than {count.total:,}"
-        self.count_label.setText(f"{number} {noun}" + (" match the filters" if self.model.query.filtered else ""))
+        matching = (" matches" if one else " match") + " the filters" if self.model.query.filtered else ""
+        self.count_label.setText(f"{number} {'event' if one else 'events'}{matching}")
 
     def _on_chain_checked(self, check: ChainCheck) -> None:
-        self.verify_button.setEnabled(self.connection is not None)
         self.last_check = check
         self.banner.show_check(check)
         if check.verdict.ok:
@@ -293,11 +305,9 @@ class AuditView(QWidget):
         self.chain_verified.emit(check)
 
     def _on_chain_cancelled(self) -> None:
-        self.verify_button.setEnabled(self.connection is not None)
         self.banner.show_cancelled()
 
     def _on_chain_failed(self, error: BaseException) -> None:
-        self.verify_button.setEnabled(self.connection is not None)
         message, hint = explain(error)
         self.banner.show_failure(message=message + (f" {hint}" if hint else ""))
         show_error(parent=self, error=error, action="Verifying the audit chain")

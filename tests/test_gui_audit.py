@@ -113,6 +113,10 @@ def test_actor_action_and_subject_filters_narrow_the_rows(qtbot, open_view, even
     assert rows == newest_first(events, lambda e: e.action.startswith("review."))
     assert {"review.approve", "review.reject", "review.request-changes"} == {
         view.model.event_at(r).action for r in range(view.model.rowCount())}
+    settle(qtbot, view, bar.clear)
+    rows = settle(qtbot, view, lambda: bar.subject_edit.setText("example-corp"))
+    assert rows == newest_first(events, lambda e: "example-corp" in e.subject) and len(rows) == 1
+    assert view.count_label.text() == "1 event matches the filters"
 
 
 def test_dates_are_local_days_from_and_to_inclusive(qtbot, open_view, events):
@@ -246,3 +250,19 @@ def test_the_view_answers_the_keyboard(qtbot, open_view, events):
     with qtbot.waitSignal(view.chain_verified, timeout=60_000):
         qtbot.keyClick(view, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)   # Ve&rify chain
     assert view.last_check.verdict.ok
+
+
+def test_a_verdict_for_a_registry_no_longer_shown_is_dropped(qtbot, open_view):
+    opened = open_view()
+    view = opened.view
+    verdicts = []
+    view.chain_verified.connect(verdicts.append)
+    release = threading.Event()
+    opened.workers.registry.submit(release.wait)
+    view.verify_button.click()
+    view.set_connection(None)
+    release.set()
+    qtbot.waitUntil(lambda: not opened.panel.running, timeout=30_000)
+    assert verdicts == [] and not view.banner.isVisible()
+    assert view.model.rowCount() == 0 and view.count_label.text() == "0 events"
+    assert not view.verify_button.isEnabled()
