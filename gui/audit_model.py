@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from modelgate.core.registry import AuditEvent
 from modelgate.core.registry.audit_browse import AuditQuery, AuditValues
 from modelgate.gui.inspector.history import KEYS
+from modelgate.gui.table_model import RecordTableModel
 
 #: (key, header) of each column, in order.
 COLUMNS = (("seq", "#"), ("time", "Time"), ("actor", "Actor"), ("action", "Action"), ("subject", "Subject"),
@@ -61,7 +62,7 @@ def payload_summary(payload: dict) -> str:
     return "; ".join(parts)
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(RecordTableModel):
     """Events matching an :class:`AuditQuery`, loaded lazily from ``source``.
 
     ``source.request_page(query=, values=, after=, before=, limit=, generation=, deliver=)``
@@ -72,6 +73,8 @@ class AuditTableModel(QAbstractTableModel):
 
     page_loaded = Signal(int)            # events held after a page arrived
     total_counted = Signal(object)       # AuditCount of the query
+
+    COLUMNS = COLUMNS
 
     def __init__(self, *, source, parent=None) -> None:
         super().__init__(parent)
@@ -169,24 +172,13 @@ class AuditTableModel(QAbstractTableModel):
         return self._loading
 
     def event_at(self, row: int) -> AuditEvent | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.record_at(row)
 
-    def row_of(self, *, seq: int) -> int | None:
+    def row_of_event(self, *, seq: int) -> int | None:
         """The row of event ``seq`` among the events loaded so far."""
         return next((i for i, event in enumerate(self._rows) if event.seq == seq), None)
 
     # ------------------------------------------------------------------ Qt model
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][1]
-        return None
-
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None

@@ -39,10 +39,11 @@ class BrokenRowDelegate(QStyledItemDelegate):
 def event_text(event, *, broken_reason: str | None = None) -> str:
     """Everything about one event, for the details pane."""
     lines = [f"⚠ The chain breaks here: {broken_reason}", ""] if broken_reason else []
+    # Hashes get lines of their own: 64 characters fit a narrow pane only unindented.
     lines += [f"Event {event.seq}",
-              f"Time:      {local_time(event.created_at)} local, {event.created_at} UTC",
-              f"Actor:     {event.actor}", f"Action:    {event.action}", f"Subject:   {event.subject}",
-              f"Previous:  {event.prev_hash}", f"Hash:      {event.hash}", "", "Payload:",
+              f"Time:     {local_time(event.created_at)} (local)", f"          {event.created_at} (UTC, as hashed)",
+              f"Actor:    {event.actor}", f"Action:   {event.action}", f"Subject:  {event.subject}", "",
+              "Previous event's hash:", event.prev_hash, "This event's hash:", event.hash, "", "Payload:",
               json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)]
     return "\n".join(lines)
 
@@ -276,13 +277,15 @@ class AuditView(QWidget):
                 self.table.resizeColumnToContents(column)
         if self._pending is not None and rows:
             target, nearest = self._pending
-            row = self.model.row_of(seq=target)
+            row = self.model.row_of_event(seq=target)
             if row is None and not nearest:
                 return                          # not loaded (yet): nothing to select
             if row is None:                     # the event itself is gone: the nearest one
                 row = min(range(rows), key=lambda r: abs(self.model.event_at(r).seq - target))
             self._pending = None
             self._select_row(row)
+        elif rows and not self.table.currentIndex().isValid():
+            self._select_row(0)                 # the details pane shows the newest event, not nothing
 
     def _on_model_total_counted(self, count: AuditCount) -> None:
         one = count.total == 1 and count.exact
