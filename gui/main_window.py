@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QInputDia
 
 from modelgate.core.errors import UsageError
 from modelgate.gui.actions import ActionSpec, build_menus
+from modelgate.gui.audit_view import AuditView
 from modelgate.gui.dialogs.about import show_about
 from modelgate.gui.dialogs.error import show_error
 from modelgate.gui.dialogs.settings_dialog import SettingsDialog
@@ -81,8 +82,10 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([400, 1070])      # until the user's own split is restored
-        self.pages = QStackedWidget(objectName="pages")
+        self.audit_view = AuditView(workers=self.workers, progress_panel=self.progress)
+        self.pages = QStackedWidget(objectName="pages")     # browsing, or the audit log at full width
         self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.audit_view)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -150,6 +153,8 @@ class MainWindow(QMainWindow):
                                     "The versions waiting for you"),
                          ActionSpec("Re&gistry", "Ctrl+Shift+R", lambda: self.sidebar.choose("registry"),
                                     "Every version in the registry"),
+                         ActionSpec("&Audit log", "Ctrl+Shift+L", lambda: self.sidebar.choose("audit"),
+                                    "The registry's event log and Verify chain"),
                          None],
             "&Help": [ActionSpec("&About ModelGate", None, lambda: show_about(parent=self),
                                  "Version and credits")],
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
         self.registry_panel.set_connection(connection)
         self.queue_panel.set_connection(connection)
         self.review_panel.set_connection(connection)
+        self.audit_view.set_connection(connection)
         self.version_actions.set_context(connection=connection, info=None)
         self.setWindowTitle(f"ModelGate — {connection.label} as {connection.registry.actor}")
         self.statusBar().showMessage(f"Registry open: {connection.label}, acting as "
@@ -249,6 +255,8 @@ class MainWindow(QMainWindow):
             self.registry_panel.refresh()
             self.queue_panel.refresh()
             self.review_panel.show_version(self.version_actions.info)
+            if self.pages.currentWidget() is self.audit_view:
+                self.audit_view.refresh()
         self.inspector.rerun_validation()
 
     def edit_settings(self) -> None:
@@ -278,6 +286,11 @@ class MainWindow(QMainWindow):
         self.sidebar.set_count("queue", len(queue.items))
 
     def _on_sidebar_view_chosen(self, view: str) -> None:
+        if view == "audit":
+            if self.pages.currentWidget() is not self.audit_view and self.audit_view.model.rowCount():
+                self.audit_view.refresh()   # events were added while it was out of sight
+            self.pages.setCurrentWidget(self.audit_view)
+            return
         self.lists.setCurrentWidget(self.queue_panel if view == "queue" else self.registry_panel)
         self.pages.setCurrentWidget(self.splitter)
 

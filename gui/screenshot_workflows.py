@@ -1,4 +1,5 @@
-"""The review workflows for ``make screenshots``, each as the person who meets it on the demo.
+"""The review workflows and the audit log for ``make screenshots``, each as the person who meets
+it on the demo.
 
 Works on a scratch copy of the demo registry: checking gates records validation runs,
 and the demo workspace must stay as ``modelgate demo`` made it.
@@ -7,6 +8,7 @@ and the demo workspace must stay as ``modelgate demo`` made it.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 from modelgate.core.demo_registry import DEMO_PASSPHRASE, KEYS_DIR, SIGNER
@@ -77,4 +79,22 @@ def shoot_workflows(app, *, demo: Path, scratch: Path, out: Path, open_window, w
     save(rollback, "15-rollback.png")
     rollback.close()
     dana.close()
+
+    ben = open_window(url, "ben")
+    ben.sidebar.choose("audit")
+    view = ben.audit_view
+    wait(lambda: view.model.rowCount() > 0 and view.values is not None, "the audit log")
+    checks = []
+    view.chain_verified.connect(checks.append)
+    view.verify_chain()
+    wait(lambda: bool(checks), "the audit chain to verify")
+    save(ben, "17-audit-log-verified.png")
+    # Someone edits an event behind the registry's back: the view shows where the chain breaks.
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as database:
+        database.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 30")
+    checks.clear()
+    view.verify_chain()
+    wait(lambda: bool(checks) and view.table.currentIndex().isValid(), "the broken chain to show")
+    save(ben, "18-audit-chain-broken.png")
+    ben.close()
     return written

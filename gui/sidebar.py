@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 VIEWS = (
     ("registry", "Registry", "Every version in the registry, filtered and sorted as you like"),
     ("queue", "My queue", "Versions waiting for you to review, approve, sign or promote, oldest first"),
+    ("audit", "Audit log", "The registry's tamper-evident event log, filtered as you like, and Verify chain"),
 )
 KEY_ROLE = Qt.ItemDataRole.UserRole
 

@@ -26,7 +26,8 @@ def test_the_workflow_screenshots_render_and_leave_the_demo_alone(qtbot, qapp, g
     written = shoot_workflows(qapp, demo=demo_workspace, scratch=scratch, out=out, open_window=open_window,
                               wait=lambda done, what: qtbot.waitUntil(lambda: bool(done()), timeout=120_000))
     assert [p.name for p in written] == ["12-my-queue-and-review-panel.png", "13-promotion-checklist-unmet.png",
-                                         "14-signing-station.png", "15-rollback.png"]
+                                         "14-signing-station.png", "15-rollback.png",
+                                         "17-audit-log-verified.png", "18-audit-chain-broken.png"]
     for path in written:
         image = QImage(str(path))
         assert image.width() >= 600 and image.height() >= 200, path

@@ -26,7 +26,7 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert list(menus) == ["File", "View", "Version", "Help"]
     assert menus["File"][:4] == ["Open bundle…", "Open bundle archive…", "Open registry…",
                                  "Import bundle into the registry…"]
-    assert menus["Version"] == ["My queue", "Registry", "Promote…", "Signing station…", "Roll back…",
+    assert menus["Version"] == ["My queue", "Registry", "Audit log", "Promote…", "Signing station…", "Roll back…",
                                  "Compare…", "Export auditor report…"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
