@@ -11,13 +11,12 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QInputDia
                                QSplitter, QStackedWidget, QWidget)
 
 from modelgate.core.errors import UsageError
-from modelgate.gui.actions import ActionSpec, build_menus
+from modelgate.gui.actions import build_menus
 from modelgate.gui.audit_view import AuditView
-from modelgate.gui.dialogs.about import show_about
 from modelgate.gui.dialogs.error import show_error
 from modelgate.gui.dialogs.settings_dialog import SettingsDialog
 from modelgate.gui.graph.launcher import GraphLauncher
-from modelgate.gui.inspector.inspector import TAB_TITLES, Inspector
+from modelgate.gui.inspector.inspector import Inspector
 from modelgate.gui.operations import BackgroundOperation
 from modelgate.gui.progress_panel import ProgressPanel
 from modelgate.gui.queue_panel import QueuePanel
@@ -28,6 +27,7 @@ from modelgate.gui.settings import GuiSettings
 from modelgate.gui.sidebar import Sidebar
 from modelgate.gui.theme import apply_theme
 from modelgate.gui.version_actions import VersionActions
+from modelgate.gui.window_menus import window_menus
 from modelgate.gui.workers import Workers
 
 #: Splitters whose positions are kept between sessions, by their object name.
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(self.progress)
         self.graphs = GraphLauncher(window=self, embedded=embedded_graphs)
-        self.actions_by_name = build_menus(self, self._menus())
+        self.actions_by_name = build_menus(self, window_menus(self))
         version_menu = next(a.menu() for a in self.menuBar().actions() if a.text() == "V&ersion")
         for action in self.version_actions.actions.values():
             version_menu.addAction(action)
@@ -118,47 +118,6 @@ class MainWindow(QMainWindow):
         self.inspector.parent_requested.connect(self._on_inspector_parent_requested)
         self.inspector.graph_requested.connect(self._on_inspector_graph_requested)
         self.progress.message_announced.connect(lambda text: self.statusBar().showMessage(text, 5000))
-
-    def _menus(self) -> dict[str, list]:
-        tabs = [ActionSpec(f"{title}", f"Ctrl+{n}", lambda n=n: self.inspector.tabs.setCurrentIndex(n - 1),
-                           f"Show the {title} tab") for n, title in enumerate(TAB_TITLES, start=1)]
-        return {
-            "&File": [
-                ActionSpec("&Open bundle…", "Ctrl+O", self.choose_bundle_folder,
-                           "Open a bundle folder that is not in a registry"),
-                ActionSpec("Open bundle &archive…", "Ctrl+Alt+O", self.choose_bundle_archive,
-                           "Open a .zip, .tar or .tar.gz bundle"),
-                ActionSpec("Open &registry…", "Ctrl+Shift+O", self.choose_registry,
-                           "Browse another registry (a SQLite file or a PostgreSQL URL)"),
-                ActionSpec("&Import bundle into the registry…", "Ctrl+I", self.choose_bundle_to_import,
-                           "Copy a bundle folder into the registry's store as a draft (submitters)"),
-                None,
-                ActionSpec("&Settings…", "Ctrl+,", self.edit_settings,
-                           "Registry, acting user, trust store, policy and theme"),
-                None,
-                ActionSpec("&Quit", "Ctrl+Q", self.close, "Close ModelGate"),
-            ],
-            "&View": [
-                ActionSpec("&Refresh", "F5", self.refresh,
-                           "Reload the registry listing and check the shown version again"),
-                ActionSpec("&Find", "Ctrl+F", self.registry_panel.focus_filter,
-                           "Filter the registry by name, tag or owner"),
-                ActionSpec("Re-run &validation", "Ctrl+R", self.inspector.rerun_validation,
-                           "Run every check again on the shown bundle"),
-                ActionSpec("&Cancel running work", "Esc", self.progress.cancel_current,
-                           "Stop the operation shown in the status bar"),
-                None, *tabs,
-            ],
-            "V&ersion": [ActionSpec("&My queue", "Ctrl+Shift+Q", lambda: self.sidebar.choose("queue"),
-                                    "The versions waiting for you"),
-                         ActionSpec("Re&gistry", "Ctrl+Shift+R", lambda: self.sidebar.choose("registry"),
-                                    "Every version in the registry"),
-                         ActionSpec("&Audit log", "Ctrl+Shift+L", lambda: self.sidebar.choose("audit"),
-                                    "The registry's event log and Verify chain"),
-                         None],
-            "&Help": [ActionSpec("&About ModelGate", None, lambda: show_about(parent=self),
-                                 "Version and credits")],
-        }
 
     # ---------------------------------------------------------------- registry
     def open_registry(self, *, url: str | None = None, user: str | None = None) -> None:
