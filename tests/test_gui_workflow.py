@@ -13,6 +13,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget
 
 from modelgate.core.cli.main import main
 from modelgate.core.demo_registry import DEMO_PASSPHRASE
@@ -213,3 +214,53 @@ def test_the_whole_review_path_through_the_app(qtbot, gui_settings, fresh, demo_
         assert "signature.add" in actions and "rollback" in actions
         assert registry.verify_audit().ok
     assert main(["audit", "verify", "--registry", url, "--user", "root"]) == 0
+
+
+def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, gui_settings, fresh, demo_workspace):
+    url, _keys = fresh
+    with open_registry(url=url, user="farid") as farid:
+        farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
+    with open_registry(url=url, user="ben") as ben:
+        workflow.review(ben, name=NAME, version="1.0.0", decision="approve", comment="fine")
+    chen = desk(qtbot, gui_settings, url, "chen")
+    dialog = open_promotion(qtbot, chen, f"{NAME}@1.0.0", "candidate")
+    assert dialog.checklist.all_hold and dialog.promote_button.isEnabled()
+    # Meanwhile, at another desk, the reviewer changes their mind.
+    with open_registry(url=url, user="ben") as ben:
+        workflow.review(ben, name=NAME, version="1.0.0", decision="reject", comment="wrong threshold")
+    qtbot.mouseClick(dialog.promote_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.outcome.text().startswith("Refused"), timeout=LONG)
+    assert dialog.checklist.state_of("approvals") == "not met"
+    assert "ben chose reject: wrong threshold" in dialog.checklist.reason_of("approvals")
+    assert not dialog.promote_button.isEnabled()
+    dialog.close()
+    with open_registry(url=url, user="root") as registry:
+        assert registry.show(name=NAME, version="1.0.0").info.stage == "draft"
+        assert registry.audit_log(action="promote.refused")[-1].actor == "chen"
+
+
+def test_people_without_the_role_see_why_each_action_is_off(qtbot, gui_settings, fresh):
+    url, keys = fresh
+    ref = f"{NAME}@0.9.0"                                   # in production, signed by eve
+    ben = desk(qtbot, gui_settings, url, "ben")
+    panel = choose(qtbot, ben, ref)
+    panel.comment.setPlainText("Looks fine")
+    assert not panel.buttons["approve"].isEnabled() and "at production" in panel.buttons["approve"].toolTip()
+    ben.version_actions.open_sign()
+    station = ben.version_actions.dialog
+    station.key_edit.setText(str(keys / "eve.key"))
+    station.passphrase_edit.setText(DEMO_PASSPHRASE)
+    assert not station.sign_button.isEnabled()
+    assert station.sign_button.toolTip() == "You (ben) hold reviewer; signing needs the signer role."
+    # Verifying needs no role; the station verifies as it opens.
+    qtbot.waitUntil(lambda: station.findChild(QTableWidget, "verify-results") is not None, timeout=LONG)
+    results = station.findChild(QTableWidget, "verify-results")
+    assert [results.item(0, c).text() for c in (0, 2)] == ["eve", "valid"]
+    station.close()
+    ben.version_actions.open_rollback()
+    rollback = ben.version_actions.dialog
+    rollback.reason_edit.setText("just because")
+    rollback.confirm.setChecked(True)
+    assert not rollback.rollback_button.isEnabled()
+    assert "a rollback needs the approver role" in rollback.rollback_button.toolTip()
+    rollback.close()
