@@ -6,7 +6,7 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QInputDialog, QLineEdit, QMainWindow,
                                QSplitter, QStackedWidget, QWidget)
 
@@ -31,6 +31,8 @@ from modelgate.gui.window_menus import window_menus
 from modelgate.gui.workers import Workers
 
 #: Splitters whose positions are kept between sessions, by their object name.
+#: How often the queue (and its count in the sidebar) is read again.
+QUEUE_REFRESH_MS = 60_000
 KEPT_SPLITTERS = ("main-splitter", "inspector-splitter", "card-splitter", "validation-splitter")
 
 
@@ -114,6 +116,10 @@ class MainWindow(QMainWindow):
         self.review_panel.detail_loaded.connect(self._on_review_panel_detail_loaded)
         self.version_actions.registry_changed.connect(self._on_version_actions_registry_changed)
         self.sidebar.view_chosen.connect(self._on_sidebar_view_chosen)
+        # Others review, sign and promote at their own desks: the queue's count keeps up.
+        self.queue_timer = QTimer(self, interval=QUEUE_REFRESH_MS)
+        self.queue_timer.timeout.connect(self.queue_panel.refresh)
+        self.queue_timer.start()
         self.registry_panel.facets_indexed.connect(self._on_registry_panel_facets_indexed)
         self.inspector.parent_requested.connect(self._on_inspector_parent_requested)
         self.inspector.graph_requested.connect(self._on_inspector_graph_requested)

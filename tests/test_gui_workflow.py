@@ -264,3 +264,14 @@ def test_people_without_the_role_see_why_each_action_is_off(qtbot, gui_settings,
     assert not rollback.rollback_button.isEnabled()
     assert "a rollback needs the approver role" in rollback.rollback_button.toolTip()
     rollback.close()
+
+
+def test_the_queue_count_keeps_up_with_work_done_at_other_desks(qtbot, gui_settings, fresh, demo_workspace):
+    url, _keys = fresh
+    ben = desk(qtbot, gui_settings, url, "ben")
+    qtbot.waitUntil(lambda: ben.queue_panel.queue is not None, timeout=LONG)
+    assert ben.sidebar.title_of("queue") == "My queue  (0)"
+    with open_registry(url=url, user="farid") as farid:
+        farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
+    ben.queue_timer.setInterval(50)
+    qtbot.waitUntil(lambda: ben.sidebar.title_of("queue") == "My queue  (1)", timeout=LONG)
