@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
         self.registry_panel.set_connection(connection)
         self.queue_panel.set_connection(connection)
         self.review_panel.set_connection(connection)
-        self.audit_view.set_connection(connection)
+        if self.pages.currentWidget() is self.audit_view:
+            self.audit_view.set_connection(connection)  # otherwise once it is first shown
         self.version_actions.set_context(connection=connection, info=None)
         self.setWindowTitle(f"ModelGate — {connection.label} as {connection.registry.actor}")
         self.statusBar().showMessage(f"Registry open: {connection.label}, acting as "
@@ -248,11 +249,13 @@ class MainWindow(QMainWindow):
         self.show_version(item)
 
     def _on_queue_panel_queue_loaded(self, queue) -> None:
-        self.sidebar.set_count("queue", len(queue.items))
+        self.sidebar.set_count("queue", len(queue.items), more=not queue.complete)
 
     def _on_sidebar_view_chosen(self, view: str) -> None:
         if view == "audit":
-            if self.pages.currentWidget() is not self.audit_view and self.audit_view.model.rowCount():
+            if self.audit_view.connection is not self.connection:
+                self.audit_view.set_connection(self.connection)
+            elif self.pages.currentWidget() is not self.audit_view and self.audit_view.model.rowCount():
                 self.audit_view.refresh()   # events were added while it was out of sight
             self.pages.setCurrentWidget(self.audit_view)
             return

@@ -88,7 +88,8 @@ class QueuePanel(QWidget):
         if connection is not self.connection:
             return
         self.queue = queue
-        self.summary.setText(f"Waiting for {summary_text(queue)}")
+        more = "" if queue.complete else f" (the oldest {len(queue.items)} shown; more are waiting)"
+        self.summary.setText(f"Waiting for {summary_text(queue)}{more}")
         self._show_items()
         self.queue_loaded.emit(queue)
 

@@ -46,10 +46,10 @@ class Sidebar(QListWidget):
         """Show view ``key`` as chosen (emits :attr:`view_chosen` when it changes)."""
         self.setCurrentItem(self._item(key))
 
-    def set_count(self, key: str, count: int | None) -> None:
-        """Show ``count`` beside the view's title (``None`` hides it)."""
+    def set_count(self, key: str, count: int | None, *, more: bool = False) -> None:
+        """Show ``count`` beside the view's title (``None`` hides it; ``more``: at least that many)."""
         title = self._titles[key]
-        self._item(key).setText(title if count is None else f"{title}  ({count})")
+        self._item(key).setText(title if count is None else f"{title}  ({count}{'+' if more else ''})")
 
     def title_of(self, key: str) -> str:
         return self._item(key).text()

@@ -32,6 +32,9 @@ def test_each_person_sees_what_the_next_stage_still_needs_from_them(team, tmp_pa
 
     # Drafts wait for a reviewer, oldest first; never for their submitter or an approver.
     assert queue_of(team, "bob") == [("review", v, "candidate") for v in ("1.0.0", "2.0.0", "3.0.0")]
+    oldest = work_queue(team("bob"), policy=DEFAULT, limit=2)
+    assert [i.version for i in oldest.items] == ["1.0.0", "2.0.0"] and not oldest.complete
+    assert work_queue(team("bob"), policy=DEFAULT).complete
     assert queue_of(team, "alice") == queue_of(team, "carol") == queue_of(team, "sam") == []
 
     review(team, "1.0.0", "bob")

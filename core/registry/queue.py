@@ -21,13 +21,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, select
 
 from modelgate.core.policy import Policy
 from modelgate.core.registry import identity
 from modelgate.core.registry.gates import (signature_problem, tally_approvals, verified_signatures,
                                           wanted_approvals, wanted_signature)
-from modelgate.core.registry.models import Model, Promotion, Review, Version, as_utc
+from modelgate.core.registry.models import Model, Review, Version, as_utc
 from modelgate.core.registry.policies import policy_in_force
 
 #: Tasks in the order a queue groups them.
@@ -35,6 +35,10 @@ TASKS = ("review", "approve", "sign", "promote")
 #: Stages a version leaves by promotion, and the stage each leads to.
 NEXT_STAGE = {"draft": "candidate", "candidate": "staging", "staging": "production"}
 PROMOTE_ROLES = ("approver",)
+#: Items a queue holds at most (the oldest); nobody works through more in a sitting.
+LIMIT = 500
+#: Versions read and judged at a time.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class WorkQueue:
     roles: tuple[str, ...]
     items: tuple[QueueItem, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    complete: bool = True       # False: more were waiting than the ``limit`` asked for
 
     def of(self, task: str) -> tuple[QueueItem, ...]:
         """The items of one task."""
@@ -75,16 +80,6 @@ def _holds(held: set[str], roles: tuple[str, ...]) -> str | None:
         if role in held or "admin" in held:
             return role
     return None
-
-
-def _arrivals(session, ids: list[int]) -> dict[int, datetime]:
-    """When each version reached its current stage (its latest move into it)."""
-    rows = session.execute(
-        select(Promotion.version_id, func.max(Promotion.created_at))
-        .join(Version, Version.id == Promotion.version_id)
-        .where(Promotion.version_id.in_(ids), Promotion.to_stage == Version.stage)
-        .group_by(Promotion.version_id)).all()
-    return {version_id: as_utc(at) for version_id, at in rows}
 
 
 def _reviews(session, ids: list[int]) -> dict[int, list[Review]]:
@@ -112,12 +107,21 @@ def _signed(session, rows, *, roles: tuple[str, ...]) -> set[int]:
     return signed
 
 
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _candidates(session, *, stage: str, approved_only: bool):
+    """Versions at ``stage``, longest waiting first (``updated_at`` is set by every move between
+    stages, so it is when the version reached this one); with ``approved_only``, only those with
+    an approval at this stage, the only ones that can be waiting to be signed or promoted."""
+    query = (select(Version.id, Version.version, Version.digest, Version.submitter, Version.updated_at,
+                    Model.name).join(Model, Model.id == Version.model_id).where(Version.stage == stage))
+    if approved_only:
+        query = query.where(exists().where(Review.version_id == Version.id, Review.stage == stage,
+                                           Review.decision == "approve"))
+    return session.execute(query.order_by(Version.updated_at, Version.id).execution_options(yield_per=CHUNK))
 
 
-def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: set[str]) -> list[QueueItem]:
+def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: set[str],
+                     limit: int) -> tuple[list[QueueItem], bool]:
+    """The items waiting at ``stage``, oldest first, at most ``limit``; and whether that is all."""
     to_stage = NEXT_STAGE[stage]
     count, review_roles = wanted_approvals(policy, to_stage)
     required, sign_roles = wanted_signature(policy, to_stage)
@@ -126,28 +130,29 @@ def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: se
         _holds(held, ("signer",)) if required else None)
     may_promote = _holds(held, PROMOTE_ROLES) is not None
     if not (review_role or sign_role or may_promote):
-        return []
-    rows = session.execute(
-        select(Version.id, Version.version, Version.digest, Version.submitter, Version.created_at,
-               Model.name).join(Model, Model.id == Version.model_id).where(Version.stage == stage)).all()
-    items = []
-    for chunk in _chunks(rows):
+        return [], True
+    items: list[QueueItem] = []
+    rows = _candidates(session, stage=stage, approved_only=count > 0 and review_role is None)
+    for chunk in rows.partitions(CHUNK):
         ids = [row.id for row in chunk]
-        reviews, arrivals = _reviews(session, ids), _arrivals(session, ids)
+        reviews = _reviews(session, ids)
         signed = _signed(session, chunk, roles=sign_roles) if required else set()
         for row in chunk:
-            tally = tally_approvals(reviews.get(row.id, ()), submitter=row.submitter, roles=review_roles)
+            given = reviews.get(row.id, ())
+            tally = tally_approvals(given, submitter=row.submitter, roles=review_roles)
             approved = count <= 0 or tally.met(count)
-            since = arrivals.get(row.id) or as_utc(row.created_at)
             item = _task_of(row, tally=tally, approved=approved, required=required,
-                            signed=row.id in signed, count=count, user=user, review_role=review_role, sign_role=sign_role,
-                            may_promote=may_promote, to_stage=to_stage,
-                            spoken=any(r.reviewer == user for r in reviews.get(row.id, ())))
+                            signed=row.id in signed, count=count, user=user, review_role=review_role,
+                            sign_role=sign_role, may_promote=may_promote, to_stage=to_stage,
+                            spoken=any(r.reviewer == user for r in given))
             if item is not None:
                 task, reason = item
                 items.append(QueueItem(task, row.name, row.version, stage, to_stage, row.submitter,
-                                       since, reason))
-    return items
+                                       as_utc(row.updated_at), reason))
+                if len(items) > limit:
+                    rows.close()
+                    return items[:limit], False
+    return items, True
 
 
 def _task_of(row, *, tally, approved: bool, required: bool, signed: bool, count: int, user: str, review_role,
@@ -168,14 +173,21 @@ def _task_of(row, *, tally, approved: bool, required: bool, signed: bool, count:
     return None
 
 
-def work_queue(registry, *, policy: Policy | None = None) -> WorkQueue:
-    """What waits for the registry's acting user, oldest first (see the module's rules)."""
+def work_queue(registry, *, policy: Policy | None = None, limit: int = LIMIT) -> WorkQueue:
+    """What waits for the registry's acting user, oldest first (see the module's rules): at most
+    ``limit`` items; ``complete`` is False when more are waiting."""
     policy = policy or policy_in_force(registry)
     user = registry.actor
+    items, complete = [], True
     with registry.session(write=False) as session:
         held = set(identity.roles_of(session, user))
-        items = [item for stage in NEXT_STAGE
-                 for item in _items_for_stage(session, stage=stage, policy=policy, user=user, held=held)]
+        for stage in NEXT_STAGE:
+            found, whole = _items_for_stage(session, stage=stage, policy=policy, user=user, held=held, limit=limit)
+            items += found
+            complete = complete and whole
     items.sort(key=lambda item: (item.waiting_since, item.name, item.version))
+    if len(items) > limit:
+        items, complete = items[:limit], False
     counts = Counter(item.task for item in items)
-    return WorkQueue(user, tuple(sorted(held)), tuple(items), {task: counts.get(task, 0) for task in TASKS})
+    return WorkQueue(user, tuple(sorted(held)), tuple(items), {task: counts.get(task, 0) for task in TASKS},
+                     complete)
