@@ -31,9 +31,12 @@ PASSPHRASE = "smoke-test-passphrase"
 #: Files the app reads at run time, relative to the folder's _internal/.
 SHIPPED = ("modelgate/resources/bundle.schema.json", "modelgate/resources/default-policy.yaml",
            "modelgate/resources/icons/modelgate.png", "modelgate/core/registry/migrations/env.py",
-           "modelgate/core/registry/migrations/versions/0001_initial.py", "netron/index.html",
-           "PySide6/Qt/plugins/platforms/libqoffscreen.so", "PySide6/Qt/plugins/platforms/libqxcb.so",
-           "PySide6/Qt/plugins/platforms/libqwayland.so")
+           "modelgate/core/registry/migrations/versions/0001_initial.py", "netron/index.html")
+#: Qt's display plugins the app needs: offscreen everywhere, X11 and Wayland on Linux.
+PLATFORM_PLUGINS = ("qoffscreen", *(("qxcb", "qwayland") if sys.platform.startswith("linux") else ()))
+#: The menu entry and icons beside the program (Linux builds), relative to the folder.
+DESKTOP_FILES = ("share/applications/modelgate.desktop", "share/icons/hicolor/scalable/apps/modelgate.svg",
+                 "share/icons/hicolor/512x512/apps/modelgate.png")
 TEST_CODE = ("tests", "pytest", "_pytest", "pytestqt")
 
 
@@ -70,6 +73,10 @@ class Smoke:
     def check_contents(self) -> str:
         internal = self.folder / "_internal"
         missing = [name for name in SHIPPED if not (internal / name).is_file()]
+        missing += [f"the {name} plugin" for name in PLATFORM_PLUGINS
+                    if not any(internal.glob(f"PySide6/**/platforms/*{name}.*"))]
+        if sys.platform.startswith("linux"):
+            missing += [name for name in DESKTOP_FILES if not (self.folder / name).is_file()]
         if missing:
             raise SmokeFailure(f"not in the folder: {', '.join(missing)}")
         from PyInstaller.archive.readers import CArchiveReader
@@ -81,7 +88,8 @@ class Smoke:
             raise SmokeFailure(f"test code is shipped: {', '.join(tests[:5])}")
         if not any(m.startswith("modelgate.core.checks.") for m in modules):
             raise SmokeFailure("the checks (modelgate.core.checks.*) are not in the program")
-        return f"resources, migrations, Netron and Qt plugins present; {len(modules)} modules, no test code"
+        return (f"resources, migrations, Netron, Qt plugins, menu entry and icons present; {len(modules)} modules, "
+                "no test code")
 
     def check_size(self) -> str:
         total = sum(path.lstat().st_size for path in self.folder.rglob("*") if path.is_file() and not path.is_symlink())

@@ -2,7 +2,8 @@
 
 One run; the driver lists every rule of the catalogue, each result points at a
 file of the bundle relative to the ``BUNDLEROOT`` base, and a stable partial
-fingerprint lets the UI track a finding across runs.
+fingerprint lets the UI track a finding across runs. The run's automation id names
+the bundle's folder, so the reports of many bundles can be uploaded together.
 """
 
 from __future__ import annotations
