@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   ?= $(CURDIR)/.demo
-#: Who `make run` acts as in the demo registry: its reviewer.
-DEMO_USER ?= ben
+#: Who `make run` acts as in the demo registry: an approver with a version waiting in his queue.
+DEMO_USER ?= chen
 SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 

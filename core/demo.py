@@ -382,7 +382,13 @@ def _readme(built: dict[str, demo_models.Built]) -> str:
         "non-commercial licenses. Every production version was signed by eve, the release officer, "
         "whose key pair is in keys/ (passphrase: modelgate-demo-passphrase; a real key never sits "
         "beside the bundles) and whose public key the demo registry trusts.")
-    return textwrap.fill(text, width=88) + "\n"
+    from modelgate.core.demo_registry import ADMIN, USERS
+
+    people = "; ".join(f"{name} ({', '.join(roles)})" for name, roles in USERS.items())
+    users = (f"The demo registry (registry.db) has these users: {people}; {ADMIN} is its admin. Act as one "
+             "of them with --user NAME, e.g. `modelgate queue --registry sqlite:///registry.db --user chen` "
+             "lists the version waiting for chen's approval.")
+    return textwrap.fill(text, width=88) + "\n\n" + textwrap.fill(users, width=88) + "\n"
 
 
 def _prepare(directory: Path, force: bool) -> None:

@@ -76,7 +76,11 @@ def summarise_graph(bundle: Bundle, path: str) -> GraphSummary:
     """Summarise artifact ``path`` of ``bundle``; raises what onnx raises for an unreadable file."""
     from modelgate.core.onnxinfo import load_header
 
-    model = load_header(bundle.resolve(path))
+    return summarise_model(bundle, path, load_header(bundle.resolve(path)))
+
+
+def summarise_model(bundle: Bundle, path: str, model) -> GraphSummary:
+    """Summarise ``model``, artifact ``path`` of ``bundle`` already loaded without its external data."""
     ops = Counter((f"{node.domain}." if node.domain not in ("", "ai.onnx") else "") + node.op_type
                   for node in _nodes(model.graph))
     parameters = sum(math.prod(tensor.dims) for tensor in model.graph.initializer)

@@ -20,14 +20,20 @@ def _umask() -> int:
     return current
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace the regular file at ``path`` (following links) with ``text`` atomically."""
+def _opened(fd: int, data: str | bytes):
+    if isinstance(data, bytes):
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Replace the regular file at ``path`` (following links) with ``text`` (UTF-8, or bytes) atomically."""
     import tempfile
 
     target = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with _opened(fd, text) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -39,14 +45,14 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_output(path: Path, text: str) -> None:
+def write_output(path: Path, text: str | bytes) -> None:
     """Write a report or other output the user named; errors become :class:`UsageError`."""
     try:
         info = os.stat(path) if os.path.lexists(path) else None
         if info is not None and not stat.S_ISREG(info.st_mode):
             if stat.S_ISDIR(info.st_mode):
                 raise UsageError(f"cannot write {path}: it is a folder")
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:  # device or pipe
+            with _opened(os.open(path, os.O_WRONLY), text) as handle:  # device or pipe
                 handle.write(text)
             return
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -73,3 +79,19 @@ def check_outputs(outputs: list[Path], *, inputs: list[Path]) -> None:
             if Path(real) == guard or Path(real).is_relative_to(guard) and guard.is_dir():
                 raise UsageError(f"refusing to write {output}: it would overwrite the input {guard}",
                                  hint="Write reports outside the bundle and the policy file.")
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before any long work, an output that cannot be written: a folder, a path
+    below a file, or a folder the user may not write in (:class:`UsageError`)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder", hint="Name a file, e.g. report.pdf.")
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: no permission to write in {parent}",
+                         hint="Choose a folder you can write in.")

@@ -89,6 +89,12 @@ class Verdict(enum.Enum):
     NO_LIMIT = "no_limit"              # worse, and no limit is configured for the metric
     EXCEEDS_LIMIT = "exceeds_limit"    # worse beyond at least one configured limit
 
+    @property
+    def words(self) -> str:
+        """How a reviewer reads it: "better", "worse than allowed"..."""
+        return {"improved": "better", "unchanged": "unchanged", "within_limits": "worse, within the limits",
+                "no_limit": "worse, no limit set", "exceeds_limit": "worse than allowed"}[self.value]
+
 
 @dataclass(frozen=True)
 class MetricComparison(MetricKey):

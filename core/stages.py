@@ -18,3 +18,13 @@ def check_stage(stage: str) -> str:
 def at_least(stage: str, floor: str) -> bool:
     """Whether ``stage`` comes at or after ``floor`` in the lifecycle."""
     return STAGES.index(stage) >= STAGES.index(floor)
+
+
+def target_stage(stage: str | None) -> str:
+    """The stage a version is judged for: the next one on its way to production; a version in
+    production or retired is judged by its own stage's rules; a lone bundle for candidate."""
+    if stage is None:
+        return DEFAULT_STAGE
+    if stage in ("draft", "candidate", "staging"):
+        return STAGES[STAGES.index(stage) + 1]
+    return stage

@@ -20,23 +20,12 @@ from modelgate.core.graphinfo import GraphSummary, PortComparison, compare_ports
 from modelgate.core.manifest import entries, load_manifest, section
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
-from modelgate.core.stages import DEFAULT_STAGE, STAGES
 from modelgate.core.summary import summarise
 from modelgate.gui.inspector.card_html import render_card
 
 #: Largest license text shown, in bytes.
 LICENSE_TEXT_LIMIT = 512 * 1024
 _LICENSE_FILE = re.compile(r"^(licen[cs]e|copying)(\.md|\.txt)?$|^licenses/.+", re.IGNORECASE)
-
-
-def target_stage(stage: str | None) -> str:
-    """The stage a version is judged for: the next one on its way to production; a version in
-    production or retired is judged by its own stage's rules; a lone bundle for candidate."""
-    if stage is None:
-        return DEFAULT_STAGE
-    if stage in ("draft", "candidate", "staging"):
-        return STAGES[STAGES.index(stage) + 1]
-    return stage
 
 
 @dataclass(frozen=True)

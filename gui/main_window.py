@@ -6,25 +6,34 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLineEdit, QMainWindow, QSplitter
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QInputDialog, QLineEdit, QMainWindow,
+                               QSplitter, QStackedWidget, QWidget)
 
-from modelgate.gui.actions import ActionSpec, build_menus
-from modelgate.gui.dialogs.about import show_about
+from modelgate.core.errors import UsageError
+from modelgate.gui.actions import build_menus
+from modelgate.gui.audit_view import AuditView
 from modelgate.gui.dialogs.error import show_error
 from modelgate.gui.dialogs.settings_dialog import SettingsDialog
 from modelgate.gui.graph.launcher import GraphLauncher
-from modelgate.gui.inspector.inspector import TAB_TITLES, Inspector
+from modelgate.gui.inspector.inspector import Inspector
 from modelgate.gui.operations import BackgroundOperation
 from modelgate.gui.progress_panel import ProgressPanel
+from modelgate.gui.queue_panel import QueuePanel
 from modelgate.gui.registry_connection import RegistryConnection
 from modelgate.gui.registry_panel import RegistryPanel
+from modelgate.gui.review_panel import ReviewPanel
 from modelgate.gui.settings import GuiSettings
+from modelgate.gui.sidebar import Sidebar
 from modelgate.gui.theme import apply_theme
+from modelgate.gui.version_actions import VersionActions
+from modelgate.gui.window_menus import window_menus
 from modelgate.gui.workers import Workers
 
 #: Splitters whose positions are kept between sessions, by their object name.
-KEPT_SPLITTERS = ("main-splitter", "card-splitter", "validation-splitter")
+#: How often the queue (and its count in the sidebar) is read again.
+QUEUE_REFRESH_MS = 60_000
+KEPT_SPLITTERS = ("main-splitter", "inspector-splitter", "card-splitter", "validation-splitter")
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class MainWindow(QMainWindow):
     """ModelGate's main window."""
 
     registry_opened = Signal(object)        # RegistryConnection
+    bundle_imported = Signal(object)        # ImportResult
 
     def __init__(self, *, settings: GuiSettings, overrides: SessionOverrides = SessionOverrides(),
                  workers: Workers | None = None, embedded_graphs: bool | None = None) -> None:
@@ -51,60 +61,69 @@ class MainWindow(QMainWindow):
         self.connection: RegistryConnection | None = None
         self.progress = ProgressPanel()
         self.registry_panel = RegistryPanel(workers=self.workers, progress_panel=self.progress)
+        self.queue_panel = QueuePanel(workers=self.workers, progress_panel=self.progress)
         self.inspector = Inspector(workers=self.workers, progress_panel=self.progress,
                                    trust_store=settings.get("trust_store"))
+        self.version_actions = VersionActions(window=self, workers=self.workers, progress_panel=self.progress,
+                                              settings=settings)
+        self.review_panel = ReviewPanel(workers=self.workers, progress_panel=self.progress,
+                                        actions=list(self.version_actions.actions.values()))
+        self.sidebar = Sidebar()
+        self.lists = QStackedWidget(objectName="lists")      # the registry or the queue
+        self.lists.addWidget(self.registry_panel)
+        self.lists.addWidget(self.queue_panel)
+        self.inspector_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="inspector-splitter")
+        self.inspector_splitter.addWidget(self.inspector)
+        self.inspector_splitter.addWidget(self.review_panel)
+        self.inspector_splitter.setStretchFactor(0, 3)
+        self.inspector_splitter.setStretchFactor(1, 1)
+        self.inspector_splitter.setSizes([780, 290])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="main-splitter")
-        self.splitter.addWidget(self.registry_panel)
-        self.splitter.addWidget(self.inspector)
+        self.splitter.addWidget(self.lists)
+        self.splitter.addWidget(self.inspector_splitter)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([620, 880])      # until the user's own split is restored
-        self.setCentralWidget(self.splitter)
+        self.splitter.setSizes([400, 1070])      # until the user's own split is restored
+        self.audit_view = AuditView(workers=self.workers, progress_panel=self.progress)
+        self.pages = QStackedWidget(objectName="pages")     # browsing, or the audit log at full width
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.audit_view)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(self.progress)
         self.graphs = GraphLauncher(window=self, embedded=embedded_graphs)
-        self.actions_by_name = build_menus(self, self._menus())
+        self.actions_by_name = build_menus(self, window_menus(self))
+        version_menu = next(a.menu() for a in self.menuBar().actions() if a.text() == "V&ersion")
+        for action in self.version_actions.actions.values():
+            version_menu.addAction(action)
+            self.addAction(action)
         self.registry_panel.setVisible(False)
+        self.sidebar.setVisible(False)
+        self.review_panel.setVisible(False)
         self.setWindowTitle("ModelGate")
-        self.resize(1400, 900)
+        self.resize(1600, 940)
         self._restore_layout()
 
         self.registry_panel.version_selected.connect(self._on_registry_panel_version_selected)
+        self.queue_panel.item_chosen.connect(self._on_queue_panel_item_chosen)
+        self.queue_panel.queue_loaded.connect(self._on_queue_panel_queue_loaded)
+        self.review_panel.review_recorded.connect(self._on_review_panel_review_recorded)
+        self.review_panel.detail_loaded.connect(self._on_review_panel_detail_loaded)
+        self.version_actions.registry_changed.connect(self._on_version_actions_registry_changed)
+        self.sidebar.view_chosen.connect(self._on_sidebar_view_chosen)
+        # Others review, sign and promote at their own desks: the queue's count keeps up.
+        self.queue_timer = QTimer(self, interval=QUEUE_REFRESH_MS)
+        self.queue_timer.timeout.connect(self.queue_panel.refresh)
+        self.queue_timer.start()
         self.registry_panel.facets_indexed.connect(self._on_registry_panel_facets_indexed)
         self.inspector.parent_requested.connect(self._on_inspector_parent_requested)
         self.inspector.graph_requested.connect(self._on_inspector_graph_requested)
         self.progress.message_announced.connect(lambda text: self.statusBar().showMessage(text, 5000))
-
-    def _menus(self) -> dict[str, list]:
-        tabs = [ActionSpec(f"{title}", f"Ctrl+{n}", lambda n=n: self.inspector.tabs.setCurrentIndex(n - 1),
-                           f"Show the {title} tab") for n, title in enumerate(TAB_TITLES, start=1)]
-        return {
-            "&File": [
-                ActionSpec("&Open bundle…", "Ctrl+O", self.choose_bundle_folder,
-                           "Open a bundle folder that is not in a registry"),
-                ActionSpec("Open bundle &archive…", "Ctrl+Alt+O", self.choose_bundle_archive,
-                           "Open a .zip, .tar or .tar.gz bundle"),
-                ActionSpec("Open &registry…", "Ctrl+Shift+O", self.choose_registry,
-                           "Browse another registry (a SQLite file or a PostgreSQL URL)"),
-                None,
-                ActionSpec("&Settings…", "Ctrl+,", self.edit_settings,
-                           "Registry, acting user, trust store, policy and theme"),
-                None,
-                ActionSpec("&Quit", "Ctrl+Q", self.close, "Close ModelGate"),
-            ],
-            "&View": [
-                ActionSpec("&Refresh", "F5", self.refresh,
-                           "Reload the registry listing and check the shown version again"),
-                ActionSpec("&Find", "Ctrl+F", self.registry_panel.focus_filter,
-                           "Filter the registry by name, tag or owner"),
-                ActionSpec("Re-run &validation", "Ctrl+R", self.inspector.rerun_validation,
-                           "Run every check again on the shown bundle"),
-                ActionSpec("&Cancel running work", "Esc", self.progress.cancel_current,
-                           "Stop the operation shown in the status bar"),
-                None, *tabs,
-            ],
-            "&Help": [ActionSpec("&About ModelGate", None, lambda: show_about(parent=self),
-                                 "Version and credits")],
-        }
 
     # ---------------------------------------------------------------- registry
     def open_registry(self, *, url: str | None = None, user: str | None = None) -> None:
@@ -121,7 +140,13 @@ class MainWindow(QMainWindow):
         if previous is not None:
             self.workers.registry.submit(previous.close)
         self.registry_panel.setVisible(True)
+        self.sidebar.setVisible(True)
+        self.review_panel.setVisible(True)
         self.registry_panel.set_connection(connection)
+        self.queue_panel.set_connection(connection)
+        self.review_panel.set_connection(connection)
+        self.audit_view.set_connection(connection)
+        self.version_actions.set_context(connection=connection, info=None)
         self.setWindowTitle(f"ModelGate — {connection.label} as {connection.registry.actor}")
         self.statusBar().showMessage(f"Registry open: {connection.label}, acting as "
                                      f"{connection.registry.actor}, policy {connection.policy.name}", 8000)
@@ -143,6 +168,9 @@ class MainWindow(QMainWindow):
     def open_bundle(self, *, path: Path) -> None:
         """Show the bundle at ``path`` (folder or archive), which is in no registry."""
         self.inspector.inspect_bundle(path=Path(path), policy_file=self.bundle_policy_file())
+        self.review_panel.setVisible(True)
+        self.review_panel.show_outside_registry(Path(path).name)
+        self.version_actions.set_context(connection=self.connection, info=None)
         if self.connection is None:
             self.setWindowTitle(f"ModelGate — {Path(path).name}")
 
@@ -157,11 +185,43 @@ class MainWindow(QMainWindow):
         if path:
             self.open_bundle(path=Path(path))
 
+    def choose_bundle_to_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import bundle folder into the registry")
+        if folder:
+            self.import_bundle(path=Path(folder))
+
+    def import_bundle(self, *, path: Path) -> None:
+        """Import the bundle at ``path`` into the open registry (as ``modelgate registry import``),
+        then show the imported version."""
+        connection = self.connection
+        if connection is None:
+            show_error(parent=self, error=UsageError("no registry is open",
+                                                     hint="Open one with File › Open registry…"),
+                       action="Importing a bundle")
+            return
+        BackgroundOperation(parent=self, executor=self.workers.registry,
+                            work=lambda progress: connection.registry.import_bundle(path=path, progress=progress)) \
+            .with_progress(panel=self.progress, label=f"Importing {Path(path).name}") \
+            .on_success(self._on_bundle_imported).start()
+
+    def _on_bundle_imported(self, result) -> None:
+        said = "imported as a draft" if result.created else "was already in the registry"
+        self.statusBar().showMessage(f"{result.name}@{result.version} {said}", 8000)
+        self.sidebar.choose("registry")
+        self.registry_panel.refresh()
+        self.queue_panel.refresh()
+        self.registry_panel.select_version(name=result.name, version=result.version)
+        self.bundle_imported.emit(result)
+
     # ---------------------------------------------------------------- other actions
     def refresh(self) -> None:
         """Reload the listing (keeping the selection) and check the shown version again."""
         if self.connection is not None:
             self.registry_panel.refresh()
+            self.queue_panel.refresh()
+            self.review_panel.show_version(self.version_actions.info)
+            if self.pages.currentWidget() is self.audit_view:
+                self.audit_view.refresh()
         self.inspector.rerun_validation()
 
     def edit_settings(self) -> None:
@@ -173,9 +233,51 @@ class MainWindow(QMainWindow):
                                          "or policy.", 8000)
 
     # ---------------------------------------------------------------- slots
-    def _on_registry_panel_version_selected(self, info) -> None:
+    def show_version(self, info) -> None:
+        """Inspect ``info`` (a VersionInfo or QueueItem of the open registry) and review it."""
         if self.connection is not None:
             self.inspector.inspect_version(connection=self.connection, info=info)
+            self.review_panel.show_version(info)
+            self.version_actions.set_context(connection=self.connection, info=info)
+
+    def _on_registry_panel_version_selected(self, info) -> None:
+        if self.lists.currentWidget() is self.registry_panel:   # not a refresh behind the queue
+            self.show_version(info)
+
+    def _on_queue_panel_item_chosen(self, item) -> None:
+        self.show_version(item)
+
+    def _on_queue_panel_queue_loaded(self, queue) -> None:
+        self.sidebar.set_count("queue", len(queue.items))
+
+    def _on_sidebar_view_chosen(self, view: str) -> None:
+        if view == "audit":
+            if self.pages.currentWidget() is not self.audit_view and self.audit_view.model.rowCount():
+                self.audit_view.refresh()   # events were added while it was out of sight
+            self.pages.setCurrentWidget(self.audit_view)
+            return
+        self.lists.setCurrentWidget(self.queue_panel if view == "queue" else self.registry_panel)
+        self.pages.setCurrentWidget(self.splitter)
+
+    def _on_review_panel_detail_loaded(self, detail) -> None:
+        # The record just read is newer than the listing's row (others act on the registry too).
+        shown = self.version_actions.info
+        if shown is not None and shown.ref == detail.info.ref:
+            self.version_actions.set_context(connection=self.connection, info=detail.info)
+
+    def _on_review_panel_review_recorded(self, review) -> None:
+        self._on_version_actions_registry_changed((f"{review.name}@{review.version}",))
+
+    def _on_version_actions_registry_changed(self, refs) -> None:
+        # The listing, the queue and the version in view may all have changed; nothing else did.
+        self.registry_panel.refresh()
+        self.queue_panel.refresh()
+        shown, connection = self.version_actions.info, self.connection
+        if shown is None or shown.ref not in refs or self.lists.currentWidget() is self.registry_panel:
+            return  # the listing selects the version again once refreshed, and shows it anew
+        BackgroundOperation(parent=self, executor=self.workers.registry,
+                            work=lambda _p: connection.detail(name=shown.name, version=shown.version)) \
+            .on_success(lambda detail: self.show_version(detail.info)).start()
 
     def _on_registry_panel_facets_indexed(self, _versions: int) -> None:
         # What is loaded by now (the libraries, the registry's index of 100,000 versions) lives

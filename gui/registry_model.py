@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from modelgate.core.registry import VersionInfo
 from modelgate.core.registry.browse import VersionQuery
+from modelgate.gui.table_model import RecordTableModel
 
 #: (sort key, header) of each column, in order.
 COLUMNS = (("name", "Name"), ("version", "Version"), ("stage", "Stage"),
@@ -31,7 +32,7 @@ def updated_text(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-class RegistryTableModel(QAbstractTableModel):
+class RegistryTableModel(RecordTableModel):
     """Versions matching a :class:`VersionQuery`, loaded lazily from ``source``.
 
     ``source.request_page(query=, offset=, limit=, deliver=)`` and
@@ -41,6 +42,8 @@ class RegistryTableModel(QAbstractTableModel):
 
     page_loaded = Signal(int)        # rows held after a page arrived
     total_counted = Signal(int)      # versions matching the query
+
+    COLUMNS = COLUMNS
 
     def __init__(self, *, source, parent=None) -> None:
         super().__init__(parent)
@@ -113,24 +116,9 @@ class RegistryTableModel(QAbstractTableModel):
         return self._loading
 
     def version_at(self, row: int) -> VersionInfo | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, *, name: str, version: str) -> int | None:
-        """The row of ``name@version`` among the rows loaded so far."""
-        return next((i for i, r in enumerate(self._rows) if (r.name, r.version) == (name, version)), None)
+        return self.record_at(row)
 
     # ------------------------------------------------------------------ Qt model
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][1]
-        return None
-
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None

@@ -4,7 +4,8 @@
 
 Opens the demo registry as its reviewer, selects credit-risk@1.2.0 (a regressed
 candidate) and saves the window once per tab; then the Interface and graph tab of
-defect-detector@1.1.0-rc.1 (a broken interface contract) and its graph in Netron.
+defect-detector@1.1.0-rc.1 (a broken interface contract) and its graph in Netron; then
+the review workflows (see :mod:`.screenshot_workflows`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZE = (1500, 950)
+SIZE = (1600, 950)
 VERSION = "credit-risk@1.2.0"
 CONTRACT = "defect-detector@1.1.0-rc.1"
 
@@ -54,20 +55,31 @@ def render(*, demo: Path, out: Path) -> list[Path]:
         raise SystemExit(f"screenshots: {defect}")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="modelgate-screenshots-") as scratch:
-        window = _window(demo=demo, settings_file=Path(scratch) / "settings.ini")
+        settings = Path(scratch) / "settings.ini"
+        window = _window(registry=f"sqlite:///{demo / 'registry.db'}", user="ben", settings_file=settings,
+                         policy=demo / "policy.yaml")
         try:
-            return _shoot(app, window, out)
+            written = _shoot(app, window, out)
         finally:
             window.close()
+        from modelgate.gui.screenshot_workflows import shoot_workflows
+
+        def open_window(url: str, user: str):
+            opened = _window(registry=url, user=user, settings_file=settings)
+            opened.open_registry()
+            _wait(app, lambda: opened.registry_panel.model.rowCount() > 0, timeout=60, what="the registry")
+            return opened
+
+        return written + shoot_workflows(app, demo=demo, scratch=Path(scratch), out=out, open_window=open_window,
+                                         wait=lambda done, what: _wait(app, done, timeout=120, what=what))
 
 
-def _window(*, demo: Path, settings_file: Path):
+def _window(*, registry: str, user: str, settings_file: Path, policy: Path | None = None):
     from modelgate.gui.main_window import MainWindow, SessionOverrides
     from modelgate.gui.settings import GuiSettings
 
     window = MainWindow(settings=GuiSettings.at(path=str(settings_file)),
-                        overrides=SessionOverrides(registry=f"sqlite:///{demo / 'registry.db'}", user="ben",
-                                                   policy=demo / "policy.yaml"))
+                        overrides=SessionOverrides(registry=registry, user=user, policy=policy))
     window.resize(*SIZE)
     window.show()
     return window
@@ -93,6 +105,10 @@ def _shoot(app, window, out: Path) -> list[Path]:
     written.append(out / "10-interface-contract-broken.png")
     window.grab().save(str(written[-1]))
     written.append(_graph(app, window, out / "11-graph-in-netron.png"))
+    from modelgate.gui.compare.screenshot import grab_comparison
+
+    written.append(grab_comparison(connection=window.connection, workers=window.workers,
+                                   progress_panel=window.progress, path=out / "16-compare.png"))
     return written
 
 

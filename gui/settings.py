@@ -38,6 +38,9 @@ SETTINGS = {
         GuiSetting("trust_store", str, "", "Trust store",
                    "A public key file, or a folder of them: the signers whose release signatures "
                    "you accept."),
+        GuiSetting("signing_key", str, "", "Signing key",
+                   "The private key file (PEM) the signing station offers first. Its passphrase "
+                   "is asked for each signature and never stored."),
         GuiSetting("policy_file", str, "", "Policy file",
                    "The policy for bundles opened on their own. Empty: the policy shipped with "
                    "ModelGate. A registry always uses the policy it holds, as its gates do."),

@@ -1,7 +1,19 @@
-import os; os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # noqa: E401,E702 (before any Qt import)
-
+import json
+import os
 import tempfile
 from pathlib import Path
+
+
+def _offscreen_desktop() -> str:
+    """Qt's offscreen platform with a 1920x1200 screen (its own is 800x800, smaller than the
+    desktop the app is made for, and windows are kept within their screen)."""
+    config = Path(tempfile.gettempdir()) / f"modelgate-offscreen-{os.getuid() if hasattr(os, 'getuid') else 0}.json"
+    config.write_text(json.dumps({"screens": [{"name": "offscreen", "x": 0, "y": 0, "width": 1920, "height": 1200,
+                                               "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    return f"offscreen:configfile={config}"
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", _offscreen_desktop())  # before any Qt import
 
 import pytest
 

@@ -11,7 +11,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[1] / "core"
 GUI_MODULES = ("PySide6", "shiboken6", "netron", "modelgate.gui")
 HEAVY = ("onnx", "onnxruntime", "numpy", "sqlalchemy", "matplotlib", "jsonschema",
-         "license_expression", "model_signing", "markdown", "nh3")
+         "license_expression", "model_signing", "markdown", "nh3", "reportlab", "jinja2", "PIL")
 #: The one core module that may name the desktop app: the `gui` command hands over to it.
 GUI_HANDOVER = CORE / "cli" / "gui_command.py"
 

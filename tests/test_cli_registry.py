@@ -62,6 +62,14 @@ def test_the_whole_path_from_import_to_rollback(workspace, capsys):
     assert code == 0 and "tiny-classifier@1.0.0 restored" in out
     code, out, _ = run(capsys, "registry", "show", "tiny-classifier@1.0.0")
     assert "latency spike" in out and "restored" in out
+    # 1.1.0 left production by that rollback: it comes back only when named.
+    code, _, err = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--reason", "again")
+    assert code == 1 and "no earlier production version" in err
+    code, _, err = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--to", "0.1.0", "--reason", "x")
+    assert code == 1 and "tiny-classifier@0.1.0 cannot be restored" in err and "1.1.0" in err
+    code, out, _ = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--to", "1.1.0",
+                       "--reason", "the spike was the load balancer")
+    assert code == 0 and "tiny-classifier@1.1.0 restored" in out and "1.0.0 moved to deprecated" in out
     code, out, _ = run(capsys, "compare", "tiny-classifier@1.0.0", "tiny-classifier@1.1.0", "--json")
     assert code == 0 and json.loads(out)["format"] == "modelgate.compare/v1"
     code, out, _ = run(capsys, "audit", "verify")
@@ -171,3 +179,22 @@ def test_postgresql_identity_is_the_login_even_under_set_role(pg_url, pg_server,
     disguised = farid + ("&" if "?" in farid else "?") + "options=-c%20role%3Dmg_team"
     code, _, err = run(capsys, "--registry", disguised, "--user", "mg_team", "registry", "list")
     assert code == 2 and "farid" in err
+
+
+def test_queue_lists_what_waits_for_the_acting_user(workspace, capsys):
+    tmp_path, url, policy = workspace
+    run(capsys, "--user", "ana", "registry", "import", str(make_bundle(tmp_path / "v1")))
+    code, out, _ = run(capsys, "--user", "ben", "queue")
+    assert code == 0 and "ben (reviewer): 1 to review" in out
+    assert "tiny-classifier@1.0.0" in out and "draft" in out and "candidate" in out and "ana" in out
+    code, out, _ = run(capsys, "--user", "ben", "queue", "--json")
+    data = json.loads(out)
+    assert data["format"] == "modelgate.queue/v1" and data["counts"]["review"] == 1
+    assert [(i["task"], i["version"], i["submitter"]) for i in data["items"]] == [("review", "1.0.0", "ana")]
+    code, out, _ = run(capsys, "--user", "ana", "queue")
+    assert code == 0 and "Nothing waits for ana (submitter)" in out
+    code, out, _ = run(capsys, "--user", "ben", "queue", "--task", "sign")
+    assert code == 0 and "Nothing waits for ben" in out
+    run(capsys, "--user", "ben", "review", "tiny-classifier@1.0.0", "approve", "--comment", "fine")
+    code, out, _ = run(capsys, "--user", "chen", "queue")
+    assert "1 to promote" in out and "promote" in out

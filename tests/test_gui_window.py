@@ -23,8 +23,11 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     menus = {action.text().replace("&", ""): [a.text().replace("&", "") for a in action.menu().actions()
                                               if not a.isSeparator()]
              for action in window.menuBar().actions()}
-    assert list(menus) == ["File", "View", "Help"]
-    assert menus["File"][:3] == ["Open bundle…", "Open bundle archive…", "Open registry…"]
+    assert list(menus) == ["File", "View", "Version", "Help"]
+    assert menus["File"][:4] == ["Open bundle…", "Open bundle archive…", "Open registry…",
+                                 "Import bundle into the registry…"]
+    assert menus["Version"] == ["My queue", "Registry", "Audit log", "Promote…", "Signing station…", "Roll back…",
+                                 "Compare…", "Export auditor report…"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
     assert menus["Help"] == ["About ModelGate"]
@@ -34,6 +37,10 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert shortcut(window, "Refresh") == "F5"
     assert shortcut(window, "Find") == "Ctrl+F"
     assert shortcut(window, "Overview") == "Ctrl+1" and shortcut(window, "History") == "Ctrl+9"
+    assert shortcut(window, "My queue") == "Ctrl+Shift+Q" and shortcut(window, "Import bundle into the registry") == "Ctrl+I"
+    # Without a version in view, the workflow actions say why they are off.
+    promote = window.version_actions.actions["promote"]
+    assert not promote.isEnabled() and promote.toolTip() == "Select a version of the registry first."
 
 
 def test_tab_shortcuts_switch_the_inspector(qtbot, demo_window):
@@ -125,3 +132,12 @@ def test_geometry_and_splitters_come_back_next_time(qtbot, demo_window, demo_wor
     assert again.splitter.sizes() == split, (split, again.splitter.sizes())
     left, right = again.inspector.validation.splitter.sizes()
     assert left > 2 * right
+
+
+def test_version_compare_opens_the_chooser_for_the_version_in_view(qtbot, demo_window):
+    select(qtbot, demo_window, "credit-risk@1.2.0")
+    demo_window.version_actions.actions["compare"].trigger()
+    dialog = demo_window.version_actions.dialog
+    qtbot.waitUntil(lambda: None not in dialog.chosen, timeout=30_000)
+    assert dialog.chosen == (("credit-risk", "1.1.0"), ("credit-risk", "1.2.0"))
+    dialog.reject()

@@ -19,10 +19,10 @@ Start with `modelgate demo` to build a demo workspace, then
 
 
 def build_parser() -> Parser:
-    from modelgate.core.cli import (bundle_commands, gui_command, registry_commands,
+    from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
-    from modelgate.core.cli import changed_command
+    from modelgate.core.cli import changed_command, report_command
 
     parser = Parser(
         prog="modelgate",
@@ -38,7 +38,9 @@ def build_parser() -> Parser:
     changed_command.register(commands)
     registry_commands.register(commands)
     workflow_commands.register(commands)
+    queue_command.register(commands)
     signing_commands.register(commands)
+    report_command.register(commands)
     settings_command.register(commands)
     gui_command.register(commands)
     return parser

@@ -50,7 +50,7 @@ class TerminalProgress:
         if total:
             line = f"{label} {human_bytes(done)} / {human_bytes(total)} ({100 * done // total}%)"
         else:
-            line = f"{label} {human_bytes(done)}"
+            line = f"{label} {human_bytes(done)}" if done else f"{label}…"
         self.stream.write("\r\033[K" + line)
         self.stream.flush()
         self._drawn = True

@@ -11,6 +11,22 @@ from modelgate.core.cli.terminal import TerminalProgress, paint
 from modelgate.core.stages import STAGES
 
 DECISIONS = ("approve", "reject", "request-changes")
+COMPARE_EPILOG = """\
+what is compared, always from A to B (deltas are B - A):
+  metrics       each benchmark result both report: a, b, the change, and the verdict under the
+                stage's regression limits (the numbers `validate --champion` uses)
+  interface     inputs and outputs added, removed or changed (dtype, shape)
+  license       the SPDX expressions
+  targets       deployment targets added, removed or changed, field by field
+  graph         per ONNX artifact: operators by type, parameter count, initializers added,
+                removed or changed (dtype, shape or content, hashed without loading the
+                weights), opsets, IR version and producer
+  findings      both versions validated under the registry's policy for one stage, each
+                against its model's production version as its promotion gate would be
+                (stored runs are reused); the findings only A has and only B has
+
+Comparing writes nothing to the registry. Exit code 0 when the comparison was made,
+2 for an unknown version or a wrong call."""
 
 
 def register(commands) -> None:
@@ -42,18 +58,30 @@ def register(commands) -> None:
     rollback = commands.add_parser(
         "rollback", help="restore the previous production version",
         description="Demote the current production version of NAME and restore the one it "
-                    "replaced, in one step, recording why.")
+                    "replaced (or, with --to, another deprecated version that was in production), "
+                    "in one step, recording why.",
+        epilog="example: modelgate rollback defect-detector --reason \"misreads scratches on line 3\"")
     rollback.add_argument("name", metavar="NAME")
+    rollback.add_argument("--to", dest="to_version", metavar="VERSION",
+                          help="the version to restore (default: the one production last replaced)")
     rollback.add_argument("--reason", required=True, help="why (required)")
     add_registry_options(rollback)
     rollback.set_defaults(handler=run_rollback)
 
     compare = commands.add_parser(
         "compare", help="champion against challenger: what changed",
-        description="Metric deltas, interface, license and target differences between two versions.")
-    compare.add_argument("champion", metavar="NAME@VERSION")
-    compare.add_argument("challenger", metavar="NAME@VERSION")
-    compare.add_argument("--json", action="store_true", help="print JSON")
+        usage="modelgate compare [CHAMPION] CHALLENGER [--stage STAGE] [--json]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="What changed from the champion A (the baseline) to the challenger B, both\n"
+                    "NAME@VERSION in the registry. With the challenger alone, the champion is its\n"
+                    "model's production version.",
+        epilog=COMPARE_EPILOG)
+    compare.add_argument("champion", metavar="CHAMPION", nargs="?",
+                         help="A: the baseline, NAME@VERSION (default: the production version)")
+    compare.add_argument("challenger", metavar="CHALLENGER", nargs="?", help="B: the version under review")
+    compare.add_argument("--stage", choices=STAGES, metavar="STAGE",
+                         help="judge both for STAGE (default: the challenger's next stage)")
+    compare.add_argument("--json", action="store_true", help="print JSON (modelgate.compare/v1)")
     add_registry_options(compare)
     compare.set_defaults(handler=run_compare)
 
@@ -103,17 +131,28 @@ def run_rollback(args: argparse.Namespace) -> int:
     from modelgate.core.registry import workflow
 
     with open_from_args(args) as registry:
-        result = workflow.rollback(registry, name=args.name, reason=args.reason)
+        result = workflow.rollback(registry, name=args.name, reason=args.reason, to_version=args.to_version)
     print(f"{result.restored} restored to production; {result.demoted} moved to deprecated")
     return 0
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from modelgate.core.errors import UsageError
     from modelgate.core.registry import compare as comparing
 
-    champion, challenger = parse_ref(args.champion), parse_ref(args.challenger)
-    with open_from_args(args) as registry:
-        result = comparing.compare(registry, a=champion, b=challenger)
+    if args.champion is None:
+        raise UsageError("compare needs the version to review: modelgate compare [CHAMPION] CHALLENGER",
+                         hint="For example: modelgate compare credit-risk@1.2.0")
+    given = [parse_ref(text) for text in (args.champion, args.challenger) if text is not None]
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            champion = given[0] if len(given) == 2 else comparing.champion_for(
+                registry, name=given[0][0], version=given[0][1])
+            result = comparing.compare(registry, a=champion, b=given[-1], stage=args.stage,
+                                       progress=renderer.progress())
+    finally:
+        renderer.finish()
     if args.json:
         print(to_json(result.as_dict()))
         return 0

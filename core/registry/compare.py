@@ -1,23 +1,38 @@
-"""Champion/challenger comparison of two stored versions: metrics, interface, license, targets.
+"""Champion/challenger comparison of two stored versions: what changed from one to the other.
 
-``a`` is the champion (the baseline) and ``b`` the challenger, so every change
-reads "from a to b" and metric deltas are ``b - a``. Metrics are paired and judged
-by :func:`modelgate.core.regression.compare`, the code ``validate --champion``
-uses, so the numbers match the gate's. The interface is each manifest's declared
-``interface`` (the contract the MG2xx checks hold the ONNX graph to); a manifest
-without one falls back to the graph of its first ONNX artifact. Nothing here
-writes to the registry.
+``a`` is the champion (the baseline) and ``b`` the challenger, so every change reads
+"from a to b" and metric deltas are ``b - a``. Both are judged for one stage (by
+default the challenger's next one on its way to production) under the registry's
+policy in force. Metrics are paired and judged by :func:`modelgate.core.regression.compare`
+under that stage's regression limits, the code ``validate --champion`` uses, so the
+numbers match the gate's. The interface and targets come from the manifests
+(:mod:`modelgate.core.manifestdiff`), the graph changes from the ONNX artifacts
+(:mod:`modelgate.core.graphdiff`), and the findings only one side has from validating
+both (:mod:`.compare_findings`).
+
+Comparing takes two steps, so an app can run each on its own thread:
+:func:`plan_comparison` reads the registry in one read-only transaction, and
+:func:`run_comparison` reads (and validates) the stored bundles, with no database.
+:func:`compare` does both. Nothing here writes to the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
+from modelgate.core.errors import UsageError
+from modelgate.core.graphdiff import ArtifactDiff
+from modelgate.core.manifestdiff import Tensor, TargetChange, TensorChange, plain
+from modelgate.core.policy import Policy
+from modelgate.core.progress import Progress
+from modelgate.core.registry.compare_findings import FindingsComparison, PendingJudgement
 from modelgate.core.regression import Comparison as MetricsComparison
 
 COMPARE_FORMAT = "modelgate.compare/v1"
+__all__ = ["COMPARE_FORMAT", "ComparePlan", "Comparison", "Side", "TargetChange", "Tensor", "TensorChange",
+           "champion_for", "compare", "plan_comparison", "run_comparison"]
 
 
 @dataclass(frozen=True)
@@ -36,50 +51,6 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Tensor:
-    """One input or output: its dtype and shape (ints or symbolic names) as declared."""
-
-    name: str
-    dtype: str | None
-    shape: tuple | None
-
-
-@dataclass(frozen=True)
-class TensorChange:
-    """An input or output that was ``added``, ``removed`` or ``changed`` (dtype or shape)."""
-
-    kind: str  # "input" or "output"
-    name: str
-    change: str
-    a: Tensor | None
-    b: Tensor | None
-
-    def describe(self) -> str:
-        """E.g. ``"input features: shape [batch, 4] -> [batch, 8]"``."""
-        text = f"{self.kind} {self.name}"
-        if self.change != "changed":
-            return f"{text} {self.change}"
-        parts = [f"{what} {_show(getattr(self.a, what))} -> {_show(getattr(self.b, what))}"
-                 for what in ("dtype", "shape") if getattr(self.a, what) != getattr(self.b, what)]
-        return f"{text}: {', '.join(parts)}"
-
-
-@dataclass(frozen=True)
-class TargetChange:
-    """A deployment target ``added``, ``removed`` or ``changed``; ``fields`` are (key, a, b)."""
-
-    name: str
-    change: str
-    fields: tuple[tuple[str, Any, Any], ...] = ()
-
-    def describe(self) -> str:
-        if self.change != "changed":
-            return f"target {self.name} {self.change}"
-        changes = (f"{key} {_show(a)} -> {_show(b)}" for key, a, b in self.fields)
-        return f"target {self.name}: " + ", ".join(changes)
-
-
-@dataclass(frozen=True)
 class Comparison:
     """Everything that differs between champion ``a`` and challenger ``b``."""
 
@@ -89,21 +60,56 @@ class Comparison:
     interface: tuple[TensorChange, ...]
     targets: tuple[TargetChange, ...]
     problems: tuple[str, ...] = ()  # benchmark or model files that could not be read
+    graphs: tuple[ArtifactDiff, ...] = ()
+    findings: FindingsComparison | None = None   # None when the findings were not compared
+    stage: str | None = None                     # the stage both were judged for
+    policy_name: str | None = None
 
     @property
     def license_changed(self) -> bool:
         return self.a.license != self.b.license
 
+    def highlights(self) -> list[str]:
+        """What changed, in a few short lines a reviewer reads first (empty when nothing did)."""
+        from modelgate.core.findings import Severity
+        from modelgate.core.regression import Verdict
+
+        lines, metrics = [], self.metrics.metrics
+        for verdict, words in ((Verdict.EXCEEDS_LIMIT, "worse than allowed"), (Verdict.IMPROVED, "better")):
+            named = sorted({m.metric for m in metrics if m.verdict is verdict})
+            if named:
+                lines.append(f"{words}: {', '.join(named)}")
+        if self.interface:
+            lines.append(f"{len(self.interface)} input/output change(s)")
+        for artifact in self.graphs:
+            if artifact.problem or artifact.change != "compared":
+                lines.append(f"{artifact.title}: {'not compared' if artifact.problem else artifact.change}")
+            elif artifact.changed:
+                what = ([f"{len(artifact.initializers)} initializer(s)"] if artifact.initializers else []) + \
+                       (["operators"] if artifact.ops else []) + (["opsets"] if artifact.opset_changes else [])
+                lines.append(f"{artifact.title}: {', '.join(what) or 'IR version or producer'} changed")
+        if self.license_changed:
+            lines.append(f"license {self.a.license} -> {self.b.license}")
+        if self.targets:
+            lines.append(f"{len(self.targets)} target change(s)")
+        if self.findings is not None:
+            for side, rows in (("new in B", self.findings.only_in_b), ("gone in B", self.findings.only_in_a)):
+                errors = sum(1 for f in rows if f.severity is Severity.ERROR)
+                if errors:
+                    lines.append(f"{errors} error finding(s) {side}")
+        return lines
+
     def as_dict(self) -> dict:
         """The JSON form (``modelgate.compare/v1``) printed by ``modelgate compare --json``."""
         side = lambda s: {"name": s.name, "version": s.version, "stage": s.stage,  # noqa: E731
                           "digest": s.digest, "license": s.license}
-        tensor = lambda t: None if t is None else {"dtype": t.dtype, "shape": _plain(t.shape)}  # noqa: E731
+        tensor = lambda t: None if t is None else {"dtype": t.dtype, "shape": plain(t.shape)}  # noqa: E731
         key = lambda r: {"dataset": r.dataset, "split": r.split,  # noqa: E731
                          "metric": r.metric, "target": r.target}
         return {
             "format": COMPARE_FORMAT,
             "a": side(self.a), "b": side(self.b),
+            "stage": self.stage, "policy": self.policy_name, "highlights": self.highlights(),
             "license": {"a": self.a.license, "b": self.b.license, "changed": self.license_changed},
             "metrics": [{**key(m), "a": m.champion, "b": m.challenger, "higher_is_better": m.higher_is_better,
                          "absolute_delta": m.absolute_delta, "relative_delta": m.relative_delta,
@@ -115,125 +121,133 @@ class Comparison:
             "interface": [{"kind": c.kind, "name": c.name, "change": c.change, "a": tensor(c.a),
                            "b": tensor(c.b), "description": c.describe()} for c in self.interface],
             "targets": [{"name": t.name, "change": t.change, "description": t.describe(),
-                         "fields": [{"field": k, "a": _plain(a), "b": _plain(b)} for k, a, b in t.fields]}
+                         "fields": [{"field": k, "a": plain(a), "b": plain(b)} for k, a, b in t.fields]}
                         for t in self.targets],
+            "graphs": [artifact.as_dict() for artifact in self.graphs],
+            "findings": self.findings.as_dict() if self.findings is not None else None,
             "problems": list(self.problems),
         }
 
 
-def _show(value) -> str:
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return "none" if value is None else str(value)
+@dataclass(frozen=True)
+class ComparePlan:
+    """What :func:`run_comparison` needs, read from the registry by :func:`plan_comparison`."""
+
+    a: Side
+    b: Side
+    paths: tuple[Path, Path]            # the stored bundles
+    policy: Policy
+    stage: str
+    regression: Mapping | None          # the limits the metric verdicts use
+    judgements: tuple[PendingJudgement, PendingJudgement] | None   # None: findings not compared
 
 
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
+def champion_for(registry, *, name: str, version: str) -> tuple[str, str]:
+    """``(name, version)`` of the production version of ``name``, the champion ``version`` is
+    compared with by default. Raises :class:`NotFound` for an unknown version and
+    :class:`UsageError` when there is no other production version to compare with."""
+    from modelgate.core.registry.queries import get_version, list_versions
+
+    with registry.session(write=False) as session:
+        row = get_version(session, name=name, version=version)
+        current = list_versions(session, name=name, stage="production", limit=1)
+    if not current:
+        raise UsageError(f"{name} has no production version to compare {name}@{version} with",
+                         hint=f"Name the baseline too: modelgate compare {name}@OTHER {name}@{version}")
+    if current[0].version == row.version:
+        raise UsageError(f"{name}@{version} is the production version itself",
+                         hint=f"Name the version to compare it with: modelgate compare {name}@{version} "
+                              f"{name}@OTHER")
+    return name, current[0].version
 
 
-def _tensors(items) -> dict[str, Tensor]:
-    found: dict[str, Tensor] = {}
-    for item in items if isinstance(items, list) else ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            shape = item.get("shape")
-            found.setdefault(item["name"], Tensor(item["name"], item.get("dtype"),
-                                                  tuple(shape) if isinstance(shape, list) else None))
-    return found
+def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: str | None = None,
+                    policy: Policy | None = None, regression: Mapping | None = None,
+                    findings: bool = True) -> ComparePlan:
+    """Read what comparing ``a`` with ``b`` (each ``(name, version)``) needs from the registry.
 
-
-def _interface(bundle, manifest: dict, problems: list[str], label: str) -> dict[str, dict[str, Tensor]]:
-    declared = manifest.get("interface")
-    if isinstance(declared, dict) and (declared.get("inputs") or declared.get("outputs")):
-        return {"input": _tensors(declared.get("inputs")),
-                "output": _tensors(declared.get("outputs"))}
-    files = set(bundle.files())
-    for artifact in manifest.get("artifacts") or []:
-        path = artifact.get("path") if isinstance(artifact, dict) else None
-        if isinstance(path, str) and path in files and path.endswith(".onnx"):
-            from modelgate.core.onnxinfo import graph_interface, load_header
-
-            try:
-                graph = graph_interface(load_header(bundle.resolve(path)))
-            except Exception as error:  # an unreadable model is reported, not raised
-                problems.append(f"{label}: {path} could not be read: {error}")
-                break
-            return {"input": _tensors(graph["inputs"]), "output": _tensors(graph["outputs"])}
-    return {"input": {}, "output": {}}
-
-
-def _read(path, label: str, problems: list[str]):
-    from modelgate.core.benchmarks import load_results
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.manifest import load_manifest
-
-    with open_bundle(path) as bundle:
-        manifest = load_manifest(bundle).data
-        if not isinstance(manifest, dict):
-            problems.append(f"{label}: bundle.yaml could not be read")
-            manifest = {}
-        results, trouble = load_results(bundle, manifest)
-        problems.extend(f"{label}: {p.message}" for p in trouble)
-        return manifest, results, _interface(bundle, manifest, problems, label)
-
-
-def _interface_changes(a: dict, b: dict) -> tuple[TensorChange, ...]:
-    changes = []
-    for kind in ("input", "output"):
-        old, new = a[kind], b[kind]
-        for name in [*old, *(n for n in new if n not in old)]:
-            before, after = old.get(name), new.get(name)
-            if before is None or after is None:
-                change = "added" if before is None else "removed"
-                changes.append(TensorChange(kind, name, change, before, after))
-            elif (before.dtype, before.shape) != (after.dtype, after.shape):
-                changes.append(TensorChange(kind, name, "changed", before, after))
-    return tuple(changes)
-
-
-def _targets(manifest: dict) -> dict[str, dict]:
-    items = manifest.get("targets")
-    return {t["name"]: t for t in items if isinstance(t, dict) and isinstance(t.get("name"), str)} \
-        if isinstance(items, list) else {}
-
-
-def _target_changes(a: dict, b: dict) -> tuple[TargetChange, ...]:
-    changes = []
-    for name in [*a, *(n for n in b if n not in a)]:
-        if name not in b or name not in a:
-            changes.append(TargetChange(name, "removed" if name not in b else "added"))
-            continue
-        keys = [k for k in a[name] if k != "name"] + [k for k in b[name] if k not in a[name]]
-        fields = tuple((k, a[name].get(k), b[name].get(k)) for k in keys if a[name].get(k) != b[name].get(k))
-        if fields:
-            changes.append(TargetChange(name, "changed", fields))
-    return tuple(changes)
-
-
-def compare(registry, *, a: tuple[str, str], b: tuple[str, str],
-            regression: Mapping | None = None) -> Comparison:
-    """Compare champion ``a`` with challenger ``b``, each ``(name, version)``, as stored.
-
-    ``regression`` is a stage's ``regression`` policy mapping; with it each metric's
-    verdict says whether its loss is within the limits (without it, losses are
-    ``no_limit``). Raises :class:`~modelgate.core.registry.errors.NotFound` for an
-    unknown version.
+    ``stage`` defaults to the challenger's next stage, ``policy`` to the registry's
+    policy in force and ``regression`` to that policy's limits for the stage. Raises
+    :class:`~modelgate.core.registry.errors.NotFound` for an unknown version.
     """
-    from modelgate.core.regression import compare as compare_metrics
+    from modelgate.core.registry.compare_findings import plan_judgement
+    from modelgate.core.registry.policies import policy_in_force
     from modelgate.core.registry.queries import get_version
+    from modelgate.core.stages import check_stage, target_stage
 
-    sides, paths = [], []
+    if tuple(a) == tuple(b):
+        raise UsageError(f"both sides are {a[0]}@{a[1]}", hint="Compare two different versions.")
+    policy = policy or policy_in_force(registry)
+    sides, paths, rows = [], [], []
     with registry.session(write=False) as session:
         for name, version in (a, b):
             row = get_version(session, name=name, version=version)
             sides.append(Side(name, version, row.stage, row.digest, row.license))
             paths.append(registry.store.path_of(row.store_path))
+            rows.append(row)
+        stage = check_stage(stage) if stage else target_stage(sides[1].stage)
+        judgements = tuple(plan_judgement(session, registry.store, row, label=side.label, stage=stage, policy=policy)
+                           for row, side in zip(rows, sides)) if findings else None
+    if regression is None:
+        regression = policy.stage(stage).get("regression")
+    return ComparePlan(sides[0], sides[1], (paths[0], paths[1]), policy, stage, regression, judgements)
+
+
+def _read(bundle, label: str, problems: list[str]):
+    from modelgate.core.benchmarks import load_results
+    from modelgate.core.manifest import load_manifest
+    from modelgate.core.manifestdiff import interface_of
+
+    manifest = load_manifest(bundle).data
+    if not isinstance(manifest, dict):
+        problems.append(f"{label}: bundle.yaml could not be read")
+        manifest = {}
+    results, trouble = load_results(bundle, manifest)
+    problems.extend(f"{label}: {p.message}" for p in trouble)
+    return manifest, results, interface_of(bundle, manifest, problems, label)
+
+
+def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Comparison:
+    """Compare the stored bundles of ``plan``: manifests, metrics, graphs, then findings.
+
+    Reads the bundles and validates those without a stored run; touches no database.
+    Cancelling ``progress`` raises :class:`~modelgate.core.errors.OperationCancelled`.
+    """
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.graphdiff import diff_graphs
+    from modelgate.core.manifestdiff import interface_changes, target_changes, targets_of
+    from modelgate.core.registry.compare_findings import compare_findings
+    from modelgate.core.regression import compare as compare_metrics
+
+    progress = progress or Progress()
     problems: list[str] = []
-    (manifest_a, results_a, face_a), (manifest_b, results_b, face_b) = (
-        _read(path, side.label, problems) for path, side in zip(paths, sides))
+    with open_bundle(plan.paths[0]) as bundle_a, open_bundle(plan.paths[1]) as bundle_b:
+        manifest_a, results_a, face_a = _read(bundle_a, plan.a.label, problems)
+        manifest_b, results_b, face_b = _read(bundle_b, plan.b.label, problems)
+        graphs = diff_graphs(a=bundle_a, manifest_a=manifest_a, b=bundle_b, manifest_b=manifest_b,
+                             progress=progress)
+    findings = None
+    if plan.judgements is not None:
+        specific = tuple({value for side in (plan.a, plan.b) for value in (side.label, side.name, side.version)})
+        findings = compare_findings(*plan.judgements, policy=plan.policy, stage=plan.stage, specific=specific,
+                                    progress=progress)
     return Comparison(
-        a=sides[0], b=sides[1],
-        metrics=compare_metrics(results_b, results_a, regression),
-        interface=_interface_changes(face_a, face_b),
-        targets=_target_changes(_targets(manifest_a), _targets(manifest_b)),
-        problems=tuple(problems),
+        a=plan.a, b=plan.b,
+        metrics=compare_metrics(results_b, results_a, plan.regression),
+        interface=interface_changes(face_a, face_b),
+        targets=target_changes(targets_of(manifest_a), targets_of(manifest_b)),
+        problems=tuple(problems), graphs=graphs, findings=findings, stage=plan.stage,
+        policy_name=plan.policy.name,
     )
+
+
+def compare(registry, *, a: tuple[str, str], b: tuple[str, str], regression: Mapping | None = None,
+            stage: str | None = None, findings: bool = True, progress: Progress | None = None) -> Comparison:
+    """Compare champion ``a`` with challenger ``b``, each ``(name, version)``, as stored.
+
+    ``regression`` is a stage's ``regression`` policy mapping that overrides the policy's
+    for the metric verdicts; ``findings=False`` skips validating the two versions. Raises
+    :class:`~modelgate.core.registry.errors.NotFound` for an unknown version.
+    """
+    plan = plan_comparison(registry, a=a, b=b, stage=stage, regression=regression, findings=findings)
+    return run_comparison(plan, progress=progress)

@@ -149,62 +149,105 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     return GateResult("validation", NOT_MET, f"{run.errors} error(s) {where}: {shown}")
 
 
-def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+@dataclass(frozen=True)
+class ApprovalTally:
+    """Each reviewer's latest word at a stage, sorted: ``counted`` approvals, ``ignored``
+    approvals (reviewer -> why not), and ``blockers`` (rejects and requests for changes)."""
+
+    counted: tuple[str, ...]
+    ignored: tuple[tuple[str, str], ...]
+    blockers: tuple[Review, ...]
+
+    def met(self, count: int) -> bool:
+        return len(self.counted) >= count and not self.blockers
+
+
+def tally_approvals(reviews, *, submitter: str, roles: tuple[str, ...]) -> ApprovalTally:
+    """Tally ``reviews`` (oldest first) of one version at one stage against ``roles``."""
+    latest = {item.reviewer: item for item in reviews}  # each person's last word counts
+    counted, ignored = [], {}
+    for item in latest.values():
+        if item.decision != "approve":
+            continue
+        held = set(filter(None, item.roles.split(",")))
+        if item.reviewer == submitter:
+            ignored[item.reviewer] = "submitted this version"
+        elif roles and not (held & set(roles)) and "admin" not in held:
+            ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
+        else:
+            counted.append(item.reviewer)
+    # A reject or a request for changes stands until the same person approves again.
+    blockers = sorted((r for r in latest.values() if r.decision != "approve"), key=lambda r: r.id)
+    return ApprovalTally(tuple(sorted(counted)), tuple(sorted(ignored.items())), tuple(blockers))
+
+
+def wanted_approvals(policy: Policy, to_stage: str) -> tuple[int, tuple[str, ...]]:
+    """``(count, roles)`` of the approvals the policy asks for to reach ``to_stage``."""
     wanted = policy.stage(to_stage).get("approvals") or {}
-    count, roles = int(wanted.get("count") or 0), tuple(wanted.get("roles") or ())
+    return int(wanted.get("count") or 0), tuple(wanted.get("roles") or ())
+
+
+def wanted_signature(policy: Policy, to_stage: str) -> tuple[bool, tuple[str, ...]]:
+    """``(required, roles)`` of the release signature the policy asks for at ``to_stage``."""
+    wanted = policy.stage(to_stage).get("signature") or {}
+    return bool(wanted.get("required")), tuple(wanted.get("roles") or ())
+
+
+def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+    count, roles = wanted_approvals(policy, to_stage)
     if count <= 0:
         return GateResult("approvals", MET, f"the policy asks for no approvals for {to_stage}",
                           required=False)
     reviews = session.scalars(select(Review).where(
         Review.version_id == row.id, Review.stage == row.stage).order_by(Review.id)).all()
-    latest = {item.reviewer: item for item in reviews}  # each person's last word counts
-    counted, ignored = {}, {}
-    for item in latest.values():
-        if item.decision != "approve":
-            continue
-        held = set(filter(None, item.roles.split(",")))
-        if item.reviewer == row.submitter:
-            ignored[item.reviewer] = "submitted this version"
-        elif roles and not (held & set(roles)) and "admin" not in held:
-            ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
-        else:
-            counted[item.reviewer] = item
-    # A reject or a request for changes stands until the same person approves again.
-    blockers = sorted((r for r in latest.values() if r.decision != "approve"), key=lambda r: r.id)
+    tally = tally_approvals(reviews, submitter=row.submitter, roles=roles)
     who = " or ".join(roles) if roles else "reviewers"
-    reason = f"{len(counted)} of {count} approval(s) from {who} at {row.stage}"
-    if counted:
-        reason += f" ({', '.join(sorted(counted))})"
-    notes = [f"{name}'s approval does not count: {why}" for name, why in sorted(ignored.items())]
-    notes += [f"{r.reviewer} chose {r.decision}: {r.comment}" for r in blockers]
-    met = len(counted) >= count and not blockers
-    return GateResult("approvals", MET if met else NOT_MET, "; ".join([reason, *notes]))
+    reason = f"{len(tally.counted)} of {count} approval(s) from {who} at {row.stage}"
+    if tally.counted:
+        reason += f" ({', '.join(tally.counted)})"
+    notes = [f"{name}'s approval does not count: {why}" for name, why in tally.ignored]
+    notes += [f"{r.reviewer} chose {r.decision}: {r.comment}" for r in tally.blockers]
+    return GateResult("approvals", MET if tally.met(count) else NOT_MET, "; ".join([reason, *notes]))
+
+
+def signature_problem(signature: Signature, *, revoked: bool, held: set[str], digest: str,
+                      submitter: str, roles: tuple[str, ...]) -> str | None:
+    """Why a verified ``signature`` does not count for the version with ``digest``, or None."""
+    if signature.bundle_digest != digest:
+        return "signed other bytes"
+    if revoked or signature.document is None:
+        return "the key is no longer trusted"
+    if signature.signer == submitter:
+        return "submitted this version, so their signature does not count"
+    if roles and not (held & set(roles)) and "admin" not in held:
+        return f"does not hold the {' or '.join(roles)} role"
+    return None
+
+
+def verified_signatures(session, version_ids):
+    """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first."""
+    return session.execute(
+        select(Signature, TrustedKey.revoked_at)
+        .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+        .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
+        .order_by(Signature.id)).all()
 
 
 def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
     from modelgate.core.signing.keys import short
 
-    wanted = policy.stage(to_stage).get("signature") or {}
-    required, roles = bool(wanted.get("required")), tuple(wanted.get("roles") or ())
-    rows = session.execute(
-        select(Signature, TrustedKey.revoked_at)
-        .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
-        .where(Signature.version_id == row.id, Signature.verified.is_(True))
-        .order_by(Signature.id)).all()
+    required, roles = wanted_signature(policy, to_stage)
+    rows = verified_signatures(session, [row.id])
     counted, notes = [], []
     for signature, revoked_at in rows:
         who = f"{signature.signer} ({short(signature.key_fingerprint)})"
-        held = set(identity.roles_of(session, signature.signer))
-        if signature.bundle_digest != row.digest:
-            notes.append(f"{who} signed other bytes")
-        elif revoked_at is not None or signature.document is None:
-            notes.append(f"{who}: the key is no longer trusted")
-        elif signature.signer == row.submitter:
-            notes.append(f"{who} submitted this version, so their signature does not count")
-        elif roles and not (held & set(roles)) and "admin" not in held:
-            notes.append(f"{who} does not hold the {' or '.join(roles)} role")
-        else:
+        problem = signature_problem(signature, revoked=revoked_at is not None,
+                                    held=set(identity.roles_of(session, signature.signer)),
+                                    digest=row.digest, submitter=row.submitter, roles=roles)
+        if problem is None:
             counted.append(who)
+        else:
+            notes.append(f"{who} {problem}" if not problem.startswith("the key") else f"{who}: {problem}")
     if counted:
         reason = "signed by " + ", ".join(counted)
     elif rows:

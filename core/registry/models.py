@@ -217,12 +217,19 @@ class TrustedKey(Base):
 
 
 class AuditEventRow(Base):
-    """One hash-chained audit event (written only by :mod:`.audit`)."""
+    """One hash-chained audit event (written only by :mod:`.audit`).
+
+    Each filter the audit view offers has an index ending in ``seq``, so a page of one
+    actor's, action's or subject's events, newest first, reads only its own rows
+    (migration 0003).
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        Index("ix_audit_events_subject", "subject"),
-        Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_actor_seq", "actor", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
+        Index("ix_audit_events_subject_seq", "subject", "seq"),
+        Index("ix_audit_events_created_at_seq", "created_at", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

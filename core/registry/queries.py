@@ -48,6 +48,11 @@ def get_model(session, *, name: str, for_update: bool = False) -> Model:
     return row
 
 
+def model_names(session, *, limit: int = 10_000) -> list[str]:
+    """The names of the models in the registry, in alphabetical order (at most ``limit``)."""
+    return list(session.execute(select(Model.name).order_by(Model.name).limit(limit)).scalars())
+
+
 def _filtered(query: Select, *, name: str | None, stage: str | None, text: str | None) -> Select:
     if name is not None:
         query = query.where(Model.name == name)

@@ -199,3 +199,34 @@ def signature_documents(path: Path) -> dict[str, bytes]:
 
     with open_bundle(path) as bundle:
         return {name: bundle.read_bytes(name, limit=MAX_SIGNATURE_BYTES) for name in signature_files(bundle)}
+
+
+def verify_version(registry, *, name: str, version: str, trust: TrustStore | None = None,
+                   progress=None):
+    """Check every signature of ``name@version`` again, cryptographically, against ``trust``
+    (default: the registry's trusted signers): those the registry recorded and the
+    ``signatures/*.sig`` files the stored bundle holds. Returns a
+    :class:`~modelgate.core.signing.verify.VerifyReport`; needs no role."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.digests import bundle_digest
+    from modelgate.core.signing.payload import build_manifest, hash_while_importing
+    from modelgate.core.signing.verify import VerifyReport, check_signature
+
+    store = trust or trust_store(registry)
+    with registry.session(write=False) as session:
+        row = get_version(session, name=name, version=version)
+        recorded = session.execute(select(Signature.file, Signature.document, Signature.signer)
+                                   .where(Signature.version_id == row.id, Signature.document.is_not(None))
+                                   .order_by(Signature.id)).all()
+        stored = registry.store.path_of(row.store_path)
+    documents = {f"{file or 'signatures/' + signer + '.sig'} (recorded)": document.encode("utf-8")
+                 for file, document, signer in recorded}
+    for file, document in signature_documents(stored).items():
+        if document not in documents.values():
+            documents[file] = document
+    with open_bundle(stored, progress=progress) as bundle:
+        digests = hash_while_importing(bundle, progress=progress)
+        manifest = build_manifest(digests, model_name=bundle.root.name)
+        checks = tuple(check_signature(name=file, document=document, root=bundle.root, manifest=manifest,
+                                       trust=store) for file, document in documents.items())
+    return VerifyReport(checks, bundle_digest(digests), store.description)

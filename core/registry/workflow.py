@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modelgate.core.errors import UsageError
 from modelgate.core.policy import Policy
@@ -43,7 +43,7 @@ from modelgate.core.registry.records import ReviewInfo
 from modelgate.core.stages import check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
-           "gates", "promote", "review", "rollback"]
+           "gates", "promote", "review", "rollback", "rollback_choices"]
 
 #: Roles that may review; admin passes every role check.
 REVIEW_ROLES = ("reviewer", "approver")
@@ -237,22 +237,39 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
     return PromotionResult(name, version, True, from_stage, to_stage, results, superseded)
 
 
-def _previous_production(session, model_id: int, current_id: int) -> Version | None:
-    """The version most recently superseded out of production that is still deprecated."""
-    query = (select(Version).join(Promotion, Promotion.version_id == Version.id)
-             .where(Version.model_id == model_id, Promotion.kind == "superseded",
-                    Version.stage == "deprecated", Version.id != current_id)
-             .order_by(Promotion.id.desc()).limit(1))
-    return session.scalars(query).first()
+def _restorable(session, model_id: int, current_id: int | None, *, kinds=("superseded", "rollback")):
+    """Deprecated versions of the model that left production by one of ``kinds`` of move,
+    most recently left first. Replaced ones ("superseded") are the usual targets; one taken
+    out by an earlier rollback comes back only when named."""
+    left = (select(Promotion.version_id, func.max(Promotion.id).label("last"))
+            .where(Promotion.from_stage == "production", Promotion.kind.in_(kinds))
+            .group_by(Promotion.version_id).subquery())
+    query = (select(Version).join(left, left.c.version_id == Version.id)
+             .where(Version.model_id == model_id, Version.stage == "deprecated")
+             .order_by(left.c.last.desc()))
+    if current_id is not None:
+        query = query.where(Version.id != current_id)
+    return session.scalars(query).all()
 
 
-def rollback(registry, *, name: str, reason: str) -> RollbackResult:
-    """Restore the previous production version of model ``name``, recording ``reason``.
+def rollback_choices(registry, *, name: str) -> list[str]:
+    """The versions of ``name`` a rollback may restore, the default (the one the current
+    production version most recently replaced) first."""
+    with registry.session(write=False) as session:
+        model = get_model(session, name=name)
+        usual = [row.version for row in _restorable(session, model.id, None, kinds=("superseded",))]
+        return usual + [row.version for row in _restorable(session, model.id, None) if row.version not in usual]
 
-    Needs the approver or admin role. In one transaction the current production
-    version goes to deprecated (kind 'rollback') and the version it most recently
-    superseded comes back to production (kind 'restored'). With no production version
-    or nothing to restore, the refusal is audited and :class:`WorkflowRefused` raised.
+
+def rollback(registry, *, name: str, reason: str, to_version: str | None = None) -> RollbackResult:
+    """Restore an earlier production version of model ``name``, recording ``reason``.
+
+    ``to_version`` is a version that was in production and is deprecated now; by
+    default the one most recently replaced by a newer production version. Needs
+    the approver or admin role. In one transaction the current production version
+    goes to deprecated (kind 'rollback') and the restored one comes back to
+    production (kind 'restored'). With no production version or nothing to restore,
+    the refusal is audited and :class:`WorkflowRefused` raised.
     """
     text = _required_text(reason, what="rollback", option="--reason")
     actor = registry.actor
@@ -262,9 +279,16 @@ def rollback(registry, *, name: str, reason: str) -> RollbackResult:
         model = get_model(session, name=name, for_update=True)
         current = session.scalars(select(Version).where(
             Version.model_id == model.id, Version.stage == "production").order_by(Version.id)).first()
-        previous = _previous_production(session, model.id, current.id) if current else None
+        usual = _restorable(session, model.id, current.id, kinds=("superseded",)) if current else []
+        choices = _restorable(session, model.id, current.id) if current else []
+        previous = usual[0] if usual else None
+        if to_version is not None:
+            previous = next((row for row in choices if row.version == to_version), None)
         if current is None:
             problem = f"{name} has no production version to roll back"
+        elif previous is None and to_version is not None:
+            problem = (f"{name}@{to_version} cannot be restored: only a deprecated version that was in "
+                       f"production can ({', '.join(r.version for r in choices) or 'none is left'})")
         elif previous is None:
             problem = f"no earlier production version of {name} is left to restore"
         if problem:

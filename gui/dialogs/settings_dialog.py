@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from modelgate.gui.settings import SETTINGS, THEMES, GuiSettings
 
 #: Settings whose value is a path, and whether the chooser picks a folder or a file.
-PATHS = {"trust_store": "file or folder", "policy_file": "file"}
+PATHS = {"trust_store": "file or folder", "policy_file": "file", "signing_key": "file"}
 
 
 class SettingsDialog(QDialog):
@@ -61,6 +61,9 @@ class SettingsDialog(QDialog):
     def _choose(self, key: str, field: QLineEdit) -> None:
         if key == "policy_file":
             path, _ = QFileDialog.getOpenFileName(self, "Policy file", field.text(), "Policies (*.yaml *.yml)")
+        elif key == "signing_key":
+            path, _ = QFileDialog.getOpenFileName(self, "Signing key", field.text(),
+                                                  "Private keys (*.key *.pem);;All files (*)")
         else:
             path = QFileDialog.getExistingDirectory(self, "Trust store folder", field.text())
         if path:

@@ -7,12 +7,20 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from modelgate.gui.inspector.benchmark_rows import benchmark_rows
-from modelgate.gui.inspector.charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmark_charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmark_rows import benchmark_rows
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
 #: Height of one bar's row in the charts, in pixels.
 ROW_PIXELS = 46
+
+
+def chart_colours(widget: QWidget) -> ChartColours:
+    """The colours of ``widget``'s palette, for a chart drawn inside it."""
+    palette = widget.palette()
+    return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
+                        text=palette.color(QPalette.ColorRole.Text).name(),
+                        grid=palette.color(QPalette.ColorRole.Mid).name())
 
 
 def prepare_charts() -> None:
@@ -20,10 +28,6 @@ def prepare_charts() -> None:
     finds it loaded when the tab is first shown."""
     import matplotlib.backends.backend_qtagg  # noqa: F401
     import matplotlib.figure  # noqa: F401
-
-
-def _number(value) -> str:
-    return "—" if value is None else f"{value:.4g}"
 
 
 class BenchmarksTab(Page):
@@ -83,7 +87,7 @@ class BenchmarksTab(Page):
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("benchmark-charts")
         charts = draw_benchmarks(self.figure, rows=self.rows, stage=stage, champion=champion,
-                                 colours=self._colours())
+                                 colours=chart_colours(self))
         bars = sum(max(len(group), 2) for group in (
             [r for r in self.rows if not r.is_latency], [r for r in self.rows if r.is_latency]) if group)
         self.canvas.setMinimumHeight(bars * ROW_PIXELS + charts * 90)
@@ -97,20 +101,10 @@ class BenchmarksTab(Page):
         rows, colours = [], []
         for row in self.rows:
             r, c = row.result, row.comparison
-            gate = " ".join(part for part in (f"≥ {_number(row.floor)}" if row.floor is not None else "",
-                                              f"≤ {_number(row.ceiling)}" if row.ceiling is not None else "") if part)
-            rows.append((r.metric, r.target, _number(r.value) + (f" {r.unit}" if r.unit else ""),
-                         gate or "—", _number(c.champion) if c else "—",
-                         c.describe_change().split(" ", 3)[-1] if c else "—", row.verdict(stage),
-                         f"{r.dataset}/{r.split}"))
+            rows.append((r.metric, r.target, row.value_text, row.gate_text, row.champion_text, row.change_text,
+                         row.verdict(stage), f"{r.dataset}/{r.split}"))
             colours.append(BAD if row.breaks_gate or row.regressed else
                            DOUBT if c is not None and c.regression > 0 else GOOD)
         return section("Every result", table(
             ("Metric", "Target", "Value", f"{stage} gate", "Champion", "Change", "Verdict", "Dataset/split"),
             rows, stretch=7, colours=colours, object_name="benchmark-results"))
-
-    def _colours(self) -> ChartColours:
-        palette = self.palette()
-        return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
-                            text=palette.color(QPalette.ColorRole.Text).name(),
-                            grid=palette.color(QPalette.ColorRole.Mid).name())

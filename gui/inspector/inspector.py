@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from modelgate.core.stages import STAGES
+from modelgate.core.stages import STAGES, target_stage
 from modelgate.gui import facts as bundle_facts
 from modelgate.gui.inspector.benchmarks import BenchmarksTab
 from modelgate.gui.inspector.history import HistoryTab
@@ -104,7 +104,7 @@ class Inspector(QWidget):
         def loaded(found) -> None:
             detail, champion = found
             self._load(generation, path=detail.store_path, policy=connection.policy, detail=detail,
-                       champion=champion, stage=bundle_facts.target_stage(detail.info.stage))
+                       champion=champion, stage=target_stage(detail.info.stage))
 
         self._track(BackgroundOperation(parent=self, executor=self._workers.registry, work=record)
                     .on_success(loaded).on_failure(self._failed(generation)).start())
@@ -114,7 +114,7 @@ class Inspector(QWidget):
         the policy in ``policy_file`` (``None``: the default policy), loaded off the UI thread."""
         generation = self._restart(f"{Path(path).name} · not in a registry")
         self._load(generation, path=Path(path), policy=policy_file, detail=None, champion=None,
-                   stage=bundle_facts.target_stage(None))
+                   stage=target_stage(None))
 
     def release(self) -> None:
         """Stop showing anything and close the shown bundle now (the app is closing)."""

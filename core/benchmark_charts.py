@@ -1,19 +1,23 @@
-"""The Benchmarks tab's charts, drawn on a matplotlib :class:`~matplotlib.figure.Figure`
-(never pyplot, whose import alone costs a second): quality metrics against the stage's
-floor and the champion, and latency per target against its budget and the stage's ceiling."""
+"""Benchmark charts, drawn on a matplotlib :class:`~matplotlib.figure.Figure` (never pyplot,
+whose import alone costs a second): quality metrics against the stage's floor and the
+champion, and latency per target against its budget and the stage's ceiling.
+
+The desktop app's Benchmarks tab draws them on a Qt canvas in the window's colours; the
+auditor report draws them with Agg on white paper. Nothing here imports matplotlib: the
+caller hands in the figure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelgate.gui.inspector.widgets import BAD, GOOD
-
-CHAMPION, BUDGET = "#1f6fd1", "#8a8a8a"
+#: A bar that meets its gate, one that breaks it or regressed, the champion's marker, a budget.
+GOOD, BAD, CHAMPION, BUDGET = "#2e7d32", "#c62828", "#1f6fd1", "#8a8a8a"
 
 
 @dataclass(frozen=True)
 class ChartColours:
-    """The window's colours, so charts read on light and dark themes alike."""
+    """The background, text and grid colours (the window's, so charts read on light and dark
+    themes alike; the defaults are for paper)."""
 
     background: str = "#ffffff"
     text: str = "#202020"

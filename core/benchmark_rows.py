@@ -1,5 +1,6 @@
-"""The numbers the Benchmarks tab draws: each result beside the policy's gate for the stage
-and the champion's value, judged by the core's own comparison (Qt-free)."""
+"""The numbers benchmark charts draw: each result beside the policy's gate for the stage and
+the champion's value, judged by the core's own comparison. The desktop app's Benchmarks tab
+and the auditor report (:mod:`modelgate.core.evidence`) both draw these rows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from dataclasses import dataclass
 
 from modelgate.core.benchmarks import Result
 from modelgate.core.regression import MetricComparison, Verdict, compare
+
+
+def number(value: float | None) -> str:
+    """A value as the tables show it: four significant digits, a dash for none."""
+    return "—" if value is None else f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,27 @@ class BenchmarkRow:
     @property
     def label(self) -> str:
         return f"{self.result.metric} · {self.result.target}" if self.result.target else self.result.metric
+
+    @property
+    def value_text(self) -> str:
+        """The value with its unit."""
+        return number(self.result.value) + (f" {self.result.unit}" if self.result.unit else "")
+
+    @property
+    def gate_text(self) -> str:
+        """The stage's gate, e.g. ``≥ 0.8`` or ``≤ 50``; a dash when there is none."""
+        parts = [f"≥ {number(self.floor)}" if self.floor is not None else "",
+                 f"≤ {number(self.ceiling)}" if self.ceiling is not None else ""]
+        return " ".join(part for part in parts if part) or "—"
+
+    @property
+    def champion_text(self) -> str:
+        return number(self.comparison.champion) if self.comparison else "—"
+
+    @property
+    def change_text(self) -> str:
+        """The change from the champion, e.g. ``(-0.02, -2.2%)``; a dash without a champion."""
+        return self.comparison.describe_change().split(" ", 3)[-1] if self.comparison else "—"
 
     @property
     def breaks_gate(self) -> bool:

@@ -1,0 +1,225 @@
+"""The signing station: sign a registry version with a private key, then verify its signatures.
+
+It shows exactly what a signature covers (every stored file but ``signatures/``, with
+sizes and the total), signs through the core's ``sign_version`` (hash with progress,
+sign with model-signing, verify against the registry's trusted signers, record, audit),
+and verifies every signature of the version again on request. The passphrase is read
+from its field once, the field is cleared at once, and it is never stored or logged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from modelgate.core.cli.terminal import human_bytes
+from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, table
+from modelgate.gui.operations import BackgroundOperation
+
+STATUS_COLOUR = {"valid": GOOD, "untrusted": DOUBT}
+
+
+def covered(registry, *, name: str, version: str) -> list[tuple[str, int]]:
+    """``(file, size)`` of every file a signature of the stored bundle covers."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.signing.payload import covered_files
+
+    with open_bundle(registry.bundle_path(name=name, version=version)) as bundle:
+        return [(file, bundle.size(file)) for file in covered_files(bundle)]
+
+
+class SigningStation(QDialog):
+    """Sign ``info`` (a registry version) and verify its signatures."""
+
+    signed = Signal(object)         # list of SignatureInfo recorded
+    verified = Signal(object)       # VerifyReport
+
+    def __init__(self, *, connection, workers, progress_panel, info, key_path: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("signing-station")
+        self.setWindowTitle(f"Signing station — {info.ref}")
+        self.setMinimumSize(780, 640)
+        self.connection, self.info = connection, info
+        self._workers, self._progress = workers, progress_panel
+        self.files: list[tuple[str, int]] = []
+
+        self.files_box = QVBoxLayout()
+        self.total_label = QLabel("Reading the stored bundle…", objectName="signing-total")
+        self.key_edit = QLineEdit(key_path, objectName="signing-key")
+        self.key_edit.setPlaceholderText("The private key file (PEM, encrypted)")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_key)
+        self.passphrase_edit = QLineEdit(objectName="signing-passphrase")
+        self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase_edit.setPlaceholderText("Asked for each signature; never stored")
+        self.sign_button = QPushButton("Sign", objectName="sign-button")
+        self.message = QLabel(objectName="signing-message")
+        self.message.setWordWrap(True)
+        self.verify_button = QPushButton("Verify signatures", objectName="verify-button")
+        self.verify_button.setToolTip("Check every signature of this version again against the registry's "
+                                      "trusted signers")
+        self.verify_box = QVBoxLayout()
+
+        what = QGroupBox("What will be signed")
+        what_layout = QVBoxLayout(what)
+        what_layout.addLayout(self.files_box)
+        what_layout.addWidget(self.total_label)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(browse)
+        sign = QGroupBox(f"Sign as {connection.actor}")
+        form = QFormLayout(sign)
+        form.addRow("Private key:", key_row)
+        form.addRow("Passphrase:", self.passphrase_edit)
+        form.addRow("", self.sign_button)
+        form.addRow(self.message)
+        verify = QGroupBox("Signatures of this version")
+        verify_layout = QVBoxLayout(verify)
+        verify_layout.addLayout(self.verify_box)
+        verify_layout.addWidget(self.verify_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(what)
+        layout.addWidget(sign)
+        layout.addWidget(verify)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+
+        self.sign_button.clicked.connect(self.sign)
+        self.passphrase_edit.returnPressed.connect(self.sign)
+        self.verify_button.clicked.connect(self.verify)
+        self.key_edit.textChanged.connect(self._update_sign_button)
+        self.passphrase_edit.textChanged.connect(self._update_sign_button)
+        self._update_sign_button()
+        self._read_files()
+        self.verify()
+
+    # ------------------------------------------------------------------ what is signed
+    def _read_files(self) -> None:
+        info, registry = self.info, self.connection.registry
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda _p: covered(registry, name=info.name, version=info.version)) \
+            .on_success(self._on_files_read).start()
+
+    def _on_files_read(self, files) -> None:
+        self.files = files
+        total = sum(size for _file, size in files)
+        self.files_box.addWidget(table(("File", "Size"), [(f, human_bytes(s)) for f, s in files],
+                                       object_name="signed-files", stretch=0))
+        self.total_label.setText(f"{len(files)} file(s), {human_bytes(total)} in all: every file of the stored "
+                                 "bundle except signatures/, bundle.yaml included.")
+        self._update_sign_button()
+
+    # ------------------------------------------------------------------ signing
+    def refusal(self) -> str | None:
+        """Why Sign is disabled now, or None."""
+        refused = self.connection.role_refusal("signer", doing="signing")
+        if refused:
+            return refused
+        if not self.files:
+            return "The stored bundle is being read."
+        if not self.key_edit.text().strip():
+            return "Choose your private key file."
+        if not self.passphrase_edit.text():
+            return "Enter the key's passphrase."
+        return None
+
+    def _update_sign_button(self) -> None:
+        why = self.refusal()
+        self.sign_button.setEnabled(why is None)
+        self.sign_button.setToolTip(why or f"Sign {self.info.ref}, verify the signature and record it")
+        if why and not self.connection.holds("signer"):
+            self._say(why, BAD)
+
+    def _choose_key(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Private key", self.key_edit.text(),
+                                              "Private keys (*.key *.pem);;All files (*)")
+        if path:
+            self.key_edit.setText(path)
+
+    def sign(self) -> None:
+        """Sign in the background; the passphrase leaves its field now."""
+        if self.refusal() is not None:
+            return
+        from modelgate.core.registry.signatures import sign_version
+
+        passphrase = self.passphrase_edit.text().encode("utf-8")
+        self.passphrase_edit.clear()
+        key, info, registry, signer = Path(self.key_edit.text().strip()), self.info, self.connection.registry, \
+            self.connection.actor
+        self.sign_button.setEnabled(False)
+        self._say(f"Signing {info.ref}…", None)
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda progress: sign_version(registry, name=info.name, version=info.version,
+                                                               key=key, passphrase=passphrase, signer=signer,
+                                                               progress=progress)) \
+            .with_progress(panel=self._progress, label=f"Signing {info.ref}") \
+            .on_success(self._on_signed).on_failure(self._on_sign_failed) \
+            .on_cancelled(lambda: self._say("Signing cancelled; nothing was recorded.", DOUBT)).start()
+
+    def _on_signed(self, recorded) -> None:
+        from modelgate.core.signing.keys import short
+
+        who = ", ".join(f"{s.signer} ({short(s.key_fingerprint)})" for s in recorded) or "no new signature"
+        self._say(f"Signed, verified against the registry's trusted signers and recorded: {who}.", GOOD)
+        self.signed.emit(recorded)
+        self.verify()
+
+    def _on_sign_failed(self, error) -> None:
+        from modelgate.gui.dialogs.error import explain
+
+        message, hint = explain(error)
+        self._say(f"Not signed: {message}" + (f"\n{hint}" if hint else ""), BAD)
+        self._update_sign_button()
+        self.passphrase_edit.setFocus()
+
+    def _say(self, text: str, colour: str | None) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+
+    # ------------------------------------------------------------------ verifying
+    def verify(self) -> None:
+        """Check every signature of the version again (hashes the stored bundle)."""
+        from modelgate.core.registry.signatures import verify_version
+
+        info, registry = self.info, self.connection.registry
+        self.verify_button.setEnabled(False)
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda progress: verify_version(registry, name=info.name, version=info.version,
+                                                                 progress=progress)) \
+            .with_progress(panel=self._progress, label=f"Verifying the signatures of {info.ref}") \
+            .on_success(self._on_verified).on_failure(self._on_verify_failed) \
+            .on_cancelled(lambda: self.verify_button.setEnabled(True)).start()
+
+    def _on_verified(self, report) -> None:
+        from modelgate.core.signing.keys import short
+
+        self.verify_button.setEnabled(True)
+        while self.verify_box.count():
+            self.verify_box.takeAt(0).widget().deleteLater()
+        if not report.checks:
+            self.verify_box.addWidget(QLabel(f"{self.info.ref} has no signature yet."))
+        else:
+            rows = [(c.signer or "(not trusted)", short(c.fingerprint) if c.fingerprint else "—", c.status,
+                     c.reason or "verifies: the signed digests match the stored bytes", c.file)
+                    for c in report.checks]
+            self.verify_box.addWidget(table(("Signer", "Key fingerprint", "Result", "Why", "Signature"), rows,
+                                            colours=[STATUS_COLOUR.get(c.status, BAD) for c in report.checks],
+                                            object_name="verify-results", stretch=3))
+        verdict = QLabel(f"Trust store: {report.trust}. " + (
+            "Every signature verifies." if report.passed else
+            "Not every signature verifies." if report.checks else ""), objectName="verify-verdict")
+        verdict.setWordWrap(True)
+        self.verify_box.addWidget(verdict)
+        self.verified.emit(report)
+
+    def _on_verify_failed(self, error) -> None:
+        from modelgate.gui.dialogs.error import show_error
+
+        self.verify_button.setEnabled(True)
+        show_error(parent=self, error=error, action=f"Verifying {self.info.ref}")

@@ -1,0 +1,219 @@
+"""The review panel beside the inspector: the decisions so far and the reviewer's own.
+
+Approve, Reject and Request changes call the core's ``workflow.review`` on the registry
+worker, exactly as ``modelgate review`` does. A button the acting user may not use is
+disabled, and its tooltip says why. Below, the version's workflow actions (promote,
+sign, roll back, compare, report) as tool buttons of the window's own actions.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QLabel, QPlainTextEdit, QPushButton,
+                               QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+
+from modelgate.core.registry.workflow import REVIEW_ROLES
+from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
+from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.registry_model import updated_text
+
+DECISIONS = (("approve", "Approve", GOOD), ("reject", "Reject", BAD), ("request-changes", "Request changes", DOUBT))
+DECISION_COLOUR = {key: colour for key, _text, colour in DECISIONS}
+#: Stages whose reviews a gate counts (the approvals for the next stage).
+REVIEWED_STAGES = ("draft", "candidate", "staging")
+
+
+def review_card(review, *, current: bool) -> QLabel:
+    """One review as a few wrapped lines: who, as what, decided what, where, when, and why."""
+    colour = DECISION_COLOUR.get(review.decision, MUTED)
+    where = f"at {review.stage}" + ("" if current else " (an earlier stage)")
+    label = QLabel(f"<b>{escape(review.reviewer)}</b> ({escape(review.roles.replace(',', ', '))}) "
+                   f"<span style='color:{colour}; font-weight:bold'>{escape(review.decision)}</span> "
+                   f"{escape(where)}<br><span style='color:{MUTED}'>{updated_text(review.created_at)}</span>"
+                   f"<br>{escape(review.comment)}")
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setObjectName("review-card")
+    label.setStyleSheet("QLabel#review-card { border-bottom: 1px solid palette(mid); padding: 4px 0; }")
+    return label
+
+
+def review_list(reviews, *, current_stage: str) -> QScrollArea:
+    """Every review, newest first, in a scrolling column."""
+    body = QWidget()
+    column = QVBoxLayout(body)
+    column.setContentsMargins(0, 0, 0, 0)
+    for review in reversed(reviews):
+        column.addWidget(review_card(review, current=review.stage == current_stage))
+    column.addStretch(1)
+    area = QScrollArea(objectName="reviews")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(body)
+    return area
+
+
+def review_refusal(*, connection, info, comment: str) -> str | None:
+    """Why the acting user cannot record a review of ``info`` now, or None when they can."""
+    if connection is None or info is None:
+        return "Select a version of the registry first."
+    if info.stage not in REVIEWED_STAGES:
+        return (f"{info.ref} is at {info.stage}: reviews count toward the next stage, so only draft, "
+                "candidate and staging versions are reviewed.")
+    refused = connection.role_refusal(*REVIEW_ROLES, doing="reviewing")
+    if refused:
+        return refused
+    if connection.actor == info.submitter:
+        return f"You submitted {info.ref}, so your own review never counts toward a promotion."
+    if not comment.strip():
+        return "Write a comment first: every decision needs one, and it is kept in the audit log."
+    return None
+
+
+class ReviewPanel(QWidget):
+    """Reviews of the shown version and the buttons to add one."""
+
+    review_recorded = Signal(object)        # ReviewRecorded
+    detail_loaded = Signal(object)          # VersionDetail, read afresh for the version shown
+
+    def __init__(self, *, workers, progress_panel, actions=(), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("review-panel")
+        self._workers = workers
+        self._progress = progress_panel
+        self.connection = None
+        self.info = None
+        self.detail = None
+        self._generation = 0
+        self.heading = QLabel("No version selected", objectName="review-heading")
+        self.heading.setWordWrap(True)
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.reviews_box = QVBoxLayout()
+        self.comment = QPlainTextEdit(objectName="review-comment")
+        self.comment.setPlaceholderText("Your comment (required; kept in the audit log)")
+        self.comment.setMaximumHeight(90)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QGridLayout()           # two buttons a row, so the panel stays narrow
+        for n, (key, text, colour) in enumerate(DECISIONS):
+            button = QPushButton(text, objectName=f"review-{key}")
+            button.setStyleSheet(f"QPushButton:enabled {{ color: {colour}; font-weight: bold; }}")
+            button.clicked.connect(lambda _checked=False, key=key: self.record(decision=key))
+            self.buttons[key] = button
+            row.addWidget(button, n // 2, n % 2)
+        self.why_disabled = QLabel(objectName="review-why")
+        self.why_disabled.setWordWrap(True)
+        self.why_disabled.setStyleSheet("color: palette(placeholder-text);")
+
+        decide = QGroupBox("Your review")
+        decide_layout = QVBoxLayout(decide)
+        decide_layout.addWidget(self.comment)
+        decide_layout.addLayout(row)
+        decide_layout.addWidget(self.why_disabled)
+        workflow = QGroupBox("Workflow")
+        grid = QGridLayout(workflow)
+        for n, action in enumerate(actions):
+            button = QToolButton(objectName=f"workflow-{action.objectName()}")
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            grid.addWidget(button, n // 2, n % 2)
+        reviews = QGroupBox("Reviews so far")
+        reviews.setLayout(self.reviews_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.heading)
+        layout.addWidget(reviews, 1)
+        layout.addWidget(decide)
+        layout.addWidget(workflow)
+        self.comment.textChanged.connect(self._update_buttons)
+        self._show_reviews()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ what to show
+    def set_connection(self, connection) -> None:
+        self.connection = connection
+        self.show_version(None)
+
+    def show_version(self, info) -> None:
+        """Show the reviews of ``info`` (a VersionInfo or QueueItem of the registry), or none."""
+        self._generation += 1
+        self.info, self.detail = None, None
+        self.heading.setText("No version selected" if info is None else f"Reviews of {info.ref}")
+        self._show_reviews()
+        self._update_buttons()
+        if info is None or self.connection is None:
+            return
+        generation, connection = self._generation, self.connection
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda _p: connection.detail(name=info.name, version=info.version)) \
+            .on_success(lambda detail: self._on_detail_read(generation, detail)).start()
+
+    def show_outside_registry(self, label: str) -> None:
+        """A bundle opened on its own: nothing to review until it is imported."""
+        self.show_version(None)
+        self.heading.setText(f"{label} is not in a registry: import it to review it")
+
+    def _on_detail_read(self, generation: int, detail) -> None:
+        if generation != self._generation:
+            return
+        self.detail, self.info = detail, detail.info
+        self.heading.setText(f"Reviews of {detail.info.ref} · {detail.info.stage} · submitted by "
+                             f"{detail.info.submitter}")
+        self._show_reviews()
+        self._update_buttons()
+        self.detail_loaded.emit(detail)
+
+    def _show_reviews(self) -> None:
+        while self.reviews_box.count():
+            self.reviews_box.takeAt(0).widget().deleteLater()
+        reviews = self.detail.reviews if self.detail else []
+        if not reviews:
+            text = "No review yet." if self.detail else "Select a registry version to see its reviews."
+            label = QLabel(text, objectName="reviews-empty")
+            label.setWordWrap(True)
+            self.reviews_box.addWidget(label)
+            return
+        self.reviews_box.addWidget(review_list(reviews, current_stage=self.detail.info.stage))
+
+    def _update_buttons(self) -> None:
+        refusal = review_refusal(connection=self.connection, info=self.info, comment=self.comment.toPlainText())
+        for button in self.buttons.values():
+            button.setEnabled(refusal is None)
+            button.setToolTip(refusal or f"Record your decision on {self.info.ref} at {self.info.stage}")
+        self.why_disabled.setText(refusal or "")
+        self.why_disabled.setVisible(bool(refusal))
+
+    # ------------------------------------------------------------------ acting
+    def record(self, *, decision: str) -> None:
+        """Record the acting user's ``decision`` with the comment typed (registry worker)."""
+        info, connection, comment = self.info, self.connection, self.comment.toPlainText().strip()
+        if review_refusal(connection=connection, info=info, comment=comment) is not None:
+            return
+        from modelgate.core.registry import workflow
+
+        for button in self.buttons.values():
+            button.setEnabled(False)
+
+        def done(result) -> None:
+            self.comment.clear()
+            self.review_recorded.emit(result)
+            if self.info is not None and (self.info.name, self.info.version) == (info.name, info.version):
+                self.show_version(info)
+
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda _p: workflow.review(connection.registry, name=info.name,
+                                                            version=info.version, decision=decision,
+                                                            comment=comment)) \
+            .with_progress(panel=self._progress, label=f"Recording {decision} of {info.ref}", cancellable=False) \
+            .on_success(done).on_failure(self._on_record_failed).start()
+
+    def _on_record_failed(self, error) -> None:
+        from modelgate.gui.dialogs.error import show_error
+
+        self._update_buttons()
+        show_error(parent=self, error=error, action="Recording the review")
