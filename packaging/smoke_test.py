@@ -2,7 +2,8 @@
 
 Runs ``dist/modelgate/modelgate`` (or the folder given) with a throwaway home folder: the
 versions it reports, a demo workspace it builds, headless validations with their exit codes
-and reports, a key, a signature and its verification, the registry's audit chain, and the
+and reports, a key, a signature and its verification, the registry's audit chain, the
+auditor report as PDF and HTML, and the
 desktop app started offscreen on a demo bundle (``modelgate gui --self-check``), which must
 quit cleanly. It also checks what the folder holds: the resources, the migrations, the graph
 viewer and the Qt plugins, and no test code. Prints the folder's size (at most
@@ -156,6 +157,18 @@ class Smoke:
         self.run("audit", "verify", "--registry", f"sqlite:///{self.demo / 'registry.db'}", expect=0)
         return "sign and verify exit 0, a changed file fails verification (1), the demo's audit chain holds"
 
+    def check_report(self) -> str:
+        """The auditor report, whose PDF and HTML need ReportLab's fonts, the templates and Agg charts."""
+        registry = f"sqlite:///{self.demo / 'registry.db'}"
+        sizes = []
+        for suffix, magic in ((".pdf", b"%PDF-"), (".html", b"<!DOCTYPE html>")):
+            target = self.scratch / f"report{suffix}"
+            self.run("report", "credit-risk@1.1.0", "--registry", registry, "--output", str(target), expect=0)
+            if not target.read_bytes().lstrip().startswith(magic):
+                raise SmokeFailure(f"{target.name} does not start with {magic!r}")
+            sizes.append(f"{target.name} {target.stat().st_size // 1024} KiB")
+        return "auditor report of credit-risk@1.1.0: " + ", ".join(sizes)
+
     def check_gui(self) -> str:
         """The desktop app, offscreen, on a demo bundle; times when each step's line arrives."""
         command = [str(self.program), "gui", "--self-check", str(self.demo / "bundles" / "credit-risk-1.1.0"),
@@ -177,7 +190,7 @@ class Smoke:
         return "; ".join(line.removeprefix("self-check: ") for line in lines)
 
 
-CHECKS = ("contents", "size", "version", "demo", "validate", "signing", "gui")
+CHECKS = ("contents", "size", "version", "demo", "validate", "signing", "report", "gui")
 
 
 def main(argv: list[str] | None = None) -> int:
