@@ -8,13 +8,15 @@ DEMO_USER ?= chen
 SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 
-.PHONY: run test bench screenshots demo sysdeps sysdeps-test clean help
+.PHONY: run test bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist
 
 help:
 	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
 	@echo "make test         create .venv with the test tools and run the whole suite"
 	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
 	@echo "make screenshots  render every inspector tab of a demo version to build/screenshots/"
+	@echo "make dist         build the one-folder desktop app into dist/modelgate/ (PyInstaller)"
+	@echo "make dist-test    build it, then smoke-test it; prints its size and start-up times"
 	@echo "make clean        remove .venv, the demo workspace and build output"
 
 sysdeps:
@@ -50,6 +52,22 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m tests.bench $(BENCH_ARGS)
+
+sysdeps-dist:
+	@$(SYSDEPS) ensure base gui dist
+
+$(VENV)/.installed-dist: pyproject.toml | sysdeps-dist
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[gui,dist]"
+	@touch $@
+
+dist: $(VENV)/.installed-dist
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/modelgate.spec
+
+dist-test: dist
+	$(PY) packaging/smoke_test.py dist/modelgate
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info .pytest_cache

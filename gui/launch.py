@@ -14,6 +14,8 @@ from pathlib import Path
 #: What the desktop app imports beyond the core, by the import name.
 GUI_PACKAGES = ("PySide6", "matplotlib", "markdown", "nh3")
 INSTALL_HINT = "Install the desktop app's extras: pip install 'modelgate[gui]'"
+#: The window and application icon, in modelgate.resources (the SVG beside it is its source).
+APP_ICON = "icons/modelgate.png"
 
 
 def missing_packages() -> list[str]:
@@ -70,9 +72,10 @@ def application():
     import signal
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from modelgate.core import __version__
+    from modelgate.core import __version__, resources
 
     existing = QApplication.instance()
     if existing is not None:
@@ -87,6 +90,9 @@ def application():
     app.setOrganizationName("ModelGate")
     app.setApplicationVersion(__version__)
     app.setStyle("Fusion")
+    app.setWindowIcon(QIcon(str(resources.path(APP_ICON))))
+    # Wayland matches windows to modelgate.desktop (its icon, its name) by this id.
+    app.setDesktopFileName("modelgate")
     # Qt's event loop never hands control to Python's signal handling by itself: a timer
     # lets Ctrl+C in the terminal reach the handler, which closes the windows properly.
     signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
@@ -96,14 +102,10 @@ def application():
     return app
 
 
-def run(*, bundle: Path | None = None, registry: str | None = None, user: str | None = None,
-        policy: Path | None = None, settings_file: Path | None = None, open_registry: bool = True) -> int:
-    """Open the main window and run until it closes; return the exit code.
-
-    With ``bundle`` the window shows that bundle on its own, and opens a registry only
-    when ``registry`` names one; without it, it opens the registry (``registry``, else
-    the settings, else ``$MODELGATE_REGISTRY``, else the one in the user's data folder).
-    """
+def open_window(*, registry: str | None = None, user: str | None = None, policy: Path | None = None,
+                settings_file: Path | None = None):
+    """The application and its shown main window, with the settings in ``settings_file`` (default:
+    the usual place) and the command line's overrides; refuses a PySide6 that would crash."""
     app = application()
     defect = signal_defect()
     if defect:
@@ -118,6 +120,24 @@ def run(*, bundle: Path | None = None, registry: str | None = None, user: str | 
     apply_theme(app, theme=settings.get("theme"))
     window = MainWindow(settings=settings, overrides=SessionOverrides(registry=registry, user=user, policy=policy))
     window.show()
+    return app, window
+
+
+def run(*, bundle: Path | None = None, registry: str | None = None, user: str | None = None,
+        policy: Path | None = None, settings_file: Path | None = None, open_registry: bool = True,
+        self_check: bool = False) -> int:
+    """Open the main window and run until it closes; return the exit code.
+
+    With ``bundle`` the window shows that bundle on its own, and opens a registry only
+    when ``registry`` names one; without it, it opens the registry (``registry``, else
+    the settings, else ``$MODELGATE_REGISTRY``, else the one in the user's data folder).
+    With ``self_check`` it runs :mod:`modelgate.gui.self_check` on ``bundle`` instead.
+    """
+    if self_check:
+        from modelgate.gui.self_check import run_self_check
+
+        return run_self_check(bundle=bundle, policy=policy, settings_file=settings_file)
+    app, window = open_window(registry=registry, user=user, policy=policy, settings_file=settings_file)
     if bundle is not None:
         window.open_bundle(path=bundle)
     if open_registry and (registry or bundle is None):

@@ -6,7 +6,9 @@
 # offscreen, and fonts: without fonts every widget draws empty boxes); test (what the test
 # suite needs: a PostgreSQL server for the registry tests and the gui libraries, since the
 # desktop app's tests run offscreen); xvfb (optional: a virtual X screen, to watch the
-# app under QT_QPA_PLATFORM=xcb on a machine without a display).
+# app under QT_QPA_PLATFORM=xcb on a machine without a display); dist (`make dist`: PyInstaller
+# reads binaries with objdump from binutils, and collects the Qt libraries' system libraries,
+# which must be installed to be found).
 set -euo pipefail
 
 QT_OFFSCREEN="libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfreetype6 libfontconfig1 libdbus-1-3 fonts-dejavu-core"
@@ -18,6 +20,7 @@ GROUP[base]="python3-venv"
 GROUP[gui]="$QT_OFFSCREEN $QT_WEBENGINE $QT_XCB"
 GROUP[test]="python3-venv postgresql $QT_OFFSCREEN $QT_WEBENGINE"
 GROUP[xvfb]="xvfb $QT_XCB"
+GROUP[dist]="binutils $QT_OFFSCREEN $QT_XCB"
 
 packages() {
   local g out=""

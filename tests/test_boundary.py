@@ -107,3 +107,12 @@ def test_validating_a_clean_bundle_imports_neither_jsonschema_nor_the_expression
         f"assert main(['validate', {str(bundle)!r}, '--format', 'json', '--output', '/dev/null']) == 0"))
     assert {"onnx", "onnxruntime", "jsonschema_rs"} <= loaded
     assert not loaded.intersection({"jsonschema", "license_expression"})
+
+
+def test_version_report_imports_none_of_the_libraries_it_names():
+    """`modelgate --version` reads distribution metadata; auditors run it on slow machines too."""
+    loaded = _top(_modules_after(
+        "import contextlib, io\nfrom modelgate.core.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n    assert main(['--version']) == 0\n"
+        "assert 'onnxruntime' in out.getvalue()"))
+    assert not loaded.intersection(HEAVY + GUI_MODULES), sorted(loaded.intersection(HEAVY + GUI_MODULES))

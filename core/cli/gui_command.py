@@ -30,6 +30,9 @@ def register(commands) -> None:
                      help="policy for bundles opened on their own (a registry uses the policy it holds)")
     gui.add_argument("--settings", type=Path, metavar="FILE", dest="settings_file",
                      help="keep the app's settings in this INI file instead of the usual place")
+    gui.add_argument("--self-check", action="store_true",
+                     help="open BUNDLE, validate it, check the graph viewer, close the window and exit "
+                          "(0 when it all worked): for a new installation and the build's smoke test")
     add_registry_options(gui)
     gui.set_defaults(handler=run_gui)
 
@@ -46,7 +49,10 @@ def run_gui(args: argparse.Namespace) -> int:
     if args.bundle is not None and not args.bundle.exists():
         raise UsageError(f"{args.bundle}: no such file or folder",
                          hint="Pass a bundle folder or a .zip, .tar or .tar.gz archive of one.")
+    if args.self_check and args.bundle is None:
+        raise UsageError("--self-check needs a bundle to open",
+                         hint="Pass a bundle folder or archive, e.g. one `modelgate demo DIR` made.")
     url, user = registry_args(args)
     explicit = getattr(args, "registry", None)
     return launcher.run(bundle=args.bundle, registry=explicit if args.bundle is not None else url, user=user,
-                        policy=args.policy, settings_file=args.settings_file)
+                        policy=args.policy, settings_file=args.settings_file, self_check=args.self_check)

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from modelgate.core import __version__
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options
 from modelgate.core.errors import ModelGateError, UsageError
@@ -23,7 +22,7 @@ def build_parser() -> Parser:
     from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
-    from modelgate.core.cli import report_command
+    from modelgate.core.cli import changed_command, report_command
 
     parser = Parser(
         prog="modelgate",
@@ -36,6 +35,7 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     bundle_commands.register(commands)
     validate_commands.register(commands)
+    changed_command.register(commands)
     registry_commands.register(commands)
     workflow_commands.register(commands)
     queue_command.register(commands)
@@ -47,9 +47,9 @@ def build_parser() -> Parser:
 
 
 def version_text() -> str:
-    from modelgate.core import BUNDLE_FORMAT, POLICY_FORMAT
+    from modelgate.core.versions import version_report
 
-    return f"modelgate {__version__} (bundle format {BUNDLE_FORMAT}, policy format {POLICY_FORMAT})"
+    return version_report()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 One run; the driver lists every rule of the catalogue, each result points at a
 file of the bundle relative to the ``BUNDLEROOT`` base, and a stable partial
-fingerprint lets the UI track a finding across runs.
+fingerprint lets the UI track a finding across runs. The run's automation id names
+the bundle's folder, so the reports of many bundles can be uploaded together.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ def _result(finding, index: dict, prefix: str | None) -> dict:
     return result
 
 
+def automation_id(report, prefix: str | None) -> str:
+    """The run's ``automationDetails.id``: ``modelgate/<bundle folder>/``.
+
+    GitHub code scanning reads the id up to its last '/' as the analysis category and refuses
+    an upload holding two runs of one tool in one category. With the bundle's folder (relative
+    to the checkout) in the category, the reports of every bundle in a repository upload in
+    one step, and each bundle's alerts are tracked on their own across versions.
+    """
+    where = prefix if prefix not in (None, ".") else (report.bundle.name or Path(report.bundle.source).name)
+    return f"modelgate/{where or 'bundle'}/"
+
+
 def _bundle_base(source: str) -> dict | None:
     """originalUriBaseIds entry for a bundle folder: a file URI ending in '/'."""
     try:
@@ -132,6 +145,7 @@ def as_document(report, *, rules: dict) -> dict:
             "informationUri": "https://modelgate.dev",
             "rules": [_driver_rule(rule) for rule in catalogue],
         }},
+        "automationDetails": {"id": automation_id(report, prefix)},
         "invocations": [invocation],
         "results": [_result(finding, index, prefix) for finding in report.findings],
         "properties": {
