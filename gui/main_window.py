@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
             version_menu.addAction(action)
             self.addAction(action)
         self.registry_panel.setVisible(False)
-        self.sidebar.setVisible(False)
+        self.sidebar.setEnabled(False)     # shown all along, so the splitters keep their width
         self.review_panel.setVisible(False)
         self.setWindowTitle("ModelGate")
         self.resize(1600, 940)
@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         if previous is not None:
             self.workers.registry.submit(previous.close)
         self.registry_panel.setVisible(True)
-        self.sidebar.setVisible(True)
+        self.sidebar.setEnabled(True)
         self.review_panel.setVisible(True)
         self.registry_panel.set_connection(connection)
         self.queue_panel.set_connection(connection)
