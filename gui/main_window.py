@@ -104,7 +104,6 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.registry_panel.setVisible(False)
         self.sidebar.setEnabled(False)     # shown all along, so the splitters keep their width
-        self.review_panel.setVisible(False)
         self.setWindowTitle("ModelGate")
         self.resize(1600, 940)
         self._restore_layout()
@@ -141,7 +140,6 @@ class MainWindow(QMainWindow):
             self.workers.registry.submit(previous.close)
         self.registry_panel.setVisible(True)
         self.sidebar.setEnabled(True)
-        self.review_panel.setVisible(True)
         self.registry_panel.set_connection(connection)
         self.queue_panel.set_connection(connection)
         self.review_panel.set_connection(connection)
@@ -169,7 +167,6 @@ class MainWindow(QMainWindow):
     def open_bundle(self, *, path: Path) -> None:
         """Show the bundle at ``path`` (folder or archive), which is in no registry."""
         self.inspector.inspect_bundle(path=Path(path), policy_file=self.bundle_policy_file())
-        self.review_panel.setVisible(True)
         self.review_panel.show_outside_registry(Path(path).name)
         self.version_actions.set_context(connection=self.connection, info=None)
         if self.connection is None:
@@ -250,6 +247,12 @@ class MainWindow(QMainWindow):
 
     def _on_queue_panel_queue_loaded(self, queue) -> None:
         self.sidebar.set_count("queue", len(queue.items), more=not queue.complete)
+        if self.connection is not None and queue.user == self.connection.actor \
+                and tuple(queue.roles) != tuple(sorted(self.connection.roles)):
+            # An admin changed this user's roles: the buttons follow what the queue was read with.
+            self.connection.roles = tuple(queue.roles)
+            self.review_panel.show_version(self.version_actions.info)
+            self.version_actions.set_context(connection=self.connection, info=self.version_actions.info)
 
     def _on_sidebar_view_chosen(self, view: str) -> None:
         if view == "audit":
@@ -276,8 +279,9 @@ class MainWindow(QMainWindow):
         self.registry_panel.refresh()
         self.queue_panel.refresh()
         shown, connection = self.version_actions.info, self.connection
-        if shown is None or shown.ref not in refs or self.lists.currentWidget() is self.registry_panel:
-            return  # the listing selects the version again once refreshed, and shows it anew
+        if shown is None or shown.ref not in refs:
+            return
+        # Read afresh rather than wait for the listing: its filter may no longer hold the version.
         BackgroundOperation(parent=self, executor=self.workers.registry,
                             work=lambda _p: connection.detail(name=shown.name, version=shown.version)) \
             .on_success(lambda detail: self.show_version(detail.info)).start()
@@ -289,6 +293,7 @@ class MainWindow(QMainWindow):
         gc.freeze()
 
     def _on_inspector_parent_requested(self, name: str, version: str) -> None:
+        self.sidebar.choose("registry")     # the parent is looked for in the whole registry
         self.registry_panel.select_version(name=name, version=version)
 
     def _on_inspector_graph_requested(self, subject, artifact: str) -> None:

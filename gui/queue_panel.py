@@ -32,6 +32,7 @@ class QueuePanel(QWidget):
         self._progress_panel = progress_panel
         self.connection = None
         self.queue = None
+        self._reading = None
         self.model = QueueModel(self)
         self.summary = QLabel("No registry open", objectName="queue-summary")
         self.summary.setWordWrap(True)
@@ -73,16 +74,26 @@ class QueuePanel(QWidget):
 
     def set_connection(self, connection) -> None:
         """Show the queue of ``connection``'s acting user."""
-        self.connection = connection
+        self.connection, self.queue = connection, None
+        self.model.set_items(())
+        self.summary.setText("Reading your queue…" if connection else "No registry open")
         self.refresh()
 
     def refresh(self) -> None:
-        """Read the queue again in the background."""
+        """Read the queue again in the background (once at a time)."""
         connection = self.connection
-        if connection is None:
+        if connection is None or self._reading is not None and self._reading.running:
             return
-        BackgroundOperation(parent=self, executor=self._workers.registry, work=lambda _p: connection.queue()) \
-            .on_success(lambda queue: self._on_queue_read(connection, queue)).start()
+        self._reading = BackgroundOperation(parent=self, executor=self._workers.registry,
+                                            work=lambda _p: connection.queue()) \
+            .on_success(lambda queue: self._on_queue_read(connection, queue)) \
+            .on_failure(lambda error: self._on_queue_failed(connection, error)).start()
+
+    def _on_queue_failed(self, connection, error) -> None:
+        from modelgate.gui.dialogs.error import explain
+
+        if connection is self.connection:   # said here, not in a dialog that returns every minute
+            self.summary.setText(f"Your queue could not be read: {explain(error)[0]}")
 
     def _on_queue_read(self, connection, queue) -> None:
         if connection is not self.connection:
@@ -96,7 +107,13 @@ class QueuePanel(QWidget):
     def _show_items(self) -> None:
         task = self.task_box.currentData()
         items = self.queue.of(task) if task else self.queue.items
+        chosen = self.model.item_at(self.table.currentIndex().row())
+        self.table.selectionModel().blockSignals(True)     # the same item again is no new choice
         self.model.set_items(items)
+        row = self.model.row_of(name=chosen.name, version=chosen.version) if chosen else None
+        if row is not None:
+            self.table.selectRow(row)
+        self.table.selectionModel().blockSignals(False)
         self.table.resizeColumnsToContents()
         self.empty.setVisible(not items)
         if not items:

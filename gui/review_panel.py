@@ -56,8 +56,17 @@ def review_list(reviews, *, current_stage: str) -> QScrollArea:
     return area
 
 
-def review_refusal(*, connection, info, comment: str) -> str | None:
-    """Why the acting user cannot record a review of ``info`` now, or None when they can."""
+def own_block(detail, user: str) -> str | None:
+    """The submitter's own reject or request for changes standing at the version's stage, if any:
+    it blocks the promotion until they approve again, so they must be able to lift it."""
+    if detail is None:
+        return None
+    latest = [r for r in detail.reviews if r.reviewer == user and r.stage == detail.info.stage]
+    return latest[-1].decision if latest and latest[-1].decision != "approve" else None
+
+
+def review_refusal(*, connection, info, comment: str, decision: str = "approve", detail=None) -> str | None:
+    """Why the acting user cannot record ``decision`` on ``info`` now, or None when they can."""
     if connection is None or info is None:
         return "Select a version of the registry first."
     if info.stage not in REVIEWED_STAGES:
@@ -67,7 +76,10 @@ def review_refusal(*, connection, info, comment: str) -> str | None:
     if refused:
         return refused
     if connection.actor == info.submitter:
-        return f"You submitted {info.ref}, so your own review never counts toward a promotion."
+        block = own_block(detail, connection.actor)
+        if not (block and decision == "approve"):
+            return (f"You submitted {info.ref}, so your approval never counts toward a promotion"
+                    + (f"; approving lifts your own {block}." if block else "."))
     if not comment.strip():
         return "Write a comment first: every decision needs one, and it is kept in the audit log."
     return None
@@ -87,6 +99,7 @@ class ReviewPanel(QWidget):
         self.connection = None
         self.info = None
         self.detail = None
+        self.recording = False              # a decision is on its way to the registry
         self._generation = 0
         self.heading = QLabel("No version selected", objectName="review-heading")
         self.heading.setWordWrap(True)
@@ -181,39 +194,54 @@ class ReviewPanel(QWidget):
         self.reviews_box.addWidget(review_list(reviews, current_stage=self.detail.info.stage))
 
     def _update_buttons(self) -> None:
-        refusal = review_refusal(connection=self.connection, info=self.info, comment=self.comment.toPlainText())
-        for button in self.buttons.values():
-            button.setEnabled(refusal is None)
-            button.setToolTip(refusal or f"Record your decision on {self.info.ref} at {self.info.stage}")
-        self.why_disabled.setText(refusal or "")
-        self.why_disabled.setVisible(bool(refusal))
+        comment = self.comment.toPlainText()
+        refusals = {key: review_refusal(connection=self.connection, info=self.info, comment=comment,
+                                        decision=key, detail=self.detail) for key in self.buttons}
+        if self.recording:
+            refusals = {key: "Your decision is being recorded." for key in self.buttons}
+        for key, button in self.buttons.items():
+            button.setEnabled(refusals[key] is None)
+            button.setToolTip(refusals[key] or f"Record your decision on {self.info.ref} at {self.info.stage}")
+        shown = next((why for why in refusals.values() if why), None) if all(refusals.values()) else None
+        self.why_disabled.setText(shown or "")
+        self.why_disabled.setVisible(bool(shown))
 
     # ------------------------------------------------------------------ acting
     def record(self, *, decision: str) -> None:
-        """Record the acting user's ``decision`` with the comment typed (registry worker)."""
+        """Record the acting user's ``decision`` with the comment typed (registry worker), at the
+        stage shown: a version that moved on meanwhile is refused, not reviewed unseen."""
         info, connection, comment = self.info, self.connection, self.comment.toPlainText().strip()
-        if review_refusal(connection=connection, info=info, comment=comment) is not None:
+        if self.recording or review_refusal(connection=connection, info=info, comment=comment,
+                                            decision=decision, detail=self.detail) is not None:
             return
         from modelgate.core.registry import workflow
 
-        for button in self.buttons.values():
-            button.setEnabled(False)
+        self.recording = True
+        self._update_buttons()
+
+        def same_version() -> bool:
+            return self.info is not None and (self.info.name, self.info.version) == (info.name, info.version)
 
         def done(result) -> None:
-            self.comment.clear()
+            self.recording = False
+            if same_version():
+                self.comment.clear()
             self.review_recorded.emit(result)
-            if self.info is not None and (self.info.name, self.info.version) == (info.name, info.version):
+            if same_version():
                 self.show_version(info)
 
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda _p: workflow.review(connection.registry, name=info.name,
                                                             version=info.version, decision=decision,
-                                                            comment=comment)) \
+                                                            comment=comment, expected_stage=info.stage)) \
             .with_progress(panel=self._progress, label=f"Recording {decision} of {info.ref}", cancellable=False) \
             .on_success(done).on_failure(self._on_record_failed).start()
 
     def _on_record_failed(self, error) -> None:
         from modelgate.gui.dialogs.error import show_error
 
+        self.recording = False
         self._update_buttons()
+        if self.info is not None:
+            self.show_version(self.info)        # e.g. it moved on: show where it is now
         show_error(parent=self, error=error, action="Recording the review")

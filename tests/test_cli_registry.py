@@ -65,6 +65,8 @@ def test_the_whole_path_from_import_to_rollback(workspace, capsys):
     # 1.1.0 left production by that rollback: it comes back only when named.
     code, _, err = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--reason", "again")
     assert code == 1 and "no earlier production version" in err
+    code, _, err = run(capsys, "--user", "dana", "rollback", "tiny-classifier@1.1.0", "--reason", "x")
+    assert code == 2 and "modelgate rollback tiny-classifier --to 1.1.0" in err
     code, _, err = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--to", "0.1.0", "--reason", "x")
     assert code == 1 and "tiny-classifier@0.1.0 cannot be restored" in err and "1.1.0" in err
     code, out, _ = run(capsys, "--user", "dana", "rollback", "tiny-classifier", "--to", "1.1.0",
@@ -189,12 +191,12 @@ def test_queue_lists_what_waits_for_the_acting_user(workspace, capsys):
     assert "tiny-classifier@1.0.0" in out and "draft" in out and "candidate" in out and "ana" in out
     code, out, _ = run(capsys, "--user", "ben", "queue", "--json")
     data = json.loads(out)
-    assert data["format"] == "modelgate.queue/v1" and data["counts"]["review"] == 1
+    assert data["format"] == "modelgate.queue/v1" and data["counts"]["review"] == 1 and data["complete"]
     assert [(i["task"], i["version"], i["submitter"]) for i in data["items"]] == [("review", "1.0.0", "ana")]
     code, out, _ = run(capsys, "--user", "ana", "queue")
     assert code == 0 and "Nothing waits for ana (submitter)" in out
     code, out, _ = run(capsys, "--user", "ben", "queue", "--task", "sign")
-    assert code == 0 and "Nothing waits for ben" in out
+    assert code == 0 and "Nothing waits for ben (reviewer) to sign." in out
     run(capsys, "--user", "ben", "review", "tiny-classifier@1.0.0", "approve", "--comment", "fine")
     code, out, _ = run(capsys, "--user", "chen", "queue")
     assert "1 to promote" in out and "promote" in out

@@ -275,3 +275,43 @@ def test_the_queue_count_keeps_up_with_work_done_at_other_desks(qtbot, gui_setti
         farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
     ben.queue_timer.setInterval(50)
     qtbot.waitUntil(lambda: ben.sidebar.title_of("queue") == "My queue  (1)", timeout=LONG)
+
+
+def test_a_submitter_may_lift_only_their_own_block(qtbot, gui_settings, fresh, demo_workspace):
+    url, _keys = fresh
+    ref = f"{NAME}@1.0.0"
+    with open_registry(url=url, user="farid") as farid:           # submitter and reviewer
+        farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
+        workflow.review(farid, name=NAME, version="1.0.0", decision="request-changes", comment="wait for me")
+    window = desk(qtbot, gui_settings, url, "farid")
+    panel = choose(qtbot, window, ref)
+    qtbot.waitUntil(lambda: panel.detail is not None and len(panel.detail.reviews) == 1, timeout=LONG)
+    panel.comment.setPlainText("Done: the classes are fixed.")
+    assert panel.buttons["approve"].isEnabled(), panel.buttons["approve"].toolTip()
+    assert not panel.buttons["reject"].isEnabled()
+    assert "approving lifts your own request-changes" in panel.buttons["reject"].toolTip()
+    with qtbot.waitSignal(panel.review_recorded, timeout=LONG):
+        qtbot.mouseClick(panel.buttons["approve"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.detail is not None and len(panel.detail.reviews) == 2, timeout=LONG)
+    panel.comment.setPlainText("And once more")
+    assert not panel.buttons["approve"].isEnabled()              # nothing of theirs left to lift
+
+
+def test_a_promotion_under_way_cannot_be_repeated_or_walked_away_from(qtbot, gui_settings, fresh, demo_workspace):
+    url, _keys = fresh
+    with open_registry(url=url, user="farid") as farid:
+        farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
+    with open_registry(url=url, user="ben") as ben:
+        workflow.review(ben, name=NAME, version="1.0.0", decision="approve", comment="fine")
+    chen = desk(qtbot, gui_settings, url, "chen")
+    dialog = open_promotion(qtbot, chen, f"{NAME}@1.0.0", "candidate")
+    with qtbot.waitSignal(dialog.promoted, timeout=LONG) as promoted:
+        qtbot.mouseClick(dialog.promote_button, Qt.MouseButton.LeftButton)
+        assert dialog.promoting and not dialog.promote_button.isEnabled()
+        dialog.reject()                                              # Close is refused meanwhile
+        assert dialog.isVisible()
+        dialog.check()                                               # and no check re-enables Promote
+        assert not dialog.promote_button.isEnabled()
+    assert promoted.args[0].moved and not dialog.promote_button.isEnabled()
+    with open_registry(url=url, user="root") as registry:
+        assert len(registry.audit_log(action="promote")) == 4          # three for 0.9.0, one now

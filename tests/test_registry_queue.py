@@ -33,7 +33,7 @@ def test_each_person_sees_what_the_next_stage_still_needs_from_them(team, tmp_pa
     # Drafts wait for a reviewer, oldest first; never for their submitter or an approver.
     assert queue_of(team, "bob") == [("review", v, "candidate") for v in ("1.0.0", "2.0.0", "3.0.0")]
     oldest = work_queue(team("bob"), policy=DEFAULT, limit=2)
-    assert [i.version for i in oldest.items] == ["1.0.0", "2.0.0"] and not oldest.complete
+    assert [i.version for i in oldest.items] == ["1.0.0", "2.0.0"] and oldest.truncated == {"review"}
     assert work_queue(team("bob"), policy=DEFAULT).complete
     assert queue_of(team, "alice") == queue_of(team, "carol") == queue_of(team, "sam") == []
 
@@ -62,3 +62,14 @@ def test_each_person_sees_what_the_next_stage_still_needs_from_them(team, tmp_pa
     counts = work_queue(team("dave"), policy=DEFAULT).counts
     assert counts == {"review": 0, "approve": 0, "sign": 0, "promote": 1}
 
+
+
+def test_a_full_list_of_one_task_never_hides_another(team, tmp_path, template):
+    for version in ("1.0.0", "2.0.0", "3.0.0"):
+        team("alice").import_bundle(path=new_bundle(tmp_path, template, version=version))
+    review(team, "3.0.0", "bob")
+    # erin may review and promote: two drafts to review, one approved draft to promote.
+    queue = work_queue(team("erin"), policy=DEFAULT, limit=1)
+    assert [(i.task, i.version) for i in queue.items] == [("review", "1.0.0"), ("promote", "3.0.0")]
+    assert queue.truncated == {"review"} and not queue.complete
+    assert queue.counts == {"review": 1, "approve": 0, "sign": 0, "promote": 1}

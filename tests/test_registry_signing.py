@@ -103,3 +103,15 @@ def test_importing_a_signed_bundle_records_its_signatures(team, tmp_path, templa
     assert [s.signer for s in recorded] == ["sam"]
     again = record_signatures(team("sam"), name=NAME, version="1.0.0", documents=signature_documents(bundle))
     assert again == [] and len(team.admin.show(name=NAME, version="1.0.0").signatures) == 1
+
+
+def test_verifying_a_version_lists_every_recorded_signature(team, tmp_path, template, signers):
+    from modelgate.core.registry.signatures import verify_version
+
+    at_production_gate(team, tmp_path, template)
+    for _ in range(2):   # the same signer twice: one file name, two records
+        sign_version(team("sam"), name=NAME, version="1.0.0", key=signers["sam"], passphrase=PASSPHRASE,
+                     signer="sam")
+    report = verify_version(team("carol"), name=NAME, version="1.0.0")
+    assert [(c.signer, c.status) for c in report.checks] == [("sam", "valid"), ("sam", "valid")]
+    assert report.passed and len({c.file for c in report.checks}) == 2

@@ -266,3 +266,23 @@ def test_concurrent_promoters_leave_one_production_version(team, tmp_path, templ
     stages = sorted(v.stage for v in team.admin.list_versions(name=NAME))
     assert stages == ["deprecated", "production"]
     assert len(team.admin.audit_log(action="promote.superseded")) == 1 and team.admin.verify_audit().ok
+
+
+def test_a_review_or_rollback_of_what_changed_meanwhile_is_refused(team, tmp_path, template, no_signature):
+    submit(team, tmp_path, template, "1.0.0")
+    approve(team, "1.0.0", "bob")
+    workflow.promote(team("carol"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
+    # carol looked at it as a draft; it is a candidate now: her approval would count where she never looked.
+    with pytest.raises(WorkflowRefused, match="moved from draft to candidate meanwhile"):
+        workflow.review(team("carol"), name=NAME, version="1.0.0", decision="approve", comment="ok",
+                        expected_stage="draft")
+    assert [r.stage for r in team.admin.show(name=NAME, version="1.0.0").reviews] == ["draft"]
+    for version in ("2.0.0", "3.0.0"):
+        submit(team, tmp_path, template, version)
+    climb(team, "2.0.0", "production", no_signature)
+    climb(team, "3.0.0", "production", no_signature)
+    with pytest.raises(WorkflowRefused, match="3.0.0 is in production now, not 2.0.0"):
+        workflow.rollback(team("dave"), name=NAME, reason="it was 2.0.0 I saw", expected_current="2.0.0")
+    assert stage_of(team, "3.0.0") == "production"
+    choices = workflow.rollback_choices(team("dave"), name=NAME)
+    assert (choices.default, choices.versions) == ("2.0.0", ("2.0.0",))

@@ -17,7 +17,8 @@ def register(commands) -> None:
         description="List the versions waiting for the acting user (--user / MODELGATE_USER), oldest "
                     "first: reviews and approvals the next stage still needs from a role you hold, "
                     "release signatures to make once the approvals are in, and promotions whose "
-                    "approvals and signature are in place. Your own submissions never wait for you.",
+                    "approvals and signature are in place. Your own submissions never wait for your "
+                    "review or signature. At most the oldest 500 of each kind are listed.",
         epilog="example: modelgate queue --user chen")
     parser.add_argument("--task", choices=("review", "approve", "sign", "promote"),
                         help="only this kind of work")
@@ -35,16 +36,21 @@ def run_queue(args: argparse.Namespace) -> int:
     items = queue.of(args.task) if args.task else queue.items
     if args.json:
         print(to_json({"format": "modelgate.queue/v1", "user": queue.user, "roles": queue.roles,
-                       "counts": queue.counts, "items": items}))
+                       "counts": queue.counts, "complete": queue.complete,
+                       "truncated": sorted(queue.truncated), "items": items}))
         return 0
     roles = ", ".join(queue.roles) or "no role"
     if not items:
-        print(f"Nothing waits for {queue.user} ({roles}).")
+        what = f" {TASK_WORDS[args.task]}" if args.task else ""
+        print(f"Nothing waits for {queue.user} ({roles}){what}.")
         return 0
     counts = ", ".join(f"{n} {TASK_WORDS[task]}" for task, n in queue.counts.items() if n)
     print(f"{queue.user} ({roles}): {counts}")
     rows = [(item.task, item.ref, item.stage, item.to_stage, item.waiting_since.strftime("%Y-%m-%d %H:%M"),
              item.submitter, item.reason) for item in items]
     print(_table(rows, ("TASK", "VERSION", "STAGE", "NEXT", "WAITING SINCE", "SUBMITTER", "WHY")))
+    if queue.truncated:
+        print(paint(f"More are waiting {' and '.join(TASK_WORDS[t] for t in sorted(queue.truncated))}: "
+                    "the oldest are listed.", "yellow"))
     print(paint("Act with `modelgate review`, `modelgate sign NAME@VERSION` or `modelgate promote`.", "dim"))
     return 0

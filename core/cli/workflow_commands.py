@@ -130,6 +130,13 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     from modelgate.core.registry import workflow
 
+    if "@" in args.name:
+        from modelgate.core.errors import UsageError
+
+        name, _, version = args.name.partition("@")
+        raise UsageError(f"rollback takes a model name, not {args.name}",
+                         hint=f"To put {args.name} back in production: modelgate rollback {name} --to {version} "
+                              "--reason TEXT")
     with open_from_args(args) as registry:
         result = workflow.rollback(registry, name=args.name, reason=args.reason, to_version=args.to_version)
     print(f"{result.restored} restored to production; {result.demoted} moved to deprecated")

@@ -117,11 +117,12 @@ def record_run(session, row: Version, *, label: str, report, actor: str,
     return run
 
 
-def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store) -> GateResult:
+def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store,
+                verify_store: bool = True) -> GateResult:
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
     champion = champion_of(session, row)
-    for checked in filter(None, (row, champion)):
+    for checked in filter(None, (row, champion) if verify_store else ()):
         problem = store.verify(checked.digest)
         if problem is not None:
             whose = "" if checked is row else f" (the production version {checked.version})"
@@ -262,14 +263,16 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
 
 
 def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str,
-             store, fresh=None) -> list[GateResult]:
+             store, fresh=None, verify_store: bool = True) -> list[GateResult]:
     """Every gate for moving ``row`` (in ``store``) to ``to_stage``. ``fresh`` is
     ``(report, champion digest)`` made beforehand (outside the transaction) to record
-    when no stored run matches; without one, a missing run is made here."""
+    when no stored run matches; without one, a missing run is made here. Without
+    ``verify_store`` the stored bundles are not hashed again (a checklist refreshed
+    every few seconds; a promotion always hashes them)."""
     order = stage_order(row.stage, to_stage)
     if order.state == MET:
         validation = _validation(session, row, label=label, to_stage=to_stage, policy=policy,
-                                 actor=actor, fresh=fresh, store=store)
+                                 actor=actor, fresh=fresh, store=store, verify_store=verify_store)
     else:  # the move is impossible anyway: spend no validation run on it
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stage order refuses this move")
     return [

@@ -35,7 +35,7 @@ TASKS = ("review", "approve", "sign", "promote")
 #: Stages a version leaves by promotion, and the stage each leads to.
 NEXT_STAGE = {"draft": "candidate", "candidate": "staging", "staging": "production"}
 PROMOTE_ROLES = ("approver",)
-#: Items a queue holds at most (the oldest); nobody works through more in a sitting.
+#: Items of each task a queue holds at most (the oldest); nobody works through more in a sitting.
 LIMIT = 500
 #: Versions read and judged at a time.
 CHUNK = 500
@@ -67,7 +67,12 @@ class WorkQueue:
     roles: tuple[str, ...]
     items: tuple[QueueItem, ...]
     counts: dict[str, int] = field(default_factory=dict)
-    complete: bool = True       # False: more were waiting than the ``limit`` asked for
+    truncated: frozenset[str] = frozenset()   # tasks with more items waiting than the limit kept
+
+    @property
+    def complete(self) -> bool:
+        """Whether every item waiting is here."""
+        return not self.truncated
 
     def of(self, task: str) -> tuple[QueueItem, ...]:
         """The items of one task."""
@@ -120,8 +125,9 @@ def _candidates(session, *, stage: str, approved_only: bool):
 
 
 def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: set[str],
-                     limit: int) -> tuple[list[QueueItem], bool]:
-    """The items waiting at ``stage``, oldest first, at most ``limit``; and whether that is all."""
+                     limit: int) -> tuple[list[QueueItem], set[str]]:
+    """The items waiting at ``stage``, oldest first, at most ``limit`` of each task; and the
+    tasks that had more."""
     to_stage = NEXT_STAGE[stage]
     count, review_roles = wanted_approvals(policy, to_stage)
     required, sign_roles = wanted_signature(policy, to_stage)
@@ -130,8 +136,13 @@ def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: se
         _holds(held, ("signer",)) if required else None)
     may_promote = _holds(held, PROMOTE_ROLES) is not None
     if not (review_role or sign_role or may_promote):
-        return [], True
+        return [], set()
     items: list[QueueItem] = []
+    held_back: Counter = Counter()         # items of a task past ``limit``, not kept
+    possible = {t for t, can in (("review", review_role and review_role != "approver"),
+                                 ("approve", review_role == "approver"), ("sign", sign_role),
+                                 ("promote", may_promote)) if can}
+    kept: Counter = Counter()
     rows = _candidates(session, stage=stage, approved_only=count > 0 and review_role is None)
     for chunk in rows.partitions(CHUNK):
         ids = [row.id for row in chunk]
@@ -145,14 +156,19 @@ def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: se
                             signed=row.id in signed, count=count, user=user, review_role=review_role,
                             sign_role=sign_role, may_promote=may_promote, to_stage=to_stage,
                             spoken=any(r.reviewer == user for r in given))
-            if item is not None:
-                task, reason = item
-                items.append(QueueItem(task, row.name, row.version, stage, to_stage, row.submitter,
-                                       as_utc(row.updated_at), reason))
-                if len(items) > limit:
+            if item is None:
+                continue
+            task, reason = item
+            if kept[task] >= limit:
+                held_back[task] += 1
+                if all(held_back[t] for t in possible):   # every list is full: the rest is older news
                     rows.close()
-                    return items[:limit], False
-    return items, True
+                    return items, set(held_back)
+                continue
+            kept[task] += 1
+            items.append(QueueItem(task, row.name, row.version, stage, to_stage, row.submitter,
+                                   as_utc(row.updated_at), reason))
+    return items, set(held_back)
 
 
 def _task_of(row, *, tally, approved: bool, required: bool, signed: bool, count: int, user: str, review_role,
@@ -175,19 +191,25 @@ def _task_of(row, *, tally, approved: bool, required: bool, signed: bool, count:
 
 def work_queue(registry, *, policy: Policy | None = None, limit: int = LIMIT) -> WorkQueue:
     """What waits for the registry's acting user, oldest first (see the module's rules): at most
-    ``limit`` items; ``complete`` is False when more are waiting."""
+    ``limit`` items of each task; ``truncated`` names the tasks that had more."""
     policy = policy or policy_in_force(registry)
     user = registry.actor
-    items, complete = [], True
+    items, truncated = [], set()
     with registry.session(write=False) as session:
         held = set(identity.roles_of(session, user))
         for stage in NEXT_STAGE:
-            found, whole = _items_for_stage(session, stage=stage, policy=policy, user=user, held=held, limit=limit)
+            found, more = _items_for_stage(session, stage=stage, policy=policy, user=user, held=held, limit=limit)
             items += found
-            complete = complete and whole
+            truncated |= more
     items.sort(key=lambda item: (item.waiting_since, item.name, item.version))
-    if len(items) > limit:
-        items, complete = items[:limit], False
-    counts = Counter(item.task for item in items)
-    return WorkQueue(user, tuple(sorted(held)), tuple(items), {task: counts.get(task, 0) for task in TASKS},
-                     complete)
+    kept: list[QueueItem] = []
+    per_task: Counter = Counter()
+    for item in items:                      # at most ``limit`` of each task over all stages
+        per_task[item.task] += 1
+        if per_task[item.task] <= limit:
+            kept.append(item)
+        else:
+            truncated.add(item.task)
+    counts = Counter(item.task for item in kept)
+    return WorkQueue(user, tuple(sorted(held)), tuple(kept), {task: counts.get(task, 0) for task in TASKS},
+                     frozenset(truncated))

@@ -215,12 +215,13 @@ def verify_version(registry, *, name: str, version: str, trust: TrustStore | Non
     store = trust or trust_store(registry)
     with registry.session(write=False) as session:
         row = get_version(session, name=name, version=version)
-        recorded = session.execute(select(Signature.file, Signature.document, Signature.signer)
+        recorded = session.execute(select(Signature.id, Signature.file, Signature.document, Signature.signer)
                                    .where(Signature.version_id == row.id, Signature.document.is_not(None))
                                    .order_by(Signature.id)).all()
         stored = registry.store.path_of(row.store_path)
-    documents = {f"{file or 'signatures/' + signer + '.sig'} (recorded)": document.encode("utf-8")
-                 for file, document, signer in recorded}
+    # Keyed by record: one signer signing twice (a new key, say) writes the same file name.
+    documents = {f"{file or 'signatures/' + signer + '.sig'} (recorded #{number})": document.encode("utf-8")
+                 for number, file, document, signer in recorded}
     for file, document in signature_documents(stored).items():
         if document not in documents.values():
             documents[file] = document

@@ -43,7 +43,7 @@ from modelgate.core.registry.records import ReviewInfo
 from modelgate.core.stages import check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
-           "gates", "promote", "review", "rollback", "rollback_choices"]
+           "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices"]
 
 #: Roles that may review; admin passes every role check.
 REVIEW_ROLES = ("reviewer", "approver")
@@ -95,11 +95,14 @@ def _required_text(value: str | None, *, what: str, option: str) -> str:
     return text
 
 
-def review(registry, *, name: str, version: str, decision: str, comment: str) -> ReviewRecorded:
+def review(registry, *, name: str, version: str, decision: str, comment: str,
+           expected_stage: str | None = None) -> ReviewRecorded:
     """Record ``decision`` (approve, reject, request-changes) on ``name@version`` at its stage.
 
     Needs the reviewer, approver or admin role; ``comment`` is required. The submitter
-    may review their own version, but their approval never counts.
+    may review their own version, but their approval never counts. With
+    ``expected_stage`` (the stage the reviewer saw), a version that moved on meanwhile
+    is refused (:class:`WorkflowRefused`) instead of reviewed at a stage nobody looked at.
     """
     if decision not in DECISIONS:
         raise UsageError(f"unknown review decision {decision!r}", hint=f"Use one of: {', '.join(DECISIONS)}.")
@@ -112,6 +115,9 @@ def review(registry, *, name: str, version: str, decision: str, comment: str) ->
         # promotion of this model is deciding waits for it, and is never missed.
         get_model(session, name=name, for_update=True)
         row = get_version(session, name=name, version=version)
+        if expected_stage is not None and row.stage != expected_stage:
+            raise WorkflowRefused(f"{label} moved from {expected_stage} to {row.stage} meanwhile; "
+                                  "nothing was recorded", hint="Look at it again at its new stage, then decide.")
         record = Review(version_id=row.id, stage=row.stage, reviewer=actor, roles=",".join(roles),
                         decision=decision, comment=text, created_at=utcnow())
         session.add(record)
@@ -148,11 +154,12 @@ def _prepare_validation(registry, *, name: str, version: str, to_stage: str, pol
 
 
 def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | None = None,
-          progress: Progress | None = None) -> list[GateResult]:
+          progress: Progress | None = None, verify_store: bool = True) -> list[GateResult]:
     """Every gate for moving ``name@version`` to ``to_stage``, met or not.
 
     ``policy`` defaults to the registry's policy in force. Changes no stage; a
-    validation run made to answer is recorded (with its event).
+    validation run made to answer is recorded (with its event). ``verify_store=False``
+    skips hashing the stored bundles again (see :func:`.gates.evaluate`).
     """
     check_stage(to_stage)
     policy = policy or policy_in_force(registry)
@@ -162,7 +169,7 @@ def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | 
         row = get_version(session, name=name, version=version)
         return evaluate(session, row, label=f"{name}@{version}", to_stage=to_stage, policy=policy,
                         actor=registry.actor, store=registry.store,
-                        fresh=fresh)
+                        fresh=fresh, verify_store=verify_store)
 
 
 def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason: str | None,
@@ -252,16 +259,26 @@ def _restorable(session, model_id: int, current_id: int | None, *, kinds=("super
     return session.scalars(query).all()
 
 
-def rollback_choices(registry, *, name: str) -> list[str]:
-    """The versions of ``name`` a rollback may restore, the default (the one the current
-    production version most recently replaced) first."""
+@dataclass(frozen=True)
+class RollbackChoices:
+    """The versions a rollback of a model may restore; ``default`` is the one production last
+    replaced (None when none is left), restored when no version is named."""
+
+    default: str | None
+    versions: tuple[str, ...]
+
+
+def rollback_choices(registry, *, name: str) -> RollbackChoices:
+    """What a rollback of model ``name`` may restore, the default first."""
     with registry.session(write=False) as session:
         model = get_model(session, name=name)
         usual = [row.version for row in _restorable(session, model.id, None, kinds=("superseded",))]
-        return usual + [row.version for row in _restorable(session, model.id, None) if row.version not in usual]
+        others = [row.version for row in _restorable(session, model.id, None) if row.version not in usual]
+        return RollbackChoices(usual[0] if usual else None, tuple(usual + others))
 
 
-def rollback(registry, *, name: str, reason: str, to_version: str | None = None) -> RollbackResult:
+def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
+             expected_current: str | None = None) -> RollbackResult:
     """Restore an earlier production version of model ``name``, recording ``reason``.
 
     ``to_version`` is a version that was in production and is deprecated now; by
@@ -269,6 +286,7 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None)
     the approver or admin role. In one transaction the current production version
     goes to deprecated (kind 'rollback') and the restored one comes back to
     production (kind 'restored'). With no production version or nothing to restore,
+    or when the production version is not ``expected_current`` (the one the user saw),
     the refusal is audited and :class:`WorkflowRefused` raised.
     """
     text = _required_text(reason, what="rollback", option="--reason")
@@ -286,11 +304,17 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None)
             previous = next((row for row in choices if row.version == to_version), None)
         if current is None:
             problem = f"{name} has no production version to roll back"
+        elif expected_current is not None and current.version != expected_current:
+            problem = (f"{name}@{current.version} is in production now, not {expected_current}; "
+                       "nothing was rolled back")
         elif previous is None and to_version is not None:
             problem = (f"{name}@{to_version} cannot be restored: only a deprecated version that was in "
                        f"production can ({', '.join(r.version for r in choices) or 'none is left'})")
         elif previous is None:
             problem = f"no earlier production version of {name} is left to restore"
+            if choices:  # only versions an earlier rollback took out: they come back when named
+                listed = ", ".join(row.version for row in choices)
+                problem += f" by default; name one with --to VERSION ({listed})"
         if problem:
             audit.append(session, actor=actor, action="rollback.refused", subject=name,
                          payload={"reason": text, "problem": problem})

@@ -44,6 +44,8 @@ class PromotionDialog(QDialog):
         self._checking = None
         self._generation = 0
         self.result = None
+        self.promoting = False
+        self.check_failure: str | None = None
 
         self.heading = QLabel(f"{info.ref} is at <b>{info.stage}</b>, submitted by {info.submitter}.")
         self.target_box = QComboBox(objectName="promotion-target")
@@ -88,19 +90,22 @@ class PromotionDialog(QDialog):
 
     # ------------------------------------------------------------------ gates
     def check(self) -> None:
-        """Evaluate the gates for the chosen target in the background."""
-        if self._checking is not None and self._checking.running or self.result is not None:
+        """Evaluate the gates for the chosen target in the background. The first check of a
+        target hashes the stored bundles; the timer's re-checks read the registry only."""
+        if self._checking is not None and self._checking.running or self.result is not None or self.promoting:
             return
         from modelgate.core.registry import workflow
 
         self._generation += 1
         generation, target, info, registry = self._generation, self.target, self.info, self.connection.registry
-        if not self.checklist.gates:
+        first = not self.checklist.gates
+        self.check_failure = None
+        if first:
             self.checklist.show_message(f"Checking the gates for {target}…")
         self._checking = BackgroundOperation(
             parent=self, executor=self._workers.registry,
             work=lambda progress: workflow.gates(registry, name=info.name, version=info.version,
-                                                 to_stage=target, progress=progress)) \
+                                                 to_stage=target, progress=progress, verify_store=first)) \
             .with_progress(panel=self._progress, label=f"Checking the gates of {info.ref} for {target}") \
             .on_success(lambda gates: self._on_gates_checked(generation, gates)) \
             .on_failure(self._on_check_failed).start()
@@ -115,19 +120,26 @@ class PromotionDialog(QDialog):
     def _on_check_failed(self, error) -> None:
         from modelgate.gui.dialogs.error import explain
 
-        self.checklist.show_message(f"The gates could not be checked: {explain(error)[0]}")
+        if self.result is not None or self.promoting:
+            return
+        self.check_failure = explain(error)[0]
+        self.checklist.show_message(f"The gates could not be checked: {self.check_failure}")
         self._set_promote_enabled()
 
     def _set_promote_enabled(self) -> None:
         why = self.connection.role_refusal(*PROMOTE_ROLES, doing="promoting")
         if why:
             pass
+        elif self.check_failure:
+            why = f"The gates could not be checked ({self.check_failure}); try Check again."
+        elif self.promoting:
+            why = f"Promoting {self.info.ref}…"
         elif not self.checklist.gates:
             why = "The gates are being checked."
         elif not self.checklist.all_hold:
             unmet = ", ".join(g.name for g in self.checklist.gates if g.blocking)
             why = f"Not every gate holds: {unmet}."
-        self.promote_button.setEnabled(why is None and self.result is None)
+        self.promote_button.setEnabled(why is None and self.result is None and not self.promoting)
         self.promote_button.setToolTip(why or f"Move {self.info.ref} to {self.target}")
         if self.result is None:
             self.outcome.setText(why or "Every gate holds.")
@@ -149,8 +161,15 @@ class PromotionDialog(QDialog):
 
         info, target, registry = self.info, self.target, self.connection.registry
         reason = self.reason_edit.text().strip() or None
+        if self.promoting or not self.promote_button.isEnabled():
+            return
         self.timer.stop()
-        self.promote_button.setEnabled(False)
+        self._generation += 1               # a check still running must not re-enable Promote
+        if self._checking is not None:
+            self._checking.cancel()
+        self.promoting = True
+        self._set_promote_enabled()
+        self.close_button.setEnabled(False)
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda progress: workflow.promote(registry, name=info.name, version=info.version,
                                                                    to_stage=target, reason=reason,
@@ -159,6 +178,8 @@ class PromotionDialog(QDialog):
             .on_success(self._on_promoted).on_failure(self._on_promote_failed).start()
 
     def _on_promoted(self, result) -> None:
+        self.promoting = False
+        self.close_button.setEnabled(True)
         self.result = result
         self.checklist.show_gates(result.gates)
         text = (f"{self.info.ref} moved from {result.from_stage} to {result.to_stage}; the promotion is in "
@@ -177,6 +198,8 @@ class PromotionDialog(QDialog):
         from modelgate.core.registry.errors import WorkflowRefused
         from modelgate.gui.dialogs.error import explain, show_error
 
+        self.promoting = False
+        self.close_button.setEnabled(True)
         self.timer.start()
         if isinstance(error, WorkflowRefused) and getattr(error, "gates", None):
             self.checklist.show_gates(error.gates)  # something changed since the last check
@@ -186,6 +209,11 @@ class PromotionDialog(QDialog):
             return
         self._set_promote_enabled()
         show_error(parent=self, error=error, action=f"Promoting {self.info.ref}")
+
+    def reject(self) -> None:
+        if self.promoting:      # the promotion's outcome must reach this dialog and the window
+            return
+        super().reject()
 
     def done(self, code: int) -> None:
         self.timer.stop()

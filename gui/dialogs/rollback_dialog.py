@@ -30,6 +30,7 @@ class RollbackDialog(QDialog):
         self.connection, self.name, self.current = connection, name, current
         self._workers, self._progress = workers, progress_panel
         self.result = None
+        self.running = False
 
         intro = QLabel(f"{name}@{current} is in production. A rollback moves it to deprecated and puts an "
                        "earlier production version back, in one step recorded in the audit log.")
@@ -68,10 +69,12 @@ class RollbackDialog(QDialog):
                             work=lambda _p: rollback_choices(registry, name=name)) \
             .on_success(self._on_choices_read).start()
 
-    def _on_choices_read(self, versions) -> None:
-        versions = [v for v in versions if v != self.current]
-        for n, version in enumerate(versions):
-            self.version_box.addItem(f"{version}  (production last replaced)" if n == 0 else version, version)
+    def _on_choices_read(self, choices) -> None:
+        versions = [v for v in choices.versions if v != self.current]
+        for version in versions:
+            label = f"{version}  (production last replaced)" if version == choices.default else \
+                f"{version}  (taken out of production by a rollback)"
+            self.version_box.addItem(label, version)
         self.message.setText("" if versions else f"No earlier production version of {self.name} is left to "
                              "restore.")
         self._update()
@@ -99,23 +102,33 @@ class RollbackDialog(QDialog):
                                  f"{self.name}@{self.target} back in production")
         self.confirm.setEnabled(self.target is not None)
         why = self.refusal()
-        self.rollback_button.setEnabled(why is None and self.result is None)
+        self.rollback_button.setEnabled(why is None and self.result is None and not self.running)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not self.running)
         self.rollback_button.setToolTip(why or "Roll back now")
 
+    def reject(self) -> None:
+        if self.running:        # the rollback's outcome must reach this dialog and the window
+            return
+        super().reject()
+
     def roll_back(self) -> None:
-        """Roll back through the core (registry worker)."""
-        if self.refusal() is not None:
+        """Roll back through the core (registry worker), refused if production changed meanwhile."""
+        if self.running or self.refusal() is not None:
             return
         from modelgate.core.registry import workflow
 
         registry, name, target, reason = self.connection.registry, self.name, self.target, self.reason_edit.text()
-        self.rollback_button.setEnabled(False)
+        current = self.current
+        self.running = True
+        self._update()
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda _p: workflow.rollback(registry, name=name, reason=reason, to_version=target)) \
+                            work=lambda _p: workflow.rollback(registry, name=name, reason=reason, to_version=target,
+                                                              expected_current=current)) \
             .with_progress(panel=self._progress, label=f"Rolling back {name}", cancellable=False) \
             .on_success(self._on_rolled_back).on_failure(self._on_failed).start()
 
     def _on_rolled_back(self, result) -> None:
+        self.running = False
         self.result = result
         self.message.setText(f"{result.restored} is in production again; {result.demoted} moved to deprecated.")
         self.message.setStyleSheet(f"color: {GOOD};")
@@ -126,6 +139,7 @@ class RollbackDialog(QDialog):
     def _on_failed(self, error) -> None:
         from modelgate.gui.dialogs.error import explain
 
+        self.running = False
         message, hint = explain(error)
         self.message.setText(f"Not rolled back: {message}" + (f"\n{hint}" if hint else ""))
         self.message.setStyleSheet(f"color: {BAD};")

@@ -46,20 +46,24 @@ class SigningStation(QDialog):
         self.connection, self.info = connection, info
         self._workers, self._progress = workers, progress_panel
         self.files: list[tuple[str, int]] = []
+        self.signing = False
 
         self.files_box = QVBoxLayout()
         self.total_label = QLabel("Reading the stored bundle…", objectName="signing-total")
         self.key_edit = QLineEdit(key_path, objectName="signing-key")
         self.key_edit.setPlaceholderText("The private key file (PEM, encrypted)")
         browse = QPushButton("Choose…")
+        browse.setAutoDefault(False)        # Enter in the passphrase field signs; it never opens this
         browse.clicked.connect(self._choose_key)
         self.passphrase_edit = QLineEdit(objectName="signing-passphrase")
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_edit.setPlaceholderText("Asked for each signature; never stored")
         self.sign_button = QPushButton("Sign", objectName="sign-button")
+        self.sign_button.setAutoDefault(False)
         self.message = QLabel(objectName="signing-message")
         self.message.setWordWrap(True)
         self.verify_button = QPushButton("Verify signatures", objectName="verify-button")
+        self.verify_button.setAutoDefault(False)
         self.verify_button.setToolTip("Check every signature of this version again against the registry's "
                                       "trusted signers")
         self.verify_box = QVBoxLayout()
@@ -83,6 +87,8 @@ class SigningStation(QDialog):
         verify_layout.addWidget(self.verify_button)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setAutoDefault(False)
         layout = QVBoxLayout(self)
         layout.addWidget(what)
         layout.addWidget(sign)
@@ -104,7 +110,14 @@ class SigningStation(QDialog):
         info, registry = self.info, self.connection.registry
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda _p: covered(registry, name=info.name, version=info.version)) \
-            .on_success(self._on_files_read).start()
+            .on_success(self._on_files_read).on_failure(self._on_files_failed).start()
+
+    def _on_files_failed(self, error) -> None:
+        from modelgate.gui.dialogs.error import explain
+
+        message, hint = explain(error)
+        self.total_label.setText(f"The stored bundle could not be read: {message}" + (f" {hint}" if hint else ""))
+        self.total_label.setStyleSheet(f"color: {BAD};")
 
     def _on_files_read(self, files) -> None:
         self.files = files
@@ -121,8 +134,10 @@ class SigningStation(QDialog):
         refused = self.connection.role_refusal("signer", doing="signing")
         if refused:
             return refused
+        if self.signing:
+            return f"Signing {self.info.ref}…"
         if not self.files:
-            return "The stored bundle is being read."
+            return "The stored bundle is being read (or could not be read: see above)."
         if not self.key_edit.text().strip():
             return "Choose your private key file."
         if not self.passphrase_edit.text():
@@ -152,7 +167,9 @@ class SigningStation(QDialog):
         self.passphrase_edit.clear()
         key, info, registry, signer = Path(self.key_edit.text().strip()), self.info, self.connection.registry, \
             self.connection.actor
-        self.sign_button.setEnabled(False)
+        self.signing = True
+        self.close_button.setEnabled(False)
+        self._update_sign_button()
         self._say(f"Signing {info.ref}…", None)
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda progress: sign_version(registry, name=info.name, version=info.version,
@@ -160,11 +177,21 @@ class SigningStation(QDialog):
                                                                progress=progress)) \
             .with_progress(panel=self._progress, label=f"Signing {info.ref}") \
             .on_success(self._on_signed).on_failure(self._on_sign_failed) \
-            .on_cancelled(lambda: self._say("Signing cancelled; nothing was recorded.", DOUBT)).start()
+            .on_cancelled(self._on_sign_cancelled).start()
+
+    def _finish_signing(self) -> None:
+        self.signing = False
+        self.close_button.setEnabled(True)
+        self._update_sign_button()
+
+    def _on_sign_cancelled(self) -> None:
+        self._finish_signing()
+        self._say("Signing cancelled; nothing was recorded.", DOUBT)
 
     def _on_signed(self, recorded) -> None:
         from modelgate.core.signing.keys import short
 
+        self._finish_signing()
         who = ", ".join(f"{s.signer} ({short(s.key_fingerprint)})" for s in recorded) or "no new signature"
         self._say(f"Signed, verified against the registry's trusted signers and recorded: {who}.", GOOD)
         self.signed.emit(recorded)
@@ -173,14 +200,19 @@ class SigningStation(QDialog):
     def _on_sign_failed(self, error) -> None:
         from modelgate.gui.dialogs.error import explain
 
+        self._finish_signing()
         message, hint = explain(error)
         self._say(f"Not signed: {message}" + (f"\n{hint}" if hint else ""), BAD)
-        self._update_sign_button()
         self.passphrase_edit.setFocus()
 
     def _say(self, text: str, colour: str | None) -> None:
         self.message.setText(text)
         self.message.setStyleSheet(f"color: {colour};" if colour else "")
+
+    def reject(self) -> None:
+        if self.signing:        # the signature's outcome must reach this dialog and the window
+            return
+        super().reject()
 
     # ------------------------------------------------------------------ verifying
     def verify(self) -> None:
