@@ -216,14 +216,18 @@ def test_the_whole_review_path_through_the_app(qtbot, gui_settings, fresh, demo_
     assert main(["audit", "verify", "--registry", url, "--user", "root"]) == 0
 
 
-def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, gui_settings, fresh, demo_workspace):
-    url, _keys = fresh
+def reviewed_draft_promotion(qtbot, settings, url, demo_workspace):
+    """1.0.0 imported by farid and approved by ben; chen's promotion dialog for candidate."""
     with open_registry(url=url, user="farid") as farid:
         farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
     with open_registry(url=url, user="ben") as ben:
         workflow.review(ben, name=NAME, version="1.0.0", decision="approve", comment="fine")
-    chen = desk(qtbot, gui_settings, url, "chen")
-    dialog = open_promotion(qtbot, chen, f"{NAME}@1.0.0", "candidate")
+    return open_promotion(qtbot, desk(qtbot, settings, url, "chen"), f"{NAME}@1.0.0", "candidate")
+
+
+def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, gui_settings, fresh, demo_workspace):
+    url, _keys = fresh
+    dialog = reviewed_draft_promotion(qtbot, gui_settings, url, demo_workspace)
     assert dialog.checklist.all_hold and dialog.promote_button.isEnabled()
     # Meanwhile, at another desk, the reviewer changes their mind.
     with open_registry(url=url, user="ben") as ben:
@@ -299,12 +303,7 @@ def test_a_submitter_may_lift_only_their_own_block(qtbot, gui_settings, fresh, d
 
 def test_a_promotion_under_way_cannot_be_repeated_or_walked_away_from(qtbot, gui_settings, fresh, demo_workspace):
     url, _keys = fresh
-    with open_registry(url=url, user="farid") as farid:
-        farid.import_bundle(path=demo_workspace / "bundles" / f"{NAME}-1.0.0")
-    with open_registry(url=url, user="ben") as ben:
-        workflow.review(ben, name=NAME, version="1.0.0", decision="approve", comment="fine")
-    chen = desk(qtbot, gui_settings, url, "chen")
-    dialog = open_promotion(qtbot, chen, f"{NAME}@1.0.0", "candidate")
+    dialog = reviewed_draft_promotion(qtbot, gui_settings, url, demo_workspace)
     with qtbot.waitSignal(dialog.promoted, timeout=LONG) as promoted:
         qtbot.mouseClick(dialog.promote_button, Qt.MouseButton.LeftButton)
         assert dialog.promoting and not dialog.promote_button.isEnabled()
