@@ -14,7 +14,7 @@ help:
 	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
 	@echo "make test         create .venv with the test tools and run the whole suite"
 	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
-	@echo "make screenshots  render every inspector tab of a demo version to build/screenshots/"
+	@echo "make screenshots  render the inspector tabs and the review workflows of the demo to build/screenshots/"
 	@echo "make dist         build the one-folder desktop app into dist/modelgate/ (PyInstaller)"
 	@echo "make dist-test    build it, then smoke-test it; prints its size and start-up times"
 	@echo "make clean        remove .venv, the demo workspace and build output"
