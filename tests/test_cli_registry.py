@@ -195,6 +195,8 @@ def test_queue_lists_what_waits_for_the_acting_user(workspace, capsys):
     assert [(i["task"], i["version"], i["submitter"]) for i in data["items"]] == [("review", "1.0.0", "ana")]
     code, out, _ = run(capsys, "--user", "ana", "queue")
     assert code == 0 and "Nothing waits for ana (submitter)" in out
+    code, out, _ = run(capsys, "--user", "bne", "queue")
+    assert code == 0 and "Nothing waits for bne (no role)" in out and "is the name right?" in out
     code, out, _ = run(capsys, "--user", "ben", "queue", "--task", "sign")
     assert code == 0 and "Nothing waits for ben (reviewer) to sign." in out
     run(capsys, "--user", "ben", "review", "tiny-classifier@1.0.0", "approve", "--comment", "fine")

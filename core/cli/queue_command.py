@@ -43,6 +43,9 @@ def run_queue(args: argparse.Namespace) -> int:
     if not items:
         what = f" {TASK_WORDS[args.task]}" if args.task else ""
         print(f"Nothing waits for {queue.user} ({roles}){what}.")
+        if not queue.roles:
+            print(paint(f"{queue.user} holds no role in this registry: is the name right? "
+                        "`modelgate users list` shows who does.", "yellow"))
         return 0
     counts = ", ".join(f"{n} {TASK_WORDS[task]}" for task, n in queue.counts.items() if n)
     print(f"{queue.user} ({roles}): {counts}")
