@@ -101,7 +101,7 @@ def render_comparison(result) -> str:
     targets, graphs and the findings only one of them has."""
     a, b = result.a, result.b
     out = [paint(f"{a.label} ({a.stage})  →  {b.label} ({b.stage})", "bold"),
-           f"A = champion (the baseline), B = challenger; changes read A → B"
+           "A = champion (the baseline), B = challenger; changes read A → B"
            + (f"; judged for {result.stage} under policy {result.policy_name}" if result.stage else ""),
            ""]
     highlights = result.highlights()
