@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.registry_panel.facets_indexed.connect(self._on_registry_panel_facets_indexed)
         self.inspector.parent_requested.connect(self._on_inspector_parent_requested)
         self.inspector.graph_requested.connect(self._on_inspector_graph_requested)
+        self.inspector.record_read.connect(self.review_panel.show_detail)
+        self.inspector.loading_failed.connect(self._on_inspector_loading_failed)
         self.progress.message_announced.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
     # ---------------------------------------------------------------- registry
@@ -235,7 +237,7 @@ class MainWindow(QMainWindow):
         """Inspect ``info`` (a VersionInfo or QueueItem of the open registry) and review it."""
         if self.connection is not None:
             self.inspector.inspect_version(connection=self.connection, info=info)
-            self.review_panel.show_version(info)
+            self.review_panel.expect_version(info)      # the inspector's record read serves both
             self.version_actions.set_context(connection=self.connection, info=info)
 
     def _on_registry_panel_version_selected(self, info) -> None:
@@ -291,6 +293,11 @@ class MainWindow(QMainWindow):
         # as long as the window: out of the collector's sight, its full collections stay a few
         # milliseconds long instead of stalling a keystroke for a tenth of a second.
         gc.freeze()
+
+    def _on_inspector_loading_failed(self, _message: str) -> None:
+        # The record may not have been read: the panel reads it itself rather than wait.
+        if self.review_panel.detail is None and self.version_actions.info is not None:
+            self.review_panel.show_version(self.version_actions.info)
 
     def _on_inspector_parent_requested(self, name: str, version: str) -> None:
         self.sidebar.choose("registry")     # the parent is looked for in the whole registry

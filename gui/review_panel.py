@@ -100,6 +100,7 @@ class ReviewPanel(QWidget):
         self.info = None
         self.detail = None
         self.recording = False              # a decision is on its way to the registry
+        self.expected: str | None = None    # name@version whose record is awaited
         self._generation = 0
         self.heading = QLabel("No version selected", objectName="review-heading")
         self.heading.setWordWrap(True)
@@ -153,18 +154,30 @@ class ReviewPanel(QWidget):
         self.show_version(None)
 
     def show_version(self, info) -> None:
-        """Show the reviews of ``info`` (a VersionInfo or QueueItem of the registry), or none."""
-        self._generation += 1
-        self.info, self.detail = None, None
-        self.heading.setText("No version selected" if info is None else f"Reviews of {info.ref}")
-        self._show_reviews()
-        self._update_buttons()
+        """Show the reviews of ``info`` (a VersionInfo or QueueItem of the registry), or none,
+        reading its record afresh."""
+        self.expect_version(info)
         if info is None or self.connection is None:
             return
         generation, connection = self._generation, self.connection
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda _p: connection.detail(name=info.name, version=info.version)) \
             .on_success(lambda detail: self._on_detail_read(generation, detail)).start()
+
+    def expect_version(self, info) -> None:
+        """Clear the panel for ``info``, whose record someone else reads and hands to
+        :meth:`show_detail` (the inspector reads it anyway: one read, not two)."""
+        self._generation += 1
+        self.expected = info.ref if info is not None else None
+        self.info, self.detail = None, None
+        self.heading.setText("No version selected" if info is None else f"Reviews of {info.ref}")
+        self._show_reviews()
+        self._update_buttons()
+
+    def show_detail(self, detail) -> None:
+        """Show ``detail`` (a VersionDetail) if it is the version expected."""
+        if detail.info.ref == self.expected:
+            self._on_detail_read(self._generation, detail)
 
     def show_outside_registry(self, label: str) -> None:
         """A bundle opened on its own: nothing to review until it is imported."""

@@ -39,6 +39,7 @@ class Inspector(QWidget):
     graph_requested = Signal(object, str)   # Subject, artifact path
     parent_requested = Signal(str, str)     # name, version
     loading_failed = Signal(str)
+    record_read = Signal(object)            # VersionDetail of the version asked for
 
     def __init__(self, *, workers, progress_panel, trust_store: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +104,8 @@ class Inspector(QWidget):
 
         def loaded(found) -> None:
             detail, champion = found
+            if generation == self._generation:
+                self.record_read.emit(detail)
             self._load(generation, path=detail.store_path, policy=connection.policy, detail=detail,
                        champion=champion, stage=target_stage(detail.info.stage))
 
