@@ -28,6 +28,8 @@ from pathlib import Path
 #: What to run on Debian/Ubuntu when the server is missing.
 INSTALL_COMMAND = "apt-get install -y postgresql"
 SUPERUSER = "modelgate"
+#: The group role of application logins (modelgate.core.registry.pgwrites.APP_ROLE).
+APP_ROLE = "modelgate_app"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -209,32 +211,27 @@ class PostgresServer:
         return self.url(name)
 
     def create_role(self, name: str, *, database: str) -> str:
-        """Create login ``name`` (if new) with full rights on ``database``; return its URL there.
+        """Create login ``name`` (if new) as a member of the registry's group role; return its URL.
 
-        The rights cover the database, its ``public`` schema, every table and
-        sequence in it now and every one ``modelgate`` creates later (default
-        privileges), so a registry created by the superuser is usable by the
-        new login. Roles are cluster-wide; the grants are per database.
+        This is the setup the README describes for a team: the login may connect to
+        ``database`` and is a member of ``modelgate_app``, which the registry's migrations
+        grant SELECT on the tables and EXECUTE on the guarded write functions, nothing
+        more. Roles are cluster-wide; the group is created here if no registry made it yet.
         """
         from psycopg import sql
 
         _check_name(name, "role name")
         _check_name(database, "database name")
         role, db = sql.Identifier(name), sql.Identifier(database)
+        group = sql.Identifier(APP_ROLE)
         with self.connect() as conn:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(group))
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-            conn.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(db, role))
-        with self.connect(database) as conn:
-            for statement in (
-                "GRANT ALL ON SCHEMA public TO {}",
-                "GRANT ALL ON ALL TABLES IN SCHEMA public TO {}",
-                "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {}",
-                "ALTER DEFAULT PRIVILEGES FOR ROLE modelgate IN SCHEMA public GRANT ALL ON TABLES TO {}",
-                "ALTER DEFAULT PRIVILEGES FOR ROLE modelgate IN SCHEMA public GRANT ALL ON SEQUENCES TO {}",
-            ):
-                conn.execute(sql.SQL(statement).format(role))
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, role))
+            conn.execute(sql.SQL("GRANT {} TO {}").format(group, role))
         return self.url_for(database, name)
 
 

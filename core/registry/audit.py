@@ -10,7 +10,9 @@ chain at a sequence number :func:`verify` reports.
 :func:`append` writes in the caller's transaction (the change and its event
 commit or vanish together). It locks ``chain_head`` first (``FOR UPDATE`` on
 PostgreSQL; SQLite write transactions already hold the database lock), so
-concurrent appends get consecutive numbers.
+concurrent appends get consecutive numbers. On PostgreSQL the database itself
+numbers, links, hashes and attributes each event (``append_event``, see
+:mod:`.pgwrites`): no login can write the log or move its head directly.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from . import pgwrites
 from .models import AuditEventRow, ChainHead
 
 GENESIS = "0" * 64
@@ -82,6 +85,11 @@ def now_text() -> str:
 
 def lock_head(session) -> tuple[int, str]:
     """Lock the chain head for this transaction and return ``(seq, hash)`` of the last event."""
+    if pgwrites.guarded(session):  # FOR UPDATE needs a write right logins do not have
+        row = pgwrites.call(session, "lock_audit_head")
+        if row.head_seq is None:
+            raise RuntimeError("the audit chain head row is missing; run `modelgate audit verify`")
+        return row.head_seq, row.head_hash
     row = session.execute(
         select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
     ).one_or_none()
@@ -94,14 +102,22 @@ SUBJECT_MAX = 300
 
 
 def append(session, *, actor: str, action: str, subject: str, payload: dict | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction (never commits) and return it."""
-    head_seq, head_hash = lock_head(session)
-    seq = head_seq + 1
-    created_at = now_text()
+    """Append one event in the caller's transaction (never commits) and return it.
+
+    On PostgreSQL the actor is the database login, whatever ``actor`` says (they agree:
+    see :func:`.identity.acting_user`).
+    """
     if len(subject) > SUBJECT_MAX:  # user input (a mistyped name) must not overflow the column
         subject = subject[:SUBJECT_MAX - 1] + "…"
     payload = dict(payload or {})
     payload_json = canonical_json(payload)
+    if pgwrites.guarded(session):
+        row = pgwrites.append_event(session, action=action, subject=subject, payload_json=payload_json)
+        return AuditEvent(row.event_seq, row.event_created_at, actor, action, subject, payload,
+                          row.event_prev_hash, row.event_hash)
+    head_seq, head_hash = lock_head(session)
+    seq = head_seq + 1
+    created_at = now_text()
     digest = _event_hash(head_hash, seq, created_at, actor, action, subject, payload_json)
     session.execute(insert(_EVENTS).values(
         seq=seq, created_at=created_at, actor=actor, action=action, subject=subject,

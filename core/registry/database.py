@@ -32,6 +32,8 @@ WRITE_OPTION = "modelgate_write"
 #: Key of PostgreSQL's transaction-scoped advisory lock that serialises migrations.
 MIGRATION_LOCK_KEY = 0x4D47_5245  # "MGRE"
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: SQLSTATE PostgreSQL reports when a login lacks a privilege.
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def data_dir() -> Path:
@@ -177,10 +179,19 @@ def upgrade(engine: Engine) -> None:
     """Run every pending migration in one transaction (serialised against other processes)."""
     from alembic import command
 
-    with writer(engine).begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        command.upgrade(alembic_config(connection), "head")
+    try:
+        with writer(engine).begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            command.upgrade(alembic_config(connection), "head")
+    except DBAPIError as error:
+        # On PostgreSQL application logins hold no right to change the schema (see pgwrites).
+        if getattr(error.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+            raise RegistryError(
+                f"the registry at {redact(str(engine.url))} needs a schema upgrade that only its "
+                "owner may make", hint="Ask the registry's owner to run `modelgate registry init` "
+                                       "with this ModelGate.") from None
+        raise
 
 
 def ensure_schema(engine: Engine, *, url: str, create: bool) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
-from modelgate.core.registry import audit, identity
+from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, utcnow
 from modelgate.core.stages import STAGES
 
@@ -103,14 +103,18 @@ def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | N
 def record_run(session, row: Version, *, label: str, report, actor: str,
                champion: Version | None = None) -> ValidationRun:
     """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
-    run = ValidationRun(
+    values = dict(
         version_id=row.id, stage=report.stage, policy_digest=report.policy_digest,
         champion_digest=champion.digest if champion is not None else None,
         policy_name=report.policy_name, passed=report.passed, errors=report.count(Severity.ERROR),
-        warnings=report.count(Severity.WARNING), actor=actor, created_at=utcnow(),
+        warnings=report.count(Severity.WARNING),
         report=json.dumps(report.as_dict(), sort_keys=True, ensure_ascii=False))
-    session.add(run)
-    session.flush()
+    if pgwrites.guarded(session):
+        run = session.get(ValidationRun, pgwrites.call(session, "record_validation_run", **values))
+    else:
+        run = ValidationRun(**values, actor=actor, created_at=utcnow())
+        session.add(run)
+        session.flush()
     audit.append(session, actor=actor, action="validation.run", subject=label, payload={
         "stage": run.stage, "policy": run.policy_name, "policy_digest": run.policy_digest,
         "champion_digest": run.champion_digest, "passed": run.passed, "errors": run.errors, "warnings": run.warnings})

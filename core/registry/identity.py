@@ -15,7 +15,7 @@ import re
 
 from sqlalchemy import func, select, text
 
-from . import audit
+from . import audit, pgwrites
 from .errors import IdentityError, PermissionDenied, RegistryError
 from .models import ROLES, User, UserRole
 
@@ -108,17 +108,23 @@ def require(session, actor: str, *roles: str, action: str, subject: str = "") ->
 
 def _grant(session, *, actor: str, name: str, roles: list[str]) -> tuple[User, list[str], bool]:
     """Give ``name`` the roles (creating the user if new); return (user, roles added, created)."""
-    user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
-    created = user is None
-    if created:
-        user = User(name=name)
-        session.add(user)
+    if pgwrites.guarded(session):
+        held = set(roles_of(session, name))
+        outcome = pgwrites.call(session, "grant_roles", name=name, roles=list(roles))
+        created, added = outcome.created, list(outcome.added)
+        user = session.execute(select(User).where(User.name == name)).scalar_one()
+    else:
+        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        created = user is None
+        if created:
+            user = User(name=name)
+            session.add(user)
+            session.flush()
+        held = set(session.execute(select(UserRole.role).where(UserRole.user_id == user.id)).scalars())
+        added = [role for role in roles if role not in held]
+        for role in added:
+            session.add(UserRole(user_id=user.id, role=role))
         session.flush()
-    held = set(session.execute(select(UserRole.role).where(UserRole.user_id == user.id)).scalars())
-    added = [role for role in roles if role not in held]
-    for role in added:
-        session.add(UserRole(user_id=user.id, role=role))
-    session.flush()
     if created:
         audit.append(session, actor=actor, action="user.added", subject=name, payload={"roles": added})
     elif added:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from modelgate.core.policy import Policy, check_rule_ids, load_policy, parse_policy
-from modelgate.core.registry import audit, identity
+from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.models import PolicyRow, utcnow
 
 
@@ -58,10 +58,14 @@ def set_policy(registry, *, path: Path) -> PolicyInfo:
     text = Path(path).read_bytes().decode("utf-8-sig")
     with registry.session() as session:
         identity.require(session, registry.actor, "admin", action="set the policy", subject=policy.name)
-        row = PolicyRow(digest=policy.digest, name=policy.name, text=text, set_by=registry.actor,
-                        created_at=utcnow())
-        session.add(row)
-        session.flush()
+        if pgwrites.guarded(session):
+            row = session.get(PolicyRow, pgwrites.call(session, "set_policy", digest=policy.digest,
+                                                       name=policy.name, text=text))
+        else:
+            row = PolicyRow(digest=policy.digest, name=policy.name, text=text, set_by=registry.actor,
+                            created_at=utcnow())
+            session.add(row)
+            session.flush()
         audit.append(session, actor=registry.actor, action="policy.set", subject=policy.name,
                      payload={"digest": policy.digest, "source": str(path)})
     return PolicyInfo(policy.name, policy.digest, text, registry.actor, row.created_at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, distinct, func, select, true
 
+from . import pgwrites
 from .errors import NotFound, RegistryError
 from .models import Model, Review, Signature, ValidationRun, Version, as_utc
 from .records import VersionInfo
@@ -25,9 +26,13 @@ def get_version(session, *, name: str, version: str, for_update: bool = False) -
     """
     query = (select(Version).join(Model, Model.id == Version.model_id)
              .where(Model.name == name, Version.version == version))
-    if for_update:
+    locked_by_function = for_update and pgwrites.guarded(session)
+    if for_update and not locked_by_function:
         query = query.with_for_update(of=Version)
     row = session.execute(query).scalar_one_or_none()
+    if row is not None and locked_by_function:  # FOR UPDATE needs a write right logins lack
+        pgwrites.call(session, "lock_version", version_id=row.id)
+        session.refresh(row)
     if row is None:
         known = session.execute(select(Model.id).where(Model.name == name)).scalar_one_or_none()
         hint = (f"`modelgate registry list --name {name}` shows its versions." if known is not None
@@ -39,7 +44,9 @@ def get_version(session, *, name: str, version: str, for_update: bool = False) -
 def get_model(session, *, name: str, for_update: bool = False) -> Model:
     """The ``Model`` row called ``name``; :class:`NotFound` otherwise."""
     query = select(Model).where(Model.name == name)
-    if for_update:
+    if for_update and pgwrites.guarded(session):  # FOR UPDATE needs a write right logins lack
+        pgwrites.call(session, "lock_model", name=name)
+    elif for_update:
         query = query.with_for_update()
     row = session.execute(query).scalar_one_or_none()
     if row is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import audit, database, identity, queries
+from . import audit, database, identity, pgwrites, queries
 from .errors import RegistryError
 from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
 from .records import (
@@ -124,15 +124,19 @@ class Registry:
                     hint="A version never changes once imported: give the bundle a new version.")
             folder, _ = self.store.place(staged)
             return ImportResult(name, version, staged.digest, False, folder)
-        if model is None:
-            model = Model(name=name)
-            session.add(model)
-            session.flush()
         folder, _ = self.store.place(staged)
         relative = BundleStore.relative(staged.digest)
-        session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage="draft",
-                            submitter=self.actor, store_path=relative, license=license_))
-        session.flush()
+        if pgwrites.guarded(session):
+            pgwrites.call(session, "import_version", model=name, version=version, digest=staged.digest,
+                          store_path=relative, license=license_)
+        else:
+            if model is None:
+                model = Model(name=name)
+                session.add(model)
+                session.flush()
+            session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage="draft",
+                                submitter=self.actor, store_path=relative, license=license_))
+            session.flush()
         audit.append(session, actor=self.actor, action="version.imported", subject=f"{name}@{version}",
                      payload={"digest": staged.digest, "store_path": relative, "license": license_})
         return ImportResult(name, version, staged.digest, True, folder)
@@ -239,10 +243,14 @@ def init_registry(*, url: str | None = None, user: str | None = None, store: Pat
     """Create (or upgrade) a registry; on a new one the acting user becomes its admin.
 
     Running it again is harmless for an admin; anyone else is told the registry
-    already exists.
+    already exists. On PostgreSQL, run by the registry's owner, it also puts the
+    guarded write functions and the grants back as :mod:`.pgwrites` sets them.
     """
     registry = open_registry(url=url, user=user, store=store, create=True)
     try:
+        with database.writer(registry.engine).begin() as connection:
+            if pgwrites.owns_registry(connection):  # re-apply the grants someone may have widened
+                pgwrites.install(connection)
         with registry.session() as session:
             identity.ensure_first_admin(session, registry.actor)
             held = identity.roles_of(session, registry.actor)

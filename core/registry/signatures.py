@@ -18,7 +18,7 @@ from modelgate.core.signing.keys import check_name as check_key_name
 from modelgate.core.signing.trust import TrustedKey as TrustEntry
 from modelgate.core.signing.trust import TrustStore, trusted_key
 
-from . import audit, identity
+from . import audit, identity, pgwrites
 from .errors import NotFound, WorkflowRefused
 from .models import Signature, TrustedKey, User, as_utc, utcnow
 from .queries import get_version
@@ -56,10 +56,14 @@ def trust_key(registry, *, name: str, public_key: Path) -> TrustedKeyInfo:
             state = "revoked" if known.revoked_at else "trusted"
             raise WorkflowRefused(f"this key is already {state} as {known.name!r}",
                                   hint="A revoked key is never trusted again; generate a new pair.")
-        row = TrustedKey(name=name, fingerprint=key.fingerprint, public_key=key.public_pem.decode("ascii"),
-                         added_by=registry.actor, created_at=utcnow())
-        session.add(row)
-        session.flush()
+        if pgwrites.guarded(session):
+            row = session.get(TrustedKey, pgwrites.call(session, "trust_key", name=name, fingerprint=key.fingerprint,
+                                                        public_key=key.public_pem.decode("ascii")))
+        else:
+            row = TrustedKey(name=name, fingerprint=key.fingerprint, public_key=key.public_pem.decode("ascii"),
+                             added_by=registry.actor, created_at=utcnow())
+            session.add(row)
+            session.flush()
         audit.append(session, actor=registry.actor, action="key.trust", subject=f"user:{name}",
                      payload={"fingerprint": key.fingerprint})
         return _info(row)
@@ -78,7 +82,11 @@ def revoke_key(registry, *, fingerprint: str, reason: str) -> TrustedKeyInfo:
                            f"{fingerprint!r}", hint="`modelgate keys list` shows the fingerprints.")
         row = rows[0]
         if row.revoked_at is None:
-            row.revoked_at, row.revoked_by, row.revoke_reason = utcnow(), registry.actor, reason.strip()
+            if pgwrites.guarded(session):
+                pgwrites.call(session, "revoke_key", key_id=row.id, reason=reason.strip())
+                session.refresh(row)
+            else:
+                row.revoked_at, row.revoked_by, row.revoke_reason = utcnow(), registry.actor, reason.strip()
             audit.append(session, actor=registry.actor, action="key.revoke", subject=f"user:{row.name}",
                          payload={"fingerprint": row.fingerprint, "reason": reason.strip()})
         return _info(row)
@@ -180,11 +188,16 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
                 Signature.document == document)).scalar_one_or_none()
             if duplicate is not None:
                 continue
-            signature = Signature(version_id=row.id, signer=check.signer, key_fingerprint=check.fingerprint,
-                                  bundle_digest=row.digest, verified=True, created_at=utcnow(),
-                                  file=check.file, document=document, recorded_by=registry.actor)
-            session.add(signature)
-            session.flush()
+            if pgwrites.guarded(session):
+                signature = session.get(Signature, pgwrites.call(
+                    session, "record_signature", version_id=row.id, signer=check.signer,
+                    fingerprint=check.fingerprint, file=check.file, document=document))
+            else:
+                signature = Signature(version_id=row.id, signer=check.signer, key_fingerprint=check.fingerprint,
+                                      bundle_digest=row.digest, verified=True, created_at=utcnow(),
+                                      file=check.file, document=document, recorded_by=registry.actor)
+                session.add(signature)
+                session.flush()
             audit.append(session, actor=registry.actor, action="signature.add", subject=f"{name}@{version}",
                          payload={"signer": check.signer, "fingerprint": check.fingerprint,
                                   "bundle_digest": row.digest, "file": check.file})

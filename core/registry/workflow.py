@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from modelgate.core.errors import UsageError
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
-from modelgate.core.registry import audit, identity
+from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
 from modelgate.core.registry.gates import (RETIRED, GateResult, champion_of, evaluate, run_validation,
@@ -118,10 +118,14 @@ def review(registry, *, name: str, version: str, decision: str, comment: str,
         if expected_stage is not None and row.stage != expected_stage:
             raise WorkflowRefused(f"{label} moved from {expected_stage} to {row.stage} meanwhile; "
                                   "nothing was recorded", hint="Look at it again at its new stage, then decide.")
-        record = Review(version_id=row.id, stage=row.stage, reviewer=actor, roles=",".join(roles),
-                        decision=decision, comment=text, created_at=utcnow())
-        session.add(record)
-        session.flush()
+        if pgwrites.guarded(session):
+            record = session.get(Review, pgwrites.call(session, "record_review", version_id=row.id,
+                                                       decision=decision, comment=text))
+        else:
+            record = Review(version_id=row.id, stage=row.stage, reviewer=actor, roles=",".join(roles),
+                            decision=decision, comment=text, created_at=utcnow())
+            session.add(record)
+            session.flush()
         by_submitter = actor == row.submitter
         audit.append(session, actor=actor, action=f"review.{decision}", subject=label,
                      payload={"stage": row.stage, "roles": list(roles), "comment": text,
@@ -175,6 +179,11 @@ def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | 
 def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason: str | None,
           policy_digest: str | None = None) -> str:
     from_stage = row.stage
+    if pgwrites.guarded(session):
+        pgwrites.call(session, "move_version", version_id=row.id, to_stage=to_stage, kind=kind,
+                      reason=reason, policy_digest=policy_digest)
+        session.refresh(row)
+        return from_stage
     row.stage = to_stage
     row.updated_at = utcnow()
     session.add(Promotion(version_id=row.id, from_stage=from_stage, to_stage=to_stage, kind=kind,
