@@ -30,7 +30,8 @@ with plain SQL, whatever ModelGate's own checks say. So the database refuses it:
   append follows the operations: each :class:`Operation` lists the audit
   actions (``events``) its callers record, and ``append_event`` refuses an
   action that no operation the caller may run declares (:data:`FREE_EVENTS` are
-  open to every member: recording a refusal needs no role).
+  open to every member: recording a refusal needs no role). Admins, who pass
+  every role check, may record any action.
 
 The checks in Python stay: they give the clear messages and audit refusals. The
 functions are the second, binding check. A function's refusal has SQLSTATE
@@ -351,8 +352,11 @@ DECLARE
     v_body text;
     v_hash text;
 BEGIN
-    IF p_action IS NULL OR NOT v_allowed ? p_action THEN
-        RAISE EXCEPTION 'audit action % is not one ModelGate records', p_action USING ERRCODE = '42501';
+    IF p_action IS NULL OR p_action = '' THEN
+        RAISE EXCEPTION 'an audit event needs an action' USING ERRCODE = '22023';
+    END IF;
+    IF NOT v_allowed ? p_action AND NOT 'admin' = ANY(v_roles) THEN
+        RAISE EXCEPTION 'audit action % is not one % may record', p_action, v_actor USING ERRCODE = '42501';
     END IF;
     IF jsonb_typeof(v_allowed -> p_action) = 'array' THEN
         PERFORM {API_SCHEMA}._require(v_roles, ARRAY(SELECT jsonb_array_elements_text(v_allowed -> p_action)),
