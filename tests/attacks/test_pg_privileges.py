@@ -273,3 +273,30 @@ def test_init_by_the_owner_takes_back_write_rights_granted_by_hand(pg_team, cand
     with pg_team.console("ben") as ben:
         assert refused(ben, "UPDATE versions SET stage = stage")
         assert refused(ben, "DELETE FROM audit_events")
+
+
+def test_the_readme_setup_with_an_owner_who_is_no_superuser(pg_server, tmp_path, template):
+    """A database owned by an ordinary login, the group made by the administrator beforehand."""
+    from modelgate.core.registry import init_registry, open_registry
+
+    with pg_server.connect() as admin:
+        for login in ("registry_owner", "fay"):
+            if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (pgwrites.APP_ROLE,)).fetchone():
+            admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(pgwrites.APP_ROLE)))
+        admin.execute(sql.SQL("GRANT {} TO fay").format(sql.Identifier(pgwrites.APP_ROLE)))
+        admin.execute("CREATE DATABASE readme_setup OWNER registry_owner")
+    store = tmp_path / "store"
+    with init_registry(url=pg_server.url_for("readme_setup", "registry_owner"), store=store) as owner:
+        owner.add_user(name="fay", roles=["submitter", "reviewer"])
+    with open_registry(url=pg_server.url_for("readme_setup", "fay"), store=store) as fay:
+        fay.import_bundle(path=new_bundle(tmp_path, template))
+        workflow.review(fay, name=NAME, version="1.0.0", decision="approve", comment="own work, noted")
+        with pytest.raises(PermissionDenied):
+            workflow.promote(fay, name=NAME, version="1.0.0", to_stage="candidate")
+        assert fay.verify_audit().ok
+    with pg_server.connect("readme_setup", user="fay") as console:
+        assert refused(console, "UPDATE versions SET stage = 'candidate'")
+        assert refused(console, "INSERT INTO user_roles (user_id, role) SELECT id, 'approver' FROM users")
+        assert refused(console, "DELETE FROM audit_events")
