@@ -68,6 +68,29 @@ Adding a write operation
    grants, so this one line is the same in every migration that adds or changes
    an operation, and a function removed from the code disappears from the
    database.
+
+For example, revoking a role (admins only) is::
+
+    Operation(
+        name="revoke_role", params=(("name", "text"), ("role", "text")), returns="boolean",
+        roles=("admin",), action="revoke roles", events=("user.role_revoked",),
+        body=\"\"\"
+        DELETE FROM user_roles ur USING users u
+        WHERE u.id = ur.user_id AND u.name = p_name AND ur.role = p_role;
+        RETURN FOUND;
+        \"\"\")
+
+with ``pgwrites.call(session, "revoke_role", name=name, role=role)`` beside the
+SQLite ``DELETE``. A two-person action (a break-glass rollback) checks the
+second person in its body (their recorded, unexpired request in its own table,
+made by another login), so the database, not the client, holds the rule.
+Rows of a new table (audit checkpoints, store damage marks) are written by an
+operation whose ``roles`` are the ones allowed to write them; nothing else is
+needed, as :func:`install` leaves every table read-only to the group, including
+tables created after it. Row locks a write needs are taken through
+``lock_audit_head``, ``lock_model`` and ``lock_version`` (``SELECT ... FOR
+UPDATE`` needs a write right): :func:`.audit.lock_head` and the ``for_update``
+of :mod:`.queries` already do so.
 """
 
 from __future__ import annotations
