@@ -11,6 +11,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from psycopg import errors, sql
+from sqlalchemy import make_url
 
 from modelgate.core.registry import PermissionDenied, audit, pgwrites, workflow
 from modelgate.core.registry.policies import policy_info, set_policy
@@ -300,3 +301,33 @@ def test_the_readme_setup_with_an_owner_who_is_no_superuser(pg_server, tmp_path,
         assert refused(console, "UPDATE versions SET stage = 'candidate'")
         assert refused(console, "INSERT INTO user_roles (user_id, role) SELECT id, 'approver' FROM users")
         assert refused(console, "DELETE FROM audit_events")
+
+
+def test_upgrading_a_registry_set_up_with_the_old_grants_takes_them_back(pg_server, pg_url, tmp_path):
+    """Before 0006 the README granted the group INSERT and UPDATE; the upgrade revokes them, and
+    only the owner may make it."""
+    from alembic import command
+
+    from modelgate.core.registry import RegistryError, database, init_registry, open_registry
+
+    engine = database.create_registry_engine(pg_url)
+    try:
+        with database.writer(engine).begin() as connection:
+            command.upgrade(database.alembic_config(connection), "0003")
+    finally:
+        engine.dispose()
+    name = make_url(pg_url).database
+    gus_url = pg_server.create_role("gus", database=name)
+    with pg_server.connect(name) as owner:
+        owner.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {}; "
+                              "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(
+            sql.Identifier(pgwrites.APP_ROLE), sql.Identifier(pgwrites.APP_ROLE)))
+    with pg_server.connect(name, user="gus") as gus:
+        assert not refused(gus, "UPDATE chain_head SET seq = seq")
+    with pytest.raises(RegistryError, match="only its owner may make"):
+        open_registry(url=gus_url, store=tmp_path)
+    init_registry(url=pg_url, store=tmp_path).close()
+    with pg_server.connect(name, user="gus") as gus:
+        assert refused(gus, "UPDATE chain_head SET seq = seq")
+        assert refused(gus, "INSERT INTO user_roles (user_id, role) VALUES (1, 'admin')")
+        assert refused(gus, "SELECT nextval('users_id_seq')")
