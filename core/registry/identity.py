@@ -6,6 +6,8 @@ database login (``session_user``): naming someone else is refused, so a person
 cannot act under another name without that person's database credentials.
 
 Admins pass every role check. The first user of a new registry becomes its admin.
+On PostgreSQL the database makes the same checks again in the functions every
+write goes through (:mod:`.pgwrites`), so a client without these checks gains nothing.
 """
 
 from __future__ import annotations

@@ -331,3 +331,31 @@ def test_upgrading_a_registry_set_up_with_the_old_grants_takes_them_back(pg_serv
         assert refused(gus, "UPDATE chain_head SET seq = seq")
         assert refused(gus, "INSERT INTO user_roles (user_id, role) VALUES (1, 'admin')")
         assert refused(gus, "SELECT nextval('users_id_seq')")
+
+
+def test_a_client_with_its_role_checks_cut_out_is_still_refused_by_the_database(
+        pg_server, pg_url, tmp_path, monkeypatch, capsys):
+    """`modelgate registry init` sets PostgreSQL up; a tampered client meets the database's checks."""
+    from modelgate.core.cli.main import main
+    from modelgate.core.registry import identity
+
+    def command(url, *argv):
+        code = main(["--registry", url, *argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, err
+
+    monkeypatch.setenv("MODELGATE_STORE", str(tmp_path / "store"))
+    assert command(pg_url, "registry", "init")[0] == 0
+    ben = pg_server.create_role("ben", database=make_url(pg_url).database)
+    assert command(pg_url, "users", "add", "ben", "--role", "reviewer")[0] == 0
+    monkeypatch.setattr(identity, "require", lambda session, actor, *roles, **_: identity.roles_of(session, actor))
+    code, err = command(ben, "users", "add", "ben", "--role", "admin")
+    assert code == 1 and "the registry database refused: ben lacks the admin role" in err
+    code, err = command(ben, "registry", "policy", "--set", str(policy_file(tmp_path, lambda data: None)))
+    assert code == 1 and "refused" in err
+    with pg_server.connect(make_url(pg_url).database) as owner:
+        held = owner.execute("SELECT r.role FROM user_roles r JOIN users u ON u.id = r.user_id "
+                             "WHERE u.name = 'ben'").fetchall()
+        policies = owner.execute("SELECT count(*) FROM policies").fetchone()
+    assert held == [("reviewer",)] and policies == (0,)
