@@ -124,16 +124,17 @@ class Registry:
                     hint="A version never changes once imported: give the bundle a new version.")
             folder, _ = self.store.place(staged)
             return ImportResult(name, version, staged.digest, False, folder)
+        guarded = pgwrites.guarded(session)
+        if model is None and not guarded:
+            model = Model(name=name)
+            session.add(model)
+            session.flush()
         folder, _ = self.store.place(staged)
         relative = BundleStore.relative(staged.digest)
-        if pgwrites.guarded(session):
+        if guarded:
             pgwrites.call(session, "import_version", model=name, version=version, digest=staged.digest,
                           store_path=relative, license=license_)
         else:
-            if model is None:
-                model = Model(name=name)
-                session.add(model)
-                session.flush()
             session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage="draft",
                                 submitter=self.actor, store_path=relative, license=license_))
             session.flush()
