@@ -525,6 +525,9 @@ def install(connection) -> None:
         f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {API_SCHEMA} FROM PUBLIC",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {API_SCHEMA} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA {API_SCHEMA} TO {APP_ROLE}",
+        # Nobody but the owner creates objects beside the tables the functions name
+        # (PostgreSQL before 15 let PUBLIC create in `public`).
+        f"REVOKE CREATE ON SCHEMA {quoted} FROM PUBLIC, {APP_ROLE}",
         f"GRANT USAGE ON SCHEMA {quoted} TO {APP_ROLE}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {APP_ROLE}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {quoted} GRANT SELECT ON TABLES TO {APP_ROLE}",

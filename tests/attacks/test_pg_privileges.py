@@ -359,3 +359,14 @@ def test_a_client_with_its_role_checks_cut_out_is_still_refused_by_the_database(
                              "WHERE u.name = 'ben'").fetchall()
         policies = owner.execute("SELECT count(*) FROM policies").fetchone()
     assert held == [("reviewer",)] and policies == (0,)
+
+
+def test_a_login_cannot_plant_objects_beside_the_registrys_tables(pg_team):
+    with pg_team.console(pg_team.owner) as owner:   # as PostgreSQL before 15 allowed everyone
+        owner.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    from modelgate.core.registry import init_registry
+
+    init_registry(url=pg_team.url, store=pg_team.store).close()
+    with pg_team.console("ben") as ben:
+        assert refused(ben, "CREATE TABLE public.reviews_shadow (id integer)")
+        assert refused(ben, "CREATE FUNCTION public.btrim(text) RETURNS text LANGUAGE sql AS 'SELECT ''x'''")
