@@ -138,6 +138,12 @@ def run_init(args) -> int:
     try:
         print(f"Registry ready at {registry.url}; {registry.actor} is an admin.")
         print(f"Bundles are stored in {registry.store_root}.")
+        if registry.dialect == "postgresql":
+            from modelgate.core.registry.pgwrites import APP_ROLE
+
+            print(f"Each person logs in as themself and joins the group role {APP_ROLE} "
+                  f"(CREATE ROLE NAME LOGIN IN ROLE {APP_ROLE}): it reads the registry and "
+                  "writes only through ModelGate's functions.")
     finally:
         registry.close()
     return 0

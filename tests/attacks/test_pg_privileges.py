@@ -343,10 +343,11 @@ def test_a_client_with_its_role_checks_cut_out_is_still_refused_by_the_database(
         code = main(["--registry", url, *argv])
         out, err = capsys.readouterr()
         assert "Traceback" not in out + err
-        return code, err
+        return code, out + err
 
     monkeypatch.setenv("MODELGATE_STORE", str(tmp_path / "store"))
-    assert command(pg_url, "registry", "init")[0] == 0
+    code, said = command(pg_url, "registry", "init")
+    assert code == 0 and f"joins the group role {pgwrites.APP_ROLE}" in said
     ben = pg_server.create_role("ben", database=make_url(pg_url).database)
     assert command(pg_url, "users", "add", "ben", "--role", "reviewer")[0] == 0
     monkeypatch.setattr(identity, "require", lambda session, actor, *roles, **_: identity.roles_of(session, actor))
