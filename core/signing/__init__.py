@@ -15,6 +15,6 @@ the functions that need it, while the bundle's files are already being hashed.
 
 from __future__ import annotations
 
-from .errors import KeyFileError, SigningRefused
+from .errors import CertificateError, KeyFileError, SignatureFormatError, SigningRefused
 
-__all__ = ["KeyFileError", "SigningRefused"]
+__all__ = ["CertificateError", "KeyFileError", "SignatureFormatError", "SigningRefused"]
