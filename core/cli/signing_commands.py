@@ -78,21 +78,42 @@ def register(commands) -> None:
     sign.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
                       help="the signer's private key (NAME.key from `keys generate`)")
     sign.add_argument("--signer", metavar="NAME", help="signature file name (default: the key file's name)")
+    sign.add_argument("--certificate", type=Path, metavar="CERT.pem",
+                      help="sign with this X.509 signing certificate of the key (valid now, issued for code "
+                           "signing); the signature carries it instead of a key hint")
+    sign.add_argument("--certificate-chain", action="append", type=Path, metavar="PEM", default=[],
+                      help="intermediate CA certificates to carry with --certificate (repeatable)")
     sign.add_argument("--passphrase-file", type=Path, metavar="FILE", help=PASSPHRASE_HELP)
     add_registry_options(sign)
     sign.set_defaults(handler=run_sign)
 
     verify = commands.add_parser(
-        "verify", help="check a bundle's signatures against a trust store",
+        "verify", help="check a bundle's signatures, or one signature over a model, against a trust store",
         description="Verify every signatures/*.sig of BUNDLE (folder or archive) against the trusted "
-                    "public keys, and report each signer, key fingerprint and verdict. Exit 1 when "
-                    "any signature fails or none is trusted.",
-        epilog="trust store: --trust (files NAME.pub, or folders of them; repeatable), else "
-               "$MODELGATE_TRUST_STORE, else the registry's trusted signers.")
-    verify.add_argument("bundle", metavar="BUNDLE", type=Path)
+                    "public keys and CA certificates, and report each signer, key fingerprint and verdict. "
+                    "With --signature, verify that one signature over MODEL_PATH (a folder or a single "
+                    "file), as `model_signing verify key|certificate` does. Exit 1 when any signature "
+                    "fails or none is trusted.",
+        epilog="trust store: --trust (files NAME.pub, CA certificate files, or folders of them; repeatable) "
+               "and --certificate-chain, else $MODELGATE_TRUST_STORE, else the registry's trusted signers. "
+               "Every model-signing format version (0.2 to 1.1) is read. Files a signature leaves out (its "
+               "own ignore paths, or --ignore-paths) are listed as not covered; `modelgate validate` "
+               "reports them as MG805.")
+    verify.add_argument("bundle", metavar="BUNDLE|MODEL_PATH", type=Path)
+    verify.add_argument("--signature", type=Path, metavar="SIG",
+                        help="verify this signature file over MODEL_PATH (folder or single file)")
     verify.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
-                        help="a trusted public key (its file name is the signer's name) or a folder "
-                             "of them")
+                        help="a trusted public key (its file name is the signer's name), a file of CA "
+                             "certificates, or a folder of them")
+    verify.add_argument("--certificate-chain", action="append", type=Path, metavar="PEM", default=[],
+                        help="CA certificates that certificate signatures must chain to (repeatable)")
+    verify.add_argument("--ignore-paths", action="extend", nargs="+", type=Path, metavar="PATH", default=[],
+                        help="with --signature: files or folders of the model the signature does not cover "
+                             "(relative to the current folder, as model_signing takes them); they are "
+                             "listed as not covered")
+    verify.add_argument("--no-ignore-git-paths", action="store_true",
+                        help="with --signature: do not leave out .git, .github, .gitattributes, .gitignore "
+                             "(model_signing leaves them out by default)")
     verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     add_registry_options(verify)
     verify.set_defaults(handler=run_verify)
@@ -158,15 +179,27 @@ def run_sign(args) -> int:
 
     signer = args.signer or args.key.name.split(".")[0]
     _require_exists(args.key, "key file")
+    if args.certificate_chain and args.certificate is None:
+        from modelgate.core.errors import UsageError
+
+        raise UsageError("--certificate-chain needs --certificate", hint="Pass the signing certificate too.")
+    for path in ([args.certificate] if args.certificate else []) + args.certificate_chain:
+        _require_exists(path, "certificate file")
     if args.bundle.exists() or "@" not in str(args.bundle):
         _require_exists(args.bundle, "bundle")
     passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
     if not args.bundle.exists() and "@" in str(args.bundle):
+        if args.certificate is not None:
+            from modelgate.core.errors import UsageError
+
+            raise UsageError("--certificate signs a bundle folder; the registry's copy is signed with keys",
+                             hint="Sign the folder, then record it with `modelgate registry import`.")
         return _sign_version(args, signer, passphrase)
     renderer = TerminalProgress()
     try:
         result = sign_bundle(path=args.bundle, key=args.key, passphrase=passphrase, signer=signer,
-                             progress=renderer.progress())
+                             progress=renderer.progress(), certificate=args.certificate,
+                             chain=tuple(args.certificate_chain))
     finally:
         renderer.finish()
     print(f"signed {result.files} files ({human_bytes(result.size)}) of {args.bundle}")
@@ -201,8 +234,9 @@ def trust_from_args(args):
     from modelgate.core import settings
     from modelgate.core.signing.trust import load_trust_store
 
-    if args.trust:
-        return load_trust_store(args.trust)
+    chains = getattr(args, "certificate_chain", [])
+    if args.trust or chains:
+        return load_trust_store(args.trust, certificate_chains=chains)
     configured = settings.get("trust_store")
     if configured:
         return load_trust_store([Path(p) for p in configured.split(":") if p])
@@ -221,8 +255,14 @@ def _require_exists(path: Path, what: str) -> None:
 
 
 def run_verify(args) -> int:
+    from modelgate.core.errors import UsageError
     from modelgate.core.signing.verify import verify_bundle
 
+    if args.signature is not None:
+        return _verify_model(args)
+    if args.ignore_paths or args.no_ignore_git_paths:
+        raise UsageError("--ignore-paths and --no-ignore-git-paths apply to MODEL_PATH --signature SIG",
+                         hint="A bundle's signatures must cover every file but signatures/.")
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()
@@ -237,29 +277,88 @@ def run_verify(args) -> int:
     return 0 if report.passed else 1
 
 
+def _verify_model(args) -> int:
+    from modelgate.core.signing.model_verify import verify_model
+
+    _require_exists(args.bundle, "model")
+    _require_exists(args.signature, "signature")
+    for path in args.certificate_chain:
+        _require_exists(path, "certificate file")
+    trust = trust_from_args(args)
+    renderer = TerminalProgress()
+    try:
+        verdict = verify_model(model=args.bundle, signature=args.signature, trust=trust,
+                               ignore_paths=args.ignore_paths, ignore_git_paths=not args.no_ignore_git_paths,
+                               progress=renderer.progress())
+    finally:
+        renderer.finish()
+    check = verdict.check
+    if args.json:
+        print(json.dumps({"model": str(args.bundle), "trust": verdict.trust, "passed": verdict.passed,
+                          "covered_files": verdict.covered, "signature": _check_json(check)}, indent=2))
+        return 0 if verdict.passed else 1
+    colour = use_colour(sys.stdout)
+    lines = [f"ModelGate: signature {args.signature} over {args.bundle}",
+             f"trust store: {verdict.trust or '(empty)'}", ""]
+    lines += _check_lines(check, colour=colour)
+    outcome = "PASS" if verdict.passed else "FAIL"
+    if colour:
+        outcome = paint(outcome, "green" if verdict.passed else "red")
+    if check.valid:
+        scope = f"covers {verdict.covered} file(s)" + (f", {len(check.uncovered)} not covered" if check.uncovered else "")
+        lines += ["", f"signature valid and trusted; {scope}: {outcome}"]
+    else:
+        lines += ["", f"signature not accepted: {outcome}"]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0 if verdict.passed else 1
+
+
+#: How many uncovered files the text output names before it says "and N more".
+SHOWN_UNCOVERED = 20
+
+
+def _check_json(check) -> dict:
+    return {"file": check.file, "status": check.status, "signer": check.signer,
+            "key_fingerprint": check.fingerprint, "reason": check.reason or None,
+            "signer_kind": check.signer_kind or None, "format": check.format_version or None,
+            "certificate_chain": list(check.chain), "uncovered": list(check.uncovered)}
+
+
+def _check_lines(check, *, colour: bool) -> list[str]:
+    from modelgate.core.signing.keys import short
+
+    status = check.status.upper().ljust(10)
+    status = paint(status, "green" if check.valid else "red") if colour else status
+    key = short(check.fingerprint) if check.fingerprint else "no key named"
+    who = f"signer {check.signer}" if check.signer else "unknown signer"
+    noun = "certificate" if check.signer_kind == "certificate" else "key"
+    lines = [f"  {status} {check.file}  {who}  {noun} {key}"]
+    if check.format_version:
+        lines.append(f"             format {check.format_version}, signer named by {check.signer_kind}")
+    if check.chain:
+        lines.append(f"             chain: {' <- '.join(check.chain)}")
+    if check.reason:
+        lines.append(f"             {check.reason}")
+    if check.uncovered:
+        shown = ", ".join(check.uncovered[:SHOWN_UNCOVERED])
+        more = f" and {len(check.uncovered) - SHOWN_UNCOVERED} more" if len(check.uncovered) > SHOWN_UNCOVERED else ""
+        lines.append(f"             not covered by this signature (MG805): {shown}{more}")
+    return lines
+
+
 def _as_json(report, bundle: Path) -> dict:
     return {"bundle": str(bundle), "bundle_digest": report.bundle_digest, "trust": report.trust,
             "passed": report.passed,
-            "signatures": [{"file": c.file, "status": c.status, "signer": c.signer,
-                            "key_fingerprint": c.fingerprint, "reason": c.reason or None}
-                           for c in report.checks]}
+            "signatures": [_check_json(c) for c in report.checks]}
 
 
 def _as_text(report, bundle: Path, *, colour: bool) -> str:
-    from modelgate.core.signing.keys import short
-
     lines = [f"ModelGate: signatures of {bundle} · bundle digest {report.bundle_digest[:16]}…",
              f"trust store: {report.trust or '(empty)'}", ""]
     if not report.checks:
         lines.append("  no signatures (signatures/*.sig) in this bundle")
     for check in report.checks:
-        status = check.status.upper().ljust(10)
-        status = paint(status, "green" if check.valid else "red") if colour else status
-        key = short(check.fingerprint) if check.fingerprint else "no key named"
-        who = f"signer {check.signer}" if check.signer else "unknown signer"
-        lines.append(f"  {status} {check.file}  {who}  key {key}")
-        if check.reason:
-            lines.append(f"             {check.reason}")
+        lines += _check_lines(check, colour=colour)
     valid = sum(c.valid for c in report.checks)
     verdict = "PASS" if report.passed else "FAIL"
     if colour:

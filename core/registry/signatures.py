@@ -165,9 +165,12 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
     manifest = build_manifest(digests, model_name=root.name)
     checks = [check_signature(name=file, document=document, root=root, manifest=manifest, trust=store)
               for file, document in sorted(documents.items())]
-    failed = [c for c in checks if not c.valid]
+    # A release signature vouches for every stored byte: one whose own ignore paths
+    # leave files out is valid for what it covers, but is not recorded as the release's.
+    failed = [c for c in checks if not c.valid or c.uncovered]
     if failed:
-        raise WorkflowRefused("; ".join(f"{c.file}: {c.reason}" for c in failed),
+        raise WorkflowRefused("; ".join(f"{c.file}: {c.reason or 'leaves out ' + ', '.join(c.uncovered[:5])}"
+                                        for c in failed),
                               hint="Only signatures that verify with a trusted key are recorded; "
                                    "`modelgate keys list` shows the trusted keys.")
     recorded = []

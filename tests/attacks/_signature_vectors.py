@@ -120,10 +120,12 @@ class Pki:
 def make_pki(folder: Path, *, prefix: str = "") -> Pki:
     folder.mkdir(parents=True, exist_ok=True)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root = certificate(subject=f"{prefix}Example Root CA", key=root_key, ca=True, not_after=NOW + 3650 * DAY)
+    root = certificate(subject=f"{prefix}Example Root CA", key=root_key, ca=True, not_before=NOW - 400 * DAY,
+                       not_after=NOW + 3650 * DAY)
     intermediate_key = ec.generate_private_key(ec.SECP256R1())
     intermediate = certificate(subject=f"{prefix}Example Signing CA", key=intermediate_key, issuer_cert=root,
-                               issuer_key=root_key, ca=True, not_after=NOW + 1825 * DAY)
+                               issuer_key=root_key, ca=True, not_before=NOW - 400 * DAY,
+                               not_after=NOW + 1825 * DAY)
     signer_key = write_key(folder, "signer")
     leaf = certificate(subject="release-officer", key=signer_key, issuer_cert=intermediate,
                        issuer_key=intermediate_key, ca=False)
@@ -229,9 +231,9 @@ def spec_signature(statement: dict, *, key, signer: str = "embedded", certificat
 
 # -- the stock command ---------------------------------------------------------------------------
 
-def stock_verify(model: Path, signature: Path, *, key: Path | None = None, ca: list[Path] = (),
-                 ignore: list[Path] = (), cwd: Path | None = None) -> bool:
-    """Whether ``model_signing verify key|certificate`` accepts the signature."""
+def stock_command(model: Path, signature: Path, *, key: Path | None = None, ca: list[Path] = (),
+                  ignore: list[Path] = ()) -> list[str]:
+    """The ``model_signing verify key|certificate`` command line for these inputs."""
     if key is not None:
         command = [str(STOCK), "verify", "key", str(model), "--signature", str(signature), "--public_key", str(key)]
     else:
@@ -240,5 +242,20 @@ def stock_verify(model: Path, signature: Path, *, key: Path | None = None, ca: l
             command += ["--certificate_chain", str(path)]
     for path in ignore:
         command += ["--ignore-paths", str(path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
-    return done.returncode == 0
+    return command
+
+
+def stock_verdicts(*commands: list[str]) -> list[bool]:
+    """Whether the stock command accepts, for each command line; they run side by side
+    because each one spends seconds importing its dependencies."""
+    running = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
+    verdicts = []
+    for process in running:
+        out, err = process.communicate(timeout=300)
+        verdicts.append(process.returncode == 0)
+    return verdicts
+
+
+def stock_verify(model: Path, signature: Path, **options) -> bool:
+    """Whether ``model_signing verify key|certificate`` accepts the signature."""
+    return stock_verdicts(stock_command(model, signature, **options))[0]
