@@ -66,6 +66,31 @@ def register(commands) -> None:
     add_registry_options(revoke)
     revoke.set_defaults(handler=run_keys_revoke)
 
+    trust_ca = actions.add_parser(
+        "trust-ca", help="trust a CA certificate that issues signing certificates (admin)",
+        description="Trust the CA certificate(s) in CA.pem under NAME: signatures whose certificate chain "
+                    "leads to it are trusted, and the signer is the user named by the signing "
+                    "certificate's common name.")
+    trust_ca.add_argument("name", metavar="NAME", help="a name for the CA, e.g. the organisation's")
+    trust_ca.add_argument("ca_file", metavar="CA.pem", type=Path)
+    add_registry_options(trust_ca)
+    trust_ca.set_defaults(handler=run_keys_trust_ca)
+
+    revoke_cert = actions.add_parser(
+        "revoke-certificate", help="stop trusting a certificate or a CA (admin)",
+        description="Revoke a CA, intermediate or signing certificate, given as its PEM file or by its "
+                    "fingerprint (a unique prefix); every chain through it stops being trusted, and "
+                    "recorded signatures made under it stop counting.")
+    revoke_cert.add_argument("certificate", metavar="CERT.pem|FINGERPRINT")
+    revoke_cert.add_argument("--reason", required=True, help="why (recorded)")
+    add_registry_options(revoke_cert)
+    revoke_cert.set_defaults(handler=run_keys_revoke_certificate)
+
+    listing_certs = actions.add_parser("certificates", help="the registry's CA certificates and revoked certificates")
+    listing_certs.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(listing_certs)
+    listing_certs.set_defaults(handler=run_keys_certificates)
+
     sign = commands.add_parser(
         "sign", help="sign a locked bundle folder",
         description="Sign every file of BUNDLE_DIR except signatures/ with a private key and write "
@@ -173,6 +198,46 @@ def run_keys_revoke(args) -> int:
     return 0
 
 
+def run_keys_trust_ca(args) -> int:
+    from modelgate.core.registry.certificates import trust_ca
+
+    _require_exists(args.ca_file, "CA certificate file")
+    with open_from_args(args) as registry:
+        added = trust_ca(registry, name=args.name, path=args.ca_file)
+    for info in added:
+        print(f"trusted CA {info.subject} (SHA256:{info.fingerprint[:16]}) as {info.name}")
+    return 0
+
+
+def run_keys_revoke_certificate(args) -> int:
+    from modelgate.core.registry.certificates import revoke_certificate
+
+    with open_from_args(args) as registry:
+        info = revoke_certificate(registry, certificate=args.certificate, reason=args.reason)
+    print(f"revoked {info.subject} (SHA256:{info.fingerprint[:16]}); chains through it are no longer trusted")
+    return 0
+
+
+def run_keys_certificates(args) -> int:
+    from modelgate.core.registry.certificates import trusted_certificates
+
+    with open_from_args(args) as registry:
+        rows = trusted_certificates(registry)
+    if args.json:
+        print(json.dumps([{"name": r.name, "subject": r.subject, "fingerprint": r.fingerprint, "ca": r.is_ca,
+                           "added_by": r.added_by, "added_at": r.created_at.isoformat(),
+                           "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                           "revoke_reason": r.revoke_reason} for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no CA certificates; an admin adds one with `modelgate keys trust-ca NAME CA.pem`")
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d} ({r.revoke_reason})" if r.revoked_at else "trusted"
+        kind = "CA" if r.is_ca else "certificate"
+        print(f"{r.name:<20} {kind:<11} SHA256:{r.fingerprint[:16]}  {r.subject}  {state}")
+    return 0
+
+
 def run_sign(args) -> int:
     from modelgate.core.signing.keys import read_passphrase, short
     from modelgate.core.signing.sign import sign_bundle
@@ -189,11 +254,6 @@ def run_sign(args) -> int:
         _require_exists(args.bundle, "bundle")
     passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
     if not args.bundle.exists() and "@" in str(args.bundle):
-        if args.certificate is not None:
-            from modelgate.core.errors import UsageError
-
-            raise UsageError("--certificate signs a bundle folder; the registry's copy is signed with keys",
-                             hint="Sign the folder, then record it with `modelgate registry import`.")
         return _sign_version(args, signer, passphrase)
     renderer = TerminalProgress()
     try:
@@ -219,7 +279,8 @@ def _sign_version(args, signer: str, passphrase: bytes) -> int:
     try:
         with open_from_args(args) as registry:
             recorded = sign_version(registry, name=name, version=version, key=args.key,
-                                    passphrase=passphrase, signer=signer, progress=renderer.progress())
+                                    passphrase=passphrase, signer=signer, progress=renderer.progress(),
+                                    certificate=args.certificate, chain=tuple(args.certificate_chain))
     finally:
         renderer.finish()
     for info in recorded:
