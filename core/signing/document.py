@@ -48,8 +48,8 @@ class SignatureDocument:
 
     ``signer_kind`` is one of :data:`KEY_HINT`, :data:`EMBEDDED_KEY`,
     :data:`CERTIFICATE` or :data:`NO_SIGNER`; ``key_hint`` the SHA-256 hex of the
-    key's PEM when the signature names one; ``embedded_key`` the DER
-    SubjectPublicKeyInfo of an embedded key; ``certificates`` the DER chain,
+    key's PEM when the signature names one; ``embedded_key`` the embedded key's
+    SubjectPublicKeyInfo (PEM, as model-signing wrote it, or DER); ``certificates`` the DER chain,
     signing certificate first. ``ignore_paths`` are the paths the signer left out
     (format 1.1.0 and later), ``hash_type`` and ``method`` the serialization.
     """

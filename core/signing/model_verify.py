@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -93,7 +94,11 @@ def identify(document, trust: TrustStore):
         from cryptography.hazmat.primitives import serialization
 
         try:
-            key = serialization.load_der_public_key(document.embedded_key)
+            # model-signing 0.3-1.0 embedded the key's PEM text; the Sigstore bundle
+            # specification says DER. Both name the same key.
+            raw = document.embedded_key
+            key = (serialization.load_pem_public_key(raw) if raw.lstrip().startswith(b"-----BEGIN")
+                   else serialization.load_der_public_key(raw))
         except (ValueError, TypeError):
             return None, ("invalid", None, "the public key embedded in the signature is not a valid key")
         printed = key_fingerprint(key)
@@ -119,8 +124,14 @@ def identify(document, trust: TrustStore):
 
 
 def _mismatch(message: str) -> str:
-    text = message.removeprefix("Signature mismatch: ")
-    return f"the files differ from what was signed: {text[:600]}"
+    """model-signing's list of differences, said plainly: which files changed, appeared, went missing."""
+    changed = [n if n != "." else "the model file" for n in re.findall(r"Hash mismatch for '(.*?)': Expected", message)]
+    extra = re.findall(r"Extra files found in model '.*?': (.*?)(?:\"|'\]|', \"|$)", message)
+    missing = re.findall(r"Missing files in model '.*?': (.*?)(?:\"|'\]|', \"|$)", message)
+    parts = [f"changed: {', '.join(changed)}" if changed else "", f"not signed: {', '.join(extra)}" if extra else "",
+             f"missing: {', '.join(missing)}" if missing else ""]
+    said = "; ".join(p for p in parts if p) or message.removeprefix("Signature mismatch: ")
+    return f"the files differ from what was signed ({said[:600]})"
 
 
 def check_document(*, name: str, document: bytes, root: Path, hashing: ScopedHashing, trust: TrustStore):

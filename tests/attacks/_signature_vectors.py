@@ -208,8 +208,8 @@ def spec_statement(model: Path, *, version: str, skip: tuple[str, ...] = ()) -> 
 
 def spec_signature(statement: dict, *, key, signer: str = "embedded", certificates=()) -> bytes:
     """A Sigstore bundle over ``statement`` signed by ``key``; the signer is named as the
-    0.3.x-1.0.x releases did (``embedded``: the key's DER in ``rawBytes``), or not at all
-    (``none``), or by a certificate chain."""
+    0.3.x-1.0.x releases did (``embedded``: the key's PEM in ``rawBytes``; ``embedded-der``
+    as the Sigstore bundle format has it), or not at all (``none``), or by a certificate chain."""
     payload = json.dumps(statement).encode()
     compat = statement["predicateType"].endswith("Digests/v0.1")
     signature = key.sign(_pae(payload, compat=compat), ec.ECDSA(hashes.SHA256()))
@@ -217,9 +217,11 @@ def spec_signature(statement: dict, *, key, signer: str = "embedded", certificat
         material = {"x509CertificateChain": {"certificates": [
             {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()}
             for c in certificates]}}
-    elif signer == "embedded":
-        der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        material = {"publicKey": {"rawBytes": base64.b64encode(der).decode(),
+    elif signer in ("embedded", "embedded-der"):
+        # The 0.3.x-1.0.x releases embedded the key's PEM text; Sigstore's bundle format says DER.
+        encoding = serialization.Encoding.DER if signer == "embedded-der" else serialization.Encoding.PEM
+        raw = key.public_key().public_bytes(encoding, serialization.PublicFormat.SubjectPublicKeyInfo)
+        material = {"publicKey": {"rawBytes": base64.b64encode(raw).decode(),
                                   "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}
     else:
         material = {"publicKey": {}}

@@ -69,6 +69,10 @@ def _vector(kind: str, root: Path, pki):
     if kind == "1.0-embedded-key-folder":
         signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=pki.signer_key))
         return model, signature, key_options, _key_trust(pki), EMBEDDED_KEY
+    if kind == "1.0-embedded-der-key-folder":
+        signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=pki.signer_key,
+                                             signer="embedded-der"))
+        return model, signature, key_options, _key_trust(pki), EMBEDDED_KEY
     if kind == "1.0-embedded-key-single-file":  # the statement's one resource is named "."
         model = model / "weights.bin"
         signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=pki.signer_key))
@@ -81,7 +85,7 @@ def _vector(kind: str, root: Path, pki):
 
 
 LAYOUTS = ["1.1-key-folder", "1.1-key-single-file", "1.1-certificate-folder", "1.0-embedded-key-folder",
-           "1.0-embedded-key-single-file", "0.2-certificate-digests"]
+           "1.0-embedded-der-key-folder", "1.0-embedded-key-single-file", "0.2-certificate-digests"]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
