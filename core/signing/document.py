@@ -40,6 +40,9 @@ MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 MAX_CERTIFICATES = 16
 
 KEY_HINT, EMBEDDED_KEY, CERTIFICATE, NO_SIGNER = "key hint", "embedded public key", "certificate", "none"
+#: A keyless Sigstore signature: a short-lived Fulcio certificate (``verificationMaterial.certificate``)
+#: and transparency-log entries, verified against Sigstore's trust root, not a CA of one's own.
+KEYLESS = "Sigstore keyless certificate"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class SignatureDocument:
     """What a signature file says about itself, unverified.
 
     ``signer_kind`` is one of :data:`KEY_HINT`, :data:`EMBEDDED_KEY`,
-    :data:`CERTIFICATE` or :data:`NO_SIGNER`; ``key_hint`` the SHA-256 hex of the
+    :data:`CERTIFICATE`, :data:`KEYLESS` or :data:`NO_SIGNER`; ``key_hint`` the SHA-256 hex of the
     key's PEM when the signature names one; ``embedded_key`` the embedded key's
     SubjectPublicKeyInfo (PEM, as model-signing wrote it, or DER); ``certificates`` the DER chain,
     signing certificate first. ``ignore_paths`` are the paths the signer left out
@@ -63,7 +66,8 @@ class SignatureDocument:
     method: str
     hash_type: str
     ignore_paths: tuple[str, ...]
-    resources: tuple[str, ...]
+    #: ``(name, sha256 hex)`` of every file the statement lists.
+    resources: tuple[tuple[str, str], ...]
 
     @property
     def format_version(self) -> str:
@@ -105,6 +109,10 @@ def _clean_ignore_path(text) -> str | None:
     return None if name == "." else name
 
 
+def _named(listed) -> tuple[tuple[str, str], ...]:
+    return tuple((n, d.lower()) for n, d in listed if isinstance(n, str) and isinstance(d, str))
+
+
 def read_signature(data: bytes) -> SignatureDocument:
     """Parse a model-signing signature file (any published version); raise :class:`SignatureFormatError`."""
     if len(data) > MAX_SIGNATURE_BYTES:
@@ -126,6 +134,8 @@ def read_signature(data: bytes) -> SignatureDocument:
             raise SignatureFormatError("the signature's certificate chain is empty or too long")
         certificates = tuple(_b64(_object(c, "certificate").get("rawBytes"), "certificate") for c in chain)
         kind = CERTIFICATE
+    elif "certificate" in material:
+        kind = KEYLESS
     elif "publicKey" in material:
         public_key = _object(material["publicKey"], "publicKey")
         hint = public_key.get("hint")
@@ -148,19 +158,21 @@ def read_signature(data: bytes) -> SignatureDocument:
     predicate_type = statement.get("predicateType")
     if predicate_type == PREDICATE_DIGESTS:
         subjects = statement.get("subject")
-        names = tuple(s.get("name") for s in subjects if isinstance(s, dict)) if isinstance(subjects, list) else ()
+        listed = tuple((s.get("name"), (s.get("digest") or {}).get("sha256") if isinstance(s.get("digest"), dict)
+                        else None) for s in subjects if isinstance(s, dict)) if isinstance(subjects, list) else ()
         return SignatureDocument(data, predicate_type, kind, key_hint, embedded, certificates,
-                                 "files", "sha256", (), tuple(n for n in names if isinstance(n, str)))
+                                 "files", "sha256", (), _named(listed))
     if predicate_type != PREDICATE_V1:
         raise SignatureFormatError(f"unknown predicate type {str(predicate_type)[:120]!r}")
     predicate = _object(statement.get("predicate"), "predicate")
     serialization = _object(predicate.get("serialization"), "serialization record")
     resources = predicate.get("resources")
-    names = tuple(r.get("name") for r in resources if isinstance(r, dict)) if isinstance(resources, list) else ()
+    listed = tuple((r.get("name"), r.get("digest")) for r in resources
+                   if isinstance(r, dict)) if isinstance(resources, list) else ()
     raw_ignores = serialization.get("ignore_paths") or []
     ignores = tuple(sorted({p for p in map(_clean_ignore_path, raw_ignores if isinstance(raw_ignores, list) else [])
                             if p is not None}))
     method, hash_type = serialization.get("method"), serialization.get("hash_type")
     return SignatureDocument(data, predicate_type, kind, key_hint, embedded, certificates,
                              method if isinstance(method, str) else "", hash_type if isinstance(hash_type, str) else "",
-                             ignores, tuple(n for n in names if isinstance(n, str)))
+                             ignores, _named(listed))

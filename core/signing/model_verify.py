@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from modelgate.core.errors import UsageError
 from modelgate.core.progress import Progress
 
-from .document import CERTIFICATE, EMBEDDED_KEY, KEY_HINT, MAX_SIGNATURE_BYTES, read_signature
+from .document import CERTIFICATE, EMBEDDED_KEY, KEY_HINT, KEYLESS, MAX_SIGNATURE_BYTES, read_signature
 from .errors import SignatureFormatError
 from .trust import TrustStore
 
@@ -56,6 +55,7 @@ class ScopedHashing:
         self._ignored: set[str] = set(ignore_paths)
         self._model_name = model_name
         self.uncovered: tuple[str, ...] = ()
+        self.covered: dict[str, str] = {}
 
     def add_ignored_paths(self, *, model_path, paths) -> None:
         for path in paths:
@@ -68,6 +68,7 @@ class ScopedHashing:
 
         covered = {n: d for n, d in self._digests.items() if n == "." or not is_ignored(n, self._ignored)}
         self.uncovered = tuple(sorted(set(self._digests) - set(covered)))
+        self.covered = covered
         return build_manifest(covered, model_name=self._model_name)
 
 
@@ -120,18 +121,22 @@ def identify(document, trust: TrustStore):
         except ChainRejected as exc:
             return None, ("untrusted", printed, str(exc))
         return Identity(certified.subject, certified.fingerprint, None, certified.chain), None
+    if document.signer_kind == KEYLESS:
+        return None, ("untrusted", None, "a keyless Sigstore signature (identity certificate and transparency "
+                                         "log); ModelGate verifies key and certificate signatures offline, and "
+                                         "keyless ones only with `model_signing verify sigstore`")
     return None, ("untrusted", None, "the signature names no key, so it cannot be matched with a trusted one")
 
 
-def _mismatch(message: str) -> str:
-    """model-signing's list of differences, said plainly: which files changed, appeared, went missing."""
-    changed = [n if n != "." else "the model file" for n in re.findall(r"Hash mismatch for '(.*?)': Expected", message)]
-    extra = re.findall(r"Extra files found in model '.*?': (.*?)(?:\"|'\]|', \"|$)", message)
-    missing = re.findall(r"Missing files in model '.*?': (.*?)(?:\"|'\]|', \"|$)", message)
+def _mismatch(expected: dict[str, str], actual: dict[str, str]) -> str:
+    """Which files changed, are not signed, or are missing, from the statement and the files hashed."""
+    label = {".": "the model file"}
+    changed = [label.get(n, n) for n in sorted(set(expected) & set(actual)) if expected[n] != actual[n]]
+    extra, missing = sorted(set(actual) - set(expected)), sorted(set(expected) - set(actual))
     parts = [f"changed: {', '.join(changed)}" if changed else "", f"not signed: {', '.join(extra)}" if extra else "",
              f"missing: {', '.join(missing)}" if missing else ""]
-    said = "; ".join(p for p in parts if p) or message.removeprefix("Signature mismatch: ")
-    return f"the files differ from what was signed ({said[:600]})"
+    said = "; ".join(p for p in parts if p)[:600]
+    return f"the files differ from what was signed ({said})" if said else "the files differ from what was signed"
 
 
 def check_document(*, name: str, document: bytes, root: Path, hashing: ScopedHashing, trust: TrustStore):
@@ -175,8 +180,10 @@ def check_document(*, name: str, document: bytes, root: Path, hashing: ScopedHas
             with contextlib.redirect_stdout(io.StringIO()):
                 config.set_hashing_config(hashing).verify(root, sig_file)
         except ValueError as exc:
+            # The DSSE signature held, so the statement is the signer's: compare it with the files.
             text = str(exc)
-            reason = _mismatch(text) if text.startswith("Signature mismatch") else f"rejected: {text[:300]}"
+            reason = (_mismatch(dict(parsed.resources), hashing.covered) if text.startswith("Signature mismatch")
+                      else f"rejected: {text[:300]}")
             return SignatureCheck(name, INVALID, identity.signer, identity.fingerprint, reason,
                                   uncovered=hashing.uncovered, **details)
         except Exception as exc:  # InvalidSignature, protobuf and JSON errors from a forged file
