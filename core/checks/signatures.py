@@ -114,8 +114,9 @@ def release_signatures(ctx):
                                   file=name)
         elif not check.valid:
             where = f"the trust store ({trust.description})" if trust else "no trust store (pass --trust)"
-            yield UNTRUSTED.finding(f"{name} is signed with {key}, which is not in {where}",
-                                    severity=lenient, file=name)
+            said = (f"{name} is signed with {key}, which is not in {where}" if check.signer_kind != "certificate"
+                    else f"{name} is signed with a certificate that is not trusted: {check.reason}")
+            yield UNTRUSTED.finding(said, severity=lenient, file=name)
         elif check.uncovered:
             shown = ", ".join(check.uncovered[:10]) + (f" and {len(check.uncovered) - 10} more"
                                                       if len(check.uncovered) > 10 else "")

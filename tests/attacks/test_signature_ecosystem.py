@@ -355,3 +355,54 @@ def test_validate_reports_files_a_bundle_signature_leaves_out_as_mg805(tmp_path,
     assert finding.severity.value == "error" and "MODEL_CARD.md" in finding.message
     assert "MG801" in rules_of(production, "error")  # a partial signature is not the release signature
     assert "MG805" in rules_of(validate(bundle, stage="candidate", trust=trust), "warning")
+
+
+def test_a_link_in_the_model_is_refused_as_model_signing_refuses_it(tmp_path, pki):
+    from modelgate.core.errors import UsageError
+
+    model = make_model(tmp_path / "model")
+    signature = library_sign_key(model, tmp_path / "model.sig", pki.key_file)
+    (tmp_path / "outside.bin").write_bytes(b"not part of the model")
+    (model / "linked.bin").symlink_to(tmp_path / "outside.bin")
+    with pytest.raises(UsageError, match="symbolic link"):
+        verify_model(model=model, signature=signature, trust=_key_trust(pki))
+
+
+def test_ignore_paths_outside_the_model_are_a_usage_error(tmp_path, pki, monkeypatch):
+    from modelgate.core.errors import UsageError
+
+    model = make_model(tmp_path / "model")
+    signature = library_sign_key(model, tmp_path / "model.sig", pki.key_file)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="not inside the model"):
+        verify_model(model=model, signature=signature, trust=_key_trust(pki), ignore_paths=[Path("model.sig")])
+
+
+def test_cli_json_stays_json_for_older_formats(tmp_path, pki):
+    """model-signing prints a notice about hint-less signatures on stdout; it must not
+    break the JSON that scripts read."""
+    model = make_model(tmp_path / "model")
+    signature = tmp_path / "model.sig"
+    signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=pki.signer_key))
+    done = _modelgate("verify", model, "--signature", signature, "--trust", pki.folder / "signer.pub", "--json")
+    assert done.returncode == 0, done.stderr
+    verdict = json.loads(done.stdout)
+    assert verdict["signature"]["signer_kind"] == "embedded public key" and verdict["passed"]
+
+
+def test_the_registry_does_not_record_a_signature_that_leaves_files_out(team, tmp_path, template, pki):
+    from modelgate.core.registry import WorkflowRefused
+    from modelgate.core.registry.signatures import record_signatures, trust_key
+    from tests.registry_support import NAME, new_bundle
+
+    if team.server:
+        team.server.create_role("officer", database=team.database)
+    team.admin.add_user(name="officer", roles=["signer"])
+    trust_key(team.admin, name="officer", public_key=pki.folder / "signer.pub")
+    bundle = new_bundle(tmp_path, template)
+    team("alice").import_bundle(path=bundle)
+    partial = library_sign_key(bundle, tmp_path / "partial.sig", pki.key_file, ignore=[bundle / "MODEL_CARD.md"])
+    with pytest.raises(WorkflowRefused, match="leaves out MODEL_CARD.md"):
+        record_signatures(team("officer"), name=NAME, version="1.0.0",
+                          documents={"signatures/officer.sig": partial.read_bytes()})
+    assert team.admin.show(name=NAME, version="1.0.0").signatures == []
