@@ -204,7 +204,7 @@ def verify_chain(*, certificates: tuple[bytes, ...], authorities: tuple[TrustedA
                                    ee_policy=_code_signing_policy()))
     try:
         verified = builder.build_client_verifier().verify(leaf, intermediates)
-    except VerificationError as exc:
+    except (VerificationError, ValueError) as exc:
         expired = next((p for c in intermediates for p in [_validity_problem(c, at, "CA certificate")] if p), None)
         raise ChainRejected(expired or f"the certificate chain does not lead to a trusted CA: {exc}") from None
     chain = list(verified.chain)

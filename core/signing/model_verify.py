@@ -209,7 +209,11 @@ def _model_files(model: Path, *, skip: Path | None) -> list[tuple[str, Path]]:
     skip = skip.resolve() if skip is not None else None
     while pending:
         here = pending.pop()
-        for entry in os.scandir(here):
+        try:
+            entries = list(os.scandir(here))
+        except OSError as exc:
+            raise UsageError(f"cannot read the folder {here}: {exc.strerror}") from None
+        for entry in entries:
             path = Path(entry.path)
             rel = path.relative_to(model).as_posix()
             if entry.is_symlink():

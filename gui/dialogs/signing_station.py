@@ -34,6 +34,17 @@ def covered(registry, *, name: str, version: str) -> list[tuple[str, int]]:
         return [(file, bundle.size(file)) for file in covered_files(bundle)]
 
 
+def _verified_text(check) -> str:
+    """What a valid signature vouches for, with its certificate chain and the files it leaves out."""
+    text = "verifies: the signed digests match the stored bytes"
+    if check.uncovered:
+        text = (f"valid for what it covers, but leaves out {len(check.uncovered)} file(s): "
+                f"{', '.join(check.uncovered[:5])}")
+    if check.chain:
+        text += f"; certificate chain {' ← '.join(check.chain)}"
+    return text
+
+
 class SigningStation(QDialog):
     """Sign ``info`` (a registry version) and verify its signatures."""
 
@@ -272,9 +283,7 @@ class SigningStation(QDialog):
             self.verify_box.addWidget(QLabel(f"{self.info.ref} has no signature yet."))
         else:
             rows = [(c.signer or "(not trusted)", short(c.fingerprint) if c.fingerprint else "—", c.status,
-                     c.reason or "verifies: the signed digests match the stored bytes"
-                     + (f"; certificate chain {' ← '.join(c.chain)}" if c.chain else ""), c.file)
-                    for c in report.checks]
+                     c.reason or _verified_text(c), c.file) for c in report.checks]
             self.verify_box.addWidget(table(("Signer", "Key fingerprint", "Result", "Why", "Signature"), rows,
                                             colours=[STATUS_COLOUR.get(c.status, BAD) for c in report.checks],
                                             object_name="verify-results", stretch=3))
