@@ -108,11 +108,16 @@ def test_every_format_version_is_judged_as_the_stock_verifier_judges_it(layout, 
     assert ("changed: the model file" if tampered_model.is_file() else "changed: weights.bin") in tampered.reason
 
 
-def test_an_embedded_key_that_is_not_trusted_is_untrusted_and_the_stock_verifier_agrees(tmp_path, pki):
+@pytest.mark.parametrize("named_by", ["embedded", "hint"])
+def test_a_signature_by_a_key_that_is_not_trusted_is_untrusted_and_the_stock_verifier_agrees(tmp_path, pki,
+                                                                                            named_by):
     stranger = write_key(tmp_path, "stranger")
     model = make_model(tmp_path / "model")
     signature = tmp_path / "model.sig"
-    signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=stranger))
+    if named_by == "embedded":
+        signature.write_bytes(spec_signature(spec_statement(model, version="1.0"), key=stranger))
+    else:
+        library_sign_key(model, signature, tmp_path / "stranger.key")
     [stock] = stock_verdicts(stock_command(model, signature, key=pki.folder / "signer.pub"))
     check = verify_model(model=model, signature=signature, trust=_key_trust(pki)).check
     assert not stock
