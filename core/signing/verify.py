@@ -9,10 +9,11 @@ from pathlib import Path
 from modelgate.core.bundle import SIGNATURES, Bundle, open_bundle
 from modelgate.core.progress import Progress
 
-from .payload import PrecomputedHashing, build_manifest, hash_while_importing
+from .document import MAX_SIGNATURE_BYTES
+from .payload import build_manifest, hash_while_importing
 from .trust import TrustStore
 
-MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
+__all__ = ["MAX_SIGNATURE_BYTES", "SignatureCheck", "VerifyReport", "check_signature", "verify_bundle"]
 VALID, UNTRUSTED, INVALID, UNREADABLE = "valid", "untrusted", "invalid", "unreadable"
 
 
