@@ -411,3 +411,18 @@ def test_the_registry_does_not_record_a_signature_that_leaves_files_out(team, tm
         record_signatures(team("officer"), name=NAME, version="1.0.0",
                           documents={"signatures/officer.sig": partial.read_bytes()})
     assert team.admin.show(name=NAME, version="1.0.0").signatures == []
+
+
+def test_a_trust_folder_holds_keys_and_ca_certificates_but_not_signing_certificates(tmp_path, pki):
+    from modelgate.core.signing.errors import CertificateError
+
+    folder = tmp_path / "trusted"
+    folder.mkdir()
+    (folder / "officer.pub").write_bytes((pki.folder / "signer.pub").read_bytes())
+    (folder / "example-ca.pem").write_bytes(pki.ca_file.read_bytes())
+    store = load_trust_store([folder])
+    assert [k.name for k in store.keys] == ["officer"]
+    assert [a.name for a in store.authorities] == ["CN=Example Root CA,O=Example Org"]
+    (folder / "leaf.pem").write_bytes((pki.folder / "signer.crt").read_bytes())
+    with pytest.raises(CertificateError, match="not a CA certificate"):
+        load_trust_store([folder])
