@@ -46,8 +46,9 @@ SETTINGS = {
                 "Largest model (with its external data) loaded into onnxruntime for the smoke "
                 "inference and the runtime checks; a CI runner should not need tens of gigabytes."),
         Setting("trust_store", str, "",
-                "Trusted signers' public keys (files or folders, ':'-separated) used when "
-                "`verify` and `validate` get no --trust; empty means the registry's trusted signers."),
+                "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
+                "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
+                "signers."),
         Setting("smoke_timeout_s", float, 120.0,
                 "Longest a smoke inference on a batch of one may run before it is reported."),
     )

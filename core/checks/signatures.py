@@ -32,12 +32,26 @@ UNTRUSTED = rule(
     fix="""Verify with the right trust store (--trust, MODELGATE_TRUST_STORE), or have a trusted
     signer sign. An admin adds keys with `modelgate keys trust NAME NAME.pub`.""",
 )
+UNCOVERED = rule(
+    "MG805", title="Files not covered by a signature", severity=Severity.ERROR,
+    rationale="""A signature vouches for exactly the files it lists. A signature can leave files out
+    (model-signing records its ignore paths in the signature since 1.1.0, and a verifier can be
+    told to ignore more); the signature stays valid for what it covers, but the files left out
+    could be anything. Every byte shipped to staging or production must be signed, so there
+    this is an error; at earlier stages a warning.""",
+    fix="""Sign again without ignore paths (`modelgate sign` covers every file but signatures/), or
+    remove the files the signature does not cover.""",
+)
 SELF_SIGNED = rule(
     "MG804", title="Signed by an owner of the model", severity=Severity.ERROR,
     rationale="""A release signature is an independent check: the people who built the model
     should not be the ones who release it, just as a submitter's approval never counts.""",
     fix="""Have a release officer who is not among the bundle's owners sign it.""",
 )
+
+
+#: Stages whose bundles are shipped: a file no signature covers is an error there.
+_SHIPPING_STAGES = ("staging", "production")
 
 
 def _person(text: str) -> str:
@@ -69,8 +83,8 @@ def _signature_manifest(ctx):
 
 @register()
 def release_signatures(ctx):
-    """MG801-MG804: every signature verifies with a trusted key of someone who does not own
-    the model, and the stage's required signature is there."""
+    """MG801-MG805: every signature verifies with a trusted key of someone who does not own
+    the model and covers every file, and the stage's required signature is there."""
     from modelgate.core.signing.keys import short
     from modelgate.core.signing.trust import TrustStore
     from modelgate.core.signing.verify import INVALID as BROKEN
@@ -100,8 +114,16 @@ def release_signatures(ctx):
                                   file=name)
         elif not check.valid:
             where = f"the trust store ({trust.description})" if trust else "no trust store (pass --trust)"
-            yield UNTRUSTED.finding(f"{name} is signed with {key}, which is not in {where}",
-                                    severity=lenient, file=name)
+            said = (f"{name} is signed with {key}, which is not in {where}" if check.signer_kind != "certificate"
+                    else f"{name} is signed with a certificate that is not trusted: {check.reason}")
+            yield UNTRUSTED.finding(said, severity=lenient, file=name)
+        elif check.uncovered:
+            shown = ", ".join(check.uncovered[:10]) + (f" and {len(check.uncovered) - 10} more"
+                                                      if len(check.uncovered) > 10 else "")
+            yield UNCOVERED.finding(f"{name} ({check.signer}) does not cover {len(check.uncovered)} file(s) of "
+                                    f"the bundle, left out by its own ignore paths: {shown}",
+                                    severity=None if ctx.stage in _SHIPPING_STAGES else Severity.WARNING,
+                                    file=name)
         elif _person(check.signer) in owners:
             yield SELF_SIGNED.finding(f"{name} is signed by {check.signer}, an owner of this model",
                                       severity=lenient, file=name)

@@ -66,6 +66,31 @@ def register(commands) -> None:
     add_registry_options(revoke)
     revoke.set_defaults(handler=run_keys_revoke)
 
+    trust_ca = actions.add_parser(
+        "trust-ca", help="trust a CA certificate that issues signing certificates (admin)",
+        description="Trust the CA certificate(s) in CA.pem under NAME: signatures whose certificate chain "
+                    "leads to it are trusted, and the signer is the user named by the signing "
+                    "certificate's common name.")
+    trust_ca.add_argument("name", metavar="NAME", help="a name for the CA, e.g. the organisation's")
+    trust_ca.add_argument("ca_file", metavar="CA.pem", type=Path)
+    add_registry_options(trust_ca)
+    trust_ca.set_defaults(handler=run_keys_trust_ca)
+
+    revoke_cert = actions.add_parser(
+        "revoke-certificate", help="stop trusting a certificate or a CA (admin)",
+        description="Revoke a CA, intermediate or signing certificate, given as its PEM file or by its "
+                    "fingerprint (a unique prefix); every chain through it stops being trusted, and "
+                    "recorded signatures made under it stop counting.")
+    revoke_cert.add_argument("certificate", metavar="CERT.pem|FINGERPRINT")
+    revoke_cert.add_argument("--reason", required=True, help="why (recorded)")
+    add_registry_options(revoke_cert)
+    revoke_cert.set_defaults(handler=run_keys_revoke_certificate)
+
+    listing_certs = actions.add_parser("certificates", help="the registry's CA certificates and revoked certificates")
+    listing_certs.add_argument("--json", action="store_true", help="print JSON")
+    add_registry_options(listing_certs)
+    listing_certs.set_defaults(handler=run_keys_certificates)
+
     sign = commands.add_parser(
         "sign", help="sign a locked bundle folder",
         description="Sign every file of BUNDLE_DIR except signatures/ with a private key and write "
@@ -78,21 +103,42 @@ def register(commands) -> None:
     sign.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
                       help="the signer's private key (NAME.key from `keys generate`)")
     sign.add_argument("--signer", metavar="NAME", help="signature file name (default: the key file's name)")
+    sign.add_argument("--certificate", type=Path, metavar="CERT.pem",
+                      help="sign with this X.509 signing certificate of the key (valid now, issued for code "
+                           "signing); the signature carries it instead of a key hint")
+    sign.add_argument("--certificate-chain", action="append", type=Path, metavar="PEM", default=[],
+                      help="intermediate CA certificates to carry with --certificate (repeatable)")
     sign.add_argument("--passphrase-file", type=Path, metavar="FILE", help=PASSPHRASE_HELP)
     add_registry_options(sign)
     sign.set_defaults(handler=run_sign)
 
     verify = commands.add_parser(
-        "verify", help="check a bundle's signatures against a trust store",
+        "verify", help="check a bundle's signatures, or one signature over a model, against a trust store",
         description="Verify every signatures/*.sig of BUNDLE (folder or archive) against the trusted "
-                    "public keys, and report each signer, key fingerprint and verdict. Exit 1 when "
-                    "any signature fails or none is trusted.",
-        epilog="trust store: --trust (files NAME.pub, or folders of them; repeatable), else "
-               "$MODELGATE_TRUST_STORE, else the registry's trusted signers.")
-    verify.add_argument("bundle", metavar="BUNDLE", type=Path)
+                    "public keys and CA certificates, and report each signer, key fingerprint and verdict. "
+                    "With --signature, verify that one signature over MODEL_PATH (a folder or a single "
+                    "file), as `model_signing verify key|certificate` does. Exit 1 when any signature "
+                    "fails or none is trusted.",
+        epilog="trust store: --trust (files NAME.pub, CA certificate files, or folders of them; repeatable) "
+               "and --certificate-chain, else $MODELGATE_TRUST_STORE, else the registry's trusted signers. "
+               "Every model-signing format version (0.2 to 1.1) is read. Files a signature leaves out (its "
+               "own ignore paths, or --ignore-paths) are listed as not covered; `modelgate validate` "
+               "reports them as MG805.")
+    verify.add_argument("bundle", metavar="BUNDLE|MODEL_PATH", type=Path)
+    verify.add_argument("--signature", type=Path, metavar="SIG",
+                        help="verify this signature file over MODEL_PATH (folder or single file)")
     verify.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
-                        help="a trusted public key (its file name is the signer's name) or a folder "
-                             "of them")
+                        help="a trusted public key (its file name is the signer's name), a file of CA "
+                             "certificates, or a folder of them")
+    verify.add_argument("--certificate-chain", action="append", type=Path, metavar="PEM", default=[],
+                        help="CA certificates that certificate signatures must chain to (repeatable)")
+    verify.add_argument("--ignore-paths", action="extend", nargs="+", type=Path, metavar="PATH", default=[],
+                        help="with --signature: files or folders of the model the signature does not cover "
+                             "(relative to the current folder, as model_signing takes them); they are "
+                             "listed as not covered")
+    verify.add_argument("--no-ignore-git-paths", action="store_true",
+                        help="with --signature: do not leave out .git, .github, .gitattributes, .gitignore "
+                             "(model_signing leaves them out by default)")
     verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     add_registry_options(verify)
     verify.set_defaults(handler=run_verify)
@@ -152,12 +198,58 @@ def run_keys_revoke(args) -> int:
     return 0
 
 
+def run_keys_trust_ca(args) -> int:
+    from modelgate.core.registry.certificates import trust_ca
+
+    _require_exists(args.ca_file, "CA certificate file")
+    with open_from_args(args) as registry:
+        added = trust_ca(registry, name=args.name, path=args.ca_file)
+    for info in added:
+        print(f"trusted CA {info.subject} (SHA256:{info.fingerprint[:16]}) as {info.name}")
+    return 0
+
+
+def run_keys_revoke_certificate(args) -> int:
+    from modelgate.core.registry.certificates import revoke_certificate
+
+    with open_from_args(args) as registry:
+        info = revoke_certificate(registry, certificate=args.certificate, reason=args.reason)
+    print(f"revoked {info.subject} (SHA256:{info.fingerprint[:16]}); chains through it are no longer trusted")
+    return 0
+
+
+def run_keys_certificates(args) -> int:
+    from modelgate.core.registry.certificates import trusted_certificates
+
+    with open_from_args(args) as registry:
+        rows = trusted_certificates(registry)
+    if args.json:
+        print(json.dumps([{"name": r.name, "subject": r.subject, "fingerprint": r.fingerprint, "ca": r.is_ca,
+                           "added_by": r.added_by, "added_at": r.created_at.isoformat(),
+                           "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                           "revoke_reason": r.revoke_reason} for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no CA certificates; an admin adds one with `modelgate keys trust-ca NAME CA.pem`")
+    for r in rows:
+        state = f"revoked {r.revoked_at:%Y-%m-%d} ({r.revoke_reason})" if r.revoked_at else "trusted"
+        kind = "CA" if r.is_ca else "certificate"
+        print(f"{r.name:<20} {kind:<11} SHA256:{r.fingerprint[:16]}  {r.subject}  {state}")
+    return 0
+
+
 def run_sign(args) -> int:
     from modelgate.core.signing.keys import read_passphrase, short
     from modelgate.core.signing.sign import sign_bundle
 
     signer = args.signer or args.key.name.split(".")[0]
     _require_exists(args.key, "key file")
+    if args.certificate_chain and args.certificate is None:
+        from modelgate.core.errors import UsageError
+
+        raise UsageError("--certificate-chain needs --certificate", hint="Pass the signing certificate too.")
+    for path in ([args.certificate] if args.certificate else []) + args.certificate_chain:
+        _require_exists(path, "certificate file")
     if args.bundle.exists() or "@" not in str(args.bundle):
         _require_exists(args.bundle, "bundle")
     passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
@@ -166,7 +258,8 @@ def run_sign(args) -> int:
     renderer = TerminalProgress()
     try:
         result = sign_bundle(path=args.bundle, key=args.key, passphrase=passphrase, signer=signer,
-                             progress=renderer.progress())
+                             progress=renderer.progress(), certificate=args.certificate,
+                             chain=tuple(args.certificate_chain))
     finally:
         renderer.finish()
     print(f"signed {result.files} files ({human_bytes(result.size)}) of {args.bundle}")
@@ -186,7 +279,8 @@ def _sign_version(args, signer: str, passphrase: bytes) -> int:
     try:
         with open_from_args(args) as registry:
             recorded = sign_version(registry, name=name, version=version, key=args.key,
-                                    passphrase=passphrase, signer=signer, progress=renderer.progress())
+                                    passphrase=passphrase, signer=signer, progress=renderer.progress(),
+                                    certificate=args.certificate, chain=tuple(args.certificate_chain))
     finally:
         renderer.finish()
     for info in recorded:
@@ -201,8 +295,9 @@ def trust_from_args(args):
     from modelgate.core import settings
     from modelgate.core.signing.trust import load_trust_store
 
-    if args.trust:
-        return load_trust_store(args.trust)
+    chains = getattr(args, "certificate_chain", [])
+    if args.trust or chains:
+        return load_trust_store(args.trust, certificate_chains=chains)
     configured = settings.get("trust_store")
     if configured:
         return load_trust_store([Path(p) for p in configured.split(":") if p])
@@ -221,8 +316,14 @@ def _require_exists(path: Path, what: str) -> None:
 
 
 def run_verify(args) -> int:
+    from modelgate.core.errors import UsageError
     from modelgate.core.signing.verify import verify_bundle
 
+    if args.signature is not None:
+        return _verify_model(args)
+    if args.ignore_paths or args.no_ignore_git_paths:
+        raise UsageError("--ignore-paths and --no-ignore-git-paths apply to MODEL_PATH --signature SIG",
+                         hint="A bundle's signatures must cover every file but signatures/.")
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()
@@ -237,29 +338,88 @@ def run_verify(args) -> int:
     return 0 if report.passed else 1
 
 
+def _verify_model(args) -> int:
+    from modelgate.core.signing.model_verify import verify_model
+
+    _require_exists(args.bundle, "model")
+    _require_exists(args.signature, "signature")
+    for path in args.certificate_chain:
+        _require_exists(path, "certificate file")
+    trust = trust_from_args(args)
+    renderer = TerminalProgress()
+    try:
+        verdict = verify_model(model=args.bundle, signature=args.signature, trust=trust,
+                               ignore_paths=args.ignore_paths, ignore_git_paths=not args.no_ignore_git_paths,
+                               progress=renderer.progress())
+    finally:
+        renderer.finish()
+    check = verdict.check
+    if args.json:
+        print(json.dumps({"model": str(args.bundle), "trust": verdict.trust, "passed": verdict.passed,
+                          "covered_files": verdict.covered, "signature": _check_json(check)}, indent=2))
+        return 0 if verdict.passed else 1
+    colour = use_colour(sys.stdout)
+    lines = [f"ModelGate: signature {args.signature} over {args.bundle}",
+             f"trust store: {verdict.trust or '(empty)'}", ""]
+    lines += _check_lines(check, colour=colour)
+    outcome = "PASS" if verdict.passed else "FAIL"
+    if colour:
+        outcome = paint(outcome, "green" if verdict.passed else "red")
+    if check.valid:
+        scope = f"covers {verdict.covered} file(s)" + (f", {len(check.uncovered)} not covered" if check.uncovered else "")
+        lines += ["", f"signature valid and trusted; {scope}: {outcome}"]
+    else:
+        lines += ["", f"signature not accepted: {outcome}"]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0 if verdict.passed else 1
+
+
+#: How many uncovered files the text output names before it says "and N more".
+SHOWN_UNCOVERED = 20
+
+
+def _check_json(check) -> dict:
+    return {"file": check.file, "status": check.status, "signer": check.signer,
+            "key_fingerprint": check.fingerprint, "reason": check.reason or None,
+            "signer_kind": check.signer_kind or None, "format": check.format_version or None,
+            "certificate_chain": list(check.chain), "uncovered": list(check.uncovered)}
+
+
+def _check_lines(check, *, colour: bool) -> list[str]:
+    from modelgate.core.signing.keys import short
+
+    status = check.status.upper().ljust(10)
+    status = paint(status, "green" if check.valid else "red") if colour else status
+    key = short(check.fingerprint) if check.fingerprint else "no key named"
+    who = f"signer {check.signer}" if check.signer else "unknown signer"
+    noun = "certificate" if check.signer_kind == "certificate" else "key"
+    lines = [f"  {status} {check.file}  {who}  {noun} {key}"]
+    if check.format_version:
+        lines.append(f"             format {check.format_version}, signer named by {check.signer_kind}")
+    if check.chain:
+        lines.append(f"             chain: {' <- '.join(check.chain)}")
+    if check.reason:
+        lines.append(f"             {check.reason}")
+    if check.uncovered:
+        shown = ", ".join(check.uncovered[:SHOWN_UNCOVERED])
+        more = f" and {len(check.uncovered) - SHOWN_UNCOVERED} more" if len(check.uncovered) > SHOWN_UNCOVERED else ""
+        lines.append(f"             not covered by this signature (MG805): {shown}{more}")
+    return lines
+
+
 def _as_json(report, bundle: Path) -> dict:
     return {"bundle": str(bundle), "bundle_digest": report.bundle_digest, "trust": report.trust,
             "passed": report.passed,
-            "signatures": [{"file": c.file, "status": c.status, "signer": c.signer,
-                            "key_fingerprint": c.fingerprint, "reason": c.reason or None}
-                           for c in report.checks]}
+            "signatures": [_check_json(c) for c in report.checks]}
 
 
 def _as_text(report, bundle: Path, *, colour: bool) -> str:
-    from modelgate.core.signing.keys import short
-
     lines = [f"ModelGate: signatures of {bundle} · bundle digest {report.bundle_digest[:16]}…",
              f"trust store: {report.trust or '(empty)'}", ""]
     if not report.checks:
         lines.append("  no signatures (signatures/*.sig) in this bundle")
     for check in report.checks:
-        status = check.status.upper().ljust(10)
-        status = paint(status, "green" if check.valid else "red") if colour else status
-        key = short(check.fingerprint) if check.fingerprint else "no key named"
-        who = f"signer {check.signer}" if check.signer else "unknown signer"
-        lines.append(f"  {status} {check.file}  {who}  key {key}")
-        if check.reason:
-            lines.append(f"             {check.reason}")
+        lines += _check_lines(check, colour=colour)
     valid = sum(c.valid for c in report.checks)
     verdict = "PASS" if report.passed else "FAIL"
     if colour:

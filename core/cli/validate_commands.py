@@ -47,8 +47,8 @@ def register(commands) -> None:
                           help="also write a report in FORMAT to FILE; repeat for several "
                                "(e.g. --report sarif:mg.sarif --report junit:mg.xml)")
     validate.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
-                          help="trusted signers' public keys for the signature checks (MG8xx); "
-                               "default: $MODELGATE_TRUST_STORE")
+                          help="trusted signers' public keys and CA certificate files for the signature "
+                               "checks (MG8xx); default: $MODELGATE_TRUST_STORE")
     validate.set_defaults(handler=run_validate)
 
     rules = commands.add_parser("rules", help="list the rules",

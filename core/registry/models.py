@@ -216,6 +216,25 @@ class TrustedKey(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class TrustedCertificate(Base):
+    """A CA certificate the registry trusts to issue signing certificates, or a revoked
+    certificate (signing or intermediate); revoked rows stay, for the record (migration 0007)."""
+
+    __tablename__ = "trusted_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject: Mapped[str] = mapped_column(Text, nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    certificate: Mapped[str] = mapped_column(Text, nullable=False)
+    is_ca: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    added_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class AuditEventRow(Base):
     """One hash-chained audit event (written only by :mod:`.audit`).
 

@@ -19,6 +19,7 @@ from modelgate.core.signing.trust import TrustedKey as TrustEntry
 from modelgate.core.signing.trust import TrustStore, trusted_key
 
 from . import audit, identity, pgwrites
+from .certificates import registry_signer
 from .errors import NotFound, WorkflowRefused
 from .models import Signature, TrustedKey, User, as_utc, utcnow
 from .queries import get_version
@@ -104,7 +105,9 @@ def trust_store(registry) -> TrustStore:
     with registry.session(write=False) as session:
         rows = session.execute(select(TrustedKey).where(TrustedKey.revoked_at.is_(None))).scalars().all()
         keys = tuple(TrustEntry(r.name, r.fingerprint, r.public_key.encode("ascii"), "registry") for r in rows)
-    return TrustStore(keys, f"the registry's trusted signers ({len(keys)})")
+    from .certificates import with_certificates
+
+    return with_certificates(registry, TrustStore(keys, f"the registry's trusted signers ({len(keys)})"))
 
 
 def _stored(registry, *, name: str, version: str, role: str, action: str):
@@ -149,8 +152,12 @@ def record_signatures(registry, *, name: str, version: str, documents: dict[str,
 
 
 def sign_version(registry, *, name: str, version: str, key: Path, passphrase: bytes, signer: str,
-                 progress=None) -> list[SignatureInfo]:
-    """Sign the stored bundle of ``name@version`` with ``key``, verify and record the signature."""
+                 progress=None, certificate: Path | None = None, chain: tuple[Path, ...] = ()) -> list[SignatureInfo]:
+    """Sign the stored bundle of ``name@version`` with ``key``, verify and record the signature.
+
+    With ``certificate`` (and intermediates in ``chain``) the signature carries the
+    certificate chain; it is recorded when the chain leads to a CA the registry trusts.
+    """
     from modelgate.core.bundle import open_bundle
     from modelgate.core.signing.sign import prepare, signature_document
 
@@ -159,7 +166,8 @@ def sign_version(registry, *, name: str, version: str, key: Path, passphrase: by
     with open_bundle(stored) as bundle:
         digests, _ = prepare(bundle, key=key, passphrase=passphrase, signer=signer, progress=progress)
         _require_intact(digests, digest, label)
-        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase)
+        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase,
+                                      certificate=certificate, chain=tuple(chain))
         return _verify_and_record(registry, name=name, version=version, root=bundle.root, digests=digests,
                                   documents={f"signatures/{signer}.sig": document})
 
@@ -173,9 +181,12 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
     manifest = build_manifest(digests, model_name=root.name)
     checks = [check_signature(name=file, document=document, root=root, manifest=manifest, trust=store)
               for file, document in sorted(documents.items())]
-    failed = [c for c in checks if not c.valid]
+    # A release signature vouches for every stored byte: one whose own ignore paths
+    # leave files out is valid for what it covers, but is not recorded as the release's.
+    failed = [c for c in checks if not c.valid or c.uncovered]
     if failed:
-        raise WorkflowRefused("; ".join(f"{c.file}: {c.reason}" for c in failed),
+        raise WorkflowRefused("; ".join(f"{c.file}: {c.reason or 'leaves out ' + ', '.join(c.uncovered[:5])}"
+                                        for c in failed),
                               hint="Only signatures that verify with a trusted key are recorded; "
                                    "`modelgate keys list` shows the trusted keys.")
     recorded = []
@@ -188,18 +199,19 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
                 Signature.document == document)).scalar_one_or_none()
             if duplicate is not None:
                 continue
+            signer = registry_signer(session, check)
             if pgwrites.guarded(session):
                 signature = session.get(Signature, pgwrites.call(
-                    session, "record_signature", version_id=row.id, signer=check.signer,
+                    session, "record_signature", version_id=row.id, signer=signer,
                     fingerprint=check.fingerprint, file=check.file, document=document))
             else:
-                signature = Signature(version_id=row.id, signer=check.signer, key_fingerprint=check.fingerprint,
+                signature = Signature(version_id=row.id, signer=signer, key_fingerprint=check.fingerprint,
                                       bundle_digest=row.digest, verified=True, created_at=utcnow(),
                                       file=check.file, document=document, recorded_by=registry.actor)
                 session.add(signature)
                 session.flush()
             audit.append(session, actor=registry.actor, action="signature.add", subject=f"{name}@{version}",
-                         payload={"signer": check.signer, "fingerprint": check.fingerprint,
+                         payload={"signer": signer, "fingerprint": check.fingerprint,
                                   "bundle_digest": row.digest, "file": check.file})
             recorded.append(SignatureInfo.of(signature))
     return recorded

@@ -13,3 +13,13 @@ class SigningRefused(ModelGateError):
     """The bundle may not be signed as it is (unlocked, or its bytes no longer match its lock)."""
 
     exit_code = 1
+
+
+class SignatureFormatError(ModelGateError):
+    """A file given as a signature is not a model-signing signature ModelGate can read."""
+
+    exit_code = 1
+
+
+class CertificateError(ModelGateError):
+    """A certificate or CA file cannot be used: unreadable, not X.509, wrong key, not for code signing."""

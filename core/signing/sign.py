@@ -48,11 +48,19 @@ def _refuse_unless_locked(bundle, digests: dict[str, str]) -> None:
                                   "changed, then `modelgate lock` and validate again.")
 
 
-def signature_document(*, root: Path, digests: dict[str, str], key: Path, passphrase: bytes) -> bytes:
-    """The model-signing signature (Sigstore bundle JSON) over ``digests`` of the bundle at ``root``."""
+def signature_document(*, root: Path, digests: dict[str, str], key: Path, passphrase: bytes,
+                       certificate: Path | None = None, chain: tuple[Path, ...] = ()) -> bytes:
+    """The model-signing signature (Sigstore bundle JSON) over ``digests`` of the bundle at ``root``.
+
+    With ``certificate``, the signature carries that signing certificate and the
+    intermediates in ``chain`` instead of a key hint (``model_signing sign certificate``).
+    """
     import model_signing
 
     manifest = build_manifest(digests, model_name=root.name)
+    if certificate is not None:
+        return _certificate_document(manifest, key=key, passphrase=passphrase, certificate=certificate,
+                                     chain=chain)
     with tempfile.TemporaryDirectory(prefix="modelgate-sign-") as scratch:
         target = Path(scratch) / "bundle.sig"
         try:
@@ -61,6 +69,33 @@ def signature_document(*, root: Path, digests: dict[str, str], key: Path, passph
             config.set_hashing_config(PrecomputedHashing(manifest)).sign(root, target)
         except ValueError as exc:
             raise KeyFileError(f"model-signing could not sign with {key}: {exc}") from None
+        return target.read_bytes()
+
+
+def _certificate_document(manifest, *, key: Path, passphrase: bytes, certificate: Path,
+                          chain: tuple[Path, ...]) -> bytes:
+    # model-signing's certificate signer reads the private key unencrypted from a
+    # file; a release key never lies on disk decrypted, so the signer is handed the
+    # key already decrypted in memory. The signature it writes is the library's own.
+    from cryptography import x509
+    from model_signing._signing import sign_certificate, signing
+
+    from .certificates import check_signing_certificate, load_certificates
+
+    private_key = load_private_key(key, passphrase=passphrase)
+    leaf = check_signing_certificate(certificate=certificate, private_key=private_key, chain=list(chain))
+    intermediates = [c for path in chain for c in load_certificates(path)]
+
+    class InMemoryCertificateSigner(sign_certificate.Signer):
+        def __init__(self) -> None:  # the parent's would read the key from a file
+            self._private_key = private_key
+            self._signing_certificate: x509.Certificate = leaf
+            self._trust_chain = intermediates
+
+    signature = InMemoryCertificateSigner().sign(signing.Payload(manifest))
+    with tempfile.TemporaryDirectory(prefix="modelgate-sign-") as scratch:
+        target = Path(scratch) / "bundle.sig"
+        signature.write(target)
         return target.read_bytes()
 
 
@@ -74,8 +109,13 @@ def prepare(bundle, *, key: Path, passphrase: bytes, signer: str, progress: Prog
 
 
 def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
-                progress: Progress | None = None) -> SignResult:
+                progress: Progress | None = None, certificate: Path | None = None,
+                chain: tuple[Path, ...] = ()) -> SignResult:
     """Sign the bundle folder ``path`` with the EC private key ``key``.
+
+    With ``certificate`` (the key's X.509 signing certificate, valid now and
+    issued for code signing) and the intermediates in ``chain``, the signature
+    carries the certificate chain, and verifiers trust it through their CA certificates.
 
     Covers every file except ``signatures/`` and writes ``signatures/<signer>.sig``
     (replacing an earlier signature by the same signer). Refuses a bundle that
@@ -89,10 +129,16 @@ def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
         raise SigningRefused(f"{path} is not a bundle folder",
                              hint="Signing writes signatures/ into the bundle, so it needs the folder; "
                                   "unpack an archive first.")
+    if certificate is not None:  # refuse an unusable certificate before hashing the bundle
+        from .certificates import check_signing_certificate
+
+        check_signing_certificate(certificate=certificate, chain=list(chain),
+                                  private_key=load_private_key(key, passphrase=passphrase))
     with open_bundle(path) as bundle:
         digests, key_fingerprint = prepare(bundle, key=key, passphrase=passphrase, signer=signer,
                                            progress=progress)
-        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase)
+        document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase,
+                                      certificate=certificate, chain=tuple(chain))
         target = bundle.root / SIGNATURES / f"{signer}.sig"
         target.parent.mkdir(exist_ok=True)
         fd, partial = tempfile.mkstemp(prefix=f".{signer}.", suffix=".partial", dir=target.parent)

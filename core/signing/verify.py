@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelgate.core.bundle import SIGNATURES, Bundle, open_bundle
 from modelgate.core.progress import Progress
 
-from .payload import PrecomputedHashing, build_manifest, hash_while_importing
+from .document import MAX_SIGNATURE_BYTES
+from .payload import build_manifest, hash_while_importing
 from .trust import TrustStore
 
-MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
+__all__ = ["MAX_SIGNATURE_BYTES", "SignatureCheck", "VerifyReport", "check_signature", "verify_bundle"]
 VALID, UNTRUSTED, INVALID, UNREADABLE = "valid", "untrusted", "invalid", "unreadable"
 
 
@@ -21,8 +21,9 @@ VALID, UNTRUSTED, INVALID, UNREADABLE = "valid", "untrusted", "invalid", "unread
 class SignatureCheck:
     """The verdict on one signature file.
 
-    ``signer`` is the trusted name of the key that made it (``None`` when the
-    key is not trusted); ``fingerprint`` the key's, as the signature names it.
+    ``signer`` is the trusted name of the key that made it, or the subject of
+    its certificate (``None`` when not trusted); ``fingerprint`` the key's (or
+    the signing certificate's), as the signature names it.
     """
 
     file: str
@@ -30,6 +31,14 @@ class SignatureCheck:
     signer: str | None
     fingerprint: str | None
     reason: str = ""
+    #: Files present but not covered: left out by the signature's ignore paths or --ignore-paths.
+    uncovered: tuple[str, ...] = ()
+    #: How the signature names its signer (key hint, embedded public key, certificate).
+    signer_kind: str = ""
+    #: The model-signing releases that write this layout (see :mod:`.document`).
+    format_version: str = ""
+    #: For a certificate signer: the subjects from the signing certificate to the trusted CA.
+    chain: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -62,42 +71,17 @@ def key_hint(document: bytes) -> str | None:
     return hint if isinstance(hint, str) and hint else None
 
 
-def _mismatch(message: str) -> str:
-    # model-signing lists the differing files; say what that means for the bundle.
-    text = message.removeprefix("Signature mismatch: ")
-    return f"the bundle's files differ from what was signed: {text[:600]}"
-
-
 def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: TrustStore) -> SignatureCheck:
-    """Verify one signature document over the bundle at ``root``, hashed into ``manifest``."""
-    import model_signing
+    """Verify one signature document over the bundle at ``root``, hashed into ``manifest``.
 
-    try:
-        hint = key_hint(document)
-    except (ValueError, AttributeError):
-        return SignatureCheck(name, UNREADABLE, None, None, "not a model-signing signature (not JSON)")
-    trusted = trust.find(hint) if hint else None
-    if trusted is None:
-        why = ("signed by a key that is not in the trust store" if hint
-               else "the signature names no key, so it cannot be matched with a trusted one")
-        return SignatureCheck(name, UNTRUSTED, None, hint, why)
-    with tempfile.TemporaryDirectory(prefix="modelgate-verify-") as scratch:
-        key_file, sig_file = Path(scratch, "key.pub"), Path(scratch, "bundle.sig")
-        key_file.write_bytes(trusted.public_pem)
-        sig_file.write_bytes(document)
-        try:
-            config = model_signing.verifying.Config().use_elliptic_key_verifier(public_key=key_file)
-            config.set_hashing_config(PrecomputedHashing(manifest)).verify(root, sig_file)
-        except ValueError as exc:
-            text = str(exc)
-            reason = _mismatch(text) if text.startswith("Signature mismatch") else f"rejected: {text[:300]}"
-            return SignatureCheck(name, INVALID, trusted.name, hint, reason)
-        except Exception as exc:  # InvalidSignature, protobuf and JSON errors from a forged file
-            kind = type(exc).__name__
-            reason = ("the cryptographic signature does not match its content"
-                      if kind == "InvalidSignature" else f"damaged signature ({kind})")
-            return SignatureCheck(name, INVALID, trusted.name, hint, reason)
-    return SignatureCheck(name, VALID, trusted.name, hint)
+    Every published format version is read (see :mod:`.document`); files the
+    signature's own ignore paths leave out are listed in ``uncovered``.
+    """
+    from .model_verify import ScopedHashing, check_document
+
+    digests = {rd.identifier: rd.digest.digest_hex for rd in manifest.resource_descriptors()}
+    hashing = ScopedHashing(digests, model_name=root.name)
+    return check_document(name=name, document=document, root=root, hashing=hashing, trust=trust)
 
 
 def verify_bundle(*, path: Path, trust: TrustStore, progress: Progress | None = None) -> VerifyReport:

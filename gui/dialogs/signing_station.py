@@ -5,6 +5,9 @@ sizes and the total), signs through the core's ``sign_version`` (hash with progr
 sign with model-signing, verify against the registry's trusted signers, record, audit),
 and verifies every signature of the version again on request. The passphrase is read
 from its field once, the field is cleared at once, and it is never stored or logged.
+With a signing certificate (and its intermediate CA certificates) the signature carries
+the certificate chain instead of naming the key; the registry records it when the chain
+leads to a CA it trusts and the certificate's common name is the signer's user name.
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ def covered(registry, *, name: str, version: str) -> list[tuple[str, int]]:
         return [(file, bundle.size(file)) for file in covered_files(bundle)]
 
 
+def _verified_text(check) -> str:
+    """What a valid signature vouches for, with its certificate chain and the files it leaves out."""
+    text = "verifies: the signed digests match the stored bytes"
+    if check.uncovered:
+        text = (f"valid for what it covers, but leaves out {len(check.uncovered)} file(s): "
+                f"{', '.join(check.uncovered[:5])}")
+    if check.chain:
+        text += f"; certificate chain {' ← '.join(check.chain)}"
+    return text
+
+
 class SigningStation(QDialog):
     """Sign ``info`` (a registry version) and verify its signatures."""
 
@@ -55,6 +69,16 @@ class SigningStation(QDialog):
         browse = QPushButton("Choose…")
         browse.setAutoDefault(False)        # Enter in the passphrase field signs; it never opens this
         browse.clicked.connect(self._choose_key)
+        self.certificate_edit = QLineEdit(objectName="signing-certificate")
+        self.certificate_edit.setPlaceholderText("Optional: the key's X.509 signing certificate (PEM)")
+        browse_certificate = QPushButton("Choose…")
+        browse_certificate.setAutoDefault(False)
+        browse_certificate.clicked.connect(lambda: self._choose_pem(self.certificate_edit, "Signing certificate"))
+        self.chain_edit = QLineEdit(objectName="signing-chain")
+        self.chain_edit.setPlaceholderText("Optional: intermediate CA certificates (PEM) to carry with it")
+        browse_chain = QPushButton("Choose…")
+        browse_chain.setAutoDefault(False)
+        browse_chain.clicked.connect(lambda: self._choose_pem(self.chain_edit, "Intermediate CA certificates"))
         self.passphrase_edit = QLineEdit(objectName="signing-passphrase")
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_edit.setPlaceholderText("Asked for each signature; never stored")
@@ -78,6 +102,14 @@ class SigningStation(QDialog):
         sign = QGroupBox(f"Sign as {connection.actor}")
         form = QFormLayout(sign)
         form.addRow("Private key:", key_row)
+        certificate_row = QHBoxLayout()
+        certificate_row.addWidget(self.certificate_edit, 1)
+        certificate_row.addWidget(browse_certificate)
+        form.addRow("Certificate:", certificate_row)
+        chain_row = QHBoxLayout()
+        chain_row.addWidget(self.chain_edit, 1)
+        chain_row.addWidget(browse_chain)
+        form.addRow("Intermediates:", chain_row)
         form.addRow("Passphrase:", self.passphrase_edit)
         form.addRow("", self.sign_button)
         form.addRow(self.message)
@@ -100,6 +132,8 @@ class SigningStation(QDialog):
         self.passphrase_edit.returnPressed.connect(self.sign)
         self.verify_button.clicked.connect(self.verify)
         self.key_edit.textChanged.connect(self._update_sign_button)
+        self.certificate_edit.textChanged.connect(self._update_sign_button)
+        self.chain_edit.textChanged.connect(self._update_sign_button)
         self.passphrase_edit.textChanged.connect(self._update_sign_button)
         self._update_sign_button()
         self._read_files()
@@ -140,6 +174,8 @@ class SigningStation(QDialog):
             return "The stored bundle is being read (or could not be read: see above)."
         if not self.key_edit.text().strip():
             return "Choose your private key file."
+        if self.chain_edit.text().strip() and not self.certificate_edit.text().strip():
+            return "Intermediate certificates go with a signing certificate; choose it too."
         if not self.passphrase_edit.text():
             return "Enter the key's passphrase."
         return None
@@ -157,6 +193,12 @@ class SigningStation(QDialog):
         if path:
             self.key_edit.setText(path)
 
+    def _choose_pem(self, field: QLineEdit, title: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, field.text(),
+                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        if path:
+            field.setText(path)
+
     def sign(self) -> None:
         """Sign in the background; the passphrase leaves its field now."""
         if self.refusal() is not None:
@@ -167,6 +209,8 @@ class SigningStation(QDialog):
         self.passphrase_edit.clear()
         key, info, registry, signer = Path(self.key_edit.text().strip()), self.info, self.connection.registry, \
             self.connection.actor
+        certificate = Path(self.certificate_edit.text().strip()) if self.certificate_edit.text().strip() else None
+        chain = (Path(self.chain_edit.text().strip()),) if self.chain_edit.text().strip() else ()
         self.signing = True
         self.close_button.setEnabled(False)
         self._update_sign_button()
@@ -174,7 +218,8 @@ class SigningStation(QDialog):
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda progress: sign_version(registry, name=info.name, version=info.version,
                                                                key=key, passphrase=passphrase, signer=signer,
-                                                               progress=progress)) \
+                                                               progress=progress, certificate=certificate,
+                                                               chain=chain)) \
             .with_progress(panel=self._progress, label=f"Signing {info.ref}") \
             .on_success(self._on_signed).on_failure(self._on_sign_failed) \
             .on_cancelled(self._on_sign_cancelled).start()
@@ -238,8 +283,7 @@ class SigningStation(QDialog):
             self.verify_box.addWidget(QLabel(f"{self.info.ref} has no signature yet."))
         else:
             rows = [(c.signer or "(not trusted)", short(c.fingerprint) if c.fingerprint else "—", c.status,
-                     c.reason or "verifies: the signed digests match the stored bytes", c.file)
-                    for c in report.checks]
+                     c.reason or _verified_text(c), c.file) for c in report.checks]
             self.verify_box.addWidget(table(("Signer", "Key fingerprint", "Result", "Why", "Signature"), rows,
                                             colours=[STATUS_COLOUR.get(c.status, BAD) for c in report.checks],
                                             object_name="verify-results", stretch=3))
