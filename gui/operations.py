@@ -12,17 +12,39 @@ A small builder in the manner of Anki's ``QueryOp``::
 :class:`~modelgate.gui.progress_panel.ProgressPanel` draws and cancels. Its result or
 exception comes back on the UI thread: the success callback gets the result; a
 cancellation ends quietly; any other failure goes to the failure callback, by default
-the app's one error dialog. When ``parent`` is gone by then, nothing is delivered.
+the app's one error dialog.
+
+Who owns what, enforced here:
+
+- Every Qt object belongs to the UI thread: it is made, signalled, read and destroyed there
+  only. A worker touches one QObject, the courier, made once on the UI thread and parented to
+  the application, so it outlives every window and every worker. The worker signals it plain
+  values only (a number naming the operation, progress texts and counts), and Qt queues the
+  call to the UI thread.
+- A worker never drops the last reference to anything the UI thread made. The operation's
+  record (its parent, callbacks, panel and work) stays on the UI thread until the worker has
+  ended; the worker leaves its outcome with the courier and drops its own references *before*
+  it says it has ended, so the record, the outcome and every Python wrapper of a Qt object they
+  reach are released on the UI thread.
+- A window that closes calls :func:`release` with itself: the work it (or any widget inside it)
+  started is cancelled, its outcome never reaches the window, and the status bar forgets the
+  work once it has stopped. Closing does not wait for the work. An operation whose parent was
+  deleted meanwhile delivers nothing either.
+- A :class:`~modelgate.core.registry.Registry` is used only on the thread that owns it, the
+  registry worker (see :mod:`.workers` and :mod:`.registry_connection`).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core.progress import Progress
@@ -33,51 +55,89 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.05
 
 
-class _Relay(QObject):
-    """Carries a worker's news to the UI thread: its signals are connected to its own methods,
-    and it lives on the UI thread, so Qt queues every call there.
+def alive(thing) -> bool:
+    """Whether ``thing`` may still be called: a QObject whose C++ side was deleted may not."""
+    return not isinstance(thing, QObject) or shiboken6.isValid(thing)
 
-    Only bound methods of a QObject are connected: PySide6 6.12 corrupts reference counts
-    when a signal emitted on another thread reaches a plain function or lambda.
+
+class _Courier(QObject):
+    """The one QObject workers signal. It lives on the UI thread, so Qt queues every call there.
+
+    Only its own bound methods are connected: PySide6 6.12 corrupts reference counts when a
+    signal emitted on another thread reaches a plain function or lambda.
     """
 
-    progressed = Signal(str, int, int)
-    succeeded = Signal(object)
-    failed = Signal(object)
+    progressed = Signal(int, str, object, object)   # token, phase, done, total (bytes overflow an int)
+    ended = Signal(int)                              # token; the outcome waits in ``outcomes``
 
-    def __init__(self, parent: QObject, *, on_progress, on_success, on_failure) -> None:
+    def __init__(self, parent: QObject | None) -> None:
         super().__init__(parent)
-        self._on_progress, self._on_success, self._on_failure = on_progress, on_success, on_failure
+        #: Operations started and not yet ended, by token (UI thread only).
+        self.flights: dict[int, _Flight] = {}
+        #: Outcomes left by workers, ``(succeeded, result or error)``, until the UI thread takes them.
+        self.outcomes: dict[int, tuple[bool, Any]] = {}
         self.progressed.connect(self.deliver_progress)
-        self.succeeded.connect(self.deliver_success)
-        self.failed.connect(self.deliver_failure)
+        self.ended.connect(self.deliver_end)
 
-    def deliver_progress(self, label: str, done: int, total: int) -> None:
-        self._guarded(self._on_progress, label, done, total)
+    def deliver_progress(self, token: int, phase: str, done, total) -> None:
+        flight = self.flights.get(token)
+        if flight is not None:
+            flight.operation.progressed(flight, phase, done, total)
 
-    def deliver_success(self, result) -> None:
-        self._guarded(self._on_success, result)
-
-    def deliver_failure(self, error) -> None:
-        self._guarded(self._on_failure, error)
-
-    def _guarded(self, callback, *args) -> None:
-        # An exception escaping a slot would only reach the terminal and leave the window
-        # waiting forever; a defect in a callback is shown like any other failure instead.
-        try:
-            callback(*args)
-        except Exception as error:
-            from modelgate.gui.dialogs.error import show_error
-
-            log.error("a background operation's callback failed", exc_info=error)
-            show_error(parent=self.parent(), error=error)
+    def deliver_end(self, token: int) -> None:
+        flight = self.flights.pop(token, None)
+        outcome = self.outcomes.pop(token, None)
+        if flight is not None and outcome is not None:
+            flight.operation.ended(flight, *outcome)
 
 
-def _emit(signal, *values) -> None:
-    try:
-        signal.emit(*values)
-    except RuntimeError:  # the receiving widget was closed meanwhile: nobody is waiting
-        pass
+_tokens = itertools.count(1)
+_courier: _Courier | None = None
+
+
+def _the_courier() -> _Courier:
+    global _courier
+    if _courier is None or not shiboken6.isValid(_courier):
+        _courier = _Courier(QCoreApplication.instance())
+    return _courier
+
+
+def release(*, owner: QObject) -> int:
+    """Cancel the work ``owner`` and the widgets inside it started, and drop its outcomes: call
+    it when ``owner`` closes. Returns how many operations were still running."""
+    released = 0
+    if _courier is None or not shiboken6.isValid(_courier):
+        return released
+    for flight in _courier.flights.values():
+        if not flight.released and _inside(flight.operation.parent, owner):
+            flight.released = True
+            flight.handle.cancel()
+            released += 1
+    return released
+
+
+def _inside(thing, owner: QObject) -> bool:
+    while thing is not None and alive(thing):
+        if thing is owner:
+            return True
+        thing = thing.parent()
+    return False
+
+
+class Newest:
+    """The newest of a series of requests (a query, a generation number): set on the UI thread,
+    read by queued work to skip a request overtaken meanwhile. A plain object, because work on
+    a worker never reads a widget or a model."""
+
+    def __init__(self) -> None:
+        self._value = None
+
+    def set(self, value) -> None:
+        self._value = value
+
+    def overtook(self, value) -> bool:
+        """Whether a request other than ``value`` was made since."""
+        return self._value != value
 
 
 class OperationHandle:
@@ -97,11 +157,61 @@ class OperationHandle:
         return not self.finished
 
 
+class _Flight:
+    """An operation between start and end, as the UI thread keeps it."""
+
+    def __init__(self, *, operation: BackgroundOperation, handle: OperationHandle) -> None:
+        self.operation = operation
+        self.handle = handle
+        self.released = False
+
+
+def _report_to(courier: _Courier, token: int) -> Callable[[str, int, int], None]:
+    """The progress callback a worker calls: it holds the courier and a number, nothing of the UI."""
+    last = [0.0, ""]
+
+    def report(label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if label != last[1] or done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0], last[1] = now, label
+            _emit(courier.progressed, token, label, done, total)
+    return report
+
+
+def _run(courier: _Courier, token: int, job: list) -> None:
+    """The worker's side: run the work, leave the outcome, drop every reference, then say so."""
+    work, progress = job
+    job.clear()
+    try:
+        outcome = (True, work(progress))
+    except BaseException as error:  # delivered to the UI thread, never lost in the pool
+        outcome = (False, error)
+    del work, progress
+    courier.outcomes[token] = outcome
+    del outcome
+    _emit(courier.ended, token)
+
+
+def _never_ran(courier: _Courier, token: int, future) -> None:
+    # Called on the worker when the work ran (nothing to do), or on the thread that shut the
+    # pool down when it dropped the work unrun: that ends the operation as cancelled.
+    if future.cancelled():
+        courier.outcomes[token] = (False, OperationCancelled("the app is closing"))
+        _emit(courier.ended, token)
+
+
+def _emit(signal, *values) -> None:
+    try:
+        signal.emit(*values)
+    except RuntimeError:  # the application itself is gone: nobody is waiting
+        pass
+
+
 class BackgroundOperation:
     """Builder: run ``work`` on ``executor``, then call back on the UI thread."""
 
     def __init__(self, *, parent: QObject, executor, work: Callable[[Progress], Any]) -> None:
-        self._parent = parent
+        self.parent = parent
         self._executor = executor
         self._work = work
         self._success: Callable[[Any], None] = lambda result: None
@@ -132,65 +242,61 @@ class BackgroundOperation:
         return self
 
     def start(self) -> OperationHandle:
-        """Queue the work; return its handle at once."""
-        last = [0.0, ""]
-
-        def report(label: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            if label != last[1] or done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
-                last[0], last[1] = now, label
-                _emit(relay.progressed, label, done, total)
-
-        progress = Progress(callback=report if self._panel is not None else None)
+        """Queue the work; return its handle at once (UI thread)."""
+        courier = _the_courier()
+        token = next(_tokens)
+        progress = Progress(callback=_report_to(courier, token) if self._panel is not None else None)
         handle = OperationHandle(progress=progress, label=self._label)
         if self._panel is not None:
             self._panel.begin(handle=handle, cancellable=self._cancellable)
-
-        def progressed(label: str, done: int, total: int) -> None:
-            if self._panel is not None:
-                self._panel.show_progress(handle=handle, phase=label, done=done, total=total)
-
-        def finish() -> None:
-            handle.finished = True
-            if self._panel is not None:
-                self._panel.end(handle=handle)
-            relay.deleteLater()
-
-        def succeeded(result) -> None:
-            finish()
-            self._success(result)
-
-        def failed(error: BaseException) -> None:
-            finish()
-            if isinstance(error, OperationCancelled):
-                if self._panel is not None:
-                    self._panel.announce(f"Cancelled: {self._label}")
-                self._cancelled()
-                return
-            if not isinstance(error, ModelGateError):
-                log.error("%s failed", self._label or "background work", exc_info=error)
-            if self._failure is not None:
-                self._failure(error)
-            else:
-                from modelgate.gui.dialogs.error import show_error
-
-                show_error(parent=self._parent, error=error, action=self._label)
-
-        relay = _Relay(self._parent, on_progress=progressed, on_success=succeeded, on_failure=failed)
-
-        def run() -> None:
-            try:
-                result = self._work(progress)
-            except BaseException as error:  # delivered to the UI thread, never lost in the pool
-                _emit(relay.failed, error)
-            else:
-                _emit(relay.succeeded, result)
-
+        courier.flights[token] = _Flight(operation=self, handle=handle)
         try:
-            self._executor.submit(run)
+            future = self._executor.submit(_run, courier, token, [self._work, progress])
         except RuntimeError:  # the window is closing and its workers are gone: nothing to run it
-            handle.finished = True
-            if self._panel is not None:
-                self._panel.end(handle=handle)
-            relay.deleteLater()
+            del courier.flights[token]
+            self._end_progress(handle)
+        else:
+            future.add_done_callback(functools.partial(_never_ran, courier, token))
         return handle
+
+    # ------------------------------------------------------------------ on the UI thread
+    def progressed(self, flight: _Flight, phase: str, done: int, total: int) -> None:
+        if self._panel is not None and alive(self._panel) and not flight.handle.finished:
+            self._panel.show_progress(handle=flight.handle, phase=phase, done=done, total=total)
+
+    def ended(self, flight: _Flight, succeeded: bool, outcome) -> None:
+        self._end_progress(flight.handle)
+        if flight.released or not alive(self.parent):
+            return                      # its window closed: nobody may be called
+        if succeeded:
+            self._guarded(self._success, outcome)
+            return
+        if isinstance(outcome, OperationCancelled):
+            if self._panel is not None and alive(self._panel):
+                self._panel.announce(f"Cancelled: {self._label}")
+            self._guarded(self._cancelled)
+            return
+        if not isinstance(outcome, ModelGateError):
+            log.error("%s failed", self._label or "background work", exc_info=outcome)
+        if self._failure is not None:
+            self._guarded(self._failure, outcome)
+        else:
+            from modelgate.gui.dialogs.error import show_error
+
+            show_error(parent=self.parent, error=outcome, action=self._label)
+
+    def _end_progress(self, handle: OperationHandle) -> None:
+        handle.finished = True
+        if self._panel is not None and alive(self._panel):
+            self._panel.end(handle=handle)
+
+    def _guarded(self, callback, *args) -> None:
+        # An exception escaping a slot would only reach the terminal and leave the window
+        # waiting forever; a defect in a callback is shown like any other failure instead.
+        try:
+            callback(*args)
+        except Exception as error:
+            from modelgate.gui.dialogs.error import show_error
+
+            log.error("a background operation's callback failed", exc_info=error)
+            show_error(parent=self.parent, error=error)
