@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
 
     def _on_registry_opened(self, connection: RegistryConnection) -> None:
         previous, self.connection = self.connection, connection
-        if previous is not None:
-            self.workers.registry.submit(previous.close)
+        if previous is not None:     # closed by its owner, the registry worker, after its queued work
+            BackgroundOperation(parent=self, executor=self.workers.registry, work=lambda _p: previous.close()).start()
         self.registry_panel.setVisible(True)
         self.sidebar.setEnabled(True)
         self.registry_panel.set_connection(connection)

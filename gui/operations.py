@@ -21,6 +21,10 @@ Who owns what, enforced here:
   the application, so it outlives every window and every worker. The worker signals it plain
   values only (a number naming the operation, progress texts and counts), and Qt queues the
   call to the UI thread.
+- Python's cyclic garbage collector runs on whichever thread happens to allocate; were it to
+  free a cycle holding a widget on a worker, the widget's C++ destructor would run there and
+  crash the app. So while any background work runs (and a moment after), automatic collection
+  is off and the courier collects on the UI thread instead.
 - A worker never drops the last reference to anything the UI thread made. The operation's
   record (its parent, callbacks, panel and work) stays on the UI thread until the worker has
   ended; the worker leaves its outcome with the courier and drops its own references *before*
@@ -37,6 +41,7 @@ Who owns what, enforced here:
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import logging
 import time
@@ -44,7 +49,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core.progress import Progress
@@ -53,6 +58,11 @@ log = logging.getLogger(__name__)
 
 #: Least time between two progress updates sent to the UI thread, in seconds.
 PROGRESS_INTERVAL_S = 0.05
+#: How often the UI thread collects garbage while background work may run, in milliseconds.
+COLLECT_INTERVAL_MS = 100
+#: How long after the last background work ended Python's own collector is switched back on,
+#: in seconds: a worker's last steps after it reported must not trigger a collection.
+COLLECTOR_IDLE_S = 2.0
 
 
 def alive(thing) -> bool:
@@ -76,8 +86,33 @@ class _Courier(QObject):
         self.flights: dict[int, _Flight] = {}
         #: Outcomes left by workers, ``(succeeded, result or error)``, until the UI thread takes them.
         self.outcomes: dict[int, tuple[bool, Any]] = {}
-        self.progressed.connect(self.deliver_progress)
-        self.ended.connect(self.deliver_end)
+        # Queued even when emitted on the UI thread (a pool shut down there drops unrun work): an
+        # outcome is never delivered inside the executor's own bookkeeping.
+        self.progressed.connect(self.deliver_progress, Qt.ConnectionType.QueuedConnection)
+        self.ended.connect(self.deliver_end, Qt.ConnectionType.QueuedConnection)
+        self._collector = QTimer(self, interval=COLLECT_INTERVAL_MS)
+        self._collector.timeout.connect(self.collect)
+        self._restore_collector = False     # whether automatic collection was on before we held it
+        self._last_end = 0.0
+
+    def hold_collector(self) -> None:
+        """Collect garbage on the UI thread only, from now until the work is over (UI thread)."""
+        if not self._collector.isActive():
+            self._restore_collector = gc.isenabled()
+            gc.disable()
+            self._collector.start()
+
+    def collect(self) -> None:
+        """What Python's collector would do by now, done here on the UI thread; once no work has
+        run for a while, automatic collection is back."""
+        done0, done1, done2 = gc.get_count()
+        every0, every1, every2 = gc.get_threshold()
+        if every0 and done0 > every0:
+            gc.collect(2 if done1 >= every1 and done2 >= every2 else 1 if done1 >= every1 else 0)
+        if not self.flights and time.monotonic() - self._last_end > COLLECTOR_IDLE_S:
+            self._collector.stop()
+            if self._restore_collector:
+                gc.enable()
 
     def deliver_progress(self, token: int, phase: str, done, total) -> None:
         flight = self.flights.get(token)
@@ -85,6 +120,7 @@ class _Courier(QObject):
             flight.operation.progressed(flight, phase, done, total)
 
     def deliver_end(self, token: int) -> None:
+        self._last_end = time.monotonic()
         flight = self.flights.pop(token, None)
         outcome = self.outcomes.pop(token, None)
         if flight is not None and outcome is not None:
@@ -244,6 +280,7 @@ class BackgroundOperation:
     def start(self) -> OperationHandle:
         """Queue the work; return its handle at once (UI thread)."""
         courier = _the_courier()
+        courier.hold_collector()
         token = next(_tokens)
         progress = Progress(callback=_report_to(courier, token) if self._panel is not None else None)
         handle = OperationHandle(progress=progress, label=self._label)
