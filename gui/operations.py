@@ -138,6 +138,11 @@ def _the_courier() -> _Courier:
     return _courier
 
 
+def in_flight() -> int:
+    """How many operations were started and have not ended yet (UI thread)."""
+    return len(_courier.flights) if _courier is not None and shiboken6.isValid(_courier) else 0
+
+
 def release(*, owner: QObject) -> int:
     """Cancel the work ``owner`` and the widgets inside it started, and drop its outcomes: call
     it when ``owner`` closes. Returns how many operations were still running."""
