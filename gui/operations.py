@@ -23,8 +23,9 @@ Who owns what, enforced here:
   call to the UI thread.
 - Python's cyclic garbage collector runs on whichever thread happens to allocate; were it to
   free a cycle holding a widget on a worker, the widget's C++ destructor would run there and
-  crash the app. So while any background work runs (and a moment after), automatic collection
-  is off and the courier collects on the UI thread instead.
+  crash the app. So while any background work runs (and a moment after), or a thread of the
+  app's own runs Python code beside the UI (:func:`collect_on_ui_thread`: the graph viewer's web
+  server), automatic collection is off and the courier collects on the UI thread instead.
 - A worker never drops the last reference to anything the UI thread made. The operation's
   record (its parent, callbacks, panel and work) stays on the UI thread until the worker has
   ended; the worker leaves its outcome with the courier and drops its own references *before*
@@ -94,6 +95,8 @@ class _Courier(QObject):
         self._collector.timeout.connect(self.collect)
         self._restore_collector = False     # whether automatic collection was on before we held it
         self._last_end = 0.0
+        #: Threads of the app's own (not the workers) that run Python code now.
+        self.threads_beside = 0
 
     def hold_collector(self) -> None:
         """Collect garbage on the UI thread only, from now until the work is over (UI thread)."""
@@ -109,7 +112,7 @@ class _Courier(QObject):
         every0, every1, every2 = gc.get_threshold()
         if every0 and done0 > every0:
             gc.collect(2 if done1 >= every1 and done2 >= every2 else 1 if done1 >= every1 else 0)
-        if not self.flights and time.monotonic() - self._last_end > COLLECTOR_IDLE_S:
+        if not self.flights and not self.threads_beside and time.monotonic() - self._last_end > COLLECTOR_IDLE_S:
             self._collector.stop()
             if self._restore_collector:
                 gc.enable()
@@ -136,6 +139,21 @@ def _the_courier() -> _Courier:
     if _courier is None or not shiboken6.isValid(_courier):
         _courier = _Courier(QCoreApplication.instance())
     return _courier
+
+
+def collect_on_ui_thread() -> Callable[[], None]:
+    """Collect garbage on the UI thread only until the returned function is called (UI thread):
+    for a thread of the app's own that runs Python code beside the UI, such as a web server."""
+    courier = _the_courier()
+    courier.threads_beside += 1
+    courier.hold_collector()
+    held = [True]
+
+    def let_go() -> None:
+        if held[0] and shiboken6.isValid(courier):
+            held[0] = False
+            courier.threads_beside -= 1
+    return let_go
 
 
 def in_flight() -> int:

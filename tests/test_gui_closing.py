@@ -280,35 +280,27 @@ def test_the_main_window_closed_while_its_panels_read_the_registry(qtbot, qapp, 
     assert pages.calls == [] and queues.calls == []
 
 
-def test_garbage_is_collected_on_the_ui_thread_while_work_runs(qtbot, desk):
-    """A widget in a reference cycle is freed by the cyclic collector, on whichever thread
-    allocates: while background work runs, that must be the UI thread."""
+def churn(stop: threading.Event) -> None:
+    """Allocation-heavy Python code, as reading thousands of rows through SQLAlchemy is."""
+    while not stop.is_set():
+        junk = [{"row": [n]} for n in range(2000)]
+        del junk
+
+
+def collections_while_garbage_is_made(qtbot, *, seconds: float = 3.0) -> list[str]:
+    """Make widgets that only the cyclic collector frees, for ``seconds``, spinning the event loop;
+    return the names of the threads that ran a collection meanwhile."""
     from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-    from modelgate.gui.operations import BackgroundOperation
-
-    _connection, workers, panel = desk
     collected_on: list[str] = []
 
     def note(phase, _info) -> None:
         if phase == "start":
             collected_on.append(threading.current_thread().name)
 
-    stop = threading.Event()
-
-    def churn(progress):
-        # Allocation-heavy work, as reading thousands of rows through SQLAlchemy is.
-        while not stop.is_set():
-            junk = [{"row": [n]} for n in range(2000)]
-            del junk
-
-    owner = QWidget()
-    qtbot.addWidget(owner)
     gc.callbacks.append(note)
     try:
-        handle = BackgroundOperation(parent=owner, executor=workers.bundles, work=churn) \
-            .with_progress(panel=panel, label="churning").start()
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             garbage = QWidget()
             layout = QVBoxLayout(garbage)
@@ -316,12 +308,51 @@ def test_garbage_is_collected_on_the_ui_thread_while_work_runs(qtbot, desk):
             garbage.cycle = garbage
             del garbage, layout
             qtbot.wait(5)
-        stop.set()
-        qtbot.waitUntil(lambda: not handle.running, timeout=10_000)
     finally:
         gc.callbacks.remove(note)
+    return collected_on
+
+
+def test_garbage_is_collected_on_the_ui_thread_while_work_runs(qtbot, desk):
+    """A widget in a reference cycle is freed by the cyclic collector, on whichever thread
+    allocates: while background work runs, that must be the UI thread."""
+    from PySide6.QtWidgets import QWidget
+
+    from modelgate.gui.operations import BackgroundOperation
+
+    _connection, workers, panel = desk
+    stop = threading.Event()
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    handle = BackgroundOperation(parent=owner, executor=workers.bundles, work=lambda progress: churn(stop)) \
+        .with_progress(panel=panel, label="churning").start()
+    try:
+        collected_on = collections_while_garbage_is_made(qtbot)
+    finally:
+        stop.set()
+    qtbot.waitUntil(lambda: not handle.running, timeout=10_000)
     assert collected_on, "nothing was collected at all"
     assert set(collected_on) == {threading.main_thread().name}
+
+
+def test_a_thread_of_the_apps_own_keeps_collection_on_the_ui_thread_until_let_go(qtbot, qapp, monkeypatch):
+    from modelgate.gui import operations
+
+    monkeypatch.setattr(operations, "COLLECTOR_IDLE_S", 0.2)
+    qtbot.waitUntil(lambda: not operations.in_flight(), timeout=30_000)
+    stop = threading.Event()
+    server = threading.Thread(target=churn, args=(stop,), name="a-web-server")
+    let_go = operations.collect_on_ui_thread()
+    server.start()
+    try:
+        collected_on = collections_while_garbage_is_made(qtbot)
+        assert not gc.isenabled()          # the server's thread never collects
+    finally:
+        stop.set()
+        server.join()
+        let_go()
+    assert collected_on and set(collected_on) == {threading.main_thread().name}
+    qtbot.waitUntil(gc.isenabled, timeout=5_000)     # once nothing runs beside the UI: as before
 
 
 def test_a_worker_never_drops_the_last_reference_to_what_the_ui_made(qtbot, desk, monkeypatch):
