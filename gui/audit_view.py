@@ -23,7 +23,7 @@ from modelgate.gui.audit_model import BROKEN_HIGHLIGHT, BROKEN_ROLE, COLUMNS, Au
 from modelgate.gui.dialogs.error import explain, show_error
 from modelgate.gui.chain_banner import ChainBanner
 from modelgate.gui.inspector.widgets import MUTED
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, Newest
 
 
 class BrokenRowDelegate(QStyledItemDelegate):
@@ -64,6 +64,8 @@ class AuditView(QWidget):
         self.last_check: ChainCheck | None = None
         self._verifying = None
         self._pending: tuple[int, bool] | None = None    # (event to select, or the nearest one?)
+        # Queued reads ask this, never the model, whether a newer query overtook them.
+        self._newest_generation = Newest()
         self.model = AuditTableModel(source=self, parent=self)
 
         title = QLabel("Audit log", objectName="audit-title")
@@ -210,8 +212,11 @@ class AuditView(QWidget):
             deliver(nothing)
             return
 
+        newest = self._newest_generation
+        newest.set(generation)
+
         def run(progress):
-            return nothing if generation != self.model.generation else work(connection)
+            return nothing if newest.overtook(generation) else work(connection)
 
         BackgroundOperation(parent=self, executor=self._workers.registry, work=run).on_success(deliver).start()
 

@@ -17,7 +17,7 @@ from modelgate.gui.dialogs.error import show_error
 from modelgate.gui.dialogs.settings_dialog import SettingsDialog
 from modelgate.gui.graph.launcher import GraphLauncher
 from modelgate.gui.inspector.inspector import Inspector
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 from modelgate.gui.progress_panel import ProgressPanel
 from modelgate.gui.queue_panel import QueuePanel
 from modelgate.gui.registry_connection import RegistryConnection
@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
 
     def _on_registry_opened(self, connection: RegistryConnection) -> None:
         previous, self.connection = self.connection, connection
-        if previous is not None:
-            self.workers.registry.submit(previous.close)
+        if previous is not None:     # closed by its owner, the registry worker, after its queued work
+            BackgroundOperation(parent=self, executor=self.workers.registry, work=lambda _p: previous.close()).start()
         self.registry_panel.setVisible(True)
         self.sidebar.setEnabled(True)
         self.registry_panel.set_connection(connection)
@@ -336,9 +336,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_layout()
         self.graphs.shutdown()
+        release(owner=self)     # every panel's and dialog's work: cancelled, its outcome dropped
         for handle in self.progress.running:
             handle.cancel()
-        self.workers.shutdown(wait=True)        # cancelled work stops at its next progress check
+        # Cancelled work stops at its next progress check; the registry is closed only once no
+        # worker uses it any more.
+        self.workers.shutdown(wait=True)
         self.inspector.release()
         if self.connection is not None:
             self.connection.close()

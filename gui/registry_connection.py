@@ -1,7 +1,11 @@
 """An open registry as the app uses it, through the core's public functions only.
 
 Every method here runs on the registry worker (see :mod:`.workers`), never on the UI
-thread, except where noted: the core's calls block on the database.
+thread, except where noted: the core's calls block on the database. The registry worker
+owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
+:meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
+the UI thread once the workers have been shut down and waited for. The rest of the
+ownership rule is in :mod:`.operations`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from modelgate.core.registry.browse import STATUSES, VersionQuery
 from modelgate.core.stages import STAGES
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, Newest
 from modelgate.gui.registry_model import COLUMNS, RegistryTableModel
 
 ANY = "any"
@@ -32,6 +32,8 @@ class RegistryPanel(QWidget):
         self._progress_panel = progress_panel
         self.connection = None
         self._pending_selection: tuple[str, str] | None = None
+        # Queued reads ask this, never the model, whether a newer query overtook them.
+        self._newest_query = Newest()
         self.model = RegistryTableModel(source=self, parent=self)
 
         self.filter_edit = QLineEdit(placeholderText="Filter by name, tag or owner  (Ctrl+F)")
@@ -122,8 +124,11 @@ class RegistryPanel(QWidget):
             deliver([])
             return
 
+        newest = self._newest_query
+        newest.set(query)
+
         def work(progress):
-            if query is not self.model.query:  # overtaken by a newer query while queued
+            if newest.overtook(query):  # overtaken by a newer query while queued
                 return []
             return connection.page(query=query, offset=offset, limit=limit)
 
@@ -135,8 +140,11 @@ class RegistryPanel(QWidget):
             deliver(0)
             return
 
+        newest = self._newest_query
+        newest.set(query)
+
         def work(progress):
-            return -1 if query is not self.model.query else connection.count(query=query)
+            return -1 if newest.overtook(query) else connection.count(query=query)
 
         BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
 

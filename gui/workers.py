@@ -4,6 +4,8 @@ Every registry call runs on one thread, in the order asked, so the database sees
 conversation at a time whatever the user clicks (each core call opens and closes its
 own session). Bundle work (opening archives, hashing, loading ONNX, validating) runs on
 a small pool beside it, so a long validation never holds up the registry listing.
+Work reaches them through :class:`~modelgate.gui.operations.BackgroundOperation` only,
+whose docstring says which thread owns what.
 """
 
 from __future__ import annotations

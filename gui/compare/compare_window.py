@@ -5,7 +5,7 @@ version is the champion, the policy's limits, stored validation runs), then the 
 bundles (bundle pool: manifests, benchmarks, graphs, and a validation of each version
 without a stored run). Progress shows in this window and in the main window's status
 bar, so Cancel in either (or closing the main window) stops the work. A closed window
-stops its work and goes away once the work has ended.
+cancels its work, goes away at once, and no outcome of that work reaches it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from modelgate.gui.compare.compare_view import CompareView
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, alive, release
 from modelgate.gui.progress_panel import ProgressPanel
 
 #: The window's size when it opens.
@@ -27,20 +27,25 @@ class MirroredPanel:
     def __init__(self, *panels) -> None:
         self._panels = [panel for panel in panels if panel is not None]
 
+    @property
+    def _alive(self) -> list:
+        # The window's own panel goes with the window, while its work may still be stopping.
+        return [panel for panel in self._panels if alive(panel)]
+
     def begin(self, *, handle, cancellable: bool) -> None:
-        for panel in self._panels:
+        for panel in self._alive:
             panel.begin(handle=handle, cancellable=cancellable)
 
     def show_progress(self, *, handle, phase: str, done: int, total: int) -> None:
-        for panel in self._panels:
+        for panel in self._alive:
             panel.show_progress(handle=handle, phase=phase, done=done, total=total)
 
     def end(self, *, handle) -> None:
-        for panel in self._panels:
+        for panel in self._alive:
             panel.end(handle=handle)
 
     def announce(self, text: str) -> None:
-        for panel in self._panels:
+        for panel in self._alive:
             panel.announce(text)
 
 
@@ -60,7 +65,6 @@ class CompareWindow(QWidget):
         self._panel = MirroredPanel(self.progress, progress_panel)
         self._handles: list = []
         self._generation = 0
-        self._closed = False
         self.view = CompareView()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 6)
@@ -103,15 +107,11 @@ class CompareWindow(QWidget):
         self._handles = [h for h in self._handles if h.running] + [handle]
 
     def _current(self, callback):
-        """``callback``, called only while the window is open and the comparison it belongs to is
-        the latest; a closed window goes away once no work runs for it."""
+        """``callback``, called only while the comparison it belongs to is the latest."""
         generation = self._generation
 
         def call(*args) -> None:
-            if self._closed:
-                if not self.busy:
-                    self.deleteLater()
-            elif generation == self._generation:
+            if generation == self._generation:
                 callback(*args)
         return call
 
@@ -145,11 +145,8 @@ class CompareWindow(QWidget):
         self.view.show_failure(message="The comparison was cancelled.")
 
     def closeEvent(self, event) -> None:
-        self._closed = True
-        for handle in self._handles:
-            handle.cancel()
-        if not self.busy:
-            self.deleteLater()
+        release(owner=self)
+        self.deleteLater()
         super().closeEvent(event)
 
 

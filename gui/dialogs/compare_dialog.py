@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 
 SIDES = {"a": "A · champion (the baseline)", "b": "B · challenger"}
 
@@ -104,7 +104,8 @@ class CompareDialog(QDialog):
             .with_progress(panel=self._progress, label="Reading the registry's versions", cancellable=False).start()
 
     def _load_models(self) -> None:
-        self._run(lambda progress: self._connection.model_names(), self._on_models_loaded)
+        connection = self._connection     # the worker reads no attribute of this dialog
+        self._run(lambda progress: connection.model_names(), self._on_models_loaded)
 
     def _on_models_loaded(self, names: list[str]) -> None:
         challenger = self._wanted["b"]
@@ -127,7 +128,8 @@ class CompareDialog(QDialog):
         self._loading[side] += 1
         request = self._loading[side]
         self.compare_button.setEnabled(False)
-        self._run(lambda progress: self._connection.versions_of(name=name),
+        connection = self._connection
+        self._run(lambda progress: connection.versions_of(name=name),
                   lambda versions: self._on_versions_loaded(side, name, request, versions))
 
     def _on_versions_loaded(self, side: str, name: str, request: int, versions) -> None:
@@ -186,6 +188,10 @@ class CompareDialog(QDialog):
                                               champion=champion, challenger=challenger)
         self.compare_opened.emit(self.compare_window)
         super().accept()
+
+    def done(self, code: int) -> None:
+        release(owner=self)     # reads still running stop, and their outcomes are dropped
+        super().done(code)
 
     def _on_swap_button_clicked(self) -> None:
         a, b = self.chosen

@@ -18,7 +18,7 @@ from modelgate.core.registry.workflow import PROMOTE_ROLES
 from modelgate.core.stages import STAGES
 from modelgate.gui.gate_checklist import GateChecklist
 from modelgate.gui.inspector.widgets import BAD, GOOD
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 
 REFRESH_MS = 15_000
 
@@ -217,6 +217,5 @@ class PromotionDialog(QDialog):
 
     def done(self, code: int) -> None:
         self.timer.stop()
-        if self._checking is not None:
-            self._checking.cancel()
+        release(owner=self)     # a gate check still running stops, and its outcome is dropped
         super().done(code)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDia
                                QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from modelgate.core.evidence.formats import FORMATS, format_for
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 
 #: Each format's choice as the dialog offers it, and the file-chooser filter for it.
 CHOICES = {"pdf": ("PDF — to file and print", "PDF documents (*.pdf)"),
@@ -174,6 +174,10 @@ class ReportExportDialog(QDialog):
         if self.handle is not None and self.handle.running:
             self.handle.cancel()
         super().reject()
+
+    def done(self, code: int) -> None:
+        release(owner=self)     # reads still running stop, and their outcomes are dropped
+        super().done(code)
 
     # ------------------------------------------------------------------ slots
     def _on_export_succeeded(self, exported: ExportedReport) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from modelgate.core.registry.workflow import PROMOTE_ROLES
 from modelgate.gui.inspector.widgets import BAD, GOOD
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 
 
 class RollbackDialog(QDialog):
@@ -110,6 +110,10 @@ class RollbackDialog(QDialog):
         if self.running:        # the rollback's outcome must reach this dialog and the window
             return
         super().reject()
+
+    def done(self, code: int) -> None:
+        release(owner=self)     # reads still running stop, and their outcomes are dropped
+        super().done(code)
 
     def roll_back(self) -> None:
         """Roll back through the core (registry worker), refused if production changed meanwhile."""

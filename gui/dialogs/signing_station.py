@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from modelgate.core.cli.terminal import human_bytes
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, table
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.operations import BackgroundOperation, release
 
 STATUS_COLOUR = {"valid": GOOD, "untrusted": DOUBT}
 
@@ -258,6 +258,10 @@ class SigningStation(QDialog):
         if self.signing:        # the signature's outcome must reach this dialog and the window
             return
         super().reject()
+
+    def done(self, code: int) -> None:
+        release(owner=self)     # reads still running stop, and their outcomes are dropped
+        super().done(code)
 
     # ------------------------------------------------------------------ verifying
     def verify(self) -> None:

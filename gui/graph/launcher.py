@@ -31,6 +31,7 @@ class GraphLauncher(QObject):
         self._locate = locate
         self.windows: list = []
         self._browser_servers: list[NetronServer] = []
+        self._browser_holds: list = []     # each server's hold on collecting garbage on the UI thread
 
     def open(self, *, model: Path, title: str) -> str:
         """Show the graph of the ONNX file ``model``; return one sentence saying what happened.
@@ -49,15 +50,20 @@ class GraphLauncher(QObject):
                 hint="Install the desktop extras, which bring QtWebEngine: pip install 'modelgate[gui]'")
         server = NetronServer(viewer=viewer, model=model)
         url = server.start()
+        from modelgate.gui.operations import collect_on_ui_thread
+
+        let_go = collect_on_ui_thread()     # the server's threads run Python code beside the UI
         if self.embedded:
             from modelgate.gui.graph.graph_window import GraphWindow
 
             window = GraphWindow(server=server, title=title)
             window.destroyed.connect(lambda *_: self.windows.remove(window) if window in self.windows else None)
+            window.destroyed.connect(lambda *_: let_go())
             self.windows.append(window)
             window.show()
             return f"The graph opened in its own window, served from {url} on this machine only."
         self._browser_servers.append(server)
+        self._browser_holds.append(let_go)
         if not QDesktopServices.openUrl(QUrl(url)):
             raise NetronUnavailable(f"No web browser could be started to show the graph at {url}.",
                                     hint="Open that address in a browser on this machine yourself.")
@@ -73,3 +79,6 @@ class GraphLauncher(QObject):
         for server in self._browser_servers:
             server.stop()
         self._browser_servers.clear()
+        for let_go in self._browser_holds:
+            let_go()
+        self._browser_holds.clear()

@@ -254,9 +254,9 @@ class Inspector(QWidget):
 
     def _close_later(self, subject) -> None:
         """Close a bundle no tab shows any more (an archive's folder is removed) off the UI thread."""
-        try:
-            self._workers.bundles.submit(subject.facts.close)
-        except RuntimeError:  # the workers are gone: the window is closing
+        closing = BackgroundOperation(parent=self, executor=self._workers.bundles,
+                                      work=lambda _p: subject.facts.close()).start()
+        if closing.finished:  # never queued: the workers are gone, the window is closing
             subject.facts.close()
 
     # ------------------------------------------------------------------ slots
