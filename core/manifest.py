@@ -8,11 +8,13 @@ finding (MG101 missing, MG102 unreadable, MG103 schema), and ``data`` is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from modelgate.core import safeyaml, settings
 from modelgate.core.bundle import MANIFEST, Bundle
 from modelgate.core.errors import BundleError, ManifestError
 from modelgate.core.findings import Finding, Severity
+from modelgate.core.manifest_types import Manifest, typed_manifest
 from modelgate.core.rules import rule
 from modelgate.core.schema import validate
 
@@ -49,6 +51,11 @@ class ManifestResult:
     @property
     def valid(self) -> bool:
         return self.data is not None and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @cached_property
+    def typed(self) -> Manifest:
+        """The manifest as typed objects; values of the wrong type (MG103) read as ``None``."""
+        return typed_manifest(self.data)
 
     def require(self) -> dict:
         """The parsed manifest, or :class:`ManifestError` explaining why there is none."""
