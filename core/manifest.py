@@ -92,7 +92,8 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
                         hint="A manifest is a few kilobytes; raise MODELGATE_MAX_MANIFEST_BYTES if yours is genuine.")
     try:
         text = safeyaml.decode_utf8(data, what="bundle.yaml")
-        parsed = safeyaml.load(text)
+        document = safeyaml.load_document(text)
+        parsed = document.data
     except safeyaml.YamlProblem as problem:
         message = problem.message if problem.message.startswith("bundle.yaml") else f"bundle.yaml: {problem.message}"
         return _problem(MANIFEST_UNREADABLE, message, line=problem.line,
@@ -103,7 +104,8 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
         kind = "empty" if parsed is None else f"{article} {type_name}, not a mapping"
         return _problem(MANIFEST_UNREADABLE, f"bundle.yaml is {kind}",
                         hint="Start from `modelgate init NAME` to see the expected keys.")
-    findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST)
+    findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST,
+                        document=document)
     return ManifestResult(parsed, tuple(findings))
 
 

@@ -286,7 +286,8 @@ def _sources(node, data, limit: int) -> dict:
     stack = [((), node, data)]
     while stack and len(found) < limit:
         path, node, value = stack.pop()
-        plain = node.value if isinstance(node, ScalarNode) and node.style is None else None
+        # A plain scalar has no style: None from the Python composer, "" from libyaml.
+        plain = node.value if isinstance(node, ScalarNode) and not node.style else None
         found[path] = Source(node.start_mark.line + 1, plain)
         if isinstance(node, MappingNode) and isinstance(value, dict) and len(node.value) == len(value):
             for (key_node, value_node), (key, item) in zip(node.value, value.items()):
