@@ -68,3 +68,37 @@ def manifest_path(parts) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text or "(root)"
+
+
+def group_repeats(findings, *, keep: int, key=None) -> list[Finding]:
+    """``findings`` with those beyond the first ``keep`` of one group counted in one finding.
+
+    A group is one rule, one file and one severity (or what ``key`` returns).
+    The order is kept; the counting finding takes the place of the first one it
+    stands for, carries its rule, severity and file, and says how many it holds.
+    """
+    key = key or (lambda f: (f.rule, f.location.file, f.severity))
+    seen: dict = {}
+    for finding in findings:
+        group = key(finding)
+        seen[group] = seen.get(group, 0) + 1
+    if all(count <= keep for count in seen.values()):
+        return list(findings)
+    shown: dict = {}
+    grouped: list[Finding] = []
+    for finding in findings:
+        group = key(finding)
+        index = shown.get(group, 0)
+        shown[group] = index + 1
+        if index < keep:
+            grouped.append(finding)
+        elif index == keep:
+            grouped.append(counted(finding, seen[group] - keep))
+    return grouped
+
+
+def counted(first: Finding, count: int) -> Finding:
+    """One finding standing for ``count`` alike, ``first`` being the first of them."""
+    return Finding(first.rule, first.severity,
+                   f"… and {count:,} more like this (the first: {first.message})",
+                   first.location, first.hint)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from modelgate.core import resources
-from modelgate.core.findings import Finding, Location, Severity, manifest_path
+from modelgate.core import resources, settings
+from modelgate.core.findings import Finding, Location, Severity, counted, manifest_path
 
 _HINTS = {
     "sha256": "Run `modelgate lock BUNDLE_DIR` to write digests.",
@@ -178,7 +178,7 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
     """
     validator, schema = _validator(schema_name), _schema(schema_name)
     try:
-        problems = [_problem(error, schema) for error in validator.iter_errors(instance)]
+        errors = list(validator.iter_errors(instance))
     except ValueError:
         # YAML allows what JSON has no room for: non-string keys and binary values.
         where, what = _first_non_json(instance, [])
@@ -188,7 +188,12 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
                               line=document.line(where or []) if document is not None else None),
             hint="Use plain strings for keys, and text (e.g. base64 in a string) for binary data.")]
     findings = []
-    for problem in sorted(problems, key=lambda p: list(map(str, p.path))):
+    # Only the problems a report lists one by one are described; the rest are counted
+    # (group_repeats), so a file with 100,000 bad entries costs what 21 do.
+    keep = settings.get("max_findings_per_rule")
+    errors.sort(key=lambda e: [(0, step, "") if isinstance(step, int) else (1, 0, str(step))
+                               for step in e.instance_path])
+    for problem in (_problem(error, schema) for error in errors[: keep + 1]):
         message, hint, path = _describe(problem)
         trap = _yaml11_trap(problem, document)
         if trap is not None:
@@ -201,4 +206,6 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
                               line=document.line(path) if document is not None else None),
             hint=hint,
         ))
+    if len(errors) > keep:
+        findings[keep] = counted(findings[keep], len(errors) - keep)
     return findings

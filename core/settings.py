@@ -45,6 +45,10 @@ SETTINGS = {
                 "Most characters a number in a YAML or JSON document may be written with."),
         Setting("max_string_chars", int, 100_000,
                 "Longest string (or mapping key) in a YAML or JSON document, in characters."),
+        Setting("max_findings_per_rule", int, 20,
+                "Findings of one rule about one file that are listed one by one; the rest are "
+                "counted in a single finding, so a report grows with distinct problems, not with "
+                "the size of the input."),
         Setting("hash_workers", int, 0,
                 "Threads that hash files in parallel; 0 means one per core."),
         Setting("max_json_bytes", int, 16 * 1024**2,
