@@ -44,9 +44,12 @@ class Finding:
     message: str
     location: Location = Location()
     hint: str | None = None
+    #: How many alike findings this one stands for (see :func:`group_repeats`).
+    count: int = 1
 
     def as_dict(self) -> dict:
-        return {
+        extra = {"count": self.count} if self.count > 1 else {}
+        return {**extra, 
             "rule": self.rule,
             "severity": self.severity.value,
             "message": self.message,
@@ -75,30 +78,37 @@ def group_repeats(findings, *, keep: int, key=None) -> list[Finding]:
 
     A group is one rule, one file and one severity (or what ``key`` returns).
     The order is kept; the counting finding takes the place of the first one it
-    stands for, carries its rule, severity and file, and says how many it holds.
+    stands for, carries its rule, severity and file, and its ``count`` is how many
+    findings it stands for (a finding already counting others adds its count).
     """
     key = key or (lambda f: (f.rule, f.location.file, f.severity))
-    seen: dict = {}
+    lines: dict = {}
+    rest: dict = {}
+    grouped: list = []
     for finding in findings:
         group = key(finding)
-        seen[group] = seen.get(group, 0) + 1
-    if all(count <= keep for count in seen.values()):
-        return list(findings)
-    shown: dict = {}
-    grouped: list[Finding] = []
-    for finding in findings:
-        group = key(finding)
-        index = shown.get(group, 0)
-        shown[group] = index + 1
-        if index < keep:
+        if lines.get(group, 0) < keep:
+            lines[group] = lines.get(group, 0) + 1
             grouped.append(finding)
-        elif index == keep:
-            grouped.append(counted(finding, seen[group] - keep))
-    return grouped
+        else:
+            if group not in rest:
+                rest[group] = []
+                grouped.append(group)  # where the counting finding will stand
+            rest[group].append(finding)
+    return [item if isinstance(item, Finding) else _merged(rest[item]) for item in grouped]
+
+
+def _merged(findings: list[Finding]) -> Finding:
+    if len(findings) == 1:
+        return findings[0]
+    return counted(findings[0], sum(f.count for f in findings))
 
 
 def counted(first: Finding, count: int) -> Finding:
     """One finding standing for ``count`` alike, ``first`` being the first of them."""
+    message = first.message
+    if first.count > 1:  # already a counting finding: name what it counted
+        message = message.partition(" (the first: ")[2][:-1] or message
     return Finding(first.rule, first.severity,
-                   f"… and {count:,} more like this (the first: {first.message})",
-                   first.location, first.hint)
+                   f"… and {count:,} more like this (the first: {message})",
+                   first.location, first.hint, count)
