@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelgate.core import strictjson
 from modelgate.core.bundle import SIGNATURES, Bundle, open_bundle
 from modelgate.core.progress import Progress
 
@@ -57,7 +57,8 @@ def signature_files(bundle: Bundle) -> list[str]:
 
 def key_hint(document: bytes) -> str | None:
     """The key fingerprint a model-signing signature names, or ``None`` if it names none."""
-    parsed = json.loads(document)
+    parsed = strictjson.load_bytes(document, what="the signature") if isinstance(document, bytes) \
+        else strictjson.loads(document)
     hint = ((parsed.get("verificationMaterial") or {}).get("publicKey") or {}).get("hint")
     return hint if isinstance(hint, str) and hint else None
 
@@ -74,7 +75,7 @@ def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: 
 
     try:
         hint = key_hint(document)
-    except (ValueError, AttributeError):
+    except (strictjson.JsonProblem, ValueError, AttributeError):
         return SignatureCheck(name, UNREADABLE, None, None, "not a model-signing signature (not JSON)")
     trusted = trust.find(hint) if hint else None
     if trusted is None:

@@ -165,3 +165,16 @@ def test_the_limit_is_a_setting(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MODELGATE_MAX_FINDINGS_PER_RULE", "3")
     code, out = _report_of(tmp_path, 50, capsys, monkeypatch)
     assert out.count("MG601 error") == 4 and "47 more" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("document", [
+    b'{"verificationMaterial": {"publicKey": {"hint": "a"}}, "verificationMaterial": {}}',
+    b'{"verificationMaterial": 5}', b"[1, 2]", b'{"a": ' + b"9" * 5000 + b"}", b"\xff\xfe",
+    b"[" * 100_000 + b"]" * 100_000])
+def test_signature_documents_go_through_the_strict_reader(document, tmp_path):
+    from modelgate.core.signing.verify import check_signature
+    from modelgate.core.signing.trust import TrustStore
+
+    result = check_signature(name="signatures/x.sig", document=document, root=tmp_path, manifest=None,
+                             trust=TrustStore((), "no keys"))
+    assert not result.valid
