@@ -63,11 +63,18 @@ def test_a_huge_number_in_benchmark_results(tmp_path, capsys, monkeypatch, value
 @pytest.mark.parametrize("files", ["{1: a, '1': b}", "{null: a, x: b}", "{[1]: a}", "{true: a, 2: b}"])
 @pytest.mark.parametrize("command", ["validate", "lock"])
 def test_files_with_keys_of_mixed_types(tmp_path, capsys, monkeypatch, command, files):
-    root = bundle_with_text(tmp_path / "b", append=f"files_extra: 0\n")
+    root = bundle_with_text(tmp_path / "b")
     text = (root / "bundle.yaml").read_text(encoding="utf-8")
-    head = text[: text.index("files:")]
-    (root / "bundle.yaml").write_text(head + f"files: {files}\n", encoding="utf-8")
+    head = text[: text.index("\nfiles:")]
+    (root / "bundle.yaml").write_text(head + f"\nfiles: {files}\n", encoding="utf-8")
     code, out, err = run([command, str(root)], capsys, monkeypatch)
+    if command == "lock" and "MG102" not in err:
+        # lock's job is to write `files`: the malformed map is replaced by the digests.
+        from modelgate.core import safeyaml
+
+        written = safeyaml.load((root / "bundle.yaml").read_text(encoding="utf-8"))
+        assert code == 0 and written["files"] and all(isinstance(k, str) for k in written["files"])
+        return
     assert code in (1, 2)
     assert "files" in out + err or "MG102" in out + err
 
