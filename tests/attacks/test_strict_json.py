@@ -145,6 +145,18 @@ def test_json_report_counts_as_well(tmp_path, capsys, monkeypatch):
     data = json.loads(out)
     mg601 = [f for f in data["findings"] if f["rule"] == "MG601"]
     assert len(mg601) == 21 and sum("… and 80 more like this" in f["message"] for f in mg601) == 1
+    from jsonschema import Draft202012Validator
+
+    from modelgate.core import resources
+
+    schema = json.loads(resources.text("report.schema.json"))
+    assert not list(Draft202012Validator(schema).iter_errors(data))
+
+
+def test_a_counting_finding_says_how_many_in_json():
+    items = [_finding("MG103", "bundle.yaml", i) for i in range(30)]
+    counted = group_repeats(items, keep=20)[-1]
+    assert counted.as_dict()["count"] == 10 and "count" not in items[0].as_dict()
 
 
 def _finding(rule: str, file: str, n: int) -> Finding:
@@ -178,3 +190,19 @@ def test_signature_documents_go_through_the_strict_reader(document, tmp_path):
     result = check_signature(name="signatures/x.sig", document=document, root=tmp_path, manifest=None,
                              trust=TrustStore((), "no keys"))
     assert not result.valid
+
+
+def test_a_json_report_with_a_counting_finding_follows_the_report_schema(tmp_path, capsys, monkeypatch):
+    from jsonschema import Draft202012Validator
+
+    from modelgate.core import resources
+    from tests.attacks._input_types_support import bundle_with_text
+
+    root = bundle_with_text(tmp_path / "b", replace=("tags:\n- tabular\n- test\n", "tags: [" + ", ".join(
+        str(n) for n in range(30)) + "]\n"))
+    code, out, _ = run(["validate", str(root), "--stage", "draft", "--format", "json"], capsys, monkeypatch)
+    data = json.loads(out)
+    tags = [f for f in data["findings"] if (f["location"]["path"] or "").startswith("tags")]
+    assert len(tags) == 21 and [f.get("count") for f in tags].count(10) == 1
+    schema = json.loads(resources.text("report.schema.json"))
+    assert not list(Draft202012Validator(schema).iter_errors(data))
