@@ -54,10 +54,7 @@ def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
 
 
 def _ref(ctx: CheckContext) -> BundleRef:
-    data = ctx.manifest or {}
-    name, version = data.get("name"), data.get("version")
-    return BundleRef(str(ctx.bundle.source), name if isinstance(name, str) else None,
-                     version if isinstance(version, str) else None)
+    return BundleRef(str(ctx.bundle.source), ctx.typed.name, ctx.typed.version)
 
 
 def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
