@@ -98,15 +98,18 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
                                              hint="Add the file or remove it from `benchmarks`."))
             continue
         try:
-            data = strictjson.load_bytes(bundle.read_bytes(name, limit=limit), what=name)
+            raw = bundle.read_bytes(name, limit=limit)
+            data = strictjson.load_bytes(raw, what=name)
         except (BundleError, strictjson.JsonProblem) as exc:
             problems.append(BenchmarkProblem(name, f"{name} is not readable JSON: {exc.message}",
                                              line=getattr(exc, "line", None)))
             continue
-        schema_findings = validate(data, schema_name="benchmark.schema.json", rule="MG601", file=name)
+        schema_findings = validate(data, schema_name="benchmark.schema.json", rule="MG601", file=name,
+                                   document=strictjson.ValueLines(raw.decode("utf-8-sig")))
         if schema_findings:
             for finding in schema_findings:
-                problems.append(BenchmarkProblem(name, finding.message, finding.location.path, finding.hint))
+                problems.append(BenchmarkProblem(name, finding.message, finding.location.path, finding.hint,
+                                                 finding.location.line))
             continue
         for index, item in enumerate(data["results"]):
             value = float(item["value"])

@@ -179,3 +179,81 @@ def load_bytes(data: bytes, *, what: str):
         raise JsonProblem(f"{what} is not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset "
                           f"{exc.start})", data[: exc.start].count(b"\n") + 1) from None
     return loads(text)
+
+
+class ValueLines:
+    """Where each value of a JSON text starts, by path; read again only when first asked.
+
+    A valid document is read once, by the C scanner. Only when a finding needs
+    a line (a schema problem) is the text read a second time by the Python
+    scanner, which knows where each value starts; the cost is linear in the
+    text and is paid by failing documents only.
+    """
+
+    #: JSON has no unquoted text a parser types by guessing (YAML's "quote it" traps).
+    sources: dict = {}
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._starts: dict | None = None
+
+    def line(self, path) -> int | None:
+        """The line of the value at ``path``, or of its nearest enclosing value."""
+        if self._starts is None:
+            self._starts = _value_starts(self._text)
+        path = tuple(path)
+        while True:
+            found = self._starts.get(path)
+            if found is not None:
+                return _line(self._text, found)
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def _value_starts(text: str) -> dict:
+    """Path -> the offset where that value starts, for every value of ``text``."""
+    starts: dict[int, list[int]] = {}  # id(container) -> where each of its values starts
+    keep: list = []  # the containers, alive until the walk is done so their ids stay theirs
+    decoder = json.JSONDecoder()
+
+    def tracked(scan_once, into: list):
+        def scan(string, index):
+            into.append(index)
+            return scan_once(string, index)
+        return scan
+
+    def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None, _w=None):
+        values: list[int] = []
+        result = json.decoder.JSONObject(s_and_end, strict, tracked(scan_once, values), object_hook,
+                                         object_pairs_hook, memo)
+        starts[id(result[0])] = values
+        keep.append(result[0])
+        return result
+
+    def parse_array(s_and_end, scan_once, _w=None):
+        values: list[int] = []
+        result = json.decoder.JSONArray(s_and_end, tracked(scan_once, values))
+        starts[id(result[0])] = values
+        keep.append(result[0])
+        return result
+
+    decoder.parse_object = parse_object
+    decoder.parse_array = parse_array
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    try:
+        data = decoder.decode(text)
+    except (ValueError, RecursionError):
+        return {}
+    found = {(): len(text) - len(text.lstrip())}
+    stack = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        positions = starts.get(id(node))
+        if positions is None:
+            continue
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for (key, child), position in zip(children, positions):
+            found[path + (key,)] = position
+            stack.append((path + (key,), child))
+    return found

@@ -206,3 +206,20 @@ def test_a_json_report_with_a_counting_finding_follows_the_report_schema(tmp_pat
     assert len(tags) == 21 and [f.get("count") for f in tags].count(10) == 1
     schema = json.loads(resources.text("report.schema.json"))
     assert not list(Draft202012Validator(schema).iter_errors(data))
+
+
+def test_a_wrong_type_in_results_names_field_line_and_type(tmp_path):
+    text = ('{"results": [\n' + entry("0.9") + ",\n"
+            + '{"dataset": "loans", "split": "test",\n "metric": "f1",\n "value": "high"}\n]}')
+    root = make_bundle(tmp_path / "b", lock=False)
+    (root / "benchmarks" / "results.json").write_text(text, encoding="utf-8")
+    lock_bundle(root)
+    found = findings(validate(root, stage="draft"), "MG601")
+    assert [(f.location.path, f.location.line) for f in found] == [("results[1].value", 5)]
+    assert "must be a number" in found[0].message
+
+
+def test_value_lines_are_read_only_when_asked():
+    lines = strictjson.ValueLines('{"a": [\n1,\n{"b": 2}]}')
+    assert lines._starts is None
+    assert lines.line(["a", 1, "b"]) == 3 and lines.line(["a", 0]) == 2 and lines.line(["zz"]) == 1
