@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
-from modelgate.core import settings
+from modelgate.core import settings, strictjson
 from modelgate.core.bundle import Bundle
 from modelgate.core.errors import BundleError
 from modelgate.core.schema import validate
 
 _LOWER_IS_BETTER = ("latency", "loss", "error", "perplexity", "mae", "mse", "rmse", "wer", "cer")
+
+# Quantities that cannot be below zero: a time, an amount of memory or storage, a count, a rate.
+_PHYSICAL_WORDS = frozenset(("latency", "time", "duration", "memory", "size", "bytes", "count",
+                             "throughput", "qps", "rps", "fps", "params", "parameters"))
+_PHYSICAL_UNITS = frozenset(("ms", "s", "us", "ns", "seconds", "bytes", "b", "kb", "mb", "gb",
+                             "kib", "mib", "gib", "items/s", "tokens/s", "qps", "rps", "fps"))
+
+
+def has_physical_floor(metric: str, unit: str | None) -> bool:
+    """Whether a metric measures a quantity that cannot be negative (time, memory, size, count).
+
+    Known by its unit, by a word of its name (``latency_p95_ms``, ``peak_memory``) or by
+    the unit its name ends in (``load_s``, ``model_mb``).
+    """
+    words = metric.lower().replace("-", "_").split("_")
+    return ((unit or "").strip().lower() in _PHYSICAL_UNITS
+            or any(word in _PHYSICAL_WORDS for word in words)
+            or (len(words) > 1 and words[-1] in _PHYSICAL_UNITS))
 
 
 def lower_is_better_by_name(metric: str) -> bool:
@@ -61,6 +78,7 @@ class BenchmarkProblem:
     message: str
     path: str | None = None
     hint: str | None = None
+    line: int | None = None
 
 
 def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[BenchmarkProblem]]:
@@ -81,23 +99,28 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
             continue
         try:
             raw = bundle.read_bytes(name, limit=limit)
-            data = json.loads(raw.decode("utf-8"))
-        except (BundleError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            reason = (exc.message if isinstance(exc, BundleError)
-                      else "it is nested too deeply" if isinstance(exc, RecursionError)
-                      else str(exc) or type(exc).__name__)
-            problems.append(BenchmarkProblem(name, f"{name} is not readable JSON: {reason}"))
+            data = strictjson.load_bytes(raw, what=name)
+        except (BundleError, strictjson.JsonProblem) as exc:
+            problems.append(BenchmarkProblem(name, f"{name} is not readable JSON: {exc.message}",
+                                             line=getattr(exc, "line", None)))
             continue
-        schema_findings = validate(data, schema_name="benchmark.schema.json", rule="MG601", file=name)
+        schema_findings = validate(data, schema_name="benchmark.schema.json", rule="MG601", file=name,
+                                   document=strictjson.ValueLines(raw.decode("utf-8-sig")))
         if schema_findings:
             for finding in schema_findings:
-                problems.append(BenchmarkProblem(name, finding.message, finding.location.path, finding.hint))
+                problems.append(BenchmarkProblem(name, finding.message, finding.location.path, finding.hint,
+                                                 finding.location.line))
             continue
         for index, item in enumerate(data["results"]):
             value = float(item["value"])
             if not math.isfinite(value):
                 problems.append(BenchmarkProblem(name, f"results[{index}].value is not a finite number",
                                                  f"results[{index}].value"))
+                continue
+            if value < 0 and has_physical_floor(item["metric"], item.get("unit")):
+                problems.append(BenchmarkProblem(
+                    name, f"results[{index}].value is {value:g}, but {item['metric']} cannot be negative",
+                    f"results[{index}].value", hint="A time, memory, size or count is 0 or more."))
                 continue
             higher = item.get("higher_is_better")
             if higher is None:

@@ -44,9 +44,12 @@ class Finding:
     message: str
     location: Location = Location()
     hint: str | None = None
+    #: How many alike findings this one stands for (see :func:`group_repeats`).
+    count: int = 1
 
     def as_dict(self) -> dict:
-        return {
+        extra = {"count": self.count} if self.count > 1 else {}
+        return {**extra, 
             "rule": self.rule,
             "severity": self.severity.value,
             "message": self.message,
@@ -68,3 +71,44 @@ def manifest_path(parts) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text or "(root)"
+
+
+def group_repeats(findings, *, keep: int, key=None) -> list[Finding]:
+    """``findings`` with those beyond the first ``keep`` of one group counted in one finding.
+
+    A group is one rule, one file and one severity (or what ``key`` returns).
+    The order is kept; the counting finding takes the place of the first one it
+    stands for, carries its rule, severity and file, and its ``count`` is how many
+    findings it stands for (a finding already counting others adds its count).
+    """
+    key = key or (lambda f: (f.rule, f.location.file, f.severity))
+    lines: dict = {}
+    rest: dict = {}
+    grouped: list = []
+    for finding in findings:
+        group = key(finding)
+        if lines.get(group, 0) < keep:
+            lines[group] = lines.get(group, 0) + 1
+            grouped.append(finding)
+        else:
+            if group not in rest:
+                rest[group] = []
+                grouped.append(group)  # where the counting finding will stand
+            rest[group].append(finding)
+    return [item if isinstance(item, Finding) else _merged(rest[item]) for item in grouped]
+
+
+def _merged(findings: list[Finding]) -> Finding:
+    if len(findings) == 1:
+        return findings[0]
+    return counted(findings[0], sum(f.count for f in findings))
+
+
+def counted(first: Finding, count: int) -> Finding:
+    """One finding standing for ``count`` alike, ``first`` being the first of them."""
+    message = first.message
+    if first.count > 1:  # already a counting finding: name what it counted
+        message = message.partition(" (the first: ")[2][:-1] or message
+    return Finding(first.rule, first.severity,
+                   f"… and {count:,} more like this (the first: {message})",
+                   first.location, first.hint, count)

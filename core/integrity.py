@@ -54,6 +54,8 @@ def check_integrity(bundle: Bundle, manifest: dict, *, progress: Progress | None
             problems.append((index, "size", f"{path}: size is {bundle.size(path)} bytes, manifest says {size}"))
     if not isinstance(listed, dict):
         return IntegrityReport(LockState.UNLOCKED, digests, artifact_problems=tuple(problems))
+    # A key that is not a path (a number, null) is MG103's finding; it names no file here.
+    listed = {name: digest for name, digest in listed.items() if isinstance(name, str)}
     mismatched = tuple(sorted(n for n, d in listed.items() if n in digests and digests[n] != d))
     missing = tuple(sorted(n for n in listed if n not in digests))
     unlisted = tuple(sorted(n for n in digests if n not in listed))

@@ -64,7 +64,7 @@ def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = No
             if artifact.get("sha256") != digests[path] or artifact.get("size") != size:
                 changed.append(path)
             artifact["sha256"], artifact["size"] = digests[path], size
-        old_files = data.get("files") if isinstance(data.get("files"), dict) else {}
+        old_files = result.typed.files
         changed.extend(sorted(n for n in set(old_files) | set(digests) if old_files.get(n) != digests.get(n)))
         data["files"] = dict(sorted(digests.items()))
         original = (folder / MANIFEST).read_text(encoding="utf-8-sig")

@@ -8,11 +8,13 @@ finding (MG101 missing, MG102 unreadable, MG103 schema), and ``data`` is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from modelgate.core import safeyaml, settings
 from modelgate.core.bundle import MANIFEST, Bundle
 from modelgate.core.errors import BundleError, ManifestError
 from modelgate.core.findings import Finding, Severity
+from modelgate.core.manifest_types import Manifest, typed_manifest
 from modelgate.core.rules import rule
 from modelgate.core.schema import validate
 
@@ -50,6 +52,11 @@ class ManifestResult:
     def valid(self) -> bool:
         return self.data is not None and not any(f.severity is Severity.ERROR for f in self.findings)
 
+    @cached_property
+    def typed(self) -> Manifest:
+        """The manifest as typed objects; values of the wrong type (MG103) read as ``None``."""
+        return typed_manifest(self.data)
+
     def require(self) -> dict:
         """The parsed manifest, or :class:`ManifestError` explaining why there is none."""
         if self.data is None:
@@ -85,7 +92,8 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
                         hint="A manifest is a few kilobytes; raise MODELGATE_MAX_MANIFEST_BYTES if yours is genuine.")
     try:
         text = safeyaml.decode_utf8(data, what="bundle.yaml")
-        parsed = safeyaml.load(text)
+        document = safeyaml.load_document(text)
+        parsed = document.data
     except safeyaml.YamlProblem as problem:
         message = problem.message if problem.message.startswith("bundle.yaml") else f"bundle.yaml: {problem.message}"
         return _problem(MANIFEST_UNREADABLE, message, line=problem.line,
@@ -96,7 +104,8 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
         kind = "empty" if parsed is None else f"{article} {type_name}, not a mapping"
         return _problem(MANIFEST_UNREADABLE, f"bundle.yaml is {kind}",
                         hint="Start from `modelgate init NAME` to see the expected keys.")
-    findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST)
+    findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST,
+                        document=document)
     return ManifestResult(parsed, tuple(findings))
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modelgate.core.errors import BundleError
+
 #: ONNX TensorProto element types, by the dtype names the bundle standard uses.
 DTYPES = {
     1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
@@ -52,8 +54,52 @@ def default_opset(model) -> int | None:
     return None
 
 
+class OnnxTextError(BundleError):
+    """A text field of an ONNX model (a name, a domain) holds bytes that are not UTF-8."""
+
+
+def _first_non_utf8(message, where: str) -> tuple[str, bytes] | None:
+    """The first ``string`` field of ``message`` (recursively) that protobuf handed back as bytes.
+
+    ONNX is proto2, which does not validate UTF-8; the Python runtime then
+    returns such a field as ``bytes`` where every reader expects ``str``.
+    """
+    from google.protobuf.descriptor import FieldDescriptor
+    from google.protobuf.message import Message
+
+    stack = [(message, where)]
+    while stack:
+        node, at = stack.pop()
+        for field, value in node.ListFields():
+            label = f"{at}.{field.name}"
+            if field.type == FieldDescriptor.TYPE_STRING:
+                if isinstance(value, (str, bytes)):
+                    if isinstance(value, bytes):
+                        return label, value
+                    continue
+                for index, item in enumerate(value):
+                    if isinstance(item, bytes):
+                        return f"{label}[{index}]", item
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                if isinstance(value, Message):
+                    stack.append((value, label))
+                else:
+                    stack.extend((item, f"{label}[{i}]") for i, item in reversed(list(enumerate(value))))
+    return None
+
+
 def load_header(path: Path):
-    """Load a model's graph without its external data (cheap, never follows data paths)."""
+    """Load a model's graph without its external data (cheap, never follows data paths).
+
+    Raises :class:`OnnxTextError` when a name or other text field is not UTF-8,
+    so that no reader meets ``bytes`` where the ONNX standard promises text.
+    """
     import onnx
 
-    return onnx.load(str(path), load_external_data=False)
+    model = onnx.load(str(path), load_external_data=False)
+    found = _first_non_utf8(model, "model")
+    if found is not None:
+        where, value = found
+        raise OnnxTextError(f"{where} is not valid UTF-8 text ({value[:40]!r})",
+                            hint="Export the model again with names that are UTF-8 text.")
+    return model

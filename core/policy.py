@@ -52,16 +52,18 @@ def parse_policy(raw: bytes, *, source: str) -> Policy:
     if len(raw) > limit:
         raise PolicyError(f"policy {source} is larger than {limit} bytes")
     try:
-        data = safeyaml.load(safeyaml.decode_utf8(raw, what=f"policy {source}"))
+        document = safeyaml.load_document(safeyaml.decode_utf8(raw, what=f"policy {source}"))
+        data = document.data
     except safeyaml.YamlProblem as problem:
         where = f" (line {problem.line})" if problem.line else ""
         raise PolicyError(f"policy {source}{where}: {problem.message}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"policy {source} is not a YAML mapping",
                           hint="A policy starts with `policy_format: modelgate.policy/v1`.")
-    problems = validate(data, schema_name="policy.schema.json", rule="MG000", file=source)
+    problems = validate(data, schema_name="policy.schema.json", rule="MG000", file=source, document=document)
     if problems:
-        details = "\n".join(f"  - {p.message}" + (f" ({p.hint})" if p.hint else "") for p in problems[:10])
+        details = "\n".join(f"  - {p.message}" + (f" (line {p.location.line})" if p.location.line else "")
+                            + (f" ({p.hint})" if p.hint else "") for p in problems[:10])
         more = f"\n  … and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise PolicyError(f"policy {source} is not valid:\n{details}{more}",
                           hint="Compare it with the default: `modelgate policy show`.")

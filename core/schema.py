@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from modelgate.core import resources
-from modelgate.core.findings import Finding, Location, Severity, manifest_path
+from modelgate.core import resources, settings
+from modelgate.core.findings import Finding, Location, Severity, counted, manifest_path
 
 _HINTS = {
     "sha256": "Run `modelgate lock BUNDLE_DIR` to write digests.",
@@ -76,6 +76,41 @@ def _problem(error, schema: dict) -> _Problem:
                     message=error.message, kind=error.kind, schema=node if isinstance(node, dict) else {})
 
 
+def _wants_text(problem: _Problem) -> bool:
+    """Whether the schema wanted a string where this problem sits."""
+    if problem.keyword == "type":
+        return "string" in problem.kind.types
+    if problem.keyword == "enum":
+        return all(isinstance(option, str) for option in problem.kind.options)
+    if problem.keyword == "const":
+        return isinstance(problem.kind.expected_value, str)
+    return False
+
+
+def _yaml11_trap(problem: _Problem, document) -> tuple[str, str] | None:
+    """Message and hint when a string was expected and YAML 1.1 typed an unquoted value.
+
+    PyYAML follows YAML 1.1, whose implicit types turn ``no``/``on``/``yes`` into
+    booleans, ``1.10`` into ``1.1``, ``0755`` into 493 (octal) and ``1:20`` into
+    80 (base 60). Where the standard wants text, say so and say how to quote it.
+    """
+    if document is None or not _wants_text(problem):
+        return None
+    source = document.sources.get(tuple(problem.path))
+    if source is None or source.plain is None or isinstance(problem.instance, str):
+        return None
+    if problem.instance is None:
+        return None  # an empty value is missing text, not a typing trap
+    where = manifest_path(problem.path)
+    shown = "true" if problem.instance is True else "false" if problem.instance is False else repr(problem.instance)
+    kind = type(problem.instance).__name__
+    options = (f"; expected one of: {', '.join(problem.kind.options)}"
+               if problem.keyword == "enum" else "")
+    return (f"{where} must be a string, but YAML reads the unquoted {source.plain} as "
+            f"{_article(kind)} {kind} ({shown}){options}",
+            f"Quote it to keep the text as written: \"{source.plain}\".")
+
+
 def _describe(problem: _Problem) -> tuple[str, str | None, list]:
     path = problem.path
     where = manifest_path(path)
@@ -134,26 +169,43 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def validate(instance, *, schema_name: str, rule: str, file: str) -> list[Finding]:
-    """Validate ``instance`` against a shipped schema; one finding per problem."""
+def validate(instance, *, schema_name: str, rule: str, file: str, document=None) -> list[Finding]:
+    """Validate ``instance`` against a shipped schema; one finding per problem.
+
+    ``document`` (a :class:`~modelgate.core.safeyaml.Document` for YAML) gives each
+    finding the line of the value it names, and turns a value YAML 1.1 typed
+    where a string belongs into a "quote it" finding.
+    """
     validator, schema = _validator(schema_name), _schema(schema_name)
     try:
-        problems = [_problem(error, schema) for error in validator.iter_errors(instance)]
+        errors = list(validator.iter_errors(instance))
     except ValueError:
         # YAML allows what JSON has no room for: non-string keys and binary values.
         where, what = _first_non_json(instance, [])
         return [Finding(rule=rule, severity=Severity.ERROR, message=(
             f"{manifest_path(where) if where else file} holds {what}, which has no JSON form"),
-            location=Location(file=file, path=manifest_path(where) if where else None),
+            location=Location(file=file, path=manifest_path(where) if where else None,
+                              line=document.line(where or []) if document is not None else None),
             hint="Use plain strings for keys, and text (e.g. base64 in a string) for binary data.")]
     findings = []
-    for problem in sorted(problems, key=lambda p: list(map(str, p.path))):
+    # Only the problems a report lists one by one are described; the rest are counted
+    # (group_repeats), so a file with 100,000 bad entries costs what 21 do.
+    keep = settings.get("max_findings_per_rule")
+    errors.sort(key=lambda e: [(0, step, "") if isinstance(step, int) else (1, 0, str(step))
+                               for step in e.instance_path])
+    for problem in (_problem(error, schema) for error in errors[: keep + 1]):
         message, hint, path = _describe(problem)
+        trap = _yaml11_trap(problem, document)
+        if trap is not None:
+            message, hint = trap
         findings.append(Finding(
             rule=rule,
             severity=Severity.ERROR,
             message=message,
-            location=Location(file=file, path=manifest_path(path) if path else None),
+            location=Location(file=file, path=manifest_path(path) if path else None,
+                              line=document.line(path) if document is not None else None),
             hint=hint,
         ))
+    if len(errors) > keep:
+        findings[keep] = counted(findings[keep], len(errors) - keep)
     return findings

@@ -32,16 +32,27 @@ SETTINGS = {
         Setting("max_archive_ratio", int, 1000,
                 "Most times an archive may expand its own size (beyond 16 MiB unpacked)."),
         Setting("max_manifest_bytes", int, 1024**2,
-                "Largest bundle.yaml read, in bytes."),
+                "Largest YAML document read (bundle.yaml, a policy, a model card's front matter), "
+                "in bytes."),
         Setting("max_yaml_nodes", int, 100_000,
                 "Most YAML nodes (scalars, lists, mappings) in one manifest or policy, counted "
                 "with every alias expanded."),
         Setting("max_yaml_aliases", int, 100,
                 "Most YAML aliases (*ref) in one manifest or policy."),
+        Setting("max_nesting_depth", int, 64,
+                "Deepest nesting of lists and mappings in a YAML or JSON document."),
+        Setting("max_number_digits", int, 1000,
+                "Most characters a number in a YAML or JSON document may be written with."),
+        Setting("max_string_chars", int, 100_000,
+                "Longest string (or mapping key) in a YAML or JSON document, in characters."),
+        Setting("max_findings_per_rule", int, 20,
+                "Findings of one rule about one file that are listed one by one; the rest are "
+                "counted in a single finding, so a report grows with distinct problems, not with "
+                "the size of the input."),
         Setting("hash_workers", int, 0,
                 "Threads that hash files in parallel; 0 means one per core."),
         Setting("max_json_bytes", int, 16 * 1024**2,
-                "Largest benchmark results file read, in bytes."),
+                "Largest JSON document read (benchmark results, signatures, attestations), in bytes."),
         Setting("max_session_bytes", int, 4 * 1024**3,
                 "Largest model (with its external data) loaded into onnxruntime for the smoke "
                 "inference and the runtime checks; a CI runner should not need tens of gigabytes."),

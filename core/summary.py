@@ -5,30 +5,33 @@ from __future__ import annotations
 from modelgate.core.bundle import SIGNATURES, Bundle
 from modelgate.core.integrity import check_integrity
 from modelgate.core.manifest import entries, load_manifest, section
+from modelgate.core.manifest_types import Manifest
 from modelgate.core.progress import Progress
 
 SUMMARY_FORMAT = "modelgate.inspect/v1"
 
 
-def _interface(data: dict) -> dict:
-    interface = section(data, "interface", dict)
-    return {"version": interface.get("version"),
-            **{side: entries(interface, side) for side in ("inputs", "outputs")}}
+def _interface(manifest: Manifest) -> dict:
+    interface = manifest.interface
+    return {"version": interface.version,
+            "inputs": [tensor.as_dict() for tensor in interface.inputs],
+            "outputs": [tensor.as_dict() for tensor in interface.outputs]}
 
 
 def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool = True) -> dict:
     """A JSON-ready description of ``bundle``; ``verify`` hashes files for the lock state."""
     result = load_manifest(bundle)
     data = result.require()
+    typed = result.typed
     artifacts = []
     files = set(bundle.files())
-    for artifact in entries(data, "artifacts"):
-        path = artifact.get("path")
-        present = isinstance(path, str) and path in files
+    for artifact in typed.artifacts:
+        path = artifact.path
+        present = path is not None and path in files
         artifacts.append({
-            "path": path, "format": artifact.get("format"), "variant": artifact.get("variant"),
+            "path": path, "format": artifact.format, "variant": artifact.variant,
             "size": bundle.size(path) if present else None,
-            "declared_size": artifact.get("size"), "sha256": artifact.get("sha256"),
+            "declared_size": artifact.size, "sha256": artifact.sha256,
             "present": present,
         })
     lock = {"state": "unchecked"}
@@ -54,8 +57,8 @@ def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool 
         "owners": entries(data, "owners"),
         "tags": [t for t in section(data, "tags", list) if isinstance(t, str)],
         "artifacts": artifacts,
-        "interface": _interface(data),
-        "targets": entries(data, "targets"),
+        "interface": _interface(typed),
+        "targets": [target.as_dict() for target in typed.targets],
         "dependencies": entries(data, "dependencies"),
         "provenance": {
             "repository": source.get("repository"),

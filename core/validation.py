@@ -9,7 +9,8 @@ from modelgate.core.bundle import Bundle
 from modelgate.core.checks import load_all
 from modelgate.core.checks.context import CheckContext
 from modelgate.core.errors import ModelGateError, OperationCancelled
-from modelgate.core.findings import Finding, Severity
+from modelgate.core import settings
+from modelgate.core.findings import Finding, Severity, group_repeats
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.report import BundleRef, Report
@@ -53,10 +54,7 @@ def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
 
 
 def _ref(ctx: CheckContext) -> BundleRef:
-    data = ctx.manifest or {}
-    name, version = data.get("name"), data.get("version")
-    return BundleRef(str(ctx.bundle.source), name if isinstance(name, str) else None,
-                     version if isinstance(version, str) else None)
+    return BundleRef(str(ctx.bundle.source), ctx.typed.name, ctx.typed.version)
 
 
 def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
@@ -110,6 +108,7 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
         progress.advance()
     findings = _apply_policy(findings, policy)
     findings.sort(key=lambda f: (f.severity.rank, f.rule, f.location.file, f.location.path or ""))
+    findings = group_repeats(findings, keep=settings.get("max_findings_per_rule"))
     return Report(
         bundle=_ref(ctx), stage=stage, policy_name=policy.name, policy_source=policy.source,
         policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,

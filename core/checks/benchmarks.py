@@ -112,7 +112,8 @@ def result_files(ctx):
     """MG601, MG602, MG603, MG604: the results files and their contents."""
     results, problems = _loaded(ctx)
     for problem in problems:
-        yield INVALID_FILE.finding(problem.message, file=problem.file, path=problem.path, hint=problem.hint)
+        yield INVALID_FILE.finding(problem.message, file=problem.file, path=problem.path, hint=problem.hint,
+                                   line=problem.line)
     listed = ctx.manifest.get("benchmarks")
     listed = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
     if not results:

@@ -37,6 +37,11 @@ class CheckContext:
         return self.manifest_result.data
 
     @property
+    def typed(self):
+        """The manifest as a typed :class:`~modelgate.core.manifest_types.Manifest`."""
+        return self.manifest_result.typed
+
+    @property
     def gates(self) -> dict:
         """The policy's gates for the target stage."""
         return self.policy.stage(self.stage)

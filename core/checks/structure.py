@@ -114,21 +114,21 @@ def artifacts(ctx):
         yield NO_ARTIFACTS.finding("bundle.yaml lists no artifacts", path="artifacts")
         return
     files = set(ctx.bundle.files())
-    paths = Counter(a.get("path") for a in listed if isinstance(a, dict) and isinstance(a.get("path"), str))
-    variants = Counter(a.get("variant") for a in listed
-                       if isinstance(a, dict) and isinstance(a.get("variant"), str))
-    for index, artifact in enumerate(listed):
-        if not isinstance(artifact, dict) or not isinstance(artifact.get("path"), str):
+    typed = ctx.typed.artifacts
+    paths = Counter(a.path for a in typed if a.path is not None)
+    variants = Counter(a.variant for a in typed if a.variant is not None)
+    for artifact in typed:
+        if artifact.path is None:
             continue
-        path = artifact["path"]
-        where = f"artifacts[{index}]"
+        path = artifact.path
+        where = f"artifacts[{artifact.index}]"
         if paths[path] > 1:
             yield DUPLICATE_ARTIFACT.finding(f"{path} is listed {paths[path]} times", path=f"{where}.path")
-        if variants[artifact.get("variant")] > 1:
+        if artifact.variant is not None and variants[artifact.variant] > 1:
             yield DUPLICATE_ARTIFACT.finding(
-                f"variant {artifact.get('variant')!r} is used by more than one artifact",
+                f"variant {artifact.variant!r} is used by more than one artifact",
                 path=f"{where}.variant")
-        if artifact.get("format") == "onnx" and not path.lower().endswith(".onnx"):
+        if artifact.format == "onnx" and not path.lower().endswith(".onnx"):
             yield ARTIFACT_SUFFIX.finding(f"{path} is an ONNX artifact whose name does not end in .onnx",
                                           path=f"{where}.path")
         if path not in files:

@@ -135,8 +135,7 @@ def target_references(ctx):
     """MG301, MG302: targets name existing variants and are named uniquely."""
     targets = _targets(ctx)
     listed = ctx.manifest.get("artifacts")
-    artifacts = listed if isinstance(listed, list) else []
-    variants = {a.get("variant") for a in artifacts if isinstance(a, dict)}
+    variants = ctx.typed.artifact_variants()
     first: dict[str, int] = {}
     for index, target in targets:
         variant = target.get("artifact")

@@ -45,7 +45,7 @@ def render(summary: dict) -> str:
         size = human_bytes(art["size"]) if art["size"] is not None else "MISSING"
         digest = (art["sha256"] or "no sha256")[:16]
         mark = {True: " ok", False: paint(" MISMATCH", "red")}.get(art.get("digest_ok"), "")
-        add(f"  {art['variant']:<6} {art['path']}  {size}  sha256 {digest}…{mark}")
+        add(f"  {art['variant'] or '?':<6} {art['path'] or '?'}  {size}  sha256 {digest}…{mark}")
 
     interface = summary["interface"]
     add("")

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from modelgate.core import strictjson
 
 from .errors import SignatureFormatError
 
@@ -118,9 +119,9 @@ def read_signature(data: bytes) -> SignatureDocument:
     if len(data) > MAX_SIGNATURE_BYTES:
         raise SignatureFormatError("the file is too large to be a signature")
     try:
-        parsed = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise SignatureFormatError("not a model-signing signature (not JSON)") from None
+        parsed = strictjson.load_bytes(data, what="the signature")
+    except strictjson.JsonProblem as problem:
+        raise SignatureFormatError(f"not a model-signing signature ({problem.message})") from None
     bundle = _object(parsed, "top level")
     if bundle.get("mediaType") != BUNDLE_MEDIA_TYPE:
         raise SignatureFormatError(f"not a Sigstore bundle of the kind model-signing writes "
@@ -151,9 +152,9 @@ def read_signature(data: bytes) -> SignatureDocument:
     if envelope.get("payloadType") != IN_TOTO_PAYLOAD:
         raise SignatureFormatError("the DSSE envelope does not hold an in-toto statement")
     try:
-        statement = json.loads(_b64(envelope.get("payload"), "DSSE payload"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise SignatureFormatError("the signed statement is not JSON") from None
+        statement = strictjson.load_bytes(_b64(envelope.get("payload"), "DSSE payload"), what="the signed statement")
+    except strictjson.JsonProblem as problem:
+        raise SignatureFormatError(f"the signed statement cannot be read ({problem.message})") from None
     statement = _object(statement, "statement")
     predicate_type = statement.get("predicateType")
     if predicate_type == PREDICATE_DIGESTS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,13 +61,6 @@ def signature_files(bundle: Bundle) -> list[str]:
     """The ``signatures/*.sig`` files of a bundle, sorted."""
     return sorted(name for name in bundle.files()
                   if name.startswith(SIGNATURES + "/") and name.endswith(".sig") and name.count("/") == 1)
-
-
-def key_hint(document: bytes) -> str | None:
-    """The key fingerprint a model-signing signature names, or ``None`` if it names none."""
-    parsed = json.loads(document)
-    hint = ((parsed.get("verificationMaterial") or {}).get("publicKey") or {}).get("hint")
-    return hint if isinstance(hint, str) and hint else None
 
 
 def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: TrustStore) -> SignatureCheck:

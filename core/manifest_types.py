@@ -1,0 +1,155 @@
+"""The manifest as typed, frozen objects: what checks and renderers read instead of raw YAML.
+
+The JSON Schema reports every value of the wrong type as an MG103 finding with
+its line. :func:`typed_manifest` then takes each value only when it has the
+type the bundle standard gives it; any other value (a list where a variant
+belongs, a number where a digest belongs, ``shape: 5``) becomes ``None`` or an
+empty tuple, so nothing downstream can trip over it a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _integer(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value) -> float | int | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _mappings(value) -> list[tuple[int, dict]]:
+    """The mappings of a list, with their index in it (other items are left out)."""
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _texts(value) -> tuple[str, ...]:
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One entry of ``artifacts``; ``index`` is its place in the list, for manifest paths."""
+
+    index: int
+    path: str | None
+    format: str | None
+    variant: str | None
+    sha256: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One interface input or output; ``shape`` is ``None`` when absent or not a list of dims."""
+
+    name: str | None
+    dtype: str | None
+    shape: tuple[int | str, ...] | None
+    description: str | None
+
+    def as_dict(self) -> dict:
+        """The keys that were given, as plain data (the form ``inspect --json`` prints)."""
+        data = {"name": self.name, "dtype": self.dtype,
+                "shape": list(self.shape) if self.shape is not None else None,
+                "description": self.description}
+        return {key: value for key, value in data.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Interface:
+    version: str | None
+    inputs: tuple[Tensor, ...]
+    outputs: tuple[Tensor, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    index: int
+    name: str | None
+    runtime: str | None
+    runtime_version: str | None
+    max_opset: int | None
+    device: str | None
+    artifact: str | None
+    memory_mb: float | int | None
+    latency_p95_ms: float | int | None
+
+    def as_dict(self) -> dict:
+        data = {"name": self.name, "runtime": self.runtime, "runtime_version": self.runtime_version,
+                "max_opset": self.max_opset, "device": self.device, "artifact": self.artifact,
+                "memory_mb": self.memory_mb, "latency_p95_ms": self.latency_p95_ms}
+        return {key: value for key, value in data.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The typed manifest: every field holds the standard's type or ``None``/empty."""
+
+    name: str | None
+    version: str | None
+    description: str | None
+    license: str | None
+    license_files: tuple[str, ...]
+    tags: tuple[str, ...]
+    artifacts: tuple[Artifact, ...]
+    interface: Interface
+    targets: tuple[Target, ...]
+    benchmarks: tuple[str, ...]
+    files: MappingProxyType  # relative path -> sha256, string entries only
+
+    def artifact_variants(self) -> frozenset[str]:
+        return frozenset(a.variant for a in self.artifacts if a.variant is not None)
+
+
+def _dim(value) -> int | str | None:
+    return value if isinstance(value, str) or _integer(value) is not None else None
+
+
+def _tensor(data: dict) -> Tensor:
+    shape = data.get("shape")
+    dims = tuple(_dim(d) for d in shape) if isinstance(shape, list) else None
+    return Tensor(name=_text(data.get("name")), dtype=_text(data.get("dtype")),
+                  shape=dims if dims is not None and None not in dims else None,
+                  description=_text(data.get("description")))
+
+
+def typed_manifest(data: dict | None) -> Manifest:
+    """The typed view of a parsed manifest (``None`` gives an empty one)."""
+    data = _mapping(data)
+    interface = _mapping(data.get("interface"))
+    files = {key: value for key, value in _mapping(data.get("files")).items()
+             if isinstance(key, str) and isinstance(value, str)}
+    return Manifest(
+        name=_text(data.get("name")), version=_text(data.get("version")),
+        description=_text(data.get("description")), license=_text(data.get("license")),
+        license_files=_texts(data.get("license_files")), tags=_texts(data.get("tags")),
+        artifacts=tuple(
+            Artifact(index=i, path=_text(a.get("path")), format=_text(a.get("format")),
+                     variant=_text(a.get("variant")), sha256=_text(a.get("sha256")),
+                     size=_integer(a.get("size")))
+            for i, a in _mappings(data.get("artifacts"))),
+        interface=Interface(
+            version=_text(interface.get("version")),
+            inputs=tuple(_tensor(t) for _, t in _mappings(interface.get("inputs"))),
+            outputs=tuple(_tensor(t) for _, t in _mappings(interface.get("outputs")))),
+        targets=tuple(
+            Target(index=i, name=_text(t.get("name")), runtime=_text(t.get("runtime")),
+                   runtime_version=_text(t.get("runtime_version")), max_opset=_integer(t.get("max_opset")),
+                   device=_text(t.get("device")), artifact=_text(t.get("artifact")),
+                   memory_mb=_number(t.get("memory_mb")), latency_p95_ms=_number(t.get("latency_p95_ms")))
+            for i, t in _mappings(data.get("targets"))),
+        benchmarks=_texts(data.get("benchmarks")),
+        files=MappingProxyType(files),
+    )
