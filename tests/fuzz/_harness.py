@@ -25,7 +25,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelgate.core.cli import main as cli_main
 from modelgate.core.cli.main import main
+
+# Building the argument parser costs more than most commands on a small bundle; it holds
+# no per-call state (each parse makes a new namespace), so fuzzing builds it once.
+_parser = cli_main.build_parser()
+cli_main.build_parser = lambda: _parser
 
 #: Seconds one command may take on one fuzzed input (in-process; generous for a shared 2-core box).
 DEADLINE_S = float(os.environ.get("MODELGATE_FUZZ_DEADLINE", "30"))
@@ -193,18 +199,23 @@ def judge_run(run: Run, verdict: Verdict) -> None:
         _baseline_rss = peak  # report one input once, not every later one
 
 
-def exercise_bundle(target: Path, *, policy: Path | None = None, lock: bool = True,
-                    verdict: Verdict | None = None) -> Verdict:
-    """validate (JSON and text), inspect (text and JSON) and, for a folder, lock then validate again."""
+def exercise_bundle(target: Path, *, policy: Path | None = None, champion: Path | None = None,
+                    lock: bool = True, verdict: Verdict | None = None) -> Verdict:
+    """validate (JSON, plus SARIF, JUnit and Markdown reports, then text), inspect (text and JSON)
+    and, for a folder, lock then validate again."""
     verdict = verdict if verdict is not None else Verdict()
-    policy_args = ["--policy", str(policy)] if policy is not None else []
-    judge_run(run_cli(["validate", str(target), "--format", "json", "--stage", "production", *policy_args]),
+    options = ["--policy", str(policy)] if policy is not None else []
+    if champion is not None:
+        options += ["--champion", str(champion)]
+    reports = target.parent / "reports"
+    judge_run(run_cli(["validate", str(target), "--format", "json", "--stage", "production", *options,
+                       *[f"--report={kind}:{reports / kind}" for kind in ("sarif", "junit", "markdown")]]),
               verdict)
     judge_run(run_cli(["inspect", str(target)]), verdict)
     judge_run(run_cli(["inspect", str(target), "--json"]), verdict)
     if lock and target.is_dir():
         judge_run(run_cli(["lock", str(target)]), verdict)
-        judge_run(run_cli(["validate", str(target), "--format", "text", "--stage", "staging", *policy_args]),
+        judge_run(run_cli(["validate", str(target), "--format", "text", "--stage", "staging", *options]),
                   verdict)
     return verdict
 
@@ -262,6 +273,11 @@ def exercise_document(doc_type: str, data: bytes, *, template: Path, workdir: Pa
         return verdict
     place = root / PLACES[doc_type]
     place.write_bytes(data)
+    if doc_type == "benchmark":
+        # Compared with a champion both ways: the fuzzed results as the candidate and as the champion.
+        verdict = exercise_bundle(root, champion=template)
+        judge_run(run_cli(["validate", str(template), "--champion", str(root), "--format", "json"]), verdict)
+        return verdict
     if doc_type == "onnx":
         # Relock first so the model checks judge the mutated graph rather than stop at the digest.
         verdict = Verdict()

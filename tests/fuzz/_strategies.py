@@ -556,7 +556,7 @@ def archive_bytes(draw, files: dict[str, bytes], kind: str):
     prefix = draw(st.sampled_from(["", "", "bundle/", "a/b/"]))
     try:
         data = pack(members, kind, prefix=prefix)
-    except (ValueError, UnicodeEncodeError):  # a name the archive format itself cannot hold
+    except (ValueError, UnicodeEncodeError, IndexError):  # a name the archive format itself cannot hold
         data = pack(files, kind, prefix=prefix)
     if draw(st.booleans()):
         data = draw(byte_mutation(data))
