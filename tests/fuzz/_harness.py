@@ -56,19 +56,17 @@ DOC_TYPES = {
 #: Failure classes owned by the hardening of the YAML/JSON readers and the typed manifest.
 #: Each is recognised by what ModelGate printed or reported for it, never by the input.
 KNOWN_CLASSES = {
-    "huge-yaml-int": re.compile(r"Exceeds the limit \(4300 digits\)|int too large|int_from_bytes|"
-                                r"invalid literal for int\(\) with base 0"),
+    "huge-yaml-int / huge-json-number": re.compile(r"Exceeds the limit \(4300 digits\)|"
+                                                  r"invalid literal for int\(\) with base 0"),
     "self-referential-alias": re.compile(r"RecursionError|maximum recursion depth"),
-    "huge-json-number": re.compile(r"Exceeds the limit \(4300 digits\)"),
-    "mixed-type-files-keys": re.compile(r"'<' not supported between instances of '(?:str|int|bool|float|NoneType)'"
-                                        r" and '(?:str|int|bool|float|NoneType)'"),
-    "artifact-variant": re.compile(r"unhashable type: 'list'|variant"),
-    "numeric-sha256": re.compile(r"'(?:int|float)' object has no attribute '(?:lower|strip|startswith)'"),
-    "scalar-shape": re.compile(r"'(?:int|float|str|bool)' object is not iterable|shape"),
-    "non-utf8-onnx-names": re.compile(r"UnicodeDecodeError|'utf-8' codec can't decode"),
-    "duplicate-json-keys": re.compile(r"duplicate"),
+    "mixed-type-files-keys": re.compile(r"'[<>]=?' not supported between instances of"),
+    "artifact-variant": re.compile(r"unhashable type: 'list'|"
+                                   r"unsupported format string passed to (?:NoneType|list)\.__format__"),
+    "numeric-sha256": re.compile(r"'(?:int|float|bool)' object is not subscriptable|"
+                                 r"'(?:int|float|bool)' object has no attribute '(?:lower|strip|startswith)'"),
+    "scalar-shape": re.compile(r"'(?:int|float|bool|str)' object is not iterable"),
+    "non-utf8-onnx-names": re.compile(r"UnicodeDecodeError|codec can't decode"),
 }
-
 
 @dataclass(frozen=True)
 class Run:

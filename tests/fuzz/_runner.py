@@ -101,10 +101,11 @@ def _campaign(doc_type: str, strategy, template: Path, scratch: Path) -> None:
         last_failure.update(data=data, signature=signature, problems=verdict.problems)
         raise FuzzFailure(signature)
 
+    rounds = _settings(200, campaign=True)(check)
     while time.monotonic() < end:
         last_failure.clear()
         try:
-            _settings(200, campaign=True)(check)()
+            rounds()
         except _TimeUp:
             pass
         except FuzzFailure:
