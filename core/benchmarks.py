@@ -94,7 +94,10 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
                 problems.append(BenchmarkProblem(name, finding.message, finding.location.path, finding.hint))
             continue
         for index, item in enumerate(data["results"]):
-            value = float(item["value"])
+            try:
+                value = float(item["value"])
+            except OverflowError:  # an integer beyond the float range
+                value = math.inf
             if not math.isfinite(value):
                 problems.append(BenchmarkProblem(name, f"results[{index}].value is not a finite number",
                                                  f"results[{index}].value"))

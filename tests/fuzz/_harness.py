@@ -261,7 +261,7 @@ def exercise_document(doc_type: str, data: bytes, *, template: Path, workdir: Pa
         judge_run(run_cli(["policy", "check", str(path)]), verdict)
         judge_run(run_cli(["validate", str(root), "--policy", str(path), "--format", "json"]), verdict)
         judge_run(run_cli(["validate", str(root), "--policy", str(path), "--format", "text",
-                           "--stage", "candidate"]), verdict)
+                           "--stage", "candidate", "--champion", str(template)]), verdict)
         return verdict
     if doc_type.startswith("archive-"):
         path = workdir / ("input" + DOC_TYPES[doc_type])

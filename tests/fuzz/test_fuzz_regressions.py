@@ -1,0 +1,61 @@
+"""Inputs fuzzing found to break a check, each built at test time with the value that broke it.
+
+The saved cases under tests/fuzz/corpus/ replay the inputs as found; these tests name the
+class of input and hold every entry point to the contract for all its members.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import yaml
+
+from tests.fuzz import _harness
+
+#: Numbers that are valid YAML/JSON but not usable floats: an integer beyond the float range
+#: (far short of the 4300-digit parsing limit), its negative, NaN and the infinities.
+UNUSABLE_NUMBERS = [10**400, -(10**400), math.nan, math.inf, -math.inf]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return _harness.template_bundle(tmp_path_factory.mktemp("fuzz-regressions"))
+
+
+def _assert_answered(verdict: _harness.Verdict) -> None:
+    assert verdict.runs and not verdict.problems, "\n".join(verdict.problems)
+
+
+@pytest.mark.parametrize("field", ["memory_mb", "latency_p95_ms"])
+@pytest.mark.parametrize("value", UNUSABLE_NUMBERS, ids=["huge", "-huge", "nan", "inf", "-inf"])
+def test_a_target_budget_that_is_no_finite_number_is_judged_not_crashed_on(template, tmp_path, field, value):
+    data = yaml.safe_load((template / "bundle.yaml").read_text(encoding="utf-8"))
+    data["targets"][0][field] = value
+    verdict = _harness.exercise_document("bundle-yaml", yaml.safe_dump(data).encode(), template=template,
+                                         workdir=tmp_path)
+    _assert_answered(verdict)
+    report = json.loads(verdict.runs[0].stdout)
+    over_budget = {"memory_mb": "MG308", "latency_p95_ms": "MG309"}[field]
+    if value == 10**400:  # as good as no limit: the small model fits it
+        assert over_budget not in {f["rule"] for f in report["findings"]}
+
+
+@pytest.mark.parametrize("value", UNUSABLE_NUMBERS[:2], ids=["huge", "-huge"])
+def test_a_benchmark_value_beyond_the_float_range_is_not_a_finite_number(template, tmp_path, value):
+    data = json.loads((template / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    data["results"][0]["value"] = value
+    verdict = _harness.exercise_document("benchmark", json.dumps(data).encode(), template=template,
+                                         workdir=tmp_path)
+    _assert_answered(verdict)
+    report = json.loads(verdict.runs[0].stdout)
+    assert any("not a finite number" in f["message"] for f in report["findings"])
+
+
+@pytest.mark.parametrize("value", UNUSABLE_NUMBERS, ids=["huge", "-huge", "nan", "inf", "-inf"])
+def test_a_regression_limit_that_is_no_finite_number_is_ignored(value):
+    from modelgate.core.regression import tolerance_for
+
+    tolerance = tolerance_for({"default": {"max_absolute": value, "max_relative": 0.01}}, "accuracy")
+    assert tolerance.max_absolute is None and tolerance.max_relative == 0.01
