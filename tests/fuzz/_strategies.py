@@ -44,6 +44,10 @@ ODD_NUMBER = st.one_of(
 
 ODD_SCALAR = st.one_of(st.none(), st.booleans(), ODD_NUMBER, ODD_TEXT)
 
+#: The wrong-type values that most often break code expecting another type.
+CONFUSION = st.sampled_from([None, 0, -1, 2**64, 10**400, -(10**400), float("nan"), float("inf"), True, "",
+                             "x", "0", [], {}, [None], [{}], [[]], {"a": 1}, {"": None}, [1, "a"]])
+
 
 def odd_value(max_leaves: int = 6) -> st.SearchStrategy:
     """Any JSON/YAML-like value, nested, built from odd scalars."""
@@ -200,7 +204,7 @@ def mutated(draw, base: st.SearchStrategy, *, rounds: int = 3):
             continue
         parent, key = _parent(document, path), path[-1]
         if action == "replace":
-            parent[key] = draw(odd_value())
+            parent[key] = draw(st.one_of(CONFUSION, odd_value()))
         elif action == "delete":
             del parent[key]
         elif action == "add_key" and isinstance(parent, dict):

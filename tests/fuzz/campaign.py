@@ -36,14 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.campaign", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("FUZZ_MINUTES", "10")))
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("FUZZ_JOBS", os.cpu_count() or 1)))
+    parser.add_argument("--only", action="append", metavar="TEST", choices=DOCUMENT_TESTS,
+                        help="fuzz only this document type's test (repeat for several)")
     args = parser.parse_args(argv)
-    jobs = max(1, min(args.jobs, len(DOCUMENT_TESTS)))
-    groups = [DOCUMENT_TESTS[i::jobs] for i in range(jobs)]
+    tests = args.only or DOCUMENT_TESTS
+    jobs = max(1, min(args.jobs, len(tests)))
+    groups = [tests[i::jobs] for i in range(jobs)]
     per_test = args.minutes * 60 / max(len(group) for group in groups)
     stats = Path(tempfile.mkdtemp(prefix="modelgate-fuzz-")) / "stats.jsonl"
     env = {**os.environ, "MODELGATE_FUZZ_PROFILE": "campaign", "MODELGATE_FUZZ_SECONDS": f"{per_test:.0f}",
            "MODELGATE_FUZZ_STATS": str(stats)}
-    print(f"fuzzing {len(DOCUMENT_TESTS)} document types for {args.minutes:g} min on {jobs} process(es), "
+    print(f"fuzzing {len(tests)} document types for {args.minutes:g} min on {jobs} process(es), "
           f"{per_test:.0f} s each", flush=True)
     began = time.monotonic()
     processes = [subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
