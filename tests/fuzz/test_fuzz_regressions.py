@@ -80,3 +80,22 @@ def test_inspect_prints_any_mistyped_artifact_or_interface_value(template, tmp_p
     captured = capsys.readouterr()
     assert "internal error" not in captured.err
     assert "Artifacts" in captured.out and "Interface" in captured.out
+
+
+@pytest.mark.parametrize("tagged, shown", [
+    ("!!timestamp 2026-01-01", "2026-01-01"),
+    ("!!timestamp 2026-01-01T10:00:00Z", "2026-01-01T10:00:00+00:00"),
+    ("!!binary aGVsbG8=", "hello"),
+    ("!!set {a: null}", ["a"]),
+])
+def test_inspect_json_writes_values_of_explicit_yaml_tags(template, tmp_path, capsys, tagged, shown):
+    """Explicit tags make dates, bytes and sets, which JSON lacks; inspect --json writes them as text or a list."""
+    from modelgate.core.cli.main import main
+
+    root = _harness.fresh_copy(template, tmp_path)
+    text = (root / "bundle.yaml").read_text(encoding="utf-8")
+    (root / "bundle.yaml").write_text(text + f"lifecycle: {{deprecation: {{after: {tagged}}}}}\n", encoding="utf-8")
+    assert main(["inspect", str(root), "--json"]) in (0, 1)
+    captured = capsys.readouterr()
+    assert "internal error" not in captured.err
+    assert json.loads(captured.out)["lifecycle"]["deprecation"]["after"] == shown
