@@ -8,11 +8,13 @@ DEMO_USER ?= chen
 SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 
-.PHONY: run test bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist
+.PHONY: run test fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist
 
 help:
 	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
 	@echo "make test         create .venv with the test tools and run the whole suite"
+	@echo "make fuzz         fuzz every document type for FUZZ_MINUTES (default 10) on FUZZ_JOBS processes;"
+	@echo "                  failing inputs are saved under tests/fuzz/corpus/ and replayed by make test"
 	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
 	@echo "make screenshots  render the inspector tabs and the review workflows of the demo to build/screenshots/"
 	@echo "make dist         build the one-folder desktop app into dist/modelgate/ (PyInstaller)"
@@ -49,6 +51,13 @@ screenshots: demo
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+#: Length of `make fuzz`, in minutes, and how many processes share it (one per core by default).
+FUZZ_MINUTES ?= 10
+FUZZ_JOBS ?= 2
+
+fuzz: $(VENV)/.installed-dev
+	$(PY) -m tests.fuzz.campaign --minutes $(FUZZ_MINUTES) --jobs $(FUZZ_JOBS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m tests.bench $(BENCH_ARGS)

@@ -112,7 +112,10 @@ def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[Ben
                                                  finding.location.line))
             continue
         for index, item in enumerate(data["results"]):
-            value = float(item["value"])
+            try:
+                value = float(item["value"])
+            except OverflowError:  # an integer beyond the float range
+                value = math.inf
             if not math.isfinite(value):
                 problems.append(BenchmarkProblem(name, f"results[{index}].value is not a finite number",
                                                  f"results[{index}].value"))

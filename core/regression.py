@@ -157,9 +157,13 @@ def format_number(value: float) -> str:
 
 
 def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range is no usable limit
+        return None
+    return number if math.isfinite(number) else None
 
 
 def tolerance_for(regression: Mapping | None, metric: str) -> Tolerance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from modelgate.core import ortcompat, settings
 from modelgate.core.checks import register
@@ -97,7 +98,17 @@ _HEADROOM = 0.8
 
 
 def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A budget as a float; ``None`` for a value of another type (the schema reports it) or NaN.
+
+    An integer beyond the float range is as good as an infinite budget.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    return None if math.isnan(number) else number
 
 
 def _targets(ctx) -> list[tuple[int, dict]]:

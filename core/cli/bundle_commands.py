@@ -92,6 +92,22 @@ def run_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_json(value):
+    """A value an explicit YAML tag made (``!!timestamp``, ``!!binary``, ``!!set``) as JSON text or list.
+
+    inspect passes on what bundle.yaml holds; JSON has no dates, bytes or sets.
+    """
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     from modelgate.core.bundle import open_bundle
     from modelgate.core.summary import summarise
@@ -103,7 +119,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     finally:
         renderer.finish()
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(json.dumps(summary, indent=2, ensure_ascii=False, default=_as_json))
     else:
         from modelgate.core.cli.inspect_text import render
 

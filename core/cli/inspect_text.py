@@ -12,7 +12,10 @@ _STATE_TEXT = {
 }
 
 
-def _shape(shape: list) -> str:
+def _shape(shape) -> str:
+    # The summary passes on what bundle.yaml says; a shape that is no list (an MG103 finding) is shown as written.
+    if not isinstance(shape, list):
+        return str(shape)
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
@@ -43,7 +46,8 @@ def render(summary: dict) -> str:
         add("  (none listed)")
     for art in summary["artifacts"]:
         size = human_bytes(art["size"]) if art["size"] is not None else "MISSING"
-        digest = (art["sha256"] or "no sha256")[:16]
+        # Any value bundle.yaml holds is printable as written; a mistyped one is already an MG103 finding.
+        digest = str(art["sha256"])[:16] if art["sha256"] not in (None, "") else "no sha256"
         mark = {True: " ok", False: paint(" MISMATCH", "red")}.get(art.get("digest_ok"), "")
         add(f"  {art['variant'] or '?':<6} {art['path'] or '?'}  {size}  sha256 {digest}…{mark}")
 
