@@ -8,10 +8,32 @@ through, never replaced. New files get the user's umask, not mkstemp's 0600.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 from modelgate.core.errors import UsageError
+
+#: Characters a terminal, log viewer or editor would act on instead of showing: C0 controls
+#: but newline and tab (ESC starts sequences that clear the screen or set the window title),
+#: DEL, C1 controls (0x9b is a one-byte CSI), bidirectional overrides, isolates and marks
+#: (which reorder what is shown), line/paragraph separators and the byte-order mark.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def unshowable(char: str) -> bool:
+    """Whether a terminal or viewer would act on ``char`` rather than show it."""
+    return _UNSHOWABLE.match(char) is not None
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would interpret written out as ``\\uXXXX``.
+
+    The escape is visible and, inside a JSON string, the same character again, so JSON
+    output stays valid and means what it meant.
+    """
+    return _UNSHOWABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _umask() -> int:

@@ -72,7 +72,7 @@ class LimitExceeded(Exception):
             text = (f"it needed more than the {limits.memory_bytes / 1024**2:,.0f} MiB memory limit "
                     f"during {stage} (MODELGATE_MODEL_MEMORY_MB)")
         else:
-            text = (f"it did not finish within the {limits.deadline_s:g} s time limit; it was stopped "
+            text = (f"it did not finish within the {limits.deadline_s:.3g} s time limit; it was stopped "
                     f"during {stage} (MODELGATE_SMOKE_TIMEOUT_S)")
         super().__init__(text)
         self.message = text
