@@ -4,9 +4,11 @@ onnx's checker, onnxruntime's session creation (which folds constants, so a
 ``ConstantOfShape`` of a constant shape allocates at load time) and the smoke
 inference (a run-time shape or a ``Loop`` with a 2^62 trip count) can each take
 any amount of memory or time a model asks for. They run here in one child
-process, started with ``spawn`` (never ``fork``: the parent may hold threads,
-Qt or database connections) and reused for the next model while it stays
-healthy. Each job gets:
+process, a fresh interpreter (never a ``fork``: the parent may hold threads, Qt
+or database connections; and not multiprocessing's spawn, which re-imports the
+caller's main module), reused for the next model while it stays healthy. Parent
+and child speak length-prefixed JSON over the child's stdin and stdout, so
+nothing the child sends is ever unpickled by the parent. Each job gets:
 
 - a memory cap: on Linux and macOS the child lowers its soft ``RLIMIT_AS`` to its
   current address space plus the budget, so a large allocation fails inside
@@ -25,7 +27,9 @@ own memory stays flat whatever the model does.
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -190,28 +194,52 @@ _JOBS = {"check": _job_check, "session": lambda conn, path: _job_session(conn, p
          "smoke": _job_smoke}
 
 
-def _serve(conn) -> None:
+class _Channel:
+    """Length-prefixed JSON messages over two binary streams."""
+
+    def __init__(self, reader, writer) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, message) -> None:
+        data = json.dumps(message).encode()
+        self.writer.write(len(data).to_bytes(4, "big") + data)
+        self.writer.flush()
+
+    def recv(self):
+        head = self.reader.read(4)
+        if len(head) < 4:
+            raise EOFError
+        data = self.reader.read(int.from_bytes(head, "big"))
+        if len(data) < int.from_bytes(head, "big"):
+            raise EOFError
+        return json.loads(data)
+
+
+def serve() -> None:
     """The child's loop: one job at a time until the parent closes the pipe."""
+    # Our messages keep the real stdout; anything a library prints goes to stderr instead.
+    channel = _Channel(sys.stdin.buffer, os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)
     import onnx  # noqa: F401  (paid once per child, not per job)
     import onnxruntime  # noqa: F401
 
     while True:
         try:
-            job, budget, args = conn.recv()
+            job, budget, args = channel.recv()
         except EOFError:
             return
         try:
             with _Guard(budget):
-                result = _JOBS[job](conn, *args)
-            conn.send(("ok", result))
+                result = _JOBS[job](channel, *args)
+            channel.send(("ok", result))
         except MemoryError:
-            conn.send(("memory", None))
+            channel.send(("memory", None))
         except Exception as error:  # onnx and onnxruntime raise their own classes
             text = str(error) or error.__class__.__name__
             if _is_allocation_failure(text):
-                conn.send(("memory", None))
+                channel.send(("memory", None))
             else:
-                conn.send(("error", (error.__class__.__name__, text)))
+                channel.send(("error", (error.__class__.__name__, text)))
 
 
 def _is_allocation_failure(text: str) -> bool:
@@ -224,21 +252,42 @@ def _is_allocation_failure(text: str) -> bool:
 
 class _Child:
     def __init__(self) -> None:
-        import multiprocessing
+        import queue
+        import subprocess
 
-        context = multiprocessing.get_context("spawn")
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child_end,), name="modelgate-model",
-                                       daemon=True)
-        self.process.start()
-        child_end.close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from modelgate.core.sandbox import serve; serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.channel = _Channel(self.process.stdout, self.process.stdin)
+        self.messages: queue.Queue = queue.Queue()
         self.jobs = 0
+        # A reader thread, because waiting on a pipe with a timeout is not portable.
+        threading.Thread(target=self._read, name="modelgate-model-reader", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.channel.recv()
+            except (EOFError, OSError, ValueError):
+                self.messages.put(None)
+                return
+            self.messages.put(message)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.alive():
             self.process.kill()
-        self.process.join(5)
-        self.conn.close()
+        try:
+            self.process.wait(5)
+        except Exception:  # a process that will not die within 5 s is left to the OS
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 _lock = threading.Lock()
@@ -249,7 +298,7 @@ def _take_child() -> _Child:
     global _child
     # macOS and others only know a peak resident size, which a reused child would carry over.
     reuse = sys.platform.startswith("linux")
-    if _child is not None and (not _child.process.is_alive() or not reuse and _child.jobs):
+    if _child is not None and (not _child.alive() or not reuse and _child.jobs):
         _child.kill()
         _child = None
     if _child is None:
@@ -262,6 +311,13 @@ def _drop_child() -> None:
     if _child is not None:
         _child.kill()
         _child = None
+
+
+def prewarm() -> None:
+    """Start the model process now, so its imports overlap with the caller's other work
+    (hashing, the manifest checks) instead of delaying the first model check."""
+    with _lock:
+        _take_child()
 
 
 def shutdown() -> None:
@@ -283,12 +339,12 @@ def run(job: str, *args, limits: Limits, progress=None):
         started = time.monotonic()
         stage, inputs = LOADING, ""
         try:
-            child.conn.send((job, limits.memory_bytes, args))
-        except (BrokenPipeError, OSError):
+            child.channel.send((job, limits.memory_bytes, list(args)))
+        except OSError:
             _drop_child()
             child = _take_child()
             child.jobs += 1
-            child.conn.send((job, limits.memory_bytes, args))
+            child.channel.send((job, limits.memory_bytes, list(args)))
         while True:
             elapsed = time.monotonic() - started
             if progress is not None and progress.cancelled:
@@ -298,16 +354,14 @@ def run(job: str, *args, limits: Limits, progress=None):
                 _drop_child()
                 raise LimitExceeded(limit="time", stage=stage, limits=limits, elapsed=elapsed)
             try:
-                ready = child.conn.poll(_POLL_S)
-                message = child.conn.recv() if ready else None
-            except (EOFError, OSError):
-                message = None
-                ready = True
-            if not ready:
+                message = child.messages.get(timeout=_POLL_S)
+            except queue.Empty:
                 continue
             if message is None:  # the child died: the watchdog's exit, or the kernel's kill
-                child.process.join(5)
-                code = child.process.exitcode
+                try:
+                    code = child.process.wait(5)
+                except Exception:
+                    code = None
                 _drop_child()
                 if code == _MEMORY_EXIT or code is not None and code < 0:
                     raise LimitExceeded(limit="memory", stage=stage, limits=limits, elapsed=elapsed)

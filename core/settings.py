@@ -54,7 +54,7 @@ SETTINGS = {
         Setting("trust_store", str, "",
                 "Trusted signers' public keys (files or folders, ':'-separated) used when "
                 "`verify` and `validate` get no --trust; empty means the registry's trusted signers."),
-        Setting("smoke_timeout_s", float, 20.0,
+        Setting("smoke_timeout_s", float, 10.0,
                 "Longest, in seconds of wall-clock time, that checking a model, creating its "
                 "onnxruntime session and running the smoke inference may take together (in the "
                 "bounded model process), plus smoke_timeout_per_gib_s per GiB of model."),
