@@ -223,6 +223,7 @@ def serve() -> None:
     import onnx  # noqa: F401  (paid once per child, not per job)
     import onnxruntime  # noqa: F401
 
+    channel.send(("ready", None))  # the deadline of the first job starts now, not at the imports
     while True:
         try:
             job, budget, args = channel.recv()
@@ -260,6 +261,7 @@ class _Child:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.channel = _Channel(self.process.stdout, self.process.stdin)
         self.messages: queue.Queue = queue.Queue()
+        self.ready = threading.Event()
         self.jobs = 0
         # A reader thread, because waiting on a pipe with a timeout is not portable.
         threading.Thread(target=self._read, name="modelgate-model-reader", daemon=True).start()
@@ -269,9 +271,13 @@ class _Child:
             try:
                 message = self.channel.recv()
             except (EOFError, OSError, ValueError):
+                self.ready.set()
                 self.messages.put(None)
                 return
-            self.messages.put(message)
+            if message == ["ready", None]:
+                self.ready.set()
+            else:
+                self.messages.put(message)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -326,6 +332,24 @@ def shutdown() -> None:
         _drop_child()
 
 
+#: Longest the model process may take to start (import onnx and onnxruntime) before a job.
+_START_S = 300.0
+
+
+def _wait_ready(child: _Child, progress) -> None:
+    """Wait for the child's imports; they are the same for every model, so they do not count
+    against a model's deadline (a loaded machine may take seconds)."""
+    started = time.monotonic()
+    while not child.ready.wait(_POLL_S):
+        if progress is not None and progress.cancelled:
+            _drop_child()
+            raise OperationCancelled()
+        if time.monotonic() - started > _START_S:
+            _drop_child()
+            raise ModelFailure(stage=LOADING, kind="start",
+                               message=f"the model process did not start within {_START_S:g} s")
+
+
 def run(job: str, *args, limits: Limits, progress=None):
     """Run ``job`` (``check``, ``session`` or ``smoke``) in the bounded child.
 
@@ -336,6 +360,7 @@ def run(job: str, *args, limits: Limits, progress=None):
     with _lock:  # one job at a time: the GUI's workers and the CLI share one child
         child = _take_child()
         child.jobs += 1
+        _wait_ready(child, progress)
         started = time.monotonic()
         stage, inputs = LOADING, ""
         try:
@@ -344,6 +369,7 @@ def run(job: str, *args, limits: Limits, progress=None):
             _drop_child()
             child = _take_child()
             child.jobs += 1
+            _wait_ready(child, progress)
             child.channel.send((job, limits.memory_bytes, list(args)))
         while True:
             elapsed = time.monotonic() - started

@@ -8,9 +8,17 @@ only thing wrong with it is the resource its graph asks for.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import tarfile
+import threading
+import time
 import zipfile
 from pathlib import Path
+
+#: `modelgate` as a fresh process of this interpreter (the console script, without its wrapper).
+MODELGATE = [sys.executable, "-c", "from modelgate.core.cli.main import entry; entry()"]
 
 #: 2 GiB of float32: the size each memory bomb asks for.
 BOMB_ELEMENTS = 512 * 1024**2
@@ -137,3 +145,53 @@ def zip_bomb(path: Path, *, member_bytes: int = 3 * 1024**3, members: int = 1) -
                 while chunk := source.read(4 * 1024**2):
                     out.write(chunk)
     return path
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(p) for p in handle.read().split())
+    except OSError:
+        pass
+    return found
+
+
+def _tree_rss(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+        stack.extend(_children(current))
+    return total
+
+
+def measure(argv: list[str], *, env: dict | None = None) -> tuple[float, int, int, str]:
+    """``(wall seconds, peak resident bytes of the whole process tree, exit code, output)`` of
+    one command; the tree (the CLI and the model process) is sampled every 10 ms (Linux)."""
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=env)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return elapsed, peak, process.returncode, output

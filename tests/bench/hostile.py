@@ -12,14 +12,11 @@ sampler reads /proc).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.attacks._bombs import MODELGATE, measure
 from tests.bench.common import Goal, Result, Seconds, Unavailable, scratch_folder
 
 NAME = "hostile"
@@ -39,53 +36,6 @@ class PeakRss(Goal):
         return f"<= {self.limit / 1024**3:g} GiB peak RSS"
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found.extend(int(p) for p in handle.read().split())
-    except OSError:
-        pass
-    return found
-
-
-def _tree_rss(pid: int) -> int:
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            continue
-        stack.extend(_children(current))
-    return total
-
-
-def measure(argv: list[str]) -> tuple[float, int, int, str]:
-    """``(wall seconds, peak tree RSS, exit code, last stdout/stderr line)`` of one command."""
-    peak = 0
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = process.communicate()
-    elapsed = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    lines = [line for line in output.splitlines() if line.strip()]
-    return elapsed, peak, process.returncode, (lines[-1] if lines else "")
-
-
 def _cases(folder: Path) -> dict[str, Path]:
     from tests.attacks._bombs import MODEL_BOMBS, long_name_tar, zip_bomb
     from tests.factory import make_bundle, tiny_model
@@ -101,15 +51,16 @@ def _cases(folder: Path) -> dict[str, Path]:
 def run(args) -> list[Result]:
     if not sys.platform.startswith("linux"):
         raise Unavailable("the process-tree sampler reads /proc (Linux)")
-    modelgate = [sys.executable, "-c", "from modelgate.core.cli.main import entry; entry()"]
     results = []
     with scratch_folder("hostile") as folder:
         for label, target in _cases(folder).items():
             runs, peaks, notes = [], [], ""
             for _ in range(max(1, min(args.repeat, 2))):
-                elapsed, peak, code, last = measure([*modelgate, "validate", str(target), "--stage", "staging"])
+                elapsed, peak, code, output = measure([*MODELGATE, "validate", str(target), "--stage", "staging"])
                 runs.append(elapsed)
                 peaks.append(peak)
+                lines = [line for line in output.splitlines() if line.strip()]
+                last = lines[-1] if lines else ""
                 notes = f"exit {code}, peak {max(peaks) / 1024**2:,.0f} MiB: {last[:150]}"
                 print(f"   {label}: {elapsed:.2f} s, peak {peak / 1024**2:,.0f} MiB, exit {code}", flush=True)
             goals = (Seconds(TIME_LIMIT_S), PeakRss(RSS_LIMIT))
