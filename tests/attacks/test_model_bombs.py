@@ -112,3 +112,17 @@ def test_the_cli_on_each_bomb_ends_in_time_under_1_gib(tmp_path, label):
     assert code == 1 and "MG216" in output, output
     assert peak < 1024**3, f"{peak / MIB:.0f} MiB"
     assert elapsed < 60, f"{elapsed:.1f} s"  # the goal is 30 s on an idle machine; CI shares cores
+
+
+def test_the_desktop_apps_validation_goes_through_the_bounded_process(tmp_path, monkeypatch):
+    """The app validates on a worker thread through ``facts.validate`` -> ``run_validation``;
+    the same bounded process stops the bomb there, and the worker's process stays flat."""
+    from modelgate.core.policy import load_policy
+    from modelgate.core.registry.gates import run_validation
+
+    monkeypatch.setenv("MODELGATE_MODEL_MEMORY_MB", "128")
+    root = make_bundle(tmp_path / "b", model=runtime_shape_bomb)
+    before = peak_rss()
+    report = run_validation(root, policy=load_policy(None), stage="staging", progress=Progress())
+    assert "128 MiB memory limit" in stopped(report)
+    assert peak_rss() - before < 256 * MIB
