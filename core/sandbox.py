@@ -389,10 +389,13 @@ def run(job: str, *args, limits: Limits, progress=None):
                 except Exception:
                     code = None
                 _drop_child()
-                if code == _MEMORY_EXIT or code is not None and code < 0:
+                # The watchdog's exit; the kernel's OOM kill; or an allocation failure that
+                # onnxruntime could not turn into an error (std::bad_alloc ends in abort()).
+                if code in (_MEMORY_EXIT, -9, -6):
                     raise LimitExceeded(limit="memory", stage=stage, limits=limits, elapsed=elapsed)
+                how = f"signal {-code}" if code is not None and code < 0 else f"status {code}"
                 raise ModelFailure(stage=stage, kind="crash",
-                                   message=f"the model process stopped with status {code}")
+                                   message=f"onnxruntime crashed (the model process ended with {how})")
             kind, payload = message
             if kind == "stage":
                 stage = payload
