@@ -166,7 +166,8 @@ def undeclared_models(bundle: Bundle, manifest: dict | None) -> list[tuple[str, 
 
     Signature files are left out (they are JSON), and so is ``bundle.yaml``.
     """
-    declared = {a.get("path") for a in section(manifest, "artifacts", list) if isinstance(a, dict)}
+    declared = {a["path"] for a in section(manifest, "artifacts", list)
+                if isinstance(a, dict) and isinstance(a.get("path"), str)}
     found = []
     for name in bundle.content_files():
         if name in declared:
