@@ -350,13 +350,15 @@ def _wait_ready(child: _Child, progress) -> None:
                                message=f"the model process did not start within {_START_S:g} s")
 
 
-def run(job: str, *args, limits: Limits, progress=None):
-    """Run ``job`` (``check``, ``session`` or ``smoke``) in the bounded child.
+def run(job: str, path: str, *args, limits: Limits, progress=None):
+    """Run ``job`` (``check``, ``session`` or ``smoke``) on the model at ``path`` in the
+    bounded child (which has its own working folder: the path is made absolute here).
 
     Returns the job's small result; raises :class:`LimitExceeded` on a breach,
     :class:`ModelFailure` when onnx or onnxruntime refused the model, and
     :class:`OperationCancelled` when ``progress`` was cancelled (the child is killed).
     """
+    args = (os.path.abspath(path), *args)
     with _lock:  # one job at a time: the GUI's workers and the CLI share one child
         child = _take_child()
         child.jobs += 1

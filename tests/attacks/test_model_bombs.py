@@ -126,3 +126,15 @@ def test_the_desktop_apps_validation_goes_through_the_bounded_process(tmp_path, 
     report = run_validation(root, policy=load_policy(None), stage="staging", progress=Progress())
     assert "128 MiB memory limit" in stopped(report)
     assert peak_rss() - before < 256 * MIB
+
+
+def test_a_relative_bundle_path_is_the_callers_not_the_model_processs(tmp_path, monkeypatch):
+    """The reused model process keeps the working folder it started in."""
+    validate(make_bundle(tmp_path / "first", model=tiny_model), stage="draft")  # starts the process
+    elsewhere = tmp_path / "elsewhere"
+    make_bundle(elsewhere / "b", model=tiny_model)
+    monkeypatch.chdir(elsewhere)
+    from pathlib import Path
+
+    report = validate(Path("b"), stage="draft")
+    assert not {r for r in rules_of(report) if r.startswith("MG2")}
