@@ -3,57 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import sys
 import time
 
-from modelgate.core.outputs import printable
+from modelgate.core.outputs import EscapingStream, control  # noqa: F401  (the CLI's streams)
 from modelgate.core.progress import Progress
-
-#: Our own terminal sequences (colour, clearing the progress line) travel through the
-#: escaping streams wrapped in this per-process random mark, which text from a bundle cannot
-#: know, so they are the only sequences that reach the terminal.
-_MARK = secrets.token_hex(16)
-_MARKED = re.compile("\ue000" + _MARK + "([0-9a-f]+)\ue001")
-
-
-def control(sequence: str) -> str:
-    """A terminal control ``sequence`` of our own, let through by :class:`EscapingStream`."""
-    return "\ue000" + _MARK + sequence.encode().hex() + "\ue001"
-
-
-def _shown(text: str) -> str:
-    pieces, last = [], 0
-    for match in _MARKED.finditer(text):
-        pieces.append(printable(text[last:match.start()]))
-        pieces.append(bytes.fromhex(match.group(1)).decode())
-        last = match.end()
-    pieces.append(printable(text[last:]))
-    return "".join(pieces)
-
-
-class EscapingStream:
-    """A text stream that shows every control character written to it as text.
-
-    The CLI wraps stdout and stderr in it, so nothing a bundle, the registry or an
-    error message carries (an ESC sequence, a bidi override) is interpreted by the
-    terminal, whichever command prints it.
-    """
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        self._stream.write(_shown(text))
-        return len(text)
-
-    def writelines(self, lines) -> None:
-        for line in lines:
-            self.write(line)
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
 
 
 def use_colour(stream) -> bool:
