@@ -34,7 +34,9 @@ class ArchiveLimits:
 
     max_entries: int
     max_bytes: int
-    max_ratio: int = 1000
+    max_ratio: int = 200
+    max_member_bytes: int = 32 * 1024**3
+    max_header_bytes: int = 1024**2
 
     @classmethod
     def from_settings(cls) -> ArchiveLimits:
@@ -42,6 +44,8 @@ class ArchiveLimits:
             max_entries=settings.get("max_archive_entries"),
             max_bytes=settings.get("max_archive_bytes"),
             max_ratio=settings.get("max_archive_ratio"),
+            max_member_bytes=settings.get("max_archive_member_bytes"),
+            max_header_bytes=settings.get("max_archive_header_bytes"),
         )
 
 
@@ -122,15 +126,47 @@ class _Budget:
             )
         self.progress.advance(amount)
 
+    def member(self, name: str, size: int, packed: int | None = None) -> None:
+        """Refuse a member whose header (or whose bytes so far) cross a per-member limit.
 
-def _copy(src, dest: Path, budget: _Budget) -> int:
-    """Stream ``src`` into the new file ``dest``, charging every byte to the budget."""
+        ``packed`` is the member's compressed size where the format records it (zip): the
+        bytes actually read for it, so its ratio is checked against what is on disk.
+        """
+        if size > self.limits.max_member_bytes:
+            raise UnsafeBundleError(
+                f"{self.archive.name}: entry {name!r} expands to more than "
+                f"{self.limits.max_member_bytes} bytes",
+                hint="Raise MODELGATE_MAX_ARCHIVE_MEMBER_BYTES if this bundle is genuine.",
+                rule="MG122")
+        if packed is not None and size > RATIO_FLOOR and size > self.limits.max_ratio * max(packed, 1):
+            raise UnsafeBundleError(
+                f"{self.archive.name}: entry {name!r} expands more than {self.limits.max_ratio} "
+                f"times its packed size ({packed} bytes packed, {size} unpacked): an archive bomb",
+                hint="Model weights do not compress like that; raise MODELGATE_MAX_ARCHIVE_RATIO "
+                     "if this bundle is genuine.",
+                rule="MG122")
+
+    def header(self, name: str, kind: str, size: int) -> None:
+        if size > self.limits.max_header_bytes:
+            raise UnsafeBundleError(
+                f"{self.archive.name}: {kind} of {size} bytes (entry {name[:80]!r}) is larger than "
+                f"the {self.limits.max_header_bytes}-byte limit for headers",
+                hint="A bundle's paths and metadata are short; raise MODELGATE_MAX_ARCHIVE_HEADER_BYTES "
+                     "if this bundle is genuine.",
+                rule="MG122")
+
+
+def _copy(src, dest: Path, budget: _Budget, *, name: str = "", packed: int | None = None) -> int:
+    """Stream ``src`` into the new file ``dest``, charging every byte to the budgets: the
+    archive's, and this member's own size and ratio (checked as the bytes arrive, so a
+    header that lies about them gains nothing)."""
     written = 0
     with open(dest, "xb") as out:
         while chunk := src.read(_CHUNK):
             budget.spend(len(chunk))
-            out.write(chunk)
             written += len(chunk)
+            budget.member(name or dest.name, written, packed)
+            out.write(chunk)
     return written
 
 
@@ -146,8 +182,11 @@ def _read_link(src, budget: _Budget, archive: Path, name: str) -> str:
 def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
     import zipfile
 
+    _zip_directory_fits(archive, budget)
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
+        for info in infos:  # headers first: nothing is written for an archive that lies up front
+            budget.member(info.filename, info.file_size, info.compress_size)
         budget.progress.start(label="extracting", total=sum(i.file_size for i in infos))
         links: list[tuple[str, str]] = []
         for info in infos:
@@ -175,7 +214,7 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src:
-                written = _copy(src, target, budget)
+                written = _copy(src, target, budget, name=info.filename, packed=info.compress_size)
             if written != info.file_size:
                 raise BundleError(f"{archive.name}: entry {info.filename!r} holds {written} bytes "
                                   f"but its header says {info.file_size}",
@@ -183,10 +222,48 @@ def _extract_zip(archive: Path, dest: Path, budget: _Budget) -> None:
         _materialise_links(dest, links, archive, budget)
 
 
+def _zip_directory_fits(archive: Path, budget: _Budget) -> None:
+    """Read the zip's end record alone and refuse a central directory that is too large or
+    counts too many entries, before zipfile loads the whole directory into memory."""
+    import zipfile
+
+    with open(archive, "rb") as handle:
+        end = zipfile._EndRecData(handle)  # the stdlib's own reader of the end record
+    if end is None:
+        return  # not a zip: zipfile reports it
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > budget.limits.max_entries:
+        raise UnsafeBundleError(
+            f"{archive.name} has more than {budget.limits.max_entries} entries ({entries})",
+            hint="Raise MODELGATE_MAX_ARCHIVE_ENTRIES if this bundle is genuine.", rule="MG122")
+    budget.header("central directory", "the central directory", size)
+
+
+def _bounded_tarinfo(budget: _Budget):
+    """A TarInfo class that refuses an oversized PAX or GNU long-name record before tarfile
+    reads it whole into memory (it would buffer a 1 GB "name")."""
+    import tarfile
+
+    big_records = {tarfile.GNUTYPE_LONGNAME: "a GNU long-name record",
+                   tarfile.GNUTYPE_LONGLINK: "a GNU long-link record",
+                   tarfile.XHDTYPE: "a PAX header", tarfile.XGLTYPE: "a PAX global header",
+                   tarfile.SOLARIS_XHDTYPE: "a PAX header"}
+
+    class BoundedTarInfo(tarfile.TarInfo):
+        def _proc_member(self, tarfile_):
+            if self.type in big_records:
+                budget.header(self.name, big_records[self.type], self.size)
+            elif self.isreg():
+                budget.member(self.name, self.size)
+            return super()._proc_member(tarfile_)
+
+    return BoundedTarInfo
+
+
 def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
     import tarfile
 
-    with tarfile.open(archive, mode="r:*") as tf:
+    with tarfile.open(archive, mode="r:*", tarinfo=_bounded_tarinfo(budget)) as tf:
         budget.progress.start(label="extracting", total=0)
         links: list[tuple[str, str]] = []
         for member in tf:
@@ -212,7 +289,7 @@ def _extract_tar(archive: Path, dest: Path, budget: _Budget) -> None:
             elif member.isreg():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 src = tf.extractfile(member)
-                _copy(src, target, budget)
+                _copy(src, target, budget, name=member.name)
             else:
                 raise UnsafeBundleError(
                     f"{archive.name}: entry {member.name!r} is a device, FIFO or other special file",

@@ -35,6 +35,12 @@ def _style(axes, colours: ChartColours) -> None:
     axes.set_axisbelow(True)
 
 
+def plain(text: str) -> str:
+    """``text`` for a matplotlib label, shown as written: a ``$`` is escaped so a metric named
+    ``$\\frac{a}{b}$`` is not parsed as mathtext (which can fail and stop the whole report)."""
+    return str(text).replace("$", "\\$")
+
+
 def _markers(axes, positions, values, *, colour: str, marker: str, label: str, size: int = 90) -> None:
     points = [(v, p) for p, v in zip(positions, values) if v is not None]
     if points:
@@ -49,12 +55,12 @@ def _bars(axes, rows, *, stage: str, champion: str | None, colours: ChartColours
     fills = [BAD if (r.breaks_gate or r.regressed) else GOOD for r in rows]
     axes.barh(positions, values, color=fills, height=0.55, zorder=2, alpha=0.85)
     _markers(axes, positions, [r.comparison.champion if r.comparison else None for r in rows],
-             colour=CHAMPION, marker="D", label=f"champion {champion}" if champion else "champion", size=45)
+             colour=CHAMPION, marker="D", label=plain(f"champion {champion}") if champion else "champion", size=45)
     # The gate is drawn in the text colour: it must stand out on a red or a green bar alike.
     _markers(axes, positions, [r.floor for r in rows], colour=colours.text, marker="|",
-             label=f"{stage} floor (policy)", size=700)
+             label=plain(f"{stage} floor (policy)"), size=700)
     _markers(axes, positions, [r.ceiling for r in rows], colour=colours.text, marker="|",
-             label=f"{stage} ceiling (policy)", size=700)
+             label=plain(f"{stage} ceiling (policy)"), size=700)
     _markers(axes, positions, [r.budget if r.is_latency else None for r in rows], colour=BUDGET, marker="|",
              label="target's budget (bundle.yaml)", size=500)
     reach = max([v for r in rows for v in (r.result.value, r.floor, r.ceiling,
@@ -64,11 +70,11 @@ def _bars(axes, rows, *, stage: str, champion: str | None, colours: ChartColours
     for position, row in zip(positions, rows):
         text = f"{row.result.value:.4g}" + (f" {row.result.unit}" if row.result.unit else "")
         right = max(row.result.value, row.comparison.champion if row.comparison else 0)
-        axes.text(right + reach * 0.02, position, text, va="center", ha="left", fontsize=9,
+        axes.text(right + reach * 0.02, position, plain(text), va="center", ha="left", fontsize=9,
                   color=colours.text, zorder=4, fontweight="bold")
-    axes.set_yticks(positions, [r.label for r in rows])
-    axes.set_xlabel(unit)
-    axes.set_title(title, fontsize=10, loc="left")
+    axes.set_yticks(positions, [plain(r.label) for r in rows])
+    axes.set_xlabel(plain(unit))
+    axes.set_title(plain(title), fontsize=10, loc="left")
     handles, labels = axes.get_legend_handles_labels()
     if handles:
         legend = axes.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,

@@ -40,6 +40,20 @@ def dump_manifest(data: dict) -> str:
                           default_flow_style=False)
 
 
+def _refuse_signature_scope(bundle, data: dict) -> None:
+    """A lock would leave anything under signatures/ uncovered: refuse rather than pretend."""
+    from modelgate.core.scope import signature_scope_problems
+
+    problems = signature_scope_problems(bundle, data)
+    if problems:
+        shown = "; ".join(p.message for p in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise BundleError(f"cannot lock: {shown}{more}",
+                          hint="Move such files out of signatures/, which keeps only "
+                               "signatures/<signer>.sig, and point bundle.yaml at their new place.",
+                          rule="MG130")
+
+
 def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = None) -> LockResult:
     """Hash every content file of a bundle folder and write the digests into ``bundle.yaml``."""
     folder = Path(bundle_dir)
@@ -53,6 +67,7 @@ def lock_bundle(bundle_dir: str | os.PathLike, *, progress: Progress | None = No
         if not isinstance(artifacts, list) or not all(isinstance(a, dict) for a in artifacts):
             raise ManifestError("`artifacts` in bundle.yaml must be a list of mappings",
                                 hint="See `modelgate init` for the expected shape.", rule="MG103")
+        _refuse_signature_scope(bundle, data)
         digests = compute_digests(bundle, progress=progress)
         changed = []
         for artifact in artifacts:

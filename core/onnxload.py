@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -236,40 +234,6 @@ def open_session(path: str):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def run_session(session, feeds: dict, *, timeout: float, progress) -> list:
-    """Run ``session`` once; stop it after ``timeout`` seconds or when ``progress`` is cancelled.
-
-    Raises :class:`TimeoutError` on timeout and whatever onnxruntime raises otherwise.
-    """
-    import onnxruntime as ort
-
-    options = ort.RunOptions()
-    options.log_severity_level = 4
-    finished = threading.Event()
-    expired = threading.Event()
-
-    def watch() -> None:
-        deadline = time.monotonic() + timeout
-        while not finished.wait(0.05):
-            if progress.cancelled or time.monotonic() > deadline:
-                expired.set()
-                options.terminate = True
-                return
-
-    watcher = threading.Thread(target=watch, name="modelgate-smoke-watch", daemon=True)
-    watcher.start()
-    try:
-        return session.run(None, feeds, options)
-    except Exception:
-        progress.check()
-        if expired.is_set():
-            raise TimeoutError(f"inference did not finish within {timeout:g} s") from None
-        raise
-    finally:
-        finished.set()
-        watcher.join()
-
-
 #: Largest synthetic input, in elements (a fixed 1 x 3 x 4096 x 4096 image is 50M).
 MAX_INPUT_ELEMENTS = 64 * 1024**2
 _NUMERIC = {"float32", "float16", "float64", "int8", "uint8", "int16", "uint16", "int32",
@@ -326,12 +290,3 @@ def synthetic_inputs(declared: list[dict], values: dict) -> tuple[dict, dict, st
             feeds[name] = (np.arange(int(np.prod(shape))) % 2).reshape(shape).astype(dtype)
         shown.append(f"{name} {dtype}{show_shape(shape)}")
     return feeds, bindings, ", ".join(shown)
-
-
-def output_dtype(value) -> str | None:
-    """The bundle-standard dtype name of an onnxruntime output; ``None`` if not a tensor."""
-    import numpy as np
-
-    if not isinstance(value, np.ndarray):
-        return None
-    return "string" if value.dtype.kind in "OUS" else value.dtype.name

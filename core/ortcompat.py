@@ -234,14 +234,19 @@ def installed_version() -> tuple[int, int] | None:
     return None
 
 
-def try_session(model_path: Path) -> str | None:
-    """Create a CPU session for the model; ``None`` when it loads, else onnxruntime's message."""
-    from modelgate.core.onnxload import open_session
+def try_session(model_path: Path, *, model_bytes: int | None = None, progress=None) -> str | None:
+    """Create a CPU session for the model in the bounded model process; ``None`` when it
+    loads, else onnxruntime's message (or which limit stopped it)."""
+    from modelgate.core import sandbox
 
+    size = model_bytes if model_bytes is not None else Path(model_path).stat().st_size
     try:
-        open_session(str(model_path))
-    except Exception as exc:  # onnxruntime raises its own exception types per status code
-        return str(exc) or type(exc).__name__
+        sandbox.run("session", str(model_path), limits=sandbox.Limits.for_model(model_bytes=size),
+                    progress=progress)
+    except sandbox.LimitExceeded as breach:
+        return f"the session was stopped: {breach.message}"
+    except sandbox.ModelFailure as failure:
+        return failure.message
     return None
 
 

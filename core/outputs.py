@@ -8,10 +8,79 @@ through, never replaced. New files get the user's umask, not mkstemp's 0600.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import stat
 from pathlib import Path
 
 from modelgate.core.errors import UsageError
+
+#: Characters a terminal, log viewer or editor would act on instead of showing: C0 controls
+#: but newline and tab (ESC starts sequences that clear the screen or set the window title),
+#: DEL, C1 controls (0x9b is a one-byte CSI), bidirectional overrides, isolates and marks
+#: (which reorder what is shown), line/paragraph separators and the byte-order mark.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def unshowable(char: str) -> bool:
+    """Whether a terminal or viewer would act on ``char`` rather than show it."""
+    return _UNSHOWABLE.match(char) is not None
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would interpret written out as ``\\uXXXX``.
+
+    The escape is visible and, inside a JSON string, the same character again, so JSON
+    output stays valid and means what it meant.
+    """
+    return _UNSHOWABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+#: Our own terminal sequences (colour, clearing the progress line) travel through the
+#: escaping streams wrapped in this per-process random mark, which text from a bundle cannot
+#: know, so they are the only sequences that reach the terminal.
+_MARK = secrets.token_hex(16)
+_MARKED = re.compile("\ue000" + _MARK + "([0-9a-f]+)\ue001")
+
+
+def control(sequence: str) -> str:
+    """A terminal control ``sequence`` of our own, let through by :class:`EscapingStream`."""
+    return "\ue000" + _MARK + sequence.encode().hex() + "\ue001"
+
+
+def for_terminal(text: str) -> str:
+    """``text`` as a terminal receives it: our marked sequences live, everything else shown."""
+    pieces, last = [], 0
+    for match in _MARKED.finditer(text):
+        pieces.append(printable(text[last:match.start()]))
+        pieces.append(bytes.fromhex(match.group(1)).decode())
+        last = match.end()
+    pieces.append(printable(text[last:]))
+    return "".join(pieces)
+
+
+class EscapingStream:
+    """A text stream that shows every control character written to it as text.
+
+    The CLI wraps stdout and stderr in it, so nothing a bundle, the registry or an
+    error message carries (an ESC sequence, a bidi override) is interpreted by the
+    terminal, whichever command prints it.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(for_terminal(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
 
 
 def _umask() -> int:

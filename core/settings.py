@@ -29,8 +29,14 @@ SETTINGS = {
                 "Most entries an archived bundle may hold."),
         Setting("max_archive_bytes", int, 64 * 1024**3,
                 "Most bytes an archived bundle may expand to."),
-        Setting("max_archive_ratio", int, 1000,
-                "Most times an archive may expand its own size (beyond 16 MiB unpacked)."),
+        Setting("max_archive_ratio", int, 200,
+                "Most times an archive, or one zip member, may expand its packed size (beyond "
+                "16 MiB unpacked); model weights compress far less than that."),
+        Setting("max_archive_member_bytes", int, 32 * 1024**3,
+                "Most bytes one archive member may expand to."),
+        Setting("max_archive_header_bytes", int, 1024**2,
+                "Largest archive header read into memory: a tar PAX or GNU long-name record, or "
+                "a zip's central directory."),
         Setting("max_manifest_bytes", int, 1024**2,
                 "Largest YAML document read (bundle.yaml, a policy, a model card's front matter), "
                 "in bytes."),
@@ -60,8 +66,18 @@ SETTINGS = {
                 "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
                 "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
                 "signers."),
-        Setting("smoke_timeout_s", float, 120.0,
-                "Longest a smoke inference on a batch of one may run before it is reported."),
+        Setting("smoke_timeout_s", float, 10.0,
+                "Longest, in seconds of wall-clock time, that checking a model, creating its "
+                "onnxruntime session and running the smoke inference may take together (in the "
+                "bounded model process), plus smoke_timeout_per_gib_s per GiB of model."),
+        Setting("smoke_timeout_per_gib_s", float, 30.0,
+                "Extra seconds the model process gets per GiB of model and external data."),
+        Setting("model_memory_mb", int, 512,
+                "Memory, in MiB, the bounded model process may use above its idle size to check, "
+                "load and run one model, plus model_memory_per_model_byte times its size."),
+        Setting("model_memory_per_model_byte", int, 4,
+                "Extra bytes of memory the model process gets per byte of model and external "
+                "data (weights are read, converted and laid out for the kernels)."),
     )
 }
 

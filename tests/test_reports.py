@@ -115,12 +115,14 @@ def test_text_shows_control_characters_escaped_and_fits_80_columns(tricky, rules
 
 
 def test_text_colours_only_on_request(reports, tricky, rules):
-    plain = render(reports["broken"], format="text", rules=rules)
-    coloured = render(reports["broken"], format="text", rules=rules, colour=True)
+    from modelgate.core.outputs import for_terminal  # what the CLI's escaping stdout sends on
+
+    plain = for_terminal(render(reports["broken"], format="text", rules=rules))
+    coloured = for_terminal(render(reports["broken"], format="text", rules=rules, colour=True))
     assert "\033[31m  MG104 error" in coloured
     assert "\033[" not in plain
-    assert "\033[33m" in render(tricky, format="text", rules=rules, colour=True)
-    assert "\033[2m" in render(tricky, format="text", rules=rules, colour=True)
+    assert "\033[33m" in for_terminal(render(tricky, format="text", rules=rules, colour=True))
+    assert "\033[2m" in for_terminal(render(tricky, format="text", rules=rules, colour=True))
 
 
 # --- JSON ----------------------------------------------------------------------------------------

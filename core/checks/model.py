@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from modelgate.core import onnxload, ortcompat, settings
+from modelgate.core import onnxload, ortcompat, sandbox, settings
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.rules import rule
@@ -122,6 +122,18 @@ SMOKE_SKIPPED = rule(
     implements.""",
 )
 
+RESOURCE_LIMIT = rule(
+    "MG216", title="Model exceeds the memory or time limit", severity=Severity.ERROR,
+    rationale="""Checking, loading and running a model happen in a separate process with a
+    memory cap and a deadline. A model that needs more than that (a constant folded into
+    gigabytes at load time, a run-time shape that allocates gigabytes, a Loop with an
+    astronomical trip count) is stopped, and the stage it reached is reported: such a model
+    would exhaust the machines that serve it too.""",
+    fix="""Check the graph for shapes and trip counts computed from constants or inputs. If the
+    model is genuine and simply large, raise MODELGATE_MODEL_MEMORY_MB or
+    MODELGATE_SMOKE_TIMEOUT_S.""",
+)
+
 
 @dataclass
 class _Model:
@@ -196,9 +208,13 @@ def _inspect(ctx, index: int, path: str) -> _Model:
     if problems or versions:
         return result  # never hand an unconfined or unknown model to the checker or runtime
     try:
-        onnx.checker.check_model(str(ctx.bundle.resolve(path)), full_check=True)
-    except Exception as error:
-        result.findings.append(CHECKER.finding(f"{path}: {_short(_relative(ctx, str(error)))}", **where))
+        sandbox.run("check", str(ctx.bundle.resolve(path)),
+                    limits=sandbox.Limits.for_model(model_bytes=result.data_bytes), progress=ctx.progress)
+    except sandbox.LimitExceeded as breach:
+        result.findings.append(RESOURCE_LIMIT.finding(f"{path} was stopped: {breach.message}", **where))
+        return result
+    except sandbox.ModelFailure as error:
+        result.findings.append(CHECKER.finding(f"{path}: {_short(_relative(ctx, error.message))}", **where))
         return result
     result.runnable = True
     return result
@@ -313,14 +329,14 @@ def interface_contract(ctx):
 
 def _check_outputs(ctx, path: str, outputs: dict, bindings: dict, settled: set):
     for k, tensor in _declared(ctx, "outputs"):
-        actual = onnxload.output_dtype(outputs.get(tensor["name"]))
+        actual, got = outputs.get(tensor["name"], (None, None))
         if actual is None or k in settled:
             continue
         at, lead = f"interface.outputs[{k}]", f"{path}: smoke inference output {tensor['name']!r}"
         if isinstance(tensor.get("dtype"), str) and actual != tensor["dtype"]:
             yield SMOKE_OUTPUT.finding(f"{lead} is {actual}; the manifest declares {tensor['dtype']}",
                                        path=f"{at}.dtype")
-        wanted, got = tensor.get("shape"), list(outputs[tensor["name"]].shape)
+        wanted, got = tensor.get("shape"), list(got)
         if not isinstance(wanted, list):
             continue
         if len(wanted) != len(got):
@@ -338,8 +354,6 @@ def _check_outputs(ctx, path: str, outputs: dict, bindings: dict, settled: set):
 
 
 def _smoke(ctx, model: _Model, contract: list) -> list:
-    from modelgate.core.errors import OperationCancelled
-
     path = model.path
     where = {"file": path, "path": f"artifacts[{model.index}].path"}
     limit = settings.get("max_session_bytes")
@@ -349,41 +363,48 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
             f"{model.data_bytes / 1024**3:.1f} GiB, above the {limit / 1024**3:g} GiB limit "
             "(MODELGATE_MAX_SESSION_BYTES)",
             **where)]
+    limits = sandbox.Limits.for_model(model_bytes=model.data_bytes)
     try:
-        feeds, bindings, shown = onnxload.synthetic_inputs(
-            [t for _, t in _declared(ctx, "inputs")], onnxload.graph_values(model.header))
-    except ValueError as error:
-        return [SMOKE_SKIPPED.finding(f"{path}: smoke inference skipped: {error}", **where)]
-    try:
-        session = onnxload.open_session(str(ctx.bundle.resolve(path)))
-    except Exception as error:  # onnxruntime raises its own exception class per status code
-        text = str(error) or error.__class__.__name__
-        ctx.memo(f"ort-session-ok:{path}", lambda: text)  # the targets checks reuse the verdict
-        failure = ortcompat.explain_failure(_relative(ctx, text))
-        unsupported = failure.kind != "other" or error.__class__.__name__ == "NotImplemented"
-        if not (model.custom or unsupported):
-            return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
-                                         **where)]
-        required = bool(ctx.gates.get("require_inference"))
-        message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
-        if required:
-            message += f"; the {ctx.stage} stage requires the model to run"
-        return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]
+        ran = sandbox.run("smoke", str(ctx.bundle.resolve(path)), [t for _, t in _declared(ctx, "inputs")],
+                          onnxload.graph_values(model.header), limits=limits, progress=ctx.progress)
+    except sandbox.LimitExceeded as breach:
+        if breach.stage != sandbox.INFERENCE:  # the targets checks reuse the verdict
+            ctx.memo(f"ort-session-ok:{path}", lambda: f"the session was stopped: {breach.message}")
+        return [RESOURCE_LIMIT.finding(f"{path} was stopped: {breach.message}", **where)]
+    except sandbox.ModelFailure as error:
+        if error.stage == sandbox.INFERENCE:
+            ctx.memo(f"ort-session-ok:{path}", lambda: True)
+            return [SMOKE_FAILED.finding(f"{path}: inference on {error.inputs} failed: "
+                                         f"{_short(_relative(ctx, error.message))}",
+                                         **where,
+                                         hint="The inputs were built from interface.inputs; check that "
+                                              "the declared shapes are ones the model accepts.")]
+        return _session_refused(ctx, model, error, where)
+    if "skipped" in ran:
+        return [SMOKE_SKIPPED.finding(f"{path}: smoke inference skipped: {ran['skipped']}", **where)]
     ctx.memo(f"ort-session-ok:{path}", lambda: True)
-    try:
-        values = onnxload.run_session(session, feeds, timeout=settings.get("smoke_timeout_s"), progress=ctx.progress)
-    except OperationCancelled:
-        raise
-    except Exception as error:
-        return [SMOKE_FAILED.finding(f"{path}: inference on {shown} failed: "
-                                     f"{_short(_relative(ctx, str(error)))}", **where,
-                                     hint="The inputs were built from interface.inputs; check that "
-                                          "the declared shapes are ones the model accepts.")]
-    outputs = dict(zip([o.name for o in session.get_outputs()], values))
+    bindings = ran["bindings"]
+    outputs = {name: (dtype, shape) for name, dtype, shape in ran["outputs"]}
     # Outputs whose static type or shape is already reported are not reported twice.
     settled = {int(m.group(1)) for f in contract if f.severity is Severity.ERROR
                for m in [re.match(r"interface\.outputs\[(\d+)\]", f.location.path or "")] if m}
     return list(_check_outputs(ctx, path, outputs, bindings, settled))
+
+
+def _session_refused(ctx, model: _Model, error, where: dict) -> list:
+    path = model.path
+    text = error.message
+    ctx.memo(f"ort-session-ok:{path}", lambda: text)  # the targets checks reuse the verdict
+    failure = ortcompat.explain_failure(_relative(ctx, text))
+    unsupported = failure.kind != "other" or error.kind == "NotImplemented"
+    if not (model.custom or unsupported):
+        return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
+                                     **where)]
+    required = bool(ctx.gates.get("require_inference"))
+    message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
+    if required:
+        message += f"; the {ctx.stage} stage requires the model to run"
+    return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]
 
 
 @register()

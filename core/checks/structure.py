@@ -99,6 +99,25 @@ ARCHIVE_LIMITS = rule(
     fix="""Check the archive's contents; raise MODELGATE_MAX_ARCHIVE_ENTRIES or
     MODELGATE_MAX_ARCHIVE_BYTES if the bundle is genuinely that large.""",
 )
+SIGNATURE_SCOPE = rule(
+    "MG130", title="Something other than a signature under signatures/", severity=Severity.ERROR,
+    rationale="""signatures/ is left out of every digest and signature, because a signature
+    cannot cover itself. Any other file kept there (a benchmark, a license text), or declared
+    there by bundle.yaml, could be edited after signing while `verify` still says OK and
+    `validate` reads the edited bytes. `modelgate lock` refuses such a bundle.""",
+    fix="""Move the file out of signatures/ (benchmarks/, licenses/...), update bundle.yaml to
+    point at its new place, and run `modelgate lock`; signatures/ keeps only
+    signatures/<signer>.sig.""",
+)
+UNDECLARED_MODEL = rule(
+    "MG131", title="A model file is not a declared artifact", severity=Severity.ERROR,
+    rationale="""Every model in a bundle is reviewed, checked and run as a declared artifact. A
+    second ONNX, safetensors, GGUF, TFLite or pickle/PyTorch file beside the declared one
+    (whatever its name: files are recognised by their bytes) would ship unreviewed and could
+    be loaded in place of the approved model. This holds before the bundle is locked too.""",
+    fix="""Declare the file in `artifacts` (with its format and variant) or remove it from the
+    bundle, then run `modelgate lock`.""",
+)
 
 _JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 _JUNK_PARTS = {"__pycache__", ".git", ".svn", ".hg", ".ipynb_checkpoints", ".idea", ".vscode"}
@@ -170,3 +189,24 @@ def layout(ctx):
                 parts[-1].endswith(("~", ".pyc", ".swp")):
             yield JUNK_FILE.finding(f"{name} looks like a stray system or build file", file=name)
 
+
+
+@register(needs_manifest=False)
+def signature_scope(ctx):
+    """MG130: signatures/ holds signature files only, and nothing declared lives there."""
+    from modelgate.core.scope import signature_scope_problems
+
+    for problem in signature_scope_problems(ctx.bundle, ctx.manifest):
+        yield SIGNATURE_SCOPE.finding(problem.message, file=problem.file if problem.path is None
+                                      else "bundle.yaml", path=problem.path,
+                                      hint="signatures/ keeps only signatures/<signer>.sig.")
+
+
+@register(needs_manifest=False)
+def undeclared_models(ctx):
+    """MG131: every file whose bytes are a model is a declared artifact, locked or not."""
+    from modelgate.core.scope import undeclared_models as find
+
+    for name, fmt in find(ctx.bundle, ctx.manifest):
+        yield UNDECLARED_MODEL.finding(f"{name} is a {fmt} model file but no artifact declares it",
+                                       file=name, hint="Declare it in `artifacts`, or remove it.")

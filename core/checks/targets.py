@@ -168,7 +168,7 @@ def _installed_findings(ctx, path, target, where, version):
     """MG304-MG306 from a real session in the installed onnxruntime, which is the target's release."""
     # The memo holds True when the session was created, else onnxruntime's message.
     outcome = ctx.memo(f"ort-session-ok:{path}",
-                       lambda: ortcompat.try_session(ctx.bundle.resolve(path)) or True)
+                       lambda: ortcompat.try_session(ctx.bundle.resolve(path), progress=ctx.progress) or True)
     if not isinstance(outcome, str):
         return
     failure = ortcompat.explain_failure(outcome)

@@ -53,7 +53,24 @@ def version_text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Everything written to stdout and stderr meanwhile goes through
+    :class:`~modelgate.core.cli.terminal.EscapingStream`: text from a bundle is shown, never
+    interpreted by the terminal.
+    """
+    from modelgate.core.cli.terminal import EscapingStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (stream if stream is None or isinstance(stream, EscapingStream)
+                              else EscapingStream(stream) for stream in saved)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 
+from modelgate.core.outputs import EscapingStream, control  # noqa: F401  (the CLI's streams)
 from modelgate.core.progress import Progress
 
 
@@ -20,7 +21,7 @@ def paint(text: str, colour: str, *, stream=None) -> str:
     codes = {"red": "31", "yellow": "33", "green": "32", "blue": "34", "bold": "1", "dim": "2"}
     if not use_colour(stream):
         return text
-    return f"\033[{codes[colour]}m{text}\033[0m"
+    return control(f"\033[{codes[colour]}m") + text + control("\033[0m")
 
 
 def human_bytes(count: float) -> str:
@@ -51,13 +52,13 @@ class TerminalProgress:
             line = f"{label} {human_bytes(done)} / {human_bytes(total)} ({100 * done // total}%)"
         else:
             line = f"{label} {human_bytes(done)}" if done else f"{label}…"
-        self.stream.write("\r\033[K" + line)
+        self.stream.write(control("\r\033[K") + line)
         self.stream.flush()
         self._drawn = True
 
     def finish(self) -> None:
         if self._drawn:
-            self.stream.write("\r\033[K")
+            self.stream.write(control("\r\033[K"))
             self.stream.flush()
             self._drawn = False
 

@@ -74,7 +74,10 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
 
     Messages quote file names and manifest values, which a hostile bundle
     controls; a raw ESC or NUL could rewrite a terminal or break an XML file.
+    Which characters count is :func:`modelgate.core.outputs.unshowable`'s call.
     """
+    from modelgate.core.outputs import unshowable
+
     out = []
     for char in text:
         code = ord(char)
@@ -82,8 +85,10 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
             out.append(char)
         elif char == "\t":
             out.append(" ")
-        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+        elif code < 0x100 and unshowable(char):
             out.append(f"\\x{code:02x}")
+        elif unshowable(char):  # bidi overrides and marks, line separators
+            out.append(f"\\u{code:04x}")
         elif 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
             out.append(f"\\u{code:04x}")
         else:

@@ -13,7 +13,9 @@ _HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.IN
 
 
 def _paint(text: str, code: str, colour: bool) -> str:
-    return f"\033[{code}m{text}\033[0m" if colour else text
+    from modelgate.core.outputs import control  # let through by the CLI's escaping streams
+
+    return control(f"\033[{code}m") + text + control("\033[0m") if colour else text
 
 
 def _wrap(text: str, *, first: str, rest: str) -> list[str]:

@@ -5,7 +5,7 @@ Drawn on a matplotlib :class:`~matplotlib.figure.Figure`, never pyplot."""
 from __future__ import annotations
 
 from modelgate.core.regression import Verdict
-from modelgate.core.benchmark_charts import ChartColours
+from modelgate.core.benchmark_charts import ChartColours, plain
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 VERDICT_COLOURS = {Verdict.IMPROVED: GOOD, Verdict.UNCHANGED: MUTED, Verdict.WITHIN_LIMITS: DOUBT,
@@ -34,7 +34,7 @@ def _legend(figure, colours: ChartColours, stage: str | None) -> None:
     handles = [Patch(color=GOOD, label="better"), Patch(color=DOUBT, label="worse, within the limits"),
                Patch(color=BAD, label="worse than allowed"),
                Line2D([], [], color=colours.text, marker="|", markersize=14, linestyle="None",
-                      markeredgewidth=2, label=f"largest loss allowed ({stage})" if stage else "largest loss allowed")]
+                      markeredgewidth=2, label=plain(f"largest loss allowed ({stage})") if stage else "largest loss allowed")]
     # Below the chart, not beside it: a narrow window keeps its width for the bars.
     legend = figure.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=8, framealpha=0.9)
     legend.get_frame().set_facecolor(colours.background)
@@ -77,7 +77,7 @@ def draw_deltas(figure, *, metrics, stage: str | None, colours: ChartColours) ->
             axes.scatter([at], [position], marker="|", s=500, color=colours.text, zorder=3, linewidths=2)
     axes.axvline(0, color=colours.text, linewidth=0.8, zorder=2)
     axes.set_xlim(-reach * 1.25, reach * 1.25)
-    axes.set_yticks(positions, [_label(short, item) for short, item in zip(short_labels(metrics), metrics)])
+    axes.set_yticks(positions, [plain(_label(short, item)) for short, item in zip(short_labels(metrics), metrics)])
     axes.set_xlabel("change from A to B, relative to A (%)", color=colours.text)
     axes.set_title("Metrics: B against A", fontsize=10, loc="left", color=colours.text)
     _legend(figure, colours, stage)

@@ -7,11 +7,21 @@ under ``/data/``, the files of the model's folder (external data included) and n
 outside them, and sends every response with a Content-Security-Policy that lets the page
 load and fetch from its own origin only: even in a system browser it cannot reach
 ipinfo.io, Google Analytics or anything else.
+
+Binding to loopback does not keep other pages out: any web page the user opens can
+make the browser send requests to 127.0.0.1, or rebind its own DNS name to it. So
+every request must carry the ``Host`` ``127.0.0.1:PORT`` or ``localhost:PORT`` (a
+rebound name fails that), and the per-server random token, as the first segment of
+its path or in the cookie the server sets once the token was shown. Anything else
+gets 403.
 """
 
 from __future__ import annotations
 
+import hmac
+import http.cookies
 import http.server
+import secrets
 import threading
 import urllib.parse
 from pathlib import Path
@@ -33,12 +43,16 @@ def _inside(root: Path, relative: str) -> Path | None:
     return candidate if candidate.is_relative_to(root.resolve()) and candidate.is_file() else None
 
 
+COOKIE = "modelgate-viewer"
+
+
 def viewer_page(viewer: NetronViewer, model_name: str) -> str:
-    """The viewer's index.html, told which file to open (as ``netron.start`` tells it)."""
-    quoted = urllib.parse.quote(model_name)
+    """The viewer's index.html, told which file to open (as ``netron.start`` tells it; the page
+    resolves the address against its own folder, so it stays under the token segment)."""
+    quoted = "/data/" + urllib.parse.quote(model_name)
     name = model_name.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     meta = (f'<meta name="type" content="Python">\n<meta name="version" content="{viewer.version}">\n'
-            f'<meta name="file" content="/data/{quoted}">\n<meta name="name" content="{name}">\n'
+            f'<meta name="file" content="{quoted}">\n<meta name="name" content="{name}">\n'
             f'<meta name="identifier" content="{name}">')
     return viewer.index_html.replace(f'<meta name="version" content="{viewer.version}">', meta, 1)
 
@@ -52,12 +66,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self._answer(body=True)
 
+    def _admitted(self, raw_path: str) -> tuple[str | None, bool]:
+        """The path without its token segment, or ``None`` when the request is refused; and
+        whether the token came in the path (then the cookie is set)."""
+        owner = self.server.owner
+        if self.headers.get("Host", "") not in owner.hosts:
+            return None, False
+        prefix = "/" + owner.token
+        if raw_path == prefix or raw_path.startswith(prefix + "/"):
+            return raw_path[len(prefix):] or "/", True
+        cookies = http.cookies.SimpleCookie()
+        try:
+            cookies.load(self.headers.get("Cookie", ""))
+        except http.cookies.CookieError:
+            return None, False
+        sent = cookies[COOKIE].value if COOKIE in cookies else ""
+        return (raw_path, False) if hmac.compare_digest(sent.encode(), owner.token.encode()) else (None, False)
+
+    def _refuse(self, body: bool) -> None:
+        self.send_response(403)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "9")
+        self.end_headers()
+        if body:
+            self.wfile.write(b"forbidden")
+
     def _answer(self, *, body: bool) -> None:
         owner = self.server.owner
-        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        raw, by_path = self._admitted(urllib.parse.urlsplit(self.path).path)
+        if raw is None:
+            owner.refused += 1
+            self._refuse(body)
+            return
+        path = urllib.parse.unquote(raw)
         content, kind = None, None
         if path in ("/", "/index.html"):
-            content, kind = viewer_page(owner.viewer, owner.model.name).encode("utf-8"), MIME_TYPES[".html"]
+            content = viewer_page(owner.viewer, owner.model.name).encode("utf-8")
+            kind = MIME_TYPES[".html"]
         elif path == "/browser.js":
             content, kind = owner.viewer.browser_js.encode("utf-8"), MIME_TYPES[".js"]
         elif path.startswith("/data/"):
@@ -72,6 +117,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200 if content is not None else 404)
         self.send_header("Content-Security-Policy", CONTENT_POLICY)
         self.send_header("Cache-Control", "no-store")
+        if by_path:
+            self.send_header("Set-Cookie", f"{COOKIE}={owner.token}; Path=/; HttpOnly; SameSite=Strict")
         self.send_header("Content-Type", kind or "text/plain")
         self.send_header("Content-Length", str(len(content) if content is not None else 9))
         self.end_headers()
@@ -93,6 +140,9 @@ class NetronServer:
         self.viewer = viewer
         self.model = Path(model)
         self.served: list[str] = []
+        self.refused = 0
+        #: Known only to this process and the page it opens: other local pages cannot guess it.
+        self.token = secrets.token_urlsafe(24)
         self._server: NetronServer._Server | None = None
 
     def start(self) -> str:
@@ -104,7 +154,13 @@ class NetronServer:
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self._server.server_address[1]}/" if self._server else ""
+        return f"http://{HOST}:{self._server.server_address[1]}/{self.token}/" if self._server else ""
+
+    @property
+    def hosts(self) -> set[str]:
+        """The ``Host`` headers accepted: this port on the loopback address or on localhost."""
+        port = self.port
+        return {f"{HOST}:{port}", f"localhost:{port}"} if port else set()
 
     @property
     def port(self) -> int | None:

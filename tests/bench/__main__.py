@@ -27,6 +27,7 @@ BENCHMARKS = [
     "registry",
     "signing",
     "gui",
+    "hostile",
 ]
 
 
