@@ -1,7 +1,7 @@
 """Certificates in the trust store: CA certificates that issue signing certificates, and revocations.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-07
 
 A row is either a trusted CA (``is_ca``; a signature whose chain leads to it is
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
