@@ -1,4 +1,4 @@
-"""A demo workspace per test (built once, copied), the command line in-process, and a snapshot
+"""A private copy of the demo workspace per test, the command line in-process, and a snapshot
 of everything a refused attack must leave unchanged."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,24 +13,6 @@ from sqlalchemy import create_engine, text
 
 from modelgate.core.cli.main import main
 from modelgate.core.demo_registry import ADMIN
-
-_BUILT: dict[str, Path] = {}
-
-
-def _built_demo() -> Path:
-    """The demo workspace, built once per test process (it trains and exports real models)."""
-    if "demo" not in _BUILT:
-        from modelgate.core.demo import build_demo
-
-        root = Path(tempfile.mkdtemp(prefix="modelgate-attack-demo-"))
-        build_demo(directory=root / "demo")
-        _BUILT["demo"] = root / "demo"
-    return _BUILT["demo"]
-
-
-def _copy(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, symlinks=True)
-
 
 @dataclass
 class Workspace:
@@ -93,10 +74,11 @@ class Workspace:
         return json.loads(row[0])
 
 
-def demo_workspace(tmp_path: Path) -> Workspace:
-    """A fresh copy of the demo workspace under ``tmp_path``."""
+def demo_copy(source: Path, tmp_path: Path) -> Workspace:
+    """A private copy under ``tmp_path`` of the demo workspace ``source`` (the session's
+    ``demo_workspace``, built once and never changed)."""
     target = tmp_path / "demo"
-    _copy(_built_demo(), target)
+    shutil.copytree(source, target, symlinks=True)
     return Workspace(target)
 
 
@@ -122,3 +104,9 @@ def model_file(folder: Path) -> Path:
 def eve_fingerprint(workspace: Workspace) -> str:
     (fingerprint,) = workspace.sql("SELECT fingerprint FROM trusted_keys WHERE name = 'eve'")[0]
     return fingerprint
+
+
+def gate_line(out: str, name: str) -> str:
+    """The line of gate ``name`` in a printed gate list ("  ✘ signature    reason")."""
+    return next(line for line in out.splitlines()
+                if line.startswith("  ") and line.strip()[1:].strip().startswith(name + " "))

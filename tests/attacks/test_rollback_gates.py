@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from modelgate.core.demo_registry import ADMIN
-from tests.attacks._rollback_support import (demo_workspace, eve_fingerprint, flip_byte, model_file)
+from tests.attacks._rollback_support import demo_copy, eve_fingerprint, flip_byte, gate_line, model_file
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +18,8 @@ MODEL = "defect-detector"
 
 
 @pytest.fixture()
-def demo(tmp_path):
-    return demo_workspace(tmp_path)
+def demo(demo_workspace, tmp_path):
+    return demo_copy(demo_workspace, tmp_path)
 
 
 def _revoke_eve(demo, capsys) -> None:
@@ -35,7 +35,7 @@ def test_a_version_signed_only_by_a_revoked_key_is_not_rolled_back(demo, capsys)
 
     assert code == 1, out + err
     assert "nothing was rolled back" in out
-    signature_line = next(line for line in out.splitlines() if " signature " in line)
+    signature_line = gate_line(out, "signature")
     assert "✘" in signature_line and "no longer trusted" in signature_line
     after = demo.snapshot()
     assert {k: v for k, v in after.items() if k != "events"} == \
@@ -49,11 +49,9 @@ def test_a_version_signed_only_by_a_revoked_key_is_not_rolled_back(demo, capsys)
 def test_the_same_rollback_passes_while_the_key_is_trusted(demo, capsys):
     """The control case: without the revocation the signature gate holds."""
     code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", user="dana")
-    signature_line = next(line for line in (out + err).splitlines() if " signature " in line)
-    assert "✔" in signature_line, out + err
-    if code == 0:
-        assert demo.sql("SELECT v.stage FROM versions v WHERE v.version = '1.0.0' AND v.model_id = "
-                        "(SELECT id FROM models WHERE name = :n)", n=MODEL)[0][0] == "production"
+    assert code == 0 and "✔" in gate_line(out, "signature"), out + err
+    assert demo.sql("SELECT v.stage FROM versions v WHERE v.version = '1.0.0' AND v.model_id = "
+                    "(SELECT id FROM models WHERE name = :n)", n=MODEL)[0][0] == "production"
 
 
 def test_a_damaged_stored_copy_is_not_rolled_back_even_by_break_glass(demo, capsys):
@@ -64,8 +62,8 @@ def test_a_damaged_stored_copy_is_not_rolled_back_even_by_break_glass(demo, caps
         code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", *extra,
                                   user=user)
         assert code == 1, out + err
-        copy_line = next(line for line in out.splitlines() if "stored copy" in line and "✘" in line)
-        assert "changed: model/" in copy_line and ".onnx" in copy_line
+        copy_line = gate_line(out, "stored copy")
+        assert "✘" in copy_line and "changed: model/" in copy_line and ".onnx" in copy_line
         assert "Digest(" not in out + err and "StoreCheck(" not in out + err
 
     after = demo.snapshot()
@@ -124,6 +122,5 @@ def test_break_glass_restores_loudly_until_a_normal_promotion_replaces_it(demo, 
 
 def test_break_glass_when_every_gate_holds_is_an_ordinary_rollback(demo, capsys):
     code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", "--break-glass")
-    if code == 0:
-        assert "no break-glass needed" in out
-        assert not demo.sql("SELECT seq FROM audit_events WHERE action = 'rollback.break-glass'")
+    assert code == 0 and "no break-glass needed" in out, out + err
+    assert not demo.sql("SELECT seq FROM audit_events WHERE action = 'rollback.break-glass'")

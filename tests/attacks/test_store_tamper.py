@@ -7,13 +7,14 @@ admin repairs it from a bundle with the very same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
 import pytest
 
 from modelgate.core.demo_registry import ADMIN
-from tests.attacks._rollback_support import demo_workspace, flip_byte, model_file, writable
+from tests.attacks._rollback_support import demo_copy, flip_byte, model_file, writable
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +23,8 @@ REF = f"{NAME}@{VERSION}"
 
 
 @pytest.fixture()
-def demo(tmp_path):
-    return demo_workspace(tmp_path)
+def demo(demo_workspace, tmp_path):
+    return demo_copy(demo_workspace, tmp_path)
 
 
 def _unchanged_but_events(demo, before) -> None:
@@ -81,16 +82,13 @@ def test_an_edited_file_list_does_not_hide_damage(demo, capsys):
     digest = folder.name
     flip_byte(model_file(folder))
     listing = demo.store / ".files" / f"{digest}.json"
-    if listing.exists():
-        files = json.loads(listing.read_bytes())
-        import hashlib
-
-        files[model_file(folder).relative_to(folder).as_posix()] = hashlib.sha256(
-            model_file(folder).read_bytes()).hexdigest()
-        writable(listing)
-        listing.write_text(json.dumps(files, sort_keys=True, separators=(",", ":")))
+    files = json.loads(listing.read_bytes())
+    files[model_file(folder).relative_to(folder).as_posix()] = hashlib.sha256(
+        model_file(folder).read_bytes()).hexdigest()
+    writable(listing)
+    listing.write_text(json.dumps(files, sort_keys=True, separators=(",", ":")))
     code, out, _ = demo.run(capsys, "registry", "fsck")
-    assert code == 1 and REF in out
+    assert code == 1 and REF in out and "no longer hash to its digest" in out
 
 
 def test_a_damaged_version_is_refused_by_promote(demo, capsys):
