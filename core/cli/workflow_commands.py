@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from modelgate.core.cli.registry_commands import to_json
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
@@ -155,11 +156,10 @@ def run_rollback(args: argparse.Namespace) -> int:
                                        break_glass=args.break_glass, progress=renderer.progress())
     except WorkflowRefused as refused:
         renderer.finish()
-        print(paint(f"nothing was rolled back: {refused.message}", "red"))
+        # The one message on stderr, as for every refusal; the gates, like promote's, on stdout.
+        print(f"modelgate: nothing was rolled back: {refused.explain()}", file=sys.stderr)
         if refused.gates:
             print(render_gates(refused.gates))
-        if refused.hint:
-            print(refused.hint)
         return 1
     finally:
         renderer.finish()
