@@ -143,3 +143,25 @@ def test_promoting_to_a_stage_without_a_signature_requirement_says_so(admin_regi
         gate = _signature(session, row, to_stage="candidate", policy=policy)
     assert not gate.required and not gate.blocking
     assert gate.reason.startswith("not required for candidate")
+
+
+def test_a_planted_link_is_named_not_followed(stored, tmp_path):
+    store, digest, folder = stored
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not part of the bundle")
+    os.symlink(outside, folder / "model" / "linked.onnx")
+    check = store.inspect(digest)
+    assert check.extra == ("model/linked.onnx",) and not check.changed
+
+
+def test_reimporting_over_a_vanished_copy_reports_it_and_does_not_restore_it(admin_registry, template):
+    from modelgate.core.registry.store import remove_tree
+
+    result = admin_registry.import_bundle(path=template)
+    remove_tree(result.store_path)
+    with pytest.raises(StoreDamaged) as refused:
+        admin_registry.import_bundle(path=template)
+    assert "modelgate registry repair tiny-classifier@1.0.0 BUNDLE" in refused.value.explain()
+    assert "missing: " in refused.value.message and "bundle.yaml" in refused.value.message
+    assert not result.store_path.exists()
+    assert [e.action for e in admin_registry.audit_log()][-1] == "store.damaged"

@@ -139,19 +139,21 @@ class Registry:
         return ImportResult(name, version, staged.digest, True, folder)
 
     def _reimport(self, session, existing: Version, staged, name: str, version: str):
-        """The same bytes again: nothing to record, but a damaged stored copy is reported
-        (marked and audited) instead of quietly replaced; ``registry repair`` replaces it."""
+        """The same bytes again: nothing to record, but a damaged stored copy (changed, missing
+        or extra files, or the whole folder gone) is reported, marked and audited instead of
+        quietly replaced; only ``registry repair`` replaces it."""
         from .damage import damage_of, mark_damaged, refusal
 
         label = f"{name}@{version}"
         marked = damage_of(session, existing.id)
         if marked is not None:
             return refusal(label, marked, action="import")
-        try:
-            folder, _ = self.store.place(staged)
-        except StoreDamaged as damaged:
-            mark_damaged(session, existing, check=damaged.damage, actor=self.actor, label=label)
-            return refusal(label, damaged.damage, action="import")
+        check = self.store.inspect(existing.digest)
+        if not check.intact:
+            mark_damaged(session, existing, check=check, actor=self.actor, label=label)
+            return refusal(label, check, action="import")
+        self.store.discard(staged)
+        folder = self.store.path_of(existing.store_path)
         return ImportResult(name, version, staged.digest, False, folder)
 
     # ---------------------------------------------------------------- reading

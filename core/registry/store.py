@@ -191,11 +191,13 @@ class BundleStore:
                 return StoreCheck(digest, problem="the stored folder is missing")
             return StoreCheck(digest, missing=tuple(sorted(expected)))
         try:
-            with open_bundle(folder) as bundle:
-                files = [f for f in bundle.files() if not f.startswith(SIGNATURES + "/")]
-                actual = hash_files([(f, bundle.root / f) for f in files], progress=progress)
-        except ModelGateError as error:
-            return StoreCheck(digest, problem=f"the stored folder cannot be read: {error.message}")
+            regular, odd = _scan_stored(folder)
+            actual = hash_files([(f, folder.joinpath(*f.split("/"))) for f in regular], progress=progress)
+        except (OSError, ModelGateError) as error:
+            reason = error.message if isinstance(error, ModelGateError) else error.strerror
+            return StoreCheck(digest, problem=f"the stored folder cannot be read: {reason}")
+        # Links, pipes and devices are never part of a bundle: named, not followed or read.
+        actual.update({name: "" for name in odd})
         if expected is None:
             if bundle_digest(actual) == digest:
                 self._keep_listing(digest, actual)  # stored before file lists were kept
@@ -360,6 +362,25 @@ class BundleStore:
     def discard(self, staged: Staged) -> None:
         """Drop a staged bundle that will not be stored."""
         remove_tree(staged.folder)
+
+
+def _scan_stored(folder: Path) -> tuple[list[str], list[str]]:
+    """``(regular files, anything else)`` below a stored folder, as sorted relative POSIX paths,
+    leaving out ``signatures/``. Nothing is followed: the store holds only what import wrote."""
+    regular, odd, pending = [], [], [folder]
+    while pending:
+        here = pending.pop()
+        for entry in os.scandir(here):
+            relative = Path(entry.path).relative_to(folder).as_posix()
+            if relative == SIGNATURES or relative.startswith(SIGNATURES + "/"):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                regular.append(relative)
+            else:
+                odd.append(relative)
+    return sorted(regular), sorted(odd)
 
 
 def _owner_pid(name: str) -> int | None:
