@@ -165,3 +165,13 @@ def test_reimporting_over_a_vanished_copy_reports_it_and_does_not_restore_it(adm
     assert "missing: " in refused.value.message and "bundle.yaml" in refused.value.message
     assert not result.store_path.exists()
     assert [e.action for e in admin_registry.audit_log()][-1] == "store.damaged"
+
+
+def test_the_search_index_reads_only_verified_manifests(stored):
+    from modelgate.core.registry.facets import Facets, read_facets
+
+    store, digest, folder = stored
+    assert "tabular" in read_facets(store, [digest])[digest].tags
+    writable(folder / "bundle.yaml")
+    (folder / "bundle.yaml").write_text((folder / "bundle.yaml").read_text().replace("tabular", "planted"))
+    assert read_facets(store, [digest])[digest] == Facets()

@@ -129,23 +129,23 @@ def stored_copy(session, row: Version, *, label: str, store, actor: str, verify_
     """Whether the stored copy of ``row`` (and of ``champion``, whose metrics it is judged
     against) is the bytes imported: no standing damage mark, and, with ``verify_store``, every
     file re-hashed. Damage found here is marked and audited like ``registry fsck`` does."""
-    from modelgate.core.registry.damage import REPAIR_HINT, damage_of, mark_damaged
+    from modelgate.core.registry.damage import damage_of, mark_damaged
 
     for checked in filter(None, (row, champion)):
         whose = "" if checked is row else f" (the production version {checked.version})"
         checked_label = label if checked is row else f"{label.rpartition('@')[0]}@{checked.version}"
+        repair = f"repair it with `modelgate registry repair {checked_label} BUNDLE`"
         marked = damage_of(session, checked.id)
         if marked is not None:
             return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is marked damaged since "
-                              f"{marked.found_at:%Y-%m-%d %H:%M} ({marked.describe()}); "
-                              + REPAIR_HINT.format(label=checked_label))
+                              f"{marked.found_at:%Y-%m-%d %H:%M} ({marked.describe()}); {repair}")
         if verify_store:
             check = store.inspect(checked.digest)
             if not check.intact:
                 if mark:  # a preview only looks; a promotion, rollback or fsck records it
                     mark_damaged(session, checked, check=check, actor=actor, label=checked_label)
                 return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is damaged "
-                                  f"({check.describe()}); " + REPAIR_HINT.format(label=checked_label))
+                                  f"({check.describe()}); {repair}")
     what = "re-hashed, every file as imported" if verify_store else "no damage on record"
     return GateResult(STORED_COPY, MET, what)
 
