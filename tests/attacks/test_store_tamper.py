@@ -200,3 +200,12 @@ def test_interrupted_imports_are_cleaned_when_the_registry_opens(demo, capsys):
     assert code == 0
     assert not old.exists() and live.exists()
     assert "interrupted import" in err and "import-1-stale" in err
+
+
+def test_a_damaged_copy_is_not_compared(demo, capsys):
+    flip_byte(model_file(demo.stored_folder(NAME, VERSION)))
+    before = demo.snapshot()
+    code, out, err = demo.run(capsys, "compare", f"{NAME}@1.1.0", REF, user="ben")
+    assert code == 1 and f"cannot compare {REF}" in err and "changed: model/" in err, out + err
+    _no_repr(out + err)
+    assert demo.snapshot() == before        # comparing writes nothing, refused or not
