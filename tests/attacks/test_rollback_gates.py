@@ -124,3 +124,10 @@ def test_break_glass_when_every_gate_holds_is_an_ordinary_rollback(demo, capsys)
     code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", "--break-glass")
     assert code == 0 and "no break-glass needed" in out, out + err
     assert not demo.sql("SELECT seq FROM audit_events WHERE action = 'rollback.break-glass'")
+
+
+def test_a_gate_the_policy_does_not_require_is_never_a_red_cross(demo, capsys):
+    """Promoting to staging, where the demo policy asks for no signature."""
+    code, out, err = demo.run(capsys, "promote", "credit-risk@1.2.0", "--to", "staging", user="chen")
+    line = gate_line(out, "signature")
+    assert line.lstrip().startswith("–") and "✘" not in line and "not required for staging" in line, out + err
