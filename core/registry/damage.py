@@ -157,7 +157,8 @@ def fsck(registry, *, progress: Progress | None = None) -> FsckReport:
 
     One "store.fsck" event records the outcome (each damaged version and file), and each
     newly damaged version gets its "store.damaged" event. Marks are never lifted here:
-    only :func:`repair` does that.
+    only :func:`repair` does that, so a marked version whose files match again is still
+    reported (and still refused elsewhere) until it is repaired.
     """
     progress = progress or Progress()
     with registry.session(write=False) as session:
@@ -165,13 +166,21 @@ def fsck(registry, *, progress: Progress | None = None) -> FsckReport:
         versions = session.execute(select(Version.id, Model.name, Version.version, Version.digest)
                                    .join(Model, Model.id == Version.model_id)
                                    .order_by(Model.name, Version.id)).all()
+        marked = set(session.scalars(select(StoreDamage.version_id)))
     found: list[tuple[int, str, str, StoreCheck]] = []
+    matching_again: set[int] = set()
     for version_id, name, version, digest in versions:
         progress.check()
         progress.start(label=f"checking {name}@{version}", total=0)
         check = registry.store.inspect(digest, progress=progress)
         if not check.intact:
             found.append((version_id, name, version, check))
+        elif version_id in marked:
+            # Put right by hand meanwhile, but still refused everywhere: say so, and how to end it.
+            matching_again.add(version_id)
+            found.append((version_id, name, version, StoreCheck(
+                digest, problem="marked damaged earlier; its files match again, and "
+                                "`modelgate registry repair` from its bundle lifts the mark")))
     damaged = []
     with registry.session() as session:
         identity.require(session, registry.actor, *FSCK_ROLES, action="check the store", subject="store")
@@ -179,7 +188,9 @@ def fsck(registry, *, progress: Progress | None = None) -> FsckReport:
             row = session.get(Version, version_id)
             if row is None:  # removed meanwhile: nothing left to mark
                 continue
-            newly = mark_damaged(session, row, check=check, actor=registry.actor, label=f"{name}@{version}")
+            newly = False
+            if version_id not in matching_again:  # what was found earlier stays on record
+                newly = mark_damaged(session, row, check=check, actor=registry.actor, label=f"{name}@{version}")
             damaged.append(DamagedVersion(name, version, check, newly))
         audit.append(session, actor=registry.actor, action="store.fsck", subject="store",
                      payload={"checked": len(versions), "damaged": [d.as_dict() for d in damaged]})

@@ -209,3 +209,18 @@ def test_a_damaged_copy_is_not_compared(demo, capsys):
     assert code == 1 and f"cannot compare {REF}" in err and "changed: model/" in err, out + err
     _no_repr(out + err)
     assert demo.snapshot() == before        # comparing writes nothing, refused or not
+
+
+def test_a_copy_put_right_by_hand_stays_marked_until_repaired(demo, capsys):
+    target = model_file(demo.stored_folder(NAME, VERSION))
+    original = target.read_bytes()
+    flip_byte(target)
+    assert demo.run(capsys, "registry", "fsck")[0] == 1
+    target.write_bytes(original)                      # someone fixes the bytes outside ModelGate
+    code, out, _ = demo.run(capsys, "registry", "fsck")
+    assert code == 1 and REF in out and "registry repair" in out
+    code, out, _ = demo.run(capsys, "promote", REF, "--to", "staging", user="chen")
+    assert code == 1 and "marked damaged" in out
+    code, out, err = demo.run(capsys, "registry", "repair", REF, str(demo.bundle(NAME, VERSION)))
+    assert code == 0 and "repaired" in out, out + err
+    assert demo.run(capsys, "registry", "fsck")[0] == 0
