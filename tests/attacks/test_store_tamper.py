@@ -13,7 +13,6 @@ import shutil
 
 import pytest
 
-from modelgate.core.demo_registry import ADMIN
 from tests.attacks._rollback_support import demo_copy, flip_byte, model_file, writable
 
 pytestmark = pytest.mark.slow
