@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
@@ -269,8 +269,11 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
 
 def verified_signatures(session, version_ids):
     """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first."""
+    # A key that is no longer among the trusted keys at all counts as revoked: only keys
+    # trusted now vouch for anything (its signature's own time stands in for the revocation).
+    revoked_at = case((TrustedKey.id.is_(None), Signature.created_at), else_=TrustedKey.revoked_at)
     return session.execute(
-        select(Signature, TrustedKey.revoked_at)
+        select(Signature, revoked_at.label("revoked_at"))
         .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
         .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
         .order_by(Signature.id)).all()

@@ -131,3 +131,12 @@ def test_a_gate_the_policy_does_not_require_is_never_a_red_cross(demo, capsys):
     code, out, err = demo.run(capsys, "promote", "credit-risk@1.2.0", "--to", "staging", user="chen")
     line = gate_line(out, "signature")
     assert line.lstrip().startswith("–") and "✘" not in line and "not required for staging" in line, out + err
+
+
+def test_a_signature_whose_key_left_the_trust_store_does_not_count(demo, capsys):
+    """Deleting the key's row (not revoking it) must not turn its signatures into trusted ones."""
+    demo.sql("DELETE FROM trusted_keys WHERE name = 'eve'")
+    before = demo.snapshot()
+    code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", user="dana")
+    assert code == 1 and "no longer trusted" in gate_line(out, "signature"), out + err
+    assert demo.snapshot()["stages"] == before["stages"]
