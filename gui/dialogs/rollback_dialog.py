@@ -46,8 +46,7 @@ class RollbackDialog(QDialog):
         self.checklist = GateChecklist()
         self.checklist.setObjectName("rollback-gates")
         self.checklist.show_message("Choose the version to restore; its production gates are checked here.")
-        self.gates: list | None = None          # the gates of self._gates_for, once checked
-        self._gates_for: str | None = None
+        self.gates: list | None = None          # the chosen version's gates, once checked
         self.break_glass = QCheckBox("Break glass: restore although validation or signature gates do not "
                                      "hold (admins only; loudly audited and shown until a normal promotion "
                                      "replaces it)", objectName="rollback-break-glass")
@@ -104,7 +103,8 @@ class RollbackDialog(QDialog):
         from modelgate.core.registry.workflow import rollback_gates
 
         target = self.target
-        self.gates, self._gates_for = None, target
+        self.gates = None
+        self._update()
         if target is None:
             return
         self.checklist.show_message(f"Checking {self.name}@{target} against today's production gates…")
