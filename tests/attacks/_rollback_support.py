@@ -53,12 +53,15 @@ class Workspace:
         return self.store.joinpath(*relative.split("/"))
 
     def snapshot(self) -> dict:
-        """Stages, stage changes, signatures, damage marks and audit events, to compare."""
+        """Stages, stage changes, signatures, validation runs, reviews, damage marks and audit
+        events, to compare."""
         return {
             "stages": self.sql("SELECT m.name, v.version, v.stage FROM versions v "
                                "JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version"),
             "promotions": self.sql("SELECT version_id, from_stage, to_stage, kind FROM promotions ORDER BY id"),
             "signatures": self.sql("SELECT version_id, key_fingerprint FROM signatures ORDER BY id"),
+            "validation_runs": self.sql("SELECT version_id, stage, passed FROM validation_runs ORDER BY id"),
+            "reviews": self.sql("SELECT version_id, reviewer, decision FROM reviews ORDER BY id"),
             "damage": self.sql("SELECT version_id, digest FROM store_damage ORDER BY id"),
             "events": self.sql("SELECT seq, action, subject FROM audit_events ORDER BY seq"),
         }
