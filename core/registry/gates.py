@@ -279,7 +279,11 @@ def verified_signatures(session, version_ids):
         .order_by(Signature.id)).all()
 
 
-def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+def _signature(session, row: Version, *, to_stage: str, policy: Policy,
+               reverified: set[int] | None = None) -> GateResult:
+    """The signature gate. With ``reverified`` (the ids of the signatures that verified again
+    just now, see :func:`~modelgate.core.registry.signatures.reverified_signatures`) only those
+    count: the record of an earlier verification is not taken on trust."""
     from modelgate.core.signing.keys import short
 
     required, roles = wanted_signature(policy, to_stage)
@@ -290,6 +294,8 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
         problem = signature_problem(signature, revoked=revoked_at is not None,
                                     held=set(identity.roles_of(session, signature.signer)),
                                     digest=row.digest, submitter=row.submitter, roles=roles)
+        if problem is None and reverified is not None and signature.id not in reverified:
+            problem = "does not verify against the stored bytes with the keys trusted now"
         if problem is None:
             counted.append(who)
         else:
@@ -330,11 +336,12 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
 
 
 def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: str, store,
-                   fresh=None, mark: bool = True) -> list[GateResult]:
+                   fresh=None, mark: bool = True, reverified: set[int] | None = None) -> list[GateResult]:
     """The production gates of today for restoring ``row`` by a rollback, each computed by the
     same function a promotion uses: the stored copy (re-hashed, no damage mark), validation
     under ``policy`` for production (on its own: it *was* the production version), and the
-    signature (counting only keys trusted now; a revoked key counts for nothing). Approvals
+    signature (counting only keys trusted now, a revoked key for nothing; with ``reverified``
+    only signatures that verified again just now). Approvals
     are not asked again: they were given at staging, and the rollback itself is an approver's
     decision. Nothing is recorded here; the caller's rollback event carries these gates."""
     copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark)
@@ -343,4 +350,5 @@ def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: 
     else:
         validation = _validation(session, row, label=label, to_stage="production", policy=policy, actor=actor,
                                  fresh=fresh, store=store, verify_store=False, champion=None, record=False)
-    return [copy, validation, _signature(session, row, to_stage="production", policy=policy)]
+    return [copy, validation, _signature(session, row, to_stage="production", policy=policy,
+                                         reverified=reverified)]

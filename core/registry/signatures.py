@@ -200,6 +200,31 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
     return recorded
 
 
+def reverified_signatures(registry, *, name: str, version: str, progress=None) -> set[int]:
+    """The ids of the recorded signatures of ``name@version`` that verify again, now: each
+    document checked cryptographically against the stored bytes (hashed afresh) with the keys
+    the registry trusts today. A rollback counts only these."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.signing.payload import build_manifest, hash_while_importing
+    from modelgate.core.signing.verify import check_signature
+
+    store = trust_store(registry)
+    with registry.session(write=False) as session:
+        row = get_version(session, name=name, version=version)
+        recorded = session.execute(select(Signature.id, Signature.file, Signature.document)
+                                   .where(Signature.version_id == row.id, Signature.document.is_not(None))
+                                   .order_by(Signature.id)).all()
+        stored = registry.store.path_of(row.store_path)
+    if not recorded:
+        return set()
+    with open_bundle(stored, progress=progress) as bundle:
+        digests = hash_while_importing(bundle, progress=progress)
+        manifest = build_manifest(digests, model_name=bundle.root.name)
+        return {number for number, file, document in recorded
+                if check_signature(name=file or f"signature #{number}", document=document.encode("utf-8"),
+                                   root=bundle.root, manifest=manifest, trust=store).valid}
+
+
 def signature_documents(path: Path) -> dict[str, bytes]:
     """``{signatures/NAME.sig: document}`` of a bundle folder or archive."""
     from modelgate.core.bundle import open_bundle

@@ -317,25 +317,29 @@ def _rollback_target(session, model, *, name: str, to_version: str | None,
     return current, previous, problem
 
 
-def _prepare_rollback_validation(registry, *, name: str, to_version: str | None, policy: Policy,
-                                 progress: Progress | None):
-    """A fresh production validation of the version a rollback would restore, made outside any
-    transaction when no stored run (for production, this policy, no champion) matches."""
+def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Policy,
+                      progress: Progress | None) -> tuple[tuple | None, set[int] | None]:
+    """``(fresh validation, re-verified signature ids)`` of the version a rollback would restore,
+    made outside any transaction: its recorded signatures checked again against its stored
+    bytes with the keys trusted now, and a production validation when no stored run (this
+    policy, no champion) matches. ``(None, None)`` when nothing can be restored."""
+    from modelgate.core.registry.signatures import reverified_signatures
+
     with registry.session(write=False) as session:
         model = get_model(session, name=name)
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
                                                 expected_current=None)
         if problem or previous is None:
-            return None
-        if stored_run(session, previous.id, "production", policy.digest, None) is not None:
-            return None
-        digest = previous.digest
+            return None, None
+        run_needed = stored_run(session, previous.id, "production", policy.digest, None) is None
+        digest, version = previous.digest, previous.version
+    reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
     store = registry.store
-    if store.verify(digest) is not None:
-        return None  # the stored-copy gate, inside the transaction, says what is wrong
+    if not run_needed or store.verify(digest) is not None:
+        return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
     report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage="production",
                             progress=progress)
-    return report, None
+    return (report, None), reverified
 
 
 def rollback_gates(registry, *, name: str, to_version: str | None = None, policy: Policy | None = None,
@@ -343,8 +347,8 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
     """``(version a rollback would restore, its gates)`` without changing anything: the same
     gates :func:`rollback` judges (a rollback gate when nothing can be restored)."""
     policy = policy or policy_in_force(registry)
-    fresh = _prepare_rollback_validation(registry, name=name, to_version=to_version, policy=policy,
-                                         progress=progress)
+    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                          progress=progress)
     with registry.session(write=False) as session:
         model = get_model(session, name=name)
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
@@ -353,7 +357,8 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
             return None, [GateResult("rollback", NOT_MET, problem)]
         label = f"{name}@{previous.version}"
         results = evaluate_rollback(session, previous, label=label, policy=policy, actor=registry.actor,
-                                    store=registry.store, fresh=fresh, mark=False)
+                                    store=registry.store, fresh=fresh, mark=False,
+                                    reverified=reverified if reverified is not None else set())
         return previous.version, results
 
 
@@ -366,7 +371,8 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
     default the one most recently replaced by a newer production version. Needs
     the approver or admin role. The restored version must pass today's production
     gates (:func:`.gates.rollback_gates`: stored copy re-hashed, validation under the
-    policy in force, a signature by a key trusted now). In one transaction the current
+    policy in force, a signature by a key trusted now that verifies again against the
+    stored bytes). In one transaction the current
     production version goes to deprecated (kind 'rollback') and the restored one comes
     back to production (kind 'restored'). Any refusal (no production version, nothing to
     restore, the production version is not ``expected_current`` (the one the user saw),
@@ -385,8 +391,8 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
     action = "roll back by break-glass" if break_glass else "rollback"
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
-    fresh = _prepare_rollback_validation(registry, name=name, to_version=to_version, policy=policy,
-                                         progress=progress)
+    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                          progress=progress)
     problem, results, forced = None, [], []
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
@@ -400,7 +406,8 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
             results = [GateResult("rollback", MET, f"{restored} left production by a "
                                   f"{'supersession' if to_version is None else 'move'} and may come back"),
                        *evaluate_rollback(session, previous, label=restored, policy=policy, actor=actor,
-                                          store=registry.store, fresh=fresh)]
+                                          store=registry.store, fresh=fresh,
+                                          reverified=reverified if reverified is not None else set())]
             unmet = [gate for gate in results if gate.blocking]
             if unmet and not (break_glass and all(g.name in BREAKABLE for g in unmet)):
                 problem = f"{restored} cannot be restored: " + "; ".join(

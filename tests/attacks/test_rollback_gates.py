@@ -140,3 +140,21 @@ def test_a_signature_whose_key_left_the_trust_store_does_not_count(demo, capsys)
     code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", user="dana")
     assert code == 1 and "no longer trusted" in gate_line(out, "signature"), out + err
     assert demo.snapshot()["stages"] == before["stages"]
+
+
+def test_a_signature_record_edited_in_the_database_does_not_count(demo, capsys):
+    """The record says "verified", but the document no longer verifies against the stored bytes."""
+    (count,) = demo.sql("SELECT count(*) FROM signatures s JOIN versions v ON v.id = s.version_id "
+                        "WHERE v.version = '1.0.0' AND v.model_id = (SELECT id FROM models WHERE name = :n)",
+                        n=MODEL)[0]
+    assert count == 1
+    # One character of the signed payload changed: the envelope's signature no longer covers it.
+    demo.sql("UPDATE signatures SET document = replace(document, '\"payload\":\"ew', '\"payload\":\"eX') "
+             "WHERE version_id = (SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id "
+             "WHERE m.name = :n AND v.version = '1.0.0')", n=MODEL)
+    before = demo.snapshot()
+    code, out, err = demo.run(capsys, "rollback", MODEL, "--to", "1.0.0", "--reason", "x", user="dana")
+    assert code == 1, out + err
+    assert "does not verify against the stored bytes" in gate_line(out, "signature")
+    assert {k: v for k, v in demo.snapshot().items() if k != "events"} == \
+        {k: v for k, v in before.items() if k != "events"}
