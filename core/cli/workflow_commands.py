@@ -62,7 +62,8 @@ def register(commands) -> None:
                     "replaced (or, with --to, another deprecated version that was in production), "
                     "in one step, recording why. The restored version must pass today's production "
                     "gates: its stored copy re-hashed, validation under the policy in force, and a "
-                    "signature by a key trusted now (a revoked key counts for nothing). Otherwise the "
+                    "signature by a key trusted now (a revoked key counts for nothing), verified again "
+                    "against the stored bytes. Otherwise the "
                     "rollback is refused (exit 1), every gate listed, and nothing changes.",
         epilog="example: modelgate rollback defect-detector --reason \"misreads scratches on line 3\"\n"
                "emergency (admins): modelgate rollback defect-detector --to 1.0.0 --break-glass "
