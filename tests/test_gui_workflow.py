@@ -194,6 +194,7 @@ def test_the_whole_review_path_through_the_app(qtbot, gui_settings, fresh, demo_
     assert rollback.target == "0.9.0" and not rollback.rollback_button.isEnabled()
     rollback.reason_edit.setText("The int8 variant misreads scratches on line 3.")
     rollback.confirm.setChecked(True)
+    qtbot.waitUntil(lambda: rollback.gates is not None, timeout=LONG)     # today's production gates
     with qtbot.waitSignal(rollback.rolled_back, timeout=LONG) as rolled:
         qtbot.mouseClick(rollback.rollback_button, Qt.MouseButton.LeftButton)
     assert (rolled.args[0].restored, rolled.args[0].demoted) == (f"{NAME}@0.9.0", ref)

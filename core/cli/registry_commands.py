@@ -48,6 +48,25 @@ def register(commands) -> None:
     policy.add_argument("--set", type=Path, metavar="FILE", dest="set_file", help="the new policy file")
     add_registry_options(policy)
     policy.set_defaults(handler=run_policy)
+    fsck = actions.add_parser(
+        "fsck", help="re-hash every stored bundle; exit 1 on damage",
+        description="Re-hash every file of every stored version against the list kept at import. "
+                    "Each damaged version is named with its missing, changed and extra files, marked "
+                    "damaged (promote, rollback, sign and report refuse it until `registry repair`), "
+                    "and the outcome is recorded in the audit log. Exit 0 when the store is intact, "
+                    "1 when anything is damaged.")
+    fsck.add_argument("--json", action="store_true", help="print JSON (modelgate.fsck/v1)")
+    add_registry_options(fsck)
+    fsck.set_defaults(handler=run_fsck)
+    repair = actions.add_parser(
+        "repair", help="put a damaged version's bytes back from its bundle (admins)",
+        description="Copy BUNDLE into the store in place of the damaged copy of NAME@VERSION and lift "
+                    "its damage mark. BUNDLE must hold exactly the bytes imported (the same digest); "
+                    "any other bundle is refused (exit 1) and nothing changes. Audited.")
+    repair.add_argument("ref", metavar="NAME@VERSION")
+    repair.add_argument("bundle", metavar="BUNDLE", type=Path)
+    add_registry_options(repair)
+    repair.set_defaults(handler=run_repair)
     show = actions.add_parser("show", help="one version: stage, reviews, promotions, history")
     show.add_argument("ref", metavar="NAME@VERSION")
     show.add_argument("--json", action="store_true", help="print JSON")
@@ -198,10 +217,17 @@ def run_list(args) -> int:
         print("No versions match." if total else "The registry holds no versions yet; "
               "`modelgate registry import BUNDLE` adds one.")
         return 0
+    from modelgate.core.cli.registry_text import attention
+
     table = [(r.name, r.version, r.stage, r.validation or "-", r.approvals, r.signatures,
               r.updated_at.strftime("%Y-%m-%d %H:%M") if hasattr(r.updated_at, "strftime") else r.updated_at)
              for r in rows]
-    print(_table(table, ("NAME", "VERSION", "STAGE", "VALIDATION", "APPROVALS", "SIGNATURES", "UPDATED")))
+    header = ("NAME", "VERSION", "STAGE", "VALIDATION", "APPROVALS", "SIGNATURES", "UPDATED")
+    notes = [attention(r) for r in rows]
+    if any(notes):  # a damaged copy or a break-glass restore is never left out of a listing
+        table = [(*line, note) for line, note in zip(table, notes)]
+        header = (*header, "ATTENTION")
+    print(_table(table, header))
     shown_to = (args.page - 1) * args.limit + len(rows)
     if total > shown_to:
         print(paint(f"{shown_to} of {total}; next: --page {args.page + 1}", "dim"))
@@ -218,6 +244,54 @@ def run_show(args) -> int:
     from modelgate.core.cli.registry_text import render_detail
 
     print(render_detail(detail))
+    return 0
+
+
+def run_fsck(args) -> int:
+    from modelgate.core.registry.damage import fsck
+
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            report = fsck(registry, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    if args.json:
+        print(to_json({"format": "modelgate.fsck/v1", "checked": report.checked, "ok": report.ok,
+                       "damaged": [d.as_dict() for d in report.damaged]}))
+        return 0 if report.ok else 1
+    if report.ok:
+        print(paint(f"store intact: {report.checked} version(s) re-hashed", "green"))
+        return 0
+    print(paint(f"store DAMAGED: {len(report.damaged)} of {report.checked} version(s)", "red"))
+    for damaged in report.damaged:
+        print(f"  {damaged.ref}")
+        for what, files in (("missing", damaged.check.missing), ("changed", damaged.check.changed),
+                            ("extra", damaged.check.extra)):
+            for file in files:
+                print(f"    {what:<8} {file}")
+        if damaged.check.problem:
+            print(f"    {damaged.check.problem}")
+    print("Marked damaged: promote, rollback, sign and report refuse them until "
+          "`modelgate registry repair NAME@VERSION BUNDLE`.")
+    return 1
+
+
+def run_repair(args) -> int:
+    from modelgate.core.registry.damage import repair
+
+    name, version = parse_ref(args.ref)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            result = repair(registry, name=name, version=version, bundle=args.bundle,
+                            progress=renderer.progress())
+    finally:
+        renderer.finish()
+    if not result.repaired:
+        print(f"{name}@{version}: the stored copy is intact and not marked damaged; nothing changed")
+        return 0
+    print(paint(f"{name}@{version} repaired", "green") + f" (was: {result.was}); digest {result.digest[:16]}…")
     return 0
 
 

@@ -21,7 +21,7 @@ from modelgate.core.stages import STAGES
 
 from .errors import RegistryError
 from .models import Model, Signature, ValidationRun, Version
-from .queries import _info, _summary_columns
+from .queries import _info, _summary_columns, _with_break_glass
 from .records import VersionInfo
 
 #: Columns a listing can be sorted by.
@@ -160,7 +160,7 @@ def page_of(session, *, query: VersionQuery, limit: int, offset: int) -> list[Ve
                  .join(Version, Version.id == chosen.c.id)
                  .join(Model, Model.id == Version.model_id)
                  .order_by(*_sort_keys(query, dialect)))
-    return [_info(row) for row in session.execute(statement)]
+    return [_info(row) for row in session.execute(_with_break_glass(statement))]
 
 
 def count_of(session, *, query: VersionQuery) -> int:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
@@ -100,19 +100,27 @@ def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | N
                                    progress=progress, signatures_recorded=True)
 
 
-def record_run(session, row: Version, *, label: str, report, actor: str,
-               champion: Version | None = None) -> ValidationRun:
-    """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
-    values = dict(
+def _run_values(row: Version, *, report, champion: Version | None) -> dict:
+    return dict(
         version_id=row.id, stage=report.stage, policy_digest=report.policy_digest,
         champion_digest=champion.digest if champion is not None else None,
         policy_name=report.policy_name, passed=report.passed, errors=report.count(Severity.ERROR),
         warnings=report.count(Severity.WARNING),
         report=json.dumps(report.as_dict(), sort_keys=True, ensure_ascii=False))
+
+
+def _run_row(row: Version, *, report, actor: str, champion: Version | None) -> ValidationRun:
+    return ValidationRun(**_run_values(row, report=report, champion=champion), actor=actor, created_at=utcnow())
+
+
+def record_run(session, row: Version, *, label: str, report, actor: str,
+               champion: Version | None = None) -> ValidationRun:
+    """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
     if pgwrites.guarded(session):
+        values = _run_values(row, report=report, champion=champion)
         run = session.get(ValidationRun, pgwrites.call(session, "record_validation_run", **values))
     else:
-        run = ValidationRun(**values, actor=actor, created_at=utcnow())
+        run = _run_row(row, report=report, actor=actor, champion=champion)
         session.add(run)
         session.flush()
     audit.append(session, actor=actor, action="validation.run", subject=label, payload={
@@ -121,17 +129,52 @@ def record_run(session, row: Version, *, label: str, report, actor: str,
     return run
 
 
+STORED_COPY = "stored copy"
+
+
+def stored_copy(session, row: Version, *, label: str, store, actor: str, verify_store: bool = True,
+                champion: Version | None = None, mark: bool = True) -> GateResult:
+    """Whether the stored copy of ``row`` (and of ``champion``, whose metrics it is judged
+    against) is the bytes imported: no standing damage mark, and, with ``verify_store``, every
+    file re-hashed. Damage found here is marked and audited like ``registry fsck`` does."""
+    from modelgate.core.registry.damage import damage_of, mark_damaged
+
+    for checked in filter(None, (row, champion)):
+        whose = "" if checked is row else f" (the production version {checked.version})"
+        checked_label = label if checked is row else f"{label.rpartition('@')[0]}@{checked.version}"
+        repair = f"repair it with `modelgate registry repair {checked_label} BUNDLE`"
+        marked = damage_of(session, checked.id)
+        if marked is not None:
+            return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is marked damaged since "
+                              f"{marked.found_at:%Y-%m-%d %H:%M} ({marked.describe()}); {repair}")
+        if verify_store:
+            check = store.inspect(checked.digest)
+            if not check.intact:
+                if mark:  # a preview only looks; a promotion, rollback or fsck records it
+                    mark_damaged(session, checked, check=check, actor=actor, label=checked_label)
+                return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is damaged "
+                                  f"({check.describe()}); {repair}")
+    what = "re-hashed, every file as imported" if verify_store else "no damage on record"
+    return GateResult(STORED_COPY, MET, what)
+
+
+#: ``champion`` left out: judge against the model's production version, as a promotion does.
+CURRENT_CHAMPION = object()
+
+
 def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store,
-                verify_store: bool = True) -> GateResult:
+                verify_store: bool = True, champion=CURRENT_CHAMPION, record: bool = True) -> GateResult:
+    """The validation gate. ``champion=None`` judges without a production version to compare
+    with (a rollback restores the old production version itself); ``record=False`` judges
+    with a run made here without storing it (a rollback changes nothing when refused)."""
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
-    champion = champion_of(session, row)
-    for checked in filter(None, (row, champion) if verify_store else ()):
-        problem = store.verify(checked.digest)
-        if problem is not None:
-            whose = "" if checked is row else f" (the production version {checked.version})"
-            return GateResult("validation", NOT_MET, f"{problem}{whose}; import the bundle again "
-                              "from its source to restore the stored copy")
+    if champion is CURRENT_CHAMPION:
+        champion = champion_of(session, row)
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, verify_store=verify_store,
+                       champion=champion)
+    if copy.blocking:
+        return GateResult("validation", NOT_MET, copy.reason)
     digest = champion.digest if champion is not None else None
     run = stored_run(session, row.id, to_stage, policy.digest, digest)
     if run is None:
@@ -139,7 +182,10 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
             fresh = (run_validation(store.path_of(store.relative(row.digest)), policy=policy, stage=to_stage,
                                     champion=store.path_of(store.relative(champion.digest)) if champion else None),
                      digest)
-        run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
+        if record:
+            run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
+        else:
+            run = _run_row(row, report=fresh[0], actor=actor, champion=champion)
     where = f"for {to_stage} under policy {run.policy_name}"
     if champion is not None:
         where += f", against the production version {champion.version}"
@@ -201,7 +247,7 @@ def wanted_signature(policy: Policy, to_stage: str) -> tuple[bool, tuple[str, ..
 def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
     count, roles = wanted_approvals(policy, to_stage)
     if count <= 0:
-        return GateResult("approvals", MET, f"the policy asks for no approvals for {to_stage}",
+        return GateResult("approvals", MET, f"not required for {to_stage}: the policy asks for no approvals",
                           required=False)
     reviews = session.scalars(select(Review).where(
         Review.version_id == row.id, Review.stage == row.stage).order_by(Review.id)).all()
@@ -231,14 +277,21 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
 
 def verified_signatures(session, version_ids):
     """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first."""
+    # A key that is no longer among the trusted keys at all counts as revoked: only keys
+    # trusted now vouch for anything (its signature's own time stands in for the revocation).
+    revoked_at = case((TrustedKey.id.is_(None), Signature.created_at), else_=TrustedKey.revoked_at)
     return session.execute(
-        select(Signature, TrustedKey.revoked_at)
+        select(Signature, revoked_at.label("revoked_at"))
         .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
         .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
         .order_by(Signature.id)).all()
 
 
-def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+def _signature(session, row: Version, *, to_stage: str, policy: Policy,
+               reverified: set[int] | None = None) -> GateResult:
+    """The signature gate. With ``reverified`` (the ids of the signatures that verified again
+    just now, see :func:`~modelgate.core.registry.signatures.reverified_signatures`) only those
+    count: the record of an earlier verification is not taken on trust."""
     from modelgate.core.signing.keys import short
 
     required, roles = wanted_signature(policy, to_stage)
@@ -249,6 +302,8 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
         problem = signature_problem(signature, revoked=revoked_at is not None,
                                     held=set(identity.roles_of(session, signature.signer)),
                                     digest=row.digest, submitter=row.submitter, roles=roles)
+        if problem is None and reverified is not None and signature.id not in reverified:
+            problem = "does not verify against the stored bytes with the keys trusted now"
         if problem is None:
             counted.append(who)
         else:
@@ -261,8 +316,9 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
         reason = "no release signature is recorded (`modelgate sign NAME@VERSION --key KEY`)"
     reason = "; ".join([reason, *notes])
     if not required:
+        # Said as information, not as a failure: nothing here stops the move.
         return GateResult("signature", MET if counted else NOT_MET,
-                          f"the policy requires no signature for {to_stage}: {reason}", required=False)
+                          f"not required for {to_stage} by the policy ({reason})", required=False)
     return GateResult("signature", MET if counted else NOT_MET, reason)
 
 
@@ -285,3 +341,22 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
         _approvals(session, row, to_stage=to_stage, policy=policy),
         _signature(session, row, to_stage=to_stage, policy=policy),
     ]
+
+
+def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: str, store,
+                   fresh=None, mark: bool = True, reverified: set[int] | None = None) -> list[GateResult]:
+    """The production gates of today for restoring ``row`` by a rollback, each computed by the
+    same function a promotion uses: the stored copy (re-hashed, no damage mark), validation
+    under ``policy`` for production (on its own: it *was* the production version), and the
+    signature (counting only keys trusted now, a revoked key for nothing; with ``reverified``
+    only signatures that verified again just now). Approvals
+    are not asked again: they were given at staging, and the rollback itself is an approver's
+    decision. Nothing is recorded here; the caller's rollback event carries these gates."""
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark)
+    if copy.blocking:
+        validation = GateResult("validation", NOT_AVAILABLE, "not run: the stored copy is damaged")
+    else:
+        validation = _validation(session, row, label=label, to_stage="production", policy=policy, actor=actor,
+                                 fresh=fresh, store=store, verify_store=False, champion=None, record=False)
+    return [copy, validation, _signature(session, row, to_stage="production", policy=policy,
+                                         reverified=reverified)]

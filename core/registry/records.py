@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .audit import AuditEvent
 from .models import Promotion, Review, Signature, ValidationRun, as_utc
@@ -55,6 +56,17 @@ class VersionInfo:
     validation: str | None = None
     approvals: int = 0
     signatures: int = 0
+    #: The stored copy is marked damaged (``registry fsck``) until ``registry repair``.
+    damaged: bool = False
+    #: Who, when and why, while the version is in production by a break-glass rollback.
+    break_glass_by: str | None = None
+    break_glass_at: datetime | None = None
+    break_glass_reason: str | None = None
+
+    @property
+    def break_glass(self) -> bool:
+        """Whether the version is in production by a break-glass rollback (gates overridden)."""
+        return self.break_glass_by is not None
 
     @property
     def ref(self) -> str:
@@ -142,3 +154,5 @@ class VersionDetail:
     validations: list[ValidationInfo] = field(default_factory=list)
     signatures: list[SignatureInfo] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    #: What the standing damage mark says (missing, changed, extra files), if there is one.
+    damage: Any = None

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import audit, database, identity, pgwrites, queries
-from .errors import RegistryError
+from .errors import RegistryError, StoreDamaged
 from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
 from .records import (
     ImportResult,
@@ -108,6 +108,8 @@ class Registry:
         finally:
             if staged.folder.exists():
                 self.store.discard(staged)
+        if isinstance(result, StoreDamaged):
+            raise result  # the damage mark and its event are committed; the store is untouched
         return result
 
     def _record(self, session, staged, name: str, version: str, license_: str | None) -> ImportResult:
@@ -122,8 +124,7 @@ class Registry:
                     f"{name}@{version} is already in the registry with different contents "
                     f"(digest {existing.digest[:16]}…, this bundle {staged.digest[:16]}…)",
                     hint="A version never changes once imported: give the bundle a new version.")
-            folder, _ = self.store.place(staged)
-            return ImportResult(name, version, staged.digest, False, folder)
+            return self._reimport(session, existing, staged, name, version)
         guarded = pgwrites.guarded(session)
         if model is None and not guarded:
             model = Model(name=name)
@@ -142,6 +143,24 @@ class Registry:
                      payload={"digest": staged.digest, "store_path": relative, "license": license_})
         return ImportResult(name, version, staged.digest, True, folder)
 
+    def _reimport(self, session, existing: Version, staged, name: str, version: str):
+        """The same bytes again: nothing to record, but a damaged stored copy (changed, missing
+        or extra files, or the whole folder gone) is reported, marked and audited instead of
+        quietly replaced; only ``registry repair`` replaces it."""
+        from .damage import damage_of, mark_damaged, refusal
+
+        label = f"{name}@{version}"
+        marked = damage_of(session, existing.id)
+        if marked is not None:
+            return refusal(label, marked, action="import")
+        check = self.store.inspect(existing.digest)
+        if not check.intact:
+            mark_damaged(session, existing, check=check, actor=self.actor, label=label)
+            return refusal(label, check, action="import")
+        self.store.discard(staged)
+        folder = self.store.path_of(existing.store_path)
+        return ImportResult(name, version, staged.digest, False, folder)
+
     # ---------------------------------------------------------------- reading
     def list_versions(self, *, name: str | None = None, stage: str | None = None, text: str | None = None,
                       limit: int = 50, offset: int = 0, order: str = "updated") -> list[VersionInfo]:
@@ -158,6 +177,8 @@ class Registry:
 
     def show(self, *, name: str, version: str) -> VersionDetail:
         """Everything recorded about ``name@version``; :class:`NotFound` if it is not there."""
+        from .damage import damage_of
+
         with self.session(write=False) as session:
             row = queries.get_version(session, name=name, version=version)
             info = queries.version_info(session, row)
@@ -174,6 +195,7 @@ class Registry:
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
                 signatures=[SignatureInfo.of(r) for r in rows(Signature)],
                 events=audit.events(session, subject=f"{name}@{version}"),
+                damage=damage_of(session, row.id),
             )
 
     def bundle_path(self, *, name: str, version: str) -> Path:
@@ -234,7 +256,9 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
         database.ensure_schema(engine, url=url, create=create)
         with engine.connect() as connection:
             actor = identity.acting_user(connection, explicit=user)
-        return Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+        registry = Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+        registry.store.clean_incoming()  # leftovers of interrupted imports; each is logged
+        return registry
     except BaseException:
         engine.dispose()
         raise
