@@ -50,6 +50,9 @@ SETTINGS = {
                 "`verify` and `validate` get no --trust; empty means the registry's trusted signers."),
         Setting("smoke_timeout_s", float, 120.0,
                 "Longest a smoke inference on a batch of one may run before it is reported."),
+        Setting("audit_checkpoint_every", int, 100,
+                "Audit events between two signed checkpoints of the audit log's head; 0 signs "
+                "one only on `modelgate audit checkpoint`."),
     )
 }
 

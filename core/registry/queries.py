@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Select, distinct, func, select, true
 
 from .errors import NotFound, RegistryError
-from .models import Model, Review, Signature, ValidationRun, Version, as_utc
+from .models import Model, Review, Signature, TrustedKey, ValidationRun, Version, as_utc
 from .records import VersionInfo
 
 ORDERS = ("updated", "created", "name")
@@ -80,6 +80,16 @@ def count_versions(session, *, name: str | None = None, stage: str | None = None
     return session.execute(_filtered(query, name=name, stage=stage, text=text)).scalar_one()
 
 
+def counted_signatures():
+    """Correlated count of ``Version``'s signatures that can count: verified, over its bytes, by a
+    trusted key not revoked; each key once (the same key under two names or files is one)."""
+    return (select(func.count(distinct(Signature.key_fingerprint)))
+            .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint)
+            .where(Signature.version_id == Version.id, Signature.verified == true(),
+                   Signature.bundle_digest == Version.digest, TrustedKey.revoked_at.is_(None))
+            .correlate(Version).scalar_subquery())
+
+
 def _summary_columns():
     """Per-version aggregates as correlated scalar subqueries on ``Version``."""
     latest_validation = (select(ValidationRun.passed).where(ValidationRun.version_id == Version.id)
@@ -89,9 +99,7 @@ def _summary_columns():
                  .where(Review.version_id == Version.id, Review.decision == "approve",
                         Review.stage == Version.stage, Review.reviewer != Version.submitter)
                  .correlate(Version).scalar_subquery())
-    signatures = (select(func.count(Signature.id))
-                  .where(Signature.version_id == Version.id, Signature.verified == true())
-                  .correlate(Version).scalar_subquery())
+    signatures = counted_signatures()
     return latest_validation.label("passed"), approvals.label("approvals"), signatures.label("signatures")
 
 

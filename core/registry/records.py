@@ -16,11 +16,13 @@ from .models import Promotion, Review, Signature, ValidationRun, as_utc
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A registry user and the roles they hold."""
+    """A registry user and the roles they hold; ``removed_at`` is set once an admin removed them."""
 
     name: str
     roles: list[str]
     created_at: datetime | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
 
 
 @dataclass(frozen=True)
