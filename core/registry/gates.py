@@ -272,7 +272,7 @@ def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...]):
             keys.add(signature.key_fingerprint)
             counted.append(who)
         elif problem.startswith("the key") and revoked_at is not None:
-            notes.append(f"{who}: the key was revoked on {as_utc(revoked_at):%Y-%m-%d %H:%M} UTC")
+            notes.append(f"{who}: the key is no longer trusted (revoked on {as_utc(revoked_at):%Y-%m-%d %H:%M} UTC)")
         else:
             notes.append(f"{who} {problem}" if not problem.startswith("the ") else f"{who}: {problem}")
     return counted, notes

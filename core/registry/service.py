@@ -296,10 +296,6 @@ def init_registry(*, url: str | None = None, user: str | None = None, store: Pat
                     f"(admins: {', '.join(admins) or 'none'})",
                     hint=f"Ask an admin to add you: modelgate users add {registry.actor} --role ROLE")
         registry.store_root.mkdir(parents=True, exist_ok=True)
-        from . import checkpoints
-
-        if checkpoints.ensure_key(registry):
-            checkpoints.write_checkpoint(registry.engine, folder=registry.checkpoint_folder)
         return registry
     except BaseException:
         registry.close()
