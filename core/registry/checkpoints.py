@@ -15,8 +15,8 @@ type 0x01) whose text follows c2sp.org/tlog-checkpoint: the origin line
 event 1 is unique to each registry), the number of events, and the base64 of the head
 event's hash, which here is the hash chain's head rather than a Merkle root.
 
-Where it lives: the folder beside the registry's store, ``<store>.checkpoints`` (for the
-default SQLite registry ``registry.db`` that is ``registry.checkpoints`` next to it; for
+Where it lives: the folder beside the registry's store (for the default SQLite registry
+``registry.db``, whose store is ``registry.store``, that is ``registry.checkpoints``; for
 PostgreSQL, ``store.checkpoints`` in the station's data folder or beside
 ``MODELGATE_STORE``). The folder is created with mode 0700 and holds ``checkpoint`` (the
 latest signed note), ``checkpoint-key.pem`` (the Ed25519 private key, unencrypted so that
@@ -103,8 +103,11 @@ class CheckpointVerdict:
 
 
 def folder_for(store_root: Path) -> Path:
-    """The checkpoint folder of the registry whose store is ``store_root``: ``<store>.checkpoints``."""
+    """The checkpoint folder of the registry whose store is ``store_root``: ``registry.checkpoints``
+    for ``registry.store``, else ``<store>.checkpoints``."""
     store_root = Path(store_root)
+    if store_root.suffix == ".store":  # registry.store -> registry.checkpoints, beside registry.db
+        return store_root.with_suffix(".checkpoints")
     return store_root.with_name(store_root.name + ".checkpoints")
 
 
