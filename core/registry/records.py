@@ -126,11 +126,20 @@ class SignatureInfo:
     bundle_digest: str
     verified: bool
     created_at: datetime
+    #: When the signing key was revoked (it no longer counts), or None while it is trusted.
+    revoked_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Signature) -> SignatureInfo:
+    def of(cls, row: Signature, *, revoked_at: datetime | None = None) -> SignatureInfo:
         return cls(row.signer, row.key_fingerprint, row.bundle_digest, bool(row.verified),
-                   as_utc(row.created_at))
+                   as_utc(row.created_at), as_utc(revoked_at))
+
+    @property
+    def standing(self) -> str:
+        """``revoked YYYY-MM-DD`` once the key is revoked, else ``verified`` or ``unverified``."""
+        if self.revoked_at is not None:
+            return f"revoked {self.revoked_at:%Y-%m-%d}"
+        return "verified" if self.verified else "unverified"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from . import audit, database, identity, queries
 from .errors import RegistryError
-from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
+from .models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
 from .records import (
     ImportResult,
     PromotionInfo,
@@ -209,7 +209,10 @@ class Registry:
                 reviews=[ReviewInfo.of(r) for r in rows(Review)],
                 promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
-                signatures=[SignatureInfo.of(r) for r in rows(Signature)],
+                signatures=[SignatureInfo.of(r, revoked_at=revoked) for r, revoked in session.execute(
+                    select(Signature, TrustedKey.revoked_at)
+                    .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+                    .where(Signature.version_id == row.id).order_by(Signature.id))],
                 events=audit.events(session, subject=f"{name}@{version}"),
             )
 
