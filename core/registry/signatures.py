@@ -24,6 +24,9 @@ from .models import Signature, TrustedKey, User, as_utc, utcnow
 from .queries import get_version
 from .records import SignatureInfo
 
+#: The status of a signature whose key the registry revoked.
+REVOKED = "revoked"
+
 
 @dataclass(frozen=True)
 class TrustedKeyInfo:
@@ -230,4 +233,24 @@ def verify_version(registry, *, name: str, version: str, trust: TrustStore | Non
         manifest = build_manifest(digests, model_name=bundle.root.name)
         checks = tuple(check_signature(name=file, document=document, root=bundle.root, manifest=manifest,
                                        trust=store) for file, document in documents.items())
+    if trust is None:
+        checks = mark_revoked(registry, checks)
     return VerifyReport(checks, bundle_digest(digests), store.description)
+
+
+def mark_revoked(registry, checks):
+    """``checks`` with each signature by a key the registry revoked shown as revoked, with the
+    signer and the revocation date, instead of as made by an unknown key."""
+    from dataclasses import replace
+
+    revoked = {k.fingerprint: k for k in trusted_keys(registry) if k.revoked_at is not None}
+    marked = []
+    for check in checks:
+        key = revoked.get(check.fingerprint or "")
+        if key is not None and not check.valid:
+            why = f" ({key.revoke_reason})" if key.revoke_reason else ""
+            check = replace(check, status=REVOKED, signer=key.name,
+                            reason=f"the key was revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC{why}; "
+                                   "its signatures no longer count")
+        marked.append(check)
+    return tuple(marked)

@@ -134,3 +134,19 @@ def test_one_key_counts_once_and_a_revoked_key_not_at_all(team, tmp_path, templa
     assert all(s.revoked_at is not None for s in detail.signatures)
     with pytest.raises(WorkflowRefused):
         workflow.promote(team("carol"), name=NAME, version="1.0.0", to_stage="production", policy=load_policy())
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_a_revoked_key_is_shown_as_revoked_not_unknown(team, tmp_path, template, signers):  # noqa: F811
+    from modelgate.core.cli.registry_text import render_detail
+    from modelgate.core.registry.signatures import verify_version
+
+    at_production_gate(team, tmp_path, template)
+    sign_version(team("sam"), name=NAME, version="1.0.0", key=signers["sam"], passphrase=PASSPHRASE, signer="sam")
+    fingerprint = next(k.fingerprint for k in trusted_keys(team.admin) if k.name == "sam")
+    revoke_key(team.admin, fingerprint=fingerprint, reason="laptop lost")
+    report = verify_version(team.admin, name=NAME, version="1.0.0")
+    assert {c.status for c in report.checks} == {"revoked"} and not report.passed
+    assert all(c.signer == "sam" and "revoked on" in c.reason and "laptop lost" in c.reason for c in report.checks)
+    text = render_detail(team.admin.show(name=NAME, version="1.0.0"))
+    assert "REVOKED" in text and "valid" not in text.split("Signatures")[1].split("Audit")[0]
