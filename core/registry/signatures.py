@@ -20,7 +20,7 @@ from modelgate.core.signing.trust import TrustStore, trusted_key
 
 from . import audit, identity
 from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedKey, User, as_utc, utcnow
+from .models import Signature, TrustedKey, as_utc, utcnow
 from .queries import get_version
 from .records import SignatureInfo
 
@@ -47,12 +47,15 @@ def _info(row: TrustedKey) -> TrustedKeyInfo:
 
 def trust_key(registry, *, name: str, public_key: Path) -> TrustedKeyInfo:
     """Trust the public key at ``public_key`` as user ``name``'s (admins only; audited)."""
+    name = identity.check_name(name)  # the same canonical name the user holds, never a look-alike
     key = trusted_key(name=check_key_name(name, what="signer name"), path=public_key)
     with registry.session() as session:
         identity.require(session, registry.actor, "admin", action="trust signing keys", subject=name)
-        if session.execute(select(User.id).where(User.name == name)).scalar_one_or_none() is None:
-            raise NotFound(f"no user {name!r} in this registry",
+        user = identity.find_user(session, name)
+        if user is None or user.removed_at is not None:
+            raise NotFound(f"no user {name!r} in this registry" if user is None else f"{name!r} was removed",
                            hint=f"Add them first: modelgate users add {name} --role signer")
+        name = user.name
         known = session.execute(select(TrustedKey).where(TrustedKey.fingerprint == key.fingerprint)
                                 ).scalar_one_or_none()
         if known is not None:
