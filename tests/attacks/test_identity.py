@@ -150,3 +150,29 @@ def test_a_revoked_key_is_shown_as_revoked_not_unknown(team, tmp_path, template,
     assert all(c.signer == "sam" and "revoked on" in c.reason and "laptop lost" in c.reason for c in report.checks)
     text = render_detail(team.admin.show(name=NAME, version="1.0.0"))
     assert "REVOKED" in text and "valid" not in text.split("Signatures")[1].split("Audit")[0]
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_modelgate_verify_names_a_revoked_signer(team, tmp_path, template, signers, capsys, monkeypatch):  # noqa: F811
+    import shutil
+
+    from sqlalchemy import select
+
+    from modelgate.core.registry.models import Signature
+
+    monkeypatch.delenv("MODELGATE_TRUST_STORE", raising=False)
+    at_production_gate(team, tmp_path, template)
+    sign_version(team("sam"), name=NAME, version="1.0.0", key=signers["sam"], passphrase=PASSPHRASE, signer="sam")
+    copy = tmp_path / "exported"
+    shutil.copytree(team.admin.bundle_path(name=NAME, version="1.0.0"), copy)
+    copy.chmod(0o755)
+    (copy / "signatures").mkdir(exist_ok=True)
+    with team.admin.session(write=False) as session:
+        document = session.execute(select(Signature.document)).scalars().first()
+    (copy / "signatures" / "sam.sig").write_text(document)
+    argv = ("verify", str(copy), "--registry", team.url, "--user", "root")
+    assert run(capsys, *argv)[0] == 0
+    fingerprint = next(k.fingerprint for k in trusted_keys(team.admin) if k.name == "sam")
+    revoke_key(team.admin, fingerprint=fingerprint, reason="laptop lost")
+    code, out, _ = run(capsys, *argv)
+    assert code == 1 and "REVOKED" in out and "signer sam" in out and "unknown signer" not in out
