@@ -229,8 +229,19 @@ class Registry:
             return audit.events(session, subject=subject, action=action, limit=limit, seq=seq)
 
     def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
-        """Check the audit log's hash chain from the first event to the chain head."""
-        return audit.verify(self.engine, progress=progress)
+        """Check the audit log's hash chain from the first event to the chain head, then that the
+        log still holds the event of its latest signed checkpoint (see :mod:`.checkpoints`)."""
+        from . import checkpoints
+
+        verdict = audit.verify(self.engine, progress=progress)
+        if not verdict.ok:
+            return verdict
+        anchored = checkpoints.verify_anchor(self)
+        if anchored.state != "broken":
+            return verdict
+        made = anchored.checkpoint
+        first = min(made.seq, verdict.checked + 1) if made is not None else verdict.checked + 1
+        return audit.AuditVerdict(False, min(verdict.checked, first - 1), first, anchored.reason)
 
 
 def _identify(manifest: dict, path: Path) -> tuple[str, str, str | None]:

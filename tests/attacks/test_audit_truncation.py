@@ -154,3 +154,13 @@ def test_without_checkpoints_the_same_cut_goes_unseen(tmp_path, monkeypatch, cap
     cut_to(tmp_path, 3)
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 0 and "signed checkpoint: none" in out
+
+
+def test_the_desktop_apps_chain_check_and_the_report_see_the_cut_too(log):
+    from modelgate.core.registry.audit_browse import check_chain
+
+    cut_to(log, 8)
+    with open_registry(user="root-admin") as registry:
+        checked = check_chain(registry)
+        assert not checked.verdict.ok and "cut off" in checked.verdict.reason
+        assert checked.verdict.first_broken == 9 and checked.shown.seq == 8
