@@ -88,3 +88,35 @@ def test_a_due_checkpoint_signs_only_what_was_committed(tmp_path, monkeypatch):
         assert audit.verify(registry.engine).ok
     finally:
         registry.close()
+
+
+def test_concurrent_writers_leave_a_valid_checkpoint_that_never_steps_back(tmp_path, monkeypatch):
+    import threading
+
+    from modelgate.core.registry import open_registry
+
+    monkeypatch.setenv("MODELGATE_AUDIT_CHECKPOINT_EVERY", "4")
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    init_registry(url=url, user="root").close()
+    failures = []
+
+    def writer(number):
+        try:
+            with open_registry(url=url, user="root") as registry:
+                for step in range(15):
+                    with registry.session() as session:
+                        audit.append(session, actor="root", action="test", subject=f"{number}-{step}")
+        except Exception as error:  # surfaced below: a thread's exception is otherwise lost
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    with open_registry(url=url, user="root") as registry:
+        anchored = checkpoints.verify_anchor(registry)
+        assert anchored.state == "anchored" and anchored.checkpoint.seq >= 44
+        assert registry.verify_audit().ok
+        assert not list(registry.checkpoint_folder.glob(".*.tmp"))

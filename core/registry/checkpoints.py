@@ -51,6 +51,7 @@ import base64
 import hashlib
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,7 +218,7 @@ def public_key(folder: Path) -> bytes | None:
 
 def _write_private(path: Path, data: bytes, mode: int) -> None:
     """Write ``data`` to ``path`` atomically with ``mode`` from the start (never world-readable)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # threads share a pid
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -314,6 +315,9 @@ def write_checkpoint(engine, *, folder: Path) -> Checkpoint | None:
             raise WorkflowRefused(f"the audit log does not extend its last signed checkpoint ({reason}); "
                                   "not signing over that", hint="`modelgate audit verify` says what is wrong.")
     note = sign_note(text=note_text(origin=origin, seq=seq, digest=digest), private_key=_private_key(folder))
+    latest = _previous(folder, public)
+    if latest is not None and latest.origin == origin and latest.seq >= seq:
+        return None  # a concurrent writer signed a later head meanwhile; never step back
     _write_private(folder / CHECKPOINT_FILE, note.encode(), 0o644)
     return Checkpoint(origin, seq, digest, note)
 
