@@ -95,7 +95,13 @@ def acting_user(connection, *, explicit: str | None) -> str:
     if connection.dialect.name == "postgresql":
         # session_user is the login itself; current_user follows SET ROLE (or a role=
         # connection option), which would let a login act under another name.
-        login = check_name(connection.execute(text("SELECT session_user")).scalar_one())
+        raw = connection.execute(text("SELECT session_user")).scalar_one()
+        login = check_name(raw)
+        if login != raw:  # two logins ("Carol" and "carol") must never act as one registry user
+            raise IdentityError(
+                f"the database login {raw!r} is not written in the registry's form of that name "
+                f"({login!r}), so it could pass for another login",
+                hint="Give each person a lower-case login (PostgreSQL folds unquoted names to lower case).")
         if explicit and check_name(explicit) != login:
             raise IdentityError(
                 f"you are logged in to the registry database as {login}; "

@@ -90,6 +90,19 @@ def test_the_last_admin_can_be_neither_removed_nor_demoted(users, capsys):
     assert code == 1 and "last admin" in err
 
 
+def test_a_removed_user_shows_as_removed_and_can_be_reinstated_only_by_an_admin(users, capsys):
+    assert run(capsys, "users", "remove", "carol")[0] == 0
+    code, out, _ = run(capsys, "users", "list")
+    assert code == 0 and "removed" in out.split("carol")[1].splitlines()[0]
+    code, _, err = run(capsys, "users", "remove", "carol")
+    assert code == 2 and "already removed" in err
+    code, _, _ = run(capsys, "users", "add", "carol", "--role", "approver", "--user", "carol")
+    assert code == 1  # a removed user cannot even give themselves a role back
+    assert run(capsys, "users", "add", "carol", "--role", "approver")[0] == 0
+    code, out, _ = run(capsys, "audit", "log")
+    assert "user.removed" in out and "user.reinstated" in out
+
+
 def test_only_admins_remove_or_revoke(users, capsys):
     code, _, err = run(capsys, "users", "revoke", "root-admin", "--role", "admin", "--user", "carol")
     assert code == 1 and "admin" in err
@@ -176,3 +189,22 @@ def test_modelgate_verify_names_a_revoked_signer(team, tmp_path, template, signe
     revoke_key(team.admin, fingerprint=fingerprint, reason="laptop lost")
     code, out, _ = run(capsys, *argv)
     assert code == 1 and "REVOKED" in out and "signer sam" in out and "unknown signer" not in out
+
+
+@pytest.mark.parametrize("registry_url", ["postgresql"], indirect=True)
+def test_a_postgresql_login_that_could_pass_for_another_is_refused(registry_url, tmp_path, request):
+    from psycopg import sql
+    from sqlalchemy import make_url
+
+    from modelgate.core.registry import IdentityError, init_registry, open_registry
+
+    server = request.getfixturevalue("pg_server")
+    database = make_url(registry_url).database
+    init_registry(url=registry_url, store=tmp_path / "store").close()
+    with server.connect() as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'Carol'").fetchone():
+            conn.execute('CREATE ROLE "Carol" LOGIN')
+    with server.connect(database) as conn:
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(sql.Identifier("Carol")))
+    with pytest.raises(IdentityError, match="could pass for another login"):
+        open_registry(url=server.url_for(database, "Carol"), store=tmp_path / "store")
