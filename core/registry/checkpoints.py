@@ -236,7 +236,8 @@ def _location(folder: Path) -> dict:
 
 
 def _key_events(session, folder: Path) -> list[dict]:
-    """Payloads of ``audit.checkpoint_key`` events about ``folder`` on this host, oldest first."""
+    """Payloads of ``audit.checkpoint_key`` events about ``folder`` on this host, oldest first
+    (``session`` may be a Session or a Connection)."""
     here = _location(folder)
     found = []
     for event in audit.events(session, action=KEY_EVENT):
@@ -284,27 +285,43 @@ def _head(connection) -> tuple[int, str, str | None]:
     return head.seq, head.hash, first
 
 
-def write_checkpoint(engine, *, folder: Path) -> Checkpoint | None:
+def write_checkpoint(engine, *, folder: Path, first: bool = False) -> Checkpoint | None:
     """Sign the committed head into ``folder``'s checkpoint if the log extends the previous one.
 
     Returns the new checkpoint, or None when there was nothing to sign (an empty log, or a
     head already checkpointed). Raises :class:`WorkflowRefused` when the log does not extend
-    the previous checkpoint (it was cut or rewritten: that is never signed over) and
-    :class:`CheckpointError` when the folder has no usable key.
+    the previous checkpoint (it was cut or rewritten: that is never signed over), when the
+    previous checkpoint is invalid or belongs to another log, or when it is missing although
+    the log records its key (unless ``first``: the checkpoint right after the key was made),
+    and :class:`CheckpointError` when the folder has no usable key.
     """
     public = public_key(folder)
     if public is None:
         raise CheckpointError(f"no checkpoint key in {folder}",
                               hint="`modelgate audit checkpoint` (as an admin) creates one.")
+    refused = "; not signing over that"
+    hint = "`modelgate audit verify` says what is wrong."
     with engine.connect() as connection:
-        seq, digest, first = _head(connection)
-        if not seq or first is None:
+        seq, digest, first_hash = _head(connection)
+        if not seq or first_hash is None:
             return None
-        origin = origin_of(first)
-        previous = _previous(folder, public)
+        origin = origin_of(first_hash)
+        data = read_checkpoint(folder)
+        previous = None
+        if data is not None:
+            try:
+                previous = open_note(note=data, public=public)
+            except ValueError as error:
+                raise WorkflowRefused(f"the signed checkpoint is invalid ({error}){refused}", hint=hint) from None
+            if previous.origin != origin:
+                raise WorkflowRefused(f"the signed checkpoint belongs to {previous.origin}, not to this log "
+                                      f"({origin}){refused}", hint=hint)
+        elif not first and _key_events(connection, folder):
+            raise WorkflowRefused(f"the signed checkpoint is missing although the log records its key{refused}",
+                                  hint=hint)
         if previous is not None and previous.seq == seq and previous.hash == digest:
             return None
-        start = (previous.seq, previous.hash) if previous is not None and previous.origin == origin else (0, audit.GENESIS)
+        start = (previous.seq, previous.hash) if previous is not None else (0, audit.GENESIS)
         if previous is not None and previous.seq > seq:
             raise WorkflowRefused(f"the audit log holds {seq} events but its signed checkpoint "
                                   f"records {previous.seq}: events were cut off; not signing over that",
@@ -342,6 +359,8 @@ def ensure_key(registry) -> bool:
         if public_key(folder) is not None:
             return False
         create_key(session, folder=folder, actor=registry.actor)
+    # At once, so that from now on a missing checkpoint means a deleted one.
+    write_checkpoint(registry.engine, folder=folder, first=True)
     return True
 
 

@@ -8,10 +8,9 @@ cannot act under another name without that person's database credentials.
 Admins pass every role check. The first user of a new registry becomes its admin.
 
 Names are compared in one canonical form, NFKC then case-folded (:func:`canonical_name`), and
-two names whose Unicode TR39 skeletons agree (Cyrillic "а" against Latin "a", fullwidth or
-mathematical letters against plain ones, "l" against "I" or "1") are one person's: a new user whose name is confusable with an existing
-one is refused, and the approval and signature gates count such twins once
-(:func:`person_key`). Users are removed by marking them removed and taking their roles: their
+two names whose Unicode TR39 skeletons agree (Cyrillic "а" against Latin "a", "l" against "I"
+or "1") are one person's: a new user whose name is confusable with an existing one is refused,
+and the approval and signature gates count such twins once (:func:`person_key`). Users are removed by marking them removed and taking their roles: their
 past decisions stay on record under their name, which no one else may take.
 """
 

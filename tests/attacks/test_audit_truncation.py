@@ -164,3 +164,17 @@ def test_the_desktop_apps_chain_check_and_the_report_see_the_cut_too(log):
         checked = check_chain(registry)
         assert not checked.verdict.ok and "cut off" in checked.verdict.reason
         assert checked.verdict.first_broken == 9 and checked.shown.seq == 8
+
+
+@pytest.mark.parametrize("spoil", ["delete", "garble"])
+def test_later_appends_never_sign_over_a_cut_log_whose_checkpoint_was_spoilt(log, capsys, spoil):
+    path = log / "registry.checkpoints" / "checkpoint"
+    if spoil == "delete":
+        path.unlink()
+    else:
+        path.write_text(path.read_text().replace("\u2014", "-"))
+    cut_to(log, 8)
+    for number in range(4):  # crosses event 10, where a checkpoint falls due again
+        assert run(capsys, "users", "add", f"late{number}", "--role", "reviewer")[0] == 0
+    code, _, err = run(capsys, "audit", "verify")
+    assert code == 1 and ("missing" in err or "invalid" in err)
