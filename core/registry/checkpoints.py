@@ -21,9 +21,11 @@ PostgreSQL, ``store.checkpoints`` in the station's data folder or beside
 ``MODELGATE_STORE``). The folder is created with mode 0700 and holds ``checkpoint`` (the
 latest signed note), ``checkpoint-key.pem`` (the Ed25519 private key, unencrypted so that
 checkpoints are signed unattended, mode 0600) and ``checkpoint-key.pub`` (its public key).
-When the key is made, the event ``audit.checkpoint_key`` records its public key and the
-folder in the log itself, so a checkpoint folder that later disappears is reported rather
-than taken for a registry that never had one.
+The key is made with the first checkpoint (the first time one falls due, or on
+``modelgate audit checkpoint``); the event ``audit.checkpoint_key`` then records its public
+key, the folder and the host in the log itself, so a checkpoint or key that later
+disappears or is swapped is reported rather than taken for a registry that never had one,
+and no checkpoint is ever signed over a missing, invalid or foreign previous one.
 
 What it catches: anyone who can write the database but not this folder (a database login on
 a shared PostgreSQL server, a script run against the database file, a restored database
