@@ -42,8 +42,8 @@ class VersionInfo:
 
     ``validation`` is the outcome of the latest validation run (``None`` before
     any); ``approvals`` counts distinct reviewers, other than the submitter, who
-    approved at the version's current stage; ``signatures`` counts verified
-    signatures.
+    approved at the version's current stage; ``signatures`` counts the keys whose verified
+    signatures of the version's bytes can count (trusted, unrevoked; each key once).
     """
 
     name: str
