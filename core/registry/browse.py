@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, Numeric, and_, bindparam, case, cast, exists, false, func, or_, select, true
+from sqlalchemy import Integer, Numeric, bindparam, case, cast, exists, false, func, or_, select, true
 
 from modelgate.core.stages import STAGES
 
 from .errors import RegistryError
-from .models import Model, Signature, ValidationRun, Version
+from .models import Model, ValidationRun, Version
 from .queries import _info, _summary_columns, counted_signatures
 from .records import VersionInfo
 
