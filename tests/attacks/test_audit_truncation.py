@@ -178,3 +178,20 @@ def test_later_appends_never_sign_over_a_cut_log_whose_checkpoint_was_spoilt(log
         assert run(capsys, "users", "add", f"late{number}", "--role", "reviewer")[0] == 0
     code, _, err = run(capsys, "audit", "verify")
     assert code == 1 and ("missing" in err or "invalid" in err)
+
+
+def test_a_cut_is_caught_on_both_back_ends(backend, monkeypatch):
+    """SQLite keeps its checkpoints beside registry.db, PostgreSQL beside the station's store."""
+    monkeypatch.setenv("MODELGATE_AUDIT_CHECKPOINT_EVERY", str(EVERY))
+    with backend.init() as registry:
+        for number in range(12):
+            with registry.session() as session:
+                audit.append(session, actor=registry.actor, action="note", subject=f"n{number}")
+        assert (registry.checkpoint_folder / "checkpoint").is_file()
+        assert registry.verify_audit().ok
+        kept = backend.sql("SELECT seq, hash FROM audit_events WHERE seq = 8")[0]
+        backend.sql("DELETE FROM audit_events WHERE seq > 8")
+        backend.sql("UPDATE chain_head SET seq = :seq, hash = :hash WHERE id = 1", seq=kept[0], hash=kept[1])
+        assert audit.verify(registry.engine).ok  # the chain alone sees nothing
+        verdict = registry.verify_audit()
+        assert not verdict.ok and "cut off" in verdict.reason
