@@ -348,11 +348,14 @@ def _previous(folder: Path, public: bytes) -> Checkpoint | None:
     try:
         return open_note(note=data, public=public)
     except ValueError:
-        return None  # verify reports it; a fresh, consistent checkpoint replaces it only after a full check
+        return None  # verify reports it, and write_checkpoint refuses to sign over it
 
 
 def ensure_key(registry) -> bool:
-    """Give ``registry`` a checkpoint key if its folder has none; return whether one was made."""
+    """Give ``registry`` a checkpoint key if its folder has none; return whether one was made.
+
+    Refused (:class:`WorkflowRefused`) when the log records a key for this folder that is gone.
+    """
     folder = folder_for(registry.store_root)
     if public_key(folder) is not None:
         return False
@@ -360,6 +363,12 @@ def ensure_key(registry) -> bool:
         audit.lock_head(session)  # two processes must not both make a key
         if public_key(folder) is not None:
             return False
+        if _key_events(session, folder):
+            # A fresh key would sign whatever the log now holds: a folder deleted together
+            # with the newest events must stay reported, not be papered over.
+            raise WorkflowRefused(f"the log records a checkpoint key for {folder}, but the key is gone",
+                                  hint="Restore the checkpoint folder from a backup; `modelgate audit "
+                                       "verify` says what else is wrong.")
         create_key(session, folder=folder, actor=registry.actor)
     # At once, so that from now on a missing checkpoint means a deleted one.
     write_checkpoint(registry.engine, folder=folder, first=True)

@@ -166,18 +166,24 @@ def test_the_desktop_apps_chain_check_and_the_report_see_the_cut_too(log):
         assert checked.verdict.first_broken == 9 and checked.shown.seq == 8
 
 
-@pytest.mark.parametrize("spoil", ["delete", "garble"])
+@pytest.mark.parametrize("spoil", ["delete", "garble", "wipe the folder"])
 def test_later_appends_never_sign_over_a_cut_log_whose_checkpoint_was_spoilt(log, capsys, spoil):
+    import shutil
+
     path = log / "registry.checkpoints" / "checkpoint"
     if spoil == "delete":
         path.unlink()
+    elif spoil == "wipe the folder":  # a new key would otherwise sign the cut log afresh
+        shutil.rmtree(path.parent)
     else:
         path.write_text(path.read_text().replace("\u2014", "-"))
     cut_to(log, 8)
     for number in range(4):  # crosses event 10, where a checkpoint falls due again
         assert run(capsys, "users", "add", f"late{number}", "--role", "reviewer")[0] == 0
     code, _, err = run(capsys, "audit", "verify")
-    assert code == 1 and ("missing" in err or "invalid" in err)
+    assert code == 1 and ("missing" in err or "invalid" in err or "gone" in err)
+    code, _, err = run(capsys, "audit", "checkpoint")
+    assert code == 1 and ("not signing" in err or "gone" in err)
 
 
 def test_a_cut_is_caught_on_both_back_ends(backend, monkeypatch):
