@@ -83,6 +83,22 @@ def register(commands) -> None:
                      help=f"a role to give ({', '.join(ROLES)}); repeat for several")
     add_registry_options(add)
     add.set_defaults(handler=run_users_add)
+    revoke = user_actions.add_parser("revoke", help="take roles from a user",
+                                     description="Take one or more roles from NAME. The last admin "
+                                                 "keeps the admin role.")
+    revoke.add_argument("name", metavar="NAME")
+    revoke.add_argument("--role", action="append", required=True, choices=ROLES, metavar="ROLE",
+                        help="a role to take; repeat for several")
+    add_registry_options(revoke)
+    revoke.set_defaults(handler=run_users_revoke)
+    remove = user_actions.add_parser(
+        "remove", help="remove a user",
+        description="Take every role from NAME and mark them removed: their past reviews, "
+                    "promotions and signatures stay on record, they can no longer act, and their "
+                    "name is not given to anyone else. The last admin cannot be removed.")
+    remove.add_argument("name", metavar="NAME")
+    add_registry_options(remove)
+    remove.set_defaults(handler=run_users_remove)
     ulist = user_actions.add_parser("list", help="list users and their roles")
     ulist.add_argument("--json", action="store_true", help="print JSON")
     add_registry_options(ulist)
@@ -102,13 +118,22 @@ def register(commands) -> None:
     verify = audit_actions.add_parser(
         "verify", help="check the hash chain; exit 1 if it is broken",
         description="Recompute every event's hash and check the chain links. The chain's head is "
-                    "printed: record it somewhere the registry's database users cannot write (a CI "
-                    "log, a ticket), and later pass it to --expect-head, so that even cutting events "
-                    "off the end of the log is detected.")
+                    "printed. The log must also still hold the event its latest signed checkpoint "
+                    "records (the file beside the registry), so cutting or rewriting events back past "
+                    "it is detected. For events after it, record the head somewhere the registry's "
+                    "database users cannot write (a CI log, a ticket) and later pass it to "
+                    "--expect-head.")
     verify.add_argument("--expect-head", metavar="SEQ:HASH", type=_head_spec,
                         help="a head recorded earlier; the chain must still contain that event")
     add_registry_options(verify)
     verify.set_defaults(handler=run_audit_verify)
+    checkpoint = audit_actions.add_parser(
+        "checkpoint", help="sign the log's head now (admins)",
+        description="Check the whole log, then sign its head into the checkpoint file beside the "
+                    "registry (done by itself every MODELGATE_AUDIT_CHECKPOINT_EVERY events). `audit "
+                    "verify` requires the log to still hold every checkpointed event.")
+    add_registry_options(checkpoint)
+    checkpoint.set_defaults(handler=run_audit_checkpoint)
 
 
 def _positive(text: str) -> int:
@@ -324,7 +349,24 @@ def run_users_list(args) -> int:
     if args.json:
         print(to_json({"format": "modelgate.users/v1", "users": users}))
         return 0
-    print(_table([(u.name, ", ".join(u.roles)) for u in users], ("USER", "ROLES")))
+    rows = [(u.name, ", ".join(u.roles) or "-",
+             f"removed {u.removed_at:%Y-%m-%d} by {u.removed_by}" if u.removed_at else "active")
+            for u in users]
+    print(_table(rows, ("USER", "ROLES", "STATUS")))
+    return 0
+
+
+def run_users_revoke(args) -> int:
+    with open_from_args(args) as registry:
+        user = registry.revoke_roles(name=args.name, roles=args.role)
+    print(f"{user.name}: {', '.join(user.roles) or 'no roles left'}")
+    return 0
+
+
+def run_users_remove(args) -> int:
+    with open_from_args(args) as registry:
+        user = registry.remove_user(name=args.name)
+    print(f"{user.name} removed; their past decisions stay on record.")
     return 0
 
 
@@ -340,21 +382,42 @@ def run_audit_log(args) -> int:
 
 
 def run_audit_verify(args) -> int:
+    from modelgate.core.registry.checkpoints import verify_anchor
+
     with open_from_args(args) as registry:
         verdict = registry.verify_audit()
+        anchored = verify_anchor(registry)
         head = registry.audit_log(limit=1)
         anchor = registry.audit_log(limit=1, seq=args.expect_head[0]) if args.expect_head else None
-    if verdict.ok and args.expect_head:
+    if not verdict.ok:
+        print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
+              file=sys.stderr)
+        return 1
+    if args.expect_head:
         seq, digest = args.expect_head
         if not anchor or anchor[0].seq != seq or anchor[0].hash != digest:
             print(paint(f"audit chain BROKEN: the recorded head {seq}:{digest[:16]}… is no longer in "
                         "the log (events were cut off or rewritten)", "red"), file=sys.stderr)
             return 1
-    if verdict.ok:
-        print(paint(f"audit chain intact: {verdict.checked} events", "green"))
-        if head:
-            print(f"head: {head[-1].seq}:{head[-1].hash}")
+    print(paint(f"audit chain intact: {verdict.checked} events", "green"))
+    if anchored.checkpoint is not None:
+        print(f"signed checkpoint: event {anchored.checkpoint.seq} ({anchored.checkpoint.origin}) is in the log")
+    else:
+        print(f"signed checkpoint: none ({anchored.reason})")
+    if head:
+        print(f"head: {head[-1].seq}:{head[-1].hash}")
+    return 0
+
+
+def run_audit_checkpoint(args) -> int:
+    from modelgate.core.registry.checkpoints import checkpoint
+
+    with open_from_args(args) as registry:
+        made = checkpoint(registry)
+        folder = registry.checkpoint_folder
+    if made is None:
+        print("The audit log is empty; there is nothing to sign yet.")
         return 0
-    print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
-          file=sys.stderr)
-    return 1
+    print(f"Signed checkpoint of event {made.seq} written to {folder / 'checkpoint'}:")
+    sys.stdout.write(made.note)
+    return 0

@@ -76,7 +76,9 @@ def render_detail(detail) -> str:
     if detail.signatures:
         out += ["", paint("Signatures", "bold")]
         for sig in detail.signatures:
-            out.append(f"  {sig.signer}  {sig.key_fingerprint}  {'valid' if sig.verified else 'INVALID'}")
+            standing = sig.standing.upper() if sig.revoked_at is not None else (
+                "valid" if sig.verified else "INVALID")
+            out.append(f"  {sig.signer}  {sig.key_fingerprint}  {standing}")
     out += ["", paint("Audit events", "bold")]
     for event in detail.events:
         out.append(f"  #{event.seq:<6} {event.created_at}  {event.actor:<12} {event.action}")

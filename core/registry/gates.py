@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
-from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, utcnow
+from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, as_utc, utcnow
 from modelgate.core.stages import STAGES
 
 #: Stages that retire a version; reachable from any earlier stage, with no validation.
@@ -214,14 +214,23 @@ class ApprovalTally:
 
 
 def tally_approvals(reviews, *, submitter: str, roles: tuple[str, ...]) -> ApprovalTally:
-    """Tally ``reviews`` (oldest first) of one version at one stage against ``roles``."""
-    latest = {item.reviewer: item for item in reviews}  # each person's last word counts
+    """Tally ``reviews`` (oldest first) of one version at one stage against ``roles``.
+
+    One person, one word: reviews are grouped by :func:`identity.person_key`, so a second
+    approval by the same person, or by them under a differently written or confusable name,
+    never counts twice; each person's latest decision is the one that stands.
+    """
+    latest = {}
+    for item in reviews:  # each person's last word counts
+        latest.pop(identity.person_key(item.reviewer), None)
+        latest[identity.person_key(item.reviewer)] = item
+    submitter_key = identity.person_key(submitter)
     counted, ignored = [], {}
-    for item in latest.values():
+    for key, item in latest.items():
         if item.decision != "approve":
             continue
         held = set(filter(None, item.roles.split(",")))
-        if item.reviewer == submitter:
+        if key == submitter_key:
             ignored[item.reviewer] = "submitted this version"
         elif roles and not (held & set(roles)) and "admin" not in held:
             ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
@@ -268,7 +277,7 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
         return "signed other bytes"
     if revoked or signature.document is None:
         return "the key is no longer trusted"
-    if signature.signer == submitter:
+    if identity.person_key(signature.signer) == identity.person_key(submitter):
         return "submitted this version, so their signature does not count"
     if roles and not (held & set(roles)) and "admin" not in held:
         return f"does not hold the {' or '.join(roles)} role"
@@ -276,15 +285,56 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
 
 
 def verified_signatures(session, version_ids):
-    """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first."""
-    # A key that is no longer among the trusted keys at all counts as revoked: only keys
-    # trusted now vouch for anything (its signature's own time stands in for the revocation).
-    revoked_at = case((TrustedKey.id.is_(None), Signature.created_at), else_=TrustedKey.revoked_at)
-    return session.execute(
-        select(Signature, revoked_at.label("revoked_at"))
+    """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first.
+
+    ``revoked_at`` is the key's revocation time; a key the registry does not (or no longer)
+    trust at all reads as revoked at the signature's own time, so it never counts. A
+    certificate signature names no key and stands while it is verified (see
+    :data:`~modelgate.core.registry.queries.CERTIFICATE_MARK`).
+    """
+    from modelgate.core.registry.queries import certificate_signed
+
+    rows = session.execute(
+        select(Signature, TrustedKey.revoked_at, TrustedKey.id)
         .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
         .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
         .order_by(Signature.id)).all()
+    return [(signature, revoked_at if key_id is not None
+             else None if certificate_signed(signature.document) else signature.created_at)
+            for signature, revoked_at, key_id in rows]
+
+
+def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...],
+                        reverified: set[int] | None = None):
+    """Split the verified signatures ``rows`` of ``row`` into ``(counted, notes)``.
+
+    One key, one signature: the same key under two signer names or in two signature files
+    counts once. Each signer's roles and each key's standing are read once. With
+    ``reverified`` only the signatures whose ids it holds count (they verified again just now).
+    """
+    from modelgate.core.signing.keys import short
+
+    held_by: dict[str, set[str]] = {}
+    counted, notes, keys = [], [], set()
+    for signature, revoked_at in rows:
+        who = f"{signature.signer} ({short(signature.key_fingerprint)})"
+        person = identity.person_key(signature.signer)
+        if person not in held_by:
+            held_by[person] = set(identity.roles_of(session, signature.signer))
+        problem = signature_problem(signature, revoked=revoked_at is not None, held=held_by[person],
+                                    digest=row.digest, submitter=row.submitter, roles=roles)
+        if problem is None and reverified is not None and signature.id not in reverified:
+            problem = "does not verify against the stored bytes with the keys trusted now"
+        if problem is None and signature.key_fingerprint in keys:
+            problem = "the same key signed already; it counts once"
+        if problem is None:
+            keys.add(signature.key_fingerprint)
+            counted.append(who)
+        elif problem.startswith("the key") and revoked_at is not None:
+            notes.append(f"{who}: the key is no longer trusted (revoked on {as_utc(revoked_at):%Y-%m-%d %H:%M} UTC)")
+        else:
+            notes.append(f"{who} {problem}" if not problem.startswith("the ") else f"{who}: {problem}")
+    return counted, notes
 
 
 def _signature(session, row: Version, *, to_stage: str, policy: Policy,
@@ -292,22 +342,9 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy,
     """The signature gate. With ``reverified`` (the ids of the signatures that verified again
     just now, see :func:`~modelgate.core.registry.signatures.reverified_signatures`) only those
     count: the record of an earlier verification is not taken on trust."""
-    from modelgate.core.signing.keys import short
-
     required, roles = wanted_signature(policy, to_stage)
     rows = verified_signatures(session, [row.id])
-    counted, notes = [], []
-    for signature, revoked_at in rows:
-        who = f"{signature.signer} ({short(signature.key_fingerprint)})"
-        problem = signature_problem(signature, revoked=revoked_at is not None,
-                                    held=set(identity.roles_of(session, signature.signer)),
-                                    digest=row.digest, submitter=row.submitter, roles=roles)
-        if problem is None and reverified is not None and signature.id not in reverified:
-            problem = "does not verify against the stored bytes with the keys trusted now"
-        if problem is None:
-            counted.append(who)
-        else:
-            notes.append(f"{who} {problem}" if not problem.startswith("the key") else f"{who}: {problem}")
+    counted, notes = counting_signatures(session, row, rows, roles=roles, reverified=reverified)
     if counted:
         reason = "signed by " + ", ".join(counted)
     elif rows:

@@ -9,12 +9,12 @@ whatever the page size: no query per row.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, distinct, exists, func, select, true
+from sqlalchemy import Select, and_, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from . import pgwrites
 from .errors import NotFound, RegistryError
-from .models import Model, Promotion, Review, Signature, StoreDamage, ValidationRun, Version, as_utc
+from .models import Model, Promotion, Review, Signature, StoreDamage, TrustedKey, ValidationRun, Version, as_utc
 from .records import VersionInfo
 
 ORDERS = ("updated", "created", "name")
@@ -88,6 +88,30 @@ def count_versions(session, *, name: str | None = None, stage: str | None = None
     return session.execute(_filtered(query, name=name, stage=stage, text=text)).scalar_one()
 
 
+#: Marks a signature made with a certificate: it names no trusted key. Its chain was checked
+#: against the registry's CAs when it was recorded, and revoking a certificate or CA withdraws
+#: it (``verified`` becomes false), so such a signature stands while it is verified.
+CERTIFICATE_MARK = "x509CertificateChain"
+
+
+def certificate_signed(document: str | None) -> bool:
+    """Whether a recorded signature document was made with a certificate (see :data:`CERTIFICATE_MARK`)."""
+    return CERTIFICATE_MARK in (document or "")
+
+
+def counted_signatures():
+    """Correlated count of ``Version``'s signatures that can count: verified, over its bytes, by a
+    trusted key not revoked (or by a certificate the registry's CAs vouch for); each key once
+    (the same key under two names or files is one)."""
+    standing = or_(and_(TrustedKey.id.is_not(None), TrustedKey.revoked_at.is_(None)),
+                   and_(TrustedKey.id.is_(None), Signature.document.contains(CERTIFICATE_MARK)))
+    return (select(func.count(distinct(Signature.key_fingerprint)))
+            .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+            .where(Signature.version_id == Version.id, Signature.verified == true(),
+                   Signature.bundle_digest == Version.digest, standing)
+            .correlate(Version).scalar_subquery())
+
+
 def _summary_columns():
     """Per-version aggregates as correlated scalar subqueries on ``Version``."""
     latest_validation = (select(ValidationRun.passed).where(ValidationRun.version_id == Version.id)
@@ -97,9 +121,7 @@ def _summary_columns():
                  .where(Review.version_id == Version.id, Review.decision == "approve",
                         Review.stage == Version.stage, Review.reviewer != Version.submitter)
                  .correlate(Version).scalar_subquery())
-    signatures = (select(func.count(Signature.id))
-                  .where(Signature.version_id == Version.id, Signature.verified == true())
-                  .correlate(Version).scalar_subquery())
+    signatures = counted_signatures()
     damaged = exists().where(StoreDamage.version_id == Version.id).correlate(Version)
     return (latest_validation.label("passed"), approvals.label("approvals"), signatures.label("signatures"),
             damaged.label("damaged"))

@@ -17,11 +17,13 @@ from .models import Promotion, Review, Signature, ValidationRun, as_utc
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A registry user and the roles they hold."""
+    """A registry user and the roles they hold; ``removed_at`` is set once an admin removed them."""
 
     name: str
     roles: list[str]
     created_at: datetime | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ class VersionInfo:
 
     ``validation`` is the outcome of the latest validation run (``None`` before
     any); ``approvals`` counts distinct reviewers, other than the submitter, who
-    approved at the version's current stage; ``signatures`` counts verified
-    signatures.
+    approved at the version's current stage; ``signatures`` counts the keys whose verified
+    signatures of the version's bytes can count (trusted, unrevoked; each key once).
     """
 
     name: str
@@ -136,11 +138,20 @@ class SignatureInfo:
     bundle_digest: str
     verified: bool
     created_at: datetime
+    #: When the signing key was revoked (it no longer counts), or None while it is trusted.
+    revoked_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Signature) -> SignatureInfo:
+    def of(cls, row: Signature, *, revoked_at: datetime | None = None) -> SignatureInfo:
         return cls(row.signer, row.key_fingerprint, row.bundle_digest, bool(row.verified),
-                   as_utc(row.created_at))
+                   as_utc(row.created_at), as_utc(revoked_at))
+
+    @property
+    def standing(self) -> str:
+        """``revoked YYYY-MM-DD`` once the key is revoked, else ``verified`` or ``unverified``."""
+        if self.revoked_at is not None:
+            return f"revoked {self.revoked_at:%Y-%m-%d}"
+        return "verified" if self.verified else "unverified"
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ on :meth:`Registry.session` and the helpers of :mod:`.queries`.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import select
 
 from . import audit, database, identity, pgwrites, queries
 from .errors import RegistryError, StoreDamaged
-from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
+from .models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
 from .records import (
     ImportResult,
     PromotionInfo,
@@ -55,14 +55,39 @@ class Registry:
         """Release the database connections."""
         self.engine.dispose()
 
+    @property
+    def checkpoint_folder(self) -> Path:
+        """Where the audit log's signed checkpoints and their key live (see :mod:`.checkpoints`)."""
+        from .checkpoints import folder_for
+
+        return folder_for(self.store_root)
+
     @contextmanager
-    def session(self, *, write: bool = True):
+    def session(self, *, write: bool = True, checkpoint: bool = True):
         """One transaction as an ORM session: committed on success, rolled back on error.
 
         Write sessions take SQLite's write lock at BEGIN; pass ``write=False`` for reads.
+        When an event appended in it makes a signed audit checkpoint due, the committed head
+        is signed once the transaction is over, even if it ended in an error after an event
+        (a refusal) was committed; ``checkpoint=False`` leaves that to the caller.
         """
-        with database.session_scope(self.engine, write=write) as session:
-            yield session
+        info: dict = {}
+        try:
+            with database.session_scope(self.engine, write=write) as session:
+                info = session.info
+                yield session
+        except BaseException:
+            if checkpoint and info.pop(audit.CHECKPOINT_DUE, False):
+                with suppress(RegistryError):  # the error in flight is the one to report
+                    self._sign_due()
+            raise
+        if checkpoint and info.pop(audit.CHECKPOINT_DUE, False):
+            self._sign_due()
+
+    def _sign_due(self) -> None:
+        from . import checkpoints
+
+        checkpoints.due(self)
 
     # ------------------------------------------------------------------ users
     def roles(self, *, name: str | None = None) -> list[str]:
@@ -74,19 +99,36 @@ class Registry:
         """Add a user or give them more roles (admins only, except for the very first user)."""
         with self.session() as session:
             held = identity.add_user(session, actor=self.actor, name=name, roles=roles)
-            created = session.execute(select(User.created_at).where(User.name == name)).scalar_one()
-        return UserInfo(name, held, as_utc(created))
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, held, as_utc(user.created_at))
 
-    def users(self) -> list[UserInfo]:
-        """Every user with their roles, by name."""
+    def revoke_roles(self, *, name: str, roles: list[str]) -> UserInfo:
+        """Take roles from a user (admins only; never the last admin's admin role)."""
+        with self.session() as session:
+            held = identity.revoke_roles(session, actor=self.actor, name=name, roles=roles)
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, held, as_utc(user.created_at))
+
+    def remove_user(self, *, name: str) -> UserInfo:
+        """Remove a user (admins only; never the last admin): they keep their record, not their roles."""
+        with self.session() as session:
+            identity.remove_user(session, actor=self.actor, name=name)
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, [], as_utc(user.created_at), as_utc(user.removed_at), user.removed_by)
+
+    def users(self, *, removed: bool = True) -> list[UserInfo]:
+        """Every user with their roles, by name; ``removed=False`` leaves out removed users."""
         with self.session(write=False) as session:
-            users = session.execute(select(User.id, User.name, User.created_at).order_by(User.name)).all()
+            query = select(User).order_by(User.name)
+            if not removed:
+                query = query.where(User.removed_at.is_(None))
+            users = session.execute(query).scalars().all()
             held: dict[int, set[str]] = {}
             for user_id, role in session.execute(select(UserRole.user_id, UserRole.role)):
                 held.setdefault(user_id, set()).add(role)
         order = identity.ROLES
-        return [UserInfo(name, [r for r in order if r in held.get(uid, ())], as_utc(created))
-                for uid, name, created in users]
+        return [UserInfo(u.name, [r for r in order if r in held.get(u.id, ())], as_utc(u.created_at),
+                         as_utc(u.removed_at), u.removed_by) for u in users]
 
     # ----------------------------------------------------------------- import
     def import_bundle(self, *, path: Path, progress=None) -> ImportResult:
@@ -193,7 +235,10 @@ class Registry:
                 reviews=[ReviewInfo.of(r) for r in rows(Review)],
                 promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
-                signatures=[SignatureInfo.of(r) for r in rows(Signature)],
+                signatures=[SignatureInfo.of(r, revoked_at=revoked) for r, revoked in session.execute(
+                    select(Signature, TrustedKey.revoked_at)
+                    .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+                    .where(Signature.version_id == row.id).order_by(Signature.id))],
                 events=audit.events(session, subject=f"{name}@{version}"),
                 damage=damage_of(session, row.id),
             )
@@ -211,8 +256,19 @@ class Registry:
             return audit.events(session, subject=subject, action=action, limit=limit, seq=seq)
 
     def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
-        """Check the audit log's hash chain from the first event to the chain head."""
-        return audit.verify(self.engine, progress=progress)
+        """Check the audit log's hash chain from the first event to the chain head, then that the
+        log still holds the event of its latest signed checkpoint (see :mod:`.checkpoints`)."""
+        from . import checkpoints
+
+        verdict = audit.verify(self.engine, progress=progress)
+        if not verdict.ok:
+            return verdict
+        anchored = checkpoints.verify_anchor(self)
+        if anchored.state != "broken":
+            return verdict
+        made = anchored.checkpoint
+        first = min(made.seq, verdict.checked + 1) if made is not None else verdict.checked + 1
+        return audit.AuditVerdict(False, min(verdict.checked, first - 1), first, anchored.reason)
 
 
 def _identify(manifest: dict, path: Path) -> tuple[str, str, str | None]:

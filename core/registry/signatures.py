@@ -21,9 +21,12 @@ from modelgate.core.signing.trust import TrustStore, trusted_key
 from . import audit, identity, pgwrites
 from .certificates import registry_signer
 from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedKey, User, as_utc, utcnow
+from .models import Signature, TrustedKey, as_utc, utcnow
 from .queries import get_version
 from .records import SignatureInfo
+
+#: The status of a signature whose key the registry revoked.
+REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,15 @@ def _info(row: TrustedKey) -> TrustedKeyInfo:
 
 def trust_key(registry, *, name: str, public_key: Path) -> TrustedKeyInfo:
     """Trust the public key at ``public_key`` as user ``name``'s (admins only; audited)."""
+    name = identity.check_name(name)  # the same canonical name the user holds, never a look-alike
     key = trusted_key(name=check_key_name(name, what="signer name"), path=public_key)
     with registry.session() as session:
         identity.require(session, registry.actor, "admin", action="trust signing keys", subject=name)
-        if session.execute(select(User.id).where(User.name == name)).scalar_one_or_none() is None:
-            raise NotFound(f"no user {name!r} in this registry",
+        user = identity.find_user(session, name)
+        if user is None or user.removed_at is not None:
+            raise NotFound(f"no user {name!r} in this registry" if user is None else f"{name!r} was removed",
                            hint=f"Add them first: modelgate users add {name} --role signer")
+        name = user.name
         known = session.execute(select(TrustedKey).where(TrustedKey.fingerprint == key.fingerprint)
                                 ).scalar_one_or_none()
         if known is not None:
@@ -288,4 +294,24 @@ def verify_version(registry, *, name: str, version: str, trust: TrustStore | Non
         manifest = build_manifest(digests, model_name=bundle.root.name)
         checks = tuple(check_signature(name=file, document=document, root=bundle.root, manifest=manifest,
                                        trust=store) for file, document in documents.items())
+    if trust is None:
+        checks = mark_revoked(registry, checks)
     return VerifyReport(checks, bundle_digest(digests), store.description)
+
+
+def mark_revoked(registry, checks):
+    """``checks`` with each signature by a key the registry revoked shown as revoked, with the
+    signer and the revocation date, instead of as made by an unknown key."""
+    from dataclasses import replace
+
+    revoked = {k.fingerprint: k for k in trusted_keys(registry) if k.revoked_at is not None}
+    marked = []
+    for check in checks:
+        key = revoked.get(check.fingerprint or "")
+        if key is not None and not check.valid:
+            why = f" ({key.revoke_reason})" if key.revoke_reason else ""
+            check = replace(check, status=REVOKED, signer=key.name,
+                            reason=f"the key was revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC{why}; "
+                                   "its signatures no longer count")
+        marked.append(check)
+    return tuple(marked)
