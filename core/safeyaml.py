@@ -107,9 +107,7 @@ class _StrictConstructor(SafeConstructor):
     def construct_object(self, node, deep=False):
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
-            if isinstance(exc, YamlProblem):
-                raise
+        except (ValueError, TypeError, ArithmeticError):
             written = node.value if isinstance(node, ScalarNode) else None
             kind = node.tag.rsplit(":", 1)[-1]
             what = f"{written[:40]!r} is not a valid {kind}" if written is not None else f"a {kind} cannot be built"
