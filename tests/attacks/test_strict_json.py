@@ -57,8 +57,10 @@ def test_the_digit_limit_is_a_setting(monkeypatch):
 def test_strings_beyond_the_length_limit_are_refused(monkeypatch):
     monkeypatch.setenv("MODELGATE_MAX_STRING_CHARS", "10")
     assert strictjson.loads('["0123456789"]') == ["0123456789"]
-    assert "longer than 10" in problem('["01234567890"]').message
-    assert "key longer than 10" in problem('{"01234567890": 1}').message
+    found = problem('[1,\n "01234567890"]')
+    assert "longer than 10" in found.message and found.line == 2
+    found = problem('{"a": 1,\n\n "01234567890": 1}')
+    assert "key longer than 10" in found.message and found.line == 3
 
 
 @pytest.mark.parametrize("depth", [65, 100_000])
