@@ -251,13 +251,31 @@ def _is_allocation_failure(text: str) -> bool:
 
 # ----------------------------------------------------------------------------- the parent
 
+#: The argument that makes a frozen (PyInstaller) executable serve as the model process.
+FROZEN_FLAG = "--modelgate-model-process"
+
+
+def _command() -> list[str]:
+    if getattr(sys, "frozen", False):  # the app's own executable: it has no `-c`
+        return [sys.executable, FROZEN_FLAG]
+    return [sys.executable, "-c", "from modelgate.core.sandbox import serve; serve()"]
+
+
+def serve_if_asked(argv: list[str]) -> bool:
+    """For frozen entry points: serve as the model process when started as one."""
+    if argv[1:] == [FROZEN_FLAG]:
+        serve()
+        return True
+    return False
+
+
 class _Child:
     def __init__(self) -> None:
         import queue
         import subprocess
 
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from modelgate.core.sandbox import serve; serve()"],
+            _command(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.channel = _Channel(self.process.stdout, self.process.stdin)
         self.messages: queue.Queue = queue.Queue()
