@@ -133,8 +133,10 @@ class _Guard:
         space = _address_space()
         if space is not None:
             self.saved = resource.getrlimit(resource.RLIMIT_AS)
+            hard = self.saved[1]
+            soft = space + self.budget if hard == resource.RLIM_INFINITY else min(space + self.budget, hard)
             # The soft limit only, so the next job can set its own.
-            resource.setrlimit(resource.RLIMIT_AS, (space + self.budget, self.saved[1]))
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         threading.Thread(target=self._watch, args=(baseline + self.budget,), daemon=True).start()
         return self
 
