@@ -341,9 +341,13 @@ def _drop_child() -> None:
 
 def prewarm() -> None:
     """Start the model process now, so its imports overlap with the caller's other work
-    (hashing, the manifest checks) instead of delaying the first model check."""
-    with _lock:
-        _take_child()
+    (hashing, the manifest checks) instead of delaying the first model check. Never waits:
+    when another validation holds the process, there is nothing to start."""
+    if _lock.acquire(blocking=False):
+        try:
+            _take_child()
+        finally:
+            _lock.release()
 
 
 def shutdown() -> None:
