@@ -99,3 +99,17 @@ def test_inspect_json_writes_values_of_explicit_yaml_tags(template, tmp_path, ca
     captured = capsys.readouterr()
     assert "internal error" not in captured.err
     assert json.loads(captured.out)["lifecycle"]["deprecation"]["after"] == shown
+
+
+@pytest.mark.parametrize("written, shown", [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
+def test_inspect_json_is_strict_json_when_the_manifest_holds_nan_or_infinity(template, tmp_path, capsys,
+                                                                             written, shown):
+    from modelgate.core.cli.main import main
+
+    root = _harness.fresh_copy(template, tmp_path)
+    text = (root / "bundle.yaml").read_text(encoding="utf-8").replace("memory_mb: 256", f"memory_mb: {written}")
+    (root / "bundle.yaml").write_text(text + f"lifecycle: {{{written}: {written}}}\n", encoding="utf-8")
+    assert main(["inspect", str(root), "--json"]) in (0, 1)
+    summary = _harness.strict_json(capsys.readouterr().out)
+    assert summary["targets"][0]["memory_mb"] == shown
+    assert summary["lifecycle"] == {shown: shown}
