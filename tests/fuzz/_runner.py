@@ -24,7 +24,7 @@ from tests.fuzz import _harness
 
 PROFILE = os.environ.get("MODELGATE_FUZZ_PROFILE", "quick")
 #: Examples per document type in the quick profile.
-QUICK_EXAMPLES = int(os.environ.get("MODELGATE_FUZZ_EXAMPLES", "12"))
+QUICK_EXAMPLES = int(os.environ.get("MODELGATE_FUZZ_EXAMPLES", "5"))
 
 #: Known reader/typing failures met in this process: {(doc_type, class name): example problem}.
 KNOWN_SEEN: dict[tuple[str, str], str] = {}
