@@ -60,7 +60,7 @@ KNOWN_CLASSES = {
                                                   r"invalid literal for int\(\) with base 0"),
     "self-referential-alias": re.compile(r"RecursionError|maximum recursion depth"),
     "mixed-type-files-keys": re.compile(r"'[<>]=?' not supported between instances of"),
-    "artifact-variant": re.compile(r"unhashable type: 'list'|"
+    "artifact-variant": re.compile(r"unhashable type: '(?:list|dict)'|"
                                    r"unsupported format string passed to (?:NoneType|list)\.__format__"),
     "numeric-sha256": re.compile(r"'(?:int|float|bool)' object is not subscriptable|"
                                  r"'(?:int|float|bool)' object has no attribute '(?:lower|strip|startswith)'"),
