@@ -59,7 +59,6 @@ def fuzz(doc_type: str, strategy, workdir: Path) -> None:
     if PROFILE == "campaign":
         _campaign(doc_type, strategy, template, scratch)
         return
-    verdicts = []
 
     @given(strategy)
     def check(data: bytes) -> None:
@@ -70,7 +69,6 @@ def fuzz(doc_type: str, strategy, workdir: Path) -> None:
         unknown = verdict.unknown()
         if unknown:
             raise FuzzFailure("\n".join(unknown))
-        verdicts.append(verdict)
 
     _settings(QUICK_EXAMPLES, campaign=False)(check)()
 
