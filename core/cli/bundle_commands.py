@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -92,19 +94,32 @@ def run_lock(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_json(value):
-    """A value an explicit YAML tag made (``!!timestamp``, ``!!binary``, ``!!set``) as JSON text or list.
+def _jsonable(value):
+    """``value`` with what JSON cannot hold written as text: NaN and infinities, the dates, bytes
+    and sets that explicit YAML tags (``!!timestamp``, ``!!binary``, ``!!set``) make, and keys of
+    those types.
 
-    inspect passes on what bundle.yaml holds; JSON has no dates, bytes or sets.
+    inspect passes on what bundle.yaml holds, and scripts read its output with strict parsers.
     """
-    import datetime
+    if isinstance(value, dict):
+        return {(k if isinstance(k, (str, int, bool)) or k is None else _jsonable_leaf(k)):
+                _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return [_jsonable(v) for v in sorted(value, key=repr)]
+    return _jsonable_leaf(value)
 
+
+def _jsonable_leaf(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     return str(value)
 
 
@@ -119,7 +134,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     finally:
         renderer.finish()
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False, default=_as_json))
+        print(json.dumps(_jsonable(summary), indent=2, ensure_ascii=False))
     else:
         from modelgate.core.cli.inspect_text import render
 

@@ -60,7 +60,7 @@ KNOWN_CLASSES = {
                                                   r"invalid literal for int\(\) with base 0"),
     "self-referential-alias": re.compile(r"RecursionError|maximum recursion depth"),
     "mixed-type-files-keys": re.compile(r"'[<>]=?' not supported between instances of"),
-    "artifact-variant": re.compile(r"unhashable type: 'list'|"
+    "artifact-variant": re.compile(r"unhashable type: '(?:list|dict)'|"
                                    r"unsupported format string passed to (?:NoneType|list)\.__format__"),
     "numeric-sha256": re.compile(r"'(?:int|float|bool)' object is not subscriptable|"
                                  r"'(?:int|float|bool)' object has no attribute '(?:lower|strip|startswith)'"),
@@ -181,13 +181,18 @@ def judge_run(run: Run, verdict: Verdict) -> None:
         verdict.problems.append(f"slow: {command} took {run.seconds:.1f} s (deadline {DEADLINE_S:g} s)")
     if "--format" in run.argv and "json" in run.argv and run.code in (0, 1):
         try:
-            report = json.loads(run.stdout)
+            report = strict_json(run.stdout)
         except ValueError as error:
             verdict.problems.append(f"{command}: the JSON report does not parse: {error}")
         else:
             for finding in report.get("findings", []):
                 if finding.get("rule") == "MG100":
                     verdict.problems.append(f"MG100 from {command}: {finding.get('message', '')[:400]}")
+    if run.argv[0] == "inspect" and "--json" in run.argv and run.code in (0, 1):
+        try:
+            strict_json(run.stdout)
+        except ValueError as error:
+            verdict.problems.append(f"inspect --json: the output is not JSON: {error}")
     peak = _peak_rss_mib()
     if _baseline_rss is None:
         _baseline_rss = peak
@@ -195,6 +200,34 @@ def judge_run(run: Run, verdict: Verdict) -> None:
         verdict.problems.append(f"memory: peak RSS rose to {peak} MiB, {peak - _baseline_rss} MiB above "
                                 f"where fuzzing began (bound {MEMORY_GROWTH_MIB} MiB)")
         _baseline_rss = peak  # report one input once, not every later one
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def strict_json(text: str):
+    """Parse JSON as strict parsers (jq, browsers, code-scanning services) do: no NaN or Infinity."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _judge_reports(folder: Path, verdict: Verdict) -> None:
+    """The SARIF report must be JSON and the JUnit report XML that parsers accept."""
+    import xml.etree.ElementTree as ET
+
+    sarif, junit = folder / "sarif", folder / "junit"
+    if sarif.exists():
+        try:
+            strict_json(sarif.read_text(encoding="utf-8"))
+        except ValueError as error:
+            verdict.problems.append(f"report: the SARIF report is not JSON: {error}")
+    if junit.exists():
+        try:
+            ET.fromstring(junit.read_bytes())
+        except ET.ParseError as error:
+            verdict.problems.append(f"report: the JUnit report is not well-formed XML: {error}")
+    for path in (sarif, junit, folder / "markdown"):
+        path.unlink(missing_ok=True)
 
 
 def exercise_bundle(target: Path, *, policy: Path | None = None, champion: Path | None = None,
@@ -209,6 +242,7 @@ def exercise_bundle(target: Path, *, policy: Path | None = None, champion: Path 
     judge_run(run_cli(["validate", str(target), "--format", "json", "--stage", "production", *options,
                        *[f"--report={kind}:{reports / kind}" for kind in ("sarif", "junit", "markdown")]]),
               verdict)
+    _judge_reports(reports, verdict)
     judge_run(run_cli(["inspect", str(target)]), verdict)
     judge_run(run_cli(["inspect", str(target), "--json"]), verdict)
     if lock and target.is_dir():

@@ -65,21 +65,21 @@ MISTYPED = [None, 5, 2.5, True, [], ["a"], {}, {"a": 1}]
 
 
 @pytest.mark.parametrize("where", ["variant", "sha256", "shape"])
-@pytest.mark.parametrize("value", MISTYPED, ids=[type(v).__name__ + str(i) for i, v in enumerate(MISTYPED)])
-def test_inspect_prints_any_mistyped_artifact_or_interface_value(template, tmp_path, capsys, where, value):
+def test_inspect_prints_any_mistyped_artifact_or_interface_value(template, tmp_path, capsys, where):
     from modelgate.core.cli.main import main
 
     root = _harness.fresh_copy(template, tmp_path)
     data = yaml.safe_load((root / "bundle.yaml").read_text(encoding="utf-8"))
-    if where == "shape":
-        data["interface"]["inputs"][0]["shape"] = value
-    else:
-        data["artifacts"][0][where] = value
-    (root / "bundle.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    assert main(["inspect", str(root)]) in (0, 1)
-    captured = capsys.readouterr()
-    assert "internal error" not in captured.err
-    assert "Artifacts" in captured.out and "Interface" in captured.out
+    for value in MISTYPED:
+        if where == "shape":
+            data["interface"]["inputs"][0]["shape"] = value
+        else:
+            data["artifacts"][0][where] = value
+        (root / "bundle.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+        assert main(["inspect", str(root)]) in (0, 1), value
+        captured = capsys.readouterr()
+        assert "internal error" not in captured.err, (value, captured.err)
+        assert "Artifacts" in captured.out and "Interface" in captured.out
 
 
 @pytest.mark.parametrize("tagged, shown", [
@@ -99,3 +99,17 @@ def test_inspect_json_writes_values_of_explicit_yaml_tags(template, tmp_path, ca
     captured = capsys.readouterr()
     assert "internal error" not in captured.err
     assert json.loads(captured.out)["lifecycle"]["deprecation"]["after"] == shown
+
+
+@pytest.mark.parametrize("written, shown", [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
+def test_inspect_json_is_strict_json_when_the_manifest_holds_nan_or_infinity(template, tmp_path, capsys,
+                                                                             written, shown):
+    from modelgate.core.cli.main import main
+
+    root = _harness.fresh_copy(template, tmp_path)
+    text = (root / "bundle.yaml").read_text(encoding="utf-8").replace("memory_mb: 256", f"memory_mb: {written}")
+    (root / "bundle.yaml").write_text(text + f"lifecycle: {{{written}: {written}}}\n", encoding="utf-8")
+    assert main(["inspect", str(root), "--json"]) in (0, 1)
+    summary = _harness.strict_json(capsys.readouterr().out)
+    assert summary["targets"][0]["memory_mb"] == shown
+    assert summary["lifecycle"] == {shown: shown}

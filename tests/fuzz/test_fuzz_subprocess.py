@@ -7,15 +7,17 @@ traceback on stderr, within the deadline and the address-space cap.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz import _harness
 from tests.fuzz import _strategies as s
 
-EXAMPLES = 4
+EXAMPLES = 3
 
 
+@pytest.mark.slow
 def test_fuzzed_bundles_through_the_console_script(fuzz_workdir):
     template = _harness.template_bundle(fuzz_workdir)
     documents = st.one_of(
@@ -25,7 +27,8 @@ def test_fuzzed_bundles_through_the_console_script(fuzz_workdir):
         st.tuples(st.just("model-card"), s.model_card()),
     )
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+    # No shrinking: each step is a few processes; the failing input is printed as drawn.
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, phases=[Phase.generate])
     @given(documents)
     def check(case):
         doc_type, data = case
@@ -36,9 +39,9 @@ def test_fuzzed_bundles_through_the_console_script(fuzz_workdir):
                      ["lock", str(root)]):
             run = _harness.run_subprocess(argv)
             _harness.judge_run(run, verdict)
-            assert "Traceback" not in run.stderr
-            if run.code != 0:
-                assert run.stderr.strip(), f"{argv[0]} exited {run.code} without a message"
+            assert "Traceback" not in run.stderr, run.stderr[-2000:]
+            if run.code == 2:  # could not read the input: one message says why
+                assert run.stderr.strip(), f"{argv[0]} exited 2 without a message"
         assert not verdict.unknown(), "\n".join(verdict.unknown())
 
     check()
