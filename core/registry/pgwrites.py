@@ -331,6 +331,110 @@ OPERATIONS: tuple[Operation, ...] = (
         RETURN v_id;
         """),
     Operation(
+        name="trust_ca",
+        params=(("name", "text"), ("subject", "text"), ("fingerprint", "text"), ("certificate", "text")),
+        returns="integer", roles=("admin",), action="trust CA certificates", events=("certificate.trust",),
+        declare="v_id integer;",
+        body=f"""
+        -- The fingerprint is the SHA-256 of the certificate's own bytes, so what the row
+        -- trusts is exactly the certificate it holds.
+        IF p_fingerprint IS NULL OR {API_SCHEMA}._pem_fingerprint(p_certificate) IS DISTINCT FROM p_fingerprint THEN
+            RAISE EXCEPTION 'the certificate does not match its fingerprint' USING ERRCODE = '22023';
+        END IF;
+        IF coalesce(btrim(p_name), '') = '' OR coalesce(btrim(p_subject), '') = '' THEN
+            RAISE EXCEPTION 'a trusted CA needs a name and a subject' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO trusted_certificates (name, subject, fingerprint, certificate, is_ca, added_by, created_at)
+        VALUES (p_name, p_subject, p_fingerprint, p_certificate, true, v_actor, now())
+        RETURNING id INTO v_id;
+        RETURN v_id;
+        """),
+    Operation(
+        # A revoked certificate stays revoked. The signatures withdrawn are those the client
+        # found anchored by the certificate (a chain check the database cannot make) and, in
+        # any case, every certificate signature whose own chain holds it.
+        name="revoke_certificate",
+        params=(("fingerprint", "text"), ("reason", "text"), ("name", "text"), ("subject", "text"),
+                ("certificate", "text"), ("signature_ids", "integer[]")),
+        returns="TABLE(certificate_id integer, withdrawn integer)", roles=("admin",),
+        action="revoke certificates", events=("certificate.revoke",),
+        declare="v_id integer; v_revoked timestamptz; v_withdrawn integer;",
+        body=f"""
+        IF coalesce(btrim(p_reason), '') = '' THEN
+            RAISE EXCEPTION 'a revocation needs a reason' USING ERRCODE = '22023';
+        END IF;
+        SELECT c.id, c.revoked_at INTO v_id, v_revoked FROM trusted_certificates c
+        WHERE c.fingerprint = p_fingerprint FOR UPDATE;
+        IF v_revoked IS NOT NULL THEN
+            RETURN QUERY SELECT v_id, 0;
+            RETURN;
+        END IF;
+        IF v_id IS NULL THEN
+            -- A certificate never trusted is recorded as revoked, with its own bytes.
+            IF p_fingerprint IS NULL
+               OR {API_SCHEMA}._pem_fingerprint(p_certificate) IS DISTINCT FROM p_fingerprint THEN
+                RAISE EXCEPTION 'the certificate does not match its fingerprint' USING ERRCODE = '22023';
+            END IF;
+            INSERT INTO trusted_certificates (name, subject, fingerprint, certificate, is_ca, added_by,
+                                              created_at, revoked_at, revoked_by, revoke_reason)
+            VALUES (coalesce(nullif(btrim(p_name), ''), 'certificate'), coalesce(nullif(btrim(p_subject), ''),
+                    '(empty subject)'), p_fingerprint, p_certificate, false, v_actor, now(), now(), v_actor,
+                    p_reason)
+            RETURNING id INTO v_id;
+        ELSE
+            UPDATE trusted_certificates SET revoked_at = now(), revoked_by = v_actor, revoke_reason = p_reason
+            WHERE id = v_id;
+        END IF;
+        UPDATE signatures s SET verified = false
+        WHERE s.verified AND s.document IS NOT NULL AND strpos(s.document, 'x509CertificateChain') > 0
+          AND (s.id = ANY(coalesce(p_signature_ids, ARRAY[]::integer[]))
+               OR p_fingerprint = ANY({API_SCHEMA}._chain_of(s.document)));
+        GET DIAGNOSTICS v_withdrawn = ROW_COUNT;
+        RETURN QUERY SELECT v_id, v_withdrawn;
+        """),
+    Operation(
+        name="record_certificate_signature",
+        params=(("version_id", "integer"), ("signer", "text"), ("fingerprint", "text"), ("chain", "text[]"),
+                ("file", "text"), ("document", "text")),
+        returns="integer", roles=("signer",), action="record signatures", events=("signature.add",),
+        declare="v_digest text; v_carried text[]; v_id integer;",
+        body=f"""
+        -- The client verified the signature and built the certificate path (``chain``: the
+        -- fingerprints from the signing certificate to the CA it leads to). The database holds
+        -- it to what it can check: the signing certificate is the one the document carries
+        -- first, every certificate the document carries is on the path, the path reaches a
+        -- trusted, unrevoked CA and holds no revoked certificate, and the signer is the caller
+        -- or a user holding the signer role.
+        v_carried := {API_SCHEMA}._chain_of(p_document);
+        IF coalesce(array_length(v_carried, 1), 0) = 0 OR p_chain IS NULL
+           OR v_carried[1] IS DISTINCT FROM p_fingerprint OR p_chain[1] IS DISTINCT FROM p_fingerprint
+           OR NOT v_carried <@ p_chain THEN
+            RAISE EXCEPTION 'the certificate path does not match the certificates the signature carries'
+                USING ERRCODE = '22023';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM trusted_certificates c WHERE c.fingerprint = ANY(p_chain)
+                       AND c.is_ca AND c.revoked_at IS NULL) THEN
+            RAISE EXCEPTION 'the certificate path leads to no trusted CA' USING ERRCODE = '42501';
+        END IF;
+        IF EXISTS (SELECT 1 FROM trusted_certificates c WHERE c.fingerprint = ANY(p_chain)
+                   AND c.revoked_at IS NOT NULL) THEN
+            RAISE EXCEPTION 'a certificate of the path is revoked' USING ERRCODE = '42501';
+        END IF;
+        IF p_signer IS DISTINCT FROM v_actor AND NOT 'signer' = ANY({API_SCHEMA}._roles_of(p_signer)) THEN
+            RAISE EXCEPTION '% is neither the caller nor a user holding the signer role', p_signer
+                USING ERRCODE = '42501';
+        END IF;
+        SELECT v.digest INTO v_digest FROM versions v WHERE v.id = p_version_id;
+        IF v_digest IS NULL THEN
+            RAISE EXCEPTION 'no such version' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO signatures (version_id, signer, key_fingerprint, bundle_digest, verified, created_at,
+                                file, document, recorded_by)
+        VALUES (p_version_id, p_signer, p_fingerprint, v_digest, true, now(), p_file, p_document, v_actor)
+        RETURNING id INTO v_id;
+        RETURN v_id;
+        """),
+    Operation(
         name="set_policy", params=(("digest", "text"), ("name", "text"), ("text", "text")),
         returns="integer", roles=("admin",), action="set the policy", events=("policy.set",),
         declare="v_id integer;",
@@ -413,6 +517,37 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $fn$
                                WHERE u.name = p_name AND ur.role = r)
                  ORDER BY i)
 $fn$;
+""", f"""
+CREATE FUNCTION {API_SCHEMA}._pem_fingerprint(p_pem text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- SHA-256 of the DER bytes of the one certificate a PEM text holds (NULL for anything else),
+    -- as modelgate.core.signing.certificates.certificate_fingerprint computes it.
+    IF p_pem IS NULL OR p_pem !~ '^\\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*$' THEN
+        RETURN NULL;
+    END IF;
+    RETURN encode(sha256(decode(regexp_replace(
+        substring(p_pem FROM '-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+)-----END CERTIFICATE-----'),
+        '\\s', '', 'g'), 'base64')), 'hex');
+EXCEPTION WHEN invalid_parameter_value OR data_exception THEN
+    RETURN NULL;
+END $fn$;
+""", f"""
+CREATE FUNCTION {API_SCHEMA}._chain_of(p_document text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- SHA-256 of each certificate a signature document carries
+    -- (verificationMaterial.x509CertificateChain, signing certificate first); empty when it
+    -- carries none or is not a readable document.
+    RETURN coalesce(ARRAY(
+        SELECT encode(sha256(decode(c ->> 'rawBytes', 'base64')), 'hex')
+        FROM jsonb_array_elements(p_document::jsonb
+                                  #> '{{verificationMaterial,x509CertificateChain,certificates}}')
+             WITH ORDINALITY AS t(c, i)
+        ORDER BY i), ARRAY[]::text[]);
+EXCEPTION WHEN data_exception OR invalid_parameter_value OR invalid_text_representation THEN
+    RETURN ARRAY[]::text[];
+END $fn$;
 """, f"""
 CREATE FUNCTION {API_SCHEMA}._require(p_held text[], p_wanted text[], p_action text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
