@@ -78,6 +78,9 @@ SETTINGS = {
         Setting("model_memory_per_model_byte", int, 4,
                 "Extra bytes of memory the model process gets per byte of model and external "
                 "data (weights are read, converted and laid out for the kernels)."),
+        Setting("audit_checkpoint_every", int, 100,
+                "Audit events between two signed checkpoints of the audit log's head; 0 signs "
+                "one only on `modelgate audit checkpoint`."),
     )
 }
 

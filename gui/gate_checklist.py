@@ -12,12 +12,13 @@ from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 #: (mark, colour) of each gate state; a gate the policy does not require is muted.
 MARKS = {MET: ("✔", GOOD), NOT_AVAILABLE: ("–", DOUBT)}
 UNMET = ("✖", BAD)
+NOT_REQUIRED = ("–", MUTED)
 STATE_ROLE = Qt.ItemDataRole.UserRole
 
 
 def gate_state_text(gate) -> str:
-    """E.g. "met", "not met", "not met (not required)"."""
-    return gate.state if gate.required else f"{gate.state} (not required)"
+    """E.g. "met", "not met", or "not required" for a gate the policy does not ask for."""
+    return gate.state if gate.required else "not required"
 
 
 class GateChecklist(QTableWidget):
@@ -45,9 +46,8 @@ class GateChecklist(QTableWidget):
         self.gates = list(gates)
         self.setRowCount(len(self.gates))
         for row, gate in enumerate(self.gates):
-            mark, colour = MARKS.get(gate.state, UNMET)
-            if not gate.required:
-                colour = MUTED
+            # A gate that is not required never blocks: neutral, never a red cross.
+            mark, colour = MARKS.get(gate.state, UNMET) if gate.required else NOT_REQUIRED
             for column, text in enumerate((mark, gate.name, gate_state_text(gate), gate.reason)):
                 item = QTableWidgetItem(text)
                 if column < 3:

@@ -27,6 +27,28 @@ STATUS_TEXT = {"passed": "✔ passed", "failed": "✖ failed", None: "– not ru
 STATUS_COLOUR = {"passed": "#2e7d32", "failed": "#c62828", None: "#8a8a8a"}
 
 
+ALERT_COLOUR = "#c62828"
+
+
+def stage_text(row: VersionInfo) -> str:
+    """The stage, flagged when the stored copy is damaged or a break-glass rollback put it there."""
+    flags = (["⚠ break-glass"] if row.break_glass else []) + (["⚠ damaged"] if row.damaged else [])
+    return "  ".join([row.stage, *flags])
+
+
+def alerts(row: VersionInfo) -> list[str]:
+    """Sentences for what must not be missed about ``row`` (tooltips, the inspector)."""
+    found = []
+    if row.break_glass:
+        found.append(f"Restored to production by break-glass: {row.break_glass_by} on "
+                     f"{updated_text(row.break_glass_at)}, why: {row.break_glass_reason}. Its production "
+                     "gates did not hold; shown until a normal promotion replaces it.")
+    if row.damaged:
+        found.append("The stored copy is damaged (registry fsck): promotion, rollback, signing and reports "
+                     f"refuse it until `modelgate registry repair {row.ref} BUNDLE`.")
+    return found
+
+
 def updated_text(moment: datetime) -> str:
     """A timestamp in the viewer's local time, to the minute."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -124,14 +146,17 @@ class RegistryTableModel(RecordTableModel):
             return None
         row, key = self._rows[index.row()], COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.DisplayRole:
-            return {"name": row.name, "version": row.version, "stage": row.stage,
+            return {"name": row.name, "version": row.version, "stage": stage_text(row),
                     "validation": STATUS_TEXT[row.validation], "signatures": str(row.signatures),
                     "updated": updated_text(row.updated_at)}[key]
         if role == Qt.ItemDataRole.ForegroundRole and key == "validation":
             return QBrush(QColor(STATUS_COLOUR[row.validation]))
+        if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):
+            return QBrush(QColor(ALERT_COLOUR))
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "signatures":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{row.ref}: {row.stage}, submitted by {row.submitter}, license {row.license or '—'}, "
-                    f"{row.approvals} approval(s) at this stage, digest {row.digest[:16]}…")
+            return "\n".join([f"{row.ref}: {row.stage}, submitted by {row.submitter}, license "
+                              f"{row.license or '—'}, {row.approvals} approval(s) at this stage, digest "
+                              f"{row.digest[:16]}…", *alerts(row)])
         return None

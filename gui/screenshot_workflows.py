@@ -75,6 +75,7 @@ def shoot_workflows(app, *, demo: Path, scratch: Path, out: Path, open_window, w
     dana.version_actions.open_rollback()
     rollback = dana.version_actions.dialog
     wait(lambda: rollback.target is not None, "the versions to restore")
+    wait(lambda: rollback.gates is not None, "the production gates of the version to restore")
     rollback.reason_edit.setText("1.0.0's dent filter was fixed in its config; bring it back")
     save(rollback, "15-rollback.png")
     rollback.close()

@@ -165,6 +165,25 @@ def test_history_lists_the_audit_events_of_the_version(qtbot, demo_window):
     assert len(rows) == len(inspector.subject.detail.events)
 
 
+def test_a_signature_by_a_revoked_key_reads_as_revoked_and_is_not_counted(qtbot, gui_settings,
+                                                                           demo_registry_copy):
+    database = demo_registry_copy.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        (fingerprint,) = connection.execute(
+            "SELECT key_fingerprint FROM signatures JOIN versions ON versions.id = version_id "
+            "JOIN models ON models.id = model_id WHERE name = 'credit-risk' AND version = '1.1.0'").fetchone()
+        connection.execute("UPDATE trusted_keys SET revoked_at = '2026-11-30 09:00:00', revoked_by = 'admin', "
+                           "revoke_reason = 'lost' WHERE fingerprint = ?", (fingerprint,))
+    window = make_window(qtbot, gui_settings, registry=demo_registry_copy, user="ben")
+    with qtbot.waitSignal(window.registry_panel.model.page_loaded, timeout=30_000):
+        window.open_registry()
+    row = window.registry_panel.model.row_of(name="credit-risk", version="1.1.0")
+    assert window.registry_panel.model.index(row, 4).data() == "0"
+    inspector = select(qtbot, window, "credit-risk@1.1.0")
+    rows = cells(inspector.signatures.findChild(QTableWidget, "signatures"))
+    assert [r[4] for r in rows] == ["revoked 2026-11-30"]
+
+
 def test_signatures_lists_what_the_registry_recorded(qtbot, gui_settings, demo_registry_copy, demo_workspace):
     database = demo_registry_copy.removeprefix("sqlite:///")
     with sqlite3.connect(database) as connection:
@@ -180,7 +199,8 @@ def test_signatures_lists_what_the_registry_recorded(qtbot, gui_settings, demo_r
     with qtbot.waitSignal(window.registry_panel.model.page_loaded, timeout=30_000):
         window.open_registry()
     row = window.registry_panel.model.row_of(name="credit-risk", version="1.1.0")
-    assert window.registry_panel.model.index(row, 4).data() == "2"               # the Signatures column
+    # The Signatures column: the same key counts once, and a signature of other bytes not at all.
+    assert window.registry_panel.model.index(row, 4).data() == "1"
     inspector = select(qtbot, window, "credit-risk@1.1.0")
     rows = cells(inspector.signatures.findChild(QTableWidget, "signatures"))
     assert sorted((r[0], r[1], r[3], r[4], r[5]) for r in rows) == sorted([

@@ -194,6 +194,7 @@ def test_the_whole_review_path_through_the_app(qtbot, gui_settings, fresh, demo_
     assert rollback.target == "0.9.0" and not rollback.rollback_button.isEnabled()
     rollback.reason_edit.setText("The int8 variant misreads scratches on line 3.")
     rollback.confirm.setChecked(True)
+    qtbot.waitUntil(lambda: rollback.gates is not None, timeout=LONG)     # today's production gates
     with qtbot.waitSignal(rollback.rolled_back, timeout=LONG) as rolled:
         qtbot.mouseClick(rollback.rollback_button, Qt.MouseButton.LeftButton)
     assert (rolled.args[0].restored, rolled.args[0].demoted) == (f"{NAME}@0.9.0", ref)
@@ -241,6 +242,24 @@ def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, g
     with open_registry(url=url, user="root") as registry:
         assert registry.show(name=NAME, version="1.0.0").info.stage == "draft"
         assert registry.audit_log(action="promote.refused")[-1].actor == "chen"
+
+
+def test_the_signing_station_shows_a_revoked_key_as_revoked(qtbot, gui_settings, fresh):
+    from modelgate.core.registry.signatures import revoke_key, trusted_keys
+
+    url, _ = fresh
+    with open_registry(url=url, user="root") as registry:  # root made the registry: its admin
+        fingerprint = next(k.fingerprint for k in trusted_keys(registry) if k.name == "eve")
+        revoke_key(registry, fingerprint=fingerprint, reason="key lost")
+    ben = desk(qtbot, gui_settings, url, "ben")
+    choose(qtbot, ben, f"{NAME}@0.9.0")                     # in production, signed by eve
+    ben.version_actions.open_sign()
+    station = ben.version_actions.dialog
+    qtbot.waitUntil(lambda: station.findChild(QTableWidget, "verify-results") is not None, timeout=LONG)
+    results = station.findChild(QTableWidget, "verify-results")
+    row = [results.item(0, c).text() for c in (0, 2, 3)]
+    assert row[:2] == ["eve", "revoked"] and "revoked on" in row[2] and "key lost" in row[2]
+    station.close()
 
 
 def test_people_without_the_role_see_why_each_action_is_off(qtbot, gui_settings, fresh):

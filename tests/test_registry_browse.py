@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from modelgate.core.registry import RegistryError, browse, facets
-from modelgate.core.registry.models import Model, Signature, ValidationRun, Version
+from modelgate.core.registry.models import Model, Signature, TrustedKey, ValidationRun, Version
 from tests.factory import edit_manifest
 from tests.registry_support import variant
 
@@ -32,6 +32,10 @@ def listed(admin_registry):
             session.add(Model(name=name))
         session.flush()
         ids = dict(session.execute(select(Model.name, Model.id)).all())
+        # Only signatures by trusted keys count; "bad" stays untrusted.
+        session.execute(insert(TrustedKey), [
+            {"name": "eve", "fingerprint": f"k{i}", "public_key": "-", "added_by": "admin",
+             "created_at": start} for i in range(max(row[4] for row in ROWS))])
         for n, (name, version, stage, passed, signatures) in enumerate(ROWS):
             moment = start + timedelta(minutes=n)
             row = Version(model_id=ids[name], version=version, digest=f"{n:064d}", stage=stage,

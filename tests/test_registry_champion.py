@@ -49,7 +49,7 @@ def test_a_regressed_challenger_is_stopped_at_the_validation_gate(tmp_path):
     assert runs and not runs[-1].passed
 
 
-def test_a_stored_bundle_edited_after_import_fails_the_gate_until_imported_again(tmp_path):
+def test_a_stored_bundle_edited_after_import_fails_the_gate_until_repaired(tmp_path):
     import os
     import stat
 
@@ -70,9 +70,14 @@ def test_a_stored_bundle_edited_after_import_fails_the_gate_until_imported_again
         workflow.promote(admin, name="tiny-classifier", version="1.0.0", to_stage="candidate",
                          policy=load_policy())
     validation = next(g for g in refused.value.gates if g.name == "validation")
-    assert "was changed after import" in validation.reason
+    assert "damaged (changed: MODEL_CARD.md)" in validation.reason and "registry repair" in validation.reason
+    from modelgate.core.registry.damage import repair
+    from modelgate.core.registry.errors import StoreDamaged
+
     with open_registry(url=url, user="admin") as admin:
-        admin.import_bundle(path=bundle)  # the verified copy replaces the edited one
+        with pytest.raises(StoreDamaged):
+            admin.import_bundle(path=bundle)  # a re-import reports the damage, never repairs quietly
+        assert repair(admin, name="tiny-classifier", version="1.0.0", bundle=bundle).repaired
         moved = workflow.promote(admin, name="tiny-classifier", version="1.0.0", to_stage="candidate",
                                  policy=load_policy())
     assert moved.moved

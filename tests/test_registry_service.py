@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from modelgate.core.registry import NotFound, PermissionDenied, RegistryError, database, open_registry
-from modelgate.core.registry.models import Promotion, Review, Signature, ValidationRun, Version
+from modelgate.core.registry.models import Promotion, Review, Signature, TrustedKey, ValidationRun, Version, utcnow
 from tests.registry_support import variant
 
 
@@ -41,6 +41,14 @@ def filled(admin_registry, backend, template, tmp_path):
                       verified=True),
             Signature(version_id=newer.id, signer="sig", key_fingerprint="k2", bundle_digest=newer.digest,
                       verified=False),
+            # The same key once more, and a revoked key: neither adds to the count.
+            Signature(version_id=newer.id, signer="sig2", key_fingerprint="k1", bundle_digest=newer.digest,
+                      verified=True),
+            Signature(version_id=newer.id, signer="sig", key_fingerprint="k3", bundle_digest=newer.digest,
+                      verified=True),
+            TrustedKey(name="sig", fingerprint="k1", public_key="-", added_by="x"),
+            TrustedKey(name="sig", fingerprint="k2", public_key="-", added_by="x"),
+            TrustedKey(name="sig", fingerprint="k3", public_key="-", added_by="x", revoked_at=utcnow()),
             Promotion(version_id=newer.id, from_stage="draft", to_stage="candidate", kind="promote",
                       actor="otto", reason="ready"),
         ])
@@ -86,7 +94,8 @@ def test_show_tells_the_whole_story(filled):
         (False, 2, None), (True, 0, "default")]
     assert [(p.from_stage, p.to_stage, p.kind, p.reason) for p in detail.promotions] == [
         ("draft", "candidate", "promote", "ready")]
-    assert [s.verified for s in detail.signatures] == [True, False]
+    assert [s.verified for s in detail.signatures] == [True, False, True, True]
+    assert [s.standing.split()[0] for s in detail.signatures] == ["verified", "unverified", "verified", "revoked"]
     assert [(e.action, e.actor) for e in detail.events] == [("version.imported", "sam")]
 
 

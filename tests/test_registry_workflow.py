@@ -222,7 +222,9 @@ def test_supersede_and_rollback_keep_one_production_version(team, tmp_path, temp
 
     with pytest.raises(UsageError):
         workflow.rollback(team("carol"), name=NAME, reason="  ")
-    back = workflow.rollback(team("dave"), name=NAME, reason="latency doubled in production")
+    # The restored version meets today's production gates, under the policy its promotions used.
+    back = workflow.rollback(team("dave"), name=NAME, reason="latency doubled in production",
+                             policy=no_signature)
     assert (back.restored, back.demoted) == (f"{NAME}@1.0.0", f"{NAME}@2.0.0")
     assert [v.version for v in team.admin.list_versions(stage="production")] == ["1.0.0"]
     demoted = team.admin.show(name=NAME, version="2.0.0").promotions[-1]
@@ -234,7 +236,7 @@ def test_supersede_and_rollback_keep_one_production_version(team, tmp_path, temp
     assert event.payload["reason"] == "latency doubled in production" and event.subject == f"{NAME}@2.0.0"
 
     with pytest.raises(WorkflowRefused, match="no earlier production version"):
-        workflow.rollback(team("dave"), name=NAME, reason="again")
+        workflow.rollback(team("dave"), name=NAME, reason="again", policy=no_signature)
     assert team.admin.audit_log(action="rollback.refused")[-1].payload["reason"] == "again"
     verdict = team.admin.verify_audit()
     assert verdict.ok and verdict.checked == len(team.admin.audit_log())

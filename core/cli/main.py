@@ -52,6 +52,18 @@ def version_text() -> str:
     return version_report()
 
 
+def _log_to_stderr() -> None:
+    """Housekeeping notes (e.g. an interrupted import cleaned up) go to stderr, one line each."""
+    import logging
+
+    logger = logging.getLogger("modelgate")
+    if not logger.handlers:
+        handler = logging.StreamHandler()  # sys.stderr at the time of each call
+        handler.setFormatter(logging.Formatter("modelgate: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
@@ -72,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _log_to_stderr()
     parser = build_parser()
     try:
         for argument in argv:

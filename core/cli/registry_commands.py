@@ -48,6 +48,25 @@ def register(commands) -> None:
     policy.add_argument("--set", type=Path, metavar="FILE", dest="set_file", help="the new policy file")
     add_registry_options(policy)
     policy.set_defaults(handler=run_policy)
+    fsck = actions.add_parser(
+        "fsck", help="re-hash every stored bundle; exit 1 on damage",
+        description="Re-hash every file of every stored version against the list kept at import. "
+                    "Each damaged version is named with its missing, changed and extra files, marked "
+                    "damaged (promote, rollback, sign and report refuse it until `registry repair`), "
+                    "and the outcome is recorded in the audit log. Exit 0 when the store is intact, "
+                    "1 when anything is damaged.")
+    fsck.add_argument("--json", action="store_true", help="print JSON (modelgate.fsck/v1)")
+    add_registry_options(fsck)
+    fsck.set_defaults(handler=run_fsck)
+    repair = actions.add_parser(
+        "repair", help="put a damaged version's bytes back from its bundle (admins)",
+        description="Copy BUNDLE into the store in place of the damaged copy of NAME@VERSION and lift "
+                    "its damage mark. BUNDLE must hold exactly the bytes imported (the same digest); "
+                    "any other bundle is refused (exit 1) and nothing changes. Audited.")
+    repair.add_argument("ref", metavar="NAME@VERSION")
+    repair.add_argument("bundle", metavar="BUNDLE", type=Path)
+    add_registry_options(repair)
+    repair.set_defaults(handler=run_repair)
     show = actions.add_parser("show", help="one version: stage, reviews, promotions, history")
     show.add_argument("ref", metavar="NAME@VERSION")
     show.add_argument("--json", action="store_true", help="print JSON")
@@ -64,6 +83,22 @@ def register(commands) -> None:
                      help=f"a role to give ({', '.join(ROLES)}); repeat for several")
     add_registry_options(add)
     add.set_defaults(handler=run_users_add)
+    revoke = user_actions.add_parser("revoke", help="take roles from a user",
+                                     description="Take one or more roles from NAME. The last admin "
+                                                 "keeps the admin role.")
+    revoke.add_argument("name", metavar="NAME")
+    revoke.add_argument("--role", action="append", required=True, choices=ROLES, metavar="ROLE",
+                        help="a role to take; repeat for several")
+    add_registry_options(revoke)
+    revoke.set_defaults(handler=run_users_revoke)
+    remove = user_actions.add_parser(
+        "remove", help="remove a user",
+        description="Take every role from NAME and mark them removed: their past reviews, "
+                    "promotions and signatures stay on record, they can no longer act, and their "
+                    "name is not given to anyone else. The last admin cannot be removed.")
+    remove.add_argument("name", metavar="NAME")
+    add_registry_options(remove)
+    remove.set_defaults(handler=run_users_remove)
     ulist = user_actions.add_parser("list", help="list users and their roles")
     ulist.add_argument("--json", action="store_true", help="print JSON")
     add_registry_options(ulist)
@@ -83,13 +118,22 @@ def register(commands) -> None:
     verify = audit_actions.add_parser(
         "verify", help="check the hash chain; exit 1 if it is broken",
         description="Recompute every event's hash and check the chain links. The chain's head is "
-                    "printed: record it somewhere the registry's database users cannot write (a CI "
-                    "log, a ticket), and later pass it to --expect-head, so that even cutting events "
-                    "off the end of the log is detected.")
+                    "printed. The log must also still hold the event its latest signed checkpoint "
+                    "records (the file beside the registry), so cutting or rewriting events back past "
+                    "it is detected. For events after it, record the head somewhere the registry's "
+                    "database users cannot write (a CI log, a ticket) and later pass it to "
+                    "--expect-head.")
     verify.add_argument("--expect-head", metavar="SEQ:HASH", type=_head_spec,
                         help="a head recorded earlier; the chain must still contain that event")
     add_registry_options(verify)
     verify.set_defaults(handler=run_audit_verify)
+    checkpoint = audit_actions.add_parser(
+        "checkpoint", help="sign the log's head now (admins)",
+        description="Check the whole log, then sign its head into the checkpoint file beside the "
+                    "registry (done by itself every MODELGATE_AUDIT_CHECKPOINT_EVERY events). `audit "
+                    "verify` requires the log to still hold every checkpointed event.")
+    add_registry_options(checkpoint)
+    checkpoint.set_defaults(handler=run_audit_checkpoint)
 
 
 def _positive(text: str) -> int:
@@ -198,10 +242,17 @@ def run_list(args) -> int:
         print("No versions match." if total else "The registry holds no versions yet; "
               "`modelgate registry import BUNDLE` adds one.")
         return 0
+    from modelgate.core.cli.registry_text import attention
+
     table = [(r.name, r.version, r.stage, r.validation or "-", r.approvals, r.signatures,
               r.updated_at.strftime("%Y-%m-%d %H:%M") if hasattr(r.updated_at, "strftime") else r.updated_at)
              for r in rows]
-    print(_table(table, ("NAME", "VERSION", "STAGE", "VALIDATION", "APPROVALS", "SIGNATURES", "UPDATED")))
+    header = ("NAME", "VERSION", "STAGE", "VALIDATION", "APPROVALS", "SIGNATURES", "UPDATED")
+    notes = [attention(r) for r in rows]
+    if any(notes):  # a damaged copy or a break-glass restore is never left out of a listing
+        table = [(*line, note) for line, note in zip(table, notes)]
+        header = (*header, "ATTENTION")
+    print(_table(table, header))
     shown_to = (args.page - 1) * args.limit + len(rows)
     if total > shown_to:
         print(paint(f"{shown_to} of {total}; next: --page {args.page + 1}", "dim"))
@@ -218,6 +269,54 @@ def run_show(args) -> int:
     from modelgate.core.cli.registry_text import render_detail
 
     print(render_detail(detail))
+    return 0
+
+
+def run_fsck(args) -> int:
+    from modelgate.core.registry.damage import fsck
+
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            report = fsck(registry, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    if args.json:
+        print(to_json({"format": "modelgate.fsck/v1", "checked": report.checked, "ok": report.ok,
+                       "damaged": [d.as_dict() for d in report.damaged]}))
+        return 0 if report.ok else 1
+    if report.ok:
+        print(paint(f"store intact: {report.checked} version(s) re-hashed", "green"))
+        return 0
+    print(paint(f"store DAMAGED: {len(report.damaged)} of {report.checked} version(s)", "red"))
+    for damaged in report.damaged:
+        print(f"  {damaged.ref}")
+        for what, files in (("missing", damaged.check.missing), ("changed", damaged.check.changed),
+                            ("extra", damaged.check.extra)):
+            for file in files:
+                print(f"    {what:<8} {file}")
+        if damaged.check.problem:
+            print(f"    {damaged.check.problem}")
+    print("Marked damaged: promote, rollback, sign and report refuse them until "
+          "`modelgate registry repair NAME@VERSION BUNDLE`.")
+    return 1
+
+
+def run_repair(args) -> int:
+    from modelgate.core.registry.damage import repair
+
+    name, version = parse_ref(args.ref)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            result = repair(registry, name=name, version=version, bundle=args.bundle,
+                            progress=renderer.progress())
+    finally:
+        renderer.finish()
+    if not result.repaired:
+        print(f"{name}@{version}: the stored copy is intact and not marked damaged; nothing changed")
+        return 0
+    print(paint(f"{name}@{version} repaired", "green") + f" (was: {result.was}); digest {result.digest[:16]}…")
     return 0
 
 
@@ -250,7 +349,24 @@ def run_users_list(args) -> int:
     if args.json:
         print(to_json({"format": "modelgate.users/v1", "users": users}))
         return 0
-    print(_table([(u.name, ", ".join(u.roles)) for u in users], ("USER", "ROLES")))
+    rows = [(u.name, ", ".join(u.roles) or "-",
+             f"removed {u.removed_at:%Y-%m-%d} by {u.removed_by}" if u.removed_at else "active")
+            for u in users]
+    print(_table(rows, ("USER", "ROLES", "STATUS")))
+    return 0
+
+
+def run_users_revoke(args) -> int:
+    with open_from_args(args) as registry:
+        user = registry.revoke_roles(name=args.name, roles=args.role)
+    print(f"{user.name}: {', '.join(user.roles) or 'no roles left'}")
+    return 0
+
+
+def run_users_remove(args) -> int:
+    with open_from_args(args) as registry:
+        user = registry.remove_user(name=args.name)
+    print(f"{user.name} removed; their past decisions stay on record.")
     return 0
 
 
@@ -266,21 +382,42 @@ def run_audit_log(args) -> int:
 
 
 def run_audit_verify(args) -> int:
+    from modelgate.core.registry.checkpoints import verify_anchor
+
     with open_from_args(args) as registry:
         verdict = registry.verify_audit()
+        anchored = verify_anchor(registry)
         head = registry.audit_log(limit=1)
         anchor = registry.audit_log(limit=1, seq=args.expect_head[0]) if args.expect_head else None
-    if verdict.ok and args.expect_head:
+    if not verdict.ok:
+        print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
+              file=sys.stderr)
+        return 1
+    if args.expect_head:
         seq, digest = args.expect_head
         if not anchor or anchor[0].seq != seq or anchor[0].hash != digest:
             print(paint(f"audit chain BROKEN: the recorded head {seq}:{digest[:16]}… is no longer in "
                         "the log (events were cut off or rewritten)", "red"), file=sys.stderr)
             return 1
-    if verdict.ok:
-        print(paint(f"audit chain intact: {verdict.checked} events", "green"))
-        if head:
-            print(f"head: {head[-1].seq}:{head[-1].hash}")
+    print(paint(f"audit chain intact: {verdict.checked} events", "green"))
+    if anchored.checkpoint is not None:
+        print(f"signed checkpoint: event {anchored.checkpoint.seq} ({anchored.checkpoint.origin}) is in the log")
+    else:
+        print(f"signed checkpoint: none ({anchored.reason})")
+    if head:
+        print(f"head: {head[-1].seq}:{head[-1].hash}")
+    return 0
+
+
+def run_audit_checkpoint(args) -> int:
+    from modelgate.core.registry.checkpoints import checkpoint
+
+    with open_from_args(args) as registry:
+        made = checkpoint(registry)
+        folder = registry.checkpoint_folder
+    if made is None:
+        print("The audit log is empty; there is nothing to sign yet.")
         return 0
-    print(paint(f"audit chain BROKEN at event {verdict.first_broken}: {verdict.reason}", "red"),
-          file=sys.stderr)
-    return 1
+    print(f"Signed checkpoint of event {made.seq} written to {folder / 'checkpoint'}:")
+    sys.stdout.write(made.note)
+    return 0

@@ -63,6 +63,11 @@ def run_report(args: argparse.Namespace) -> int:
     renderer = TerminalProgress()
     try:
         with open_from_args(args) as registry:
+            from modelgate.core.registry.damage import require_intact
+
+            # Damage found here is marked and audited, and no report is written for it.
+            require_intact(registry, name=name, version=version, action="report on",
+                           progress=renderer.progress())
             pack = collect(registry, name=name, version=version, stage=args.stage, progress=renderer.progress())
         renderer(f"writing the {format_.upper()} report", 0, 0)
         size = write_report(pack, path=args.output, format=format_)

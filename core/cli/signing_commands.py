@@ -307,6 +307,23 @@ def trust_from_args(args):
         return trust_store(registry)
 
 
+def _trusts_the_registry(args) -> bool:
+    """Whether :func:`trust_from_args` fell back on the registry's trusted signers."""
+    from modelgate.core import settings
+
+    return not args.trust and not settings.get("trust_store")
+
+
+def _with_revocations(args, report):
+    """``report`` with signatures by keys the registry revoked shown as revoked, not unknown."""
+    from dataclasses import replace
+
+    from modelgate.core.registry.signatures import mark_revoked
+
+    with open_from_args(args) as registry:
+        return replace(report, checks=mark_revoked(registry, report.checks))
+
+
 def _require_exists(path: Path, what: str) -> None:
     """Say what is missing before asking for a passphrase or opening a registry."""
     from modelgate.core.errors import UsageError
@@ -331,6 +348,8 @@ def run_verify(args) -> int:
         report = verify_bundle(path=args.bundle, trust=trust, progress=renderer.progress())
     finally:
         renderer.finish()
+    if _trusts_the_registry(args):
+        report = _with_revocations(args, report)
     if args.json:
         print(json.dumps(_as_json(report, args.bundle), indent=2))
     else:

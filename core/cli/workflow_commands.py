@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from modelgate.core.cli.registry_commands import to_json
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
@@ -59,12 +60,22 @@ def register(commands) -> None:
         "rollback", help="restore the previous production version",
         description="Demote the current production version of NAME and restore the one it "
                     "replaced (or, with --to, another deprecated version that was in production), "
-                    "in one step, recording why.",
-        epilog="example: modelgate rollback defect-detector --reason \"misreads scratches on line 3\"")
+                    "in one step, recording why. The restored version must pass today's production "
+                    "gates: its stored copy re-hashed, validation under the policy in force, and a "
+                    "signature by a key trusted now (a revoked key counts for nothing), verified again "
+                    "against the stored bytes. Otherwise the "
+                    "rollback is refused (exit 1), every gate listed, and nothing changes.",
+        epilog="example: modelgate rollback defect-detector --reason \"misreads scratches on line 3\"\n"
+               "emergency (admins): modelgate rollback defect-detector --to 1.0.0 --break-glass "
+               "--reason \"1.1.0 rejects every part\"")
     rollback.add_argument("name", metavar="NAME")
     rollback.add_argument("--to", dest="to_version", metavar="VERSION",
                           help="the version to restore (default: the one production last replaced)")
     rollback.add_argument("--reason", required=True, help="why (required)")
+    rollback.add_argument("--break-glass", action="store_true", dest="break_glass",
+                          help="admins only, in an emergency: restore although validation or signature "
+                               "gates fail; loudly audited and shown until a normal promotion replaces it "
+                               "(a damaged stored copy is never restored)")
     add_registry_options(rollback)
     rollback.set_defaults(handler=run_rollback)
 
@@ -137,9 +148,33 @@ def run_rollback(args: argparse.Namespace) -> int:
         raise UsageError(f"rollback takes a model name, not {args.name}",
                          hint=f"To put {args.name} back in production: modelgate rollback {name} --to {version} "
                               "--reason TEXT")
-    with open_from_args(args) as registry:
-        result = workflow.rollback(registry, name=args.name, reason=args.reason, to_version=args.to_version)
+    from modelgate.core.registry.errors import WorkflowRefused
+
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            result = workflow.rollback(registry, name=args.name, reason=args.reason, to_version=args.to_version,
+                                       break_glass=args.break_glass, progress=renderer.progress())
+    except WorkflowRefused as refused:
+        renderer.finish()
+        # The one message on stderr, as for every refusal; the gates, like promote's, on stdout.
+        print(f"modelgate: nothing was rolled back: {refused.explain()}", file=sys.stderr)
+        if refused.gates:
+            print(render_gates(refused.gates))
+        return 1
+    finally:
+        renderer.finish()
+    if result.break_glass:
+        print(paint(f"BREAK-GLASS: {result.restored} restored to production although "
+                    f"{', '.join(result.broken)} did not hold; {result.demoted} moved to deprecated", "red"))
+        print(render_gates(result.gates))
+        print("Recorded in the audit log as rollback.break-glass; shown on every screen until a normal "
+              "promotion replaces it.")
+        return 0
     print(f"{result.restored} restored to production; {result.demoted} moved to deprecated")
+    if args.break_glass:
+        print("every production gate holds, so this was an ordinary rollback (no break-glass needed)")
+    print(render_gates(result.gates))
     return 0
 
 

@@ -114,6 +114,10 @@ def collect(registry, *, name: str, version: str, stage: str | None = None,
     generated_at = datetime.now(timezone.utc)
     detail = registry.show(name=name, version=version)
     info = detail.info
+    if detail.damage is not None:  # marked by fsck: no report vouches for bytes known to be wrong
+        from modelgate.core.registry.damage import refusal
+
+        raise refusal(f"{name}@{version}", detail.damage, action="report on")
     judged = check_stage(stage) if stage else target_stage(info.stage)
     policy = policy_info(registry)
     records = validation_records(registry, name=name, version=version)

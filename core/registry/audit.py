@@ -99,6 +99,14 @@ def lock_head(session) -> tuple[int, str]:
 
 
 SUBJECT_MAX = 300
+#: Session flag: an append reached a multiple of ``audit_checkpoint_every``.
+CHECKPOINT_DUE = "modelgate_audit_checkpoint_due"
+
+
+def _checkpoint_every() -> int:
+    from modelgate.core import settings
+
+    return int(settings.get("audit_checkpoint_every"))
 
 
 def append(session, *, actor: str, action: str, subject: str, payload: dict | None = None) -> AuditEvent:
@@ -123,6 +131,11 @@ def append(session, *, actor: str, action: str, subject: str, payload: dict | No
         seq=seq, created_at=created_at, actor=actor, action=action, subject=subject,
         payload=payload_json, prev_hash=head_hash, hash=digest))
     session.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=seq, hash=digest))
+    every = _checkpoint_every()
+    if every and not seq % every:
+        # Signed once the transaction has committed (Registry.session): a checkpoint of an
+        # event that is then rolled back would make the intact log look cut short.
+        session.info[CHECKPOINT_DUE] = True
     return AuditEvent(seq, created_at, actor, action, subject, payload, head_hash, digest)
 
 
@@ -156,9 +169,10 @@ def events(session, *, subject: str | None = None, action: str | None = None,
     return [_to_event(row) for row in rows]
 
 
-def _scan(rows, progress) -> tuple[int, str, AuditVerdict | None]:
-    """Walk rows ordered by seq; return (last seq, last hash, verdict if broken)."""
-    expected, prev = 1, GENESIS
+def _scan(rows, progress, *, after: tuple[int, str] = (0, GENESIS)) -> tuple[int, str, AuditVerdict | None]:
+    """Walk rows ordered by seq that follow event ``after`` = (seq, hash); return
+    (last seq, last hash, verdict if broken)."""
+    expected, prev = after[0] + 1, after[1]
     for seq, created_at, actor, action, subject, payload, prev_hash, digest in rows:
         if seq != expected:
             return expected - 1, prev, AuditVerdict(False, expected - 1, expected, (
@@ -175,6 +189,23 @@ def _scan(rows, progress) -> tuple[int, str, AuditVerdict | None]:
         if progress is not None and not expected % 10_000:
             progress.advance(10_000)
     return expected - 1, prev, None
+
+
+def verify_after(connection, *, seq: int, digest: str) -> tuple[int, str, AuditVerdict | None]:
+    """Check the events after event ``seq`` (whose hash must be ``digest``) up to the last one.
+
+    Returns ``(last seq, last hash, verdict if broken)``; reads only the events from ``seq`` on,
+    so extending a checkpoint costs the events since the previous one, not the whole log.
+    """
+    columns = (_EVENTS.c.seq, _EVENTS.c.created_at, _EVENTS.c.actor, _EVENTS.c.action,
+               _EVENTS.c.subject, _EVENTS.c.payload, _EVENTS.c.prev_hash, _EVENTS.c.hash)
+    if seq:
+        anchor = connection.execute(select(_EVENTS.c.hash).where(_EVENTS.c.seq == seq)).scalar()
+        if anchor != digest:
+            state = "is missing" if anchor is None else "differs"
+            return seq - 1, "", AuditVerdict(False, seq - 1, seq, f"event {seq} {state}")
+    rows = connection.execute(select(*columns).where(_EVENTS.c.seq > seq).order_by(_EVENTS.c.seq)).all()
+    return _scan(rows, None, after=(seq, digest))
 
 
 def verify(source, *, progress=None) -> AuditVerdict:

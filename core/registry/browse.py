@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, Numeric, and_, bindparam, case, cast, exists, false, func, or_, select, true
+from sqlalchemy import Integer, Numeric, bindparam, case, cast, exists, false, func, or_, select, true
 
 from modelgate.core.stages import STAGES
 
 from .errors import RegistryError
-from .models import Model, Signature, ValidationRun, Version
-from .queries import _info, _summary_columns
+from .models import Model, ValidationRun, Version
+from .queries import _info, _summary_columns, _with_break_glass, counted_signatures
 from .records import VersionInfo
 
 #: Columns a listing can be sorted by.
@@ -131,9 +131,7 @@ def _sort_keys(query: VersionQuery, dialect: str) -> list:
         latest = _latest_passed()
         keys = [case((latest == true(), 2), (latest.is_(None), 1), else_=0)]
     elif query.sort == "signatures":
-        keys = [select(func.count(Signature.id)).where(
-            and_(Signature.version_id == Version.id, Signature.verified == true()))
-            .correlate(Version).scalar_subquery()]
+        keys = [counted_signatures()]
     else:
         # The newest first walks ix_versions_updated_at and stops at the page's end; the id
         # breaks ties in the same direction, so the index serves the whole order.
@@ -160,7 +158,7 @@ def page_of(session, *, query: VersionQuery, limit: int, offset: int) -> list[Ve
                  .join(Version, Version.id == chosen.c.id)
                  .join(Model, Model.id == Version.model_id)
                  .order_by(*_sort_keys(query, dialect)))
-    return [_info(row) for row in session.execute(statement)]
+    return [_info(row) for row in session.execute(_with_break_glass(statement))]
 
 
 def count_of(session, *, query: VersionQuery) -> int:

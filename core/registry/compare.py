@@ -19,6 +19,7 @@ Comparing takes two steps, so an app can run each on its own thread:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,7 @@ class ComparePlan:
     stage: str
     regression: Mapping | None          # the limits the metric verdicts use
     judgements: tuple[PendingJudgement, PendingJudgement] | None   # None: findings not compared
+    store: Any = None                   # the bundle store, to check both copies before reading them
 
 
 def champion_for(registry, *, name: str, version: str) -> tuple[str, str]:
@@ -190,7 +192,8 @@ def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: 
                            for row, side in zip(rows, sides)) if findings else None
     if regression is None:
         regression = policy.stage(stage).get("regression")
-    return ComparePlan(sides[0], sides[1], (paths[0], paths[1]), policy, stage, regression, judgements)
+    return ComparePlan(sides[0], sides[1], (paths[0], paths[1]), policy, stage, regression, judgements,
+                       registry.store)
 
 
 def _read(bundle, label: str, problems: list[str]):
@@ -220,6 +223,14 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
     from modelgate.core.regression import compare as compare_metrics
 
     progress = progress or Progress()
+    if plan.store is not None:
+        from modelgate.core.registry.damage import refusal
+
+        for side in (plan.a, plan.b):  # only the bytes imported: a damaged copy would mislead a reviewer
+            progress.start(label=f"checking the stored copy of {side.label}", total=0)
+            check = plan.store.inspect(side.digest, progress=progress)
+            if not check.intact:
+                raise refusal(side.label, check, action="compare")
     problems: list[str] = []
     with open_bundle(plan.paths[0]) as bundle_a, open_bundle(plan.paths[1]) as bundle_b:
         manifest_a, results_a, face_a = _read(bundle_a, plan.a.label, problems)

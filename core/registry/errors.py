@@ -59,10 +59,22 @@ class WorkflowRefused(ModelGateError):
         self.gates: list[Any] = list(gates or [])
 
 
+class StoreDamaged(ModelGateError):
+    """A stored bundle's bytes are not the ones imported (missing, changed or extra files);
+    ``damage`` is the :class:`~modelgate.core.registry.store.StoreCheck` when one was made."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, damage: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.damage = damage
+
+
 __all__ = [
     "IdentityError",
     "NotFound",
     "PermissionDenied",
     "RegistryError",
+    "StoreDamaged",
     "WorkflowRefused",
 ]

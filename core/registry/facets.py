@@ -84,6 +84,22 @@ def _stored(store) -> set[str]:
     return held
 
 
+def _read_manifest(store, digest: str) -> bytes:
+    """The stored ``bundle.yaml`` of ``digest``, checked against the digest it was imported with;
+    empty when it is too large, unreadable or damaged (the version then has no facets)."""
+    from .errors import StoreDamaged
+
+    try:
+        with store.open_verified(digest, "bundle.yaml") as reader:
+            data = reader.read(MAX_MANIFEST_BYTES + 1)
+            if len(data) > MAX_MANIFEST_BYTES:
+                return b""
+            reader.read()  # reaching the end is what checks the bytes
+            return data
+    except (OSError, StoreDamaged):
+        return b""
+
+
 def read_facets(store, digests: Iterable[str], *, progress: Progress | None = None) -> dict[str, Facets]:
     """The facets of each digest's stored manifest; a missing or unreadable one has none."""
     digests = sorted(set(digests))
@@ -93,12 +109,7 @@ def read_facets(store, digests: Iterable[str], *, progress: Progress | None = No
     digests = [digest for digest in digests if digest in held]
     progress.start(label="indexing tags and owners", total=len(digests))
     for digest in digests:
-        manifest = store.path_of(store.relative(digest)) / "bundle.yaml"
-        try:
-            with open(manifest, "rb") as handle:
-                data = handle.read(MAX_MANIFEST_BYTES + 1)
-        except OSError:
-            data = b""
+        data = _read_manifest(store, digest)
         found[digest] = _facets_of(_parsed(data))
         progress.advance()
     return found

@@ -17,7 +17,7 @@ from modelgate.core.findings import Severity
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
-from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, utcnow
+from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, as_utc, utcnow
 from modelgate.core.stages import STAGES
 
 #: Stages that retire a version; reachable from any earlier stage, with no validation.
@@ -100,19 +100,27 @@ def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | N
                                    progress=progress, signatures_recorded=True)
 
 
-def record_run(session, row: Version, *, label: str, report, actor: str,
-               champion: Version | None = None) -> ValidationRun:
-    """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
-    values = dict(
+def _run_values(row: Version, *, report, champion: Version | None) -> dict:
+    return dict(
         version_id=row.id, stage=report.stage, policy_digest=report.policy_digest,
         champion_digest=champion.digest if champion is not None else None,
         policy_name=report.policy_name, passed=report.passed, errors=report.count(Severity.ERROR),
         warnings=report.count(Severity.WARNING),
         report=json.dumps(report.as_dict(), sort_keys=True, ensure_ascii=False))
+
+
+def _run_row(row: Version, *, report, actor: str, champion: Version | None) -> ValidationRun:
+    return ValidationRun(**_run_values(row, report=report, champion=champion), actor=actor, created_at=utcnow())
+
+
+def record_run(session, row: Version, *, label: str, report, actor: str,
+               champion: Version | None = None) -> ValidationRun:
+    """Store ``report`` as a validation run of ``row`` and audit it ("validation.run")."""
     if pgwrites.guarded(session):
+        values = _run_values(row, report=report, champion=champion)
         run = session.get(ValidationRun, pgwrites.call(session, "record_validation_run", **values))
     else:
-        run = ValidationRun(**values, actor=actor, created_at=utcnow())
+        run = _run_row(row, report=report, actor=actor, champion=champion)
         session.add(run)
         session.flush()
     audit.append(session, actor=actor, action="validation.run", subject=label, payload={
@@ -121,17 +129,52 @@ def record_run(session, row: Version, *, label: str, report, actor: str,
     return run
 
 
+STORED_COPY = "stored copy"
+
+
+def stored_copy(session, row: Version, *, label: str, store, actor: str, verify_store: bool = True,
+                champion: Version | None = None, mark: bool = True) -> GateResult:
+    """Whether the stored copy of ``row`` (and of ``champion``, whose metrics it is judged
+    against) is the bytes imported: no standing damage mark, and, with ``verify_store``, every
+    file re-hashed. Damage found here is marked and audited like ``registry fsck`` does."""
+    from modelgate.core.registry.damage import damage_of, mark_damaged
+
+    for checked in filter(None, (row, champion)):
+        whose = "" if checked is row else f" (the production version {checked.version})"
+        checked_label = label if checked is row else f"{label.rpartition('@')[0]}@{checked.version}"
+        repair = f"repair it with `modelgate registry repair {checked_label} BUNDLE`"
+        marked = damage_of(session, checked.id)
+        if marked is not None:
+            return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is marked damaged since "
+                              f"{marked.found_at:%Y-%m-%d %H:%M} ({marked.describe()}); {repair}")
+        if verify_store:
+            check = store.inspect(checked.digest)
+            if not check.intact:
+                if mark:  # a preview only looks; a promotion, rollback or fsck records it
+                    mark_damaged(session, checked, check=check, actor=actor, label=checked_label)
+                return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is damaged "
+                                  f"({check.describe()}); {repair}")
+    what = "re-hashed, every file as imported" if verify_store else "no damage on record"
+    return GateResult(STORED_COPY, MET, what)
+
+
+#: ``champion`` left out: judge against the model's production version, as a promotion does.
+CURRENT_CHAMPION = object()
+
+
 def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store,
-                verify_store: bool = True) -> GateResult:
+                verify_store: bool = True, champion=CURRENT_CHAMPION, record: bool = True) -> GateResult:
+    """The validation gate. ``champion=None`` judges without a production version to compare
+    with (a rollback restores the old production version itself); ``record=False`` judges
+    with a run made here without storing it (a rollback changes nothing when refused)."""
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
-    champion = champion_of(session, row)
-    for checked in filter(None, (row, champion) if verify_store else ()):
-        problem = store.verify(checked.digest)
-        if problem is not None:
-            whose = "" if checked is row else f" (the production version {checked.version})"
-            return GateResult("validation", NOT_MET, f"{problem}{whose}; import the bundle again "
-                              "from its source to restore the stored copy")
+    if champion is CURRENT_CHAMPION:
+        champion = champion_of(session, row)
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, verify_store=verify_store,
+                       champion=champion)
+    if copy.blocking:
+        return GateResult("validation", NOT_MET, copy.reason)
     digest = champion.digest if champion is not None else None
     run = stored_run(session, row.id, to_stage, policy.digest, digest)
     if run is None:
@@ -139,7 +182,10 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
             fresh = (run_validation(store.path_of(store.relative(row.digest)), policy=policy, stage=to_stage,
                                     champion=store.path_of(store.relative(champion.digest)) if champion else None),
                      digest)
-        run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
+        if record:
+            run = record_run(session, row, label=label, report=fresh[0], actor=actor, champion=champion)
+        else:
+            run = _run_row(row, report=fresh[0], actor=actor, champion=champion)
     where = f"for {to_stage} under policy {run.policy_name}"
     if champion is not None:
         where += f", against the production version {champion.version}"
@@ -168,14 +214,23 @@ class ApprovalTally:
 
 
 def tally_approvals(reviews, *, submitter: str, roles: tuple[str, ...]) -> ApprovalTally:
-    """Tally ``reviews`` (oldest first) of one version at one stage against ``roles``."""
-    latest = {item.reviewer: item for item in reviews}  # each person's last word counts
+    """Tally ``reviews`` (oldest first) of one version at one stage against ``roles``.
+
+    One person, one word: reviews are grouped by :func:`identity.person_key`, so a second
+    approval by the same person, or by them under a differently written or confusable name,
+    never counts twice; each person's latest decision is the one that stands.
+    """
+    latest = {}
+    for item in reviews:  # each person's last word counts
+        latest.pop(identity.person_key(item.reviewer), None)
+        latest[identity.person_key(item.reviewer)] = item
+    submitter_key = identity.person_key(submitter)
     counted, ignored = [], {}
-    for item in latest.values():
+    for key, item in latest.items():
         if item.decision != "approve":
             continue
         held = set(filter(None, item.roles.split(",")))
-        if item.reviewer == submitter:
+        if key == submitter_key:
             ignored[item.reviewer] = "submitted this version"
         elif roles and not (held & set(roles)) and "admin" not in held:
             ignored[item.reviewer] = f"did not hold the {' or '.join(roles)} role"
@@ -201,7 +256,7 @@ def wanted_signature(policy: Policy, to_stage: str) -> tuple[bool, tuple[str, ..
 def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
     count, roles = wanted_approvals(policy, to_stage)
     if count <= 0:
-        return GateResult("approvals", MET, f"the policy asks for no approvals for {to_stage}",
+        return GateResult("approvals", MET, f"not required for {to_stage}: the policy asks for no approvals",
                           required=False)
     reviews = session.scalars(select(Review).where(
         Review.version_id == row.id, Review.stage == row.stage).order_by(Review.id)).all()
@@ -222,7 +277,7 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
         return "signed other bytes"
     if revoked or signature.document is None:
         return "the key is no longer trusted"
-    if signature.signer == submitter:
+    if identity.person_key(signature.signer) == identity.person_key(submitter):
         return "submitted this version, so their signature does not count"
     if roles and not (held & set(roles)) and "admin" not in held:
         return f"does not hold the {' or '.join(roles)} role"
@@ -230,29 +285,66 @@ def signature_problem(signature: Signature, *, revoked: bool, held: set[str], di
 
 
 def verified_signatures(session, version_ids):
-    """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first."""
-    return session.execute(
-        select(Signature, TrustedKey.revoked_at)
+    """``(Signature, revoked_at)`` of the verified signatures of ``version_ids``, oldest first.
+
+    ``revoked_at`` is the key's revocation time; a key the registry does not (or no longer)
+    trust at all reads as revoked at the signature's own time, so it never counts. A
+    certificate signature names no key and stands while it is verified (see
+    :data:`~modelgate.core.registry.queries.CERTIFICATE_MARK`).
+    """
+    from modelgate.core.registry.queries import certificate_signed
+
+    rows = session.execute(
+        select(Signature, TrustedKey.revoked_at, TrustedKey.id)
         .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
         .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
         .order_by(Signature.id)).all()
+    return [(signature, revoked_at if key_id is not None
+             else None if certificate_signed(signature.document) else signature.created_at)
+            for signature, revoked_at, key_id in rows]
 
 
-def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:
+def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...],
+                        reverified: set[int] | None = None):
+    """Split the verified signatures ``rows`` of ``row`` into ``(counted, notes)``.
+
+    One key, one signature: the same key under two signer names or in two signature files
+    counts once. Each signer's roles and each key's standing are read once. With
+    ``reverified`` only the signatures whose ids it holds count (they verified again just now).
+    """
     from modelgate.core.signing.keys import short
 
-    required, roles = wanted_signature(policy, to_stage)
-    rows = verified_signatures(session, [row.id])
-    counted, notes = [], []
+    held_by: dict[str, set[str]] = {}
+    counted, notes, keys = [], [], set()
     for signature, revoked_at in rows:
         who = f"{signature.signer} ({short(signature.key_fingerprint)})"
-        problem = signature_problem(signature, revoked=revoked_at is not None,
-                                    held=set(identity.roles_of(session, signature.signer)),
+        person = identity.person_key(signature.signer)
+        if person not in held_by:
+            held_by[person] = set(identity.roles_of(session, signature.signer))
+        problem = signature_problem(signature, revoked=revoked_at is not None, held=held_by[person],
                                     digest=row.digest, submitter=row.submitter, roles=roles)
+        if problem is None and reverified is not None and signature.id not in reverified:
+            problem = "does not verify against the stored bytes with the keys trusted now"
+        if problem is None and signature.key_fingerprint in keys:
+            problem = "the same key signed already; it counts once"
         if problem is None:
+            keys.add(signature.key_fingerprint)
             counted.append(who)
+        elif problem.startswith("the key") and revoked_at is not None:
+            notes.append(f"{who}: the key is no longer trusted (revoked on {as_utc(revoked_at):%Y-%m-%d %H:%M} UTC)")
         else:
-            notes.append(f"{who} {problem}" if not problem.startswith("the key") else f"{who}: {problem}")
+            notes.append(f"{who} {problem}" if not problem.startswith("the ") else f"{who}: {problem}")
+    return counted, notes
+
+
+def _signature(session, row: Version, *, to_stage: str, policy: Policy,
+               reverified: set[int] | None = None) -> GateResult:
+    """The signature gate. With ``reverified`` (the ids of the signatures that verified again
+    just now, see :func:`~modelgate.core.registry.signatures.reverified_signatures`) only those
+    count: the record of an earlier verification is not taken on trust."""
+    required, roles = wanted_signature(policy, to_stage)
+    rows = verified_signatures(session, [row.id])
+    counted, notes = counting_signatures(session, row, rows, roles=roles, reverified=reverified)
     if counted:
         reason = "signed by " + ", ".join(counted)
     elif rows:
@@ -261,8 +353,9 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy) -> GateR
         reason = "no release signature is recorded (`modelgate sign NAME@VERSION --key KEY`)"
     reason = "; ".join([reason, *notes])
     if not required:
+        # Said as information, not as a failure: nothing here stops the move.
         return GateResult("signature", MET if counted else NOT_MET,
-                          f"the policy requires no signature for {to_stage}: {reason}", required=False)
+                          f"not required for {to_stage} by the policy ({reason})", required=False)
     return GateResult("signature", MET if counted else NOT_MET, reason)
 
 
@@ -285,3 +378,22 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
         _approvals(session, row, to_stage=to_stage, policy=policy),
         _signature(session, row, to_stage=to_stage, policy=policy),
     ]
+
+
+def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: str, store,
+                   fresh=None, mark: bool = True, reverified: set[int] | None = None) -> list[GateResult]:
+    """The production gates of today for restoring ``row`` by a rollback, each computed by the
+    same function a promotion uses: the stored copy (re-hashed, no damage mark), validation
+    under ``policy`` for production (on its own: it *was* the production version), and the
+    signature (counting only keys trusted now, a revoked key for nothing; with ``reverified``
+    only signatures that verified again just now). Approvals
+    are not asked again: they were given at staging, and the rollback itself is an approver's
+    decision. Nothing is recorded here; the caller's rollback event carries these gates."""
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark)
+    if copy.blocking:
+        validation = GateResult("validation", NOT_AVAILABLE, "not run: the stored copy is damaged")
+    else:
+        validation = _validation(session, row, label=label, to_stage="production", policy=policy, actor=actor,
+                                 fresh=fresh, store=store, verify_store=False, champion=None, record=False)
+    return [copy, validation, _signature(session, row, to_stage="production", policy=policy,
+                                         reverified=reverified)]

@@ -42,8 +42,8 @@ NAMING_CONVENTION = {
 ROLES = ("submitter", "reviewer", "approver", "signer", "admin")
 #: Review decisions.
 DECISIONS = ("approve", "reject", "request-changes")
-#: Kinds of rows in ``promotions``.
-PROMOTION_KINDS = ("promote", "superseded", "rollback", "restored")
+#: Kinds of rows in ``promotions``; "break-glass" restores a version whose gates did not hold.
+PROMOTION_KINDS = ("promote", "superseded", "rollback", "restored", "break-glass")
 
 
 def utcnow() -> datetime:
@@ -78,6 +78,10 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Set when an admin removed the user (migration 0005); the row stays so their name and
+    #: their past decisions remain theirs.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -233,6 +237,21 @@ class TrustedCertificate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class StoreDamage(Base):
+    """A version whose stored copy was found damaged; it stands until a repair removes it
+    (migration 0004). ``details`` is the JSON of what was found (missing, changed, extra)."""
+
+    __tablename__ = "store_damage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), nullable=False,
+                                            unique=True)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    details: Mapped[str] = mapped_column(Text, nullable=False)
+    found_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class AuditEventRow(Base):

@@ -9,11 +9,12 @@ whatever the page size: no query per row.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, distinct, func, select, true
+from sqlalchemy import Select, and_, distinct, exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from . import pgwrites
 from .errors import NotFound, RegistryError
-from .models import Model, Review, Signature, ValidationRun, Version, as_utc
+from .models import Model, Promotion, Review, Signature, StoreDamage, TrustedKey, ValidationRun, Version, as_utc
 from .records import VersionInfo
 
 ORDERS = ("updated", "created", "name")
@@ -87,6 +88,30 @@ def count_versions(session, *, name: str | None = None, stage: str | None = None
     return session.execute(_filtered(query, name=name, stage=stage, text=text)).scalar_one()
 
 
+#: Marks a signature made with a certificate: it names no trusted key. Its chain was checked
+#: against the registry's CAs when it was recorded, and revoking a certificate or CA withdraws
+#: it (``verified`` becomes false), so such a signature stands while it is verified.
+CERTIFICATE_MARK = "x509CertificateChain"
+
+
+def certificate_signed(document: str | None) -> bool:
+    """Whether a recorded signature document was made with a certificate (see :data:`CERTIFICATE_MARK`)."""
+    return CERTIFICATE_MARK in (document or "")
+
+
+def counted_signatures():
+    """Correlated count of ``Version``'s signatures that can count: verified, over its bytes, by a
+    trusted key not revoked (or by a certificate the registry's CAs vouch for); each key once
+    (the same key under two names or files is one)."""
+    standing = or_(and_(TrustedKey.id.is_not(None), TrustedKey.revoked_at.is_(None)),
+                   and_(TrustedKey.id.is_(None), Signature.document.contains(CERTIFICATE_MARK)))
+    return (select(func.count(distinct(Signature.key_fingerprint)))
+            .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+            .where(Signature.version_id == Version.id, Signature.verified == true(),
+                   Signature.bundle_digest == Version.digest, standing)
+            .correlate(Version).scalar_subquery())
+
+
 def _summary_columns():
     """Per-version aggregates as correlated scalar subqueries on ``Version``."""
     latest_validation = (select(ValidationRun.passed).where(ValidationRun.version_id == Version.id)
@@ -96,17 +121,29 @@ def _summary_columns():
                  .where(Review.version_id == Version.id, Review.decision == "approve",
                         Review.stage == Version.stage, Review.reviewer != Version.submitter)
                  .correlate(Version).scalar_subquery())
-    signatures = (select(func.count(Signature.id))
-                  .where(Signature.version_id == Version.id, Signature.verified == true())
-                  .correlate(Version).scalar_subquery())
-    return latest_validation.label("passed"), approvals.label("approvals"), signatures.label("signatures")
+    signatures = counted_signatures()
+    damaged = exists().where(StoreDamage.version_id == Version.id).correlate(Version)
+    return (latest_validation.label("passed"), approvals.label("approvals"), signatures.label("signatures"),
+            damaged.label("damaged"))
+
+
+def _with_break_glass(query: Select) -> Select:
+    """Add who, when and why of a break-glass restore to ``query``'s rows, for a version still in
+    production by it: its latest stage change is then of kind "break-glass"."""
+    move = aliased(Promotion)
+    latest = (select(func.max(Promotion.id)).where(Promotion.version_id == Version.id)
+              .correlate(Version).scalar_subquery())
+    return (query.add_columns(move.actor.label("glass_by"), move.created_at.label("glass_at"),
+                              move.reason.label("glass_reason"))
+            .outerjoin(move, and_(move.id == latest, move.kind == "break-glass", Version.stage == "production")))
 
 
 def _info(row) -> VersionInfo:
     validation = None if row.passed is None else ("passed" if row.passed else "failed")
     return VersionInfo(row.name, row.version, row.stage, row.digest, row.submitter, row.license,
                        as_utc(row.created_at), as_utc(row.updated_at), validation,
-                       int(row.approvals or 0), int(row.signatures or 0))
+                       int(row.approvals or 0), int(row.signatures or 0), bool(row.damaged),
+                       row.glass_by, as_utc(row.glass_at), row.glass_reason)
 
 
 def list_versions(session, *, name: str | None = None, stage: str | None = None,
@@ -124,7 +161,7 @@ def list_versions(session, *, name: str | None = None, stage: str | None = None,
              .join(Version, Version.id == page.c.id)
              .join(Model, Model.id == Version.model_id)
              .order_by(*_order(order, Model.name, Version)))
-    return [_info(row) for row in session.execute(query)]
+    return [_info(row) for row in session.execute(_with_break_glass(query))]
 
 
 def version_info(session, version: Version) -> VersionInfo:
@@ -132,4 +169,4 @@ def version_info(session, version: Version) -> VersionInfo:
     query = (select(Model.name, Version.version, Version.stage, Version.digest, Version.submitter,
                     Version.license, Version.created_at, Version.updated_at, *_summary_columns())
              .join(Model, Model.id == Version.model_id).where(Version.id == version.id))
-    return _info(session.execute(query).one())
+    return _info(session.execute(_with_break_glass(query)).one())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .audit import AuditEvent
 from .models import Promotion, Review, Signature, ValidationRun, as_utc
@@ -16,11 +17,13 @@ from .models import Promotion, Review, Signature, ValidationRun, as_utc
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A registry user and the roles they hold."""
+    """A registry user and the roles they hold; ``removed_at`` is set once an admin removed them."""
 
     name: str
     roles: list[str]
     created_at: datetime | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class VersionInfo:
 
     ``validation`` is the outcome of the latest validation run (``None`` before
     any); ``approvals`` counts distinct reviewers, other than the submitter, who
-    approved at the version's current stage; ``signatures`` counts verified
-    signatures.
+    approved at the version's current stage; ``signatures`` counts the keys whose verified
+    signatures of the version's bytes can count (trusted, unrevoked; each key once).
     """
 
     name: str
@@ -55,6 +58,17 @@ class VersionInfo:
     validation: str | None = None
     approvals: int = 0
     signatures: int = 0
+    #: The stored copy is marked damaged (``registry fsck``) until ``registry repair``.
+    damaged: bool = False
+    #: Who, when and why, while the version is in production by a break-glass rollback.
+    break_glass_by: str | None = None
+    break_glass_at: datetime | None = None
+    break_glass_reason: str | None = None
+
+    @property
+    def break_glass(self) -> bool:
+        """Whether the version is in production by a break-glass rollback (gates overridden)."""
+        return self.break_glass_by is not None
 
     @property
     def ref(self) -> str:
@@ -124,11 +138,20 @@ class SignatureInfo:
     bundle_digest: str
     verified: bool
     created_at: datetime
+    #: When the signing key was revoked (it no longer counts), or None while it is trusted.
+    revoked_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Signature) -> SignatureInfo:
+    def of(cls, row: Signature, *, revoked_at: datetime | None = None) -> SignatureInfo:
         return cls(row.signer, row.key_fingerprint, row.bundle_digest, bool(row.verified),
-                   as_utc(row.created_at))
+                   as_utc(row.created_at), as_utc(revoked_at))
+
+    @property
+    def standing(self) -> str:
+        """``revoked YYYY-MM-DD`` once the key is revoked, else ``verified`` or ``unverified``."""
+        if self.revoked_at is not None:
+            return f"revoked {self.revoked_at:%Y-%m-%d}"
+        return "verified" if self.verified else "unverified"
 
 
 @dataclass(frozen=True)
@@ -142,3 +165,5 @@ class VersionDetail:
     validations: list[ValidationInfo] = field(default_factory=list)
     signatures: list[SignatureInfo] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    #: What the standing damage mark says (missing, changed, extra files), if there is one.
+    damage: Any = None

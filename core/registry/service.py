@@ -10,14 +10,14 @@ on :meth:`Registry.session` and the helpers of :mod:`.queries`.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import select
 
 from . import audit, database, identity, pgwrites, queries
-from .errors import RegistryError
-from .models import Model, Promotion, Review, Signature, User, UserRole, ValidationRun, Version, as_utc
+from .errors import RegistryError, StoreDamaged
+from .models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
 from .records import (
     ImportResult,
     PromotionInfo,
@@ -55,14 +55,39 @@ class Registry:
         """Release the database connections."""
         self.engine.dispose()
 
+    @property
+    def checkpoint_folder(self) -> Path:
+        """Where the audit log's signed checkpoints and their key live (see :mod:`.checkpoints`)."""
+        from .checkpoints import folder_for
+
+        return folder_for(self.store_root)
+
     @contextmanager
-    def session(self, *, write: bool = True):
+    def session(self, *, write: bool = True, checkpoint: bool = True):
         """One transaction as an ORM session: committed on success, rolled back on error.
 
         Write sessions take SQLite's write lock at BEGIN; pass ``write=False`` for reads.
+        When an event appended in it makes a signed audit checkpoint due, the committed head
+        is signed once the transaction is over, even if it ended in an error after an event
+        (a refusal) was committed; ``checkpoint=False`` leaves that to the caller.
         """
-        with database.session_scope(self.engine, write=write) as session:
-            yield session
+        info: dict = {}
+        try:
+            with database.session_scope(self.engine, write=write) as session:
+                info = session.info
+                yield session
+        except BaseException:
+            if checkpoint and info.pop(audit.CHECKPOINT_DUE, False):
+                with suppress(RegistryError):  # the error in flight is the one to report
+                    self._sign_due()
+            raise
+        if checkpoint and info.pop(audit.CHECKPOINT_DUE, False):
+            self._sign_due()
+
+    def _sign_due(self) -> None:
+        from . import checkpoints
+
+        checkpoints.due(self)
 
     # ------------------------------------------------------------------ users
     def roles(self, *, name: str | None = None) -> list[str]:
@@ -74,19 +99,36 @@ class Registry:
         """Add a user or give them more roles (admins only, except for the very first user)."""
         with self.session() as session:
             held = identity.add_user(session, actor=self.actor, name=name, roles=roles)
-            created = session.execute(select(User.created_at).where(User.name == name)).scalar_one()
-        return UserInfo(name, held, as_utc(created))
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, held, as_utc(user.created_at))
 
-    def users(self) -> list[UserInfo]:
-        """Every user with their roles, by name."""
+    def revoke_roles(self, *, name: str, roles: list[str]) -> UserInfo:
+        """Take roles from a user (admins only; never the last admin's admin role)."""
+        with self.session() as session:
+            held = identity.revoke_roles(session, actor=self.actor, name=name, roles=roles)
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, held, as_utc(user.created_at))
+
+    def remove_user(self, *, name: str) -> UserInfo:
+        """Remove a user (admins only; never the last admin): they keep their record, not their roles."""
+        with self.session() as session:
+            identity.remove_user(session, actor=self.actor, name=name)
+            user = identity.find_user(session, name)
+        return UserInfo(user.name, [], as_utc(user.created_at), as_utc(user.removed_at), user.removed_by)
+
+    def users(self, *, removed: bool = True) -> list[UserInfo]:
+        """Every user with their roles, by name; ``removed=False`` leaves out removed users."""
         with self.session(write=False) as session:
-            users = session.execute(select(User.id, User.name, User.created_at).order_by(User.name)).all()
+            query = select(User).order_by(User.name)
+            if not removed:
+                query = query.where(User.removed_at.is_(None))
+            users = session.execute(query).scalars().all()
             held: dict[int, set[str]] = {}
             for user_id, role in session.execute(select(UserRole.user_id, UserRole.role)):
                 held.setdefault(user_id, set()).add(role)
         order = identity.ROLES
-        return [UserInfo(name, [r for r in order if r in held.get(uid, ())], as_utc(created))
-                for uid, name, created in users]
+        return [UserInfo(u.name, [r for r in order if r in held.get(u.id, ())], as_utc(u.created_at),
+                         as_utc(u.removed_at), u.removed_by) for u in users]
 
     # ----------------------------------------------------------------- import
     def import_bundle(self, *, path: Path, progress=None) -> ImportResult:
@@ -108,6 +150,8 @@ class Registry:
         finally:
             if staged.folder.exists():
                 self.store.discard(staged)
+        if isinstance(result, StoreDamaged):
+            raise result  # the damage mark and its event are committed; the store is untouched
         return result
 
     def _record(self, session, staged, name: str, version: str, license_: str | None) -> ImportResult:
@@ -122,8 +166,7 @@ class Registry:
                     f"{name}@{version} is already in the registry with different contents "
                     f"(digest {existing.digest[:16]}…, this bundle {staged.digest[:16]}…)",
                     hint="A version never changes once imported: give the bundle a new version.")
-            folder, _ = self.store.place(staged)
-            return ImportResult(name, version, staged.digest, False, folder)
+            return self._reimport(session, existing, staged, name, version)
         guarded = pgwrites.guarded(session)
         if model is None and not guarded:
             model = Model(name=name)
@@ -142,6 +185,24 @@ class Registry:
                      payload={"digest": staged.digest, "store_path": relative, "license": license_})
         return ImportResult(name, version, staged.digest, True, folder)
 
+    def _reimport(self, session, existing: Version, staged, name: str, version: str):
+        """The same bytes again: nothing to record, but a damaged stored copy (changed, missing
+        or extra files, or the whole folder gone) is reported, marked and audited instead of
+        quietly replaced; only ``registry repair`` replaces it."""
+        from .damage import damage_of, mark_damaged, refusal
+
+        label = f"{name}@{version}"
+        marked = damage_of(session, existing.id)
+        if marked is not None:
+            return refusal(label, marked, action="import")
+        check = self.store.inspect(existing.digest)
+        if not check.intact:
+            mark_damaged(session, existing, check=check, actor=self.actor, label=label)
+            return refusal(label, check, action="import")
+        self.store.discard(staged)
+        folder = self.store.path_of(existing.store_path)
+        return ImportResult(name, version, staged.digest, False, folder)
+
     # ---------------------------------------------------------------- reading
     def list_versions(self, *, name: str | None = None, stage: str | None = None, text: str | None = None,
                       limit: int = 50, offset: int = 0, order: str = "updated") -> list[VersionInfo]:
@@ -158,6 +219,8 @@ class Registry:
 
     def show(self, *, name: str, version: str) -> VersionDetail:
         """Everything recorded about ``name@version``; :class:`NotFound` if it is not there."""
+        from .damage import damage_of
+
         with self.session(write=False) as session:
             row = queries.get_version(session, name=name, version=version)
             info = queries.version_info(session, row)
@@ -172,8 +235,12 @@ class Registry:
                 reviews=[ReviewInfo.of(r) for r in rows(Review)],
                 promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
-                signatures=[SignatureInfo.of(r) for r in rows(Signature)],
+                signatures=[SignatureInfo.of(r, revoked_at=revoked) for r, revoked in session.execute(
+                    select(Signature, TrustedKey.revoked_at)
+                    .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
+                    .where(Signature.version_id == row.id).order_by(Signature.id))],
                 events=audit.events(session, subject=f"{name}@{version}"),
+                damage=damage_of(session, row.id),
             )
 
     def bundle_path(self, *, name: str, version: str) -> Path:
@@ -189,8 +256,19 @@ class Registry:
             return audit.events(session, subject=subject, action=action, limit=limit, seq=seq)
 
     def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
-        """Check the audit log's hash chain from the first event to the chain head."""
-        return audit.verify(self.engine, progress=progress)
+        """Check the audit log's hash chain from the first event to the chain head, then that the
+        log still holds the event of its latest signed checkpoint (see :mod:`.checkpoints`)."""
+        from . import checkpoints
+
+        verdict = audit.verify(self.engine, progress=progress)
+        if not verdict.ok:
+            return verdict
+        anchored = checkpoints.verify_anchor(self)
+        if anchored.state != "broken":
+            return verdict
+        made = anchored.checkpoint
+        first = min(made.seq, verdict.checked + 1) if made is not None else verdict.checked + 1
+        return audit.AuditVerdict(False, min(verdict.checked, first - 1), first, anchored.reason)
 
 
 def _identify(manifest: dict, path: Path) -> tuple[str, str, str | None]:
@@ -234,7 +312,9 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
         database.ensure_schema(engine, url=url, create=create)
         with engine.connect() as connection:
             actor = identity.acting_user(connection, explicit=user)
-        return Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+        registry = Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+        registry.store.clean_incoming()  # leftovers of interrupted imports; each is logged
+        return registry
     except BaseException:
         engine.dispose()
         raise

@@ -21,9 +21,12 @@ from modelgate.core.signing.trust import TrustStore, trusted_key
 from . import audit, identity, pgwrites
 from .certificates import registry_signer
 from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedKey, User, as_utc, utcnow
+from .models import Signature, TrustedKey, as_utc, utcnow
 from .queries import get_version
 from .records import SignatureInfo
+
+#: The status of a signature whose key the registry revoked.
+REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,15 @@ def _info(row: TrustedKey) -> TrustedKeyInfo:
 
 def trust_key(registry, *, name: str, public_key: Path) -> TrustedKeyInfo:
     """Trust the public key at ``public_key`` as user ``name``'s (admins only; audited)."""
+    name = identity.check_name(name)  # the same canonical name the user holds, never a look-alike
     key = trusted_key(name=check_key_name(name, what="signer name"), path=public_key)
     with registry.session() as session:
         identity.require(session, registry.actor, "admin", action="trust signing keys", subject=name)
-        if session.execute(select(User.id).where(User.name == name)).scalar_one_or_none() is None:
-            raise NotFound(f"no user {name!r} in this registry",
+        user = identity.find_user(session, name)
+        if user is None or user.removed_at is not None:
+            raise NotFound(f"no user {name!r} in this registry" if user is None else f"{name!r} was removed",
                            hint=f"Add them first: modelgate users add {name} --role signer")
+        name = user.name
         known = session.execute(select(TrustedKey).where(TrustedKey.fingerprint == key.fingerprint)
                                 ).scalar_one_or_none()
         if known is not None:
@@ -111,26 +117,36 @@ def trust_store(registry) -> TrustStore:
 
 
 def _stored(registry, *, name: str, version: str, role: str, action: str):
+    from modelgate.core.registry.damage import damage_of, refusal
+
     with registry.session(write=False) as session:
         identity.require(session, registry.actor, role, action=action, subject=f"{name}@{version}")
         row = get_version(session, name=name, version=version)
+        marked = damage_of(session, row.id)
+        if marked is not None:  # a damaged copy is never signed: the signature would vouch for other bytes
+            raise refusal(f"{name}@{version}", marked, action="sign")
         return row.digest, registry.store.path_of(row.store_path)
 
 
-def _hash_stored(bundle, digest: str, label: str, progress) -> dict[str, str]:
+def _hash_stored(registry, bundle, digest: str, name: str, version: str, progress) -> dict[str, str]:
     from modelgate.core.signing.payload import hash_while_importing
 
     digests = hash_while_importing(bundle, progress=progress)
-    _require_intact(digests, digest, label)
+    _require_intact(registry, digests, digest, name, version)
     return digests
 
 
-def _require_intact(digests: dict[str, str], digest: str, label: str) -> None:
+def _require_intact(registry, digests: dict[str, str], digest: str, name: str, version: str) -> None:
+    """Refuse bytes that are not the ones imported, marking the version damaged (and audited)."""
     from modelgate.core.digests import bundle_digest
+    from modelgate.core.registry.damage import mark_damaged, refusal
 
     if bundle_digest(digests) != digest:
-        raise WorkflowRefused(f"the stored copy of {label} no longer matches its digest",
-                              hint="The store was altered outside ModelGate; restore it from a backup.")
+        check = registry.store.inspect(digest)
+        with registry.session() as session:
+            row = get_version(session, name=name, version=version)
+            mark_damaged(session, row, check=check, actor=registry.actor, label=f"{name}@{version}")
+        raise refusal(f"{name}@{version}", check, action="sign")
 
 
 def record_signatures(registry, *, name: str, version: str, documents: dict[str, bytes],
@@ -143,10 +159,9 @@ def record_signatures(registry, *, name: str, version: str, documents: dict[str,
     """
     from modelgate.core.bundle import open_bundle
 
-    label = f"{name}@{version}"
     digest, stored = _stored(registry, name=name, version=version, role="signer", action="record signatures")
     with open_bundle(stored) as bundle:
-        digests = _hash_stored(bundle, digest, label, progress)
+        digests = _hash_stored(registry, bundle, digest, name, version, progress)
         return _verify_and_record(registry, name=name, version=version, documents=documents,
                                   root=bundle.root, digests=digests)
 
@@ -161,11 +176,10 @@ def sign_version(registry, *, name: str, version: str, key: Path, passphrase: by
     from modelgate.core.bundle import open_bundle
     from modelgate.core.signing.sign import prepare, signature_document
 
-    label = f"{name}@{version}"
     digest, stored = _stored(registry, name=name, version=version, role="signer", action="sign versions")
     with open_bundle(stored) as bundle:
         digests, _ = prepare(bundle, key=key, passphrase=passphrase, signer=signer, progress=progress)
-        _require_intact(digests, digest, label)
+        _require_intact(registry, digests, digest, name, version)
         document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase,
                                       certificate=certificate, chain=tuple(chain))
         return _verify_and_record(registry, name=name, version=version, root=bundle.root, digests=digests,
@@ -234,6 +248,31 @@ def _certificate_path(document: str, store: TrustStore) -> tuple[str, ...]:
                         revoked=store.revoked).chain_fingerprints
 
 
+def reverified_signatures(registry, *, name: str, version: str, progress=None) -> set[int]:
+    """The ids of the recorded signatures of ``name@version`` that verify again, now: each
+    document checked cryptographically against the stored bytes (hashed afresh) with the keys
+    the registry trusts today. A rollback counts only these."""
+    from modelgate.core.bundle import open_bundle
+    from modelgate.core.signing.payload import build_manifest, hash_while_importing
+    from modelgate.core.signing.verify import check_signature
+
+    store = trust_store(registry)
+    with registry.session(write=False) as session:
+        row = get_version(session, name=name, version=version)
+        recorded = session.execute(select(Signature.id, Signature.file, Signature.document)
+                                   .where(Signature.version_id == row.id, Signature.document.is_not(None))
+                                   .order_by(Signature.id)).all()
+        stored = registry.store.path_of(row.store_path)
+    if not recorded:
+        return set()
+    with open_bundle(stored, progress=progress) as bundle:
+        digests = hash_while_importing(bundle, progress=progress)
+        manifest = build_manifest(digests, model_name=bundle.root.name)
+        return {number for number, file, document in recorded
+                if check_signature(name=file or f"signature #{number}", document=document.encode("utf-8"),
+                                   root=bundle.root, manifest=manifest, trust=store).valid}
+
+
 def signature_documents(path: Path) -> dict[str, bytes]:
     """``{signatures/NAME.sig: document}`` of a bundle folder or archive."""
     from modelgate.core.bundle import open_bundle
@@ -272,4 +311,24 @@ def verify_version(registry, *, name: str, version: str, trust: TrustStore | Non
         manifest = build_manifest(digests, model_name=bundle.root.name)
         checks = tuple(check_signature(name=file, document=document, root=bundle.root, manifest=manifest,
                                        trust=store) for file, document in documents.items())
+    if trust is None:
+        checks = mark_revoked(registry, checks)
     return VerifyReport(checks, bundle_digest(digests), store.description)
+
+
+def mark_revoked(registry, checks):
+    """``checks`` with each signature by a key the registry revoked shown as revoked, with the
+    signer and the revocation date, instead of as made by an unknown key."""
+    from dataclasses import replace
+
+    revoked = {k.fingerprint: k for k in trusted_keys(registry) if k.revoked_at is not None}
+    marked = []
+    for check in checks:
+        key = revoked.get(check.fingerprint or "")
+        if key is not None and not check.valid:
+            why = f" ({key.revoke_reason})" if key.revoke_reason else ""
+            check = replace(check, status=REVOKED, signer=key.name,
+                            reason=f"the key was revoked on {key.revoked_at:%Y-%m-%d %H:%M} UTC{why}; "
+                                   "its signatures no longer count")
+        marked.append(check)
+    return tuple(marked)

@@ -35,20 +35,26 @@ from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
-from modelgate.core.registry.gates import (RETIRED, GateResult, champion_of, evaluate, run_validation,
-                                          stage_order, stored_run)
+from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, champion_of, evaluate,
+                                          run_validation, stage_order, stored_run)
+from modelgate.core.registry.gates import rollback_gates as evaluate_rollback
 from modelgate.core.registry.queries import get_model, get_version
 from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
 from modelgate.core.registry.records import ReviewInfo
 from modelgate.core.stages import check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
-           "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices"]
+           "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices", "rollback_gates"]
 
 #: Roles that may review; admin passes every role check.
 REVIEW_ROLES = ("reviewer", "approver")
 #: Roles that may promote and roll back.
 PROMOTE_ROLES = ("approver",)
+#: Only an admin restores a version whose gates do not hold (admin passes every role check,
+#: so naming a role no one else holds leaves it to admins).
+BREAK_GLASS_ROLES = ("admin",)
+#: The gates break-glass may override; a damaged stored copy (other bytes) is never restored.
+BREAKABLE = ("validation", "signature")
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,13 @@ class RollbackResult:
     restored: str
     demoted: str
     reason: str
+    gates: tuple[GateResult, ...] = ()
+    #: The gates that did not hold and were overridden by break-glass (empty for a normal rollback).
+    broken: tuple[str, ...] = ()
+
+    @property
+    def break_glass(self) -> bool:
+        return bool(self.broken)
 
 
 def _required_text(value: str | None, *, what: str, option: str) -> str:
@@ -286,58 +299,156 @@ def rollback_choices(registry, *, name: str) -> RollbackChoices:
         return RollbackChoices(usual[0] if usual else None, tuple(usual + others))
 
 
+def _rollback_target(session, model, *, name: str, to_version: str | None,
+                     expected_current: str | None) -> tuple[Version | None, Version | None, str | None]:
+    """``(current production version, version to restore, problem)`` of a rollback of ``model``."""
+    current = session.scalars(select(Version).where(
+        Version.model_id == model.id, Version.stage == "production").order_by(Version.id)).first()
+    usual = _restorable(session, model.id, current.id, kinds=("superseded",)) if current else []
+    choices = _restorable(session, model.id, current.id) if current else []
+    previous = usual[0] if usual else None
+    if to_version is not None:
+        previous = next((row for row in choices if row.version == to_version), None)
+    problem = None
+    if current is None:
+        problem = f"{name} has no production version to roll back"
+    elif expected_current is not None and current.version != expected_current:
+        problem = (f"{name}@{current.version} is in production now, not {expected_current}; "
+                   "nothing was rolled back")
+    elif previous is None and to_version is not None:
+        problem = (f"{name}@{to_version} cannot be restored: only a deprecated version that was in "
+                   f"production can ({', '.join(r.version for r in choices) or 'none is left'})")
+    elif previous is None:
+        problem = f"no earlier production version of {name} is left to restore"
+        if choices:  # only versions an earlier rollback took out: they come back when named
+            listed = ", ".join(row.version for row in choices)
+            problem += f" by default; name one with --to VERSION ({listed})"
+    return current, previous, problem
+
+
+def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Policy,
+                      progress: Progress | None) -> tuple[tuple | None, set[int] | None]:
+    """``(fresh validation, re-verified signature ids)`` of the version a rollback would restore,
+    made outside any transaction: its recorded signatures checked again against its stored
+    bytes with the keys trusted now, and a production validation when no stored run (this
+    policy, no champion) matches. ``(None, None)`` when nothing can be restored."""
+    from modelgate.core.registry.signatures import reverified_signatures
+
+    with registry.session(write=False) as session:
+        model = get_model(session, name=name)
+        _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
+                                                expected_current=None)
+        if problem or previous is None:
+            return None, None
+        run_needed = stored_run(session, previous.id, "production", policy.digest, None) is None
+        digest, version = previous.digest, previous.version
+    reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
+    store = registry.store
+    if not run_needed or store.verify(digest) is not None:
+        return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
+    report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage="production",
+                            progress=progress)
+    return (report, None), reverified
+
+
+def rollback_gates(registry, *, name: str, to_version: str | None = None, policy: Policy | None = None,
+                   progress: Progress | None = None) -> tuple[str | None, list[GateResult]]:
+    """``(version a rollback would restore, its gates)`` without changing anything: the same
+    gates :func:`rollback` judges (a rollback gate when nothing can be restored)."""
+    policy = policy or policy_in_force(registry)
+    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                          progress=progress)
+    with registry.session(write=False) as session:
+        model = get_model(session, name=name)
+        _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
+                                                expected_current=None)
+        if problem:
+            return None, [GateResult("rollback", NOT_MET, problem)]
+        label = f"{name}@{previous.version}"
+        results = evaluate_rollback(session, previous, label=label, policy=policy, actor=registry.actor,
+                                    store=registry.store, fresh=fresh, mark=False,
+                                    reverified=reverified if reverified is not None else set())
+        return previous.version, results
+
+
 def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
-             expected_current: str | None = None) -> RollbackResult:
+             expected_current: str | None = None, break_glass: bool = False,
+             policy: Policy | None = None, progress: Progress | None = None) -> RollbackResult:
     """Restore an earlier production version of model ``name``, recording ``reason``.
 
     ``to_version`` is a version that was in production and is deprecated now; by
     default the one most recently replaced by a newer production version. Needs
-    the approver or admin role. In one transaction the current production version
-    goes to deprecated (kind 'rollback') and the restored one comes back to
-    production (kind 'restored'). With no production version or nothing to restore,
-    or when the production version is not ``expected_current`` (the one the user saw),
-    the refusal is audited and :class:`WorkflowRefused` raised.
+    the approver or admin role. The restored version must pass today's production
+    gates (:func:`.gates.rollback_gates`: stored copy re-hashed, validation under the
+    policy in force, a signature by a key trusted now that verifies again against the
+    stored bytes). In one transaction the current
+    production version goes to deprecated (kind 'rollback') and the restored one comes
+    back to production (kind 'restored'). Any refusal (no production version, nothing to
+    restore, the production version is not ``expected_current`` (the one the user saw),
+    or a gate not met) is audited ("rollback.refused") and raises :class:`WorkflowRefused`
+    with every gate; nothing else changes.
+
+    ``break_glass`` (admins only) restores even though validation or signature gates fail:
+    the restore is kind 'break-glass', audited as "rollback.break-glass" with the failed
+    gates, and shown on every screen until a normal promotion replaces it. A damaged stored
+    copy is never restored, break-glass or not: it would put other bytes in production.
     """
     text = _required_text(reason, what="rollback", option="--reason")
     actor = registry.actor
-    problem = None
+    policy = policy or policy_in_force(registry)
+    wanted_roles = BREAK_GLASS_ROLES if break_glass else PROMOTE_ROLES
+    action = "roll back by break-glass" if break_glass else "rollback"
     with registry.session() as session:
-        identity.require(session, actor, *PROMOTE_ROLES, action="rollback", subject=name)
+        identity.require(session, actor, *wanted_roles, action=action, subject=name)
+    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                          progress=progress)
+    problem, results, forced = None, [], []
+    with registry.session() as session:
+        identity.require(session, actor, *wanted_roles, action=action, subject=name)
         model = get_model(session, name=name, for_update=True)
-        current = session.scalars(select(Version).where(
-            Version.model_id == model.id, Version.stage == "production").order_by(Version.id)).first()
-        usual = _restorable(session, model.id, current.id, kinds=("superseded",)) if current else []
-        choices = _restorable(session, model.id, current.id) if current else []
-        previous = usual[0] if usual else None
-        if to_version is not None:
-            previous = next((row for row in choices if row.version == to_version), None)
-        if current is None:
-            problem = f"{name} has no production version to roll back"
-        elif expected_current is not None and current.version != expected_current:
-            problem = (f"{name}@{current.version} is in production now, not {expected_current}; "
-                       "nothing was rolled back")
-        elif previous is None and to_version is not None:
-            problem = (f"{name}@{to_version} cannot be restored: only a deprecated version that was in "
-                       f"production can ({', '.join(r.version for r in choices) or 'none is left'})")
-        elif previous is None:
-            problem = f"no earlier production version of {name} is left to restore"
-            if choices:  # only versions an earlier rollback took out: they come back when named
-                listed = ", ".join(row.version for row in choices)
-                problem += f" by default; name one with --to VERSION ({listed})"
+        current, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
+                                                      expected_current=expected_current)
+        if problem:
+            results = [GateResult("rollback", NOT_MET, problem)]
+        else:
+            restored = f"{name}@{previous.version}"
+            results = [GateResult("rollback", MET, f"{restored} left production by a "
+                                  f"{'supersession' if to_version is None else 'move'} and may come back"),
+                       *evaluate_rollback(session, previous, label=restored, policy=policy, actor=actor,
+                                          store=registry.store, fresh=fresh,
+                                          reverified=reverified if reverified is not None else set())]
+            unmet = [gate for gate in results if gate.blocking]
+            if unmet and not (break_glass and all(g.name in BREAKABLE for g in unmet)):
+                problem = f"{restored} cannot be restored: " + "; ".join(
+                    f"{gate.name}: {gate.reason}" for gate in unmet)
+            else:
+                forced = unmet
+        base = {"reason": text, "policy": policy.name, "policy_digest": policy.digest,
+                "break_glass": break_glass}
         if problem:
             audit.append(session, actor=actor, action="rollback.refused", subject=name,
-                         payload={"reason": text, "problem": problem})
+                         payload={**base, "problem": problem,
+                                  "unmet": [gate.as_dict() for gate in results if gate.blocking]})
         else:
-            demoted, restored = f"{name}@{current.version}", f"{name}@{previous.version}"
+            demoted = f"{name}@{current.version}"
+            kind = "break-glass" if forced else "restored"
             _move(session, current, to_stage="deprecated", kind="rollback", actor=actor, reason=text)
-            _move(session, previous, to_stage="production", kind="restored", actor=actor, reason=text)
+            _move(session, previous, to_stage="production", kind=kind, actor=actor, reason=text,
+                  policy_digest=policy.digest)
             audit.append(session, actor=actor, action="rollback", subject=demoted,
                          payload={"from": "production", "to": "deprecated", "restored": restored,
                                   "reason": text})
-            audit.append(session, actor=actor, action="rollback.restored", subject=restored,
+            audit.append(session, actor=actor, action="rollback.break-glass" if forced else "rollback.restored",
+                         subject=restored,
                          payload={"from": "deprecated", "to": "production", "replaces": demoted,
-                                  "reason": text})
+                                  "reason": text, "policy": policy.name, "policy_digest": policy.digest,
+                                  "gates": [gate.as_dict() for gate in results],
+                                  **({"failed_gates": [gate.as_dict() for gate in forced]} if forced else {})})
     if problem:
-        raise WorkflowRefused(problem, hint="A rollback restores a version that a newer production "
-                              "version superseded.", gates=[GateResult("rollback", "not met", problem)])
-    return RollbackResult(name, restored, demoted, text)
+        hint = ("A rollback restores a version that a newer production version superseded, and only when "
+                "it passes today's production gates.")
+        if results and any(g.blocking for g in results) and not break_glass and all(
+                g.name in BREAKABLE or not g.blocking for g in results):
+            hint += " In a true emergency an admin may restore it anyway: --break-glass --reason TEXT."
+        raise WorkflowRefused(problem, hint=hint, gates=results)
+    return RollbackResult(name, restored, demoted, text, tuple(results), tuple(g.name for g in forced))

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from modelgate.core.cli.terminal import human_bytes
 from modelgate.core.findings import Severity
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, Page, form, note, section, table
-from modelgate.gui.registry_model import updated_text
+from modelgate.gui.registry_model import alerts, updated_text
 
 LOCK_TEXT = {
     "locked": ("Locked: every file matches the digests in bundle.yaml.", GOOD),
@@ -89,7 +89,7 @@ class OverviewTab(Page):
         if detail is not None:
             info = detail.info
             identity += [("Submitted by", info.submitter), ("Imported", updated_text(info.created_at))]
-        self.replace(self.banner, section("Identity", form(identity)), self._stage(subject),
+        self.replace(self.banner, *self._attention(detail), section("Identity", form(identity)), self._stage(subject),
                      section("Owners", self._owners(summary)), self._digests(subject),
                      section("Lock state", *self._lock(summary["lock"])))
 
@@ -118,6 +118,21 @@ class OverviewTab(Page):
         widgets.append(table(("When", "Reviewer", "Decision", "At stage", "Comment"), reviews, stretch=4,
                              colours=colours, object_name="reviews") if reviews else note("No reviews yet."))
         return section("Stage and history", *widgets)
+
+    @staticmethod
+    def _attention(detail) -> list[QWidget]:
+        """A break-glass restore or a damaged stored copy, above everything else."""
+        if detail is None:
+            return []
+        lines = alerts(detail.info)
+        damage = getattr(detail, "damage", None)
+        if damage is not None:
+            lines.append(f"Found by {damage.found_by} on {updated_text(damage.found_at)}: {damage.describe()}.")
+        if not lines:
+            return []
+        box = section("Attention", *(note(f"⚠ {line}", colour=BAD) for line in lines))
+        box.setObjectName("overview-attention")
+        return [box]
 
     @staticmethod
     def _owners(summary: dict) -> QWidget:

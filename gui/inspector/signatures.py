@@ -35,9 +35,10 @@ class SignaturesTab(Page):
             recorded = subject.detail.signatures
             digest = subject.detail.info.digest
             rows = [(s.signer, s.key_fingerprint, updated_text(s.created_at), s.bundle_digest,
-                     "yes" if s.verified else "no",
+                     s.standing if s.revoked_at is not None else ("yes" if s.verified else "no"),
                      "this version" if s.bundle_digest == digest else "OTHER BYTES") for s in recorded]
-            colours = [GOOD if s.verified and s.bundle_digest == digest else BAD for s in recorded]
+            colours = [GOOD if s.verified and s.revoked_at is None and s.bundle_digest == digest else BAD
+                       for s in recorded]
             widgets.append(section("Recorded signatures", table(
                 ("Signer", "Key fingerprint", "Signed", "Bundle digest signed", "Verified", "Digest is"),
                 rows, stretch=3, colours=colours, object_name="signatures")

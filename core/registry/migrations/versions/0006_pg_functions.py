@@ -1,7 +1,7 @@
 """PostgreSQL guards its own tables: writes only through SECURITY DEFINER functions.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-07
 
 Creates the group role ``modelgate_app`` (if this login may; otherwise the database
@@ -18,7 +18,7 @@ from alembic import op
 from modelgate.core.registry import pgwrites
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
