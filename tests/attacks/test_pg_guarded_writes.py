@@ -241,3 +241,136 @@ def test_the_database_withdraws_signatures_whose_own_chain_holds_the_revoked_cer
     assert pg_team.owner_query("SELECT verified FROM signatures") == [(False,)]
     assert pg_team.owner_query("SELECT is_ca, revoked_by FROM trusted_certificates WHERE fingerprint = %s",
                                (intermediate,)) == [(False, ADMIN)]
+
+
+# ------------------------------------------------------------- users: revoke, remove, reinstate
+
+def test_an_admin_login_revokes_removes_and_reinstates_users(pg_team):
+    ada = pg_team(ADMIN)
+    assert ada.revoke_roles(name="ben", roles=["reviewer"]).roles == []
+    removed = ada.remove_user(name="carl")
+    assert removed.removed_by == ADMIN and removed.removed_at is not None
+    assert pg_team.roles_of("carl") == []
+    assert ada.add_user(name="carl", roles=["reviewer"]).roles == ["reviewer"]
+    assert pg_team.owner_query("SELECT removed_at, removed_by FROM users WHERE name = 'carl'") == [(None, None)]
+    events = [(e.action, e.actor, e.subject) for e in ada.audit_log() if e.action.startswith("user.")
+              and e.actor == ADMIN]
+    assert sorted(events) == [("user.reinstated", ADMIN, "carl"), ("user.removed", ADMIN, "carl"),
+                              ("user.roles_granted", ADMIN, "carl"), ("user.roles_revoked", ADMIN, "ben")]
+    assert pg_team("ana").verify_audit().ok
+
+
+def test_user_changes_are_refused_to_a_login_without_the_admin_role(pg_team, monkeypatch):
+    monkeypatch.setattr(identity, "require", lambda session, actor, *roles, **_: identity.roles_of(session, actor))
+    with pytest.raises(PermissionDenied, match="lacks the admin role"):
+        pg_team("ben").revoke_roles(name="carl", roles=["approver"])
+    with pytest.raises(PermissionDenied, match="lacks the admin role"):
+        pg_team("ben").remove_user(name="carl")
+    pg_team(ADMIN).remove_user(name="dora")
+    with pg_team.console("ben") as ben:
+        for function, args in {"reinstate_user": ("dora",), "revoke_roles": ("carl", ["approver"]),
+                               "remove_user": ("carl",)}.items():
+            with pytest.raises(errors.InsufficientPrivilege, match="lacks the admin role"), ben.transaction():
+                call(ben, function, *args)
+    assert pg_team.roles_of("carl") == ["approver"]
+    assert pg_team.owner_query("SELECT removed_by FROM users WHERE name IN ('carl', 'dora') ORDER BY name") == [
+        (None,), (ADMIN,)]
+
+
+def test_the_database_keeps_the_last_admin_and_keeps_removed_users_out(pg_team):
+    pg_team(ADMIN).remove_user(name=pg_team.owner)   # ada is now the only admin
+    with pg_team.console(ADMIN) as ada:
+        with pytest.raises(errors.ObjectNotInPrerequisiteState, match="last admin"), ada.transaction():
+            call(ada, "revoke_roles", ADMIN, ["admin", "signer"])
+        with pytest.raises(errors.ObjectNotInPrerequisiteState, match="last admin"), ada.transaction():
+            call(ada, "remove_user", ADMIN)
+        call(ada, "remove_user", "carl")
+        # A removed user gets roles back only through reinstate_user (which the client audits).
+        with pytest.raises(errors.InvalidParameterValue, match="reinstate"), ada.transaction():
+            call(ada, "grant_roles", "carl", ["approver"])
+        call(ada, "reinstate_user", "carl")
+        call(ada, "grant_roles", "carl", ["approver"])
+    assert pg_team.roles_of(ADMIN) == ["admin"] and pg_team.roles_of("carl") == ["approver"]
+
+
+@pytest.mark.parametrize("name", ["Eve", "eVE", "\uff45ve", "e\u0301ve"])
+def test_the_database_takes_new_user_names_only_in_canonical_form(pg_team, name):
+    with pg_team.console(ADMIN) as ada:
+        with pytest.raises(errors.InvalidParameterValue, match="canonical"), ada.transaction():
+            call(ada, "grant_roles", name, ["reviewer"])
+        call(ada, "grant_roles", identity.canonical_name(name), ["reviewer"])
+    assert pg_team.roles_of(identity.canonical_name(name)) == ["reviewer"]
+    assert pg_team.owner_query("SELECT count(*) FROM users WHERE name = %s", (name,)) == [(0,)]
+
+
+# ---------------------------------------------------------------- store damage and repair
+
+def _damage_the_store(team) -> None:
+    import os
+
+    stored = team(ADMIN).bundle_path(name=NAME, version="1.0.0")
+    os.chmod(stored, 0o755)
+    (stored / "smuggled.txt").write_text("not imported")
+
+
+def test_any_registry_user_marks_damage_and_an_admin_login_repairs_it(pg_team, tmp_path, template):
+    from modelgate.core.registry.damage import fsck, repair
+
+    _damage_the_store(pg_team)
+    report = fsck(pg_team("ben"))
+    assert [(d.ref, d.newly) for d in report.damaged] == [(f"{NAME}@1.0.0", True)]
+    assert pg_team.owner_query("SELECT found_by FROM store_damage") == [("ben",)]
+    assert not fsck(pg_team("dora")).damaged[0].newly   # marked once, findings refreshed
+    assert pg_team.owner_query("SELECT found_by FROM store_damage") == [("ben",)]
+    result = repair(pg_team(ADMIN), name=NAME, version="1.0.0", bundle=tmp_path / "bundle-1.0.0")
+    assert result.repaired
+    assert pg_team.owner_query("SELECT count(*) FROM store_damage") == [(0,)]
+    actions = [(e.action, e.actor) for e in pg_team(ADMIN).audit_log() if e.action.startswith("store.")]
+    assert sorted(actions) == [("store.damaged", "ben"), ("store.fsck", "ben"), ("store.fsck", "dora"),
+                               ("store.repaired", ADMIN)]
+    assert pg_team("ana").verify_audit().ok
+
+
+def test_damage_marks_are_refused_to_logins_without_the_roles(pg_team, pg_server):
+    (version_id,) = pg_team.owner_query("SELECT id FROM versions")[0]
+    pg_server.create_role("nobody", database=pg_team.database)   # in the group, no registry role
+    with pg_team.console("nobody") as nobody:
+        with pytest.raises(errors.InsufficientPrivilege), nobody.transaction():
+            call(nobody, "mark_damaged", version_id, '{"missing": []}')
+        for action in ("store.fsck", "store.damaged", "audit.checkpoint_key"):
+            with pytest.raises(errors.InsufficientPrivilege), nobody.transaction():
+                call(nobody, "append_event", action, "store", "{}")
+    with pg_team.console("ben") as ben:
+        call(ben, "mark_damaged", version_id, '{"changed": ["model/model.onnx"]}')
+        with pytest.raises(errors.InsufficientPrivilege, match="lacks the admin role"), ben.transaction():
+            call(ben, "clear_damage", version_id)
+        with pytest.raises(errors.InvalidParameterValue), ben.transaction():
+            call(ben, "mark_damaged", version_id, '["not", "an", "object"]')
+        for action in ("store.fsck", "audit.checkpoint_key"):
+            call(ben, "append_event", action, "store", "{}")
+        for action in ("store.repaired", "store.repair.refused", "rollback.break-glass"):
+            with pytest.raises(errors.InsufficientPrivilege), ben.transaction():
+                call(ben, "append_event", action, "store", "{}")
+    assert pg_team.owner_query("SELECT found_by FROM store_damage") == [("ben",)]
+
+
+# ----------------------------------------------------------------------- rollback, checkpoints
+
+def test_a_break_glass_move_is_an_admins_alone(pg_team):
+    (version_id,) = pg_team.owner_query("SELECT id FROM versions")[0]
+    with pg_team.console("carl") as carl:   # an approver may move versions, not break the glass
+        with pytest.raises(errors.InsufficientPrivilege, match="break-glass"), carl.transaction():
+            call(carl, "move_version", version_id, "production", "break-glass", "outage", None)
+    with pg_team.console(ADMIN) as ada:
+        assert call(ada, "move_version", version_id, "production", "break-glass", "outage", None) == [("draft",)]
+    assert pg_team.owner_query("SELECT kind, actor FROM promotions") == [("break-glass", ADMIN)]
+
+
+def test_a_checkpoint_falling_due_on_an_ordinary_login_records_its_key(pg_team, monkeypatch):
+    from modelgate.core.registry import workflow
+
+    monkeypatch.setenv("MODELGATE_AUDIT_CHECKPOINT_EVERY", "1")
+    workflow.review(pg_team("ben"), name=NAME, version="1.0.0", decision="approve", comment="numbers ok")
+    assert pg_team.owner_query("SELECT actor FROM audit_events WHERE action = 'audit.checkpoint_key'") == [
+        ("ben",)]
+    assert pg_team("ben").verify_audit().ok
