@@ -82,9 +82,10 @@ For example, revoking a role (admins only) is::
         \"\"\")
 
 with ``pgwrites.call(session, "revoke_role", name=name, role=role)`` beside the
-SQLite ``DELETE``. A two-person action (a break-glass rollback) checks the
-second person in its body (their recorded, unexpired request in its own table,
-made by another login), so the database, not the client, holds the rule.
+SQLite ``DELETE``. A rule with an exception (a break-glass move is an admin's
+alone, though approvers move versions) is checked in the body, so the database,
+not the client, holds it; so would a two-person rule (the second person's
+recorded request in its own table, made by another login).
 Rows of a new table (audit checkpoints, store damage marks) are written by an
 operation whose ``roles`` are the ones allowed to write them; nothing else is
 needed, as :func:`install` leaves every table read-only to the group, including

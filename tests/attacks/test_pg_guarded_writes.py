@@ -172,6 +172,9 @@ def test_a_trusted_ca_is_exactly_the_certificate_it_holds(pg_team, pki):
         with pytest.raises(errors.InvalidParameterValue, match="does not match"), ada.transaction():
             # A certificate never trusted is revoked with its own bytes only, too.
             call(ada, "revoke_certificate", certificate_fingerprint(other.leaf), "gone", "x", "CN=x", root_pem, [])
+        for name, subject in ((" ", "CN=Example"), ("example", ""), (None, "CN=Example")):
+            with pytest.raises(errors.InvalidParameterValue, match="name and a subject"), ada.transaction():
+                call(ada, "trust_ca", name, subject, certificate_fingerprint(pki.root), root_pem)
         (row,) = call(ada, "trust_ca", "example", "CN=Example", certificate_fingerprint(pki.root), root_pem)
     assert pg_team.owner_query("SELECT id, added_by, is_ca FROM trusted_certificates") == [(row[0], ADMIN, True)]
 
@@ -204,6 +207,9 @@ def test_the_database_holds_a_certificate_signature_to_what_it_can_check(pg_team
             errors.InvalidParameterValue, "does not match",
             (SIGNER, certificate_fingerprint(stranger.leaf),
              [certificate_fingerprint(stranger.leaf), *path[1:]], document)),
+        "the path does not start at the signing certificate": (
+            errors.InvalidParameterValue, "does not match",
+            (SIGNER, leaf, [path[1], path[0], path[2]], document)),
         "the document carries no certificate": (
             errors.InvalidParameterValue, "does not match", (SIGNER, leaf, path, json.dumps(bare))),
         "the signer is someone else without the signer role": (
@@ -235,6 +241,9 @@ def test_the_database_withdraws_signatures_whose_own_chain_holds_the_revoked_cer
     """An admin client that passes no signature to withdraw still withdraws those the document shows."""
     intermediate = certificate_fingerprint(pki.intermediate)
     with pg_team.console(ADMIN) as ada:
+        with pytest.raises(errors.InvalidParameterValue, match="needs a reason"), ada.transaction():
+            call(ada, "revoke_certificate", intermediate, " ", "Example Signing CA", "CN=Example Signing CA",
+                 pem(pki.intermediate).decode(), [])
         ((_, withdrawn),) = call(ada, "revoke_certificate", intermediate, "compromised", "Example Signing CA",
                                  "CN=Example Signing CA", pem(pki.intermediate).decode(), [])
     assert withdrawn == 1
@@ -284,7 +293,13 @@ def test_the_database_keeps_the_last_admin_and_keeps_removed_users_out(pg_team):
             call(ada, "revoke_roles", ADMIN, ["admin", "signer"])
         with pytest.raises(errors.ObjectNotInPrerequisiteState, match="last admin"), ada.transaction():
             call(ada, "remove_user", ADMIN)
+        for function, args in (("remove_user", ("nobody-here",)), ("revoke_roles", ("carl", ["overlord"])),
+                               ("revoke_roles", ("nobody-here", ["approver"]))):
+            with pytest.raises(errors.InvalidParameterValue), ada.transaction():
+                call(ada, function, *args)
         call(ada, "remove_user", "carl")
+        with pytest.raises(errors.InvalidParameterValue, match="no such user"), ada.transaction():
+            call(ada, "remove_user", "carl")   # once removed, removed
         # A removed user gets roles back only through reinstate_user (which the client audits).
         with pytest.raises(errors.InvalidParameterValue, match="reinstate"), ada.transaction():
             call(ada, "grant_roles", "carl", ["approver"])
@@ -374,3 +389,22 @@ def test_a_checkpoint_falling_due_on_an_ordinary_login_records_its_key(pg_team, 
     assert pg_team.owner_query("SELECT actor FROM audit_events WHERE action = 'audit.checkpoint_key'") == [
         ("ben",)]
     assert pg_team("ben").verify_audit().ok
+
+
+def test_revoking_a_certificate_never_withdraws_a_key_signature(pg_team, pki, recorded, tmp_path):
+    from modelgate.core.registry.signatures import trust_key
+    from tests.factory import PASSPHRASE as KEY_PASSPHRASE
+    from tests.factory import signing_key
+
+    key = signing_key(tmp_path / "keys", "dora")
+    trust_key(pg_team(ADMIN), name="dora", public_key=key.with_suffix(".pub"))
+    assert [s.signer for s in sign_version(pg_team("dora"), name=NAME, version="1.0.0", key=key,
+                                           passphrase=KEY_PASSPHRASE, signer="dora")] == ["dora"]
+    ((key_signature,),) = pg_team.owner_query("SELECT id FROM signatures WHERE signer = 'dora'")
+    with pg_team.console(ADMIN) as ada:   # an admin client naming the key signature among those to withdraw
+        ((_, withdrawn),) = call(ada, "revoke_certificate", certificate_fingerprint(pki.intermediate), "compromised",
+                                 "Example Signing CA", "CN=Example Signing CA", pem(pki.intermediate).decode(),
+                                 [key_signature])
+    assert withdrawn == 1
+    assert pg_team.owner_query("SELECT signer, verified FROM signatures ORDER BY id") == [
+        (SIGNER, False), ("dora", True)]
