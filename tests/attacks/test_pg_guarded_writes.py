@@ -408,3 +408,29 @@ def test_revoking_a_certificate_never_withdraws_a_key_signature(pg_team, pki, re
     assert withdrawn == 1
     assert pg_team.owner_query("SELECT signer, verified FROM signatures ORDER BY id") == [
         (SIGNER, False), ("dora", True)]
+
+
+def test_the_migration_adds_the_functions_and_its_downgrade_takes_them_away(pg_url):
+    from alembic import command
+
+    from modelgate.core.registry import database
+
+    added = {"trust_ca", "revoke_certificate", "record_certificate_signature", "reinstate_user", "revoke_roles",
+             "remove_user", "mark_damaged", "clear_damage", "_pem_fingerprint", "_chain_of", "_last_admin"}
+
+    def functions(connection) -> set[str]:
+        return set(connection.exec_driver_sql(
+            "SELECT proname FROM pg_proc WHERE pronamespace = 'modelgate_api'::regnamespace").scalars())
+
+    engine = database.create_registry_engine(pg_url)
+    try:
+        with database.writer(engine).begin() as connection:
+            command.upgrade(database.alembic_config(connection), "0008")
+            assert added <= functions(connection)
+            command.downgrade(database.alembic_config(connection), "0007")
+            assert not added & functions(connection)
+            assert "grant_roles" in functions(connection)
+            command.upgrade(database.alembic_config(connection), "0008")
+            assert added <= functions(connection)
+    finally:
+        engine.dispose()
