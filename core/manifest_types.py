@@ -93,6 +93,58 @@ class Target:
         return {key: value for key, value in data.items() if value is not None}
 
 
+def _present(**values) -> dict:
+    """The given values that are not ``None``: the keys a manifest gave, as plain data."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str | None
+    email: str | None
+
+    def as_dict(self) -> dict:
+        return _present(name=self.name, email=self.email)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str | None
+    version: str | None
+    sha256: str | None
+
+    def as_dict(self) -> dict:
+        return _present(name=self.name, version=self.version, sha256=self.sha256)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    repository: str | None
+    commit: str | None
+    training_run: str | None
+    framework_name: str | None
+    framework_version: str | None
+    seed: int | None
+    datasets: tuple[str, ...]  # dataset names
+    parent: str | None
+    created_at: str | None
+
+    def framework(self) -> dict | None:
+        """``{name, version}`` as given, or ``None`` when the manifest names no framework."""
+        given = _present(name=self.framework_name, version=self.framework_version)
+        return given or None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    deprecation_after: str | None
+    replacement: str | None
+
+    def as_dict(self) -> dict:
+        deprecation = _present(after=self.deprecation_after, replacement=self.replacement)
+        return {"deprecation": deprecation} if deprecation else {}
+
+
 @dataclass(frozen=True)
 class Manifest:
     """The typed manifest: every field holds the standard's type or ``None``/empty."""
@@ -108,6 +160,10 @@ class Manifest:
     targets: tuple[Target, ...]
     benchmarks: tuple[str, ...]
     files: MappingProxyType  # relative path -> sha256, string entries only
+    owners: tuple[Owner, ...]
+    dependencies: tuple[Dependency, ...]
+    provenance: Provenance
+    lifecycle: Lifecycle
 
     def artifact_variants(self) -> frozenset[str]:
         return frozenset(a.variant for a in self.artifacts if a.variant is not None)
@@ -125,10 +181,23 @@ def _tensor(data: dict) -> Tensor:
                   description=_text(data.get("description")))
 
 
+def _provenance(data: dict) -> Provenance:
+    source, framework = _mapping(data.get("source")), _mapping(data.get("framework"))
+    return Provenance(
+        repository=_text(source.get("repository")), commit=_text(source.get("commit")),
+        training_run=_text(data.get("training_run")),
+        framework_name=_text(framework.get("name")), framework_version=_text(framework.get("version")),
+        seed=_integer(data.get("seed")),
+        datasets=tuple(name for _, d in _mappings(data.get("datasets"))
+                       if (name := _text(d.get("name"))) is not None),
+        parent=_text(data.get("parent")), created_at=_text(data.get("created_at")))
+
+
 def typed_manifest(data: dict | None) -> Manifest:
     """The typed view of a parsed manifest (``None`` gives an empty one)."""
     data = _mapping(data)
     interface = _mapping(data.get("interface"))
+    deprecation = _mapping(_mapping(data.get("lifecycle")).get("deprecation"))
     files = {key: value for key, value in _mapping(data.get("files")).items()
              if isinstance(key, str) and isinstance(value, str)}
     return Manifest(
@@ -152,4 +221,12 @@ def typed_manifest(data: dict | None) -> Manifest:
             for i, t in _mappings(data.get("targets"))),
         benchmarks=_texts(data.get("benchmarks")),
         files=MappingProxyType(files),
+        owners=tuple(Owner(name=_text(o.get("name")), email=_text(o.get("email")))
+                     for _, o in _mappings(data.get("owners"))),
+        dependencies=tuple(Dependency(name=_text(d.get("name")), version=_text(d.get("version")),
+                                      sha256=_text(d.get("sha256")))
+                           for _, d in _mappings(data.get("dependencies"))),
+        provenance=_provenance(_mapping(data.get("provenance"))),
+        lifecycle=Lifecycle(deprecation_after=_text(deprecation.get("after")),
+                            replacement=_text(deprecation.get("replacement"))),
     )

@@ -24,6 +24,7 @@ it, the pure-Python parser counts as it composes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import yaml
@@ -107,9 +108,7 @@ class _StrictConstructor(SafeConstructor):
     def construct_object(self, node, deep=False):
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
-            if isinstance(exc, YamlProblem):
-                raise
+        except (ValueError, TypeError, ArithmeticError):
             written = node.value if isinstance(node, ScalarNode) else None
             kind = node.tag.rsplit(":", 1)[-1]
             what = f"{written[:40]!r} is not a valid {kind}" if written is not None else f"a {kind} cannot be built"
@@ -121,7 +120,13 @@ class _StrictConstructor(SafeConstructor):
 
     def construct_yaml_float(self, node):
         _check_number(node)
-        return super().construct_yaml_float(node)
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            # .inf, .nan and overflowing literals have no JSON form: no schema, report or
+            # JSON output could carry them faithfully.
+            raise YamlProblem(f"{node.value[:40]!r} is not a finite number; write a finite number, "
+                              "or quote it if it is text", node.start_mark.line + 1)
+        return value
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, MappingNode):

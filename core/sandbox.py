@@ -133,8 +133,10 @@ class _Guard:
         space = _address_space()
         if space is not None:
             self.saved = resource.getrlimit(resource.RLIMIT_AS)
+            hard = self.saved[1]
+            soft = space + self.budget if hard == resource.RLIM_INFINITY else min(space + self.budget, hard)
             # The soft limit only, so the next job can set its own.
-            resource.setrlimit(resource.RLIMIT_AS, (space + self.budget, self.saved[1]))
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         threading.Thread(target=self._watch, args=(baseline + self.budget,), daemon=True).start()
         return self
 
@@ -251,13 +253,31 @@ def _is_allocation_failure(text: str) -> bool:
 
 # ----------------------------------------------------------------------------- the parent
 
+#: The argument that makes a frozen (PyInstaller) executable serve as the model process.
+FROZEN_FLAG = "--modelgate-model-process"
+
+
+def _command() -> list[str]:
+    if getattr(sys, "frozen", False):  # the app's own executable: it has no `-c`
+        return [sys.executable, FROZEN_FLAG]
+    return [sys.executable, "-c", "from modelgate.core.sandbox import serve; serve()"]
+
+
+def serve_if_asked(argv: list[str]) -> bool:
+    """For frozen entry points: serve as the model process when started as one."""
+    if argv[1:] == [FROZEN_FLAG]:
+        serve()
+        return True
+    return False
+
+
 class _Child:
     def __init__(self) -> None:
         import queue
         import subprocess
 
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from modelgate.core.sandbox import serve; serve()"],
+            _command(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.channel = _Channel(self.process.stdout, self.process.stdin)
         self.messages: queue.Queue = queue.Queue()
@@ -321,9 +341,13 @@ def _drop_child() -> None:
 
 def prewarm() -> None:
     """Start the model process now, so its imports overlap with the caller's other work
-    (hashing, the manifest checks) instead of delaying the first model check."""
-    with _lock:
-        _take_child()
+    (hashing, the manifest checks) instead of delaying the first model check. Never waits:
+    when another validation holds the process, there is nothing to start."""
+    if _lock.acquire(blocking=False):
+        try:
+            _take_child()
+        finally:
+            _lock.release()
 
 
 def shutdown() -> None:

@@ -33,10 +33,11 @@ class JsonProblem(Exception):
 class _Refused(Exception):
     """Raised inside the decoder's hooks; carries the reason without a position."""
 
-    def __init__(self, message: str, pair: int | None = None) -> None:
+    def __init__(self, message: str, pair: int | None = None, path: tuple | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.pair = pair  # for a duplicate key: the index of the second occurrence in its object
+        self.path = path  # for a value over a limit, when asked for: where it sits
 
 
 def _line(text: str, position: int) -> int:
@@ -81,22 +82,26 @@ class _Reader:
         return json.JSONDecoder(object_pairs_hook=self.pairs, parse_int=self.parse_int,
                                 parse_float=self.parse_float, parse_constant=self.parse_constant)
 
-    def check_sizes(self, value) -> None:
-        """Strings and nesting within bounds (the C scanner checks neither)."""
-        stack = [(value, 1)]
+    def check_sizes(self, value, *, paths: bool = False) -> None:
+        """Strings and nesting within bounds (the C scanner checks neither).
+
+        With ``paths`` the refusal says where the value sits (a second, slower
+        walk that only a refused document pays for).
+        """
+        stack = [(value, 1, ())]
         while stack:
-            node, depth = stack.pop()
+            node, depth, path = stack.pop()
             if isinstance(node, str):
                 if len(node) > self.string:
-                    raise _Refused(f"a string longer than {self.string} characters")
+                    raise _Refused(f"a string longer than {self.string} characters", path=path)
             elif isinstance(node, (dict, list)):
                 if depth > self.depth:
-                    raise _Refused(f"JSON nesting is deeper than {self.depth} levels")
+                    raise _Refused(f"JSON nesting is deeper than {self.depth} levels", path=path)
                 items = node.items() if isinstance(node, dict) else enumerate(node)
                 for key, item in items:
                     if isinstance(key, str) and len(key) > self.string:
-                        raise _Refused(f"a key longer than {self.string} characters")
-                    stack.append((item, depth + 1))
+                        raise _Refused(f"a key longer than {self.string} characters", path=path + (key,))
+                    stack.append((item, depth + 1, path + (key,) if paths else ()))
 
 
 def _locate(reader: _Reader, text: str) -> tuple[str, int | None]:
@@ -162,13 +167,19 @@ def loads(text: str):
     reader = _Reader()
     try:
         value = reader.decoder().decode(text)
-        reader.check_sizes(value)
-        return value
     except json.JSONDecodeError as error:
         raise JsonProblem(f"not valid JSON: {error.msg}", error.lineno) from None
     except (_Refused, ValueError, RecursionError):
         message, line = _locate(reader, text)
         raise JsonProblem(message, line) from None
+    try:
+        reader.check_sizes(value)
+    except _Refused:
+        try:
+            reader.check_sizes(value, paths=True)
+        except _Refused as refused:
+            raise JsonProblem(refused.message, ValueLines(text).line(refused.path or ())) from None
+    return value
 
 
 def load_bytes(data: bytes, *, what: str):

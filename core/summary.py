@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelgate.core.bundle import SIGNATURES, Bundle
 from modelgate.core.integrity import check_integrity
-from modelgate.core.manifest import entries, load_manifest, section
+from modelgate.core.manifest import load_manifest
 from modelgate.core.manifest_types import Manifest
 from modelgate.core.progress import Progress
 
@@ -46,32 +46,31 @@ def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool 
         for entry in artifacts:
             if entry["present"]:
                 entry["digest_ok"] = entry["sha256"] == integrity.digests.get(entry["path"])
-    provenance = section(data, "provenance", dict)
-    source = provenance.get("source") if isinstance(provenance.get("source"), dict) else {}
+    provenance = typed.provenance
     return {
         "format": SUMMARY_FORMAT,
         "source": str(bundle.source),
-        "name": data.get("name"), "version": data.get("version"),
-        "description": data.get("description"),
-        "license": data.get("license"), "license_files": section(data, "license_files", list),
-        "owners": entries(data, "owners"),
-        "tags": [t for t in section(data, "tags", list) if isinstance(t, str)],
+        "name": typed.name, "version": typed.version,
+        "description": typed.description,
+        "license": typed.license, "license_files": list(typed.license_files),
+        "owners": [owner.as_dict() for owner in typed.owners],
+        "tags": list(typed.tags),
         "artifacts": artifacts,
         "interface": _interface(typed),
         "targets": [target.as_dict() for target in typed.targets],
-        "dependencies": entries(data, "dependencies"),
+        "dependencies": [dependency.as_dict() for dependency in typed.dependencies],
         "provenance": {
-            "repository": source.get("repository"),
-            "commit": source.get("commit"),
-            "training_run": provenance.get("training_run"),
-            "framework": provenance.get("framework") if isinstance(provenance.get("framework"), dict) else None,
-            "seed": provenance.get("seed"),
-            "datasets": [str(d.get("name")) for d in entries(provenance, "datasets")],
-            "parent": provenance.get("parent"),
-            "created_at": provenance.get("created_at"),
+            "repository": provenance.repository,
+            "commit": provenance.commit,
+            "training_run": provenance.training_run,
+            "framework": provenance.framework(),
+            "seed": provenance.seed,
+            "datasets": list(provenance.datasets),
+            "parent": provenance.parent,
+            "created_at": provenance.created_at,
         },
-        "benchmarks": [b for b in section(data, "benchmarks", list) if isinstance(b, str)],
-        "lifecycle": section(data, "lifecycle", dict),
+        "benchmarks": list(typed.benchmarks),
+        "lifecycle": typed.lifecycle.as_dict(),
         "signatures": sorted(f for f in files if f.startswith(SIGNATURES + "/")),
         "lock": lock,
         "findings": [f.as_dict() for f in result.findings],

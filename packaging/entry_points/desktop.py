@@ -1,6 +1,11 @@
 """The frozen app's ``modelgate-gui`` executable: the desktop app (a windowed program on Windows and macOS)."""
 
+import sys
+
+from modelgate.core.sandbox import serve_if_asked
 from modelgate.gui.launch import entry
 
 if __name__ == "__main__":
-    entry()
+    # The bounded model process is this executable started again with a flag (it has no -c).
+    if not serve_if_asked(sys.argv):
+        entry()

@@ -57,8 +57,10 @@ def test_the_digit_limit_is_a_setting(monkeypatch):
 def test_strings_beyond_the_length_limit_are_refused(monkeypatch):
     monkeypatch.setenv("MODELGATE_MAX_STRING_CHARS", "10")
     assert strictjson.loads('["0123456789"]') == ["0123456789"]
-    assert "longer than 10" in problem('["01234567890"]').message
-    assert "key longer than 10" in problem('{"01234567890": 1}').message
+    found = problem('[1,\n "01234567890"]')
+    assert "longer than 10" in found.message and found.line == 2
+    found = problem('{"a": 1,\n\n "01234567890": 1}')
+    assert "key longer than 10" in found.message and found.line == 3
 
 
 @pytest.mark.parametrize("depth", [65, 100_000])
@@ -223,3 +225,35 @@ def test_value_lines_are_read_only_when_asked():
     lines = strictjson.ValueLines('{"a": [\n1,\n{"b": 2}]}')
     assert lines._starts is None
     assert lines.line(["a", 1, "b"]) == 3 and lines.line(["a", 0]) == 2 and lines.line(["zz"]) == 1
+
+
+def _random_value(rng, depth: int = 0):
+    kinds = ["int", "float", "str", "bool", "null"] + (["list", "dict"] if depth < 6 else [])
+    kind = rng.choice(kinds)
+    if kind == "int":
+        return rng.randint(-10**18, 10**18)
+    if kind == "float":
+        return rng.uniform(-1e6, 1e6)
+    if kind == "str":
+        return "".join(rng.choice("aé\"\\\n\t ✓\u2028x") for _ in range(rng.randint(0, 12)))
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return {f"k{i}{_random_value(rng, 9) if rng.random() < 0.2 else ''}": _random_value(rng, depth + 1)
+            for i in range(rng.randint(0, 5))}
+
+
+def test_the_strict_reader_reads_what_json_writes():
+    import random
+
+    rng = random.Random(20261207)
+    for _ in range(300):
+        value = _random_value(rng)
+        for indent in (None, 1):
+            text = json.dumps(value, indent=indent, ensure_ascii=rng.random() < 0.5)
+            assert strictjson.loads(text) == json.loads(text)
+            lines = strictjson.ValueLines(text)
+            assert lines.line([]) == 1

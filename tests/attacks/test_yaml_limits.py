@@ -81,3 +81,17 @@ def test_values_know_their_lines(parser):
 
 def test_an_empty_document_has_no_data(parser):
     assert safeyaml.load_document("# only a comment\n").data is None
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".NaN", "1.0e+400", "-1.5e+999"])
+def test_numbers_without_a_json_form_are_refused(parser, value):
+    found = refused(f"a: 1\nb: {value}\n")
+    assert found.line == 2 and "finite" in found.message
+
+
+def test_inspect_json_stays_json_when_a_manifest_holds_infinity(tmp_path, capsys, monkeypatch):
+    from tests.attacks._input_types_support import bundle_with_text, run
+
+    root = bundle_with_text(tmp_path / "b", replace=("  memory_mb: 256", "  memory_mb: .inf"))
+    code, out, err = run(["inspect", str(root), "--json"], capsys, monkeypatch)
+    assert code == 2 and "MG102" in err and "finite" in err and out == ""
