@@ -121,16 +121,16 @@ def append(session, *, actor: str, action: str, subject: str, payload: dict | No
     payload_json = canonical_json(payload)
     if pgwrites.guarded(session):
         row = pgwrites.append_event(session, action=action, subject=subject, payload_json=payload_json)
-        return AuditEvent(row.event_seq, row.event_created_at, actor, action, subject, payload,
-                          row.event_prev_hash, row.event_hash)
-    head_seq, head_hash = lock_head(session)
-    seq = head_seq + 1
-    created_at = now_text()
-    digest = _event_hash(head_hash, seq, created_at, actor, action, subject, payload_json)
-    session.execute(insert(_EVENTS).values(
-        seq=seq, created_at=created_at, actor=actor, action=action, subject=subject,
-        payload=payload_json, prev_hash=head_hash, hash=digest))
-    session.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=seq, hash=digest))
+        seq, created_at, head_hash, digest = row.event_seq, row.event_created_at, row.event_prev_hash, row.event_hash
+    else:
+        head_seq, head_hash = lock_head(session)
+        seq = head_seq + 1
+        created_at = now_text()
+        digest = _event_hash(head_hash, seq, created_at, actor, action, subject, payload_json)
+        session.execute(insert(_EVENTS).values(
+            seq=seq, created_at=created_at, actor=actor, action=action, subject=subject,
+            payload=payload_json, prev_hash=head_hash, hash=digest))
+        session.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=seq, hash=digest))
     every = _checkpoint_every()
     if every and not seq % every:
         # Signed once the transaction has committed (Registry.session): a checkpoint of an

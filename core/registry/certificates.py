@@ -19,7 +19,7 @@ from sqlalchemy import select
 from modelgate.core.signing.certificates import TrustedAuthority, authority, load_certificates, subject_text
 from modelgate.core.signing.keys import check_name
 
-from . import audit, identity
+from . import audit, identity, pgwrites
 from .errors import NotFound, WorkflowRefused
 from .models import Signature, TrustedCertificate, User, as_utc, utcnow
 
@@ -60,11 +60,16 @@ def trust_ca(registry, *, name: str, path: Path) -> list[TrustedCertificateInfo]
                 state = "revoked" if known.revoked_at else "trusted"
                 raise WorkflowRefused(f"{subjects[entry.fingerprint]} is already {state} as {known.name!r}",
                                       hint="A revoked certificate is never trusted again.")
-            row = TrustedCertificate(name=name, subject=subjects[entry.fingerprint], fingerprint=entry.fingerprint,
-                                     certificate=entry.pem.decode("ascii"), is_ca=True, added_by=registry.actor,
-                                     created_at=utcnow())
-            session.add(row)
-            session.flush()
+            if pgwrites.guarded(session):
+                row = session.get(TrustedCertificate, pgwrites.call(
+                    session, "trust_ca", name=name, subject=subjects[entry.fingerprint],
+                    fingerprint=entry.fingerprint, certificate=entry.pem.decode("ascii")))
+            else:
+                row = TrustedCertificate(name=name, subject=subjects[entry.fingerprint], fingerprint=entry.fingerprint,
+                                         certificate=entry.pem.decode("ascii"), is_ca=True, added_by=registry.actor,
+                                         created_at=utcnow())
+                session.add(row)
+                session.flush()
             audit.append(session, actor=registry.actor, action="certificate.trust", subject=f"ca:{name}",
                          payload={"fingerprint": entry.fingerprint, "subject": row.subject})
             added.append(_info(row))
@@ -102,6 +107,8 @@ def revoke_certificate(registry, *, certificate: str, reason: str) -> TrustedCer
                 raise NotFound(f"{'no' if not rows else 'more than one'} certificate with fingerprint "
                                f"{certificate!r} in the registry",
                                hint="Pass the certificate's PEM file to revoke one the registry does not hold.")
+        if pgwrites.guarded(session):
+            return _revoke_guarded(session, rows[0] if rows else None, parsed, reason.strip(), registry.actor)
         if rows:
             row = rows[0]
         else:
@@ -112,12 +119,41 @@ def revoke_certificate(registry, *, certificate: str, reason: str) -> TrustedCer
             session.add(row)
         if row.revoked_at is None:
             row.revoked_at, row.revoked_by, row.revoke_reason = utcnow(), registry.actor, reason.strip()
-            withdrawn = _withdraw_signatures(session, row.fingerprint)
+            signatures = _signatures_under(session, row.fingerprint)
+            for signature in signatures:
+                signature.verified = False
             session.flush()
-            audit.append(session, actor=registry.actor, action="certificate.revoke", subject=f"certificate:{row.name}",
-                         payload={"fingerprint": row.fingerprint, "subject": row.subject, "reason": reason.strip(),
-                                  "signatures_withdrawn": withdrawn})
+            _audit_revocation(session, registry.actor, row, reason.strip(), len(signatures))
         return _info(row)
+
+
+def _revoke_guarded(session, row, parsed, reason: str, actor: str) -> TrustedCertificateInfo:
+    """Revoke through the database's guarded function (PostgreSQL); see :func:`revoke_certificate`."""
+    from cryptography.hazmat.primitives import serialization
+
+    from modelgate.core.signing.certificates import certificate_fingerprint
+
+    if row is not None and row.revoked_at is not None:
+        return _info(row)
+    if row is not None:
+        fingerprint, name, subject, pem = row.fingerprint, row.name, row.subject, row.certificate
+    else:
+        fingerprint, name, subject = certificate_fingerprint(parsed), _common_name(parsed), subject_text(parsed)
+        pem = parsed.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    signature_ids = [signature.id for signature in _signatures_under(session, fingerprint)]
+    certificate_id, withdrawn = pgwrites.call(session, "revoke_certificate", fingerprint=fingerprint, reason=reason,
+                                              name=name, subject=subject, certificate=pem,
+                                              signature_ids=signature_ids)
+    session.expire_all()  # the function changed rows this session may hold
+    row = session.get(TrustedCertificate, certificate_id)
+    _audit_revocation(session, actor, row, reason, withdrawn)
+    return _info(row)
+
+
+def _audit_revocation(session, actor: str, row: TrustedCertificate, reason: str, withdrawn: int) -> None:
+    audit.append(session, actor=actor, action="certificate.revoke", subject=f"certificate:{row.name}",
+                 payload={"fingerprint": row.fingerprint, "subject": row.subject, "reason": reason,
+                          "signatures_withdrawn": withdrawn})
 
 
 def _chain_fingerprints(document: str) -> set[str]:
@@ -132,23 +168,17 @@ def _chain_fingerprints(document: str) -> set[str]:
     return {certificate_fingerprint_der(der) for der in parsed.certificates}
 
 
-def _withdraw_signatures(session, fingerprint: str) -> int:
-    """Mark recorded certificate signatures whose chain holds ``fingerprint`` as no longer verified.
+def _signatures_under(session, fingerprint: str) -> list[Signature]:
+    """Recorded, verified certificate signatures whose chain holds ``fingerprint``.
 
     The chain is re-read from each signature's own document; a recorded
     signature's chain ends at the CA it was verified against, which the document
-    may omit, so a signature recorded under a revoked CA is withdrawn by its trust anchor too.
+    may omit, so a signature recorded under a revoked CA is found by its trust anchor too.
     """
     rows = session.execute(select(Signature).where(Signature.verified.is_(True),
                                                    Signature.document.is_not(None))).scalars().all()
-    withdrawn = 0
-    for signature in rows:
-        if "x509CertificateChain" not in signature.document:
-            continue
-        if fingerprint in _chain_fingerprints(signature.document) | _anchors_of(session, signature):
-            signature.verified = False
-            withdrawn += 1
-    return withdrawn
+    return [signature for signature in rows if "x509CertificateChain" in signature.document
+            and fingerprint in _chain_fingerprints(signature.document) | _anchors_of(session, signature)]
 
 
 def _anchors_of(session, signature) -> set[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from modelgate.core.progress import Progress
-from modelgate.core.registry import audit, identity
+from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import StoreDamaged, WorkflowRefused
 from modelgate.core.registry.models import Model, StoreDamage, Version, as_utc, utcnow
 from modelgate.core.registry.queries import get_version
@@ -112,19 +112,25 @@ def mark_damaged(session, row: Version, *, check: StoreCheck, actor: str, label:
     """Mark ``row`` damaged with what ``check`` found; audit a new mark ("store.damaged").
     Returns whether the mark is new (an existing one gets the latest findings)."""
     details = json.dumps(check.as_dict(), sort_keys=True, ensure_ascii=False)
-    existing = session.scalars(select(StoreDamage).where(StoreDamage.version_id == row.id)).first()
-    if existing is not None:
-        existing.details = details
-        return False
-    session.add(StoreDamage(version_id=row.id, digest=row.digest, details=details, found_by=actor,
-                            found_at=utcnow()))
-    session.flush()
+    if pgwrites.guarded(session):
+        if not pgwrites.call(session, "mark_damaged", version_id=row.id, details=details):
+            return False
+    else:
+        existing = session.scalars(select(StoreDamage).where(StoreDamage.version_id == row.id)).first()
+        if existing is not None:
+            existing.details = details
+            return False
+        session.add(StoreDamage(version_id=row.id, digest=row.digest, details=details, found_by=actor,
+                                found_at=utcnow()))
+        session.flush()
     audit.append(session, actor=actor, action="store.damaged", subject=label, payload=check.as_dict())
     return True
 
 
 def clear_damage(session, row: Version) -> bool:
     """Remove the damage mark of ``row``; returns whether there was one."""
+    if pgwrites.guarded(session):
+        return bool(pgwrites.call(session, "clear_damage", version_id=row.id))
     result = session.execute(delete(StoreDamage).where(StoreDamage.version_id == row.id))
     return bool(result.rowcount)
 

@@ -177,6 +177,7 @@ def _grant(session, *, actor: str, name: str, roles: list[str]) -> tuple[User, l
             pgwrites.call(session, "reinstate_user", name=user.name)
             audit.append(session, actor=actor, action="user.reinstated", subject=user.name, payload={})
         name = user.name if user is not None else name
+        held = set(roles_of(session, name))
         outcome = pgwrites.call(session, "grant_roles", name=name, roles=list(roles))
         created, added = outcome.created, list(outcome.added)
         user = session.execute(select(User).where(User.name == name)).scalar_one()
@@ -256,8 +257,11 @@ def revoke_roles(session, *, actor: str, name: str, roles) -> list[str]:
     if "admin" in taken and _admins(session) == [user.name]:
         raise WorkflowRefused(f"{user.name} is the last admin; the registry needs one",
                               hint="Make someone else an admin first: modelgate users add NAME --role admin")
-    if taken:
+    if taken and pgwrites.guarded(session):
+        pgwrites.call(session, "revoke_roles", name=user.name, roles=taken)
+    elif taken:
         session.execute(delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(taken)))
+    if taken:
         audit.append(session, actor=actor, action="user.roles_revoked", subject=user.name,
                      payload={"revoked": taken, "roles": [r for r in ROLES if r in held - set(taken)]})
     return roles_of(session, user.name)
@@ -280,6 +284,10 @@ def remove_user(session, *, actor: str, name: str) -> None:
     if "admin" in held and _admins(session) == [user.name]:
         raise WorkflowRefused(f"{user.name} is the last admin; the registry needs one",
                               hint="Make someone else an admin first: modelgate users add NAME --role admin")
-    session.execute(delete(UserRole).where(UserRole.user_id == user.id))
-    user.removed_at, user.removed_by = utcnow(), actor
+    if pgwrites.guarded(session):
+        pgwrites.call(session, "remove_user", name=user.name)
+        session.refresh(user)
+    else:
+        session.execute(delete(UserRole).where(UserRole.user_id == user.id))
+        user.removed_at, user.removed_by = utcnow(), actor
     audit.append(session, actor=actor, action="user.removed", subject=user.name, payload={"roles": held})

@@ -30,8 +30,9 @@ with plain SQL, whatever ModelGate's own checks say. So the database refuses it:
   append follows the operations: each :class:`Operation` lists the audit
   actions (``events``) its callers record, and ``append_event`` refuses an
   action that no operation the caller may run declares (:data:`FREE_EVENTS` are
-  open to every member: recording a refusal needs no role). Admins, who pass
-  every role check, may record any action.
+  open to every member: recording a refusal needs no role; :data:`EVENT_ONLY`
+  lists the actions that write nothing but the event, with their roles). Admins,
+  who pass every role check, may record any action.
 
 The checks in Python stay: they give the clear messages and audit refusals. The
 functions are the second, binding check. A function's refusal has SQLSTATE
@@ -81,9 +82,10 @@ For example, revoking a role (admins only) is::
         \"\"\")
 
 with ``pgwrites.call(session, "revoke_role", name=name, role=role)`` beside the
-SQLite ``DELETE``. A two-person action (a break-glass rollback) checks the
-second person in its body (their recorded, unexpired request in its own table,
-made by another login), so the database, not the client, holds the rule.
+SQLite ``DELETE``. A rule with an exception (a break-glass move is an admin's
+alone, though approvers move versions) is checked in the body, so the database,
+not the client, holds it; so would a two-person rule (the second person's
+recorded request in its own table, made by another login).
 Rows of a new table (audit checkpoints, store damage marks) are written by an
 operation whose ``roles`` are the ones allowed to write them; nothing else is
 needed, as :func:`install` leaves every table read-only to the group, including
@@ -116,6 +118,10 @@ ANYONE = None
 ANY_USER = ROLES
 #: Audit actions any member may record (about themself): a refusal needs no role.
 FREE_EVENTS = ("denied",)
+#: Audit actions that write nothing but the event, and the roles that may record them: a
+#: store check's outcome (every registry user may check the store) and the public key of a
+#: station's audit checkpoints (made when any user's event makes a checkpoint due).
+EVENT_ONLY: dict[str, tuple[str, ...]] = {"store.fsck": ANY_USER, "audit.checkpoint_key": ANY_USER}
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ OPERATIONS: tuple[Operation, ...] = (
         name="grant_roles", params=(("name", "text"), ("roles", "text[]")),
         returns="TABLE(created boolean, added text[])", roles=("admin",), action="add users",
         events=("user.added", "user.roles_granted"), check_roles=False,
-        declare="v_id integer; v_created boolean; v_added text[];",
+        declare="v_id integer; v_created boolean; v_removed boolean; v_added text[];",
         body=f"""
         PERFORM 1 FROM chain_head h WHERE h.id = 1 FOR UPDATE;  -- one first admin, not two
         IF NOT (EXISTS (SELECT 1 FROM users) = false AND p_name = v_actor
@@ -190,8 +196,16 @@ OPERATIONS: tuple[Operation, ...] = (
         IF coalesce(array_length(p_roles, 1), 0) = 0 OR NOT p_roles <@ {_ROLES} THEN
             RAISE EXCEPTION 'unknown or missing role' USING ERRCODE = '22023';
         END IF;
-        SELECT u.id INTO v_id FROM users u WHERE u.name = p_name;
+        SELECT u.id, u.removed_at IS NOT NULL INTO v_id, v_removed FROM users u WHERE u.name = p_name;
         v_created := v_id IS NULL;
+        IF v_removed THEN  -- a removed user comes back only through reinstate_user, audited
+            RAISE EXCEPTION '% was removed; reinstate them first', p_name USING ERRCODE = '22023';
+        END IF;
+        IF v_created AND (p_name ~ '[A-Z]' OR (getdatabaseencoding() = 'UTF8' AND NOT p_name IS NFKC NORMALIZED)) THEN
+            -- New names are stored in their canonical form (identity.canonical_name: NFKC,
+            -- case-folded), so that "Carol" and "carol" can never be two users.
+            RAISE EXCEPTION 'a new user name must be in canonical form (NFKC, lower case)' USING ERRCODE = '22023';
+        END IF;
         IF v_created THEN
             INSERT INTO users (name, created_at) VALUES (p_name, now()) RETURNING id INTO v_id;
         END IF;
@@ -255,6 +269,9 @@ OPERATIONS: tuple[Operation, ...] = (
         IF p_to_stage IS NULL OR NOT p_to_stage = ANY({_sql_array(STAGES)})
            OR p_kind IS NULL OR NOT p_kind = ANY({_sql_array(PROMOTION_KINDS)}) THEN
             RAISE EXCEPTION 'unknown stage or kind of move' USING ERRCODE = '22023';
+        END IF;
+        IF p_kind = 'break-glass' THEN  -- restoring a version whose gates did not hold
+            PERFORM {API_SCHEMA}._require(v_roles, ARRAY['admin']::text[], 'roll back by break-glass');
         END IF;
         SELECT v.stage INTO v_from FROM versions v WHERE v.id = p_version_id FOR UPDATE;
         IF v_from IS NULL THEN
@@ -331,6 +348,189 @@ OPERATIONS: tuple[Operation, ...] = (
         RETURN v_id;
         """),
     Operation(
+        name="trust_ca",
+        params=(("name", "text"), ("subject", "text"), ("fingerprint", "text"), ("certificate", "text")),
+        returns="integer", roles=("admin",), action="trust CA certificates", events=("certificate.trust",),
+        declare="v_id integer;",
+        body=f"""
+        -- The fingerprint is the SHA-256 of the certificate's own bytes, so what the row
+        -- trusts is exactly the certificate it holds.
+        IF p_fingerprint IS NULL OR {API_SCHEMA}._pem_fingerprint(p_certificate) IS DISTINCT FROM p_fingerprint THEN
+            RAISE EXCEPTION 'the certificate does not match its fingerprint' USING ERRCODE = '22023';
+        END IF;
+        IF coalesce(btrim(p_name), '') = '' OR coalesce(btrim(p_subject), '') = '' THEN
+            RAISE EXCEPTION 'a trusted CA needs a name and a subject' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO trusted_certificates (name, subject, fingerprint, certificate, is_ca, added_by, created_at)
+        VALUES (p_name, p_subject, p_fingerprint, p_certificate, true, v_actor, now())
+        RETURNING id INTO v_id;
+        RETURN v_id;
+        """),
+    Operation(
+        # A revoked certificate stays revoked. The signatures withdrawn are those the client
+        # found anchored by the certificate (a chain check the database cannot make) and, in
+        # any case, every certificate signature whose own chain holds it.
+        name="revoke_certificate",
+        params=(("fingerprint", "text"), ("reason", "text"), ("name", "text"), ("subject", "text"),
+                ("certificate", "text"), ("signature_ids", "integer[]")),
+        returns="TABLE(certificate_id integer, withdrawn integer)", roles=("admin",),
+        action="revoke certificates", events=("certificate.revoke",),
+        declare="v_id integer; v_revoked timestamptz; v_withdrawn integer;",
+        body=f"""
+        IF coalesce(btrim(p_reason), '') = '' THEN
+            RAISE EXCEPTION 'a revocation needs a reason' USING ERRCODE = '22023';
+        END IF;
+        SELECT c.id, c.revoked_at INTO v_id, v_revoked FROM trusted_certificates c
+        WHERE c.fingerprint = p_fingerprint FOR UPDATE;
+        IF v_revoked IS NOT NULL THEN
+            RETURN QUERY SELECT v_id, 0;
+            RETURN;
+        END IF;
+        IF v_id IS NULL THEN
+            -- A certificate never trusted is recorded as revoked, with its own bytes.
+            IF p_fingerprint IS NULL
+               OR {API_SCHEMA}._pem_fingerprint(p_certificate) IS DISTINCT FROM p_fingerprint THEN
+                RAISE EXCEPTION 'the certificate does not match its fingerprint' USING ERRCODE = '22023';
+            END IF;
+            INSERT INTO trusted_certificates (name, subject, fingerprint, certificate, is_ca, added_by,
+                                              created_at, revoked_at, revoked_by, revoke_reason)
+            VALUES (coalesce(nullif(btrim(p_name), ''), 'certificate'), coalesce(nullif(btrim(p_subject), ''),
+                    '(empty subject)'), p_fingerprint, p_certificate, false, v_actor, now(), now(), v_actor,
+                    p_reason)
+            RETURNING id INTO v_id;
+        ELSE
+            UPDATE trusted_certificates SET revoked_at = now(), revoked_by = v_actor, revoke_reason = p_reason
+            WHERE id = v_id;
+        END IF;
+        UPDATE signatures s SET verified = false
+        WHERE s.verified AND s.document IS NOT NULL AND strpos(s.document, 'x509CertificateChain') > 0
+          AND (s.id = ANY(coalesce(p_signature_ids, ARRAY[]::integer[]))
+               OR p_fingerprint = ANY({API_SCHEMA}._chain_of(s.document)));
+        GET DIAGNOSTICS v_withdrawn = ROW_COUNT;
+        RETURN QUERY SELECT v_id, v_withdrawn;
+        """),
+    Operation(
+        name="record_certificate_signature",
+        params=(("version_id", "integer"), ("signer", "text"), ("fingerprint", "text"), ("chain", "text[]"),
+                ("file", "text"), ("document", "text")),
+        returns="integer", roles=("signer",), action="record signatures", events=("signature.add",),
+        declare="v_digest text; v_carried text[]; v_id integer;",
+        body=f"""
+        -- The client verified the signature and built the certificate path (``chain``: the
+        -- fingerprints from the signing certificate to the CA it leads to). The database holds
+        -- it to what it can check: the signing certificate is the one the document carries
+        -- first, every certificate the document carries is on the path, the path reaches a
+        -- trusted, unrevoked CA and holds no revoked certificate, and the signer is the caller
+        -- or a user holding the signer role.
+        v_carried := {API_SCHEMA}._chain_of(p_document);
+        IF coalesce(array_length(v_carried, 1), 0) = 0 OR p_chain IS NULL
+           OR v_carried[1] IS DISTINCT FROM p_fingerprint OR p_chain[1] IS DISTINCT FROM p_fingerprint
+           OR NOT v_carried <@ p_chain THEN
+            RAISE EXCEPTION 'the certificate path does not match the certificates the signature carries'
+                USING ERRCODE = '22023';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM trusted_certificates c WHERE c.fingerprint = ANY(p_chain)
+                       AND c.is_ca AND c.revoked_at IS NULL) THEN
+            RAISE EXCEPTION 'the certificate path leads to no trusted CA' USING ERRCODE = '42501';
+        END IF;
+        IF EXISTS (SELECT 1 FROM trusted_certificates c WHERE c.fingerprint = ANY(p_chain)
+                   AND c.revoked_at IS NOT NULL) THEN
+            RAISE EXCEPTION 'a certificate of the path is revoked' USING ERRCODE = '42501';
+        END IF;
+        IF p_signer IS DISTINCT FROM v_actor AND NOT 'signer' = ANY({API_SCHEMA}._roles_of(p_signer)) THEN
+            RAISE EXCEPTION '% is neither the caller nor a user holding the signer role', p_signer
+                USING ERRCODE = '42501';
+        END IF;
+        SELECT v.digest INTO v_digest FROM versions v WHERE v.id = p_version_id;
+        IF v_digest IS NULL THEN
+            RAISE EXCEPTION 'no such version' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO signatures (version_id, signer, key_fingerprint, bundle_digest, verified, created_at,
+                                file, document, recorded_by)
+        VALUES (p_version_id, p_signer, p_fingerprint, v_digest, true, now(), p_file, p_document, v_actor)
+        RETURNING id INTO v_id;
+        RETURN v_id;
+        """),
+    Operation(
+        name="reinstate_user", params=(("name", "text"),), returns="boolean",
+        roles=("admin",), action="reinstate users", events=("user.reinstated",),
+        body="""
+        UPDATE users SET removed_at = NULL, removed_by = NULL WHERE name = p_name AND removed_at IS NOT NULL;
+        RETURN FOUND;
+        """),
+    Operation(
+        # Never the last admin's admin role: the registry always keeps someone who can manage it.
+        name="revoke_roles", params=(("name", "text"), ("roles", "text[]")), returns="text[]",
+        roles=("admin",), action="revoke roles", events=("user.roles_revoked",),
+        declare="v_id integer; v_taken text[];",
+        body=f"""
+        PERFORM 1 FROM chain_head h WHERE h.id = 1 FOR UPDATE;  -- one removal of the last admins at a time
+        IF coalesce(array_length(p_roles, 1), 0) = 0 OR NOT p_roles <@ {_ROLES} THEN
+            RAISE EXCEPTION 'unknown or missing role' USING ERRCODE = '22023';
+        END IF;
+        SELECT u.id INTO v_id FROM users u WHERE u.name = p_name AND u.removed_at IS NULL;
+        IF v_id IS NULL THEN
+            RAISE EXCEPTION 'no such user' USING ERRCODE = '22023';
+        END IF;
+        v_taken := ARRAY(SELECT r FROM unnest({_ROLES}) WITH ORDINALITY AS t(r, i)
+                         WHERE r = ANY(p_roles) AND EXISTS (
+                             SELECT 1 FROM user_roles ur WHERE ur.user_id = v_id AND ur.role = r)
+                         ORDER BY i);
+        IF 'admin' = ANY(v_taken) AND {API_SCHEMA}._last_admin(v_id) THEN
+            RAISE EXCEPTION '% is the last admin; the registry needs one', p_name USING ERRCODE = '55000';
+        END IF;
+        DELETE FROM user_roles ur WHERE ur.user_id = v_id AND ur.role = ANY(v_taken);
+        RETURN v_taken;
+        """),
+    Operation(
+        # The row stays, marked, so the name and the user's past decisions remain theirs.
+        name="remove_user", params=(("name", "text"),), returns="text[]",
+        roles=("admin",), action="remove users", events=("user.removed",),
+        declare="v_id integer; v_held text[];",
+        body=f"""
+        PERFORM 1 FROM chain_head h WHERE h.id = 1 FOR UPDATE;
+        SELECT u.id INTO v_id FROM users u WHERE u.name = p_name AND u.removed_at IS NULL FOR UPDATE;
+        IF v_id IS NULL THEN
+            RAISE EXCEPTION 'no such user' USING ERRCODE = '22023';
+        END IF;
+        v_held := {API_SCHEMA}._roles_of(p_name);
+        IF 'admin' = ANY(v_held) AND {API_SCHEMA}._last_admin(v_id) THEN
+            RAISE EXCEPTION '% is the last admin; the registry needs one', p_name USING ERRCODE = '55000';
+        END IF;
+        DELETE FROM user_roles ur WHERE ur.user_id = v_id;
+        UPDATE users SET removed_at = now(), removed_by = v_actor WHERE id = v_id;
+        RETURN v_held;
+        """),
+    Operation(
+        # Checking the store is open to every registry user, and marking what it finds is part
+        # of the check; the mark names its finder, and only an admin's repair lifts it.
+        name="mark_damaged", params=(("version_id", "integer"), ("details", "text")), returns="boolean",
+        roles=ANY_USER, action="mark damaged versions", events=("store.damaged",),
+        declare="v_digest text;",
+        body="""
+        IF p_details IS NULL OR jsonb_typeof(p_details::jsonb) <> 'object' THEN
+            RAISE EXCEPTION 'a damage mark needs its findings as a JSON object' USING ERRCODE = '22023';
+        END IF;
+        SELECT v.digest INTO v_digest FROM versions v WHERE v.id = p_version_id FOR UPDATE;
+        IF v_digest IS NULL THEN
+            RAISE EXCEPTION 'no such version' USING ERRCODE = '22023';
+        END IF;
+        UPDATE store_damage SET details = p_details WHERE version_id = p_version_id;
+        IF FOUND THEN
+            RETURN false;
+        END IF;
+        INSERT INTO store_damage (version_id, digest, details, found_by, found_at)
+        VALUES (p_version_id, v_digest, p_details, v_actor, now());
+        RETURN true;
+        """),
+    Operation(
+        name="clear_damage", params=(("version_id", "integer"),), returns="boolean",
+        roles=("admin",), action="repair the store", events=("store.repaired", "store.repair.refused"),
+        body="""
+        DELETE FROM store_damage WHERE version_id = p_version_id;
+        RETURN FOUND;
+        """),
+    Operation(
         name="set_policy", params=(("digest", "text"), ("name", "text"), ("text", "text")),
         returns="integer", roles=("admin",), action="set the policy", events=("policy.set",),
         declare="v_id integer;",
@@ -346,6 +546,7 @@ OPERATIONS: tuple[Operation, ...] = (
 def _event_roles() -> dict[str, list[str] | None]:
     """Audit action -> the roles that may append it (``None``: every member)."""
     allowed: dict[str, list[str] | None] = {action: None for action in FREE_EVENTS}
+    allowed.update({action: list(roles) for action, roles in EVENT_ONLY.items()})
     for operation in OPERATIONS:
         for action in operation.events:
             if allowed.get(action, []) is None or operation.roles is ANYONE:
@@ -412,6 +613,43 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $fn$
                  WHERE EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id
                                WHERE u.name = p_name AND ur.role = r)
                  ORDER BY i)
+$fn$;
+""", f"""
+CREATE FUNCTION {API_SCHEMA}._pem_fingerprint(p_pem text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- SHA-256 of the DER bytes of the one certificate a PEM text holds (NULL for anything else),
+    -- as modelgate.core.signing.certificates.certificate_fingerprint computes it.
+    IF p_pem IS NULL OR p_pem !~ '^\\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*$' THEN
+        RETURN NULL;
+    END IF;
+    RETURN encode(sha256(decode(regexp_replace(
+        substring(p_pem FROM '-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+)-----END CERTIFICATE-----'),
+        '\\s', '', 'g'), 'base64')), 'hex');
+EXCEPTION WHEN invalid_parameter_value OR data_exception THEN
+    RETURN NULL;
+END $fn$;
+""", f"""
+CREATE FUNCTION {API_SCHEMA}._chain_of(p_document text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    -- SHA-256 of each certificate a signature document carries
+    -- (verificationMaterial.x509CertificateChain, signing certificate first); empty when it
+    -- carries none or is not a readable document.
+    RETURN coalesce(ARRAY(
+        SELECT encode(sha256(decode(c ->> 'rawBytes', 'base64')), 'hex')
+        FROM jsonb_array_elements(p_document::jsonb
+                                  #> '{{verificationMaterial,x509CertificateChain,certificates}}')
+             WITH ORDINALITY AS t(c, i)
+        ORDER BY i), ARRAY[]::text[]);
+EXCEPTION WHEN data_exception OR invalid_parameter_value OR invalid_text_representation THEN
+    RETURN ARRAY[]::text[];
+END $fn$;
+""", f"""
+CREATE FUNCTION {API_SCHEMA}._last_admin(p_user_id integer) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $fn$
+    -- Whether user p_user_id is the only admin left (removed users hold no role).
+    SELECT NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.role = 'admin' AND ur.user_id <> p_user_id)
 $fn$;
 """, f"""
 CREATE FUNCTION {API_SCHEMA}._require(p_held text[], p_wanted text[], p_action text) RETURNS void

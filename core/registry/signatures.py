@@ -188,6 +188,7 @@ def sign_version(registry, *, name: str, version: str, key: Path, passphrase: by
 
 def _verify_and_record(registry, *, name: str, version: str, documents: dict[str, bytes], root: Path,
                        digests: dict[str, str]) -> list[SignatureInfo]:
+    from modelgate.core.signing.document import CERTIFICATE
     from modelgate.core.signing.payload import build_manifest
     from modelgate.core.signing.verify import check_signature
 
@@ -214,7 +215,12 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
             if duplicate is not None:
                 continue
             signer = registry_signer(session, check)
-            if pgwrites.guarded(session):
+            if pgwrites.guarded(session) and check.signer_kind == CERTIFICATE:
+                signature = session.get(Signature, pgwrites.call(
+                    session, "record_certificate_signature", version_id=row.id, signer=signer,
+                    fingerprint=check.fingerprint, chain=list(_certificate_path(document, store)),
+                    file=check.file, document=document))
+            elif pgwrites.guarded(session):
                 signature = session.get(Signature, pgwrites.call(
                     session, "record_signature", version_id=row.id, signer=signer,
                     fingerprint=check.fingerprint, file=check.file, document=document))
@@ -229,6 +235,17 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
                                   "bundle_digest": row.digest, "file": check.file})
             recorded.append(SignatureInfo.of(signature))
     return recorded
+
+
+def _certificate_path(document: str, store: TrustStore) -> tuple[str, ...]:
+    """Fingerprints from a verified certificate signature's signing certificate to the CA its chain
+    leads to in ``store``, which the database checks against its trusted and revoked certificates."""
+    from modelgate.core.signing.certificates import verify_chain
+    from modelgate.core.signing.document import read_signature
+
+    parsed = read_signature(document.encode("utf-8"))
+    return verify_chain(certificates=parsed.certificates, authorities=store.authorities,
+                        revoked=store.revoked).chain_fingerprints
 
 
 def reverified_signatures(registry, *, name: str, version: str, progress=None) -> set[int]:
