@@ -115,3 +115,16 @@ def test_verifying_a_version_lists_every_recorded_signature(team, tmp_path, temp
     report = verify_version(team("carol"), name=NAME, version="1.0.0")
     assert [(c.signer, c.status) for c in report.checks] == [("sam", "valid"), ("sam", "valid")]
     assert report.passed and len({c.file for c in report.checks}) == 2
+
+
+def test_a_key_is_revoked_by_the_fingerprint_as_keys_list_shows_it_and_never_by_a_short_guess(team, signers):
+    from modelgate.core.registry import NotFound
+    from modelgate.core.signing.keys import short
+
+    fingerprint = next(k.fingerprint for k in trusted_keys(team.admin) if k.name == "sam")
+    for guess in ("", "sha", fingerprint[:7], "not-a-key"):
+        with pytest.raises(NotFound):
+            revoke_key(team.admin, fingerprint=guess, reason="lost")
+    assert next(k for k in trusted_keys(team.admin) if k.name == "sam").revoked_at is None
+    revoke_key(team.admin, fingerprint=short(fingerprint), reason="laptop lost")
+    assert next(k for k in trusted_keys(team.admin) if k.name == "sam").revoked_at is not None

@@ -168,7 +168,7 @@ def fsck(registry, *, progress: Progress | None = None) -> FsckReport:
     """
     progress = progress or Progress()
     with registry.session(write=False) as session:
-        identity.require(session, registry.actor, *FSCK_ROLES, action="check the store", subject="store")
+        identity.require(session, registry.actor, *FSCK_ROLES, action="check", subject="the store")
         versions = session.execute(select(Version.id, Model.name, Version.version, Version.digest)
                                    .join(Model, Model.id == Version.model_id)
                                    .order_by(Model.name, Version.id)).all()
@@ -189,7 +189,7 @@ def fsck(registry, *, progress: Progress | None = None) -> FsckReport:
                                 "`modelgate registry repair` from its bundle lifts the mark")))
     damaged = []
     with registry.session() as session:
-        identity.require(session, registry.actor, *FSCK_ROLES, action="check the store", subject="store")
+        identity.require(session, registry.actor, *FSCK_ROLES, action="check", subject="the store")
         for version_id, name, version, check in found:
             row = session.get(Version, version_id)
             if row is None:  # removed meanwhile: nothing left to mark

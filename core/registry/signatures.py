@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from modelgate.core.signing.keys import check_name as check_key_name
+from modelgate.core.signing.keys import fingerprint_prefix
 from modelgate.core.signing.trust import TrustedKey as TrustEntry
 from modelgate.core.signing.trust import TrustStore, trusted_key
 
@@ -82,7 +83,11 @@ def revoke_key(registry, *, fingerprint: str, reason: str) -> TrustedKeyInfo:
         raise WorkflowRefused("a revocation needs a reason", hint="Pass --reason TEXT.")
     with registry.session() as session:
         identity.require(session, registry.actor, "admin", action="revoke signing keys", subject=fingerprint)
-        rows = session.execute(select(TrustedKey).where(TrustedKey.fingerprint.startswith(fingerprint.lower()))
+        try:
+            prefix = fingerprint_prefix(fingerprint)
+        except ValueError as exc:
+            raise NotFound(str(exc), hint="`modelgate keys list` shows the fingerprints.") from None
+        rows = session.execute(select(TrustedKey).where(TrustedKey.fingerprint.startswith(prefix))
                                ).scalars().all()
         if len(rows) != 1:
             raise NotFound(f"{'no' if not rows else 'more than one'} trusted key with fingerprint "

@@ -62,6 +62,22 @@ def short(fingerprint_hex: str) -> str:
     return "SHA256:" + ":".join(pairs)
 
 
+def fingerprint_prefix(written: str) -> str:
+    """The hex digits of a fingerprint as a person may copy it: whole, or as :func:`short` shows it.
+
+    Raises :class:`ValueError` when fewer than 8 hex digits are left (a shorter prefix could name
+    a key nobody meant), or when anything but hex digits, colons and a leading ``SHA256:`` remains.
+    """
+    text = written.strip()
+    if text[:7].upper() == "SHA256:":
+        text = text[7:]
+    text = text.replace(":", "").lower()
+    if len(text) < 8 or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError(f"{written!r} is not a key fingerprint (at least 8 hex digits, as "
+                         "`modelgate keys list` shows it)")
+    return text
+
+
 def generate_key_pair(*, name: str, out_dir: Path, passphrase: bytes, curve: str = "p256") -> KeyPair:
     """Write ``NAME.key`` (encrypted, 0600) and ``NAME.pub`` into ``out_dir``; never overwrite."""
     from cryptography.hazmat.primitives import serialization
