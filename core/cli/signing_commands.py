@@ -311,7 +311,7 @@ def _trusts_the_registry(args) -> bool:
     """Whether :func:`trust_from_args` fell back on the registry's trusted signers."""
     from modelgate.core import settings
 
-    return not args.trust and not settings.get("trust_store")
+    return not args.trust and not getattr(args, "certificate_chain", []) and not settings.get("trust_store")
 
 
 def _with_revocations(args, report):

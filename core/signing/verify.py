@@ -71,7 +71,8 @@ def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: 
     """
     from .model_verify import ScopedHashing, check_document
 
-    digests = {rd.identifier: rd.digest.digest_hex for rd in manifest.resource_descriptors()}
+    # No manifest: no file is known, so any signature that names one fails as "extra files".
+    digests = {rd.identifier: rd.digest.digest_hex for rd in manifest.resource_descriptors()} if manifest else {}
     hashing = ScopedHashing(digests, model_name=root.name)
     return check_document(name=name, document=document, root=root, hashing=hashing, trust=trust)
 

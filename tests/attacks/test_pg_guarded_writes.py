@@ -136,14 +136,14 @@ def test_the_new_functions_refuse_callers_without_the_role_or_the_group(pg_team,
             with pytest.raises(errors.InsufficientPrivilege, match="lacks the"), ben.transaction():
                 call(ben, function, *args)
     with pg_team.console(pg_team.owner) as owner:
-        owner.execute("CREATE ROLE outsider LOGIN")
-        owner.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO outsider").format(sql.Identifier(pg_team.database)))
-        owner.execute(sql.SQL("INSERT INTO users (name, created_at) VALUES ('outsider', now())"))
-        owner.execute("INSERT INTO user_roles (user_id, role) SELECT id, 'admin' FROM users WHERE name = 'outsider'")
-    with pg_team.console("outsider") as outsider:  # a registry admin whose login is not in the group
+        owner.execute("CREATE ROLE stranger LOGIN")
+        owner.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO stranger").format(sql.Identifier(pg_team.database)))
+        owner.execute(sql.SQL("INSERT INTO users (name, created_at) VALUES ('stranger', now())"))
+        owner.execute("INSERT INTO user_roles (user_id, role) SELECT id, 'admin' FROM users WHERE name = 'stranger'")
+    with pg_team.console("stranger") as stranger:  # a registry admin whose login is not in the group
         for function, args in attempts.items():
-            with pytest.raises(errors.InsufficientPrivilege, match="permission denied"), outsider.transaction():
-                call(outsider, function, *args)
+            with pytest.raises(errors.InsufficientPrivilege, match="permission denied"), stranger.transaction():
+                call(stranger, function, *args)
     with pg_team.console(ADMIN) as ada:
         assert_refused_plain_writes(ada)
     assert pg_team.owner_query("SELECT name, revoked_at FROM trusted_certificates") == [("example", None)]
