@@ -77,7 +77,7 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
     ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
                        champion_bundle=champion, trust=trust, signatures_recorded=signatures_recorded)
     checks = load_all()
-    if ctx.manifest is not None and any(a.get("format") in (None, "onnx") for _, a in ctx.artifacts()):
+    if ctx.manifest is not None and any(a.format in (None, "onnx") for _, a in ctx.artifacts()):
         from modelgate.core import sandbox
 
         sandbox.prewarm()  # the model process imports onnxruntime while the bundle is hashed

@@ -101,8 +101,7 @@ _EVIDENCE_STAGES = ("staging", "production")
 
 def _loaded(ctx):
     """``ctx.benchmark_results()``, or nothing when `benchmarks` is not a list (MG103 says so)."""
-    listed = (ctx.manifest or {}).get("benchmarks")
-    if listed is not None and not isinstance(listed, list):
+    if ctx.typed.has("benchmarks") and not ctx.typed.is_list("benchmarks"):
         return [], []
     return ctx.benchmark_results()
 
@@ -114,8 +113,7 @@ def result_files(ctx):
     for problem in problems:
         yield INVALID_FILE.finding(problem.message, file=problem.file, path=problem.path, hint=problem.hint,
                                    line=problem.line)
-    listed = ctx.manifest.get("benchmarks")
-    listed = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+    listed = ctx.typed.benchmarks
     if not results:
         severity = Severity.ERROR if ctx.stage in _EVIDENCE_STAGES else Severity.WARNING
         what = "bundle.yaml lists no benchmark results" if not listed \
@@ -176,8 +174,8 @@ def metric_gates(ctx):
                     f"the {ctx.stage} ceiling is {_shown(high)}", hint=hint, **where)
 
 
-def _reference(manifest: dict) -> str:
-    return f"{manifest.get('name')}@{manifest.get('version')}"
+def _reference(manifest) -> str:
+    return f"{manifest.name}@{manifest.version}"
 
 
 @register()
@@ -195,8 +193,8 @@ def champion_regression(ctx):
             + (f" ({reasons[0]})" if reasons else ""),
             hint="Pass a readable champion bundle with --champion.")
         return
-    ours, theirs = _reference(ctx.manifest), _reference(champion.manifest)
-    if champion.manifest.get("name") != ctx.manifest.get("name"):
+    ours, theirs = _reference(ctx.typed), _reference(champion.typed)
+    if champion.typed.name != ctx.typed.name:
         yield CHAMPION_MISMATCH.finding(f"the champion is {theirs}, another model than {ours}",
                                         path="name")
     elif ours == theirs:

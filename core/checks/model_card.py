@@ -180,16 +180,16 @@ def card_front_matter(ctx):
     front = card.front_matter if card is not None else None
     if not front:
         return
-    declared = ctx.manifest.get("license")
-    if "license" in front and isinstance(declared, str) \
+    declared = ctx.typed.license
+    if "license" in front and declared is not None \
             and not _same_license(front["license"], declared):
         yield LICENSE_DIFFERS.finding(
             f"{MODEL_CARD} gives license {front['license']!r} but bundle.yaml says {declared!r}",
             file=MODEL_CARD, line=card.front_matter_line("license"),
             hint=f"Set `license: {declared}` in the card's front matter (or correct bundle.yaml).")
     for key, manifest_key in (("model_name", "name"), ("version", "version")):
-        expected = ctx.manifest.get(manifest_key)
-        if key not in front or not isinstance(expected, str):
+        expected = getattr(ctx.typed, manifest_key)
+        if key not in front or expected is None:
             continue
         value = front[key]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value) != expected:

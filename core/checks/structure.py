@@ -126,10 +126,9 @@ _JUNK_PARTS = {"__pycache__", ".git", ".svn", ".hg", ".ipynb_checkpoints", ".ide
 @register()
 def artifacts(ctx):
     """MG104, MG108, MG105, MG111, MG112, MG113: the artifacts list against the files."""
-    listed = ctx.manifest.get("artifacts")
-    if not isinstance(listed, list):
+    if not ctx.typed.is_list("artifacts"):
         return
-    if not listed:
+    if not ctx.typed.list_lengths["artifacts"]:
         yield NO_ARTIFACTS.finding("bundle.yaml lists no artifacts", path="artifacts")
         return
     files = set(ctx.bundle.files())
