@@ -20,7 +20,8 @@ from tests.factory import edit_manifest, make_bundle, validate
 #: Sources that must read the typed manifest only.
 TYPED_READERS = sorted(
     [*ROOT.joinpath("core", "checks").glob("*.py")]
-    + [ROOT / "core" / "summary.py"]
+    + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py")]
+    + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py")]
 )
 
 
