@@ -22,6 +22,7 @@ TYPED_READERS = sorted(
     [*ROOT.joinpath("core", "checks").glob("*.py")]
     + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py")]
     + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py")]
+    + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
 )
 
 
