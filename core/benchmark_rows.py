@@ -95,15 +95,18 @@ def _gate(gates: list, result: Result) -> tuple[float | None, float | None]:
     return floor, ceiling
 
 
-def benchmark_rows(*, results, champion_results, policy, stage: str, targets: list[dict]) -> list[BenchmarkRow]:
-    """Every result of the bundle, in file order, with its gate, champion comparison and budget."""
+def benchmark_rows(*, results, champion_results, policy, stage: str, targets) -> list[BenchmarkRow]:
+    """Every result of the bundle, in file order, with its gate, champion comparison and budget.
+
+    ``targets`` are the typed manifest's targets (:class:`~modelgate.core.manifest_types.Target`).
+    """
     gates = policy.stage(stage)
     metric_gates = gates.get("metrics") if isinstance(gates.get("metrics"), list) else []
     comparisons = {}
     if champion_results:
         outcome = compare(results, champion_results, gates.get("regression"))
         comparisons = {item.key: item for item in outcome.metrics}
-    budgets = {t.get("name"): t.get("latency_p95_ms") for t in targets}
+    budgets = {t.name: t.latency_p95_ms for t in targets if t.name is not None}
     rows = []
     for result in results:
         floor, ceiling = _gate(metric_gates, result)

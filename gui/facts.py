@@ -9,7 +9,7 @@ on a worker with the core's one :class:`~modelgate.core.progress.Progress`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -97,7 +97,7 @@ class BundleFacts:
     results: list[Result]
     result_problems: list[BenchmarkProblem]
     champion: ChampionResults | None = None
-    targets: list[dict] = field(default_factory=list)
+    targets: tuple = ()  # the typed manifest's targets
 
     @cached_property
     def typed(self) -> Manifest:
@@ -217,7 +217,7 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
         graphs = _graphs(bundle, manifest, typed, progress)
         results, problems = load_results(bundle, manifest)
         return BundleFacts(bundle, summary, manifest, card, card_problem, rendered, licenses, graphs, results,
-                           problems, _champion_results(champion), [t.as_dict() for t in typed.targets])
+                           problems, _champion_results(champion), typed.targets)
     except BaseException:
         bundle.close()
         raise
