@@ -89,4 +89,4 @@ class CheckContext:
         """``(results, problems)`` of the bundle's benchmark files, loaded once."""
         from modelgate.core.benchmarks import load_results
 
-        return self.memo("benchmarks", lambda: load_results(self.bundle, self.manifest or {}))
+        return self.memo("benchmarks", lambda: load_results(self.bundle, self.typed))

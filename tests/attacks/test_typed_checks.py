@@ -23,7 +23,7 @@ TYPED_READERS = sorted(
     + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py")]
     + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py")]
     + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
-    + [ROOT / "core" / "benchmark_rows.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
+    + [ROOT / "core" / "benchmark_rows.py", ROOT / "core" / "benchmarks.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
     + [*ROOT.joinpath("core", "reports").glob("*.py"), *ROOT.joinpath("core", "cli").glob("*_text.py")]
 )
 
