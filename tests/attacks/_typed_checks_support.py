@@ -64,6 +64,8 @@ RAW_PATTERNS = (
     re.compile(r"\bmanifest\s*\)\s*\.\s*get\s*\("),
     re.compile(r"\bmanifest\s+or\s+\{\}\s*\)\s*\.\s*get\s*\("),
     re.compile(r"\b(?:section|entries|manifest_section)\s*\(\s*[\w.]*manifest\b"),
+    # The card's parsed front matter: read through ModelCard.front instead.
+    re.compile(r"\bfront(?:_matter)?\s*(?:\[|\.\s*(?:get|items|keys|values)\s*\()"),
 )
 
 

@@ -74,6 +74,26 @@ def test_a_wrong_type_is_named_with_its_field_line_and_expected_type(template, p
     assert all(f.location.line for f in typed)
 
 
+CARD = "---\nmodel_name: {name}\nversion: {version}\nlicense: {license}\n---\n# Model card\n"
+
+
+@pytest.mark.parametrize("kind", sorted(wrong_values()))
+@pytest.mark.parametrize("key", ["model_name", "version", "license"])
+def test_card_front_matter_of_every_wrong_kind_is_one_finding(template, kind, key):
+    import json
+
+    card = {"name": '"tiny-classifier"', "version": '"1.0.0"', "license": "Apache-2.0"}
+    card[{"model_name": "name"}.get(key, key)] = json.dumps(wrong_values()[kind])
+    data = full_manifest()
+    edit_manifest(template, lambda m: (m.clear(), m.update(data)))
+    (template / "MODEL_CARD.md").write_text(CARD.format(**card), encoding="utf-8")
+    report = validate(template)
+    assert _crashes(report) == []
+    rule = "MG506" if key == "license" else "MG507"
+    about = [f for f in report.findings if f.rule == rule]
+    assert len(about) == 1 and f"gives {key}" in about[0].message and about[0].location.line
+
+
 def _properties(schema: dict, prefix: str = "") -> set[str]:
     """Dotted paths of the properties of the schema's object sections, two levels deep."""
     found = set()
@@ -97,9 +117,12 @@ def test_the_scan_finds_raw_reads():
         "z = (ctx.manifest or {}).get('benchmarks')",
         "w = champion.manifest.get('name')",
         "v = section(ctx.manifest, 'artifacts', list)",
+        "u = card.front_matter['license']",
+        "t = front.get('version')",
         "ok = ctx.typed.license",
+        "fine = card.front.value('license')",
     ])
-    assert [number for number, _ in raw_reads(source)] == [1, 2, 3, 4, 5]
+    assert [number for number, _ in raw_reads(source)] == [1, 2, 3, 4, 5, 6, 7]
 
 
 @pytest.mark.parametrize("source", TYPED_READERS, ids=lambda p: str(p.relative_to(ROOT)))
