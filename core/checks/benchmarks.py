@@ -139,28 +139,20 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _gate_scope(gate: dict) -> str:
-    where = "/".join(str(gate[k]) for k in ("dataset", "split") if isinstance(gate.get(k), str))
-    return gate["metric"] + (f" on {where}" if where else "")
-
-
 @register()
 def metric_gates(ctx):
     """MG605, MG606: every result a gate names lies within its floor and ceiling."""
-    gates = ctx.gates.get("metrics")
-    if not isinstance(gates, list):
+    gates = ctx.gates.metrics
+    if not gates:
         return
     results, _ = _loaded(ctx)
     hint = f"Improve the model and measure again; the gate is the policy's stages.{ctx.stage}.metrics."
     for gate in gates:
-        if not isinstance(gate, dict) or not isinstance(gate.get("metric"), str):
-            continue
-        low, high = _number(gate.get("min")), _number(gate.get("max"))
-        matching = [r for r in results if r.metric == gate["metric"]
-                    and all(gate.get(k) in (None, getattr(r, k)) for k in ("dataset", "split"))]
+        low, high = _number(gate.min), _number(gate.max)
+        matching = [r for r in results if gate.applies_to(metric=r.metric, dataset=r.dataset, split=r.split)]
         if not matching:
             yield GATE_UNMATCHED.finding(
-                f"no result for {_gate_scope(gate)}; the {ctx.stage} gate needs one",
+                f"no result for {gate.scope()}; the {ctx.stage} gate needs one",
                 path="benchmarks", hint="Measure it and add it to a benchmark results file.")
         for result in matching:
             where = dict(file=result.file, path=f"results[{result.index}].value")
@@ -209,7 +201,7 @@ def champion_regression(ctx):
         yield NOT_COMPARABLE.finding(f"the champion {theirs} has no benchmark results to compare with",
                                      path="benchmarks")
         return
-    regression = ctx.gates.get("regression")
+    regression = ctx.gates.regression
     outcome = compare(mine, their_results, regression)
     for old in outcome.champion_only:
         yield NOT_COMPARABLE.finding(

@@ -11,7 +11,7 @@ from modelgate.core.bundle import Bundle
 from modelgate.core.integrity import IntegrityReport, check_integrity
 from modelgate.core.manifest import ManifestResult, load_manifest
 from modelgate.core.manifest_types import Artifact, Manifest
-from modelgate.core.policy import Policy
+from modelgate.core.policy import Policy, StageGates
 from modelgate.core.progress import Progress
 
 
@@ -43,9 +43,9 @@ class CheckContext:
         return self.manifest_result.typed
 
     @property
-    def gates(self) -> dict:
-        """The policy's gates for the target stage."""
-        return self.policy.stage(self.stage)
+    def gates(self) -> StageGates:
+        """The policy's gates for the target stage, typed."""
+        return self.policy.gates(self.stage)
 
     @cached_property
     def digests(self) -> dict[str, str]:

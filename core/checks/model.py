@@ -395,7 +395,7 @@ def _session_refused(ctx, model: _Model, error, where: dict) -> list:
     if not (model.custom or unsupported):
         return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
                                      **where)]
-    required = bool(ctx.gates.get("require_inference"))
+    required = ctx.gates.require_inference
     message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
     if required:
         message += f"; the {ctx.stage} stage requires the model to run"

@@ -114,8 +114,7 @@ def required_fields(ctx):
     """MG701, MG708: the provenance fields the stage requires, filled with real values."""
     typed = ctx.typed
     provenance = typed.provenance
-    required = ctx.gates.get("provenance")
-    required = [f for f in required if isinstance(f, str)] if isinstance(required, list) else []
+    required = ctx.gates.provenance
     for field in required:
         problem = _filled(typed, field)
         if problem:
@@ -139,8 +138,7 @@ def required_fields(ctx):
 def source(ctx):
     """MG702, MG705: the commit id and the repository address."""
     provenance = ctx.typed.provenance
-    required = ctx.gates.get("provenance")
-    needed = isinstance(required, list) and "source.commit" in required
+    needed = "source.commit" in ctx.gates.provenance
     commit = provenance.commit
     if commit:
         where = dict(path="provenance.source.commit", hint="Use the output of `git rev-parse HEAD`.",
@@ -172,8 +170,7 @@ def source(ctx):
 @register()
 def datasets(ctx):
     """MG703, MG704: every dataset pinned by version and digest, each listed once."""
-    required = ctx.gates.get("provenance")
-    severity = Severity.ERROR if isinstance(required, list) and "datasets" in required else None
+    severity = Severity.ERROR if "datasets" in ctx.gates.provenance else None
     entries = [(d.index, d) for d in ctx.typed.provenance.dataset_entries if d.name is not None]
     for index, dataset in entries:
         lacking = [key for key in ("version", "sha256")

@@ -91,8 +91,7 @@ def release_signatures(ctx):
 
     if ctx.signatures_recorded:
         return
-    wanted = ctx.gates.get("signature") or {}
-    required = isinstance(wanted, dict) and bool(wanted.get("required"))
+    required = ctx.gates.signature.required
     files = signature_files(ctx.bundle)
     if not files:
         if required:

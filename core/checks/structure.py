@@ -162,7 +162,7 @@ def lock_state(ctx):
     """MG107, MG109, MG105, MG106: the `files` map against the bundle's bytes."""
     report = ctx.integrity
     if report.state is LockState.UNLOCKED:
-        severity = Severity.ERROR if ctx.gates.get("require_lock") else Severity.WARNING
+        severity = Severity.ERROR if ctx.gates.require_lock else Severity.WARNING
         yield NOT_LOCKED.finding(
             "bundle.yaml has no `files` digests" + (f"; the {ctx.stage} stage requires a locked bundle"
                                                    if severity is Severity.ERROR else ""),

@@ -191,7 +191,7 @@ def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: 
         judgements = tuple(plan_judgement(session, registry.store, row, label=side.label, stage=stage, policy=policy)
                            for row, side in zip(rows, sides)) if findings else None
     if regression is None:
-        regression = policy.stage(stage).get("regression")
+        regression = policy.gates(stage).regression
     return ComparePlan(sides[0], sides[1], (paths[0], paths[1]), policy, stage, regression, judgements,
                        registry.store)
 

@@ -64,6 +64,8 @@ RAW_PATTERNS = (
     re.compile(r"\bmanifest\s*\)\s*\.\s*get\s*\("),
     re.compile(r"\bmanifest\s+or\s+\{\}\s*\)\s*\.\s*get\s*\("),
     re.compile(r"\b(?:section|entries|manifest_section)\s*\(\s*[\w.]*manifest\b"),
+    # The policy's stage gates as raw mappings: read through Policy.gates() instead.
+    re.compile(r"\bgates\s*\.\s*get\s*\(|\.stage\([^)]*\)\s*(?:\.\s*get\s*\(|\[)"),
     # The card's parsed front matter: read through ModelCard.front instead.
     re.compile(r"\bfront(?:_matter)?\s*(?:\[|\.\s*(?:get|items|keys|values)\s*\()"),
 )

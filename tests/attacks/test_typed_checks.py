@@ -8,6 +8,7 @@ MG103 with its line. A scan of the sources keeps raw reads from coming back.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -25,6 +26,7 @@ TYPED_READERS = sorted(
     + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
     + [ROOT / "core" / "benchmark_rows.py", ROOT / "core" / "benchmarks.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
     + [*ROOT.joinpath("core", "reports").glob("*.py"), *ROOT.joinpath("core", "cli").glob("*_text.py")]
+    + [ROOT / "core" / "registry" / "gates.py", ROOT / "core" / "validation.py"]
 )
 
 
@@ -119,12 +121,41 @@ def test_the_scan_finds_raw_reads():
         "v = section(ctx.manifest, 'artifacts', list)",
         "u = card.front_matter['license']",
         "t = front.get('version')",
+        "s = ctx.gates.get('metrics')",
+        "r = policy.stage(stage)['approvals']",
         "ok = ctx.typed.license",
         "fine = card.front.value('license')",
     ])
-    assert [number for number, _ in raw_reads(source)] == [1, 2, 3, 4, 5, 6, 7]
+    assert [number for number, _ in raw_reads(source)] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 
 @pytest.mark.parametrize("source", TYPED_READERS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_checks_and_renderers_read_no_raw_manifest(source):
     assert raw_reads(source.read_text(encoding="utf-8")) == []
+
+
+def test_stage_gates_are_typed_and_frozen():
+    from modelgate.core.policy import StageGates, load_policy
+
+    policy = load_policy()
+    for stage in ("draft", "candidate", "staging", "production", "deprecated", "archived"):
+        gates = policy.gates(stage)
+        assert isinstance(gates, StageGates)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            gates.require_lock = True
+        assert all(isinstance(field, str) for field in gates.provenance)
+        assert all(isinstance(gate.metric, str) for gate in gates.metrics)
+        if gates.regression is not None:
+            with pytest.raises(TypeError):
+                gates.regression["default"] = {}
+
+
+@pytest.mark.parametrize("value", list(wrong_values().values()), ids=sorted(wrong_values()))
+@pytest.mark.parametrize("key", ["require_lock", "provenance", "metrics", "regression", "approvals",
+                                 "signature"])
+def test_stage_gates_of_any_shape_read_as_typed_gates(key, value):
+    from modelgate.core.policy import stage_gates
+
+    gates = stage_gates({key: copy.deepcopy(value)})
+    assert isinstance(gates.require_lock, bool) and isinstance(gates.approvals.count, int)
+    assert all(isinstance(f, str) for f in gates.provenance) and all(isinstance(r, str) for r in gates.signature.roles)
