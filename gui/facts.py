@@ -171,7 +171,7 @@ def _card(bundle: Bundle) -> tuple[modelcard.ModelCard | None, str | None]:
     return modelcard.parse_card(text), None
 
 
-def _graphs(bundle: Bundle, manifest: dict, typed: Manifest, progress: Progress) -> list[ArtifactGraph]:
+def _graphs(bundle: Bundle, typed: Manifest, progress: Progress) -> list[ArtifactGraph]:
     artifacts = [a for a in typed.artifacts if a.path is not None and a.format in (None, "onnx")]
     progress.start(label="reading the graphs", total=len(artifacts))
     graphs, files = [], set(bundle.files())
@@ -182,7 +182,7 @@ def _graphs(bundle: Bundle, manifest: dict, typed: Manifest, progress: Progress)
         else:
             try:
                 summary = summarise_graph(bundle, path)
-                graphs.append(ArtifactGraph(path, variant, summary, tuple(compare_ports(manifest, summary))))
+                graphs.append(ArtifactGraph(path, variant, summary, tuple(compare_ports(typed, summary))))
             except BundleError as error:
                 graphs.append(ArtifactGraph(path, variant, None, problem=error.message))
             except Exception as error:  # onnx raises DecodeError, ValueError, OSError...
@@ -214,7 +214,7 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
         rendered = render_card(card.body) if card is not None else None
         typed = typed_manifest(manifest)
         licenses = license_facts(bundle, typed, policy)
-        graphs = _graphs(bundle, manifest, typed, progress)
+        graphs = _graphs(bundle, typed, progress)
         results, problems = load_results(bundle, manifest)
         return BundleFacts(bundle, summary, manifest, card, card_problem, rendered, licenses, graphs, results,
                            problems, _champion_results(champion), typed.targets)
