@@ -26,7 +26,8 @@ TYPED_READERS = sorted(
     + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
     + [ROOT / "core" / "benchmark_rows.py", ROOT / "core" / "benchmarks.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
     + [*ROOT.joinpath("core", "reports").glob("*.py"), *ROOT.joinpath("core", "cli").glob("*_text.py")]
-    + [ROOT / "core" / "registry" / "gates.py", ROOT / "core" / "validation.py", ROOT / "core" / "graphinfo.py"]
+    + [ROOT / "core" / "registry" / "gates.py", ROOT / "core" / "validation.py", ROOT / "core" / "graphinfo.py",
+       ROOT / "core" / "graphdiff.py"]
 )
 
 
