@@ -80,30 +80,31 @@ class BenchmarkRow:
         return "; ".join(parts)
 
 
-def _gate(gates: list, result: Result) -> tuple[float | None, float | None]:
+def _gate(gates, result: Result) -> tuple[float | None, float | None]:
     floor = ceiling = None
     for gate in gates:
-        if not isinstance(gate, dict) or gate.get("metric") != result.metric:
+        if not gate.applies_to(metric=result.metric, dataset=result.dataset, split=result.split):
             continue
-        if any(gate.get(k) not in (None, getattr(result, k)) for k in ("dataset", "split")):
-            continue
-        low, high = gate.get("min"), gate.get("max")
-        if isinstance(low, (int, float)) and not isinstance(low, bool):
+        low, high = gate.min, gate.max
+        if low is not None:
             floor = low if floor is None else max(floor, low)
-        if isinstance(high, (int, float)) and not isinstance(high, bool):
+        if high is not None:
             ceiling = high if ceiling is None else min(ceiling, high)
     return floor, ceiling
 
 
-def benchmark_rows(*, results, champion_results, policy, stage: str, targets: list[dict]) -> list[BenchmarkRow]:
-    """Every result of the bundle, in file order, with its gate, champion comparison and budget."""
-    gates = policy.stage(stage)
-    metric_gates = gates.get("metrics") if isinstance(gates.get("metrics"), list) else []
+def benchmark_rows(*, results, champion_results, policy, stage: str, targets) -> list[BenchmarkRow]:
+    """Every result of the bundle, in file order, with its gate, champion comparison and budget.
+
+    ``targets`` are the typed manifest's targets (:class:`~modelgate.core.manifest_types.Target`).
+    """
+    gates = policy.gates(stage)
+    metric_gates = gates.metrics
     comparisons = {}
     if champion_results:
-        outcome = compare(results, champion_results, gates.get("regression"))
+        outcome = compare(results, champion_results, gates.regression)
         comparisons = {item.key: item for item in outcome.metrics}
-    budgets = {t.get("name"): t.get("latency_p95_ms") for t in targets}
+    budgets = {t.name: t.latency_p95_ms for t in targets if t.name is not None}
     rows = []
     for result in results:
         floor, ceiling = _gate(metric_gates, result)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from modelgate.core import settings, strictjson
 from modelgate.core.bundle import Bundle
 from modelgate.core.errors import BundleError
+from modelgate.core.manifest_types import Manifest, typed_manifest
 from modelgate.core.schema import validate
 
 _LOWER_IS_BETTER = ("latency", "loss", "error", "perplexity", "mae", "mse", "rmse", "wer", "cer")
@@ -81,18 +82,18 @@ class BenchmarkProblem:
     line: int | None = None
 
 
-def load_results(bundle: Bundle, manifest: dict) -> tuple[list[Result], list[BenchmarkProblem]]:
-    """Read every file listed in ``benchmarks``; problems are returned, never raised."""
+def load_results(bundle: Bundle, manifest: dict | Manifest) -> tuple[list[Result], list[BenchmarkProblem]]:
+    """Read every file listed in ``benchmarks``; problems are returned, never raised.
+
+    ``manifest`` is the typed manifest, or a parsed one that is read through it: a
+    malformed ``benchmarks`` (an MG103 schema finding already) lists no file.
+    """
     results: list[Result] = []
     problems: list[BenchmarkProblem] = []
     files = set(bundle.files())
     limit = settings.get("max_json_bytes")
-    listed = manifest.get("benchmarks")
-    if not isinstance(listed, list):  # a malformed value is an MG103 schema finding already
-        return results, problems
-    for name in listed:
-        if not isinstance(name, str):
-            continue
+    typed = manifest if isinstance(manifest, Manifest) else typed_manifest(manifest)
+    for name in typed.benchmarks:
         if name not in files:
             problems.append(BenchmarkProblem(name, f"benchmark file {name} is listed but missing",
                                              hint="Add the file or remove it from `benchmarks`."))

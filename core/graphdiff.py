@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from modelgate.core import onnxload
 from modelgate.core.bundle import Bundle
 from modelgate.core.errors import BundleError, OperationCancelled
-from modelgate.core.manifest import entries
+from modelgate.core.manifest_types import Manifest, typed_manifest
 from modelgate.core.progress import Progress
 
 #: Bytes read from an external-data file at a time.
@@ -156,13 +156,16 @@ def describe_pair(values: tuple) -> str:
 
 # ----------------------------------------------------------------------------- pairing
 
-def _onnx_artifacts(manifest: dict) -> list[tuple[str, str]]:
-    """``(path, variant)`` of every ONNX artifact the manifest lists, once each."""
+def _onnx_artifacts(manifest: dict | Manifest) -> list[tuple[str, str]]:
+    """``(path, variant)`` of every ONNX artifact the manifest lists, once each.
+
+    ``manifest`` is the typed manifest, or a parsed one that is read through it.
+    """
+    typed = manifest if isinstance(manifest, Manifest) else typed_manifest(manifest)
     found: dict[str, str] = {}
-    for artifact in entries(manifest, "artifacts"):
-        path = artifact.get("path")
-        if isinstance(path, str) and artifact.get("format", "onnx") == "onnx":
-            found.setdefault(path, str(artifact.get("variant") or ""))
+    for artifact in typed.artifacts:
+        if artifact.path is not None and artifact.format in (None, "onnx"):
+            found.setdefault(artifact.path, artifact.variant or "")
     return list(found.items())
 
 

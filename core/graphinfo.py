@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from modelgate.core import onnxload
 from modelgate.core.bundle import Bundle
-from modelgate.core.manifest import section
+from modelgate.core.manifest_types import Manifest, typed_manifest
 
 
 @dataclass(frozen=True)
@@ -99,33 +99,31 @@ def summarise_model(bundle: Bundle, path: str, model) -> GraphSummary:
 
 
 def _declared_shape(shape) -> tuple | None:
-    if not isinstance(shape, list):
+    if shape is None:
         return None
     return tuple(onnxload.manifest_dim(d) for d in shape)
 
 
-def compare_ports(manifest: dict, graph: GraphSummary) -> list[PortComparison]:
+def compare_ports(manifest: dict | Manifest, graph: GraphSummary) -> list[PortComparison]:
     """Each declared tensor beside the graph's, then the graph's undeclared ones, inputs first.
 
     Dimensions differ when both are numbers and unequal, when one is fixed and the other
     symbolic, or when both are named differently (the checks report the same as MG2xx).
     """
-    interface = section(manifest, "interface", dict)
+    interface = (manifest if isinstance(manifest, Manifest) else typed_manifest(manifest)).interface
     rows = []
     for direction, key in (("input", "inputs"), ("output", "outputs")):
-        listed = interface.get(key) if isinstance(interface.get(key), list) else []
-        declared = [t for t in listed if isinstance(t, dict) and isinstance(t.get("name"), str)]
+        declared = [t for t in getattr(interface, key) if t.name is not None]
         in_graph = graph.values
-        names = {t["name"] for t in declared}
+        names = {t.name for t in declared}
         ports = graph.inputs if direction == "input" else graph.outputs
         for tensor in declared:
-            mine = (tensor.get("dtype") if isinstance(tensor.get("dtype"), str) else None,
-                    _declared_shape(tensor.get("shape")))
-            if tensor["name"] not in ports:
-                rows.append(PortComparison(direction, tensor["name"], mine, None, ("missing in graph",)))
+            mine = (tensor.dtype, _declared_shape(tensor.shape))
+            if tensor.name not in ports:
+                rows.append(PortComparison(direction, tensor.name, mine, None, ("missing in graph",)))
                 continue
-            theirs = _graph_side(in_graph[tensor["name"]])
-            rows.append(PortComparison(direction, tensor["name"], mine, theirs, _differences(mine, theirs)))
+            theirs = _graph_side(in_graph[tensor.name])
+            rows.append(PortComparison(direction, tensor.name, mine, theirs, _differences(mine, theirs)))
         rows.extend(PortComparison(direction, name, None, _graph_side(in_graph[name]), ("not declared",))
                     for name in ports if name not in names)
     return rows

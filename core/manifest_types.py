@@ -34,6 +34,10 @@ def _mappings(value) -> list[tuple[int, dict]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def _text_indices(value) -> tuple[int, ...]:
+    return tuple(i for i, item in enumerate(value) if isinstance(item, str)) if isinstance(value, list) else ()
+
+
 def _texts(value) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str)) if isinstance(value, list) else ()
 
@@ -52,8 +56,12 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Tensor:
-    """One interface input or output; ``shape`` is ``None`` when absent or not a list of dims."""
+    """One interface input or output; ``shape`` is ``None`` when absent or not a list of dims.
 
+    ``index`` is its place in the manifest's list, for manifest paths.
+    """
+
+    index: int
     name: str | None
     dtype: str | None
     shape: tuple[int | str, ...] | None
@@ -118,6 +126,18 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """One entry of ``provenance.datasets``; ``index`` is its place in the list."""
+
+    index: int
+    name: str | None
+    version: str | None
+    uri: str | None
+    sha256: str | None
+    license: str | None
+
+
+@dataclass(frozen=True)
 class Provenance:
     repository: str | None
     commit: str | None
@@ -128,6 +148,8 @@ class Provenance:
     datasets: tuple[str, ...]  # dataset names
     parent: str | None
     created_at: str | None
+    dataset_entries: tuple[Dataset, ...]
+    hyperparameters: MappingProxyType  # free-form, read only for presence
 
     def framework(self) -> dict | None:
         """``{name, version}`` as given, or ``None`` when the manifest names no framework."""
@@ -139,6 +161,7 @@ class Provenance:
 class Lifecycle:
     deprecation_after: str | None
     replacement: str | None
+    planned: bool  # lifecycle.deprecation is given as a mapping
 
     def as_dict(self) -> dict:
         deprecation = _present(after=self.deprecation_after, replacement=self.replacement)
@@ -164,6 +187,34 @@ class Manifest:
     dependencies: tuple[Dependency, ...]
     provenance: Provenance
     lifecycle: Lifecycle
+    #: Dotted paths of the keys the manifest gives, whatever their values' types
+    #: (``"provenance.seed"``, ``"lifecycle.deprecation.after"``). A key that is given but
+    #: reads as ``None`` or empty here had the wrong type, which MG103 already reports.
+    given: MappingProxyType  # dotted path -> the value as shown in messages
+    #: For ``license_files``, ``tags`` and ``benchmarks``: each kept string's place in the list.
+    text_indices: MappingProxyType
+    #: Top-level keys given as lists, with how many items each holds (of any type).
+    list_lengths: MappingProxyType
+
+    def indexed(self, key: str) -> tuple[tuple[int, str], ...]:
+        """``(place in the manifest's list, text)`` for the strings of list field ``key``."""
+        return tuple(zip(self.text_indices.get(key, ()), getattr(self, key)))
+
+    def is_list(self, key: str) -> bool:
+        """Whether top-level ``key`` is given as a list (of items of any type)."""
+        return key in self.list_lengths
+
+    def has(self, path: str) -> bool:
+        """Whether the manifest gives the key at dotted ``path`` (any type)."""
+        return path in self.given
+
+    def shown(self, path: str) -> str:
+        """The value given at ``path`` as a message shows it (``repr``, shortened), or ``""``."""
+        return self.given.get(path, "")
+
+    def mistyped(self, path: str, value) -> bool:
+        """Whether the key at ``path`` is given but its typed ``value`` is ``None``: a wrong type."""
+        return value is None and path in self.given
 
     def artifact_variants(self) -> frozenset[str]:
         return frozenset(a.variant for a in self.artifacts if a.variant is not None)
@@ -173,10 +224,10 @@ def _dim(value) -> int | str | None:
     return value if isinstance(value, str) or _integer(value) is not None else None
 
 
-def _tensor(data: dict) -> Tensor:
+def _tensor(index: int, data: dict) -> Tensor:
     shape = data.get("shape")
     dims = tuple(_dim(d) for d in shape) if isinstance(shape, list) else None
-    return Tensor(name=_text(data.get("name")), dtype=_text(data.get("dtype")),
+    return Tensor(index=index, name=_text(data.get("name")), dtype=_text(data.get("dtype")),
                   shape=dims if dims is not None and None not in dims else None,
                   description=_text(data.get("description")))
 
@@ -190,7 +241,42 @@ def _provenance(data: dict) -> Provenance:
         seed=_integer(data.get("seed")),
         datasets=tuple(name for _, d in _mappings(data.get("datasets"))
                        if (name := _text(d.get("name"))) is not None),
-        parent=_text(data.get("parent")), created_at=_text(data.get("created_at")))
+        parent=_text(data.get("parent")), created_at=_text(data.get("created_at")),
+        dataset_entries=tuple(
+            Dataset(index=i, name=_text(d.get("name")), version=_text(d.get("version")),
+                    uri=_text(d.get("uri")), sha256=_text(d.get("sha256")),
+                    license=_text(d.get("license")))
+            for i, d in _mappings(data.get("datasets"))),
+        hyperparameters=MappingProxyType(dict(_mapping(data.get("hyperparameters")))))
+
+
+#: The mapping sections whose keys :attr:`Manifest.given` records, by dotted path.
+_SECTIONS = ("interface", "provenance", "provenance.source", "provenance.framework",
+             "lifecycle", "lifecycle.deprecation")
+
+
+#: Longest ``repr`` of a given value kept for messages; longer ones are cut with "...".
+_SHOWN = 80
+
+
+def _shown(value) -> str:
+    if isinstance(value, (dict, list)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'} of {len(value)} item(s)"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return "a very large integer"  # repr of a huge int is slow and unreadable
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+def _given(data: dict) -> MappingProxyType:
+    paths = {key: _shown(value) for key, value in data.items() if isinstance(key, str)}
+    for section in _SECTIONS:
+        node = data
+        for part in section.split("."):
+            node = _mapping(node.get(part))
+        paths.update((f"{section}.{key}", _shown(value)) for key, value in node.items()
+                     if isinstance(key, str))
+    return MappingProxyType(paths)
 
 
 def typed_manifest(data: dict | None) -> Manifest:
@@ -211,8 +297,8 @@ def typed_manifest(data: dict | None) -> Manifest:
             for i, a in _mappings(data.get("artifacts"))),
         interface=Interface(
             version=_text(interface.get("version")),
-            inputs=tuple(_tensor(t) for _, t in _mappings(interface.get("inputs"))),
-            outputs=tuple(_tensor(t) for _, t in _mappings(interface.get("outputs")))),
+            inputs=tuple(_tensor(i, t) for i, t in _mappings(interface.get("inputs"))),
+            outputs=tuple(_tensor(i, t) for i, t in _mappings(interface.get("outputs")))),
         targets=tuple(
             Target(index=i, name=_text(t.get("name")), runtime=_text(t.get("runtime")),
                    runtime_version=_text(t.get("runtime_version")), max_opset=_integer(t.get("max_opset")),
@@ -228,5 +314,11 @@ def typed_manifest(data: dict | None) -> Manifest:
                            for _, d in _mappings(data.get("dependencies"))),
         provenance=_provenance(_mapping(data.get("provenance"))),
         lifecycle=Lifecycle(deprecation_after=_text(deprecation.get("after")),
-                            replacement=_text(deprecation.get("replacement"))),
+                            replacement=_text(deprecation.get("replacement")),
+                            planned=isinstance(_mapping(data.get("lifecycle")).get("deprecation"), dict)),
+        given=_given(data),
+        list_lengths=MappingProxyType({key: len(value) for key, value in data.items()
+                                       if isinstance(key, str) and isinstance(value, list)}),
+        text_indices=MappingProxyType({key: _text_indices(data.get(key))
+                                       for key in ("license_files", "tags", "benchmarks")}),
     )

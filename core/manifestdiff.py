@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelgate.core.bundle import Bundle
+from modelgate.core.manifest_types import Manifest
 
 
 @dataclass(frozen=True)
@@ -70,28 +71,37 @@ def plain(value):
 
 
 def _tensors(items) -> dict[str, Tensor]:
+    """Graph ports (plain mappings from :func:`~modelgate.core.onnxinfo.graph_interface`) by name."""
     found: dict[str, Tensor] = {}
-    for item in items if isinstance(items, list) else ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            shape = item.get("shape")
-            found.setdefault(item["name"], Tensor(item["name"], item.get("dtype"),
-                                                  tuple(shape) if isinstance(shape, list) else None))
+    for item in items:
+        shape = item.get("shape")
+        found.setdefault(item["name"], Tensor(item["name"], item.get("dtype"),
+                                              tuple(shape) if isinstance(shape, list) else None))
     return found
 
 
-def interface_of(bundle: Bundle, manifest: dict, problems: list[str], label: str) -> dict[str, dict[str, Tensor]]:
+def _declared(tensors) -> dict[str, Tensor]:
+    """The manifest's typed tensors that have a name, by name (the first of a repeated name)."""
+    found: dict[str, Tensor] = {}
+    for tensor in tensors:
+        if tensor.name is not None:
+            found.setdefault(tensor.name, Tensor(tensor.name, tensor.dtype, tensor.shape))
+    return found
+
+
+def interface_of(bundle: Bundle, manifest: Manifest, problems: list[str], label: str) -> dict[str, dict[str, Tensor]]:
     """``{"input": {name: Tensor}, "output": {...}}`` as declared, else as the first graph has it.
 
-    A graph that cannot be read adds a line naming ``label`` to ``problems``.
+    ``manifest`` is the typed manifest. A graph that cannot be read adds a line naming
+    ``label`` to ``problems``.
     """
-    declared = manifest.get("interface")
-    if isinstance(declared, dict) and (declared.get("inputs") or declared.get("outputs")):
-        return {"input": _tensors(declared.get("inputs")),
-                "output": _tensors(declared.get("outputs"))}
+    declared = manifest.interface
+    if declared.inputs or declared.outputs:
+        return {"input": _declared(declared.inputs), "output": _declared(declared.outputs)}
     files = set(bundle.files())
-    for artifact in manifest.get("artifacts") or []:
-        path = artifact.get("path") if isinstance(artifact, dict) else None
-        if isinstance(path, str) and path in files and path.endswith(".onnx"):
+    for artifact in manifest.artifacts:
+        path = artifact.path
+        if path is not None and path in files and path.endswith(".onnx"):
             from modelgate.core.onnxinfo import graph_interface, load_header
 
             try:
@@ -118,11 +128,9 @@ def interface_changes(a: dict, b: dict) -> tuple[TensorChange, ...]:
     return tuple(changes)
 
 
-def targets_of(manifest: dict) -> dict[str, dict]:
-    """The manifest's targets by name."""
-    items = manifest.get("targets")
-    return {t["name"]: t for t in items if isinstance(t, dict) and isinstance(t.get("name"), str)} \
-        if isinstance(items, list) else {}
+def targets_of(manifest: Manifest) -> dict[str, dict]:
+    """The typed manifest's targets by name, each as the fields it gives."""
+    return {t.name: t.as_dict() for t in manifest.targets if t.name is not None}
 
 
 def target_changes(a: dict, b: dict) -> tuple[TargetChange, ...]:

@@ -51,6 +51,50 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FrontValue:
+    """One front-matter value as checks and the inspector read it.
+
+    ``text`` is a string as written, or a number (never a bool) written out as Python shows
+    it, since YAML reads an unquoted ``version: 1.0`` as a number; any other value has no
+    text. ``quoted`` says the value was a YAML string. ``shown`` quotes it in messages.
+    """
+
+    text: str | None
+    quoted: bool
+    shown: str
+    display: str  # as the inspector's table shows it: the string, or JSON
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """The front matter, typed: every key in the card's order, and its value."""
+
+    values: tuple[tuple[str, FrontValue], ...]
+
+    def value(self, key: str) -> FrontValue | None:
+        """The value of top-level ``key``, or ``None`` when the card does not give it."""
+        return next((value for name, value in self.values if name == key), None)
+
+
+def _front_value(value) -> FrontValue:
+    import json
+
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    text = value if isinstance(value, str) else str(value) if number else None
+    shown = repr(value)
+    display = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return FrontValue(text, isinstance(value, str), shown if len(shown) <= 200 else shown[:197] + "...",
+                      display)
+
+
+def typed_front_matter(data: dict | None) -> FrontMatter | None:
+    """The typed view of parsed front matter (``None`` stays ``None``)."""
+    if data is None:
+        return None
+    return FrontMatter(tuple((str(key), _front_value(value)) for key, value in data.items()))
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """A parsed card. ``front_matter`` is ``None`` when absent or unusable (then see
     ``front_matter_error``); ``body`` is the Markdown after it, starting at ``body_line``."""
@@ -65,6 +109,11 @@ class ModelCard:
     def find(self, name: str) -> list[Section]:
         """The sections whose heading matches ``name`` (see :func:`heading_matches`)."""
         return [s for s in self.sections if heading_matches(s.title, name)]
+
+    @property
+    def front(self) -> FrontMatter | None:
+        """The front matter as typed, frozen values (``None`` when absent or unusable)."""
+        return typed_front_matter(self.front_matter)
 
     def front_matter_line(self, key: str) -> int | None:
         """The file line where top-level front matter ``key`` is written, if it is."""

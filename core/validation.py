@@ -40,15 +40,15 @@ def _apply_policy(findings, policy: Policy) -> list[Finding]:
 
 def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
     """The stage's gates that concern people, not the bundle: approvals and a signature."""
-    gates = policy.stage(stage)
+    gates = policy.gates(stage)
     found = []
-    approvals = gates.get("approvals") or {}
-    if approvals.get("count"):
-        roles = " or ".join(approvals.get("roles") or ["any role"])
-        found.append(f"{approvals['count']} approval(s) from {roles}")
-    signature = gates.get("signature") or {}
-    if signature.get("required"):
-        roles = " or ".join(signature.get("roles") or ["a trusted signer"])
+    approvals = gates.approvals
+    if approvals.count:
+        roles = " or ".join(approvals.roles or ["any role"])
+        found.append(f"{approvals.count} approval(s) from {roles}")
+    signature = gates.signature
+    if signature.required:
+        roles = " or ".join(signature.roles or ["a trusted signer"])
         found.append(f"a release signature by {roles}")
     return tuple(found)
 
@@ -77,7 +77,7 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
     ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
                        champion_bundle=champion, trust=trust, signatures_recorded=signatures_recorded)
     checks = load_all()
-    if ctx.manifest is not None and any(a.get("format") in (None, "onnx") for _, a in ctx.artifacts()):
+    if ctx.manifest is not None and any(a.format in (None, "onnx") for _, a in ctx.artifacts()):
         from modelgate.core import sandbox
 
         sandbox.prewarm()  # the model process imports onnxruntime while the bundle is hashed

@@ -9,7 +9,8 @@ on a worker with the core's one :class:`~modelgate.core.progress.Progress`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from modelgate.core import licensing, modelcard
@@ -17,7 +18,8 @@ from modelgate.core.benchmarks import BenchmarkProblem, Result, load_results
 from modelgate.core.bundle import MODEL_CARD, Bundle, open_bundle
 from modelgate.core.errors import BundleError
 from modelgate.core.graphinfo import GraphSummary, PortComparison, compare_ports, summarise_graph
-from modelgate.core.manifest import entries, load_manifest, section
+from modelgate.core.manifest import load_manifest
+from modelgate.core.manifest_types import Manifest, typed_manifest
 from modelgate.core.policy import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.summary import summarise
@@ -95,7 +97,12 @@ class BundleFacts:
     results: list[Result]
     result_problems: list[BenchmarkProblem]
     champion: ChampionResults | None = None
-    targets: list[dict] = field(default_factory=list)
+    targets: tuple = ()  # the typed manifest's targets
+
+    @cached_property
+    def typed(self) -> Manifest:
+        """The manifest as typed, frozen objects: what the tabs read."""
+        return typed_manifest(self.manifest)
 
     @property
     def label(self) -> str:
@@ -106,9 +113,9 @@ class BundleFacts:
         self.bundle.close()
 
 
-def license_facts(bundle: Bundle, manifest: dict, policy: Policy) -> LicenseFacts:
-    """Break the manifest's license down under ``policy`` and read the license texts."""
-    written = manifest.get("license") if isinstance(manifest.get("license"), str) else None
+def license_facts(bundle: Bundle, manifest: Manifest, policy: Policy) -> LicenseFacts:
+    """Break the typed manifest's license down under ``policy`` and read the license texts."""
+    written = manifest.license
     expression, problem = None, None
     if written is None:
         problem = "bundle.yaml names no license"
@@ -121,9 +128,9 @@ def license_facts(bundle: Bundle, manifest: dict, policy: Policy) -> LicenseFact
                   for t in (expression.terms if expression else ()))
     evaluation = licensing.evaluate(expression, policy.licenses) if expression else None
     datasets = []
-    for item in entries(section(manifest, "provenance", dict), "datasets"):
-        name, version, text = str(item.get("name", "?")), str(item.get("version", "")), item.get("license")
-        if not isinstance(text, str):
+    for item in manifest.provenance.dataset_entries:
+        name, version, text = item.name or "?", item.version or "", item.license
+        if text is None:
             datasets.append(DatasetLicense(name, version, "", None, "no license recorded"))
             continue
         try:
@@ -137,8 +144,8 @@ def license_facts(bundle: Bundle, manifest: dict, policy: Policy) -> LicenseFact
                         evaluation, tuple(_license_texts(bundle, manifest)), tuple(datasets))
 
 
-def _license_texts(bundle: Bundle, manifest: dict) -> list[tuple[str, str]]:
-    listed = [f for f in section(manifest, "license_files", list) if isinstance(f, str)]
+def _license_texts(bundle: Bundle, manifest: Manifest) -> list[tuple[str, str]]:
+    listed = list(manifest.license_files)
     files = bundle.files()
     names = listed + [f for f in files if _LICENSE_FILE.match(f) and f not in listed]
     texts = []
@@ -164,19 +171,18 @@ def _card(bundle: Bundle) -> tuple[modelcard.ModelCard | None, str | None]:
     return modelcard.parse_card(text), None
 
 
-def _graphs(bundle: Bundle, manifest: dict, progress: Progress) -> list[ArtifactGraph]:
-    artifacts = [a for a in entries(manifest, "artifacts")
-                 if isinstance(a.get("path"), str) and a.get("format", "onnx") == "onnx"]
+def _graphs(bundle: Bundle, typed: Manifest, progress: Progress) -> list[ArtifactGraph]:
+    artifacts = [a for a in typed.artifacts if a.path is not None and a.format in (None, "onnx")]
     progress.start(label="reading the graphs", total=len(artifacts))
     graphs, files = [], set(bundle.files())
     for artifact in artifacts:
-        path, variant = artifact["path"], str(artifact.get("variant", ""))
+        path, variant = artifact.path, artifact.variant or ""
         if path not in files:
             graphs.append(ArtifactGraph(path, variant, None, problem=f"{path} is not in the bundle"))
         else:
             try:
                 summary = summarise_graph(bundle, path)
-                graphs.append(ArtifactGraph(path, variant, summary, tuple(compare_ports(manifest, summary))))
+                graphs.append(ArtifactGraph(path, variant, summary, tuple(compare_ports(typed, summary))))
             except BundleError as error:
                 graphs.append(ArtifactGraph(path, variant, None, problem=error.message))
             except Exception as error:  # onnx raises DecodeError, ValueError, OSError...
@@ -191,9 +197,10 @@ def _champion_results(champion: tuple[str, Path] | None) -> ChampionResults | No
         return None
     label, path = champion
     with open_bundle(path) as bundle:
-        manifest = load_manifest(bundle).data or {}
+        loaded = load_manifest(bundle)
+        manifest, typed = loaded.data or {}, loaded.typed
         results, _ = load_results(bundle, manifest)
-        return ChampionResults(f"{manifest.get('name')}@{manifest.get('version')}" if manifest else label,
+        return ChampionResults(f"{typed.name}@{typed.version}" if manifest else label,
                                tuple(results))
 
 
@@ -205,11 +212,12 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
         manifest = load_manifest(bundle).require()
         card, card_problem = _card(bundle)
         rendered = render_card(card.body) if card is not None else None
-        licenses = license_facts(bundle, manifest, policy)
-        graphs = _graphs(bundle, manifest, progress)
+        typed = typed_manifest(manifest)
+        licenses = license_facts(bundle, typed, policy)
+        graphs = _graphs(bundle, typed, progress)
         results, problems = load_results(bundle, manifest)
         return BundleFacts(bundle, summary, manifest, card, card_problem, rendered, licenses, graphs, results,
-                           problems, _champion_results(champion), entries(manifest, "targets"))
+                           problems, _champion_results(champion), typed.targets)
     except BaseException:
         bundle.close()
         raise

@@ -393,8 +393,11 @@ def test_output_dtype_mismatch_is_reported_once(tmp_path):
 def test_runtime_outputs_against_the_declared_outputs():
     import numpy as np
 
+    from modelgate.core.manifest_types import typed_manifest
+
     class Context:
-        manifest = {"interface": {"outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 3]}]}}
+        typed = typed_manifest(
+            {"interface": {"outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 3]}]}})
 
     def check(value, settled=frozenset()):
         # The model process reports each output as its dtype name and shape.

@@ -101,8 +101,7 @@ _EVIDENCE_STAGES = ("staging", "production")
 
 def _loaded(ctx):
     """``ctx.benchmark_results()``, or nothing when `benchmarks` is not a list (MG103 says so)."""
-    listed = (ctx.manifest or {}).get("benchmarks")
-    if listed is not None and not isinstance(listed, list):
+    if ctx.typed.has("benchmarks") and not ctx.typed.is_list("benchmarks"):
         return [], []
     return ctx.benchmark_results()
 
@@ -114,8 +113,7 @@ def result_files(ctx):
     for problem in problems:
         yield INVALID_FILE.finding(problem.message, file=problem.file, path=problem.path, hint=problem.hint,
                                    line=problem.line)
-    listed = ctx.manifest.get("benchmarks")
-    listed = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+    listed = ctx.typed.benchmarks
     if not results:
         severity = Severity.ERROR if ctx.stage in _EVIDENCE_STAGES else Severity.WARNING
         what = "bundle.yaml lists no benchmark results" if not listed \
@@ -141,28 +139,20 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _gate_scope(gate: dict) -> str:
-    where = "/".join(str(gate[k]) for k in ("dataset", "split") if isinstance(gate.get(k), str))
-    return gate["metric"] + (f" on {where}" if where else "")
-
-
 @register()
 def metric_gates(ctx):
     """MG605, MG606: every result a gate names lies within its floor and ceiling."""
-    gates = ctx.gates.get("metrics")
-    if not isinstance(gates, list):
+    gates = ctx.gates.metrics
+    if not gates:
         return
     results, _ = _loaded(ctx)
     hint = f"Improve the model and measure again; the gate is the policy's stages.{ctx.stage}.metrics."
     for gate in gates:
-        if not isinstance(gate, dict) or not isinstance(gate.get("metric"), str):
-            continue
-        low, high = _number(gate.get("min")), _number(gate.get("max"))
-        matching = [r for r in results if r.metric == gate["metric"]
-                    and all(gate.get(k) in (None, getattr(r, k)) for k in ("dataset", "split"))]
+        low, high = _number(gate.min), _number(gate.max)
+        matching = [r for r in results if gate.applies_to(metric=r.metric, dataset=r.dataset, split=r.split)]
         if not matching:
             yield GATE_UNMATCHED.finding(
-                f"no result for {_gate_scope(gate)}; the {ctx.stage} gate needs one",
+                f"no result for {gate.scope()}; the {ctx.stage} gate needs one",
                 path="benchmarks", hint="Measure it and add it to a benchmark results file.")
         for result in matching:
             where = dict(file=result.file, path=f"results[{result.index}].value")
@@ -176,8 +166,8 @@ def metric_gates(ctx):
                     f"the {ctx.stage} ceiling is {_shown(high)}", hint=hint, **where)
 
 
-def _reference(manifest: dict) -> str:
-    return f"{manifest.get('name')}@{manifest.get('version')}"
+def _reference(manifest) -> str:
+    return f"{manifest.name}@{manifest.version}"
 
 
 @register()
@@ -195,8 +185,8 @@ def champion_regression(ctx):
             + (f" ({reasons[0]})" if reasons else ""),
             hint="Pass a readable champion bundle with --champion.")
         return
-    ours, theirs = _reference(ctx.manifest), _reference(champion.manifest)
-    if champion.manifest.get("name") != ctx.manifest.get("name"):
+    ours, theirs = _reference(ctx.typed), _reference(champion.typed)
+    if champion.typed.name != ctx.typed.name:
         yield CHAMPION_MISMATCH.finding(f"the champion is {theirs}, another model than {ours}",
                                         path="name")
     elif ours == theirs:
@@ -211,7 +201,7 @@ def champion_regression(ctx):
         yield NOT_COMPARABLE.finding(f"the champion {theirs} has no benchmark results to compare with",
                                      path="benchmarks")
         return
-    regression = ctx.gates.get("regression")
+    regression = ctx.gates.regression
     outcome = compare(mine, their_results, regression)
     for old in outcome.champion_only:
         yield NOT_COMPARABLE.finding(

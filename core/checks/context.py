@@ -9,8 +9,9 @@ from typing import Any
 
 from modelgate.core.bundle import Bundle
 from modelgate.core.integrity import IntegrityReport, check_integrity
-from modelgate.core.manifest import ManifestResult, load_manifest, section
-from modelgate.core.policy import Policy
+from modelgate.core.manifest import ManifestResult, load_manifest
+from modelgate.core.manifest_types import Artifact, Manifest
+from modelgate.core.policy import Policy, StageGates
 from modelgate.core.progress import Progress
 
 
@@ -37,14 +38,14 @@ class CheckContext:
         return self.manifest_result.data
 
     @property
-    def typed(self):
+    def typed(self) -> Manifest:
         """The manifest as a typed :class:`~modelgate.core.manifest_types.Manifest`."""
         return self.manifest_result.typed
 
     @property
-    def gates(self) -> dict:
-        """The policy's gates for the target stage."""
-        return self.policy.stage(self.stage)
+    def gates(self) -> StageGates:
+        """The policy's gates for the target stage, typed."""
+        return self.policy.gates(self.stage)
 
     @cached_property
     def digests(self) -> dict[str, str]:
@@ -63,15 +64,11 @@ class CheckContext:
             return None
         return CheckContext(self.champion_bundle, self.policy, self.stage, self.progress)
 
-    def artifacts(self) -> list[tuple[int, dict]]:
+    def artifacts(self) -> list[tuple[int, Artifact]]:
         """``(index, artifact)`` for every well-formed artifact whose file is in the bundle."""
         files = set(self.bundle.files())
-        found = []
-        for index, artifact in enumerate(section(self.manifest, "artifacts", list)):
-            if isinstance(artifact, dict) and isinstance(artifact.get("path"), str) \
-                    and artifact["path"] in files:
-                found.append((index, artifact))
-        return found
+        return [(artifact.index, artifact) for artifact in self.typed.artifacts
+                if artifact.path is not None and artifact.path in files]
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         """Compute ``factory()`` once per run and share it between checks."""
@@ -92,4 +89,4 @@ class CheckContext:
         """``(results, problems)`` of the bundle's benchmark files, loaded once."""
         from modelgate.core.benchmarks import load_results
 
-        return self.memo("benchmarks", lambda: load_results(self.bundle, self.manifest or {}))
+        return self.memo("benchmarks", lambda: load_results(self.bundle, self.typed))

@@ -127,9 +127,9 @@ def _model_expression(ctx):
     """The manifest's parsed `license`, or ``None`` when absent or invalid (MG401 says why)."""
 
     def parse():
-        text = ctx.manifest.get("license")
+        text = ctx.typed.license
         try:
-            return licensing.parse(text) if isinstance(text, str) else None
+            return licensing.parse(text) if text is not None else None
         except licensing.LicenseSyntaxError:
             return None
 
@@ -174,9 +174,9 @@ def _policy_findings(ctx, expression, *, subject: str, path: str):
 @register()
 def model_license(ctx):
     """MG401-MG403: the manifest's `license` expression against the policy."""
-    text = ctx.manifest.get("license")
-    if not isinstance(text, str) or not text.strip():
-        return  # absence is a schema error (MG103)
+    text = ctx.typed.license
+    if text is None or not text.strip():
+        return  # absence or a wrong type is a schema error (MG103)
     try:
         expression = licensing.parse(text)
     except licensing.LicenseSyntaxError as problem:
@@ -212,10 +212,9 @@ def _normal(text: str) -> str:
 def license_texts(ctx):
     """MG404-MG406: the license texts exist, are readable, and match `license`."""
     files = set(ctx.bundle.files())
-    listed = ctx.manifest.get("license_files")
-    if isinstance(listed, list) and listed:
-        candidates = [(f"license_files[{i}]", rel) for i, rel in enumerate(listed)
-                      if isinstance(rel, str)]
+    listed = ctx.typed.indexed("license_files")
+    if listed:
+        candidates = [(f"license_files[{i}]", rel) for i, rel in listed]
     else:
         candidates = [(None, rel) for rel in sorted(files) if _CONVENTIONAL.match(rel)]
         if not candidates:
@@ -267,18 +266,13 @@ def _copyleft(key: str) -> bool:
 @register()
 def dataset_licenses(ctx):
     """MG402, MG403, MG407-MG409: each training dataset's license, alone and against the model's."""
-    provenance = ctx.manifest.get("provenance")
-    datasets = provenance.get("datasets") if isinstance(provenance, dict) else None
-    if not isinstance(datasets, list):
-        return
     model = _model_expression(ctx)
-    for index, dataset in enumerate(datasets):
-        if not isinstance(dataset, dict):
-            continue
-        name = dataset.get("name") if isinstance(dataset.get("name"), str) else f"#{index + 1}"
+    for dataset in ctx.typed.provenance.dataset_entries:
+        index = dataset.index
+        name = dataset.name if dataset.name is not None else f"#{index + 1}"
         path = f"provenance.datasets[{index}].license"
-        text = dataset.get("license")
-        if not isinstance(text, str) or not text.strip():
+        text = dataset.license
+        if text is None or not text.strip():
             yield DATASET_LICENSE.finding(
                 f"dataset {name} has no license: the terms of its data are unknown", path=path,
                 hint="Find the dataset's license and record it as an SPDX expression.")

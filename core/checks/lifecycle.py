@@ -56,23 +56,20 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def _deprecation(manifest: dict) -> dict | None:
-    lifecycle = manifest.get("lifecycle")
-    deprecation = lifecycle.get("deprecation") if isinstance(lifecycle, dict) else None
-    return deprecation if isinstance(deprecation, dict) else None
-
-
 @register()
 def deprecation_date(ctx):
     """MG901, MG902, MG903: the deprecation date, against today and the target stage."""
-    deprecation = _deprecation(ctx.manifest)
-    if deprecation is None or "after" not in deprecation:
-        return
-    raw = deprecation["after"]
+    raw = ctx.typed.lifecycle.deprecation_after
     where = dict(path="lifecycle.deprecation.after")
+    if raw is None:
+        if ctx.typed.lifecycle.planned and ctx.typed.has(where["path"]):
+            yield DEPRECATION_DATE.finding(
+                f"deprecation date {ctx.typed.shown(where['path'])} is not a valid YYYY-MM-DD date",
+                hint='Write it as a quoted "YYYY-MM-DD".', **where)
+        return
     try:
         # fromisoformat alone would also take 20260630 or 2026-W26; the standard says YYYY-MM-DD.
-        if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             raise ValueError
         after = datetime.date.fromisoformat(raw)
     except ValueError:
@@ -97,11 +94,13 @@ def deprecation_date(ctx):
 @register()
 def replacement(ctx):
     """MG904, MG905: the replacement users are sent to."""
-    deprecation = _deprecation(ctx.manifest)
-    if deprecation is None:
+    typed = ctx.typed
+    if not typed.lifecycle.planned:
         return
-    target = deprecation.get("replacement")
+    target = typed.lifecycle.replacement
     where = dict(path="lifecycle.deprecation.replacement")
+    if typed.mistyped("lifecycle.deprecation.replacement", target):
+        return  # MG103 names the wrong type
     if target is None:
         yield NO_REPLACEMENT.finding("the deprecation plan names no replacement; users need somewhere to go",
                                      path="lifecycle.deprecation",
@@ -112,9 +111,9 @@ def replacement(ctx):
     except ValueError as problem:
         yield REPLACEMENT.finding(f"replacement {problem}", **where)
         return
-    if name != ctx.manifest.get("name"):
+    if name != typed.name:
         return
-    own_version = ctx.manifest.get("version")
+    own_version = typed.version
     own_key = semver_key(own_version)
     if new_key == own_key:
         yield REPLACEMENT.finding(f"replacement {target} is this very version", **where)

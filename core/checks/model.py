@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from modelgate.core import onnxload, ortcompat, sandbox, settings
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
+from modelgate.core.manifest_types import Tensor
 from modelgate.core.rules import rule
 
 UNREADABLE = rule(
@@ -163,10 +164,9 @@ def _relative(ctx, text: str) -> str:
 def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
     seen, found = set(), []
     for index, artifact in ctx.artifacts():
-        fmt = artifact.get("format")
-        if (fmt is None or fmt == "onnx") and artifact["path"] not in seen:
-            seen.add(artifact["path"])
-            found.append((index, artifact["path"]))
+        if artifact.format in (None, "onnx") and artifact.path not in seen:
+            seen.add(artifact.path)
+            found.append((index, artifact.path))
     return found
 
 
@@ -235,32 +235,27 @@ def onnx_model(ctx):
 
 # ----------------------------------------------------------------------------- the contract
 
-def _declared(ctx, section: str) -> list[tuple[int, dict]]:
+def _declared(ctx, section: str) -> list[tuple[int, Tensor]]:
     """Well-formed ``interface.<section>`` entries (malformed ones are MG103's business)."""
-    interface = ctx.manifest.get("interface")
-    items = interface.get(section) if isinstance(interface, dict) else None
-    if not isinstance(items, list):
-        return []
-    return [(k, t) for k, t in enumerate(items)
-            if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    return [(t.index, t) for t in getattr(ctx.typed.interface, section) if t.name is not None]
 
 
-def _compare(path: str, section: str, k: int, declared: dict, graph: tuple):
+def _compare(path: str, section: str, k: int, declared: Tensor, graph: tuple):
     """Findings for one declared tensor against the graph's ``(kind, dtype, shape)``."""
     kind, dtype, shape = graph
     noun = section[:-1]
-    name = declared["name"]
+    name = declared.name
     at = f"interface.{section}[{k}]"
     if kind != "tensor_type":
         yield DTYPE.finding(f"{path}: {noun} {name!r} is a {(kind or 'untyped').replace('_type', '')} "
                             "in the graph, not a tensor; the interface can only describe tensors",
                             path=f"{at}.dtype")
         return
-    if isinstance(declared.get("dtype"), str) and declared["dtype"] != dtype:
-        yield DTYPE.finding(f"{path}: {noun} {name!r} is {declared['dtype']} in the manifest "
+    if declared.dtype is not None and declared.dtype != dtype:
+        yield DTYPE.finding(f"{path}: {noun} {name!r} is {declared.dtype} in the manifest "
                             f"but {dtype} in the graph", path=f"{at}.dtype")
-    wanted = declared.get("shape")
-    if shape is None or not isinstance(wanted, list):
+    wanted = declared.shape
+    if shape is None or wanted is None:
         return
     if len(wanted) != len(shape):
         yield SHAPE.finding(f"{path}: {noun} {name!r} has rank {len(wanted)} in the manifest "
@@ -297,16 +292,16 @@ def _contract(ctx, model: _Model) -> tuple[list, bool]:
         names = [t["name"] for t in ports[section]]
         declared = _declared(ctx, section)
         for k, tensor in declared:
-            if tensor["name"] not in names:
+            if tensor.name not in names:
                 found = [DECLARED_MISSING.finding(
-                    f"{model.path}: {section[:-1]} {tensor['name']!r} is declared but the graph has "
+                    f"{model.path}: {section[:-1]} {tensor.name!r} is declared but the graph has "
                     f"no such {section[:-1]}", path=f"interface.{section}[{k}].name",
                     hint=f"The graph's {section} are: {', '.join(names) or 'none'}.")]
             else:
-                found = list(_compare(model.path, section, k, tensor, values[tensor["name"]]))
+                found = list(_compare(model.path, section, k, tensor, values[tensor.name]))
             findings.extend(found)
             inputs_ok &= section == "outputs" or not any(f.severity is Severity.ERROR for f in found)
-        known = {t["name"] for _, t in declared}
+        known = {t.name for _, t in declared}
         for name in names:
             if declared and name not in known:
                 findings.append(undeclared.finding(
@@ -329,15 +324,15 @@ def interface_contract(ctx):
 
 def _check_outputs(ctx, path: str, outputs: dict, bindings: dict, settled: set):
     for k, tensor in _declared(ctx, "outputs"):
-        actual, got = outputs.get(tensor["name"], (None, None))
+        actual, got = outputs.get(tensor.name, (None, None))
         if actual is None or k in settled:
             continue
-        at, lead = f"interface.outputs[{k}]", f"{path}: smoke inference output {tensor['name']!r}"
-        if isinstance(tensor.get("dtype"), str) and actual != tensor["dtype"]:
-            yield SMOKE_OUTPUT.finding(f"{lead} is {actual}; the manifest declares {tensor['dtype']}",
+        at, lead = f"interface.outputs[{k}]", f"{path}: smoke inference output {tensor.name!r}"
+        if tensor.dtype is not None and actual != tensor.dtype:
+            yield SMOKE_OUTPUT.finding(f"{lead} is {actual}; the manifest declares {tensor.dtype}",
                                        path=f"{at}.dtype")
-        wanted, got = tensor.get("shape"), list(got)
-        if not isinstance(wanted, list):
+        wanted, got = tensor.shape, list(got)
+        if wanted is None:
             continue
         if len(wanted) != len(got):
             yield SMOKE_OUTPUT.finding(f"{lead} has shape {onnxload.show_shape(got)}; the manifest "
@@ -365,7 +360,7 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
             **where)]
     limits = sandbox.Limits.for_model(model_bytes=model.data_bytes)
     try:
-        ran = sandbox.run("smoke", str(ctx.bundle.resolve(path)), [t for _, t in _declared(ctx, "inputs")],
+        ran = sandbox.run("smoke", str(ctx.bundle.resolve(path)), [t.as_dict() for _, t in _declared(ctx, "inputs")],
                           onnxload.graph_values(model.header), limits=limits, progress=ctx.progress)
     except sandbox.LimitExceeded as breach:
         if breach.stage != sandbox.INFERENCE:  # the targets checks reuse the verdict
@@ -400,7 +395,7 @@ def _session_refused(ctx, model: _Model, error, where: dict) -> list:
     if not (model.custom or unsupported):
         return [SMOKE_FAILED.finding(f"{path}: onnxruntime cannot load the model: {failure.detail}",
                                      **where)]
-    required = bool(ctx.gates.get("require_inference"))
+    required = ctx.gates.require_inference
     message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
     if required:
         message += f"; the {ctx.stage} stage requires the model to run"

@@ -164,8 +164,8 @@ def card_sections(ctx):
                 line=section.line, hint="Replace the guidance with what applies to this model.")
 
 
-def _same_license(card_value, manifest_value: str) -> bool:
-    if not isinstance(card_value, str):
+def _same_license(card_value: str | None, manifest_value: str) -> bool:
+    if card_value is None:
         return False
     try:
         return licensing.equivalent(licensing.parse(card_value), licensing.parse(manifest_value))
@@ -177,25 +177,25 @@ def _same_license(card_value, manifest_value: str) -> bool:
 def card_front_matter(ctx):
     """MG506, MG507: the front matter agrees with bundle.yaml on license, name and version."""
     card = _load(ctx)[0]
-    front = card.front_matter if card is not None else None
-    if not front:
+    front = card.front if card is not None else None
+    if not front or not front.values:
         return
-    declared = ctx.manifest.get("license")
-    if "license" in front and isinstance(declared, str) \
-            and not _same_license(front["license"], declared):
+    declared, given = ctx.typed.license, front.value("license")
+    if given is not None and declared is not None \
+            and not (given.quoted and _same_license(given.text, declared)):
         yield LICENSE_DIFFERS.finding(
-            f"{MODEL_CARD} gives license {front['license']!r} but bundle.yaml says {declared!r}",
+            f"{MODEL_CARD} gives license {given.shown} but bundle.yaml says {declared!r}",
             file=MODEL_CARD, line=card.front_matter_line("license"),
             hint=f"Set `license: {declared}` in the card's front matter (or correct bundle.yaml).")
     for key, manifest_key in (("model_name", "name"), ("version", "version")):
-        expected = ctx.manifest.get(manifest_key)
-        if key not in front or not isinstance(expected, str):
+        expected = getattr(ctx.typed, manifest_key)
+        value = front.value(key)
+        if value is None or expected is None:
             continue
-        value = front[key]
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value) != expected:
-            quote = " Quote it so YAML keeps it as text." if not isinstance(value, str) else ""
+        if value.text != expected:
+            quote = " Quote it so YAML keeps it as text." if not value.quoted else ""
             yield IDENTITY_DIFFERS.finding(
-                f"{MODEL_CARD} gives {key} {value!r} but bundle.yaml says {manifest_key} {expected!r}",
+                f"{MODEL_CARD} gives {key} {value.shown} but bundle.yaml says {manifest_key} {expected!r}",
                 file=MODEL_CARD, line=card.front_matter_line(key),
                 hint=f"Set `{key}: \"{expected}\"` in the card's front matter.{quote}")
 

@@ -84,54 +84,50 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _filled(field: str, value) -> str | None:
-    """Why ``value`` does not fill ``field`` in, or ``None`` when it does."""
-    if value is None:
+#: Each provenance field a policy can require, read from the typed provenance.
+_FIELDS = {
+    "source.repository": lambda p: p.repository, "source.commit": lambda p: p.commit,
+    "training_run": lambda p: p.training_run, "framework": lambda p: p.framework_name,
+    "seed": lambda p: p.seed, "datasets": lambda p: p.dataset_entries,
+    "hyperparameters": lambda p: p.hyperparameters, "parent": lambda p: p.parent,
+    "created_at": lambda p: p.created_at,
+}
+
+
+def _filled(typed, field: str) -> str | None:
+    """Why the manifest does not fill provenance ``field`` in, or ``None`` when it does."""
+    if not typed.has(f"provenance.{field}"):
         return "is missing"
+    read = _FIELDS.get(field)
+    value = read(typed.provenance) if read else None
     if field == "seed":
-        return None if isinstance(value, int) and not isinstance(value, bool) else \
-            f"is {value!r}, not an integer"
+        return None if value is not None else f"is {typed.shown('provenance.seed')}, not an integer"
     if field == "framework":
-        ok = isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"].strip()
-        return None if ok else "does not name the framework"
+        return None if value and value.strip() else "does not name the framework"
     if field in ("datasets", "hyperparameters"):
-        kind = list if field == "datasets" else dict
-        return None if isinstance(value, kind) and value else "is empty"
+        return None if value else "is empty"
     return None if isinstance(value, str) and value.strip() else "is empty"
-
-
-def _text(value) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _lookup(provenance: dict, field: str):
-    if field.startswith("source."):
-        source = provenance.get("source")
-        return source.get(field[7:]) if isinstance(source, dict) else None
-    return provenance.get(field)
 
 
 @register()
 def required_fields(ctx):
     """MG701, MG708: the provenance fields the stage requires, filled with real values."""
-    provenance = ctx.manifest.get("provenance")
-    provenance = provenance if isinstance(provenance, dict) else {}
-    required = ctx.gates.get("provenance")
-    required = [f for f in required if isinstance(f, str)] if isinstance(required, list) else []
+    typed = ctx.typed
+    provenance = typed.provenance
+    required = ctx.gates.provenance
     for field in required:
-        problem = _filled(field, _lookup(provenance, field))
+        problem = _filled(typed, field)
         if problem:
             yield REQUIRED_MISSING.finding(
                 f"provenance.{field} {problem}; the {ctx.stage} stage requires it",
                 path=f"provenance.{field}", hint="See resources/BUNDLE_SPEC.md for the field's format.")
-    framework = provenance.get("framework")
     candidates = {
-        "source.repository": _lookup(provenance, "source.repository"),
-        "training_run": provenance.get("training_run"),
-        "framework": framework.get("name") if isinstance(framework, dict) else None,
+        "source.repository": provenance.repository,
+        "training_run": provenance.training_run,
+        "framework": provenance.framework_name,
     }
     for field, value in candidates.items():
-        if isinstance(value, str) and _PLACEHOLDER.search(value):
+        if value is not None and _PLACEHOLDER.search(value):
             yield PLACEHOLDER.finding(
                 f"provenance.{field} is still the template's {value!r}",
                 path=f"provenance.{field}" + (".name" if field == "framework" else ""),
@@ -141,14 +137,10 @@ def required_fields(ctx):
 @register()
 def source(ctx):
     """MG702, MG705: the commit id and the repository address."""
-    provenance = ctx.manifest.get("provenance")
-    origin = provenance.get("source") if isinstance(provenance, dict) else None
-    if not isinstance(origin, dict):
-        return
-    required = ctx.gates.get("provenance")
-    needed = isinstance(required, list) and "source.commit" in required
-    commit = origin.get("commit")
-    if isinstance(commit, str) and commit:
+    provenance = ctx.typed.provenance
+    needed = "source.commit" in ctx.gates.provenance
+    commit = provenance.commit
+    if commit:
         where = dict(path="provenance.source.commit", hint="Use the output of `git rev-parse HEAD`.",
                      severity=None if needed else Severity.WARNING)
         if re.fullmatch(r"0{7,}", commit):
@@ -167,8 +159,8 @@ def source(ctx):
                                     "commit id has 40 (SHA-1) or 64 (SHA-256)", **where)
         else:
             yield COMMIT_ID.finding(f"source.commit {commit!r} does not look like a commit id", **where)
-    repository = origin.get("repository")
-    if isinstance(repository, str) and repository and not (
+    repository = provenance.repository
+    if repository and not (
             _URL.match(repository) or _SCP_LIKE.match(repository)):
         yield REPOSITORY.finding(f"source.repository {repository!r} is neither a URL nor a git address",
                                  path="provenance.source.repository",
@@ -178,31 +170,26 @@ def source(ctx):
 @register()
 def datasets(ctx):
     """MG703, MG704: every dataset pinned by version and digest, each listed once."""
-    provenance = ctx.manifest.get("provenance")
-    listed = provenance.get("datasets") if isinstance(provenance, dict) else None
-    if not isinstance(listed, list):
-        return
-    required = ctx.gates.get("provenance")
-    severity = Severity.ERROR if isinstance(required, list) and "datasets" in required else None
-    entries = [(i, d) for i, d in enumerate(listed) if isinstance(d, dict) and isinstance(d.get("name"), str)]
+    severity = Severity.ERROR if "datasets" in ctx.gates.provenance else None
+    entries = [(d.index, d) for d in ctx.typed.provenance.dataset_entries if d.name is not None]
     for index, dataset in entries:
         lacking = [key for key in ("version", "sha256")
-                   if not (isinstance(dataset.get(key), str) and dataset[key].strip())]
+                   if not (getattr(dataset, key) is not None and getattr(dataset, key).strip())]
         if lacking:
             yield DATASET_RECORD.finding(
-                f"dataset {dataset['name']!r} records no {' or '.join(lacking)}"
+                f"dataset {dataset.name!r} records no {' or '.join(lacking)}"
                 + (f"; the {ctx.stage} stage requires pinned datasets" if severity else ""),
                 path=f"provenance.datasets[{index}]", severity=severity,
                 hint="Add the dataset's version and the sha256 of its snapshot.")
-    names = Counter(d["name"] for _, d in entries)
-    pairs = Counter((d["name"], _text(d.get("version"))) for _, d in entries)
+    names = Counter(d.name for _, d in entries)
+    pairs = Counter((d.name, d.version) for _, d in entries)
     reported = set()
     for index, dataset in entries:
-        name = dataset["name"]
+        name = dataset.name
         if names[name] < 2 or name in reported:
             continue
         reported.add(name)
-        exact = pairs[(name, _text(dataset.get("version")))] > 1
+        exact = pairs[(name, dataset.version)] > 1
         yield DATASET_DUPLICATE.finding(
             f"dataset {name!r} is listed {names[name]} times"
             + ("" if exact else " with different versions"),
@@ -212,25 +199,23 @@ def datasets(ctx):
 @register()
 def lineage(ctx):
     """MG706, MG707: the parent reference and the creation date."""
-    provenance = ctx.manifest.get("provenance")
-    if not isinstance(provenance, dict):
-        return
-    parent = provenance.get("parent")
-    if isinstance(parent, str) and parent:
-        yield from _check_parent(ctx.manifest, parent)
-    created = provenance.get("created_at")
-    if isinstance(created, str) and created:
+    provenance = ctx.typed.provenance
+    parent = provenance.parent
+    if parent:
+        yield from _check_parent(ctx.typed, parent)
+    created = provenance.created_at
+    if created:
         yield from _check_created(created)
 
 
-def _check_parent(manifest: dict, parent: str):
+def _check_parent(manifest, parent: str):
     where = dict(path="provenance.parent")
     try:
         name, version, parent_key = parse_reference(parent)
     except ValueError as problem:
         yield PARENT.finding(f"parent {problem}", **where)
         return
-    own_name, own_version = manifest.get("name"), manifest.get("version")
+    own_name, own_version = manifest.name, manifest.version
     if name != own_name:
         yield PARENT.finding(f"derived from {parent}, another model; its license and model card "
                              "apply to this one too", severity=Severity.INFO, **where)

@@ -58,16 +58,15 @@ def _person(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def _owners(manifest: dict) -> set[str]:
+def _owners(manifest) -> set[str]:
     names = set()
-    for owner in manifest.get("owners") or []:
-        if isinstance(owner, dict):
-            for key in ("name", "email"):
-                value = owner.get(key)
-                if isinstance(value, str) and value:
-                    names.add(_person(value))
-                    if key == "email":
-                        names.add(_person(value.split("@")[0]))
+    for owner in manifest.owners:
+        for key in ("name", "email"):
+            value = getattr(owner, key)
+            if value:
+                names.add(_person(value))
+                if key == "email":
+                    names.add(_person(value.split("@")[0]))
     return names - {""}
 
 
@@ -92,8 +91,7 @@ def release_signatures(ctx):
 
     if ctx.signatures_recorded:
         return
-    wanted = ctx.gates.get("signature") or {}
-    required = isinstance(wanted, dict) and bool(wanted.get("required"))
+    required = ctx.gates.signature.required
     files = signature_files(ctx.bundle)
     if not files:
         if required:
@@ -102,7 +100,7 @@ def release_signatures(ctx):
         return
     trust = ctx.trust or TrustStore((), "")
     manifest = _signature_manifest(ctx)
-    owners, counted = _owners(ctx.manifest), 0
+    owners, counted = _owners(ctx.typed), 0
     lenient = None if required else Severity.WARNING
     for name in files:
         document = ctx.bundle.read_bytes(name, limit=MAX_SIGNATURE_BYTES)

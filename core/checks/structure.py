@@ -126,10 +126,9 @@ _JUNK_PARTS = {"__pycache__", ".git", ".svn", ".hg", ".ipynb_checkpoints", ".ide
 @register()
 def artifacts(ctx):
     """MG104, MG108, MG105, MG111, MG112, MG113: the artifacts list against the files."""
-    listed = ctx.manifest.get("artifacts")
-    if not isinstance(listed, list):
+    if not ctx.typed.is_list("artifacts"):
         return
-    if not listed:
+    if not ctx.typed.list_lengths["artifacts"]:
         yield NO_ARTIFACTS.finding("bundle.yaml lists no artifacts", path="artifacts")
         return
     files = set(ctx.bundle.files())
@@ -163,7 +162,7 @@ def lock_state(ctx):
     """MG107, MG109, MG105, MG106: the `files` map against the bundle's bytes."""
     report = ctx.integrity
     if report.state is LockState.UNLOCKED:
-        severity = Severity.ERROR if ctx.gates.get("require_lock") else Severity.WARNING
+        severity = Severity.ERROR if ctx.gates.require_lock else Severity.WARNING
         yield NOT_LOCKED.finding(
             "bundle.yaml has no `files` digests" + (f"; the {ctx.stage} stage requires a locked bundle"
                                                    if severity is Severity.ERROR else ""),

@@ -7,6 +7,7 @@ import re
 from modelgate.core import ortcompat, settings
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
+from modelgate.core.manifest_types import Target
 from modelgate.core.onnxinfo import default_opset
 from modelgate.core.rules import rule
 
@@ -111,11 +112,8 @@ def _number(value) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _targets(ctx) -> list[tuple[int, dict]]:
-    listed = ctx.manifest.get("targets")
-    if not isinstance(listed, list):
-        return []
-    return [(i, t) for i, t in enumerate(listed) if isinstance(t, dict)]
+def _targets(ctx) -> list[tuple[int, Target]]:
+    return [(target.index, target) for target in ctx.typed.targets]
 
 
 def _target_artifacts(ctx):
@@ -123,8 +121,8 @@ def _target_artifacts(ctx):
     present = ctx.artifacts()
     for ti, target in _targets(ctx):
         for ai, artifact in present:
-            if isinstance(target.get("artifact"), str) and artifact.get("variant") == target["artifact"]:
-                yield ti, target, ai, artifact["path"]
+            if target.artifact is not None and artifact.variant == target.artifact:
+                yield ti, target, ai, artifact.path
 
 
 def _header(ctx, path):
@@ -145,18 +143,18 @@ def _ml_opset(model) -> int | None:
 def target_references(ctx):
     """MG301, MG302: targets name existing variants and are named uniquely."""
     targets = _targets(ctx)
-    listed = ctx.manifest.get("artifacts")
+    listed = ctx.typed.is_list("artifacts")
     variants = ctx.typed.artifact_variants()
     first: dict[str, int] = {}
     for index, target in targets:
-        variant = target.get("artifact")
-        if isinstance(variant, str) and isinstance(listed, list) and variant not in variants:
+        variant = target.artifact
+        if variant is not None and listed and variant not in variants:
             known = ", ".join(sorted(v for v in variants if isinstance(v, str))) or "none"
             yield UNKNOWN_ARTIFACT.finding(
-                f"target {target.get('name')!r} runs variant {variant!r}, which no artifact has",
+                f"target {target.name!r} runs variant {variant!r}, which no artifact has",
                 path=f"targets[{index}].artifact", hint=f"Artifact variants in this bundle: {known}.")
-        name = target.get("name")
-        if isinstance(name, str):
+        name = target.name
+        if name is not None:
             if name in first:
                 yield DUPLICATE_TARGET.finding(f"target name {name!r} is already used by "
                                                f"targets[{first[name]}]", path=f"targets[{index}].name")
@@ -172,7 +170,7 @@ def _installed_findings(ctx, path, target, where, version):
     if not isinstance(outcome, str):
         return
     failure = ortcompat.explain_failure(outcome)
-    label = f"the installed onnxruntime {ortcompat.show(version)} (target {target.get('name')!r})"
+    label = f"the installed onnxruntime {ortcompat.show(version)} (target {target.name!r})"
     if failure.kind == "operator":
         yield UNSUPPORTED_OP.finding(
             f"{path} does not load in {label}: no implementation of {failure.detail}", path=where,
@@ -197,23 +195,23 @@ def runtime_compatibility(ctx):
         model = _header(ctx, path)
         if model is None:
             continue
-        name = target.get("name")
+        name = target.name
         opset = default_opset(model)
-        max_opset = target.get("max_opset")
-        if opset is not None and isinstance(max_opset, int) and not isinstance(max_opset, bool) \
+        max_opset = target.max_opset
+        if opset is not None and max_opset is not None \
                 and opset > max_opset:
             yield OPSET_ABOVE_MAX.finding(
                 f"{path} uses ai.onnx opset {opset}; target {name!r} supports opsets up to "
                 f"{max_opset} (max_opset)", path=f"targets[{ti}].max_opset",
                 hint=f"Export at opset {max_opset} or lower, or raise max_opset once the runtime "
                      f"supports {opset}.")
-        if target.get("runtime") != "onnxruntime" or not isinstance(target.get("runtime_version"), str):
+        if target.runtime != "onnxruntime" or target.runtime_version is None:
             continue
         where = f"targets[{ti}].runtime_version"
-        version = ortcompat.parse_version(target["runtime_version"])
+        version = ortcompat.parse_version(target.runtime_version)
         if version is None:
             yield COMPAT_UNKNOWN.finding(
-                f"runtime_version {target['runtime_version']!r} of target {name!r} does not name an "
+                f"runtime_version {target.runtime_version!r} of target {name!r} does not name an "
                 "onnxruntime release (major.minor), so compatibility cannot be checked", path=where,
                 hint='Write the release deployed, such as "1.18".')
             continue
@@ -246,7 +244,7 @@ def operator_domains(ctx):
     """MG307: operators from domains onnxruntime does not ship."""
     seen = set()
     for _, target, ai, path in _target_artifacts(ctx):
-        if target.get("runtime") != "onnxruntime" or ai in seen:
+        if target.runtime != "onnxruntime" or ai in seen:
             continue
         seen.add(ai)
         model = _header(ctx, path)
@@ -264,7 +262,7 @@ def operator_domains(ctx):
 def memory_budget(ctx):
     """MG308: model file plus external data against targets[].memory_mb."""
     for ti, target, _, path in _target_artifacts(ctx):
-        budget_mb = _number(target.get("memory_mb"))
+        budget_mb = _number(target.memory_mb)
         if budget_mb is None or budget_mb <= 0:
             continue
         model = _header(ctx, path)
@@ -276,7 +274,7 @@ def memory_budget(ctx):
         what = f"{path}" + (f" with {len(extra)} external-data file(s)" if extra else "")
         size = ortcompat.size_text(total)
         allowed = (f"the {ortcompat.size_text(budget)} (memory_mb {budget_mb:g}) of target "
-                   f"{target.get('name')!r}")
+                   f"{target.name!r}")
         if total > budget:
             yield MEMORY.finding(f"{what} is {size}, more than {allowed}",
                                  path=f"targets[{ti}].memory_mb",
@@ -313,7 +311,7 @@ def latency_budget(ctx):
     """MG309-MG311: measured latency against targets[].latency_p95_ms, and unknown targets."""
     results, _ = ctx.benchmark_results()
     targets = _targets(ctx)
-    names = {t.get("name") for _, t in targets if isinstance(t.get("name"), str)}
+    names = {t.name for _, t in targets if t.name is not None}
     for result in results:
         if result.target is not None and result.target not in names:
             yield UNKNOWN_TARGET.finding(
@@ -321,9 +319,9 @@ def latency_budget(ctx):
                 "not declare", file=result.file, path=f"results[{result.index}].target",
                 hint=f"Declared targets: {', '.join(sorted(names)) or 'none'}.")
     for ti, target in targets:
-        budget = _number(target.get("latency_p95_ms"))
-        name = target.get("name")
-        if budget is None or not isinstance(name, str):
+        budget = _number(target.latency_p95_ms)
+        name = target.name
+        if budget is None or name is None:
             continue
         measured = [r for r in results if r.target == name and "latency" in r.metric.lower()]
         p95 = [r for r in measured if "p95" in _words(r.metric)]

@@ -8,7 +8,8 @@ from modelgate.core.benchmark_rows import benchmark_rows
 from modelgate.core.benchmarks import load_results
 from modelgate.core.errors import ModelGateError
 from modelgate.core.evidence.pack import Artifact, BenchmarkEvidence, ManifestSummary
-from modelgate.core.manifest import entries, load_manifest
+from modelgate.core.manifest import load_manifest
+from modelgate.core.manifest_types import typed_manifest
 from modelgate.core.policy import Policy
 
 #: Provenance keys of :func:`modelgate.core.summary.summarise`, with the labels the report uses.
@@ -79,5 +80,5 @@ def read_stored(*, path: Path, policy: Policy, stage: str,
         except ModelGateError as error:
             notes.append(f"the champion {label} cannot be read: {error.message}")
     rows = benchmark_rows(results=results, champion_results=champion_results, policy=policy, stage=stage,
-                          targets=entries(manifest, "targets"))
+                          targets=typed_manifest(manifest).targets)
     return manifest_summary(summary), BenchmarkEvidence(stage, policy.name, label, tuple(rows), tuple(notes))

@@ -191,7 +191,7 @@ def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: 
         judgements = tuple(plan_judgement(session, registry.store, row, label=side.label, stage=stage, policy=policy)
                            for row, side in zip(rows, sides)) if findings else None
     if regression is None:
-        regression = policy.stage(stage).get("regression")
+        regression = policy.gates(stage).regression
     return ComparePlan(sides[0], sides[1], (paths[0], paths[1]), policy, stage, regression, judgements,
                        registry.store)
 
@@ -201,13 +201,14 @@ def _read(bundle, label: str, problems: list[str]):
     from modelgate.core.manifest import load_manifest
     from modelgate.core.manifestdiff import interface_of
 
-    manifest = load_manifest(bundle).data
+    loaded = load_manifest(bundle)
+    manifest = loaded.data
     if not isinstance(manifest, dict):
         problems.append(f"{label}: bundle.yaml could not be read")
         manifest = {}
     results, trouble = load_results(bundle, manifest)
     problems.extend(f"{label}: {p.message}" for p in trouble)
-    return manifest, results, interface_of(bundle, manifest, problems, label)
+    return manifest, results, interface_of(bundle, loaded.typed, problems, label), loaded.typed
 
 
 def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Comparison:
@@ -233,8 +234,8 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
                 raise refusal(side.label, check, action="compare")
     problems: list[str] = []
     with open_bundle(plan.paths[0]) as bundle_a, open_bundle(plan.paths[1]) as bundle_b:
-        manifest_a, results_a, face_a = _read(bundle_a, plan.a.label, problems)
-        manifest_b, results_b, face_b = _read(bundle_b, plan.b.label, problems)
+        manifest_a, results_a, face_a, typed_a = _read(bundle_a, plan.a.label, problems)
+        manifest_b, results_b, face_b, typed_b = _read(bundle_b, plan.b.label, problems)
         graphs = diff_graphs(a=bundle_a, manifest_a=manifest_a, b=bundle_b, manifest_b=manifest_b,
                              progress=progress)
     findings = None
@@ -246,7 +247,7 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
         a=plan.a, b=plan.b,
         metrics=compare_metrics(results_b, results_a, plan.regression),
         interface=interface_changes(face_a, face_b),
-        targets=target_changes(targets_of(manifest_a), targets_of(manifest_b)),
+        targets=target_changes(targets_of(typed_a), targets_of(typed_b)),
         problems=tuple(problems), graphs=graphs, findings=findings, stage=plan.stage,
         policy_name=plan.policy.name,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from modelgate.core import safeyaml
-from modelgate.core.manifest import entries, section
+from modelgate.core.manifest_types import typed_manifest
 from modelgate.core.progress import Progress
 
 from .models import Version
@@ -52,9 +52,10 @@ def unindexed_versions(registry, *, known: Collection[int] = ()) -> list[Indexed
 
 
 def _facets_of(manifest: dict | None) -> Facets:
-    tags = tuple(t.lower() for t in section(manifest, "tags", list) if isinstance(t, str))
-    owners = tuple(str(owner.get(key)).lower() for owner in entries(manifest, "owners")
-                   for key in ("name", "email") if owner.get(key))
+    typed = typed_manifest(manifest)
+    tags = tuple(t.lower() for t in typed.tags)
+    owners = tuple(value.lower() for owner in typed.owners
+                   for value in (owner.name, owner.email) if value)
     return Facets(tags, owners)
 
 

@@ -243,14 +243,14 @@ def tally_approvals(reviews, *, submitter: str, roles: tuple[str, ...]) -> Appro
 
 def wanted_approvals(policy: Policy, to_stage: str) -> tuple[int, tuple[str, ...]]:
     """``(count, roles)`` of the approvals the policy asks for to reach ``to_stage``."""
-    wanted = policy.stage(to_stage).get("approvals") or {}
-    return int(wanted.get("count") or 0), tuple(wanted.get("roles") or ())
+    wanted = policy.gates(to_stage).approvals
+    return wanted.count, wanted.roles
 
 
 def wanted_signature(policy: Policy, to_stage: str) -> tuple[bool, tuple[str, ...]]:
     """``(required, roles)`` of the release signature the policy asks for at ``to_stage``."""
-    wanted = policy.stage(to_stage).get("signature") or {}
-    return bool(wanted.get("required")), tuple(wanted.get("roles") or ())
+    wanted = policy.gates(to_stage).signature
+    return wanted.required, wanted.roles
 
 
 def _approvals(session, row: Version, *, to_stage: str, policy: Policy) -> GateResult:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from modelgate.core.manifest_types import Manifest, typed_manifest
+
 from . import audit, database, identity, pgwrites, queries
 from .errors import RegistryError, StoreDamaged
 from .models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
@@ -143,7 +145,7 @@ class Registry:
             identity.require(session, self.actor, "submitter", action="import bundles", subject=str(path))
         staged = self.store.stage(path, progress=progress)
         try:
-            name, version, license_ = _identify(staged.manifest, path)
+            name, version, license_ = _identify(typed_manifest(staged.manifest), path)
             with self.session() as session:
                 audit.lock_head(session)  # one importer at a time: no race on new model names
                 result = self._record(session, staged, name, version, license_)
@@ -271,15 +273,15 @@ class Registry:
         return audit.AuditVerdict(False, min(verdict.checked, first - 1), first, anchored.reason)
 
 
-def _identify(manifest: dict, path: Path) -> tuple[str, str, str | None]:
-    name, version, license_ = manifest.get("name"), manifest.get("version"), manifest.get("license")
+def _identify(manifest: Manifest, path: Path) -> tuple[str, str, str | None]:
+    name, version, license_ = manifest.name, manifest.version, manifest.license
     for key, value, size in (("name", name, 100), ("version", version, 100)):
-        if not isinstance(value, str) or not value.strip() or len(value) > size or "@" in value:
-            raise RegistryError(f"{path}: bundle.yaml has no usable {key} ({value!r})",
+        if value is None or not value.strip() or len(value) > size or "@" in value:
+            shown = repr(value) if value is not None else manifest.shown(key) or "None"
+            raise RegistryError(f"{path}: bundle.yaml has no usable {key} ({shown})",
                                 hint=f"The registry files bundles by name@version; the {key} must be "
                                      f"text of 1 to {size} characters without '@'.")
-    license_text = license_ if isinstance(license_, str) else None
-    return name, version, license_text[:200] if license_text else None
+    return name, version, license_[:200] if license_ else None
 
 
 def _store_root(url: str, store: Path | None) -> Path:

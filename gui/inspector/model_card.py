@@ -3,7 +3,6 @@ front matter as a table."""
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 from PySide6.QtCore import QUrl, Qt, Signal
@@ -82,11 +81,10 @@ class ModelCardTab(QWidget):
         elif card.front_matter_error is not None:
             content = note(f"The front matter cannot be read (line {card.front_matter_error.line}): "
                            f"{card.front_matter_error.message}", colour=DOUBT)
-        elif not card.front_matter:
+        elif not card.front or not card.front.values:
             content = note("The card has no front matter.")
         else:
-            rows = [(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
-                    for key, value in card.front_matter.items()]
+            rows = [(key, value.display) for key, value in card.front.values]
             content = table(("Key", "Value"), rows, stretch=1, object_name="front-matter")
         box = section("Front matter", content)
         old = self.splitter.replaceWidget(0, box)

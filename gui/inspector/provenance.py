@@ -8,7 +8,6 @@ from html import escape
 
 from PySide6.QtCore import Signal
 
-from modelgate.core.manifest import entries, section as manifest_section
 from modelgate.core.semver import split_reference
 from modelgate.gui.inspector.widgets import STATUS_COLOURS, Page, form, note, section, table, value_label
 
@@ -25,27 +24,25 @@ class ProvenanceTab(Page):
     parent_requested = Signal(str, str)      # name, version
 
     def show_subject(self, subject) -> None:
-        manifest = subject.facts.manifest
-        provenance = manifest_section(manifest, "provenance", dict)
-        source = provenance.get("source") if isinstance(provenance.get("source"), dict) else {}
-        framework = provenance.get("framework") if isinstance(provenance.get("framework"), dict) else {}
-        rows = [("Repository", _text(source.get("repository"))), ("Commit", _text(source.get("commit"))),
-                ("Training run", _text(provenance.get("training_run"))),
+        provenance = subject.facts.typed.provenance
+        framework = provenance.framework() or {}
+        rows = [("Repository", _text(provenance.repository)), ("Commit", _text(provenance.commit)),
+                ("Training run", _text(provenance.training_run)),
                 ("Framework", " ".join(_text(v) for v in framework.values())),
-                ("Seed", _text(provenance.get("seed"))), ("Created", _text(provenance.get("created_at"))),
-                ("Parent version", self._parent(provenance.get("parent"), linked=subject.detail is not None))]
+                ("Seed", _text(provenance.seed)), ("Created", _text(provenance.created_at)),
+                ("Parent version", self._parent(provenance.parent, linked=subject.detail is not None))]
         statuses = {d.name: d for d in subject.facts.licenses.datasets}
-        datasets = entries(provenance, "datasets")
+        datasets = provenance.dataset_entries
         dataset_rows, colours = [], []
         for item in datasets:
-            judged = statuses.get(str(item.get("name", "?")))
+            judged = statuses.get(item.name or "?")
             status = judged.status.value if judged and judged.status else (judged.problem if judged else "")
-            digest = _text(item.get("sha256"))
-            dataset_rows.append((_text(item.get("name")), _text(item.get("version")), _text(item.get("license")),
-                                 status, digest[:16] + "…" if len(digest) > 16 else digest, _text(item.get("uri"))))
+            digest = _text(item.sha256)
+            dataset_rows.append((_text(item.name), _text(item.version), _text(item.license),
+                                 status, digest[:16] + "…" if len(digest) > 16 else digest, _text(item.uri)))
             colours.append(STATUS_COLOURS.get(status))
-        digests = [_text(item.get("sha256")) for item in datasets]
-        hyper = provenance.get("hyperparameters") if isinstance(provenance.get("hyperparameters"), dict) else {}
+        digests = [_text(item.sha256) for item in datasets]
+        hyper = provenance.hyperparameters
         self.replace(
             section("Origin", form(rows)),
             section(f"Datasets (licenses judged by policy {subject.policy.name})",
