@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from modelgate.core.bundle import Bundle
 from modelgate.core.digests import hash_files
-from modelgate.core.manifest import section
+from modelgate.core.manifest_types import Manifest
 from modelgate.core.progress import Progress
 
 
@@ -35,27 +35,29 @@ def compute_digests(bundle: Bundle, *, progress: Progress | None = None) -> dict
                       progress=progress)
 
 
-def check_integrity(bundle: Bundle, manifest: dict, *, progress: Progress | None = None,
+def check_integrity(bundle: Bundle, manifest: Manifest, *, progress: Progress | None = None,
                     digests: dict[str, str] | None = None) -> IntegrityReport:
-    """Compare the manifest's ``files`` and ``artifacts`` digests with the bytes on disk."""
+    """Compare the typed manifest's ``files`` and ``artifacts`` digests with the bytes on disk.
+
+    A value of the wrong type (a number for a digest, a non-text key in ``files``) is MG103's
+    finding; the typed manifest leaves it out, so it names no file here.
+    """
     if digests is None:
         digests = compute_digests(bundle, progress=progress)
-    listed = manifest.get("files")
     problems = []
-    for index, artifact in enumerate(section(manifest, "artifacts", list)):
-        path = artifact.get("path") if isinstance(artifact, dict) else None
-        if not isinstance(path, str) or path not in digests:
+    for artifact in manifest.artifacts:
+        path = artifact.path
+        if path is None or path not in digests:
             continue
-        declared = artifact.get("sha256")
-        if declared and declared != digests[path]:
-            problems.append((index, "sha256", f"{path}: sha256 is {digests[path]}, manifest says {declared}"))
-        size = artifact.get("size")
-        if size is not None and size != bundle.size(path):
-            problems.append((index, "size", f"{path}: size is {bundle.size(path)} bytes, manifest says {size}"))
-    if not isinstance(listed, dict):
+        if artifact.sha256 and artifact.sha256 != digests[path]:
+            problems.append((artifact.index, "sha256",
+                             f"{path}: sha256 is {digests[path]}, manifest says {artifact.sha256}"))
+        if artifact.size is not None and artifact.size != bundle.size(path):
+            problems.append((artifact.index, "size",
+                             f"{path}: size is {bundle.size(path)} bytes, manifest says {artifact.size}"))
+    if not manifest.files_given:
         return IntegrityReport(LockState.UNLOCKED, digests, artifact_problems=tuple(problems))
-    # A key that is not a path (a number, null) is MG103's finding; it names no file here.
-    listed = {name: digest for name, digest in listed.items() if isinstance(name, str)}
+    listed = manifest.files
     mismatched = tuple(sorted(n for n, d in listed.items() if n in digests and digests[n] != d))
     missing = tuple(sorted(n for n in listed if n not in digests))
     unlisted = tuple(sorted(n for n in digests if n not in listed))

@@ -42,9 +42,10 @@ def dump_manifest(data: dict) -> str:
 
 def _refuse_signature_scope(bundle, data: dict) -> None:
     """A lock would leave anything under signatures/ uncovered: refuse rather than pretend."""
+    from modelgate.core.manifest_types import typed_manifest
     from modelgate.core.scope import signature_scope_problems
 
-    problems = signature_scope_problems(bundle, data)
+    problems = signature_scope_problems(bundle, typed_manifest(data))
     if problems:
         shown = "; ".join(p.message for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

@@ -183,6 +183,8 @@ class Manifest:
     targets: tuple[Target, ...]
     benchmarks: tuple[str, ...]
     files: MappingProxyType  # relative path -> sha256, string entries only
+    #: Whether ``files`` is given as a mapping: the bundle is locked (or was, if stale).
+    files_given: bool
     owners: tuple[Owner, ...]
     dependencies: tuple[Dependency, ...]
     provenance: Provenance
@@ -306,7 +308,7 @@ def typed_manifest(data: dict | None) -> Manifest:
                    memory_mb=_number(t.get("memory_mb")), latency_p95_ms=_number(t.get("latency_p95_ms")))
             for i, t in _mappings(data.get("targets"))),
         benchmarks=_texts(data.get("benchmarks")),
-        files=MappingProxyType(files),
+        files=MappingProxyType(files), files_given=isinstance(data.get("files"), dict),
         owners=tuple(Owner(name=_text(o.get("name")), email=_text(o.get("email")))
                      for _, o in _mappings(data.get("owners"))),
         dependencies=tuple(Dependency(name=_text(d.get("name")), version=_text(d.get("version")),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelgate.core.bundle import SIGNATURES, Bundle
-from modelgate.core.manifest import section
+from modelgate.core.manifest_types import Manifest
 
 #: Only ``signatures/<signer>.sig`` belongs in signatures/ (what ``modelgate sign`` writes).
 SIGNATURE_SUFFIXES = (".sig",)
@@ -43,21 +43,19 @@ class ScopeProblem:
     message: str
 
 
-def _declared_paths(manifest: dict | None):
+def _declared_paths(manifest: Manifest):
     """``(manifest path, bundle path)`` for every declaration of a file in ``bundle.yaml``."""
-    for index, artifact in enumerate(section(manifest, "artifacts", list)):
-        if isinstance(artifact, dict) and isinstance(artifact.get("path"), str):
-            yield f"artifacts[{index}].path", artifact["path"]
+    for artifact in manifest.artifacts:
+        if artifact.path is not None:
+            yield f"artifacts[{artifact.index}].path", artifact.path
     for key in ("license_files", "benchmarks"):
-        for index, item in enumerate(section(manifest, key, list)):
-            if isinstance(item, str):
-                yield f"{key}[{index}]", item
-    for name in section(manifest, "files", dict):
-        if isinstance(name, str):
-            yield f"files.{name}", name
+        for index, item in manifest.indexed(key):
+            yield f"{key}[{index}]", item
+    for name in manifest.files:
+        yield f"files.{name}", name
 
 
-def signature_scope_problems(bundle: Bundle, manifest: dict | None) -> list[ScopeProblem]:
+def signature_scope_problems(bundle: Bundle, manifest: Manifest) -> list[ScopeProblem]:
     """Files under signatures/ that are not signatures, and declarations pointing there."""
     problems = [ScopeProblem(name, None, f"{name} is under {SIGNATURES}/, which holds signature "
                                          "files only; no digest or signature covers it")
@@ -161,13 +159,12 @@ def detect_model_format(path: Path) -> str | None:
     return None
 
 
-def undeclared_models(bundle: Bundle, manifest: dict | None) -> list[tuple[str, str]]:
+def undeclared_models(bundle: Bundle, manifest: Manifest) -> list[tuple[str, str]]:
     """``(file, format)`` for every file whose bytes are a model but that no artifact declares.
 
     Signature files are left out (they are JSON), and so is ``bundle.yaml``.
     """
-    declared = {a["path"] for a in section(manifest, "artifacts", list)
-                if isinstance(a, dict) and isinstance(a.get("path"), str)}
+    declared = {a.path for a in manifest.artifacts if a.path is not None}
     found = []
     for name in bundle.content_files():
         if name in declared:

@@ -21,7 +21,7 @@ def _interface(manifest: Manifest) -> dict:
 def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool = True) -> dict:
     """A JSON-ready description of ``bundle``; ``verify`` hashes files for the lock state."""
     result = load_manifest(bundle)
-    data = result.require()
+    result.require()
     typed = result.typed
     artifacts = []
     files = set(bundle.files())
@@ -36,7 +36,7 @@ def summarise(bundle: Bundle, *, progress: Progress | None = None, verify: bool 
         })
     lock = {"state": "unchecked"}
     if verify:
-        integrity = check_integrity(bundle, data, progress=progress)
+        integrity = check_integrity(bundle, typed, progress=progress)
         lock = {
             "state": integrity.state.value,
             "mismatched": list(integrity.mismatched), "missing": list(integrity.missing),

@@ -16,6 +16,7 @@ from modelgate.core import digests as digests_module
 from modelgate.core.bundle import open_bundle
 from modelgate.core.digests import CHUNK, hash_files, sha256_file
 from modelgate.core.errors import BundleError, ManifestError, OperationCancelled, UnsafeBundleError
+from modelgate.core.manifest_types import typed_manifest
 from modelgate.core.integrity import LockState, check_integrity
 from modelgate.core.lock import lock_bundle
 from modelgate.core.manifest import load_manifest, parse_manifest_text
@@ -255,8 +256,9 @@ def test_hash_workers_setting(monkeypatch):
 
 def integrity(root: Path):
     with open_bundle(root) as bundle:
-        manifest = load_manifest(bundle).require()
-        return check_integrity(bundle, manifest)
+        result = load_manifest(bundle)
+        result.require()
+        return check_integrity(bundle, result.typed)
 
 
 def test_unlocked_without_files(minimal_bundle):
@@ -327,7 +329,7 @@ def test_integrity_with_a_non_string_artifact_path(minimal_bundle):
     with open_bundle(root) as bundle:
         manifest = load_manifest(bundle).data
         manifest["artifacts"][0]["path"] = ["model", "m.onnx"]
-        report = check_integrity(bundle, manifest)
+        report = check_integrity(bundle, typed_manifest(manifest))
     assert report.state is LockState.UNLOCKED
 
 

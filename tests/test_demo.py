@@ -92,7 +92,7 @@ def test_every_manifest_is_valid_and_locked(built, manifests):
         result = manifests[folder.name]
         assert result.valid, (folder.name, [f.message for f in result.findings])
         with open_bundle(folder) as bundle:
-            assert check_integrity(bundle, result.data).state is LockState.LOCKED, folder.name
+            assert check_integrity(bundle, result.typed).state is LockState.LOCKED, folder.name
         assert folder.name == f"{result.data['name']}-{result.data['version']}"
 
 

@@ -55,7 +55,7 @@ class CheckContext:
 
     @cached_property
     def integrity(self) -> IntegrityReport:
-        return check_integrity(self.bundle, self.manifest or {}, digests=self.digests)
+        return check_integrity(self.bundle, self.typed, digests=self.digests)
 
     @cached_property
     def champion(self) -> CheckContext | None:

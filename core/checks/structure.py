@@ -195,7 +195,7 @@ def signature_scope(ctx):
     """MG130: signatures/ holds signature files only, and nothing declared lives there."""
     from modelgate.core.scope import signature_scope_problems
 
-    for problem in signature_scope_problems(ctx.bundle, ctx.manifest):
+    for problem in signature_scope_problems(ctx.bundle, ctx.typed):
         yield SIGNATURE_SCOPE.finding(problem.message, file=problem.file if problem.path is None
                                       else "bundle.yaml", path=problem.path,
                                       hint="signatures/ keeps only signatures/<signer>.sig.")
@@ -206,6 +206,6 @@ def undeclared_models(ctx):
     """MG131: every file whose bytes are a model is a declared artifact, locked or not."""
     from modelgate.core.scope import undeclared_models as find
 
-    for name, fmt in find(ctx.bundle, ctx.manifest):
+    for name, fmt in find(ctx.bundle, ctx.typed):
         yield UNDECLARED_MODEL.finding(f"{name} is a {fmt} model file but no artifact declares it",
                                        file=name, hint="Declare it in `artifacts`, or remove it.")

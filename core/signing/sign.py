@@ -35,7 +35,7 @@ def _refuse_unless_locked(bundle, digests: dict[str, str]) -> None:
         raise SigningRefused(f"{bundle.root}: bundle.yaml is not valid, so the bundle cannot be signed",
                              hint="Run `modelgate validate` and fix the manifest first.")
     content = {name: digest for name, digest in digests.items() if name != "bundle.yaml"}
-    report = check_integrity(bundle, result.data, digests=content)
+    report = check_integrity(bundle, result.typed, digests=content)
     if report.state is LockState.UNLOCKED:
         raise SigningRefused(f"{bundle.root} is not locked: bundle.yaml lists no file digests",
                              hint="Run `modelgate lock BUNDLE_DIR`, review the change, then sign.")

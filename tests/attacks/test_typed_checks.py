@@ -21,7 +21,7 @@ from tests.factory import edit_manifest, make_bundle, validate
 #: Sources that must read the typed manifest only.
 TYPED_READERS = sorted(
     [*ROOT.joinpath("core", "checks").glob("*.py")]
-    + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py")]
+    + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py", "integrity.py", "scope.py")]
     + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py")]
     + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
     + [ROOT / "core" / "benchmark_rows.py", ROOT / "core" / "benchmarks.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
