@@ -27,6 +27,7 @@ own memory stays flat whatever the model does.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -284,7 +285,8 @@ class _Child:
         self.ready = threading.Event()
         self.jobs = 0
         # A reader thread, because waiting on a pipe with a timeout is not portable.
-        threading.Thread(target=self._read, name="modelgate-model-reader", daemon=True).start()
+        self.reader = threading.Thread(target=self._read, name="modelgate-model-reader", daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         while True:
@@ -309,6 +311,10 @@ class _Child:
             self.process.wait(5)
         except Exception:  # a process that will not die within 5 s is left to the OS
             pass
+        # The dead child's pipe reads as ended: let the reader thread finish with the stream
+        # before it is closed under it (never leave it blocked in a read at interpreter exit).
+        if self.reader is not threading.current_thread():
+            self.reader.join(5)
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -354,6 +360,22 @@ def shutdown() -> None:
     """Stop the reusable child (it also dies with this process)."""
     with _lock:
         _drop_child()
+
+
+def _shutdown_at_exit() -> None:
+    # The reusable child and its reader thread end before the interpreter does: a daemon
+    # thread still reading a pipe while the interpreter tears down its objects is not safe.
+    # A job still running on another thread holds the lock: then only its process is killed.
+    if _lock.acquire(timeout=5):
+        try:
+            _drop_child()
+        finally:
+            _lock.release()
+    elif _child is not None and _child.alive():
+        _child.process.kill()
+
+
+atexit.register(_shutdown_at_exit)
 
 
 #: Longest the model process may take to start (import onnx and onnxruntime) before a job.

@@ -21,7 +21,7 @@ from modelgate.core.signing.keys import check_name
 
 from . import audit, identity, pgwrites
 from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedCertificate, User, as_utc, utcnow
+from .models import Signature, TrustedCertificate, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,16 @@ def revoke_certificate(registry, *, certificate: str, reason: str) -> TrustedCer
             rows = session.execute(select(TrustedCertificate)
                                    .where(TrustedCertificate.fingerprint == fingerprint)).scalars().all()
         else:
+            from modelgate.core.signing.keys import fingerprint_prefix
+
+            try:
+                prefix = fingerprint_prefix(certificate)
+            except ValueError as exc:
+                raise NotFound(str(exc).replace("key fingerprint", "certificate fingerprint"),
+                               hint="`modelgate keys certificates` shows the fingerprints; or pass the "
+                                    "certificate's PEM file.") from None
             rows = session.execute(select(TrustedCertificate).where(
-                TrustedCertificate.fingerprint.startswith(certificate.lower()))).scalars().all()
+                TrustedCertificate.fingerprint.startswith(prefix))).scalars().all()
             if len(rows) != 1:
                 raise NotFound(f"{'no' if not rows else 'more than one'} certificate with fingerprint "
                                f"{certificate!r} in the registry",
@@ -210,12 +218,17 @@ def registry_signer(session, check) -> str:
     if check.signer_kind != CERTIFICATE:
         return check.signer
     common = _common_name_of_subject(check.signer)
-    if common is None or session.execute(select(User.id).where(User.name == common)).scalar_one_or_none() is None:
+    user = identity.find_user(session, common) if common is not None else None
+    if user is not None and user.removed_at is not None:
+        raise WorkflowRefused(f"{check.file}: the signing certificate names {user.name}, who was removed from "
+                              "this registry and can no longer sign",
+                              hint="Revoke the certificate (`modelgate keys revoke-certificate`).")
+    if user is None:
         raise WorkflowRefused(f"{check.file}: the signing certificate's subject {check.signer} names no user of "
                               "this registry (its common name must be the signer's user name)",
                               hint="Add the user (`modelgate users add NAME --role signer`), or have the CA "
                                    "issue the certificate with CN=user name.")
-    return common
+    return user.name
 
 
 def _common_name_of_subject(subject: str) -> str | None:
