@@ -21,7 +21,7 @@ from modelgate.core.signing.keys import check_name
 
 from . import audit, identity, pgwrites
 from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedCertificate, as_utc, utcnow
+from .models import Signature, TrustedCertificate, TrustedKey, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,34 @@ def _anchors_of(session, signature) -> set[str]:
             continue
         anchors.add(row.fingerprint)
     return anchors
+
+
+def certificate_key_fingerprint(document: str | None) -> str | None:
+    """The fingerprint (as trusted keys have it) of the key a certificate signature was made
+    with: the signing certificate's public key. ``None`` for any other signature."""
+    from cryptography import x509
+
+    from modelgate.core.signing.document import read_signature
+    from modelgate.core.signing.errors import SignatureFormatError
+    from modelgate.core.signing.keys import fingerprint
+
+    if not document or "x509CertificateChain" not in document:
+        return None
+    try:
+        parsed = read_signature(document.encode("utf-8"))
+        return fingerprint(x509.load_der_x509_certificate(parsed.certificates[0]).public_key())
+    except (SignatureFormatError, ValueError, IndexError):
+        return None
+
+
+def revoked_key_of(session, document: str | None):
+    """The revoked trusted key a certificate signature was made with, or ``None``: revoking a
+    leaked key also ends what it signs under a certificate."""
+    key = certificate_key_fingerprint(document)
+    if key is None:
+        return None
+    return session.execute(select(TrustedKey).where(TrustedKey.fingerprint == key,
+                                                    TrustedKey.revoked_at.is_not(None))).scalar_one_or_none()
 
 
 def registry_signer(session, check) -> str:

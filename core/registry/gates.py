@@ -299,9 +299,17 @@ def verified_signatures(session, version_ids):
         .join(TrustedKey, TrustedKey.fingerprint == Signature.key_fingerprint, isouter=True)
         .where(Signature.version_id.in_(version_ids), Signature.verified.is_(True))
         .order_by(Signature.id)).all()
-    return [(signature, revoked_at if key_id is not None
-             else None if certificate_signed(signature.document) else signature.created_at)
-            for signature, revoked_at, key_id in rows]
+    from modelgate.core.registry.certificates import revoked_key_of
+
+    def standing(signature, revoked_at, key_id):
+        if key_id is not None:
+            return revoked_at
+        if not certificate_signed(signature.document):
+            return signature.created_at
+        revoked = revoked_key_of(session, signature.document)  # a revoked key under a certificate
+        return revoked.revoked_at if revoked is not None else None
+
+    return [(signature, standing(signature, revoked_at, key_id)) for signature, revoked_at, key_id in rows]
 
 
 def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...],
@@ -312,6 +320,7 @@ def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...],
     counts once. Each signer's roles and each key's standing are read once. With
     ``reverified`` only the signatures whose ids it holds count (they verified again just now).
     """
+    from modelgate.core.registry.certificates import certificate_key_fingerprint
     from modelgate.core.signing.keys import short
 
     held_by: dict[str, set[str]] = {}
@@ -325,10 +334,12 @@ def counting_signatures(session, row: Version, rows, *, roles: tuple[str, ...],
                                     digest=row.digest, submitter=row.submitter, roles=roles)
         if problem is None and reverified is not None and signature.id not in reverified:
             problem = "does not verify against the stored bytes with the keys trusted now"
-        if problem is None and signature.key_fingerprint in keys:
+        # A certificate signature is made with the certificate's key: one key, one count.
+        key = certificate_key_fingerprint(signature.document) or signature.key_fingerprint
+        if problem is None and key in keys:
             problem = "the same key signed already; it counts once"
         if problem is None:
-            keys.add(signature.key_fingerprint)
+            keys.add(key)
             counted.append(who)
         elif problem.startswith("the key") and revoked_at is not None:
             notes.append(f"{who}: the key is no longer trusted (revoked on {as_utc(revoked_at):%Y-%m-%d %H:%M} UTC)")

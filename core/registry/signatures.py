@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from modelgate.core.signing.keys import check_name as check_key_name
-from modelgate.core.signing.keys import fingerprint_prefix
+from modelgate.core.signing.keys import fingerprint_prefix, short
 from modelgate.core.signing.trust import TrustedKey as TrustEntry
 from modelgate.core.signing.trust import TrustStore, trusted_key
 
 from . import audit, identity, pgwrites
-from .certificates import registry_signer
+from .certificates import registry_signer, revoked_key_of
 from .errors import NotFound, WorkflowRefused
 from .models import Signature, TrustedKey, as_utc, utcnow
 from .queries import get_version
@@ -220,6 +220,12 @@ def _verify_and_record(registry, *, name: str, version: str, documents: dict[str
             if duplicate is not None:
                 continue
             signer = registry_signer(session, check)
+            revoked = revoked_key_of(session, document)
+            if revoked is not None:
+                raise WorkflowRefused(f"{check.file}: the signing certificate carries {revoked.name}'s key "
+                                      f"{short(revoked.fingerprint)}, revoked on {as_utc(revoked.revoked_at):%Y-%m-%d}; "
+                                      "a revoked key signs nothing, under a certificate or not",
+                                      hint="Sign with a new key, and have the CA certify that key.")
             if pgwrites.guarded(session) and check.signer_kind == CERTIFICATE:
                 signature = session.get(Signature, pgwrites.call(
                     session, "record_certificate_signature", version_id=row.id, signer=signer,

@@ -65,3 +65,37 @@ def test_revoking_a_certificate_or_ca_withdraws_the_signatures_made_under_it(tea
     assert [e.payload["signatures_withdrawn"] for e in team.admin.audit_log(action="certificate.revoke")] == [1]
     with pytest.raises(WorkflowRefused):
         _sign(team, certified)  # no longer recorded either
+
+
+def test_a_revoked_key_signs_nothing_under_a_certificate_and_counts_once_per_key(team, certified, tmp_path):
+    """Revoking a leaked key also ends what it signs under a certificate; a key that signed both
+    bare and under a certificate counts once."""
+    from sqlalchemy import select
+
+    from modelgate.core.registry import gates
+    from modelgate.core.registry.models import Version
+    from modelgate.core.registry.signatures import revoke_key, trust_key, trusted_keys
+
+    from cryptography.hazmat.primitives import serialization
+
+    public = tmp_path / "officer.pub"
+    public.write_bytes(certified.signer_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    trust_key(team.admin, name=SIGNER, public_key=public)
+    sign_version(team(SIGNER), name=NAME, version="1.0.0", key=certified.key_file, passphrase=PASSPHRASE,
+                 signer=SIGNER)
+    _sign(team, certified)
+    with team.admin.session(write=False) as session:
+        row = session.execute(select(Version).where(Version.version == "1.0.0")).scalar_one()
+        counted, _ = gates.counting_signatures(session, row, gates.verified_signatures(session, [row.id]),
+                                               roles=("signer",))
+    assert len(counted) == 1  # one key, bare and certified: one count
+    key = next(k.fingerprint for k in trusted_keys(team.admin) if k.name == SIGNER)
+    revoke_key(team.admin, fingerprint=key, reason="leaked")
+    with team.admin.session(write=False) as session:
+        row = session.execute(select(Version).where(Version.version == "1.0.0")).scalar_one()
+        rows = gates.verified_signatures(session, [row.id])
+        counted, notes = gates.counting_signatures(session, row, rows, roles=("signer",))
+    assert counted == [] and all("revoked" in note for note in notes), notes
+    with pytest.raises(WorkflowRefused, match="revoked"):
+        _sign(team, certified)
