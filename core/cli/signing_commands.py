@@ -409,10 +409,10 @@ def _check_lines(check, *, colour: bool) -> list[str]:
 
     status = check.status.upper().ljust(10)
     status = paint(status, "green" if check.valid else "red") if colour else status
-    key = short(check.fingerprint) if check.fingerprint else "no key named"
     who = f"signer {check.signer}" if check.signer else "unknown signer"
     noun = "certificate" if check.signer_kind == "certificate" else "key"
-    lines = [f"  {status} {check.file}  {who}  {noun} {key}"]
+    key = f"{noun} {short(check.fingerprint)}" if check.fingerprint else "names no key"
+    lines = [f"  {status} {check.file}  {who}  {key}"]
     if check.format_version:
         lines.append(f"             format {check.format_version}, signer named by {check.signer_kind}")
     if check.chain:

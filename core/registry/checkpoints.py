@@ -381,7 +381,7 @@ def checkpoint(registry) -> Checkpoint | None:
     from . import identity
 
     with registry.session(checkpoint=False) as session:
-        identity.require(session, registry.actor, "admin", action="sign audit checkpoints", subject="audit")
+        identity.require(session, registry.actor, "admin", action="sign a checkpoint of", subject="the audit log")
     ensure_key(registry)
     folder = folder_for(registry.store_root)
     verdict = audit.verify(registry.engine)

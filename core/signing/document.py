@@ -164,7 +164,8 @@ def read_signature(data: bytes) -> SignatureDocument:
         return SignatureDocument(data, predicate_type, kind, key_hint, embedded, certificates,
                                  "files", "sha256", (), _named(listed))
     if predicate_type != PREDICATE_V1:
-        raise SignatureFormatError(f"unknown predicate type {str(predicate_type)[:120]!r}")
+        named = f"predicate type {str(predicate_type)[:120]!r}" if isinstance(predicate_type, str) else "no predicate type"
+        raise SignatureFormatError(f"the signed statement has {named}, not one of model-signing's")
     predicate = _object(statement.get("predicate"), "predicate")
     serialization = _object(predicate.get("serialization"), "serialization record")
     resources = predicate.get("resources")
