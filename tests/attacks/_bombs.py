@@ -17,6 +17,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from tests.hostile import _Zeros
+
 #: `modelgate` as a fresh process of this interpreter (the console script, without its wrapper).
 MODELGATE = [sys.executable, "-c", "from modelgate.core.cli.main import entry; entry()"]
 
@@ -105,22 +107,6 @@ MODEL_BOMBS = {
 
 
 # ----------------------------------------------------------------------------- archives
-
-class _Zeros(io.RawIOBase):
-    """``size`` zero bytes, read in chunks, never held whole."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = min(len(buffer), self.left)
-        buffer[:count] = bytes(count)
-        self.left -= count
-        return count
-
 
 def long_name_tar(path: Path, *, header_bytes: int = 1024**3, kind: bytes = tarfile.GNUTYPE_LONGNAME) -> Path:
     """A tar whose first header is a GNU long-name (or PAX, ``kind=b"x"``) record of
