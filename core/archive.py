@@ -57,6 +57,12 @@ def is_archive(path: Path) -> bool:
 def safe_member_name(name: str, *, archive: Path) -> str:
     """Normalise an entry name, refusing absolute paths and ``..`` parts."""
     cleaned = name.replace("\\", "/")
+    if "\x00" in cleaned:  # no file system takes a NUL in a name; tar headers can hold one
+        raise UnsafeBundleError(
+            f"{archive.name}: entry {name[:80]!r} has a NUL character in its name",
+            hint="Rebuild the archive from the bundle folder.",
+            rule="MG120",
+        )
     if cleaned.startswith("/") or (len(cleaned) > 1 and cleaned[1] == ":"):
         raise UnsafeBundleError(
             f"{archive.name}: entry {name!r} has an absolute path",

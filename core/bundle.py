@@ -62,7 +62,8 @@ class Bundle:
     def resolve(self, relative: str) -> Path:
         """The real path of ``relative`` inside the bundle; refuses anything outside it."""
         pure = PurePosixPath(relative.replace("\\", "/"))
-        if pure.is_absolute() or ".." in pure.parts or (relative[1:2] == ":"):
+        # A NUL ends a path at the operating system's door: no file can have one in its name.
+        if "\x00" in relative or pure.is_absolute() or ".." in pure.parts or (relative[1:2] == ":"):
             raise UnsafeBundleError(
                 f"path {relative!r} is not inside the bundle",
                 hint="Paths in bundle.yaml are relative to the bundle folder, without '..'.",
