@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import time
+
+from hypothesis.errors import FlakyStrategyDefinition
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -107,6 +109,10 @@ def _campaign(doc_type: str, strategy, template: Path, scratch: Path) -> None:
         except _TimeUp:
             pass
         except FuzzFailure:
+            pass
+        except FlakyStrategyDefinition:
+            # The generator, not ModelGate: a replay of a mutated document drew differently
+            # (a strategy's own randomness). The judge saw every answer; start a fresh round.
             pass
         except Exception as error:  # a shrink that ended in two distinct failures
             # Time running out mid-example makes Hypothesis see a run that drew less than its

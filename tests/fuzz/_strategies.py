@@ -469,10 +469,11 @@ def onnx_field_mutation(draw, model):
             elif kind == "string":
                 node.attribute.append(helper.make_attribute(name or "x", draw(st.binary(max_size=16))))
             elif kind == "ints":
-                node.attribute.append(helper.make_attribute(name or "x", draw(st.lists(st.integers(-9, 9), max_size=4))))
+                node.attribute.append(helper.make_attribute(name or "x", draw(st.lists(st.integers(-9, 9), min_size=1, max_size=4))))
             elif kind == "tensor":
+                length = draw(st.integers(0, 4))  # onnx.helper wants as many values as the dims say
                 node.attribute.append(helper.make_attribute(name or "x", helper.make_tensor(
-                    "t", TensorProto.FLOAT, [draw(st.integers(0, 4))], [], raw=False)))
+                    "t", TensorProto.FLOAT, [length], [0.0] * length, raw=False)))
             elif kind == "graph":
                 node.attribute.append(helper.make_attribute(name or "body", copy.deepcopy(graph)))
             else:
