@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import os
 import time
-
-from hypothesis.errors import FlakyStrategyDefinition
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 
 from tests.fuzz import _harness
 
