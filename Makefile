@@ -50,7 +50,7 @@ screenshots: demo
 	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -X faulthandler -m pytest -q $(PYTEST_ARGS)
 
 #: Length of `make fuzz`, in minutes, and how many processes share it (one per core by default).
 FUZZ_MINUTES ?= 10

@@ -142,7 +142,29 @@ def run(*, bundle: Path | None = None, registry: str | None = None, user: str | 
         window.open_bundle(path=bundle)
     if open_registry and (registry or bundle is None):
         window.open_registry()
-    return app.exec()
+    code = app.exec()
+    release_qt_objects(app)
+    return code
+
+
+def release_qt_objects(app) -> None:
+    """Close every window and delete every pending object while Python and Qt are both whole.
+
+    Left to the interpreter's exit, Python frees Qt's wrappers in no set order: a web page after
+    its profile, or an object Qt still shares, and the process crashes after its work is done
+    (the exit code is what a script or CI sees). This runs on the UI thread, after the loop ends.
+    """
+    import gc
+
+    from PySide6.QtCore import QEvent
+
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    for _ in range(3):      # a deletion can post others (a window's page, then its profile)
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+        gc.collect()
 
 
 def main(argv: list[str] | None = None) -> int:

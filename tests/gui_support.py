@@ -87,3 +87,20 @@ def select(qtbot, window, ref: str):
 
 __all__ = ["demo_registry_copy", "demo_window", "demo_workspace", "gui_settings", "make_window", "qapp_cls",
            "select"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Delete the session's Qt objects before the interpreter exits, as the app does after its
+    loop ends; left to the exit, they are freed in no set order and the process can crash after
+    every test passed."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    from modelgate.gui.launch import release_qt_objects
+
+    app = QApplication.instance()
+    if app is not None:
+        release_qt_objects(app)
