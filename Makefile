@@ -47,9 +47,10 @@ run: demo
 		--policy $(DEMO)/policy.yaml
 
 screenshots: demo
-	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.app.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
 
 test: $(VENV)/.installed-dev
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -X faulthandler -m pytest -q $(PYTEST_ARGS)
 
 #: Length of `make fuzz`, in minutes, and how many processes share it (one per core by default).

@@ -164,3 +164,12 @@ def check_writable(path: Path) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {path}: no permission to write in {parent}",
                          hint="Choose a folder you can write in.")
+
+
+def human_bytes(count: float) -> str:
+    """A byte count as people read it: ``512 B``, ``1.5 MiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"

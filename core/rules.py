@@ -61,23 +61,3 @@ def rule(rule_id: str, *, title: str, severity: Severity, rationale: str, fix: s
     declared = Rule(rule_id, title, severity, " ".join(rationale.split()), " ".join(fix.split()))
     CATALOG[rule_id] = declared
     return declared
-
-
-def catalog() -> dict[str, Rule]:
-    """Every rule, by id, in id order (imports every check module)."""
-    import modelgate.core.manifest  # noqa: F401  (MG101-MG103)
-    import modelgate.core.validation  # noqa: F401  (MG100)
-    from modelgate.core.checks import load_all
-
-    load_all()
-    return dict(sorted(CATALOG.items()))
-
-
-def get_rule(rule_id: str) -> Rule:
-    from modelgate.core.errors import UsageError
-
-    rules = catalog()
-    key = rule_id.strip().upper()
-    if key not in rules:
-        raise UsageError(f"no rule {rule_id!r}", hint="`modelgate rules` lists every rule id.")
-    return rules[key]

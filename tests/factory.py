@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from modelgate.core.lock import dump_manifest, lock_bundle
+from modelgate.core.bundle.lock import dump_manifest, lock_bundle
 
 CARD = """---
 model_name: {name}
@@ -142,9 +142,9 @@ def edit_manifest(root: Path, change) -> None:
 def validate(root: Path, *, stage: str = "production", policy=None, champion: Path | None = None,
              trust=None):
     """Run the validation engine on a bundle folder and return the report."""
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.policy import load_policy
-    from modelgate.core.validation import validate_bundle
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.policy.document import load_policy
+    from modelgate.core.checks.engine import validate_bundle
 
     policy = policy if policy is not None and not isinstance(policy, (str, Path)) else load_policy(policy)
     with open_bundle(root) as bundle:
@@ -181,7 +181,6 @@ def trust_of(*keys: Path):
 def policy_file(folder: Path, change) -> Path:
     """Write the default policy with ``change(data)`` applied into ``folder``; return its path."""
     from modelgate.core import resources
-
     data = yaml.safe_load(resources.text("default-policy.yaml"))
     change(data)
     path = folder / "policy.yaml"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # Chromium's sandbox (inside QtWebEngine) refuses to start as root; the app itself sets this
-# in modelgate.gui.launch.prepare_qt, which the qapp fixture below runs.
+# in modelgate.gui.app.application.prepare_qt, which the qapp fixture below runs.
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
@@ -21,7 +21,7 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 @pytest.fixture(scope="session")
 def qapp_cls():
     """pytest-qt's application class, after what must be set before any QApplication exists."""
-    from modelgate.gui.launch import prepare_qt
+    from modelgate.gui.app.application import prepare_qt
 
     prepare_qt()
     from PySide6.QtWidgets import QApplication
@@ -32,7 +32,7 @@ def qapp_cls():
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory) -> Path:
     """``modelgate demo`` once per session: 8 bundles, policy.yaml and registry.db (read-only use)."""
-    from modelgate.core.demo import build_demo
+    from modelgate.core.demo.workspace import build_demo
 
     return build_demo(directory=tmp_path_factory.mktemp("gui-demo") / "demo", force=True).directory
 
@@ -50,14 +50,14 @@ def demo_registry_copy(demo_workspace, tmp_path) -> str:
 @pytest.fixture
 def gui_settings(tmp_path, qapp):
     """Settings kept in a fresh INI file, never the user's."""
-    from modelgate.gui.settings import GuiSettings
+    from modelgate.gui.app.settings import GuiSettings
 
     return GuiSettings.at(path=str(tmp_path / "settings.ini"))
 
 
 def make_window(qtbot, settings, **overrides):
     """A shown main window with the session overrides given (registry, user, policy)."""
-    from modelgate.gui.main_window import MainWindow, SessionOverrides
+    from modelgate.gui.app.main_window import MainWindow, SessionOverrides
 
     window = MainWindow(settings=settings, overrides=SessionOverrides(**overrides), embedded_graphs=True)
     qtbot.addWidget(window)
@@ -99,7 +99,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from PySide6.QtWidgets import QApplication
 
-    from modelgate.gui.launch import release_qt_objects
+    from modelgate.gui.app.application import release_qt_objects
 
     app = QApplication.instance()
     if app is not None:

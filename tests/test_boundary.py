@@ -52,7 +52,7 @@ def test_no_core_source_imports_gui_side_modules():
 def test_cli_start_up_imports_nothing_heavy():
     loaded = _top(_modules_after(
         "from modelgate.core.cli.main import build_parser, main\nbuild_parser()\n"
-        "import modelgate.core.rules as r\nr.catalog()"))
+        "import modelgate.core.checks.catalog as r\nr.catalog()"))
     assert not loaded.intersection(HEAVY), sorted(loaded.intersection(HEAVY))
     assert not loaded.intersection(GUI_MODULES), sorted(loaded.intersection(GUI_MODULES))
 
@@ -90,7 +90,7 @@ def test_running_a_model_leaves_nothing_in_the_home_folder(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
-    code = ("import modelgate.core.onnxload as o\n"
+    code = ("import modelgate.core.formats.onnx.load as o\n"
             f"o.open_session({str(tmp_path / 'm.onnx')!r})\n")
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert [p for p in home.rglob("*")] == []

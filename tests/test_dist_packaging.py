@@ -89,9 +89,9 @@ def test_the_app_starts_and_offers_graphs_in_the_browser_without_the_left_out_mo
     left_out = [name for name in slim.LEFT_OUT_MODULES if name.startswith(("PySide6", "modelgate"))]
     probe = (f"import sys\nfor name in {left_out!r}: sys.modules[name] = None\n"
              "from modelgate.gui.graph.launcher import embedded_available\n"
-             "from modelgate.gui.launch import open_window\n"
+             "from modelgate.gui.app.application import open_window\n"
              f"app, window = open_window(settings_file={str(tmp_path / 'settings.ini')!r})\n"
-             "from modelgate.gui.self_check import SelfCheck\n"
+             "from modelgate.gui.app.self_check import SelfCheck\n"
              f"sys.exit(SelfCheck(window=window, bundle={str(bundle)!r}).run() or 10 * embedded_available())")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
@@ -140,7 +140,7 @@ def test_the_icon_png_is_the_svg_rendered(qapp):
 
 
 def test_the_app_has_its_icon_and_desktop_id():
-    probe = ("from modelgate.gui.launch import application\napp = application()\n"
+    probe = ("from modelgate.gui.app.application import application\napp = application()\n"
              "print(app.windowIcon().isNull(), app.desktopFileName(), app.windowIcon().availableSizes()[0].width())")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
@@ -152,7 +152,6 @@ def test_version_names_the_formats_and_the_libraries_in_use(capsys):
     lines = dict(line.split("  ", 1) for line in capsys.readouterr().out.splitlines())
     reported = {name.strip(): version.strip() for name, version in lines.items()}
     from modelgate.core import __version__
-
     assert reported == {
         "modelgate": __version__, "bundle format": "modelgate.bundle/v1", "policy format": "modelgate.policy/v1",
         "onnx": metadata.version("onnx"), "onnxruntime": metadata.version("onnxruntime"),
@@ -160,8 +159,7 @@ def test_version_names_the_formats_and_the_libraries_in_use(capsys):
 
 
 def test_version_of_a_missing_distribution_says_so(monkeypatch):
-    from modelgate.core import versions
-
+    from modelgate.core.formats import versions
     monkeypatch.setattr(versions, "RUNTIME_DISTRIBUTIONS", ("onnx", "no-such-distribution-here"))
     assert versions.components()[4] == versions.Component("no-such-distribution-here", "not installed")
     assert "no-such-distribution-here  not installed" in versions.version_report()

@@ -11,7 +11,7 @@ from modelgate.core.rules import rule
 
 def _shown(value: float) -> str:
     # regression.py is only imported when a message needs it: most runs have no champion.
-    from modelgate.core.regression import format_number
+    from modelgate.core.benchmarks.regression import format_number
 
     return format_number(value)
 
@@ -176,7 +176,7 @@ def champion_regression(ctx):
     champion = ctx.champion
     if champion is None:
         return
-    from modelgate.core.regression import Verdict, compare
+    from modelgate.core.benchmarks.regression import Verdict, compare
 
     if champion.manifest is None:
         reasons = [f.message for f in champion.manifest_result.findings]

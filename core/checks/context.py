@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from modelgate.core.bundle import Bundle
-from modelgate.core.integrity import IntegrityReport, check_integrity
-from modelgate.core.manifest import ManifestResult, load_manifest
-from modelgate.core.manifest_types import Artifact, Manifest
-from modelgate.core.policy import Policy, StageGates
+from modelgate.core.bundle.reader import Bundle
+from modelgate.core.bundle.integrity import IntegrityReport, check_integrity
+from modelgate.core.bundle.manifest import ManifestResult, load_manifest
+from modelgate.core.bundle.manifest_types import Artifact, Manifest
+from modelgate.core.policy.document import Policy, StageGates
 from modelgate.core.progress import Progress
 
 
@@ -39,7 +39,7 @@ class CheckContext:
 
     @property
     def typed(self) -> Manifest:
-        """The manifest as a typed :class:`~modelgate.core.manifest_types.Manifest`."""
+        """The manifest as a typed :class:`~modelgate.core.bundle.manifest_types.Manifest`."""
         return self.manifest_result.typed
 
     @property
@@ -49,7 +49,7 @@ class CheckContext:
 
     @cached_property
     def digests(self) -> dict[str, str]:
-        from modelgate.core.integrity import compute_digests
+        from modelgate.core.bundle.integrity import compute_digests
 
         return compute_digests(self.bundle, progress=self.progress)
 
@@ -81,12 +81,12 @@ class CheckContext:
 
         Raises whatever onnx raises for an unreadable file; callers report it.
         """
-        from modelgate.core.onnxinfo import load_header
+        from modelgate.core.formats.onnx.info import load_header
 
         return self.memo(f"onnx-header:{path}", lambda: load_header(self.bundle.resolve(path)))
 
     def benchmark_results(self):
         """``(results, problems)`` of the bundle's benchmark files, loaded once."""
-        from modelgate.core.benchmarks import load_results
+        from modelgate.core.benchmarks.results import load_results
 
         return self.memo("benchmarks", lambda: load_results(self.bundle, self.typed))

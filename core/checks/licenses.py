@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from modelgate.core import licensing
+from modelgate.core.policy import licensing
 from modelgate.core.checks import register
 from modelgate.core.checks.structure import PATH_ESCAPES
 from modelgate.core.errors import UnsafeBundleError

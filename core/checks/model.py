@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from modelgate.core import onnxload, ortcompat, sandbox, settings
+from modelgate.core import settings
+from modelgate.core.formats.onnx import load as onnxload
+from modelgate.core.formats.onnx import ortcompat
+from modelgate.core.formats import sandbox
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
-from modelgate.core.manifest_types import Tensor
+from modelgate.core.bundle.manifest_types import Tensor
 from modelgate.core.rules import rule
 
 UNREADABLE = rule(
@@ -173,7 +176,7 @@ def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
 def _inspect(ctx, index: int, path: str) -> _Model:
     import onnx
 
-    from modelgate.core.onnxinfo import default_opset
+    from modelgate.core.formats.onnx.info import default_opset
 
     result = _Model(path, index)
     where = {"file": path, "path": f"artifacts[{index}].path"}
@@ -283,7 +286,7 @@ def _compare(path: str, section: str, k: int, declared: Tensor, graph: tuple):
 
 def _contract(ctx, model: _Model) -> tuple[list, bool]:
     """The contract findings for one artifact, and whether its inputs honour the contract."""
-    from modelgate.core.onnxinfo import graph_interface
+    from modelgate.core.formats.onnx.info import graph_interface
 
     ports = graph_interface(model.header)
     values = onnxload.graph_values(model.header)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from modelgate.core import licensing, modelcard, resources
-from modelgate.core.bundle import MODEL_CARD
+from modelgate.core import resources
+from modelgate.core.policy import licensing
+from modelgate.core.bundle import modelcard
+from modelgate.core.bundle.reader import MODEL_CARD
 from modelgate.core.checks import register
 from modelgate.core.checks.structure import PATH_ESCAPES
 from modelgate.core.errors import BundleError, UnsafeBundleError

@@ -71,7 +71,7 @@ def _owners(manifest) -> set[str]:
 
 
 def _signature_manifest(ctx):
-    from modelgate.core.bundle import MANIFEST
+    from modelgate.core.bundle.reader import MANIFEST
     from modelgate.core.signing.payload import build_manifest, import_model_signing
 
     import_model_signing()

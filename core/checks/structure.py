@@ -6,7 +6,7 @@ from collections import Counter
 
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
-from modelgate.core.integrity import LockState
+from modelgate.core.bundle.integrity import LockState
 from modelgate.core.rules import rule
 
 ARTIFACT_DIGEST = rule(
@@ -193,7 +193,7 @@ def layout(ctx):
 @register(needs_manifest=False)
 def signature_scope(ctx):
     """MG130: signatures/ holds signature files only, and nothing declared lives there."""
-    from modelgate.core.scope import signature_scope_problems
+    from modelgate.core.bundle.scope import signature_scope_problems
 
     for problem in signature_scope_problems(ctx.bundle, ctx.typed):
         yield SIGNATURE_SCOPE.finding(problem.message, file=problem.file if problem.path is None
@@ -204,7 +204,7 @@ def signature_scope(ctx):
 @register(needs_manifest=False)
 def undeclared_models(ctx):
     """MG131: every file whose bytes are a model is a declared artifact, locked or not."""
-    from modelgate.core.scope import undeclared_models as find
+    from modelgate.core.bundle.scope import undeclared_models as find
 
     for name, fmt in find(ctx.bundle, ctx.typed):
         yield UNDECLARED_MODEL.finding(f"{name} is a {fmt} model file but no artifact declares it",

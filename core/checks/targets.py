@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from modelgate.core import ortcompat, settings
+from modelgate.core import settings
+from modelgate.core.formats.onnx import ortcompat
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
-from modelgate.core.manifest_types import Target
-from modelgate.core.onnxinfo import default_opset
+from modelgate.core.bundle.manifest_types import Target
+from modelgate.core.formats.onnx.info import default_opset
 from modelgate.core.rules import rule
 
 UNKNOWN_ARTIFACT = rule(

@@ -9,7 +9,8 @@ import math
 import sys
 from pathlib import Path
 
-from modelgate.core.cli.terminal import TerminalProgress, human_bytes, paint
+from modelgate.core.cli.terminal import TerminalProgress, paint
+from modelgate.core.outputs import human_bytes
 
 
 def register(commands) -> None:
@@ -55,7 +56,7 @@ def register(commands) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from modelgate.core.starter import create_starter
+    from modelgate.core.formats.starter import create_starter
 
     directory = args.dir or Path(args.name)
     result = create_starter(name=args.name, directory=directory, model=args.model,
@@ -75,7 +76,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_lock(args: argparse.Namespace) -> int:
-    from modelgate.core.lock import lock_bundle
+    from modelgate.core.bundle.lock import lock_bundle
 
     renderer = TerminalProgress()
     try:
@@ -124,8 +125,8 @@ def _jsonable_leaf(value):
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.summary import summarise
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.summary import summarise
 
     renderer = TerminalProgress()
     try:
@@ -143,7 +144,7 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from modelgate.core.demo import build_demo
+    from modelgate.core.demo.workspace import build_demo
 
     renderer = TerminalProgress()
     try:

@@ -1,7 +1,7 @@
 """``validate-changed``: validate the bundles that changed files belong to.
 
 A pre-commit hook or a CI job that looks at a diff knows which files changed, not which
-bundles. This command maps each path to its bundle (see :mod:`modelgate.core.changed`) and
+bundles. This command maps each path to its bundle (see :mod:`modelgate.core.bundle.changed`) and
 runs ``modelgate validate`` on every bundle once, with the same options, so the verdicts
 are exactly the ones ``validate`` gives.
 """
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from modelgate.core.stages import DEFAULT_STAGE, STAGES
+from modelgate.core.policy.stages import DEFAULT_STAGE, STAGES
 
 EPILOG = """\
 exit codes: 0 every bundle passed (or no path is in a bundle) · 1 at least one bundle has an
@@ -24,8 +24,12 @@ examples:
   pre-commit: see .pre-commit-hooks.yaml (hook id `modelgate-validate`)"""
 
 
-def register(commands) -> None:
-    """Add the ``validate-changed`` command to the ``modelgate`` sub-command parser."""
+def register(commands, *, parse_command_line) -> None:
+    """Add the ``validate-changed`` command to the ``modelgate`` sub-command parser.
+
+    ``parse_command_line`` is the whole command line's parser, which turns each bundle into the
+    ``modelgate validate`` call it stands for.
+    """
     changed = commands.add_parser(
         "validate-changed", help="validate the bundles that hold the given (changed) files",
         description="Validate every bundle that holds one of PATHs: a file inside a bundle folder (the\n"
@@ -42,7 +46,7 @@ def register(commands) -> None:
                          help=f"target stage: {', '.join(STAGES)} (default: {DEFAULT_STAGE})")
     changed.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
                          help="trusted signers' public keys for the signature checks (MG8xx)")
-    changed.set_defaults(handler=run_validate_changed)
+    changed.set_defaults(handler=run_validate_changed, parse_command_line=parse_command_line)
 
 
 def _validate_options(args: argparse.Namespace) -> list[str]:
@@ -55,25 +59,24 @@ def _validate_options(args: argparse.Namespace) -> list[str]:
 
 
 def run_validate_changed(args: argparse.Namespace) -> int:
-    from modelgate.core.changed import bundle_roots
-    from modelgate.core.cli.main import build_parser
+    from modelgate.core.bundle.changed import bundle_roots
     from modelgate.core.errors import ModelGateError
 
     if args.policy is not None:
         # A broken policy is one error, not one per bundle.
-        from modelgate.core.policy import check_rule_ids, load_policy
+        from modelgate.core.checks.catalog import check_rule_ids
+        from modelgate.core.policy.document import load_policy
 
         check_rule_ids(load_policy(args.policy))
     roots = bundle_roots(paths=args.paths)
     if not roots:
         print(f"No bundle holds any of the {len(args.paths)} path(s); nothing to validate.")
         return 0
-    parser = build_parser()
     codes: list[int] = []
     for number, root in enumerate(roots):
         if number:
             print()
-        validate_args = parser.parse_args(["validate", str(root), *_validate_options(args)])
+        validate_args = args.parse_command_line(["validate", str(root), *_validate_options(args)])
         try:
             codes.append(int(validate_args.handler(validate_args) or 0))
         except ModelGateError as error:

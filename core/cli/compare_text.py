@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelgate.core.cli.terminal import paint
-from modelgate.core.graphdiff import describe_pair
+from modelgate.core.formats.onnx.graph_diff import describe_pair
 
 VERDICT_COLOUR = {"improved": "green", "exceeds_limit": "red", "no_limit": "yellow", "within_limits": "yellow"}
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "dim"}
@@ -12,7 +12,7 @@ SHOWN_INITIALIZERS = 12
 
 
 def _number(value) -> str:
-    from modelgate.core.regression import format_number
+    from modelgate.core.benchmarks.regression import format_number
 
     return format_number(value)
 

@@ -15,7 +15,7 @@ from modelgate.core.cli.registry_options import add_registry_options, registry_a
 from modelgate.core.errors import UsageError
 
 #: The desktop app's launcher, imported only when ``modelgate gui`` runs.
-LAUNCHER = "modelgate.gui.launch"
+LAUNCHER = "modelgate.gui.app.launch"
 
 
 def register(commands) -> None:

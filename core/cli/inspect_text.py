@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from modelgate.core.cli.terminal import human_bytes, paint
+from modelgate.core.cli.terminal import paint
+from modelgate.core.outputs import human_bytes
 
 _STATE_TEXT = {
     "locked": ("locked: every digest matches", "green"),

@@ -35,7 +35,7 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     bundle_commands.register(commands)
     validate_commands.register(commands)
-    changed_command.register(commands)
+    changed_command.register(commands, parse_command_line=parser.parse_args)
     registry_commands.register(commands)
     workflow_commands.register(commands)
     queue_command.register(commands)
@@ -47,7 +47,7 @@ def build_parser() -> Parser:
 
 
 def version_text() -> str:
-    from modelgate.core.versions import version_report
+    from modelgate.core.formats.versions import version_report
 
     return version_report()
 
@@ -155,6 +155,12 @@ def entry() -> None:
             if stream is sys.stdout and code == 0:
                 code = 2  # the output was lost: do not report success
     os._exit(code)
+
+
+def gui_entry() -> None:
+    """``modelgate-gui``: the same as ``modelgate gui``."""
+    sys.argv[1:1] = ["gui"]
+    entry()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref, registry_args
 from modelgate.core.cli.terminal import TerminalProgress, paint
-from modelgate.core.stages import STAGES
+from modelgate.core.policy.stages import STAGES
 
 ROLES = ("submitter", "reviewer", "approver", "signer", "admin")
 

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
-from modelgate.core.cli.terminal import TerminalProgress, human_bytes, paint
+from modelgate.core.cli.terminal import TerminalProgress, paint
+from modelgate.core.outputs import human_bytes
 from modelgate.core.errors import UsageError
 from modelgate.core.evidence.formats import FORMATS, format_for
-from modelgate.core.stages import STAGES
+from modelgate.core.policy.stages import STAGES
 
 REPORT_EPILOG = """\
 The report is what an auditor files: the manifest summary and bundle digest, the

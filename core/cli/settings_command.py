@@ -19,7 +19,6 @@ def register(commands) -> None:
 
 def run_settings(args: argparse.Namespace) -> int:
     from modelgate.core import settings
-
     rows = [{"name": s.name, "env": s.env, "type": s.type.__name__, "default": s.default,
              "value": settings.get(s.name), "help": s.help} for s in settings.SETTINGS.values()]
     if args.json:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args
-from modelgate.core.cli.terminal import TerminalProgress, human_bytes, paint, use_colour
+from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
+from modelgate.core.outputs import human_bytes
 
 PASSPHRASE_HELP = ("read the passphrase from FILE (first line); otherwise $MODELGATE_KEY_PASSPHRASE, "
                    "otherwise a prompt. Never on the command line.")
@@ -310,7 +311,6 @@ def trust_from_args(args):
 def _trusts_the_registry(args) -> bool:
     """Whether :func:`trust_from_args` fell back on the registry's trusted signers."""
     from modelgate.core import settings
-
     return not args.trust and not getattr(args, "certificate_chain", []) and not settings.get("trust_store")
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from modelgate.core.outputs import EscapingStream, control  # noqa: F401  (the CLI's streams)
+from modelgate.core.outputs import EscapingStream, control, human_bytes  # noqa: F401  (the CLI's streams)
 from modelgate.core.progress import Progress
 
 
@@ -22,14 +22,6 @@ def paint(text: str, colour: str, *, stream=None) -> str:
     if not use_colour(stream):
         return text
     return control(f"\033[{codes[colour]}m") + text + control("\033[0m")
-
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
 
 
 class TerminalProgress:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
-from modelgate.core.stages import DEFAULT_STAGE, STAGES
+from modelgate.core.policy.stages import DEFAULT_STAGE, STAGES
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown")
 
@@ -84,7 +84,7 @@ def _report_spec(text: str) -> tuple[str, Path]:
 
 def _open_champion(path: Path):
     """The champion bundle, with errors that say it is the champion that could not be read."""
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.errors import BundleError
 
     try:
@@ -98,12 +98,13 @@ def _ending(text: str) -> str:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.outputs import check_outputs, write_output
-    from modelgate.core.policy import check_rule_ids, load_policy
+    from modelgate.core.checks.catalog import check_rule_ids
+    from modelgate.core.policy.document import load_policy
     from modelgate.core.reports import render
-    from modelgate.core.rules import catalog
-    from modelgate.core.validation import validate_bundle
+    from modelgate.core.checks.catalog import catalog
+    from modelgate.core.checks.engine import validate_bundle
 
     outputs = [path for _, path in args.report] + ([args.output] if args.output else [])
     check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
@@ -137,7 +138,6 @@ def run_validate(args: argparse.Namespace) -> int:
 def _trust(paths: list[Path]):
     """The trust store from --trust, else $MODELGATE_TRUST_STORE; ``None`` when neither is set."""
     from modelgate.core import settings
-
     configured = [Path(p) for p in settings.get("trust_store").split(":") if p]
     if not (paths or configured):
         return None
@@ -151,7 +151,8 @@ def _coloured_verdict(report) -> str:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from modelgate.core.rules import FAMILIES, catalog
+    from modelgate.core.checks.catalog import catalog
+    from modelgate.core.rules import FAMILIES
 
     rules = catalog()
     if args.json:
@@ -169,7 +170,7 @@ def run_rules(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from modelgate.core.rules import get_rule
+    from modelgate.core.checks.catalog import get_rule
 
     rule = get_rule(args.rule)
     width = 78
@@ -186,14 +187,15 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_policy_show(args: argparse.Namespace) -> int:
     from modelgate.core import resources
-    from modelgate.core.policy import DEFAULT_POLICY
+    from modelgate.core.policy.document import DEFAULT_POLICY
 
     sys.stdout.write(resources.text(DEFAULT_POLICY))
     return 0
 
 
 def run_policy_check(args: argparse.Namespace) -> int:
-    from modelgate.core.policy import check_rule_ids, load_policy
+    from modelgate.core.checks.catalog import check_rule_ids
+    from modelgate.core.policy.document import load_policy
 
     policy = load_policy(args.file)
     check_rule_ids(policy)

@@ -9,7 +9,7 @@ from modelgate.core.cli.registry_commands import to_json
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
 from modelgate.core.cli.registry_text import render_gates
 from modelgate.core.cli.terminal import TerminalProgress, paint
-from modelgate.core.stages import STAGES
+from modelgate.core.policy.stages import STAGES
 
 DECISIONS = ("approve", "reject", "request-changes")
 COMPARE_EPILOG = """\

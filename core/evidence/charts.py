@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from modelgate.core.benchmark_charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmarks.charts import ChartColours, draw_benchmarks
 from modelgate.core.evidence.pack import BenchmarkEvidence
 
 #: The figure's width in inches. Reports show it at the width of an A4 page's text (6.85 in),

@@ -17,7 +17,7 @@ from modelgate.core.evidence.pack import (ChainEvidence, EvidencePack, FindingEn
                                           SignatureEvidence, StoredCopy, ValidationEvidence)
 from modelgate.core.evidence.stored_bundle import read_stored
 from modelgate.core.progress import Progress
-from modelgate.core.stages import check_stage, target_stage
+from modelgate.core.policy.stages import check_stage, target_stage
 
 
 def _location(location) -> str:

@@ -33,7 +33,6 @@ def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     from modelgate.core import resources
-
     environment = Environment(loader=FileSystemLoader(resources.path("templates/report")), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
     environment.globals.update(kind_of=lambda block: _KINDS[type(block)], is_code=lambda v: isinstance(v, Code),

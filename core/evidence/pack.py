@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from modelgate.core.benchmark_rows import BenchmarkRow
+from modelgate.core.benchmarks.rows import BenchmarkRow
 from modelgate.core.registry.audit import AuditEvent
 from modelgate.core.registry.records import PromotionInfo, ReviewInfo
 

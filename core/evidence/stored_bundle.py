@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelgate.core.benchmark_rows import benchmark_rows
-from modelgate.core.benchmarks import load_results
+from modelgate.core.benchmarks.rows import benchmark_rows
+from modelgate.core.benchmarks.results import load_results
 from modelgate.core.errors import ModelGateError
 from modelgate.core.evidence.pack import Artifact, BenchmarkEvidence, ManifestSummary
-from modelgate.core.manifest import load_manifest
-from modelgate.core.manifest_types import typed_manifest
-from modelgate.core.policy import Policy
+from modelgate.core.bundle.manifest import load_manifest
+from modelgate.core.bundle.manifest_types import typed_manifest
+from modelgate.core.policy.document import Policy
 
-#: Provenance keys of :func:`modelgate.core.summary.summarise`, with the labels the report uses.
+#: Provenance keys of :func:`modelgate.core.bundle.summary.summarise`, with the labels the report uses.
 PROVENANCE = (("repository", "Source repository"), ("commit", "Source commit"),
               ("training_run", "Training run"), ("framework", "Framework"), ("seed", "Seed"),
               ("datasets", "Datasets"), ("parent", "Parent version"), ("created_at", "Created"))
@@ -34,7 +34,7 @@ def _owner(owner: dict) -> str:
 
 
 def manifest_summary(summary: dict) -> ManifestSummary:
-    """The report's manifest summary from :func:`~modelgate.core.summary.summarise`'s output."""
+    """The report's manifest summary from :func:`~modelgate.core.bundle.summary.summarise`'s output."""
     artifacts = tuple(Artifact(str(a.get("path")), a.get("format"), a.get("variant"), a.get("sha256"),
                                a.get("size")) for a in summary.get("artifacts", ()))
     provenance = summary.get("provenance") or {}
@@ -47,7 +47,7 @@ def manifest_summary(summary: dict) -> ManifestSummary:
 
 
 def _results(path: Path):
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
 
     with open_bundle(path) as bundle:
         manifest = load_manifest(bundle).require()
@@ -59,8 +59,8 @@ def read_stored(*, path: Path, policy: Policy, stage: str,
     """Read the stored bundle at ``path`` (and the ``(label, folder)`` of the champion) without
     hashing it again: the caller has just checked its digest. A bundle that cannot be read
     gives a summary and benchmarks that say why, never an exception."""
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.summary import summarise
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.summary import summarise
 
     label = champion[0] if champion else None
     try:

@@ -6,11 +6,11 @@ the commands that use the registry.
 
 from __future__ import annotations
 
-from . import errors
-from .audit import AuditEvent, AuditVerdict
-from .errors import IdentityError, NotFound, PermissionDenied, RegistryError, WorkflowRefused
-from .models import ROLES
-from .records import (
+from modelgate.core.registry import errors
+from modelgate.core.registry.audit import AuditEvent, AuditVerdict
+from modelgate.core.registry.errors import IdentityError, NotFound, PermissionDenied, RegistryError, WorkflowRefused
+from modelgate.core.registry.models import ROLES
+from modelgate.core.registry.records import (
     ImportResult,
     PromotionInfo,
     ReviewInfo,
@@ -20,7 +20,7 @@ from .records import (
     VersionDetail,
     VersionInfo,
 )
-from .service import Registry, init_registry, open_registry
+from modelgate.core.registry.service import Registry, init_registry, open_registry
 
 __all__ = [
     "ROLES",

@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from . import pgwrites
-from .models import AuditEventRow, ChainHead
+from modelgate.core.registry import pgwrites
+from modelgate.core.registry.models import AuditEventRow, ChainHead
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -105,7 +105,6 @@ CHECKPOINT_DUE = "modelgate_audit_checkpoint_due"
 
 def _checkpoint_every() -> int:
     from modelgate.core import settings
-
     return int(settings.get("audit_checkpoint_every"))
 
 

@@ -46,9 +46,9 @@ from functools import cached_property
 
 from sqlalchemy import false, func, select, union_all
 
-from . import audit
-from .errors import RegistryError
-from .models import AuditEventRow, as_utc
+from modelgate.core.registry import audit
+from modelgate.core.registry.errors import RegistryError
+from modelgate.core.registry.models import AuditEventRow, as_utc
 
 _EVENTS = AuditEventRow.__table__
 #: An action ending in this is a family: ``review.`` is ``review`` and ``review.*``.

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, Numeric, bindparam, case, cast, exists, false, func, or_, select, true
 
-from modelgate.core.stages import STAGES
+from modelgate.core.policy.stages import STAGES
 
-from .errors import RegistryError
-from .models import Model, ValidationRun, Version
-from .queries import _info, _summary_columns, _with_break_glass, counted_signatures
-from .records import VersionInfo
+from modelgate.core.registry.errors import RegistryError
+from modelgate.core.registry.models import Model, ValidationRun, Version
+from modelgate.core.registry.queries import _info, _summary_columns, _with_break_glass, counted_signatures
+from modelgate.core.registry.records import VersionInfo
 
 #: Columns a listing can be sorted by.
 SORTS = ("name", "version", "stage", "validation", "signatures", "updated")

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from modelgate.core.signing.certificates import TrustedAuthority, authority, load_certificates, subject_text
 from modelgate.core.signing.keys import check_name
 
-from . import audit, identity, pgwrites
-from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedCertificate, TrustedKey, as_utc, utcnow
+from modelgate.core.registry import audit, identity, pgwrites
+from modelgate.core.registry.errors import NotFound, WorkflowRefused
+from modelgate.core.registry.models import Signature, TrustedCertificate, TrustedKey, as_utc, utcnow
 
 
 @dataclass(frozen=True)

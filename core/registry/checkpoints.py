@@ -59,9 +59,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import audit
-from .errors import RegistryError, WorkflowRefused
-from .models import AuditEventRow, ChainHead
+from modelgate.core.registry import audit
+from modelgate.core.registry.errors import RegistryError, WorkflowRefused
+from modelgate.core.registry.models import AuditEventRow, ChainHead
 
 ORIGIN_PREFIX = "modelgate.registry/"
 CHECKPOINT_FILE = "checkpoint"
@@ -378,7 +378,7 @@ def ensure_key(registry) -> bool:
 def checkpoint(registry) -> Checkpoint | None:
     """Check the whole log, then sign its head (``modelgate audit checkpoint``): needs the
     admin role; refused (:class:`WorkflowRefused`) when the log or its checkpoint is broken."""
-    from . import identity
+    from modelgate.core.registry import identity
 
     with registry.session(checkpoint=False) as session:
         identity.require(session, registry.actor, "admin", action="sign a checkpoint of", subject="the audit log")

@@ -3,11 +3,11 @@
 ``a`` is the champion (the baseline) and ``b`` the challenger, so every change reads
 "from a to b" and metric deltas are ``b - a``. Both are judged for one stage (by
 default the challenger's next one on its way to production) under the registry's
-policy in force. Metrics are paired and judged by :func:`modelgate.core.regression.compare`
+policy in force. Metrics are paired and judged by :func:`modelgate.core.benchmarks.regression.compare`
 under that stage's regression limits, the code ``validate --champion`` uses, so the
 numbers match the gate's. The interface and targets come from the manifests
-(:mod:`modelgate.core.manifestdiff`), the graph changes from the ONNX artifacts
-(:mod:`modelgate.core.graphdiff`), and the findings only one side has from validating
+(:mod:`modelgate.core.compare.manifest_diff`), the graph changes from the ONNX artifacts
+(:mod:`modelgate.core.formats.onnx.graph_diff`), and the findings only one side has from validating
 both (:mod:`.compare_findings`).
 
 Comparing takes two steps, so an app can run each on its own thread:
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelgate.core.errors import UsageError
-from modelgate.core.graphdiff import ArtifactDiff
-from modelgate.core.manifestdiff import Tensor, TargetChange, TensorChange, plain
-from modelgate.core.policy import Policy
+from modelgate.core.formats.onnx.graph_diff import ArtifactDiff
+from modelgate.core.compare.manifest_diff import Tensor, TargetChange, TensorChange, plain
+from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry.compare_findings import FindingsComparison, PendingJudgement
-from modelgate.core.regression import Comparison as MetricsComparison
+from modelgate.core.benchmarks.regression import Comparison as MetricsComparison
 
 COMPARE_FORMAT = "modelgate.compare/v1"
 __all__ = ["COMPARE_FORMAT", "ComparePlan", "Comparison", "Side", "TargetChange", "Tensor", "TensorChange",
@@ -73,7 +73,7 @@ class Comparison:
     def highlights(self) -> list[str]:
         """What changed, in a few short lines a reviewer reads first (empty when nothing did)."""
         from modelgate.core.findings import Severity
-        from modelgate.core.regression import Verdict
+        from modelgate.core.benchmarks.regression import Verdict
 
         lines, metrics = [], self.metrics.metrics
         for verdict, words in ((Verdict.EXCEEDS_LIMIT, "worse than allowed"), (Verdict.IMPROVED, "better")):
@@ -175,7 +175,7 @@ def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: 
     from modelgate.core.registry.compare_findings import plan_judgement
     from modelgate.core.registry.policies import policy_in_force
     from modelgate.core.registry.queries import get_version
-    from modelgate.core.stages import check_stage, target_stage
+    from modelgate.core.policy.stages import check_stage, target_stage
 
     if tuple(a) == tuple(b):
         raise UsageError(f"both sides are {a[0]}@{a[1]}", hint="Compare two different versions.")
@@ -197,9 +197,9 @@ def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: 
 
 
 def _read(bundle, label: str, problems: list[str]):
-    from modelgate.core.benchmarks import load_results
-    from modelgate.core.manifest import load_manifest
-    from modelgate.core.manifestdiff import interface_of
+    from modelgate.core.benchmarks.results import load_results
+    from modelgate.core.bundle.manifest import load_manifest
+    from modelgate.core.compare.manifest_diff import interface_of
 
     loaded = load_manifest(bundle)
     manifest = loaded.data
@@ -217,11 +217,11 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
     Reads the bundles and validates those without a stored run; touches no database.
     Cancelling ``progress`` raises :class:`~modelgate.core.errors.OperationCancelled`.
     """
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.graphdiff import diff_graphs
-    from modelgate.core.manifestdiff import interface_changes, target_changes, targets_of
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.formats.onnx.graph_diff import diff_graphs
+    from modelgate.core.compare.manifest_diff import interface_changes, target_changes, targets_of
     from modelgate.core.registry.compare_findings import compare_findings
-    from modelgate.core.regression import compare as compare_metrics
+    from modelgate.core.benchmarks.regression import compare as compare_metrics
 
     progress = progress or Progress()
     if plan.store is not None:

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from modelgate.core.findings import Finding, Severity
-from modelgate.core.findingsdiff import diff_findings, findings_of_report
-from modelgate.core.policy import Policy
+from modelgate.core.compare.findings_diff import diff_findings, findings_of_report
+from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 
 
@@ -123,7 +123,7 @@ def judge(pending: PendingJudgement, *, policy: Policy, stage: str, progress: Pr
 def compare_findings(a: PendingJudgement, b: PendingJudgement, *, policy: Policy, stage: str,
                      specific: tuple[str, ...], progress: Progress | None = None) -> FindingsComparison:
     """Judge both versions and split their findings (``specific``: see
-    :func:`modelgate.core.findingsdiff.finding_key`)."""
+    :func:`modelgate.core.compare.findings_diff.finding_key`)."""
     left = judge(a, policy=policy, stage=stage, progress=progress)
     right = judge(b, policy=policy, stage=stage, progress=progress)
     split = diff_findings(left.findings, right.findings, specific=specific)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .errors import RegistryError
+from modelgate.core.registry.errors import RegistryError
 
 #: Milliseconds a SQLite connection waits for another writer before giving up.
 BUSY_TIMEOUT_MS = 30_000

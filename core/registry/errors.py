@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ModelGateError
+from modelgate.core.errors import ModelGateError
 
 
 class RegistryError(ModelGateError):

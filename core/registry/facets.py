@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from modelgate.core import safeyaml
-from modelgate.core.manifest_types import typed_manifest
+from modelgate.core.bundle import safeyaml
+from modelgate.core.bundle.manifest_types import typed_manifest
 from modelgate.core.progress import Progress
 
-from .models import Version
+from modelgate.core.registry.models import Version
 
 #: Largest manifest read for its facets; a real one is a few kilobytes.
 MAX_MANIFEST_BYTES = 1024**2
@@ -88,7 +88,7 @@ def _stored(store) -> set[str]:
 def _read_manifest(store, digest: str) -> bytes:
     """The stored ``bundle.yaml`` of ``digest``, checked against the digest it was imported with;
     empty when it is too large, unreadable or damaged (the version then has no facets)."""
-    from .errors import StoreDamaged
+    from modelgate.core.registry.errors import StoreDamaged
 
     try:
         with store.open_verified(digest, "bundle.yaml") as reader:

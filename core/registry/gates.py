@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from modelgate.core.findings import Severity
-from modelgate.core.policy import Policy
+from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, as_utc, utcnow
-from modelgate.core.stages import STAGES
+from modelgate.core.policy.stages import STAGES
 
 #: Stages that retire a version; reachable from any earlier stage, with no validation.
 RETIRED = ("deprecated", "archived")
@@ -87,8 +87,8 @@ def stored_run(session, version_id: int, stage: str, policy_digest: str,
 def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | None = None,
                    progress: Progress | None = None):
     """Validate the stored bundle at ``path`` (against ``champion``'s metrics when given)."""
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.validation import validate_bundle
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.checks.engine import validate_bundle
 
     # Signatures are recorded beside the stored bundle, and the signature gate judges them.
     with open_bundle(path, progress=progress) as bundle:

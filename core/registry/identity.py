@@ -25,9 +25,9 @@ from functools import lru_cache
 
 from sqlalchemy import delete, func, select, text
 
-from . import audit, pgwrites
-from .errors import IdentityError, NotFound, PermissionDenied, RegistryError, WorkflowRefused
-from .models import ROLES, User, UserRole
+from modelgate.core.registry import audit, pgwrites
+from modelgate.core.registry.errors import IdentityError, NotFound, PermissionDenied, RegistryError, WorkflowRefused
+from modelgate.core.registry.models import ROLES, User, UserRole
 
 _NAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,200}$")
 
@@ -273,7 +273,7 @@ def remove_user(session, *, actor: str, name: str) -> None:
     act, and their name (or one confusable with it) is not given to anyone else. Writes
     ``user.removed``; refuses to remove the last admin.
     """
-    from .models import utcnow
+    from modelgate.core.registry.models import utcnow
 
     name = check_name(name)
     audit.lock_head(session)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from modelgate.core.policy import Policy, check_rule_ids, load_policy, parse_policy
+from modelgate.core.checks.catalog import check_rule_ids
+from modelgate.core.policy.document import Policy, load_policy, parse_policy
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.models import PolicyRow, utcnow
 
@@ -39,7 +40,7 @@ def policy_info(registry) -> PolicyInfo:
         if row is not None:
             return PolicyInfo(row.name, row.digest, row.text, row.set_by, row.created_at)
     from modelgate.core import resources
-    from modelgate.core.policy import DEFAULT_POLICY
+    from modelgate.core.policy.document import DEFAULT_POLICY
 
     default = load_policy()
     return PolicyInfo(default.name, default.digest, resources.text(DEFAULT_POLICY), None, None)

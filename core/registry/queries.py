@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from . import pgwrites
-from .errors import NotFound, RegistryError
-from .models import Model, Promotion, Review, Signature, StoreDamage, TrustedKey, ValidationRun, Version, as_utc
-from .records import VersionInfo
+from modelgate.core.registry import pgwrites
+from modelgate.core.registry.errors import NotFound, RegistryError
+from modelgate.core.registry.models import Model, Promotion, Review, Signature, StoreDamage, TrustedKey, ValidationRun, Version, as_utc
+from modelgate.core.registry.records import VersionInfo
 
 ORDERS = ("updated", "created", "name")
 

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 
-from modelgate.core.policy import Policy
+from modelgate.core.policy.document import Policy
 from modelgate.core.registry import identity
 from modelgate.core.registry.gates import (signature_problem, tally_approvals, verified_signatures,
                                           wanted_approvals, wanted_signature)

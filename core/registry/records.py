@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .audit import AuditEvent
-from .models import Promotion, Review, Signature, ValidationRun, as_utc
+from modelgate.core.registry.audit import AuditEvent
+from modelgate.core.registry.models import Promotion, Review, Signature, ValidationRun, as_utc
 
 
 @dataclass(frozen=True)

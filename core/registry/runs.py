@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .models import ValidationRun
-from .queries import get_version
-from .records import ValidationInfo
+from modelgate.core.registry.models import ValidationRun
+from modelgate.core.registry.queries import get_version
+from modelgate.core.registry.records import ValidationInfo
 
 
 @dataclass(frozen=True)

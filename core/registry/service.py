@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from modelgate.core.manifest_types import Manifest, typed_manifest
+from modelgate.core.bundle.manifest_types import Manifest, typed_manifest
 
-from . import audit, database, identity, pgwrites, queries
-from .errors import RegistryError, StoreDamaged
-from .models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
-from .records import (
+from modelgate.core.registry import audit, database, identity, pgwrites, queries
+from modelgate.core.registry.errors import RegistryError, StoreDamaged
+from modelgate.core.registry.models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
+from modelgate.core.registry.records import (
     ImportResult,
     PromotionInfo,
     ReviewInfo,
@@ -30,7 +30,7 @@ from .records import (
     VersionDetail,
     VersionInfo,
 )
-from .store import BundleStore
+from modelgate.core.registry.store import BundleStore
 
 
 class Registry:
@@ -60,7 +60,7 @@ class Registry:
     @property
     def checkpoint_folder(self) -> Path:
         """Where the audit log's signed checkpoints and their key live (see :mod:`.checkpoints`)."""
-        from .checkpoints import folder_for
+        from modelgate.core.registry.checkpoints import folder_for
 
         return folder_for(self.store_root)
 
@@ -87,7 +87,7 @@ class Registry:
             self._sign_due()
 
     def _sign_due(self) -> None:
-        from . import checkpoints
+        from modelgate.core.registry import checkpoints
 
         checkpoints.due(self)
 
@@ -191,7 +191,7 @@ class Registry:
         """The same bytes again: nothing to record, but a damaged stored copy (changed, missing
         or extra files, or the whole folder gone) is reported, marked and audited instead of
         quietly replaced; only ``registry repair`` replaces it."""
-        from .damage import damage_of, mark_damaged, refusal
+        from modelgate.core.registry.damage import damage_of, mark_damaged, refusal
 
         label = f"{name}@{version}"
         marked = damage_of(session, existing.id)
@@ -221,7 +221,7 @@ class Registry:
 
     def show(self, *, name: str, version: str) -> VersionDetail:
         """Everything recorded about ``name@version``; :class:`NotFound` if it is not there."""
-        from .damage import damage_of
+        from modelgate.core.registry.damage import damage_of
 
         with self.session(write=False) as session:
             row = queries.get_version(session, name=name, version=version)
@@ -260,7 +260,7 @@ class Registry:
     def verify_audit(self, *, progress=None) -> audit.AuditVerdict:
         """Check the audit log's hash chain from the first event to the chain head, then that the
         log still holds the event of its latest signed checkpoint (see :mod:`.checkpoints`)."""
-        from . import checkpoints
+        from modelgate.core.registry import checkpoints
 
         verdict = audit.verify(self.engine, progress=progress)
         if not verdict.ok:

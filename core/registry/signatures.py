@@ -19,12 +19,12 @@ from modelgate.core.signing.keys import fingerprint_prefix, short
 from modelgate.core.signing.trust import TrustedKey as TrustEntry
 from modelgate.core.signing.trust import TrustStore, trusted_key
 
-from . import audit, identity, pgwrites
-from .certificates import registry_signer, revoked_key_of
-from .errors import NotFound, WorkflowRefused
-from .models import Signature, TrustedKey, as_utc, utcnow
-from .queries import get_version
-from .records import SignatureInfo
+from modelgate.core.registry import audit, identity, pgwrites
+from modelgate.core.registry.certificates import registry_signer, revoked_key_of
+from modelgate.core.registry.errors import NotFound, WorkflowRefused
+from modelgate.core.registry.models import Signature, TrustedKey, as_utc, utcnow
+from modelgate.core.registry.queries import get_version
+from modelgate.core.registry.records import SignatureInfo
 
 #: The status of a signature whose key the registry revoked.
 REVOKED = "revoked"
@@ -116,7 +116,7 @@ def trust_store(registry) -> TrustStore:
     with registry.session(write=False) as session:
         rows = session.execute(select(TrustedKey).where(TrustedKey.revoked_at.is_(None))).scalars().all()
         keys = tuple(TrustEntry(r.name, r.fingerprint, r.public_key.encode("ascii"), "registry") for r in rows)
-    from .certificates import with_certificates
+    from modelgate.core.registry.certificates import with_certificates
 
     return with_certificates(registry, TrustStore(keys, f"the registry's trusted signers ({len(keys)})"))
 
@@ -143,7 +143,7 @@ def _hash_stored(registry, bundle, digest: str, name: str, version: str, progres
 
 def _require_intact(registry, digests: dict[str, str], digest: str, name: str, version: str) -> None:
     """Refuse bytes that are not the ones imported, marking the version damaged (and audited)."""
-    from modelgate.core.digests import bundle_digest
+    from modelgate.core.bundle.digests import bundle_digest
     from modelgate.core.registry.damage import mark_damaged, refusal
 
     if bundle_digest(digests) != digest:
@@ -162,7 +162,7 @@ def record_signatures(registry, *, name: str, version: str, documents: dict[str,
     document does not verify with a trusted, unrevoked key; a signature already
     recorded is not recorded twice.
     """
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
 
     digest, stored = _stored(registry, name=name, version=version, role="signer", action="record signatures")
     with open_bundle(stored) as bundle:
@@ -178,7 +178,7 @@ def sign_version(registry, *, name: str, version: str, key: Path, passphrase: by
     With ``certificate`` (and intermediates in ``chain``) the signature carries the
     certificate chain; it is recorded when the chain leads to a CA the registry trusts.
     """
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.signing.sign import prepare, signature_document
 
     digest, stored = _stored(registry, name=name, version=version, role="signer", action="sign versions")
@@ -263,7 +263,7 @@ def reverified_signatures(registry, *, name: str, version: str, progress=None) -
     """The ids of the recorded signatures of ``name@version`` that verify again, now: each
     document checked cryptographically against the stored bytes (hashed afresh) with the keys
     the registry trusts today. A rollback counts only these."""
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.signing.payload import build_manifest, hash_while_importing
     from modelgate.core.signing.verify import check_signature
 
@@ -286,7 +286,7 @@ def reverified_signatures(registry, *, name: str, version: str, progress=None) -
 
 def signature_documents(path: Path) -> dict[str, bytes]:
     """``{signatures/NAME.sig: document}`` of a bundle folder or archive."""
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.signing.verify import MAX_SIGNATURE_BYTES, signature_files
 
     with open_bundle(path) as bundle:
@@ -299,8 +299,8 @@ def verify_version(registry, *, name: str, version: str, trust: TrustStore | Non
     (default: the registry's trusted signers): those the registry recorded and the
     ``signatures/*.sig`` files the stored bundle holds. Returns a
     :class:`~modelgate.core.signing.verify.VerifyReport`; needs no role."""
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.digests import bundle_digest
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.digests import bundle_digest
     from modelgate.core.signing.payload import build_manifest, hash_while_importing
     from modelgate.core.signing.verify import VerifyReport, check_signature
 

@@ -30,12 +30,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bundle import SIGNATURES, open_bundle
-from ..digests import bundle_digest, hash_files
-from .. import fsutil
-from ..errors import ModelGateError
-from ..progress import Progress
-from .errors import RegistryError, StoreDamaged
+from modelgate.core.bundle.reader import SIGNATURES, open_bundle
+from modelgate.core.bundle.digests import bundle_digest, hash_files
+from modelgate.core import fsutil
+from modelgate.core.errors import ModelGateError
+from modelgate.core.progress import Progress
+from modelgate.core.registry.errors import RegistryError, StoreDamaged
 
 CHUNK = 4 * 1024 * 1024
 INCOMING = ".incoming"
@@ -279,7 +279,7 @@ class BundleStore:
 
     def stage(self, source: Path, *, progress: Progress | None = None) -> Staged:
         """Copy a bundle folder or archive into the incoming area, hash it and read its manifest."""
-        from ..manifest import load_manifest
+        from modelgate.core.bundle.manifest import load_manifest
 
         progress = progress or Progress()
         incoming = self.root / INCOMING

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from modelgate.core.errors import UsageError
-from modelgate.core.policy import Policy
+from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
@@ -41,7 +41,7 @@ from modelgate.core.registry.gates import rollback_gates as evaluate_rollback
 from modelgate.core.registry.queries import get_model, get_version
 from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
 from modelgate.core.registry.records import ReviewInfo
-from modelgate.core.stages import check_stage
+from modelgate.core.policy.stages import check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
            "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices", "rollback_gates"]

@@ -1,4 +1,4 @@
-"""Rendering a validation :class:`~modelgate.core.report.Report` for people and for CI.
+"""Rendering a validation :class:`~modelgate.core.checks.report.Report` for people and for CI.
 
 ``modelgate validate --format`` picks one of :data:`FORMATS`:
 
@@ -8,7 +8,7 @@
 - ``sarif``: SARIF 2.1.0, for code-scanning UIs;
 - ``markdown``: a job summary (e.g. GitHub's ``$GITHUB_STEP_SUMMARY``).
 
-Every renderer takes the rule catalogue (``modelgate.core.rules.catalog()``) so
+Every renderer takes the rule catalogue (``modelgate.core.checks.catalog.catalog()``) so
 reports can explain rules without importing the check modules themselves.
 """
 

@@ -18,6 +18,6 @@ the functions that need it, while the bundle's files are already being hashed.
 
 from __future__ import annotations
 
-from .errors import CertificateError, KeyFileError, SignatureFormatError, SigningRefused
+from modelgate.core.signing.errors import CertificateError, KeyFileError, SignatureFormatError, SigningRefused
 
 __all__ = ["CertificateError", "KeyFileError", "SignatureFormatError", "SigningRefused"]

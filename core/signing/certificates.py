@@ -28,7 +28,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CertificateError
+from modelgate.core.signing.errors import CertificateError
 
 MAX_PEM_BYTES = 1024 * 1024
 #: Leaf, intermediates and root: deeper chains are not what an organisation's PKI issues.

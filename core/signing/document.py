@@ -28,9 +28,8 @@ import binascii
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from modelgate.core import strictjson
-
-from .errors import SignatureFormatError
+from modelgate.core.bundle import strictjson
+from modelgate.core.signing.errors import SignatureFormatError
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 PREDICATE_V1 = "https://model_signing/signature/v1.0"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import KeyFileError
+from modelgate.core.signing.errors import KeyFileError
 
 CURVES = {"p256": "SECP256R1", "p384": "SECP384R1"}
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")

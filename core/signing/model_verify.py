@@ -26,9 +26,9 @@ from pathlib import Path, PurePosixPath
 from modelgate.core.errors import UsageError
 from modelgate.core.progress import Progress
 
-from .document import CERTIFICATE, EMBEDDED_KEY, KEY_HINT, KEYLESS, MAX_SIGNATURE_BYTES, read_signature
-from .errors import SignatureFormatError
-from .trust import TrustStore
+from modelgate.core.signing.document import CERTIFICATE, EMBEDDED_KEY, KEY_HINT, KEYLESS, MAX_SIGNATURE_BYTES, read_signature
+from modelgate.core.signing.errors import SignatureFormatError
+from modelgate.core.signing.trust import TrustStore
 
 #: What ``model_signing`` leaves out of every model unless told otherwise (``--ignore-git-paths``).
 GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
@@ -64,7 +64,7 @@ class ScopedHashing:
                 self._ignored.add(str(PurePosixPath(text)))
 
     def hash(self, model_path, *, files_to_hash=None):
-        from .payload import build_manifest
+        from modelgate.core.signing.payload import build_manifest
 
         covered = {n: d for n, d in self._digests.items() if n == "." or not is_ignored(n, self._ignored)}
         self.uncovered = tuple(sorted(set(self._digests) - set(covered)))
@@ -84,7 +84,7 @@ class Identity:
 
 def identify(document, trust: TrustStore):
     """``(identity, None)`` for a trusted signer, else ``(None, (status, fingerprint, reason))``."""
-    from .keys import fingerprint as key_fingerprint
+    from modelgate.core.signing.keys import fingerprint as key_fingerprint
 
     if document.signer_kind == KEY_HINT:
         trusted = trust.find(document.key_hint)
@@ -109,7 +109,7 @@ def identify(document, trust: TrustStore):
                                                 "in the trust store")
         return Identity(trusted.name, trusted.fingerprint, trusted.public_pem), None
     if document.signer_kind == CERTIFICATE:
-        from .certificates import ChainRejected, certificate_fingerprint_der, verify_chain
+        from modelgate.core.signing.certificates import ChainRejected, certificate_fingerprint_der, verify_chain
 
         printed = certificate_fingerprint_der(document.certificates[0])
         if not trust.authorities:
@@ -142,10 +142,10 @@ def _mismatch(expected: dict[str, str], actual: dict[str, str]) -> str:
 def check_document(*, name: str, document: bytes, root: Path, hashing: ScopedHashing, trust: TrustStore):
     """Verify one signature ``document`` over the model at ``root``, hashed by ``hashing``.
 
-    Returns a :class:`~modelgate.core.signing.verify.SignatureCheck`.
+    Returns a :class:`~modelgate.core.signing.verdicts.SignatureCheck`.
     """
-    from .payload import import_model_signing
-    from .verify import INVALID, UNREADABLE, UNTRUSTED, VALID, SignatureCheck
+    from modelgate.core.signing.payload import import_model_signing
+    from modelgate.core.signing.verdicts import INVALID, UNREADABLE, UNTRUSTED, VALID, SignatureCheck
 
     try:
         parsed = read_signature(document)
@@ -268,7 +268,7 @@ def verify_model(*, model: Path, signature: Path, trust: TrustStore, ignore_path
     Raises :class:`UsageError` (exit 2) for a path that cannot be read; every
     verdict on the signature itself (invalid, untrusted, tampered) is in the result.
     """
-    from modelgate.core.digests import hash_files
+    from modelgate.core.bundle.digests import hash_files
 
     model, signature = Path(model), Path(signature)
     for path, what in ((model, "model"), (signature, "signature")):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
-from modelgate.core.bundle import SIGNATURES, Bundle
-from modelgate.core.digests import hash_files
+from modelgate.core.bundle.reader import SIGNATURES, Bundle
+from modelgate.core.bundle.digests import hash_files
 from modelgate.core.errors import ModelGateError
 from modelgate.core.progress import Progress
 

@@ -7,14 +7,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelgate.core.bundle import SIGNATURES, open_bundle
-from modelgate.core.integrity import LockState, check_integrity
-from modelgate.core.manifest import load_manifest
+from modelgate.core.bundle.reader import SIGNATURES, open_bundle
+from modelgate.core.bundle.integrity import LockState, check_integrity
+from modelgate.core.bundle.manifest import load_manifest
 from modelgate.core.progress import Progress
 
-from .errors import KeyFileError, SigningRefused
-from .keys import check_name, fingerprint, load_private_key
-from .payload import PrecomputedHashing, build_manifest, hash_while_importing
+from modelgate.core.signing.errors import KeyFileError, SigningRefused
+from modelgate.core.signing.keys import check_name, fingerprint, load_private_key
+from modelgate.core.signing.payload import PrecomputedHashing, build_manifest, hash_while_importing
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _certificate_document(manifest, *, key: Path, passphrase: bytes, certificate
     from cryptography import x509
     from model_signing._signing import sign_certificate, signing
 
-    from .certificates import check_signing_certificate, load_certificates
+    from modelgate.core.signing.certificates import check_signing_certificate, load_certificates
 
     private_key = load_private_key(key, passphrase=passphrase)
     leaf = check_signing_certificate(certificate=certificate, private_key=private_key, chain=list(chain))
@@ -122,7 +122,7 @@ def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
     is unlocked or whose bytes do not match its lock (:class:`SigningRefused`,
     exit 1), and a key it cannot decrypt (:class:`KeyFileError`, exit 2).
     """
-    from modelgate.core.digests import bundle_digest
+    from modelgate.core.bundle.digests import bundle_digest
 
     path = Path(path)
     if not path.is_dir():
@@ -130,7 +130,7 @@ def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
                              hint="Signing writes signatures/ into the bundle, so it needs the folder; "
                                   "unpack an archive first.")
     if certificate is not None:  # refuse an unusable certificate before hashing the bundle
-        from .certificates import check_signing_certificate
+        from modelgate.core.signing.certificates import check_signing_certificate
 
         check_signing_certificate(certificate=certificate, chain=list(chain),
                                   private_key=load_private_key(key, passphrase=passphrase))

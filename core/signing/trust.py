@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .certificates import TrustedAuthority, load_authorities
-from .errors import KeyFileError
-from .keys import check_name, fingerprint, load_public_key
+from modelgate.core.signing.certificates import TrustedAuthority, load_authorities
+from modelgate.core.signing.errors import KeyFileError
+from modelgate.core.signing.keys import check_name, fingerprint, load_public_key
 
 KEY_SUFFIXES = (".pub", ".pem")
 

@@ -5,45 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelgate.core.bundle import SIGNATURES, Bundle, open_bundle
+from modelgate.core.bundle.reader import SIGNATURES, Bundle, open_bundle
 from modelgate.core.progress import Progress
 
-from .document import MAX_SIGNATURE_BYTES
-from .payload import build_manifest, hash_while_importing
-from .trust import TrustStore
+from modelgate.core.signing.document import MAX_SIGNATURE_BYTES
+from modelgate.core.signing.payload import build_manifest, hash_while_importing
+from modelgate.core.signing.trust import TrustStore
+from modelgate.core.signing.verdicts import INVALID, UNREADABLE, UNTRUSTED, VALID, SignatureCheck
 
 __all__ = ["MAX_SIGNATURE_BYTES", "SignatureCheck", "VerifyReport", "check_signature", "verify_bundle"]
-VALID, UNTRUSTED, INVALID, UNREADABLE = "valid", "untrusted", "invalid", "unreadable"
-
-
-@dataclass(frozen=True)
-class SignatureCheck:
-    """The verdict on one signature file.
-
-    ``signer`` is the trusted name of the key that made it, or the subject of
-    its certificate (``None`` when not trusted); ``fingerprint`` the key's (or
-    the signing certificate's), as the signature names it.
-    """
-
-    file: str
-    status: str
-    signer: str | None
-    fingerprint: str | None
-    reason: str = ""
-    #: Files present but not covered: left out by the signature's ignore paths or --ignore-paths.
-    uncovered: tuple[str, ...] = ()
-    #: How the signature names its signer (key hint, embedded public key, certificate).
-    signer_kind: str = ""
-    #: The model-signing releases that write this layout (see :mod:`.document`).
-    format_version: str = ""
-    #: For a certificate signer: the subjects from the signing certificate to the trusted CA.
-    chain: tuple[str, ...] = ()
-
-    @property
-    def valid(self) -> bool:
-        return self.status == VALID
-
-
 @dataclass(frozen=True)
 class VerifyReport:
     """Every signature's verdict; passes when there is at least one and all are valid."""
@@ -69,7 +39,7 @@ def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: 
     Every published format version is read (see :mod:`.document`); files the
     signature's own ignore paths leave out are listed in ``uncovered``.
     """
-    from .model_verify import ScopedHashing, check_document
+    from modelgate.core.signing.model_verify import ScopedHashing, check_document
 
     # No manifest: no file is known, so any signature that names one fails as "extra files".
     digests = {rd.identifier: rd.digest.digest_hex for rd in manifest.resource_descriptors()} if manifest else {}
@@ -79,7 +49,7 @@ def check_signature(*, name: str, document: bytes, root: Path, manifest, trust: 
 
 def verify_bundle(*, path: Path, trust: TrustStore, progress: Progress | None = None) -> VerifyReport:
     """Check every ``signatures/*.sig`` of the bundle at ``path`` (folder or archive) against ``trust``."""
-    from modelgate.core.digests import bundle_digest
+    from modelgate.core.bundle.digests import bundle_digest
 
     with open_bundle(path, progress=progress) as bundle:
         digests = hash_while_importing(bundle, progress=progress)

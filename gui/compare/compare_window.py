@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from modelgate.gui.compare.compare_view import CompareView
-from modelgate.gui.operations import BackgroundOperation, alive, release
-from modelgate.gui.progress_panel import ProgressPanel
+from modelgate.gui.ops.background import BackgroundOperation, alive, release
+from modelgate.gui.app.progress_panel import ProgressPanel
 
 #: The window's size when it opens.
 SIZE = (1400, 900)

@@ -4,8 +4,8 @@ Drawn on a matplotlib :class:`~matplotlib.figure.Figure`, never pyplot."""
 
 from __future__ import annotations
 
-from modelgate.core.regression import Verdict
-from modelgate.core.benchmark_charts import ChartColours, plain
+from modelgate.core.benchmarks.regression import Verdict
+from modelgate.core.benchmarks.charts import ChartColours, plain
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 VERDICT_COLOURS = {Verdict.IMPROVED: GOOD, Verdict.UNCHANGED: MUTED, Verdict.WITHIN_LIMITS: DOUBT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from modelgate.core.graphdiff import describe_pair
+from modelgate.core.formats.onnx.graph_diff import describe_pair
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, form, note, section, table
 
 CHANGE_COLOURS = {"added": GOOD, "removed": BAD, "changed": DOUBT}

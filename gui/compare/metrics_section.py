@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from modelgate.core.regression import format_number
+from modelgate.core.benchmarks.regression import format_number
 from modelgate.gui.compare.delta_chart import VERDICT_COLOURS, draw_deltas
 from modelgate.gui.inspector.benchmarks import chart_colours
 from modelgate.gui.inspector.widgets import BAD, DOUBT, note, section, table

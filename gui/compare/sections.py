@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
-from modelgate.core.manifestdiff import show
+from modelgate.core.compare.manifest_diff import show
 from modelgate.gui.compare.graph_section import CHANGE_COLOURS
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, form, note, section, table, value_label
 

@@ -9,8 +9,6 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from modelgate.core import BUNDLE_FORMAT, POLICY_FORMAT, __version__
-
-
 def about_text() -> str:
     """The About box's text (rich text)."""
     return (f"<h3>ModelGate {__version__}</h3>"

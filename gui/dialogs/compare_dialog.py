@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
-from modelgate.gui.operations import BackgroundOperation, release
+from modelgate.gui.ops.background import BackgroundOperation, release
 
 SIDES = {"a": "A · champion (the baseline)", "b": "B · challenger"}
 

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QPushButton, QVBoxLayout, QWidget)
 
 from modelgate.core.registry.workflow import PROMOTE_ROLES
-from modelgate.core.stages import STAGES
-from modelgate.gui.gate_checklist import GateChecklist
+from modelgate.core.policy.stages import STAGES
+from modelgate.gui.review.gate_checklist import GateChecklist
 from modelgate.gui.inspector.widgets import BAD, GOOD
-from modelgate.gui.operations import BackgroundOperation, release
+from modelgate.gui.ops.background import BackgroundOperation, release
 
 REFRESH_MS = 15_000
 

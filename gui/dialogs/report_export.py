@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDia
                                QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from modelgate.core.evidence.formats import FORMATS, format_for
-from modelgate.gui.operations import BackgroundOperation, release
+from modelgate.gui.ops.background import BackgroundOperation, release
 
 #: Each format's choice as the dialog offers it, and the file-chooser filter for it.
 CHOICES = {"pdf": ("PDF — to file and print", "PDF documents (*.pdf)"),

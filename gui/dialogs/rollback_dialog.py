@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QLineEdit, QMessageBox, QVBoxLayout, QWidget)
 
 from modelgate.core.registry.workflow import BREAK_GLASS_ROLES, BREAKABLE, PROMOTE_ROLES
-from modelgate.gui.gate_checklist import GateChecklist
+from modelgate.gui.review.gate_checklist import GateChecklist
 from modelgate.gui.inspector.widgets import BAD, GOOD
-from modelgate.gui.operations import BackgroundOperation, release
+from modelgate.gui.ops.background import BackgroundOperation, release
 
 
 class RollbackDialog(QDialog):

@@ -1,11 +1,11 @@
-"""The Settings dialog: one field per declared setting (see :mod:`modelgate.gui.settings`)."""
+"""The Settings dialog: one field per declared setting (see :mod:`modelgate.gui.app.settings`)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from modelgate.gui.settings import SETTINGS, THEMES, GuiSettings
+from modelgate.gui.app.settings import SETTINGS, THEMES, GuiSettings
 
 #: Settings whose value is a path, and whether the chooser picks a folder or a file.
 PATHS = {"trust_store": "file or folder", "policy_file": "file", "signing_key": "file"}

@@ -18,16 +18,16 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from modelgate.core.cli.terminal import human_bytes
+from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, table
-from modelgate.gui.operations import BackgroundOperation, release
+from modelgate.gui.ops.background import BackgroundOperation, release
 
 STATUS_COLOUR = {"valid": GOOD, "untrusted": DOUBT}
 
 
 def covered(registry, *, name: str, version: str) -> list[tuple[str, int]]:
     """``(file, size)`` of every file a signature of the stored bundle covers."""
-    from modelgate.core.bundle import open_bundle
+    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.signing.payload import covered_files
 
     with open_bundle(registry.bundle_path(name=name, version=version)) as bundle:

@@ -50,7 +50,7 @@ class GraphLauncher(QObject):
                 hint="Install the desktop extras, which bring QtWebEngine: pip install 'modelgate[gui]'")
         server = NetronServer(viewer=viewer, model=model)
         url = server.start()
-        from modelgate.gui.operations import collect_on_ui_thread
+        from modelgate.gui.ops.background import collect_on_ui_thread
 
         let_go = collect_on_ui_thread()     # the server's threads run Python code beside the UI
         if self.embedded:

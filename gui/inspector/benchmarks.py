@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from modelgate.core.benchmark_charts import ChartColours, draw_benchmarks
-from modelgate.core.benchmark_rows import benchmark_rows
+from modelgate.core.benchmarks.charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmarks.rows import benchmark_rows
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
 #: Height of one bar's row in the charts, in pixels.

@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
-from modelgate.core.stages import STAGES, target_stage
-from modelgate.gui import facts as bundle_facts
+from modelgate.core.policy.stages import STAGES, target_stage
+from modelgate.gui.inspector import facts as bundle_facts
 from modelgate.gui.inspector.benchmarks import BenchmarksTab
 from modelgate.gui.inspector.history import HistoryTab
 from modelgate.gui.inspector.interface import InterfaceTab
@@ -24,7 +24,7 @@ from modelgate.gui.inspector.overview import OverviewTab
 from modelgate.gui.inspector.provenance import ProvenanceTab
 from modelgate.gui.inspector.signatures import SignaturesTab
 from modelgate.gui.inspector.validation import ValidationTab
-from modelgate.gui.operations import BackgroundOperation
+from modelgate.gui.ops.background import BackgroundOperation
 
 TAB_TITLES = ("Overview", "Model card", "License", "Interface and graph", "Benchmarks", "Validation",
               "Provenance", "Signatures", "History")
@@ -163,7 +163,8 @@ class Inspector(QWidget):
         label = detail.info.ref if detail is not None else Path(path).name
 
         def gather(progress):
-            from modelgate.core.policy import Policy, check_rule_ids, load_policy
+            from modelgate.core.checks.catalog import check_rule_ids
+            from modelgate.core.policy.document import Policy, load_policy
             from modelgate.gui.inspector.benchmarks import prepare_charts
 
             prepare_charts()

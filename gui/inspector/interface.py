@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from modelgate.core.cli.terminal import human_bytes
+from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.widgets import BAD, GOOD, Page, form, note, section, table
 
 #: The table's columns holding each side's dtype and shape, by the difference they show.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
 
-from modelgate.core.licensing import Status
+from modelgate.core.policy.licensing import Status
 from modelgate.gui.inspector.widgets import BAD, STATUS_COLOURS, Page, form, note, section, table
 
 VERDICTS = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from modelgate.core.cli.terminal import human_bytes
+from modelgate.core.outputs import human_bytes
 from modelgate.core.findings import Severity
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, Page, form, note, section, table
-from modelgate.gui.registry_model import alerts, updated_text
+from modelgate.gui.registry.model import alerts, updated_text
 
 LOCK_TEXT = {
     "locked": ("Locked: every file matches the digests in bundle.yaml.", GOOD),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, form, note, section, table
-from modelgate.gui.registry_model import updated_text
+from modelgate.gui.registry.model import updated_text
 
 
 def trust_store_text(location: str) -> str:

@@ -93,7 +93,7 @@ class ValidationTab(QWidget):
         self.explanation.clear()
 
     def show_report(self, report) -> None:
-        from modelgate.core.rules import catalog
+        from modelgate.core.checks.catalog import catalog
 
         self._rules = self._rules or catalog()
         self.report = report

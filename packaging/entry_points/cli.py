@@ -2,7 +2,7 @@
 
 import sys
 
-from modelgate.core.sandbox import serve_if_asked
+from modelgate.core.formats.sandbox import serve_if_asked
 from modelgate.core.cli.main import entry
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 import sys
 
-from modelgate.core.sandbox import serve_if_asked
-from modelgate.gui.launch import entry
+from modelgate.core.formats.sandbox import serve_if_asked
+from modelgate.core.cli.main import gui_entry as entry
 
 if __name__ == "__main__":
     # The bounded model process is this executable started again with a flag (it has no -c).

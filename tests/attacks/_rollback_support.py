@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from modelgate.core.cli.main import main
-from modelgate.core.demo_registry import ADMIN
+from modelgate.core.demo.registry import ADMIN
 
 @dataclass
 class Workspace:

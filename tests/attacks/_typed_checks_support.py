@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from modelgate.core import settings
-
 #: Where the package's sources live (the repository root holds core/ and gui/).
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.core.archive import ArchiveLimits, extract
+from modelgate.core.bundle.archive import ArchiveLimits, extract
 from modelgate.core.errors import UnsafeBundleError
 from modelgate.core.progress import Progress
 from tests.attacks._bombs import MODELGATE, long_name_tar, measure, zip_bomb

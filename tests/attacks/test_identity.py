@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import pytest
 
 from modelgate.core.cli.main import main
-from modelgate.core.policy import load_policy
+from modelgate.core.policy.document import load_policy
 from modelgate.core.registry import PermissionDenied, RegistryError, WorkflowRefused, workflow
 from modelgate.core.registry.gates import tally_approvals
 from modelgate.core.registry.identity import canonical_name, check_name
 from modelgate.core.registry.signatures import revoke_key, sign_version, trusted_keys
 from tests.factory import PASSPHRASE
 from tests.registry_support import NAME
-from tests.test_registry_signing import at_production_gate, signature_gate
-from tests.test_registry_signing import signers  # noqa: F401  (a fixture)
+from tests.core.registry.test_signing import at_production_gate, signature_gate
+from tests.core.registry.test_signing import signers  # noqa: F401  (a fixture)
 
 CYRILLIC_A = "\u0430"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelgate.core import safeyaml
+from modelgate.core.bundle import safeyaml
 from tests.attacks._input_types_support import bundle_with_text, entry, results_text, run
 
 HUGE_INT = "9" * 5000
@@ -70,8 +70,7 @@ def test_files_with_keys_of_mixed_types(tmp_path, capsys, monkeypatch, command, 
     code, out, err = run([command, str(root)], capsys, monkeypatch)
     if command == "lock" and "MG102" not in err:
         # lock's job is to write `files`: the malformed map is replaced by the digests.
-        from modelgate.core import safeyaml
-
+        from modelgate.core.bundle import safeyaml
         written = safeyaml.load((root / "bundle.yaml").read_text(encoding="utf-8"))
         assert code == 0 and written["files"] and all(isinstance(k, str) for k in written["files"])
         return
@@ -135,7 +134,7 @@ def _model_with_a_non_utf8_name(path):
 
 
 def test_onnx_names_that_are_not_utf8(tmp_path, capsys, monkeypatch):
-    from modelgate.core.lock import lock_bundle
+    from modelgate.core.bundle.lock import lock_bundle
     from tests.factory import make_bundle
 
     root = make_bundle(tmp_path / "b", model=_model_with_a_non_utf8_name, lock=False)

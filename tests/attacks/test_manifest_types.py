@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from modelgate.core.manifest_types import typed_manifest
+from modelgate.core.bundle.manifest_types import typed_manifest
 from tests.factory import clean_manifest
 
 WRONG = [None, 5, 1.5, True, [1], {"a": 1}, "text"]

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from modelgate.core import sandbox
+from modelgate.core.formats import sandbox
 from modelgate.core.errors import OperationCancelled
 from modelgate.core.progress import Progress
 from tests.attacks._bombs import (MODEL_BOMBS, MODELGATE, constant_folding_bomb, endless_loop, measure,
@@ -117,7 +117,7 @@ def test_the_cli_on_each_bomb_ends_in_time_under_1_gib(tmp_path, label):
 def test_the_desktop_apps_validation_goes_through_the_bounded_process(tmp_path, monkeypatch):
     """The app validates on a worker thread through ``facts.validate`` -> ``run_validation``;
     the same bounded process stops the bomb there, and the worker's process stays flat."""
-    from modelgate.core.policy import load_policy
+    from modelgate.core.policy.document import load_policy
     from modelgate.core.registry.gates import run_validation
 
     monkeypatch.setenv("MODELGATE_MODEL_MEMORY_MB", "128")

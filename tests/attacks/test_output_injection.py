@@ -112,7 +112,7 @@ def test_metric_names_are_not_mathtext_in_charts(metric):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from modelgate.core.benchmark_charts import plain
+    from modelgate.core.benchmarks.charts import plain
 
     figure = Figure(figsize=(4, 2))
     FigureCanvasAgg(figure)
@@ -128,8 +128,8 @@ def test_metric_names_are_not_mathtext_in_charts(metric):
 
 def test_the_report_charts_draw_a_mathtext_metric_name():
     """The auditor report's chart (the same code as the desktop app's) with hostile names."""
-    from modelgate.core.benchmark_rows import BenchmarkRow
-    from modelgate.core.benchmarks import Result
+    from modelgate.core.benchmarks.rows import BenchmarkRow
+    from modelgate.core.benchmarks.results import Result
     from modelgate.core.evidence.charts import chart_png, chart_svg
     from modelgate.core.evidence.pack import BenchmarkEvidence
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelgate.core.demo_registry import ADMIN
+from modelgate.core.demo.registry import ADMIN
 from tests.attacks._rollback_support import demo_copy, eve_fingerprint, flip_byte, gate_line, model_file
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from modelgate.core.cli.main import main
 from modelgate.core.errors import BundleError
-from modelgate.core.lock import lock_bundle
+from modelgate.core.bundle.lock import lock_bundle
 from tests.factory import clean_results, edit_manifest, make_bundle, rules_of, validate
 
 PASSPHRASE = "correct horse battery staple"

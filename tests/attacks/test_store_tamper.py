@@ -114,7 +114,7 @@ def test_promote_finds_damage_fsck_has_not_seen_yet(demo, capsys):
 
 
 def test_a_damaged_version_is_refused_by_sign_and_report(demo, capsys, tmp_path, monkeypatch):
-    from modelgate.core.demo_registry import DEMO_PASSPHRASE, KEYS_DIR, SIGNER
+    from modelgate.core.demo.registry import DEMO_PASSPHRASE, KEYS_DIR, SIGNER
 
     flip_byte(model_file(demo.stored_folder(NAME, VERSION)))
     assert demo.run(capsys, "registry", "fsck")[0] == 1

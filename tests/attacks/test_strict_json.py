@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from modelgate.core import strictjson
-from modelgate.core.benchmarks import has_physical_floor
+from modelgate.core.bundle import strictjson
+from modelgate.core.benchmarks.results import has_physical_floor
 from modelgate.core.findings import Finding, Location, Severity, group_repeats
-from modelgate.core.lock import lock_bundle
+from modelgate.core.bundle.lock import lock_bundle
 from tests.attacks._input_types_support import entry, results_text, run
 from tests.factory import findings, make_bundle, validate
 
@@ -150,7 +150,6 @@ def test_json_report_counts_as_well(tmp_path, capsys, monkeypatch):
     from jsonschema import Draft202012Validator
 
     from modelgate.core import resources
-
     schema = json.loads(resources.text("report.schema.json"))
     assert not list(Draft202012Validator(schema).iter_errors(data))
 

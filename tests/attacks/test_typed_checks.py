@@ -136,7 +136,7 @@ def test_checks_and_renderers_read_no_raw_manifest(source):
 
 
 def test_stage_gates_are_typed_and_frozen():
-    from modelgate.core.policy import StageGates, load_policy
+    from modelgate.core.policy.document import StageGates, load_policy
 
     policy = load_policy()
     for stage in ("draft", "candidate", "staging", "production", "deprecated", "archived"):
@@ -155,7 +155,7 @@ def test_stage_gates_are_typed_and_frozen():
 @pytest.mark.parametrize("key", ["require_lock", "provenance", "metrics", "regression", "approvals",
                                  "signature"])
 def test_stage_gates_of_any_shape_read_as_typed_gates(key, value):
-    from modelgate.core.policy import stage_gates
+    from modelgate.core.policy.document import stage_gates
 
     gates = stage_gates({key: copy.deepcopy(value)})
     assert isinstance(gates.require_lock, bool) and isinstance(gates.approvals.count, int)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.core.scope import detect_model_format
+from modelgate.core.bundle.scope import detect_model_format
 from tests.factory import make_bundle, rules_of, tiny_model, validate
 
 
@@ -82,7 +82,7 @@ def test_an_undeclared_model_is_an_error_whatever_its_name(tmp_path, kind, locke
     root = make_bundle(tmp_path / "b", lock=False)
     MODELS[kind](root / "model" / "notes.txt")  # a name that says nothing about the content
     if locked:
-        from modelgate.core.lock import lock_bundle
+        from modelgate.core.bundle.lock import lock_bundle
 
         lock_bundle(root)  # recorded in `files`, so MG106 is silent: only the content tells
     report = validate(root, stage="draft")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelgate.core import safeyaml
-
-
+from modelgate.core.bundle import safeyaml
 @pytest.fixture(params=["libyaml", "python"])
 def parser(request, monkeypatch):
     if request.param == "python":

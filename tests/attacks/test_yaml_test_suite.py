@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.core import safeyaml
-
+from modelgate.core.bundle import safeyaml
 SUITE = json.loads((Path(__file__).parents[1] / "data" / "yaml_test_suite" / "cases.json")
                    .read_text(encoding="utf-8"))
 CASES = SUITE["cases"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from modelgate.core.manifest import parse_manifest_text
-from modelgate.core.policy import parse_policy
+from modelgate.core.bundle.manifest import parse_manifest_text
+from modelgate.core.policy.document import parse_policy
 from modelgate.core.errors import PolicyError
 from tests.factory import clean_manifest
-from modelgate.core.lock import dump_manifest
+from modelgate.core.bundle.lock import dump_manifest
 
 TRAPS = ["no", "No", "off", "on", "yes", "1.10", "0755", "1:20", "0x1F", "0b101", "true", "12", "~"]
 
@@ -68,7 +68,6 @@ def test_every_schema_finding_carries_a_line():
 
 def test_policy_findings_name_line_and_quoting():
     from modelgate.core import resources
-
     text = resources.text("default-policy.yaml")
     assert "\nname: " in text
     lines = text.splitlines()

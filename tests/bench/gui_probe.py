@@ -30,11 +30,11 @@ SETTINGS = [""]
 
 
 def _window(**overrides):
-    from modelgate.gui.launch import application
+    from modelgate.gui.app.application import application
 
     app = application()
-    from modelgate.gui.main_window import MainWindow, SessionOverrides
-    from modelgate.gui.settings import GuiSettings
+    from modelgate.gui.app.main_window import MainWindow, SessionOverrides
+    from modelgate.gui.app.settings import GuiSettings
 
     settings = GuiSettings.at(path=SETTINGS[0])
     made = time.perf_counter()

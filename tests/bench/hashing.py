@@ -6,9 +6,9 @@ the same run, round-robin and best of N each:
 
 * ``openssl dgst -sha256 f1 f2 ...``: one process hashing the files one after
   another, the sequential reference;
-* :func:`modelgate.core.digests.hash_files` in-process, with the default number
+* :func:`modelgate.core.bundle.digests.hash_files` in-process, with the default number
   of threads (one per core) and, for information, with one thread;
-* :func:`modelgate.core.lock.lock_bundle`, what ``modelgate lock`` does, for
+* :func:`modelgate.core.bundle.lock.lock_bundle`, what ``modelgate lock`` does, for
   information.
 
 Goals (time ratio ours / openssl): at most 0.6x on two or more cores, and never
@@ -105,8 +105,8 @@ def run(args) -> list[Result]:
         raise Unavailable("`openssl` is not on PATH; it is the reference this benchmark compares with "
                           "(Debian/Ubuntu: apt-get install openssl)")
 
-    from modelgate.core.digests import hash_files
-    from modelgate.core.lock import lock_bundle
+    from modelgate.core.bundle.digests import hash_files
+    from modelgate.core.bundle.lock import lock_bundle
 
     total = (args.size_mib or DEFAULT_SIZE_MIB) * MIB
     repeat = getattr(args, "repeat", 3)
@@ -135,7 +135,7 @@ def run(args) -> list[Result]:
             wrong = sorted(rel for rel in ref if ref[rel] != ours.get(rel) or ours.get(rel) != ours_one.get(rel))
             raise RuntimeError(f"digests differ from openssl for: {', '.join(wrong)}")
 
-    from modelgate.core.digests import worker_count
+    from modelgate.core.bundle.digests import worker_count
 
     threads = min(worker_count(), len(files))
     two_cores = cores >= 2

@@ -84,7 +84,7 @@ def run(args) -> list[Result]:
     cores = cpu_count()
     env = dict(os.environ, MODELGATE_KEY_PASSPHRASE=PASSPHRASE)
 
-    from modelgate.core.digests import worker_count
+    from modelgate.core.bundle.digests import worker_count
     from tests.bench.validation import _big_bundle
 
     with scratch_folder(NAME) as folder:

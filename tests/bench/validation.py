@@ -104,7 +104,7 @@ def _unsigned_production_policy(folder: Path):
     import yaml
 
     from modelgate.core import resources
-    from modelgate.core.policy import DEFAULT_POLICY, load_policy
+    from modelgate.core.policy.document import DEFAULT_POLICY, load_policy
 
     data = yaml.safe_load(resources.path(DEFAULT_POLICY).read_text(encoding="utf-8"))
     data["stages"]["production"].pop("signature", None)
@@ -114,9 +114,9 @@ def _unsigned_production_policy(folder: Path):
 
 
 def _big(folder: Path, total: int, repeat: int) -> list[Result]:
-    from modelgate.core.bundle import open_bundle
-    from modelgate.core.digests import hash_files
-    from modelgate.core.validation import validate_bundle
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.digests import hash_files
+    from modelgate.core.checks.engine import validate_bundle
 
     print(f"   writing a bundle with {total // MIB} MiB of external-data weights ...", flush=True)
     root = _big_bundle(folder, total)

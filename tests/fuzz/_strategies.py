@@ -19,7 +19,6 @@ import yaml
 from hypothesis import strategies as st
 
 from modelgate.core import resources
-
 # ------------------------------------------------------------------ odd values
 
 #: Text that trips naive handling: control and format characters, surrogate-free

@@ -25,7 +25,6 @@ def _policy_documents():
     import yaml
 
     from modelgate.core import resources
-
     default = yaml.safe_load(resources.text("default-policy.yaml"))
     from_schema = s.from_schema(s.schema("policy.schema.json"))
     return st.one_of(from_schema, s.mutated(from_schema), s.mutated(st.just(default)),

@@ -55,7 +55,7 @@ def test_a_benchmark_value_beyond_the_float_range_is_not_a_finite_number(templat
 
 @pytest.mark.parametrize("value", UNUSABLE_NUMBERS, ids=["huge", "-huge", "nan", "inf", "-inf"])
 def test_a_regression_limit_that_is_no_finite_number_is_ignored(value):
-    from modelgate.core.regression import tolerance_for
+    from modelgate.core.benchmarks.regression import tolerance_for
 
     tolerance = tolerance_for({"default": {"max_absolute": value, "max_relative": 0.01}}, "accuracy")
     assert tolerance.max_absolute is None and tolerance.max_relative == 0.01

@@ -1,0 +1,1 @@
+"""Benchmark results: reading them, the rows charts draw, champion/challenger regression, charts."""

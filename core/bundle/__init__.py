@@ -1,0 +1,1 @@
+"""Bundles: opening folders and archives, the manifest and its schema, digests, lock, model card, init."""

@@ -1,0 +1,122 @@
+"""The validation engine: run every check on a bundle under a policy and stage."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from modelgate.core.bundle.reader import Bundle
+from modelgate.core.checks import load_all
+from modelgate.core.checks.context import CheckContext
+from modelgate.core.errors import ModelGateError, OperationCancelled
+from modelgate.core import settings
+from modelgate.core.findings import Finding, Severity, group_repeats
+from modelgate.core.policy.document import Policy
+from modelgate.core.progress import Progress
+from modelgate.core.checks.report import BundleRef, Report
+from modelgate.core.rules import CATALOG, rule
+from modelgate.core.policy.stages import check_stage
+
+CHECK_FAILED = rule(
+    "MG100", title="A check could not run", severity=Severity.ERROR,
+    rationale="""A check that crashes cannot vouch for the bundle, so the run fails rather than
+    passing silently. This usually means the bundle holds something no rule anticipated.""",
+    fix="""Read the message; if the bundle looks sound, report the problem with the bundle
+    attached so the check can be fixed.""",
+)
+
+
+def _apply_policy(findings, policy: Policy) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        severity = policy.severity_for(finding.rule, finding.severity)
+        if severity is None:
+            continue
+        if severity is not finding.severity:
+            finding = Finding(finding.rule, severity, finding.message, finding.location, finding.hint)
+        kept.append(finding)
+    return kept
+
+
+def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
+    """The stage's gates that concern people, not the bundle: approvals and a signature."""
+    gates = policy.gates(stage)
+    found = []
+    approvals = gates.approvals
+    if approvals.count:
+        roles = " or ".join(approvals.roles or ["any role"])
+        found.append(f"{approvals.count} approval(s) from {roles}")
+    signature = gates.signature
+    if signature.required:
+        roles = " or ".join(signature.roles or ["a trusted signer"])
+        found.append(f"a release signature by {roles}")
+    return tuple(found)
+
+
+def _ref(ctx: CheckContext) -> BundleRef:
+    return BundleRef(str(ctx.bundle.source), ctx.typed.name, ctx.typed.version)
+
+
+def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
+                    champion: Bundle | None = None, progress: Progress | None = None,
+                    trust=None, signatures_recorded: bool = False) -> Report:
+    """Run every check on ``bundle`` for ``stage``; return the :class:`Report`.
+
+    ``trust`` (a :class:`~modelgate.core.signing.trust.TrustStore`) is what the
+    MG8xx checks verify signatures against; without one no signature is trusted.
+    ``signatures_recorded``: the registry records signatures beside the stored
+    bundle and its signature gate judges them, so the MG8xx checks stand aside.
+
+    Raises :class:`OperationCancelled` if ``progress`` is cancelled. A check that
+    crashes becomes an MG100 finding instead of an exception.
+    """
+    check_stage(stage)
+    progress = progress or Progress()
+    started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
+                       champion_bundle=champion, trust=trust, signatures_recorded=signatures_recorded)
+    checks = load_all()
+    if ctx.manifest is not None and any(a.format in (None, "onnx") for _, a in ctx.artifacts()):
+        from modelgate.core.formats import sandbox
+        sandbox.prewarm()  # the model process imports onnxruntime while the bundle is hashed
+    findings: list[Finding] = list(ctx.manifest_result.findings)
+    timings = []
+    if ctx.manifest is not None:
+        hash_start = time.perf_counter()
+        ctx.digests  # hashing dominates; do it first, with byte progress
+        timings.append(("hashing", time.perf_counter() - hash_start))
+    progress.start(label="checking", total=len(checks))
+    ran = []
+    for check in checks:
+        progress.check()
+        if check.needs_manifest and ctx.manifest is None:
+            progress.advance()
+            continue
+        begin = time.perf_counter()
+        try:
+            findings.extend(check.function(ctx))
+        except (OperationCancelled, KeyboardInterrupt):
+            raise
+        except ModelGateError as error:
+            if error.rule in CATALOG:
+                findings.append(CATALOG[error.rule].finding(error.message, hint=error.hint))
+            else:
+                findings.append(CHECK_FAILED.finding(f"{check.name}: {error.message}", hint=error.hint))
+        except Exception as error:  # a crashing check must never pass a bundle
+            findings.append(CHECK_FAILED.finding(
+                f"{check.name} failed: {error.__class__.__name__}: {error}"))
+        timings.append((check.name, time.perf_counter() - begin))
+        ran.append(check.name)
+        progress.advance()
+    findings = _apply_policy(findings, policy)
+    findings.sort(key=lambda f: (f.severity.rank, f.rule, f.location.file, f.location.path or ""))
+    findings = group_repeats(findings, keep=settings.get("max_findings_per_rule"))
+    return Report(
+        bundle=_ref(ctx), stage=stage, policy_name=policy.name, policy_source=policy.source,
+        policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,
+        duration_s=time.perf_counter() - started, timings=tuple(timings),
+        champion=_ref(ctx.champion) if ctx.champion else None, checks_run=tuple(ran),
+        promotion_gates=promotion_gates(policy, stage),
+    )
+

@@ -1,0 +1,1 @@
+"""ONNX: loading inside a bundle, graph facts, graph diff, what onnxruntime can run, smoke runs."""

@@ -1,0 +1,159 @@
+"""``modelgate init``: write a starter bundle from the shipped template."""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import os
+import re
+import shutil
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelgate.core import resources
+from modelgate.core.errors import BundleError, UsageError
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+TEMPLATE = "templates/starter"
+
+
+@dataclass(frozen=True)
+class StarterResult:
+    directory: Path
+    files: tuple[str, ...]
+    model: str | None
+    kept: tuple[str, ...] = ()
+
+
+def check_name(name: str) -> None:
+    """Refuse a bundle name the standard does not allow, saying why."""
+    if len(name) > 100 or not NAME_PATTERN.match(name):
+        raise UsageError(
+            f"{name!r} is not a valid bundle name",
+            hint="Use at most 100 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.",
+        )
+
+
+def _owner() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "owner"
+
+
+def create_starter(*, name: str, directory: Path, model: Path | None = None,
+                   variant: str = "fp32", force: bool = False) -> StarterResult:
+    """Write a starter bundle for ``name`` into ``directory``.
+
+    With ``model``, the ONNX file is copied into ``model/`` and the manifest's
+    artifact, interface and target opset are filled from its graph. ``force``
+    allows a non-empty folder but never overwrites a file already there: run
+    again with ``--model`` to add a model to a starter bundle without losing edits.
+    """
+    check_name(name)
+    if directory.exists() and not directory.is_dir():
+        raise BundleError(f"{directory} is a file, not a folder", hint="Choose another --dir.")
+    if directory.exists() and any(directory.iterdir()) and not force:
+        raise BundleError(f"{directory} already exists and is not empty",
+                          hint="Choose another --dir, or pass --force to add to it "
+                               "(files already there are kept).")
+    proto = _read_model(model) if model is not None else None  # before anything is written
+    owner = _owner()
+    values = {"name": name, "date": datetime.date.today().isoformat(),
+              "owner": owner, "email": f"{owner}@example.com"}
+    template = resources.path(TEMPLATE)
+    written, kept = [], []
+    try:
+        for source in sorted(template.rglob("*")):
+            if not source.is_file():
+                continue
+            relative = source.relative_to(template).as_posix()
+            target = directory / relative
+            if target.exists():
+                kept.append(relative)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = source.read_text(encoding="utf-8")
+            if source.suffix in (".yaml", ".md", ".json"):
+                text = string.Template(text).safe_substitute(values)
+            target.write_text(text, encoding="utf-8")
+            written.append(relative)
+        (directory / "model").mkdir(exist_ok=True)
+        model_rel = None
+        if model is not None:
+            model_rel = _add_model(directory, model, proto, variant)
+            written.append(model_rel)
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle in {directory}: {exc.strerror or exc}",
+                          hint="Choose a folder you can write to.") from None
+    return StarterResult(directory, tuple(sorted(written)), model_rel, tuple(kept))
+
+
+def _read_model(model: Path):
+    """The model's graph, or a clear refusal, before anything is written."""
+    from modelgate.core.formats.onnx.info import load_header
+
+    if not model.exists():
+        raise BundleError(f"{model}: no such model file")
+    if not model.is_file():
+        raise BundleError(f"{model} is not a file", hint="Pass the .onnx file itself.")
+    try:
+        proto = load_header(model)
+    except Exception as exc:  # onnx raises DecodeError, ValueError, OSError...
+        raise BundleError(f"{model} is not a readable ONNX model ({exc.__class__.__name__})",
+                          hint="Export the model to ONNX first, e.g. with torch.onnx.export.") from None
+    if not proto.graph.node or not proto.graph.output:
+        raise BundleError(f"{model} holds no ONNX graph (no nodes or no outputs)",
+                          hint="Export the model to ONNX first, e.g. with torch.onnx.export.")
+    return proto
+
+
+def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
+    from modelgate.core.bundle import safeyaml
+    from modelgate.core.bundle.lock import dump_manifest
+    from modelgate.core.bundle.manifest import entries
+    from modelgate.core.formats.onnx.info import default_opset, graph_interface
+    from modelgate.core.outputs import write_atomically
+
+    relative = f"model/{model.name}"
+    shutil.copyfile(model, directory / relative)
+    _copy_external_data(proto, model.parent, directory / "model")
+    manifest_path = directory / "bundle.yaml"
+    try:
+        data = safeyaml.load(manifest_path.read_text(encoding="utf-8"))
+    except (safeyaml.YamlProblem, UnicodeDecodeError) as problem:
+        raise BundleError(f"{manifest_path} cannot be read ({problem}); the model was copied but not listed",
+                          hint="Fix bundle.yaml, then run the command again.") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{manifest_path} is not a mapping; the model was copied but not listed")
+    others = [a for a in entries(data, "artifacts") if a.get("variant") != variant]
+    data["artifacts"] = [*others, {"path": relative, "format": "onnx", "variant": variant}]
+    interface = graph_interface(proto)
+    data["interface"] = {"version": "1", **interface}
+    opset = default_opset(proto)
+    for target in entries(data, "targets"):
+        target["artifact"] = variant
+        current = target.get("max_opset")
+        if opset:
+            target["max_opset"] = max(current if isinstance(current, int) else 0, opset)
+    write_atomically(manifest_path, dump_manifest(data))
+    return relative
+
+
+def _copy_external_data(proto, source_dir: Path, target_dir: Path) -> None:
+    """Copy the external-data files a model names, refusing any that leave its folder."""
+    locations = set()
+    for tensor in proto.graph.initializer:
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                locations.add(entry.value)
+    root = source_dir.resolve()
+    for location in sorted(locations):
+        source = (source_dir / location).resolve()
+        if not source.is_relative_to(root) or os.path.isabs(location):
+            raise BundleError(f"the model's external data {location!r} lies outside its folder",
+                              hint="Save the model with its external data beside it.")
+        target = target_dir / location
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)

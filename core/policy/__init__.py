@@ -1,0 +1,1 @@
+"""The governance policy: its document, licence expressions against it, lifecycle stages."""

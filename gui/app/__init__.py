@@ -1,0 +1,1 @@
+"""The application shell: start-up, main window, menus, sidebar, theme, settings, progress, screenshots."""

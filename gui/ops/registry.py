@@ -1,0 +1,149 @@
+"""An open registry as the app uses it, through the core's public functions only.
+
+Every method here runs on the registry worker (see :mod:`.workers`), never on the UI
+thread, except where noted: the core's calls block on the database. The registry worker
+owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
+:meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
+the UI thread once the workers have been shut down and waited for. The rest of the
+ownership rule is in :mod:`.operations`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from modelgate.core.policy.document import Policy
+from modelgate.core.registry import (AuditEvent, Registry, VersionDetail, VersionInfo, audit_browse, browse, facets,
+                                     open_registry)
+from modelgate.core.registry.database import redact
+from modelgate.core.registry.policies import policy_in_force
+
+
+class RegistryConnection:
+    """A :class:`Registry`, the policy its gates use, and what is known of its tags and owners."""
+
+    def __init__(self, *, registry: Registry, policy: Policy, roles: tuple[str, ...] = ()) -> None:
+        self.registry = registry
+        self.policy = policy
+        #: The acting user's roles when the registry was opened (refreshed by :meth:`reload_roles`).
+        self.roles = tuple(roles)
+        # Replaced whole, never changed in place, so the registry worker may read it while
+        # the UI thread swaps in a bigger one.
+        self.facets = facets.FacetIndex()
+
+    @classmethod
+    def open(cls, *, url: str | None, user: str | None) -> RegistryConnection:
+        """Open the registry at ``url`` as ``user`` (defaults as on the command line)."""
+        registry = open_registry(url=url or None, user=user or None)
+        try:
+            return cls(registry=registry, policy=policy_in_force(registry), roles=tuple(registry.roles()))
+        except BaseException:
+            registry.close()
+            raise
+
+    @property
+    def label(self) -> str:
+        """The registry's URL without any password (safe on the UI thread)."""
+        return redact(self.registry.url)
+
+    def _with_facets(self, query: browse.VersionQuery) -> browse.VersionQuery:
+        if not query.text.strip():
+            return query
+        return dataclasses.replace(query, version_ids=self.facets.matching(query.text),
+                                   submitters=self.facets.matching_submitters(query.text))
+
+    def page(self, *, query: browse.VersionQuery, offset: int, limit: int) -> list[VersionInfo]:
+        """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
+        return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
+
+    def count(self, *, query: browse.VersionQuery) -> int:
+        """How many versions the listing holds under ``query``."""
+        return browse.count(self.registry, query=self._with_facets(query))
+
+    def unindexed_versions(self) -> list[facets.IndexedVersion]:
+        """Versions whose submitters, tags and owners are not indexed yet."""
+        return facets.unindexed_versions(self.registry, known=self.facets.versions)
+
+    def index_facets(self, rows: list[facets.IndexedVersion], *, progress) -> facets.FacetIndex:
+        """The current index extended with ``rows`` (reads their manifests; no database)."""
+        read = facets.read_facets(self.registry.store, (row.digest for row in rows), progress=progress)
+        return self.facets.extended(rows, read)
+
+    def detail(self, *, name: str, version: str) -> VersionDetail:
+        """Everything the registry recorded about ``name@version``."""
+        return self.registry.show(name=name, version=version)
+
+    def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:
+        """``(version, stored folder)`` of the model's production version, unless that is
+        ``version`` itself: the champion a candidate's metrics are compared with."""
+        current = self.registry.list_versions(name=name, stage="production", limit=1)
+        if not current or current[0].version == version:
+            return None
+        return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
+
+    @property
+    def actor(self) -> str:
+        """Who the app acts as."""
+        return self.registry.actor
+
+    def holds(self, *roles: str) -> bool:
+        """Whether the acting user holds one of ``roles`` (admins hold every role)."""
+        return "admin" in self.roles or any(role in self.roles for role in roles)
+
+    def role_refusal(self, *roles: str, doing: str) -> str | None:
+        """Why the acting user may not do ``doing`` (e.g. "signing"), or None when they hold a role."""
+        if self.holds(*roles):
+            return None
+        wanted = " or ".join(roles)
+        return f"You ({self.actor}) hold {', '.join(self.roles) or 'no role'}; {doing} needs the {wanted} role."
+
+    def reload_roles(self) -> tuple[str, ...]:
+        """Read the acting user's roles again (registry worker); the UI thread swaps them in."""
+        return tuple(self.registry.roles())
+
+    def queue(self):
+        """The acting user's work queue under the registry's policy in force now."""
+        from modelgate.core.registry.queue import work_queue
+
+        return work_queue(self.registry)
+
+    def evidence(self, *, name: str, version: str, progress):
+        """The evidence pack of ``name@version`` for an auditor's report (re-hashes the stored
+        bundle and verifies the audit chain, reporting on ``progress``; writes nothing)."""
+        from modelgate.core.evidence import collect
+
+        return collect(self.registry, name=name, version=version, progress=progress)
+
+    def model_names(self) -> list[str]:
+        """Every model's name, alphabetically."""
+        from modelgate.core.registry.queries import model_names
+
+        with self.registry.session(write=False) as session:
+            return model_names(session)
+
+    def versions_of(self, *, name: str) -> list[VersionInfo]:
+        """The versions of model ``name``, newest first."""
+        return self.registry.list_versions(name=name, limit=1000, order="created")
+
+    def audit_values(self, *, known: audit_browse.AuditValues | None = None) -> audit_browse.AuditValues:
+        """The audit log's distinct actors, actions and subjects (``known`` extended, or afresh)."""
+        return audit_browse.values(self.registry, known=known)
+
+    def audit_page(self, *, query: audit_browse.AuditQuery, values: audit_browse.AuditValues | None,
+                   limit: int, after: int | None = None, before: int | None = None) -> list[AuditEvent]:
+        """One page of the audit log under ``query``, after or before the event with that number."""
+        return audit_browse.page(self.registry, query=query, values=values, limit=limit, after=after,
+                                 before=before)
+
+    def audit_count(self, *, query: audit_browse.AuditQuery,
+                    values: audit_browse.AuditValues | None) -> audit_browse.AuditCount:
+        """How many audit events ``query`` selects (exact up to a cap)."""
+        return audit_browse.count(self.registry, query=query, values=values)
+
+    def check_audit_chain(self, *, progress) -> audit_browse.ChainCheck:
+        """Verify the audit log's hash chain, with the events to show for the verdict."""
+        return audit_browse.check_chain(self.registry, progress=progress)
+
+    def close(self) -> None:
+        self.registry.close()

@@ -1,0 +1,26 @@
+"""The app's background threads.
+
+Every registry call runs on one thread, in the order asked, so the database sees one
+conversation at a time whatever the user clicks (each core call opens and closes its
+own session). Bundle work (opening archives, hashing, loading ONNX, validating) runs on
+a small pool beside it, so a long validation never holds up the registry listing.
+Work reaches them through :class:`~modelgate.gui.ops.background.BackgroundOperation` only,
+whose docstring says which thread owns what.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+
+class Workers:
+    """The registry thread and the bundle pool; :meth:`shutdown` when the app closes."""
+
+    def __init__(self, *, bundle_threads: int = 2) -> None:
+        self.registry = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-registry")
+        self.bundles = ThreadPoolExecutor(max_workers=bundle_threads, thread_name_prefix="modelgate-bundle")
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Drop queued work and, with ``wait``, let running work finish."""
+        for executor in (self.registry, self.bundles):
+            executor.shutdown(wait=wait, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""The registry listing: its table model and panel."""

@@ -1,0 +1,162 @@
+"""The registry listing as a Qt table model that fetches its rows a page at a time.
+
+The model only adapts the core's :class:`~modelgate.core.registry.VersionInfo` rows. It
+asks its ``source`` for pages as the view scrolls (``canFetchMore``/``fetchMore``), and
+the source answers later, on the UI thread; answers to an older query (the filter or
+sort changed meanwhile) are dropped by their generation number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from modelgate.core.registry import VersionInfo
+from modelgate.core.registry.browse import VersionQuery
+from modelgate.gui.app.table_model import RecordTableModel
+
+#: (sort key, header) of each column, in order.
+COLUMNS = (("name", "Name"), ("version", "Version"), ("stage", "Stage"),
+           ("validation", "Validation"), ("signatures", "Signatures"), ("updated", "Updated"))
+#: Rows asked for at a time: a screenful and then some.
+PAGE_SIZE = 200
+STATUS_TEXT = {"passed": "✔ passed", "failed": "✖ failed", None: "– not run"}
+STATUS_COLOUR = {"passed": "#2e7d32", "failed": "#c62828", None: "#8a8a8a"}
+
+
+ALERT_COLOUR = "#c62828"
+
+
+def stage_text(row: VersionInfo) -> str:
+    """The stage, flagged when the stored copy is damaged or a break-glass rollback put it there."""
+    flags = (["⚠ break-glass"] if row.break_glass else []) + (["⚠ damaged"] if row.damaged else [])
+    return "  ".join([row.stage, *flags])
+
+
+def alerts(row: VersionInfo) -> list[str]:
+    """Sentences for what must not be missed about ``row`` (tooltips, the inspector)."""
+    found = []
+    if row.break_glass:
+        found.append(f"Restored to production by break-glass: {row.break_glass_by} on "
+                     f"{updated_text(row.break_glass_at)}, why: {row.break_glass_reason}. Its production "
+                     "gates did not hold; shown until a normal promotion replaces it.")
+    if row.damaged:
+        found.append("The stored copy is damaged (registry fsck): promotion, rollback, signing and reports "
+                     f"refuse it until `modelgate registry repair {row.ref} BUNDLE`.")
+    return found
+
+
+def updated_text(moment: datetime) -> str:
+    """A timestamp in the viewer's local time, to the minute."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class RegistryTableModel(RecordTableModel):
+    """Versions matching a :class:`VersionQuery`, loaded lazily from ``source``.
+
+    ``source.request_page(query=, offset=, limit=, deliver=)`` and
+    ``source.request_count(query=, deliver=)`` run the query in the background and call
+    ``deliver(result)`` on the UI thread.
+    """
+
+    page_loaded = Signal(int)        # rows held after a page arrived
+    total_counted = Signal(int)      # versions matching the query
+
+    COLUMNS = COLUMNS
+
+    def __init__(self, *, source, parent=None) -> None:
+        super().__init__(parent)
+        self._source = source
+        self._query = VersionQuery()
+        self._rows: list[VersionInfo] = []
+        self._generation = 0
+        self._loading = False
+        self._exhausted = True
+
+    # ------------------------------------------------------------------ the query
+    @property
+    def query(self) -> VersionQuery:
+        return self._query
+
+    def set_query(self, *, query: VersionQuery) -> None:
+        """Show the versions ``query`` selects, from the first page."""
+        self._generation += 1
+        self.beginResetModel()
+        self._query = query
+        self._rows = []
+        self._loading = False
+        self._exhausted = False
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+        generation = self._generation
+        self._source.request_count(query=query, deliver=lambda total: self._on_source_counted(generation, total))
+
+    def refresh(self) -> None:
+        """Ask again for the current query (after the registry changed)."""
+        self.set_query(query=self._query)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][0]
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) != (self._query.sort, self._query.descending):
+            self.set_query(query=dataclasses.replace(self._query, sort=key, descending=descending))
+
+    # ------------------------------------------------------------------ lazy rows
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and not self._exhausted and not self._loading
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        self._loading = True
+        generation = self._generation
+        self._source.request_page(query=self._query, offset=len(self._rows), limit=PAGE_SIZE,
+                                  deliver=lambda rows: self._on_source_page(generation, rows))
+
+    def _on_source_page(self, generation: int, rows: list[VersionInfo]) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self._exhausted = len(rows) < PAGE_SIZE
+        if rows:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+        self.page_loaded.emit(len(self._rows))
+
+    def _on_source_counted(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self.total_counted.emit(total)
+
+    @property
+    def loading(self) -> bool:
+        """Whether a page is on its way."""
+        return self._loading
+
+    def version_at(self, row: int) -> VersionInfo | None:
+        return self.record_at(row)
+
+    # ------------------------------------------------------------------ Qt model
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, key = self._rows[index.row()], COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {"name": row.name, "version": row.version, "stage": stage_text(row),
+                    "validation": STATUS_TEXT[row.validation], "signatures": str(row.signatures),
+                    "updated": updated_text(row.updated_at)}[key]
+        if role == Qt.ItemDataRole.ForegroundRole and key == "validation":
+            return QBrush(QColor(STATUS_COLOUR[row.validation]))
+        if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):
+            return QBrush(QColor(ALERT_COLOUR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "signatures":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join([f"{row.ref}: {row.stage}, submitted by {row.submitter}, license "
+                              f"{row.license or '—'}, {row.approvals} approval(s) at this stage, digest "
+                              f"{row.digest[:16]}…", *alerts(row)])
+        return None

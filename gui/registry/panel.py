@@ -1,0 +1,210 @@
+"""The left side of the main window: the registry listing with its filter, stage and status.
+
+Typing in the filter asks for a new first page straight away; queries run on the
+registry worker in order and a query already overtaken by a newer one is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QTableView, QVBoxLayout, QWidget)
+
+from modelgate.core.registry.browse import STATUSES, VersionQuery
+from modelgate.core.policy.stages import STAGES
+from modelgate.gui.ops.background import BackgroundOperation, Newest
+from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
+
+ANY = "any"
+
+
+class RegistryPanel(QWidget):
+    """Filter box, stage and status filters, and the sortable, lazily filled table."""
+
+    version_selected = Signal(object)      # VersionInfo
+    facets_indexed = Signal(int)           # versions whose tags and owners are now searchable
+
+    def __init__(self, *, workers, progress_panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._workers = workers
+        self._progress_panel = progress_panel
+        self.connection = None
+        self._pending_selection: tuple[str, str] | None = None
+        # Queued reads ask this, never the model, whether a newer query overtook them.
+        self._newest_query = Newest()
+        self.model = RegistryTableModel(source=self, parent=self)
+
+        self.filter_edit = QLineEdit(placeholderText="Filter by name, tag or owner  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setObjectName("registry-filter")
+        self.stage_box = QComboBox(objectName="stage-filter")
+        self.stage_box.addItem("All stages", None)
+        for stage in STAGES:
+            self.stage_box.addItem(stage, stage)
+        self.status_box = QComboBox(objectName="status-filter")
+        self.status_box.addItem("Any validation", None)
+        for status in STATUSES:
+            self.status_box.addItem(status, status)
+        self.table = QTableView(objectName="registry-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(
+            [key for key, _ in COLUMNS].index("updated"), Qt.SortOrder.DescendingOrder)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        self._columns_fitted = False
+        self.count_label = QLabel(objectName="registry-count")
+        self.source_label = QLabel(objectName="registry-source")
+        self.source_label.setWordWrap(True)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.stage_box)
+        filters.addWidget(self.status_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.filter_edit)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count_label)
+
+        self.filter_edit.textChanged.connect(self._on_filter_edit_text_changed)
+        self.stage_box.currentIndexChanged.connect(self._on_filters_changed)
+        self.status_box.currentIndexChanged.connect(self._on_filters_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.model.total_counted.connect(self._on_model_total_counted)
+        self.model.page_loaded.connect(self._on_model_page_loaded)
+
+    # ------------------------------------------------------------- the connection
+    def set_connection(self, connection) -> None:
+        """Browse ``connection`` (a RegistryConnection), or nothing when ``None``."""
+        self.connection = connection
+        self.source_label.setText(f"Registry: {connection.label}" if connection else "No registry open")
+        self.source_label.setToolTip(connection.label if connection else "")
+        self._apply_filters()
+        if connection is not None:
+            self._index_facets(connection)
+
+    def refresh(self) -> None:
+        """Reload the listing, keeping the selected version selected."""
+        current = self.model.version_at(self.table.currentIndex().row())
+        if current is not None:
+            self._pending_selection = (current.name, current.version)
+        self.model.refresh()
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def select_version(self, *, name: str, version: str) -> None:
+        """Select ``name@version``, narrowing the filter to its model if it is not loaded."""
+        row = self.model.row_of(name=name, version=version)
+        if row is not None:
+            self._select_row(row)
+            return
+        self._pending_selection = (name, version)
+        self.stage_box.setCurrentIndex(0)
+        self.status_box.setCurrentIndex(0)
+        self.filter_edit.setText(name)
+
+    # ------------------------------------------------------------- the model's source
+    def request_page(self, *, query: VersionQuery, offset: int, limit: int, deliver) -> None:
+        connection = self.connection
+        if connection is None:
+            deliver([])
+            return
+
+        newest = self._newest_query
+        newest.set(query)
+
+        def work(progress):
+            if newest.overtook(query):  # overtaken by a newer query while queued
+                return []
+            return connection.page(query=query, offset=offset, limit=limit)
+
+        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+
+    def request_count(self, *, query: VersionQuery, deliver) -> None:
+        connection = self.connection
+        if connection is None:
+            deliver(0)
+            return
+
+        newest = self._newest_query
+        newest.set(query)
+
+        def work(progress):
+            return -1 if newest.overtook(query) else connection.count(query=query)
+
+        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+
+    # ------------------------------------------------------------- slots
+    def _apply_filters(self) -> None:
+        query = dataclasses.replace(self.model.query, text=self.filter_edit.text(),
+                                    stage=self.stage_box.currentData(), status=self.status_box.currentData())
+        self.model.set_query(query=query)
+
+    def _on_filter_edit_text_changed(self, _text: str) -> None:
+        self._apply_filters()
+
+    def _on_filters_changed(self, _index: int) -> None:
+        self._apply_filters()
+
+    def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        info = self.model.version_at(current.row())
+        if info is not None:
+            self.version_selected.emit(info)
+
+    def _on_model_total_counted(self, total: int) -> None:
+        if total < 0:
+            return
+        filtered = bool(self.model.query.text.strip() or self.model.query.stage or self.model.query.status)
+        noun = "version" if total == 1 else "versions"
+        self.count_label.setText(f"{total:,} {noun}" + (" match the filters" if filtered else ""))
+
+    def _on_model_page_loaded(self, rows: int) -> None:
+        if rows and not self._columns_fitted:
+            # Fit the columns to the first rows once; after that they are the user's to drag.
+            self._columns_fitted = True
+            for column in range(1, len(COLUMNS)):
+                self.table.resizeColumnToContents(column)
+        if self._pending_selection is not None:
+            row = self.model.row_of(name=self._pending_selection[0], version=self._pending_selection[1])
+            if row is not None:
+                self._pending_selection = None
+                self._select_row(row)
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def _index_facets(self, connection) -> None:
+        """Index submitters and the stored manifests' tags and owners, so the filter matches them
+        too: the rows come from the registry thread, the manifests are read on the bundle pool."""
+        def read(rows):
+            if not rows:
+                return
+            BackgroundOperation(parent=self, executor=self._workers.bundles,
+                                work=lambda progress: connection.index_facets(rows, progress=progress)) \
+                .on_success(lambda index: self._on_facets_indexed(connection, index)).start()
+
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda progress: connection.unindexed_versions()).on_success(read).start()
+
+    def _on_facets_indexed(self, connection, index) -> None:
+        connection.facets = index
+        self.facets_indexed.emit(len(index))
+        if connection is self.connection and self.model.query.text.strip():
+            self.refresh()

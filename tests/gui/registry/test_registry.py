@@ -1,0 +1,106 @@
+"""The registry listing: lazy pages, the filter box, stage and status filters, sorting, keyboard."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from PySide6.QtCore import Qt
+
+from modelgate.gui.registry.model import COLUMNS, PAGE_SIZE
+from tests.gui_support import make_window, select
+
+EXTRA = 450
+
+
+def names(panel) -> list[str]:
+    model = panel.model
+    return [model.version_at(row).ref for row in range(model.rowCount())]
+
+
+def filtered(qtbot, panel, text: str) -> list[str]:
+    with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
+        panel.filter_edit.setText(text)
+    qtbot.waitUntil(lambda: not panel.model.loading, timeout=30_000)
+    return sorted(names(panel))
+
+
+def test_the_listing_fetches_pages_as_the_view_scrolls(qtbot, gui_settings, demo_registry_copy):
+    database = demo_registry_copy.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("INSERT INTO models (name, created_at) VALUES ('bulk-model', '2026-01-01 00:00:00')")
+        model_id = connection.execute("SELECT id FROM models WHERE name = 'bulk-model'").fetchone()[0]
+        connection.executemany(
+            "INSERT INTO versions (model_id, version, digest, stage, submitter, store_path, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'draft', 'ana', 'x', '2026-01-01 00:00:00', ?)",
+            [(model_id, f"0.{n}.0", f"{n:064x}", f"2026-01-{1 + n % 28:02d} 00:00:00") for n in range(EXTRA)])
+    window = make_window(qtbot, gui_settings, registry=demo_registry_copy, user="ben")
+    panel = window.registry_panel
+    with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
+        window.open_registry()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == PAGE_SIZE, timeout=30_000)
+    assert panel.model.canFetchMore()
+    assert panel.count_label.text() == f"{EXTRA + 8} versions"
+    for expected in (2 * PAGE_SIZE, EXTRA + 8):
+        panel.table.scrollToBottom()              # the view asks the model for more at the end
+        qtbot.waitUntil(lambda expected=expected: panel.model.rowCount() == expected, timeout=30_000)
+    assert not panel.model.canFetchMore()
+    assert len(set(names(panel))) == EXTRA + 8
+
+
+def test_the_filter_matches_name_tag_and_owner(qtbot, demo_window):
+    panel = demo_window.registry_panel
+    qtbot.waitUntil(lambda: len(demo_window.connection.facets) == 8, timeout=30_000)
+    assert filtered(qtbot, panel, "defect") == [
+        "defect-detector@0.9.0", "defect-detector@1.0.0", "defect-detector@1.1.0-rc.1"]
+    assert filtered(qtbot, panel, "vision") == filtered(qtbot, panel, "DEFECT")          # a tag
+    assert filtered(qtbot, panel, "ana.kovac@") == [
+        "credit-risk@1.0.0", "credit-risk@1.1.0", "credit-risk@1.2.0"]                     # an owner
+    assert filtered(qtbot, panel, "no such thing") == []
+    assert panel.count_label.text() == "0 versions match the filters"
+    assert len(filtered(qtbot, panel, "")) == 8
+
+
+def test_stage_and_status_filters_narrow_the_listing(qtbot, demo_window):
+    panel = demo_window.registry_panel
+    with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
+        panel.stage_box.setCurrentIndex(panel.stage_box.findData("production"))
+    qtbot.waitUntil(lambda: not panel.model.loading)
+    assert sorted(names(panel)) == ["credit-risk@1.1.0", "defect-detector@0.9.0", "support-embedder@2.0.0"]
+    with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
+        panel.stage_box.setCurrentIndex(0)
+    with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
+        panel.status_box.setCurrentIndex(panel.status_box.findData("unvalidated"))
+    qtbot.waitUntil(lambda: not panel.model.loading)
+    assert sorted(names(panel)) == ["defect-detector@1.1.0-rc.1", "support-embedder@2.1.0"]
+    assert panel.count_label.text() == "2 versions match the filters"
+
+
+def test_clicking_a_header_sorts_by_that_column(qtbot, demo_window):
+    panel = demo_window.registry_panel
+    version = [key for key, _ in COLUMNS].index("version")
+    with qtbot.waitSignal(panel.model.page_loaded, timeout=30_000):
+        panel.table.sortByColumn(version, Qt.SortOrder.AscendingOrder)      # what a header click does
+    assert panel.model.query.sort == "version" and not panel.model.query.descending
+    versions = [panel.model.version_at(r).version for r in range(panel.model.rowCount())]
+    assert versions == ["0.9.0", "1.0.0", "1.0.0", "1.1.0-rc.1", "1.1.0", "1.2.0", "2.0.0", "2.1.0"]
+    stage = [key for key, _ in COLUMNS].index("stage")
+    with qtbot.waitSignal(panel.model.page_loaded, timeout=30_000):
+        panel.table.sortByColumn(stage, Qt.SortOrder.DescendingOrder)
+    assert [panel.model.version_at(r).stage for r in range(3)] == ["deprecated", "deprecated", "production"]
+
+
+def test_arrow_keys_walk_the_listing_and_the_inspector_follows(qtbot, demo_window):
+    panel = demo_window.registry_panel
+    select(qtbot, demo_window, panel.model.version_at(0).ref)
+    second = panel.model.version_at(1).ref
+    panel.table.setFocus()
+    with qtbot.waitSignal(demo_window.inspector.validation_finished, timeout=60_000):
+        qtbot.keyClick(panel.table, Qt.Key.Key_Down)
+    assert demo_window.inspector.subject.label == second
+
+
+def test_find_focuses_the_filter(qtbot, demo_window):
+    demo_window.registry_panel.filter_edit.setText("credit")
+    demo_window.actions_by_name["Find"].trigger()
+    assert demo_window.registry_panel.filter_edit.hasFocus()
+    assert demo_window.registry_panel.filter_edit.selectedText() == "credit"
