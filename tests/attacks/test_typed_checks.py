@@ -20,14 +20,13 @@ from tests.factory import edit_manifest, make_bundle, validate
 
 #: Sources that must read the typed manifest only.
 TYPED_READERS = sorted(
-    [*ROOT.joinpath("core", "checks").glob("*.py")]
-    + [ROOT / "core" / name for name in ("summary.py", "manifestdiff.py", "integrity.py", "scope.py")]
-    + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py")]
-    + [ROOT / "gui" / "facts.py", *ROOT.joinpath("gui", "inspector").glob("*.py")]
-    + [ROOT / "core" / "benchmark_rows.py", ROOT / "core" / "benchmarks.py", *ROOT.joinpath("core", "evidence").glob("*.py")]
+    [*ROOT.joinpath("core", "checks").glob("*.py"), *ROOT.joinpath("core", "compare").glob("*.py")]
+    + [ROOT / "core" / "bundle" / name for name in ("summary.py", "integrity.py", "scope.py")]
+    + [ROOT / "core" / "registry" / name for name in ("compare.py", "facets.py", "service.py", "gates.py")]
+    + [*ROOT.joinpath("gui", "inspector").glob("*.py")]
+    + [*ROOT.joinpath("core", "benchmarks").glob("*.py"), *ROOT.joinpath("core", "evidence").glob("*.py")]
     + [*ROOT.joinpath("core", "reports").glob("*.py"), *ROOT.joinpath("core", "cli").glob("*_text.py")]
-    + [ROOT / "core" / "registry" / "gates.py", ROOT / "core" / "validation.py", ROOT / "core" / "graphinfo.py",
-       ROOT / "core" / "graphdiff.py"]
+    + [*ROOT.joinpath("core", "formats", "onnx").glob("graph_*.py")]
 )
 
 

@@ -17,7 +17,8 @@ CHECKS_DIR = Path(checks.__file__).parent
 
 
 def test_every_check_module_on_disk_is_run_by_the_engine():
-    on_disk = {p.stem for p in CHECKS_DIR.glob("*.py") if p.stem not in ("__init__", "context")}
+    # The engine, its report, the catalogue and the context that checks read are not checks.
+    on_disk = {p.stem for p in CHECKS_DIR.glob("*.py")} - {"__init__", "context", "engine", "report", "catalog"}
     assert on_disk == set(checks.MODULES)
 
 
