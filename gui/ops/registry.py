@@ -14,10 +14,14 @@ import dataclasses
 from pathlib import Path
 
 from modelgate.core.policy.document import Policy
-from modelgate.core.registry import (AuditEvent, Registry, VersionDetail, VersionInfo, audit_browse, browse, facets,
-                                     open_registry)
+from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
+                                     facets, open_registry)
+from modelgate.core.registry.browse import STATUSES, VersionQuery
 from modelgate.core.registry.database import redact
 from modelgate.core.registry.policies import policy_in_force
+
+#: What the registry screen takes from here: the listing's rows, query and statuses.
+__all__ = ["STATUSES", "RegistryConnection", "VersionInfo", "VersionQuery"]
 
 
 class RegistryConnection:
@@ -41,6 +45,11 @@ class RegistryConnection:
         except BaseException:
             registry.close()
             raise
+
+    @property
+    def url(self) -> str:
+        """The registry's URL as given, password included (to offer it again for opening)."""
+        return self.registry.url
 
     @property
     def label(self) -> str:
@@ -70,6 +79,10 @@ class RegistryConnection:
         read = facets.read_facets(self.registry.store, (row.digest for row in rows), progress=progress)
         return self.facets.extended(rows, read)
 
+    def import_bundle(self, *, path: Path, progress) -> ImportResult:
+        """Import the bundle at ``path``, as ``modelgate registry import`` does."""
+        return self.registry.import_bundle(path=path, progress=progress)
+
     def detail(self, *, name: str, version: str) -> VersionDetail:
         """Everything the registry recorded about ``name@version``."""
         return self.registry.show(name=name, version=version)
@@ -77,10 +90,7 @@ class RegistryConnection:
     def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:
         """``(version, stored folder)`` of the model's production version, unless that is
         ``version`` itself: the champion a candidate's metrics are compared with."""
-        current = self.registry.list_versions(name=name, stage="production", limit=1)
-        if not current or current[0].version == version:
-            return None
-        return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
+        return self.registry.champion(name=name, version=version)
 
     @property
     def actor(self) -> str:
