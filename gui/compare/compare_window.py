@@ -74,10 +74,6 @@ class CompareWindow(QWidget):
         self.view.comparison_shown.connect(self.comparison_shown)
         self.resize(*SIZE)
 
-    @property
-    def busy(self) -> bool:
-        return any(handle.running for handle in self._handles)
-
     def compare(self, *, champion: tuple[str, str] | None, challenger: tuple[str, str],
                 stage: str | None = None) -> None:
         """Compare ``champion`` (``None``: the production version of the challenger's model) with

@@ -30,7 +30,7 @@ class RegistryConnection:
     def __init__(self, *, registry: Registry, policy: Policy, roles: tuple[str, ...] = ()) -> None:
         self.registry = registry
         self.policy = policy
-        #: The acting user's roles when the registry was opened (refreshed by :meth:`reload_roles`).
+        #: The acting user's roles when the registry was opened.
         self.roles = tuple(roles)
         # Replaced whole, never changed in place, so the registry worker may read it while
         # the UI thread swaps in a bigger one.
@@ -107,10 +107,6 @@ class RegistryConnection:
             return None
         wanted = " or ".join(roles)
         return f"You ({self.actor}) hold {', '.join(self.roles) or 'no role'}; {doing} needs the {wanted} role."
-
-    def reload_roles(self) -> tuple[str, ...]:
-        """Read the acting user's roles again (registry worker); the UI thread swaps them in."""
-        return tuple(self.registry.roles())
 
     def queue(self):
         """The acting user's work queue under the registry's policy in force now."""

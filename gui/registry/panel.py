@@ -17,8 +17,6 @@ from modelgate.core.policy.stages import STAGES
 from modelgate.gui.ops.background import BackgroundOperation, Newest
 from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
 
-ANY = "any"
-
 
 class RegistryPanel(QWidget):
     """Filter box, stage and status filters, and the sortable, lazily filled table."""
