@@ -5,7 +5,7 @@ thread, except where noted: the core's calls block on the database. The registry
 owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
 :meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
 the UI thread once the workers have been shut down and waited for. The rest of the
-ownership rule is in :mod:`.operations`.
+ownership rule is in :mod:`.background`.
 """
 
 from __future__ import annotations
