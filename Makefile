@@ -8,7 +8,7 @@ DEMO_USER ?= chen
 SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 
-.PHONY: run test fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist
+.PHONY: run test fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist deadcode
 
 help:
 	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
@@ -16,6 +16,7 @@ help:
 	@echo "make fuzz         fuzz every document type for FUZZ_MINUTES (default 10) on FUZZ_JOBS processes;"
 	@echo "                  failing inputs are saved under tests/fuzz/corpus/ and replayed by make test"
 	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
+	@echo "make deadcode     list what core/ and gui/ define that nothing uses (vulture; fails if anything)"
 	@echo "make screenshots  render the inspector tabs and the review workflows of the demo to build/screenshots/"
 	@echo "make dist         build the one-folder desktop app into dist/modelgate/ (PyInstaller)"
 	@echo "make dist-test    build it, then smoke-test it; prints its size and start-up times"
@@ -52,6 +53,11 @@ screenshots: demo
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -X faulthandler -m pytest -q $(PYTEST_ARGS)
+
+#: vulture reads its settings from pyproject.toml [tool.vulture]; tests/ and packaging/ are
+#: scanned as users only, so only what core/ and gui/ leave unused fails the target.
+deadcode: $(VENV)/.installed-dev
+	@! $(VENV)/bin/vulture | grep -E '^(core|gui)/'
 
 #: Length of `make fuzz`, in minutes, and how many processes share it (one per core by default).
 FUZZ_MINUTES ?= 10

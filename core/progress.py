@@ -58,7 +58,3 @@ class Progress:
         if self._callback is not None:
             self._callback(self.label, self.done, self.total)
 
-
-def silent() -> Progress:
-    """A progress object nobody watches."""
-    return Progress()

@@ -22,72 +22,77 @@ class Setting:
         return "MODELGATE_" + self.name.upper()
 
 
-SETTINGS = {
-    s.name: s
-    for s in (
-        Setting("max_archive_entries", int, 10_000,
-                "Most entries an archived bundle may hold."),
-        Setting("max_archive_bytes", int, 64 * 1024**3,
-                "Most bytes an archived bundle may expand to."),
-        Setting("max_archive_ratio", int, 200,
-                "Most times an archive, or one zip member, may expand its packed size (beyond "
-                "16 MiB unpacked); model weights compress far less than that."),
-        Setting("max_archive_member_bytes", int, 32 * 1024**3,
-                "Most bytes one archive member may expand to."),
-        Setting("max_archive_header_bytes", int, 1024**2,
-                "Largest archive header read into memory: a tar PAX or GNU long-name record, or "
-                "a zip's central directory."),
-        Setting("max_manifest_bytes", int, 1024**2,
-                "Largest YAML document read (bundle.yaml, a policy, a model card's front matter), "
-                "in bytes."),
-        Setting("max_yaml_nodes", int, 100_000,
-                "Most YAML nodes (scalars, lists, mappings) in one manifest or policy, counted "
-                "with every alias expanded."),
-        Setting("max_yaml_aliases", int, 100,
-                "Most YAML aliases (*ref) in one manifest or policy."),
-        Setting("max_nesting_depth", int, 64,
-                "Deepest nesting of lists and mappings in a YAML or JSON document."),
-        Setting("max_number_digits", int, 1000,
-                "Most characters a number in a YAML or JSON document may be written with."),
-        Setting("max_string_chars", int, 100_000,
-                "Longest string (or mapping key) in a YAML or JSON document, in characters."),
-        Setting("max_findings_per_rule", int, 20,
-                "Findings of one rule about one file that are listed one by one; the rest are "
-                "counted in a single finding, so a report grows with distinct problems, not with "
-                "the size of the input."),
-        Setting("hash_workers", int, 0,
-                "Threads that hash files in parallel; 0 means one per core."),
-        Setting("max_json_bytes", int, 16 * 1024**2,
-                "Largest JSON document read (benchmark results, signatures, attestations), in bytes."),
-        Setting("max_session_bytes", int, 4 * 1024**3,
-                "Largest model (with its external data) loaded into onnxruntime for the smoke "
-                "inference and the runtime checks; a CI runner should not need tens of gigabytes."),
-        Setting("trust_store", str, "",
-                "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
-                "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
-                "signers."),
-        Setting("smoke_timeout_s", float, 10.0,
-                "Longest, in seconds of wall-clock time, that checking a model, creating its "
-                "onnxruntime session and running the smoke inference may take together (in the "
-                "bounded model process), plus smoke_timeout_per_gib_s per GiB of model."),
-        Setting("smoke_timeout_per_gib_s", float, 30.0,
-                "Extra seconds the model process gets per GiB of model and external data."),
-        Setting("model_memory_mb", int, 512,
-                "Memory, in MiB, the bounded model process may use above its idle size to check, "
-                "load and run one model, plus model_memory_per_model_byte times its size."),
-        Setting("model_memory_per_model_byte", int, 4,
-                "Extra bytes of memory the model process gets per byte of model and external "
-                "data (weights are read, converted and laid out for the kernels)."),
-        Setting("audit_checkpoint_every", int, 100,
-                "Audit events between two signed checkpoints of the audit log's head; 0 signs "
-                "one only on `modelgate audit checkpoint`."),
-    )
-}
+#: Every setting by name, in the order declared (``modelgate settings`` lists them so).
+SETTINGS: dict[str, Setting] = {}
 
 
-def get(name: str):
-    """The value of setting ``name``, from the environment or its default."""
-    setting = SETTINGS[name]
+def _declare(*args) -> Setting:
+    setting = Setting(*args)
+    SETTINGS[setting.name] = setting
+    return setting
+
+
+MAX_ARCHIVE_ENTRIES = _declare("max_archive_entries", int, 10_000,
+                               "Most entries an archived bundle may hold.")
+MAX_ARCHIVE_BYTES = _declare("max_archive_bytes", int, 64 * 1024**3,
+                             "Most bytes an archived bundle may expand to.")
+MAX_ARCHIVE_RATIO = _declare("max_archive_ratio", int, 200,
+                             "Most times an archive, or one zip member, may expand its packed size (beyond "
+                             "16 MiB unpacked); model weights compress far less than that.")
+MAX_ARCHIVE_MEMBER_BYTES = _declare("max_archive_member_bytes", int, 32 * 1024**3,
+                                    "Most bytes one archive member may expand to.")
+MAX_ARCHIVE_HEADER_BYTES = _declare("max_archive_header_bytes", int, 1024**2,
+                                    "Largest archive header read into memory: a tar PAX or GNU long-name record, or "
+                                    "a zip's central directory.")
+MAX_MANIFEST_BYTES = _declare("max_manifest_bytes", int, 1024**2,
+                              "Largest YAML document read (bundle.yaml, a policy, a model card's front matter), "
+                              "in bytes.")
+MAX_YAML_NODES = _declare("max_yaml_nodes", int, 100_000,
+                          "Most YAML nodes (scalars, lists, mappings) in one manifest or policy, counted "
+                          "with every alias expanded.")
+MAX_YAML_ALIASES = _declare("max_yaml_aliases", int, 100,
+                            "Most YAML aliases (*ref) in one manifest or policy.")
+MAX_NESTING_DEPTH = _declare("max_nesting_depth", int, 64,
+                             "Deepest nesting of lists and mappings in a YAML or JSON document.")
+MAX_NUMBER_DIGITS = _declare("max_number_digits", int, 1000,
+                             "Most characters a number in a YAML or JSON document may be written with.")
+MAX_STRING_CHARS = _declare("max_string_chars", int, 100_000,
+                            "Longest string (or mapping key) in a YAML or JSON document, in characters.")
+MAX_FINDINGS_PER_RULE = _declare("max_findings_per_rule", int, 20,
+                                 "Findings of one rule about one file that are listed one by one; the rest are "
+                                 "counted in a single finding, so a report grows with distinct problems, not with "
+                                 "the size of the input.")
+HASH_WORKERS = _declare("hash_workers", int, 0,
+                        "Threads that hash files in parallel; 0 means one per core.")
+MAX_JSON_BYTES = _declare("max_json_bytes", int, 16 * 1024**2,
+                          "Largest JSON document read (benchmark results, signatures, attestations), in bytes.")
+MAX_SESSION_BYTES = _declare("max_session_bytes", int, 4 * 1024**3,
+                             "Largest model (with its external data) loaded into onnxruntime for the smoke "
+                             "inference and the runtime checks; a CI runner should not need tens of gigabytes.")
+TRUST_STORE = _declare("trust_store", str, "",
+                       "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
+                       "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
+                       "signers.")
+SMOKE_TIMEOUT_S = _declare("smoke_timeout_s", float, 10.0,
+                           "Longest, in seconds of wall-clock time, that checking a model, creating its "
+                           "onnxruntime session and running the smoke inference may take together (in the "
+                           "bounded model process), plus smoke_timeout_per_gib_s per GiB of model.")
+SMOKE_TIMEOUT_PER_GIB_S = _declare("smoke_timeout_per_gib_s", float, 30.0,
+                                   "Extra seconds the model process gets per GiB of model and external data.")
+MODEL_MEMORY_MB = _declare("model_memory_mb", int, 512,
+                           "Memory, in MiB, the bounded model process may use above its idle size to check, "
+                           "load and run one model, plus model_memory_per_model_byte times its size.")
+MODEL_MEMORY_PER_MODEL_BYTE = _declare("model_memory_per_model_byte", int, 4,
+                                       "Extra bytes of memory the model process gets per byte of model and external "
+                                       "data (weights are read, converted and laid out for the kernels).")
+AUDIT_CHECKPOINT_EVERY = _declare("audit_checkpoint_every", int, 100,
+                                  "Audit events between two signed checkpoints of the audit log's head; 0 signs "
+                                  "one only on `modelgate audit checkpoint`.")
+
+def get(setting: Setting | str):
+    """The value of ``setting`` (a declared :class:`Setting`, or its name), from the
+    environment or its default."""
+    setting = SETTINGS[setting] if isinstance(setting, str) else setting
     raw = os.environ.get(setting.env)
     if raw is None or raw == "":
         return setting.default

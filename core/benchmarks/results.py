@@ -92,7 +92,7 @@ def load_results(bundle: Bundle, manifest: dict | Manifest) -> tuple[list[Result
     results: list[Result] = []
     problems: list[BenchmarkProblem] = []
     files = set(bundle.files())
-    limit = settings.get("max_json_bytes")
+    limit = settings.get(settings.MAX_JSON_BYTES)
     typed = manifest if isinstance(manifest, Manifest) else typed_manifest(manifest)
     for name in typed.benchmarks:
         if name not in files:

@@ -41,11 +41,11 @@ class ArchiveLimits:
     @classmethod
     def from_settings(cls) -> ArchiveLimits:
         return cls(
-            max_entries=settings.get("max_archive_entries"),
-            max_bytes=settings.get("max_archive_bytes"),
-            max_ratio=settings.get("max_archive_ratio"),
-            max_member_bytes=settings.get("max_archive_member_bytes"),
-            max_header_bytes=settings.get("max_archive_header_bytes"),
+            max_entries=settings.get(settings.MAX_ARCHIVE_ENTRIES),
+            max_bytes=settings.get(settings.MAX_ARCHIVE_BYTES),
+            max_ratio=settings.get(settings.MAX_ARCHIVE_RATIO),
+            max_member_bytes=settings.get(settings.MAX_ARCHIVE_MEMBER_BYTES),
+            max_header_bytes=settings.get(settings.MAX_ARCHIVE_HEADER_BYTES),
         )
 
 

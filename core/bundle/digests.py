@@ -51,7 +51,7 @@ def sha256_file(path: Path, *, progress: Progress | None = None) -> str:
 
 
 def worker_count() -> int:
-    configured = settings.get("hash_workers")
+    configured = settings.get(settings.HASH_WORKERS)
     return configured if configured > 0 else (os.cpu_count() or 1)
 
 

@@ -87,7 +87,7 @@ def _problem(which, message: str, *, line: int | None = None, hint: str | None =
 
 def parse_manifest_text(data: bytes) -> ManifestResult:
     """Parse and schema-check manifest bytes."""
-    limit = settings.get("max_manifest_bytes")
+    limit = settings.get(settings.MAX_MANIFEST_BYTES)
     if len(data) > limit:
         return _problem(MANIFEST_UNREADABLE, f"bundle.yaml is larger than {limit} bytes",
                         hint="A manifest is a few kilobytes; raise MODELGATE_MAX_MANIFEST_BYTES if yours is genuine.")
@@ -118,7 +118,7 @@ def load_manifest(bundle: Bundle) -> ManifestResult:
     if MANIFEST not in bundle.files():
         return _problem(MANIFEST_MISSING, "the bundle has no bundle.yaml",
                         hint="Every bundle has a manifest at its top; `modelgate init NAME` writes one.")
-    limit = settings.get("max_manifest_bytes")
+    limit = settings.get(settings.MAX_MANIFEST_BYTES)
     try:
         data = bundle.read_bytes(MANIFEST, limit=limit)
     except BundleError as error:

@@ -151,7 +151,7 @@ _StrictConstructor.add_constructor("tag:yaml.org,2002:float", _StrictConstructor
 
 
 def _check_number(node) -> None:
-    limit = settings.get("max_number_digits")
+    limit = settings.get(settings.MAX_NUMBER_DIGITS)
     if isinstance(node.value, str) and len(node.value) > limit:
         raise YamlTooLarge(f"a number written with more than {limit} characters",
                            node.start_mark.line + 1)
@@ -206,8 +206,8 @@ class _Limits:
 
     @classmethod
     def from_settings(cls) -> _Limits:
-        return cls(settings.get("max_yaml_nodes"), settings.get("max_yaml_aliases"),
-                   settings.get("max_nesting_depth"), settings.get("max_string_chars"))
+        return cls(settings.get(settings.MAX_YAML_NODES), settings.get(settings.MAX_YAML_ALIASES),
+                   settings.get(settings.MAX_NESTING_DEPTH), settings.get(settings.MAX_STRING_CHARS))
 
 
 def _check_events(text: str, limits: _Limits) -> None:
@@ -313,7 +313,7 @@ def load_document(text: str) -> Document:
     :class:`YamlProblem` (a subclass says which limit was met), with its line.
     """
     limits = _Limits.from_settings()
-    size_limit = settings.get("max_manifest_bytes")
+    size_limit = settings.get(settings.MAX_MANIFEST_BYTES)
     if len(text) > size_limit:
         raise YamlTooLarge(f"the document is longer than {size_limit} characters")
     loader = None

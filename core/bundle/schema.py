@@ -190,7 +190,7 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
     findings = []
     # Only the problems a report lists one by one are described; the rest are counted
     # (group_repeats), so a file with 100,000 bad entries costs what 21 do.
-    keep = settings.get("max_findings_per_rule")
+    keep = settings.get(settings.MAX_FINDINGS_PER_RULE)
     errors.sort(key=lambda e: [(0, step, "") if isinstance(step, int) else (1, 0, str(step))
                                for step in e.instance_path])
     for problem in (_problem(error, schema) for error in errors[: keep + 1]):

@@ -46,9 +46,9 @@ class _Reader:
     """The decoder's hooks with the current limits."""
 
     def __init__(self) -> None:
-        self.digits = settings.get("max_number_digits")
-        self.string = settings.get("max_string_chars")
-        self.depth = settings.get("max_nesting_depth")
+        self.digits = settings.get(settings.MAX_NUMBER_DIGITS)
+        self.string = settings.get(settings.MAX_STRING_CHARS)
+        self.depth = settings.get(settings.MAX_NESTING_DEPTH)
 
     def number(self, written: str, convert):
         if len(written) > self.digits:

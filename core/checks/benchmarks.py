@@ -6,6 +6,7 @@ from collections import Counter
 
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
+from modelgate.core.policy.stages import SERVING
 from modelgate.core.rules import rule
 
 
@@ -95,8 +96,6 @@ CHAMPION_MISMATCH = rule(
     fix="""Pass the production version of this model with --champion.""",
 )
 
-#: Stages a version is promoted into for real use; missing evidence is an error there.
-_EVIDENCE_STAGES = ("staging", "production")
 
 
 def _loaded(ctx):
@@ -115,7 +114,7 @@ def result_files(ctx):
                                    line=problem.line)
     listed = ctx.typed.benchmarks
     if not results:
-        severity = Severity.ERROR if ctx.stage in _EVIDENCE_STAGES else Severity.WARNING
+        severity = Severity.ERROR if ctx.stage in SERVING else Severity.WARNING
         what = "bundle.yaml lists no benchmark results" if not listed \
             else "no benchmark result could be read from " + ", ".join(listed)
         suffix = f"; promoting to {ctx.stage} needs measured results" if severity is Severity.ERROR else ""

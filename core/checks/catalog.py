@@ -31,7 +31,7 @@ def get_rule(rule_id: str) -> Rule:
 
 def check_rule_ids(policy) -> None:
     """Refuse a policy that overrides rules that do not exist (a typo would silently do nothing)."""
-    unknown = sorted(set((policy.data.get("rules") or {})) - set(catalog()))
+    unknown = sorted(set(policy.overridden_rules) - set(catalog()))
     if unknown:
         raise PolicyError(f"policy {policy.source} names rules that do not exist: {', '.join(unknown)}",
                           hint="`modelgate rules` lists every rule id.")

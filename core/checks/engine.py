@@ -111,7 +111,7 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
         progress.advance()
     findings = _apply_policy(findings, policy)
     findings.sort(key=lambda f: (f.severity.rank, f.rule, f.location.file, f.location.path or ""))
-    findings = group_repeats(findings, keep=settings.get("max_findings_per_rule"))
+    findings = group_repeats(findings, keep=settings.get(settings.MAX_FINDINGS_PER_RULE))
     return Report(
         bundle=_ref(ctx), stage=stage, policy_name=policy.name, policy_source=policy.source,
         policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,

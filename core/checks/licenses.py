@@ -116,13 +116,6 @@ _CONVENTIONAL = re.compile(r"^(licen[cs]e|copying)(\.md|\.txt)?$|^licenses/.+", 
 _COPYLEFT = ("GPL-", "AGPL-", "LGPL-", "MPL-", "EPL-", "EUPL-", "CDDL-", "OSL-", "ODBL-", "CECILL")
 
 
-def _unknown_severity(ctx) -> Severity:
-    try:
-        return Severity(ctx.policy.licenses.get("unknown", "warning"))
-    except ValueError:
-        return Severity.WARNING
-
-
 def _model_expression(ctx):
     """The manifest's parsed `license`, or ``None`` when absent or invalid (MG401 says why)."""
 
@@ -168,7 +161,7 @@ def _policy_findings(ctx, expression, *, subject: str, path: str):
         else:
             message = f"{subject} uses {key}, which is not reviewed by the policy (in neither list)"
             hint = f"Have the legal team review {key} and add it to `licenses.allow` or `licenses.deny`."
-        yield UNREVIEWED.finding(message, path=path, hint=hint, severity=_unknown_severity(ctx))
+        yield UNREVIEWED.finding(message, path=path, hint=hint, severity=ctx.policy.unknown_license_severity)
 
 
 @register()

@@ -7,6 +7,7 @@ import re
 
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
+from modelgate.core.policy.stages import RETIRED, SERVING
 from modelgate.core.rules import rule
 from modelgate.core.semver import parse_reference, semver_key
 
@@ -44,10 +45,6 @@ REPLACEMENT = rule(
     fix="""Write the replacement as name@MAJOR.MINOR.PATCH, e.g. resnet50-imagenet@2.0.0.""",
 )
 
-#: Stages a version is promoted into to serve; serving past the deprecation date is refused there.
-_SERVING_STAGES = ("staging", "production")
-#: Retirement stages: a passed deprecation date is what they are for.
-_RETIRED_STAGES = ("deprecated", "archived")
 SOON_DAYS = 30
 
 
@@ -78,15 +75,15 @@ def deprecation_date(ctx):
         return
     left = (after - today()).days
     if left < 0:
-        if ctx.stage in _RETIRED_STAGES:
+        if ctx.stage in RETIRED:
             return
-        serving = ctx.stage in _SERVING_STAGES
+        serving = ctx.stage in SERVING
         yield PAST_DEPRECATION.finding(
             f"this version was to be deprecated after {raw}, {-left} day(s) ago"
             + (f"; it cannot be promoted to {ctx.stage}" if serving else ""),
             severity=None if serving else Severity.WARNING,
             hint="Promote the replacement instead, or move the date after a new review.", **where)
-    elif left <= SOON_DAYS and ctx.stage not in _RETIRED_STAGES:
+    elif left <= SOON_DAYS and ctx.stage not in RETIRED:
         yield DEPRECATION_SOON.finding(f"this version is to be deprecated after {raw}, in {left} day(s)",
                                        **where)
 

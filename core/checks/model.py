@@ -354,7 +354,7 @@ def _check_outputs(ctx, path: str, outputs: dict, bindings: dict, settled: set):
 def _smoke(ctx, model: _Model, contract: list) -> list:
     path = model.path
     where = {"file": path, "path": f"artifacts[{model.index}].path"}
-    limit = settings.get("max_session_bytes")
+    limit = settings.get(settings.MAX_SESSION_BYTES)
     if model.data_bytes > limit:
         return [SMOKE_SKIPPED.finding(
             f"{path}: smoke inference skipped: the model and its external data take "

@@ -139,10 +139,7 @@ def card_sections(ctx):
     card = _load(ctx)[0]
     if card is None:
         return
-    policy = ctx.policy.model_card
-    required = [n for n in policy.get("required_sections") or [] if isinstance(n, str) and n.strip()]
-    floor = policy.get("min_words_per_section") or 0
-    floor = floor if isinstance(floor, int) else 0
+    required, floor = ctx.policy.required_sections, ctx.policy.min_words_per_section
     for name in required:
         matches = card.find(name)
         if not matches:

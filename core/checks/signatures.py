@@ -7,6 +7,7 @@ import re
 
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
+from modelgate.core.policy.stages import SERVING
 from modelgate.core.rules import rule
 
 MISSING = rule(
@@ -49,9 +50,6 @@ SELF_SIGNED = rule(
     fix="""Have a release officer who is not among the bundle's owners sign it.""",
 )
 
-
-#: Stages whose bundles are shipped: a file no signature covers is an error there.
-_SHIPPING_STAGES = ("staging", "production")
 
 
 def _person(text: str) -> str:
@@ -120,7 +118,7 @@ def release_signatures(ctx):
                                                       if len(check.uncovered) > 10 else "")
             yield UNCOVERED.finding(f"{name} ({check.signer}) does not cover {len(check.uncovered)} file(s) of "
                                     f"the bundle, left out by its own ignore paths: {shown}",
-                                    severity=None if ctx.stage in _SHIPPING_STAGES else Severity.WARNING,
+                                    severity=None if ctx.stage in SERVING else Severity.WARNING,
                                     file=name)
         elif _person(check.signer) in owners:
             yield SELF_SIGNED.finding(f"{name} is signed by {check.signer}, an owner of this model",

@@ -79,20 +79,21 @@ JUNK_FILE = rule(
     tools, not meant to ship, and may leak information about the machine they came from.""",
     fix="""Delete them and run `modelgate lock` again.""",
 )
-ARCHIVE_PATH = rule(
+# MG120 to MG122 are found by the bundle reader (core/bundle), below the checks, by their ids.
+rule(
     "MG120", title="Archive entry with an unsafe path", severity=Severity.ERROR,
     rationale="""An archive entry with an absolute path or '..' parts would be written outside
     the extraction folder ("zip slip"). ModelGate refuses the whole archive before writing.""",
     fix="""Rebuild the archive from the bundle folder with relative paths.""",
 )
-ARCHIVE_LINK = rule(
+rule(
     "MG121", title="Link or special file in the bundle", severity=Severity.ERROR,
     rationale="""Links that point outside the bundle, links to folders, device files and FIFOs
     could make a reader leak or hang. Bundles hold only folders and regular files (a link that
     stays inside an archive is read as a copy of its target).""",
     fix="""Replace links by the files themselves; remove device files and FIFOs.""",
 )
-ARCHIVE_LIMITS = rule(
+rule(
     "MG122", title="Archive exceeds the extraction limits", severity=Severity.ERROR,
     rationale="""An archive with too many entries or one that expands to too many bytes ("zip
     bomb") could exhaust the disk; extraction stops as soon as a limit is crossed.""",

@@ -219,7 +219,7 @@ def runtime_compatibility(ctx):
         blocker = None
         if version == installed:
             # The installed release can answer for real; the table is only the fallback.
-            blocker = ortcompat.session_blocker(ctx.bundle, path, model, settings.get("max_session_bytes"))
+            blocker = ortcompat.session_blocker(ctx.bundle, path, model, settings.get(settings.MAX_SESSION_BYTES))
             if blocker is None:
                 yield from _installed_findings(ctx, path, target, where, version)
                 continue

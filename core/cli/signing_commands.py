@@ -299,7 +299,7 @@ def trust_from_args(args):
     chains = getattr(args, "certificate_chain", [])
     if args.trust or chains:
         return load_trust_store(args.trust, certificate_chains=chains)
-    configured = settings.get("trust_store")
+    configured = settings.get(settings.TRUST_STORE)
     if configured:
         return load_trust_store([Path(p) for p in configured.split(":") if p])
     from modelgate.core.registry.signatures import trust_store
@@ -311,7 +311,7 @@ def trust_from_args(args):
 def _trusts_the_registry(args) -> bool:
     """Whether :func:`trust_from_args` fell back on the registry's trusted signers."""
     from modelgate.core import settings
-    return not args.trust and not getattr(args, "certificate_chain", []) and not settings.get("trust_store")
+    return not args.trust and not getattr(args, "certificate_chain", []) and not settings.get(settings.TRUST_STORE)
 
 
 def _with_revocations(args, report):

@@ -138,7 +138,7 @@ def run_validate(args: argparse.Namespace) -> int:
 def _trust(paths: list[Path]):
     """The trust store from --trust, else $MODELGATE_TRUST_STORE; ``None`` when neither is set."""
     from modelgate.core import settings
-    configured = [Path(p) for p in settings.get("trust_store").split(":") if p]
+    configured = [Path(p) for p in settings.get(settings.TRUST_STORE).split(":") if p]
     if not (paths or configured):
         return None
     from modelgate.core.signing.trust import load_trust_store

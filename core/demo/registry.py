@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modelgate.core.policy.stages import CANDIDATE, PRODUCTION, STAGES
 from modelgate.core.progress import Progress
 
 ADMIN = "demo-admin"
@@ -46,7 +47,8 @@ def _climb(name: str, version: str, to: str) -> list[tuple]:
 
 
 def _to_production(name: str, version: str) -> list[tuple]:
-    steps = [s for stage in ("candidate", "staging", "production") for s in _climb(name, version, stage)]
+    climb = STAGES[STAGES.index(CANDIDATE):STAGES.index(PRODUCTION) + 1]
+    steps = [s for stage in climb for s in _climb(name, version, stage)]
     # The release officer signs the reviewed bytes just before the production promotion.
     return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1]]
 

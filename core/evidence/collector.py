@@ -10,7 +10,6 @@ log still holds that state.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 from modelgate.core import __version__
 from modelgate.core.evidence.pack import (ChainEvidence, EvidencePack, FindingEntry, PolicyEvidence,
@@ -84,14 +83,6 @@ def _chain(registry, progress: Progress) -> ChainEvidence:
     return ChainEvidence(verdict.ok, verdict.checked, head, verdict.first_broken, verdict.reason)
 
 
-def _champion(registry, *, name: str, version: str) -> tuple[str, Path] | None:
-    """``(name@version, stored folder)`` of the model's production version, unless it is this one."""
-    current = registry.list_versions(name=name, stage="production", limit=1)
-    if not current or current[0].version == version:
-        return None
-    return current[0].ref, registry.bundle_path(name=name, version=current[0].version)
-
-
 def collect(registry, *, name: str, version: str, stage: str | None = None,
             progress: Progress | None = None) -> EvidencePack:
     """Everything the auditor report of ``name@version`` says, read from ``registry``.
@@ -122,7 +113,8 @@ def collect(registry, *, name: str, version: str, stage: str | None = None,
     policy = policy_info(registry)
     records = validation_records(registry, name=name, version=version)
     keys = trusted_keys(registry)
-    champion = _champion(registry, name=name, version=version)
+    current = registry.champion(name=name, version=version)
+    champion = (f"{name}@{current[0]}", current[1]) if current is not None else None
     progress.start(label="verifying the stored bundle", total=0)
     stored = StoredCopy(info.digest, registry.store.verify(info.digest, progress=progress))
     progress.start(label="reading the manifest and benchmarks", total=0)

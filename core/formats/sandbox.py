@@ -62,9 +62,9 @@ class Limits:
         """Limits from the settings, scaled by the size of the model and its external data:
         an honest model needs memory and time in proportion to its weights."""
         gib = model_bytes / _GIB
-        memory = settings.get("model_memory_mb") * 1024**2 + \
-            settings.get("model_memory_per_model_byte") * model_bytes
-        deadline = settings.get("smoke_timeout_s") + settings.get("smoke_timeout_per_gib_s") * gib
+        memory = settings.get(settings.MODEL_MEMORY_MB) * 1024**2 + \
+            settings.get(settings.MODEL_MEMORY_PER_MODEL_BYTE) * model_bytes
+        deadline = settings.get(settings.SMOKE_TIMEOUT_S) + settings.get(settings.SMOKE_TIMEOUT_PER_GIB_S) * gib
         return cls(memory_bytes=int(memory), deadline_s=float(deadline))
 
 

@@ -127,17 +127,42 @@ class Policy:
         return Severity(override["severity"]) if "severity" in override else default
 
     @property
+    def overridden_rules(self) -> frozenset[str]:
+        """The rule ids whose severity or switch the policy sets."""
+        return frozenset(self.data.get("rules") or {})
+
+    @property
     def licenses(self) -> dict:
+        """The ``licenses`` mapping (allow and deny lists), as :mod:`.licensing` judges it."""
         return self.data.get("licenses") or {}
+
+    @property
+    def unknown_license_severity(self) -> Severity:
+        """How a license neither allowed nor denied is reported (a warning unless the policy says)."""
+        try:
+            return Severity(self.licenses.get("unknown", "warning"))
+        except ValueError:
+            return Severity.WARNING
 
     @property
     def model_card(self) -> dict:
         return self.data.get("model_card") or {}
 
+    @property
+    def required_sections(self) -> tuple[str, ...]:
+        """The model card sections the policy requires (blank names left out)."""
+        return tuple(n for n in _texts(self.model_card.get("required_sections")) if n.strip())
+
+    @property
+    def min_words_per_section(self) -> int:
+        """Fewest words a required model card section must hold (0: no floor)."""
+        floor = self.model_card.get("min_words_per_section") or 0
+        return floor if isinstance(floor, int) else 0
+
 
 def parse_policy(raw: bytes, *, source: str) -> Policy:
     """Parse and validate policy bytes; raise :class:`PolicyError` on any problem."""
-    limit = settings.get("max_manifest_bytes")
+    limit = settings.get(settings.MAX_MANIFEST_BYTES)
     if len(raw) > limit:
         raise PolicyError(f"policy {source} is larger than {limit} bytes")
     try:

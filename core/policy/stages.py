@@ -1,11 +1,21 @@
-"""Lifecycle stages, in order."""
+"""Lifecycle stages, in order, and the groups of them the checks and the workflow speak of.
+
+Every stage name and every group is written here once; the rest of the code imports them.
+"""
 
 from __future__ import annotations
 
 from modelgate.core.errors import UsageError
 
-STAGES = ("draft", "candidate", "staging", "production", "deprecated", "archived")
-DEFAULT_STAGE = "candidate"
+DRAFT, CANDIDATE, STAGING, PRODUCTION, DEPRECATED, ARCHIVED = STAGES = (
+    "draft", "candidate", "staging", "production", "deprecated", "archived")
+DEFAULT_STAGE = CANDIDATE
+#: Stages a version climbs through on its way to production: reviewed, judged for the next one.
+ON_THE_WAY = STAGES[:STAGES.index(PRODUCTION)]
+#: Stages whose versions serve (or are about to): signatures and evidence are required there.
+SERVING = (STAGING, PRODUCTION)
+#: Stages a version leaves service for; it may be retired at any time.
+RETIRED = (DEPRECATED, ARCHIVED)
 
 
 def check_stage(stage: str) -> str:
@@ -15,9 +25,9 @@ def check_stage(stage: str) -> str:
     return stage
 
 
-def at_least(stage: str, floor: str) -> bool:
-    """Whether ``stage`` comes at or after ``floor`` in the lifecycle."""
-    return STAGES.index(stage) >= STAGES.index(floor)
+def next_stage(stage: str) -> str | None:
+    """The stage after ``stage`` on the way to production; None from production on."""
+    return STAGES[STAGES.index(stage) + 1] if stage in ON_THE_WAY else None
 
 
 def target_stage(stage: str | None) -> str:
@@ -25,6 +35,4 @@ def target_stage(stage: str | None) -> str:
     production or retired is judged by its own stage's rules; a lone bundle for candidate."""
     if stage is None:
         return DEFAULT_STAGE
-    if stage in ("draft", "candidate", "staging"):
-        return STAGES[STAGES.index(stage) + 1]
-    return stage
+    return next_stage(stage) or stage

@@ -105,7 +105,7 @@ CHECKPOINT_DUE = "modelgate_audit_checkpoint_due"
 
 def _checkpoint_every() -> int:
     from modelgate.core import settings
-    return int(settings.get("audit_checkpoint_every"))
+    return int(settings.get(settings.AUDIT_CHECKPOINT_EVERY))
 
 
 def append(session, *, actor: str, action: str, subject: str, payload: dict | None = None) -> AuditEvent:

@@ -148,19 +148,19 @@ def champion_for(registry, *, name: str, version: str) -> tuple[str, str]:
     """``(name, version)`` of the production version of ``name``, the champion ``version`` is
     compared with by default. Raises :class:`NotFound` for an unknown version and
     :class:`UsageError` when there is no other production version to compare with."""
-    from modelgate.core.registry.queries import get_version, list_versions
+    from modelgate.core.registry.queries import champion_of, get_version
 
     with registry.session(write=False) as session:
         row = get_version(session, name=name, version=version)
-        current = list_versions(session, name=name, stage="production", limit=1)
-    if not current:
+        current = champion_of(session, model_id=row.model_id)
+    if current is None:
         raise UsageError(f"{name} has no production version to compare {name}@{version} with",
                          hint=f"Name the baseline too: modelgate compare {name}@OTHER {name}@{version}")
-    if current[0].version == row.version:
+    if current.id == row.id:
         raise UsageError(f"{name}@{version} is the production version itself",
                          hint=f"Name the version to compare it with: modelgate compare {name}@{version} "
                               f"{name}@OTHER")
-    return name, current[0].version
+    return name, current.version
 
 
 def plan_comparison(registry, *, a: tuple[str, str], b: tuple[str, str], stage: str | None = None,

@@ -89,10 +89,11 @@ class FindingsComparison:
 
 def plan_judgement(session, store, row, *, label: str, stage: str, policy: Policy) -> PendingJudgement:
     """Inside a read transaction: find ``row``'s champion and a stored run that can be reused."""
-    from modelgate.core.registry.gates import champion_of, stored_run
+    from modelgate.core.registry.gates import stored_run
+    from modelgate.core.registry.queries import champion_of
     from modelgate.core.registry.models import as_utc
 
-    champion = champion_of(session, row)
+    champion = champion_of(session, model_id=row.model_id, besides=row.id)
     champion_label = f"{label.rsplit('@', 1)[0]}@{champion.version}" if champion is not None else None
     run = stored_run(session, row.id, stage, policy.digest, champion.digest if champion is not None else None)
     stored = None

@@ -18,10 +18,9 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.models import Review, Signature, TrustedKey, ValidationRun, Version, as_utc, utcnow
-from modelgate.core.policy.stages import STAGES
+from modelgate.core.policy.stages import PRODUCTION, RETIRED, STAGES
+from modelgate.core.registry.queries import champion_of
 
-#: Stages that retire a version; reachable from any earlier stage, with no validation.
-RETIRED = ("deprecated", "archived")
 MET, NOT_MET, NOT_AVAILABLE = "met", "not met", "not available"
 
 
@@ -60,13 +59,6 @@ def stage_order(current: str, to_stage: str) -> GateResult:
         return GateResult(name, NOT_MET, f"{current} -> {to_stage} skips {skipped}; "
                           f"promote to {STAGES[here + 1]} first")
     return GateResult(name, MET, f"{current} -> {to_stage} is the next stage")
-
-
-def champion_of(session, row: Version) -> Version | None:
-    """The model's production version the candidate ``row`` would replace, if any."""
-    query = select(Version).where(Version.model_id == row.model_id, Version.stage == "production",
-                                  Version.id != row.id).limit(1)
-    return session.scalars(query).first()
 
 
 def stored_run(session, version_id: int, stage: str, policy_digest: str,
@@ -170,7 +162,7 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
     if champion is CURRENT_CHAMPION:
-        champion = champion_of(session, row)
+        champion = champion_of(session, model_id=row.model_id, besides=row.id)
     copy = stored_copy(session, row, label=label, store=store, actor=actor, verify_store=verify_store,
                        champion=champion)
     if copy.blocking:
@@ -404,7 +396,7 @@ def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: 
     if copy.blocking:
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stored copy is damaged")
     else:
-        validation = _validation(session, row, label=label, to_stage="production", policy=policy, actor=actor,
+        validation = _validation(session, row, label=label, to_stage=PRODUCTION, policy=policy, actor=actor,
                                  fresh=fresh, store=store, verify_store=False, champion=None, record=False)
-    return [copy, validation, _signature(session, row, to_stage="production", policy=policy,
+    return [copy, validation, _signature(session, row, to_stage=PRODUCTION, policy=policy,
                                          reverified=reverified)]

@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from modelgate.core.policy.stages import DRAFT
+
 #: Deterministic constraint names, identical on every dialect and in the migration.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -124,7 +126,7 @@ class Version(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), nullable=False)
     version: Mapped[str] = mapped_column(String(100), nullable=False)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
-    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default=DRAFT)
     submitter: Mapped[str] = mapped_column(String(200), nullable=False)
     store_path: Mapped[str] = mapped_column(String(500), nullable=False)
     license: Mapped[str | None] = mapped_column(String(200), nullable=True)

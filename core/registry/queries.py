@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
+from modelgate.core.policy.stages import PRODUCTION
 from modelgate.core.registry import pgwrites
 from modelgate.core.registry.errors import NotFound, RegistryError
 from modelgate.core.registry.models import Model, Promotion, Review, Signature, StoreDamage, TrustedKey, ValidationRun, Version, as_utc
@@ -40,6 +41,24 @@ def get_version(session, *, name: str, version: str, for_update: bool = False) -
                 else "`modelgate registry list` shows what the registry holds.")
         raise NotFound(f"no version {name}@{version} in the registry", hint=hint)
     return row
+
+
+def production_versions(session, *, model_id: int, besides: int | None = None) -> list[Version]:
+    """The model's versions in production, oldest first, but for the version ``besides`` (an id).
+
+    Promotion keeps one; a promotion to production sees the one it supersedes beside its own.
+    """
+    query = select(Version).where(Version.model_id == model_id, Version.stage == PRODUCTION)
+    if besides is not None:
+        query = query.where(Version.id != besides)
+    return list(session.scalars(query.order_by(Version.id)))
+
+
+def champion_of(session, *, model_id: int, besides: int | None = None) -> Version | None:
+    """The current champion: the model's production version (but for the version ``besides``),
+    the one a candidate is compared with and would replace; None when there is none."""
+    current = production_versions(session, model_id=model_id, besides=besides)
+    return current[0] if current else None
 
 
 def get_model(session, *, name: str, for_update: bool = False) -> Model:
@@ -135,7 +154,7 @@ def _with_break_glass(query: Select) -> Select:
               .correlate(Version).scalar_subquery())
     return (query.add_columns(move.actor.label("glass_by"), move.created_at.label("glass_at"),
                               move.reason.label("glass_reason"))
-            .outerjoin(move, and_(move.id == latest, move.kind == "break-glass", Version.stage == "production")))
+            .outerjoin(move, and_(move.id == latest, move.kind == "break-glass", Version.stage == PRODUCTION)))
 
 
 def _info(row) -> VersionInfo:

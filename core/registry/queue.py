@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 
 from modelgate.core.policy.document import Policy
+from modelgate.core.policy.stages import ON_THE_WAY, next_stage
 from modelgate.core.registry import identity
 from modelgate.core.registry.gates import (signature_problem, tally_approvals, verified_signatures,
                                           wanted_approvals, wanted_signature)
@@ -32,8 +33,6 @@ from modelgate.core.registry.policies import policy_in_force
 
 #: Tasks in the order a queue groups them.
 TASKS = ("review", "approve", "sign", "promote")
-#: Stages a version leaves by promotion, and the stage each leads to.
-NEXT_STAGE = {"draft": "candidate", "candidate": "staging", "staging": "production"}
 PROMOTE_ROLES = ("approver",)
 #: Items of each task a queue holds at most (the oldest); nobody works through more in a sitting.
 LIMIT = 500
@@ -128,7 +127,7 @@ def _items_for_stage(session, *, stage: str, policy: Policy, user: str, held: se
                      limit: int) -> tuple[list[QueueItem], set[str]]:
     """The items waiting at ``stage``, oldest first, at most ``limit`` of each task; and the
     tasks that had more."""
-    to_stage = NEXT_STAGE[stage]
+    to_stage = next_stage(stage)
     count, review_roles = wanted_approvals(policy, to_stage)
     required, sign_roles = wanted_signature(policy, to_stage)
     review_role = _holds(held, review_roles) if review_roles else _holds(held, ("reviewer", "approver"))
@@ -197,7 +196,7 @@ def work_queue(registry, *, policy: Policy | None = None, limit: int = LIMIT) ->
     items, truncated = [], set()
     with registry.session(write=False) as session:
         held = set(identity.roles_of(session, user))
-        for stage in NEXT_STAGE:
+        for stage in ON_THE_WAY:
             found, more = _items_for_stage(session, stage=stage, policy=policy, user=user, held=held, limit=limit)
             items += found
             truncated |= more

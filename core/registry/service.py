@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from modelgate.core.bundle.manifest_types import Manifest, typed_manifest
+from modelgate.core.policy.stages import DRAFT
 
 from modelgate.core.registry import audit, database, identity, pgwrites, queries
 from modelgate.core.registry.errors import RegistryError, StoreDamaged
@@ -180,7 +181,7 @@ class Registry:
             pgwrites.call(session, "import_version", model=name, version=version, digest=staged.digest,
                           store_path=relative, license=license_)
         else:
-            session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage="draft",
+            session.add(Version(model_id=model.id, version=version, digest=staged.digest, stage=DRAFT,
                                 submitter=self.actor, store_path=relative, license=license_))
             session.flush()
         audit.append(session, actor=self.actor, action="version.imported", subject=f"{name}@{version}",
@@ -244,6 +245,16 @@ class Registry:
                 events=audit.events(session, subject=f"{name}@{version}"),
                 damage=damage_of(session, row.id),
             )
+
+    def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:
+        """``(version, stored folder)`` of the current champion of model ``name``, the production
+        version ``version`` is compared with; None when there is none or it is ``version`` itself."""
+        with self.session(write=False) as session:
+            model = session.scalars(select(Model).where(Model.name == name)).first()
+            current = queries.champion_of(session, model_id=model.id) if model is not None else None
+            if current is None or current.version == version:
+                return None
+            return current.version, self.store.path_of(current.store_path).resolve()
 
     def bundle_path(self, *, name: str, version: str) -> Path:
         """The stored (read-only) folder of ``name@version``."""

@@ -9,7 +9,7 @@ Semantics (the desktop checklist and the command line show the same gates):
   the target stage. Stored bundles never change, so a run recorded for the same
   stage and policy digest is reused; otherwise a fresh run is made and recorded.
   Retiring a version (deprecated, archived) needs no validation.
-- **approvals**: ``policy.stage(to)["approvals"] = {count, roles}`` distinct
+- **approvals**: ``policy.gates(to).approvals`` (count, roles) distinct
   reviewers approved while the version was at its current stage, each holding one
   of the roles at review time (admin holds every role); the submitter's approval
   never counts; only each reviewer's latest decision counts, and a reject or
@@ -35,13 +35,13 @@ from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
-from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, champion_of, evaluate,
+from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate,
                                           run_validation, stage_order, stored_run)
 from modelgate.core.registry.gates import rollback_gates as evaluate_rollback
-from modelgate.core.registry.queries import get_model, get_version
+from modelgate.core.registry.queries import champion_of, get_model, get_version, production_versions
 from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
 from modelgate.core.registry.records import ReviewInfo
-from modelgate.core.policy.stages import check_stage
+from modelgate.core.policy.stages import DEPRECATED, PRODUCTION, RETIRED, check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
            "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices", "rollback_gates"]
@@ -156,7 +156,7 @@ def _prepare_validation(registry, *, name: str, version: str, to_stage: str, pol
         row = get_version(session, name=name, version=version)
         if stage_order(row.stage, to_stage).blocking:
             return None
-        champion = champion_of(session, row)
+        champion = champion_of(session, model_id=row.model_id, besides=row.id)
         digest = champion.digest if champion is not None else None
         if stored_run(session, row.id, to_stage, policy.digest, digest) is not None:
             return None
@@ -245,19 +245,18 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
             _move(session, row, to_stage=to_stage, kind="promote", actor=actor, reason=reason,
                   policy_digest=policy.digest)
             superseded, others = None, []
-            if to_stage == "production":
-                others = session.scalars(select(Version).where(
-                    Version.model_id == model.id, Version.stage == "production", Version.id != row.id)).all()
+            if to_stage == PRODUCTION:
+                others = production_versions(session, model_id=model.id, besides=row.id)
                 for other in others:
                     superseded = f"{name}@{other.version}"
-                    _move(session, other, to_stage="deprecated", kind="superseded", actor=actor,
+                    _move(session, other, to_stage=DEPRECATED, kind="superseded", actor=actor,
                           reason=f"superseded by {label}")
             audit.append(session, actor=actor, action="promote", subject=label,
                          payload={**base, "superseded": superseded})
             for other in others:
                 audit.append(session, actor=actor, action="promote.superseded",
                              subject=f"{name}@{other.version}",
-                             payload={"from": "production", "to": "deprecated", "by": label})
+                             payload={"from": PRODUCTION, "to": DEPRECATED, "by": label})
     if refused is not None:
         lines = "; ".join(f"{gate.name}: {gate.reason}" for gate in refused if gate.blocking)
         raise WorkflowRefused(f"{label} cannot move from {from_stage} to {to_stage}: {lines}",
@@ -271,10 +270,10 @@ def _restorable(session, model_id: int, current_id: int | None, *, kinds=("super
     most recently left first. Replaced ones ("superseded") are the usual targets; one taken
     out by an earlier rollback comes back only when named."""
     left = (select(Promotion.version_id, func.max(Promotion.id).label("last"))
-            .where(Promotion.from_stage == "production", Promotion.kind.in_(kinds))
+            .where(Promotion.from_stage == PRODUCTION, Promotion.kind.in_(kinds))
             .group_by(Promotion.version_id).subquery())
     query = (select(Version).join(left, left.c.version_id == Version.id)
-             .where(Version.model_id == model_id, Version.stage == "deprecated")
+             .where(Version.model_id == model_id, Version.stage == DEPRECATED)
              .order_by(left.c.last.desc()))
     if current_id is not None:
         query = query.where(Version.id != current_id)
@@ -302,8 +301,7 @@ def rollback_choices(registry, *, name: str) -> RollbackChoices:
 def _rollback_target(session, model, *, name: str, to_version: str | None,
                      expected_current: str | None) -> tuple[Version | None, Version | None, str | None]:
     """``(current production version, version to restore, problem)`` of a rollback of ``model``."""
-    current = session.scalars(select(Version).where(
-        Version.model_id == model.id, Version.stage == "production").order_by(Version.id)).first()
+    current = champion_of(session, model_id=model.id)
     usual = _restorable(session, model.id, current.id, kinds=("superseded",)) if current else []
     choices = _restorable(session, model.id, current.id) if current else []
     previous = usual[0] if usual else None
@@ -340,13 +338,13 @@ def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Po
                                                 expected_current=None)
         if problem or previous is None:
             return None, None
-        run_needed = stored_run(session, previous.id, "production", policy.digest, None) is None
+        run_needed = stored_run(session, previous.id, PRODUCTION, policy.digest, None) is None
         digest, version = previous.digest, previous.version
     reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
     store = registry.store
     if not run_needed or store.verify(digest) is not None:
         return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
-    report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage="production",
+    report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage=PRODUCTION,
                             progress=progress)
     return (report, None), reverified
 
@@ -432,15 +430,15 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
         else:
             demoted = f"{name}@{current.version}"
             kind = "break-glass" if forced else "restored"
-            _move(session, current, to_stage="deprecated", kind="rollback", actor=actor, reason=text)
-            _move(session, previous, to_stage="production", kind=kind, actor=actor, reason=text,
+            _move(session, current, to_stage=DEPRECATED, kind="rollback", actor=actor, reason=text)
+            _move(session, previous, to_stage=PRODUCTION, kind=kind, actor=actor, reason=text,
                   policy_digest=policy.digest)
             audit.append(session, actor=actor, action="rollback", subject=demoted,
-                         payload={"from": "production", "to": "deprecated", "restored": restored,
+                         payload={"from": PRODUCTION, "to": DEPRECATED, "restored": restored,
                                   "reason": text})
             audit.append(session, actor=actor, action="rollback.break-glass" if forced else "rollback.restored",
                          subject=restored,
-                         payload={"from": "deprecated", "to": "production", "replaces": demoted,
+                         payload={"from": DEPRECATED, "to": PRODUCTION, "replaces": demoted,
                                   "reason": text, "policy": policy.name, "policy_digest": policy.digest,
                                   "gates": [gate.as_dict() for gate in results],
                                   **({"failed_gates": [gate.as_dict() for gate in forced]} if forced else {})})

@@ -157,7 +157,7 @@ def _code_signing_policy():
     from cryptography import x509
     from cryptography.x509.verification import Criticality, ExtensionPolicy
 
-    def check_usage(policy, certificate, extension) -> None:
+    def check_usage(policy, certificate, _extension) -> None:
         problem = usage_problem(certificate)
         if problem is not None:
             raise ValueError(problem)

@@ -92,11 +92,11 @@ def open_window(*, registry: str | None = None, user: str | None = None, policy:
 
         raise UsageError(defect, hint="Install another PySide6 version: pip install 'PySide6>=6.8,!=6.12.0'")
     from modelgate.gui.app.main_window import MainWindow, SessionOverrides
-    from modelgate.gui.app.settings import GuiSettings
+    from modelgate.gui.app.settings import THEME, GuiSettings
     from modelgate.gui.app.theme import apply_theme
 
     settings = GuiSettings.at(path=str(settings_file) if settings_file else None)
-    apply_theme(app, theme=settings.get("theme"))
+    apply_theme(app, theme=settings.get(THEME))
     window = MainWindow(settings=settings, overrides=SessionOverrides(registry=registry, user=user, policy=policy))
     window.show()
     return app, window

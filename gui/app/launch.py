@@ -12,7 +12,6 @@ from pathlib import Path
 
 #: What the desktop app imports beyond the core, by the import name.
 GUI_PACKAGES = ("PySide6", "matplotlib", "markdown", "nh3")
-INSTALL_HINT = "Install the desktop app's extras: pip install 'modelgate[gui]'"
 
 
 def missing_packages() -> list[str]:

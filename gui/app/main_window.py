@@ -23,7 +23,7 @@ from modelgate.gui.review.queue_panel import QueuePanel
 from modelgate.gui.ops.registry import RegistryConnection
 from modelgate.gui.registry.panel import RegistryPanel
 from modelgate.gui.review.panel import ReviewPanel
-from modelgate.gui.app.settings import GuiSettings
+from modelgate.gui.app.settings import ACTING_USER, POLICY_FILE, REGISTRY_URL, THEME, TRUST_STORE, GuiSettings
 from modelgate.gui.app.sidebar import Sidebar
 from modelgate.gui.app.theme import apply_theme
 from modelgate.gui.review.version_actions import VersionActions
@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self.registry_panel = RegistryPanel(workers=self.workers, progress_panel=self.progress)
         self.queue_panel = QueuePanel(workers=self.workers, progress_panel=self.progress)
         self.inspector = Inspector(workers=self.workers, progress_panel=self.progress,
-                                   trust_store=settings.get("trust_store"))
+                                   trust_store=settings.get(TRUST_STORE))
         self.version_actions = VersionActions(window=self, workers=self.workers, progress_panel=self.progress,
                                               settings=settings)
         self.review_panel = ReviewPanel(workers=self.workers, progress_panel=self.progress,
@@ -129,8 +129,8 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- registry
     def open_registry(self, *, url: str | None = None, user: str | None = None) -> None:
         """Open the registry at ``url`` as ``user`` (defaults: the overrides, then the settings)."""
-        url = url or self.overrides.registry or self.settings.get("registry_url") or None
-        user = user or self.overrides.user or self.settings.get("acting_user") or None
+        url = url or self.overrides.registry or self.settings.get(REGISTRY_URL) or None
+        user = user or self.overrides.user or self.settings.get(ACTING_USER) or None
         BackgroundOperation(parent=self, executor=self.workers.registry,
                             work=lambda progress: RegistryConnection.open(url=url, user=user)) \
             .with_progress(panel=self.progress, label="Opening the registry", cancellable=False) \
@@ -148,13 +148,13 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.audit_view:
             self.audit_view.set_connection(connection)  # otherwise once it is first shown
         self.version_actions.set_context(connection=connection, info=None)
-        self.setWindowTitle(f"ModelGate — {connection.label} as {connection.registry.actor}")
+        self.setWindowTitle(f"ModelGate — {connection.label} as {connection.actor}")
         self.statusBar().showMessage(f"Registry open: {connection.label}, acting as "
-                                     f"{connection.registry.actor}, policy {connection.policy.name}", 8000)
+                                     f"{connection.actor}, policy {connection.policy.name}", 8000)
         self.registry_opened.emit(connection)
 
     def choose_registry(self) -> None:
-        current = self.connection.registry.url if self.connection else self.settings.get("registry_url")
+        current = self.connection.url if self.connection else self.settings.get(REGISTRY_URL)
         url, ok = QInputDialog.getText(self, "Open registry", "Registry URL (sqlite:///PATH/registry.db or "
                                        "postgresql+psycopg://LOGIN@HOST/DB):", QLineEdit.EchoMode.Normal, current)
         if ok and url.strip():
@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- bundles
     def bundle_policy_file(self) -> Path | None:
         """The policy for bundles opened on their own: the override, the setting, else the default."""
-        chosen = self.overrides.policy or self.settings.get("policy_file") or None
+        chosen = self.overrides.policy or self.settings.get(POLICY_FILE) or None
         return Path(chosen) if chosen else None
 
     def open_bundle(self, *, path: Path) -> None:
@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
                        action="Importing a bundle")
             return
         BackgroundOperation(parent=self, executor=self.workers.registry,
-                            work=lambda progress: connection.registry.import_bundle(path=path, progress=progress)) \
+                            work=lambda progress: connection.import_bundle(path=path, progress=progress)) \
             .with_progress(panel=self.progress, label=f"Importing {Path(path).name}") \
             .on_success(self._on_bundle_imported).start()
 
@@ -227,8 +227,8 @@ class MainWindow(QMainWindow):
     def edit_settings(self) -> None:
         dialog = SettingsDialog(settings=self.settings, parent=self)
         if dialog.exec():
-            apply_theme(QApplication.instance(), theme=self.settings.get("theme"))
-            self.inspector.trust_store = self.settings.get("trust_store")
+            apply_theme(QApplication.instance(), theme=self.settings.get(THEME))
+            self.inspector.trust_store = self.settings.get(TRUST_STORE)
             self.statusBar().showMessage("Settings saved; Open registry or Refresh to use a new registry "
                                          "or policy.", 8000)
 

@@ -38,10 +38,6 @@ class Sidebar(QListWidget):
     def _item(self, key: str) -> QListWidgetItem:
         return next(self.item(i) for i in range(self.count()) if self.item(i).data(KEY_ROLE) == key)
 
-    @property
-    def current_view(self) -> str:
-        return self.currentItem().data(KEY_ROLE)
-
     def choose(self, key: str) -> None:
         """Show view ``key`` as chosen (emits :attr:`view_chosen` when it changes)."""
         self.setCurrentItem(self._item(key))

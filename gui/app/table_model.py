@@ -21,9 +21,6 @@ class RecordTableModel(QAbstractTableModel):
         """The row of ``name@version`` among the rows held."""
         return next((i for i, r in enumerate(self._rows) if (r.name, r.version) == (name, version)), None)
 
-    def column_key(self, column: int) -> str:
-        return self.COLUMNS[column][0]
-
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from modelgate.core.registry.audit_browse import ChainCheck
+from modelgate.gui.ops.audit import ChainCheck
 from modelgate.gui.inspector.overview import VerdictBanner
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 

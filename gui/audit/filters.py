@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from modelgate.core.registry.audit_browse import FAMILY, AuditQuery, AuditValues
+from modelgate.gui.ops.audit import FAMILY, AuditQuery, AuditValues
 
 #: Days before today that a newly ticked "from" date starts at.
 FROM_DAYS_BACK = 7

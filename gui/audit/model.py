@@ -16,8 +16,7 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from modelgate.core.registry import AuditEvent
-from modelgate.core.registry.audit_browse import AuditQuery, AuditValues
+from modelgate.gui.ops.audit import AuditEvent, AuditQuery, AuditValues
 from modelgate.gui.inspector.history import KEYS
 from modelgate.gui.app.table_model import RecordTableModel
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QPlainTextEdit, QPushButton, QSplitter, QStyledItemDelegate, QTableView, QVBoxLayout,
                                QWidget)
 
-from modelgate.core.registry.audit_browse import AuditCount, AuditQuery, AuditValues, ChainCheck
+from modelgate.gui.ops.audit import AuditCount, AuditQuery, AuditValues, ChainCheck
 from modelgate.gui.audit.filters import AuditFilterBar
 from modelgate.gui.audit.model import BROKEN_HIGHLIGHT, BROKEN_ROLE, COLUMNS, AuditTableModel, local_time
 from modelgate.gui.dialogs.error import explain, show_error

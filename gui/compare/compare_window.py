@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from modelgate.gui.compare.compare_view import CompareView
+from modelgate.gui.ops import compare as comparing
 from modelgate.gui.ops.background import BackgroundOperation, alive, release
 from modelgate.gui.app.progress_panel import ProgressPanel
 
@@ -73,16 +74,10 @@ class CompareWindow(QWidget):
         self.view.comparison_shown.connect(self.comparison_shown)
         self.resize(*SIZE)
 
-    @property
-    def busy(self) -> bool:
-        return any(handle.running for handle in self._handles)
-
     def compare(self, *, champion: tuple[str, str] | None, challenger: tuple[str, str],
                 stage: str | None = None) -> None:
         """Compare ``champion`` (``None``: the production version of the challenger's model) with
         ``challenger``, each ``(name, version)``, judged for ``stage`` (default: the challenger's next)."""
-        from modelgate.core.registry import compare as comparing
-
         for handle in self._handles:
             handle.cancel()
         self._generation += 1
@@ -93,9 +88,7 @@ class CompareWindow(QWidget):
         connection = self._connection
 
         def plan(progress):
-            a = champion or comparing.champion_for(connection.registry, name=challenger[0], version=challenger[1])
-            return comparing.plan_comparison(connection.registry, a=a, b=challenger, stage=stage,
-                                             policy=connection.policy)
+            return comparing.plan(connection, champion=champion, challenger=challenger, stage=stage)
 
         self._start(self._workers.registry, plan, f"Reading {b} for the comparison", self._on_planned)
 
@@ -116,7 +109,6 @@ class CompareWindow(QWidget):
         return call
 
     def _on_planned(self, plan) -> None:
-        from modelgate.core.registry.compare import run_comparison
         from modelgate.gui.inspector.benchmarks import prepare_charts
 
         self.setWindowTitle(f"Compare {plan.a.label} → {plan.b.label} — ModelGate")
@@ -126,7 +118,7 @@ class CompareWindow(QWidget):
 
         def run(progress):
             prepare_charts()
-            return run_comparison(plan, progress=progress)
+            return comparing.run(plan, progress=progress)
 
         self._start(self._workers.bundles, run, f"Comparing {plan.a.label} with {plan.b.label}", self._on_compared)
 

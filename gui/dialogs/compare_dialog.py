@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from modelgate.core.policy.stages import PRODUCTION
 from modelgate.gui.ops.background import BackgroundOperation, release
 
 SIDES = {"a": "A · champion (the baseline)", "b": "B · challenger"}
@@ -136,7 +137,7 @@ class CompareDialog(QDialog):
         if request != self._loading[side]:
             return                      # another model was chosen meanwhile
         self._loading[side] = 0
-        self._production[name] = next((v.version for v in versions if v.stage == "production"), None)
+        self._production[name] = next((v.version for v in versions if v.stage == PRODUCTION), None)
         self.pickers[side].show_versions(versions, chosen=self._choice(side, name, versions))
         self._update()
         if not any(self._loading.values()):

@@ -14,11 +14,12 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
-from modelgate.core.registry.workflow import PROMOTE_ROLES
 from modelgate.core.policy.stages import STAGES
 from modelgate.gui.review.gate_checklist import GateChecklist
 from modelgate.gui.inspector.widgets import BAD, GOOD
+from modelgate.gui.ops import workflow
 from modelgate.gui.ops.background import BackgroundOperation, release
+from modelgate.gui.ops.workflow import PROMOTE_ROLES
 
 REFRESH_MS = 15_000
 
@@ -94,17 +95,15 @@ class PromotionDialog(QDialog):
         target hashes the stored bundles; the timer's re-checks read the registry only."""
         if self._checking is not None and self._checking.running or self.result is not None or self.promoting:
             return
-        from modelgate.core.registry import workflow
-
         self._generation += 1
-        generation, target, info, registry = self._generation, self.target, self.info, self.connection.registry
+        generation, target, info, connection = self._generation, self.target, self.info, self.connection
         first = not self.checklist.gates
         self.check_failure = None
         if first:
             self.checklist.show_message(f"Checking the gates for {target}…")
         self._checking = BackgroundOperation(
             parent=self, executor=self._workers.registry,
-            work=lambda progress: workflow.gates(registry, name=info.name, version=info.version,
+            work=lambda progress: workflow.gates(connection, name=info.name, version=info.version,
                                                  to_stage=target, progress=progress, verify_store=first)) \
             .with_progress(panel=self._progress, label=f"Checking the gates of {info.ref} for {target}") \
             .on_success(lambda gates: self._on_gates_checked(generation, gates)) \
@@ -157,9 +156,7 @@ class PromotionDialog(QDialog):
     # ------------------------------------------------------------------ promote
     def promote(self) -> None:
         """Promote through the core; it checks every gate again and audits the outcome."""
-        from modelgate.core.registry import workflow
-
-        info, target, registry = self.info, self.target, self.connection.registry
+        info, target, connection = self.info, self.target, self.connection
         reason = self.reason_edit.text().strip() or None
         if self.promoting or not self.promote_button.isEnabled():
             return
@@ -171,7 +168,7 @@ class PromotionDialog(QDialog):
         self._set_promote_enabled()
         self.close_button.setEnabled(False)
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: workflow.promote(registry, name=info.name, version=info.version,
+                            work=lambda progress: workflow.promote(connection, name=info.name, version=info.version,
                                                                    to_stage=target, reason=reason,
                                                                    progress=progress)) \
             .with_progress(panel=self._progress, label=f"Promoting {info.ref} to {target}", cancellable=False) \
@@ -195,13 +192,12 @@ class PromotionDialog(QDialog):
         self.promoted.emit(result)
 
     def _on_promote_failed(self, error) -> None:
-        from modelgate.core.registry.errors import WorkflowRefused
         from modelgate.gui.dialogs.error import explain, show_error
 
         self.promoting = False
         self.close_button.setEnabled(True)
         self.timer.start()
-        if isinstance(error, WorkflowRefused) and getattr(error, "gates", None):
+        if isinstance(error, workflow.WorkflowRefused) and getattr(error, "gates", None):
             self.checklist.show_gates(error.gates)  # something changed since the last check
             self._set_promote_enabled()
             self.outcome.setText(f"Refused, and recorded in the audit log: {explain(error)[0]}")

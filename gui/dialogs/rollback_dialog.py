@@ -14,10 +14,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QLineEdit, QMessageBox, QVBoxLayout, QWidget)
 
-from modelgate.core.registry.workflow import BREAK_GLASS_ROLES, BREAKABLE, PROMOTE_ROLES
 from modelgate.gui.review.gate_checklist import GateChecklist
 from modelgate.gui.inspector.widgets import BAD, GOOD
+from modelgate.gui.ops import workflow
 from modelgate.gui.ops.background import BackgroundOperation, release
+from modelgate.gui.ops.workflow import BREAK_GLASS_ROLES, BREAKABLE, PROMOTE_ROLES
 
 
 class RollbackDialog(QDialog):
@@ -80,11 +81,9 @@ class RollbackDialog(QDialog):
         self._read_choices()
 
     def _read_choices(self) -> None:
-        from modelgate.core.registry.workflow import rollback_choices
-
-        registry, name = self.connection.registry, self.name
+        connection, name = self.connection, self.name
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda _p: rollback_choices(registry, name=name)) \
+                            work=lambda _p: workflow.rollback_choices(connection, name=name)) \
             .on_success(self._on_choices_read).start()
 
     def _on_choices_read(self, choices) -> None:
@@ -100,18 +99,16 @@ class RollbackDialog(QDialog):
 
     def _check_gates(self) -> None:
         """Judge today's production gates for the chosen version (registry worker; re-hashes it)."""
-        from modelgate.core.registry.workflow import rollback_gates
-
         target = self.target
         self.gates = None
         self._update()
         if target is None:
             return
         self.checklist.show_message(f"Checking {self.name}@{target} against today's production gates…")
-        registry, name = self.connection.registry, self.name
+        connection, name = self.connection, self.name
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: rollback_gates(registry, name=name, to_version=target,
-                                                                 progress=progress)) \
+                            work=lambda progress: workflow.rollback_gates(connection, name=name, to_version=target,
+                                                                          progress=progress)) \
             .on_success(lambda result: self._on_gates(target, result)) \
             .on_failure(lambda error: self._on_gates_failed(target, error)).start()
 
@@ -212,14 +209,12 @@ class RollbackDialog(QDialog):
         break_glass = self.needs_break_glass
         if break_glass and not self.confirm_break_glass():
             return
-        from modelgate.core.registry import workflow
-
-        registry, name, target, reason = self.connection.registry, self.name, self.target, self.reason_edit.text()
+        connection, name, target, reason = self.connection, self.name, self.target, self.reason_edit.text()
         current = self.current
         self.running = True
         self._update()
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda _p: workflow.rollback(registry, name=name, reason=reason, to_version=target,
+                            work=lambda _p: workflow.rollback(connection, name=name, reason=reason, to_version=target,
                                                               expected_current=current, break_glass=break_glass,
                                                               progress=_p)) \
             .with_progress(panel=self._progress, label=f"Rolling back {name}", cancellable=False) \

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from modelgate.gui.app.settings import SETTINGS, THEMES, GuiSettings
+from modelgate.gui.app.settings import POLICY_FILE, SETTINGS, SIGNING_KEY, THEME, THEMES, TRUST_STORE, GuiSettings
 
 #: Settings whose value is a path, and whether the chooser picks a folder or a file.
-PATHS = {"trust_store": "file or folder", "policy_file": "file", "signing_key": "file"}
+PATHS = {TRUST_STORE.key: "file or folder", POLICY_FILE.key: "file", SIGNING_KEY.key: "file"}
 
 
 class SettingsDialog(QDialog):
@@ -23,7 +23,7 @@ class SettingsDialog(QDialog):
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         form = QFormLayout()
         for key, setting in SETTINGS.items():
-            if key == "theme":
+            if setting is THEME:
                 field = QComboBox(objectName=f"setting-{key}")
                 field.addItems(THEMES)
                 field.setCurrentText(settings.get(key))
@@ -59,9 +59,9 @@ class SettingsDialog(QDialog):
         return holder
 
     def _choose(self, key: str, field: QLineEdit) -> None:
-        if key == "policy_file":
+        if key == POLICY_FILE.key:
             path, _ = QFileDialog.getOpenFileName(self, "Policy file", field.text(), "Policies (*.yaml *.yml)")
-        elif key == "signing_key":
+        elif key == SIGNING_KEY.key:
             path, _ = QFileDialog.getOpenFileName(self, "Signing key", field.text(),
                                                   "Private keys (*.key *.pem);;All files (*)")
         else:

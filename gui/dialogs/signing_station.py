@@ -20,18 +20,10 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
 
 from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, table
+from modelgate.gui.ops import signing
 from modelgate.gui.ops.background import BackgroundOperation, release
 
 STATUS_COLOUR = {"valid": GOOD, "untrusted": DOUBT}
-
-
-def covered(registry, *, name: str, version: str) -> list[tuple[str, int]]:
-    """``(file, size)`` of every file a signature of the stored bundle covers."""
-    from modelgate.core.bundle.reader import open_bundle
-    from modelgate.core.signing.payload import covered_files
-
-    with open_bundle(registry.bundle_path(name=name, version=version)) as bundle:
-        return [(file, bundle.size(file)) for file in covered_files(bundle)]
 
 
 def _verified_text(check) -> str:
@@ -141,9 +133,9 @@ class SigningStation(QDialog):
 
     # ------------------------------------------------------------------ what is signed
     def _read_files(self) -> None:
-        info, registry = self.info, self.connection.registry
+        info, connection = self.info, self.connection
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda _p: covered(registry, name=info.name, version=info.version)) \
+                            work=lambda _p: signing.covered(connection, name=info.name, version=info.version)) \
             .on_success(self._on_files_read).on_failure(self._on_files_failed).start()
 
     def _on_files_failed(self, error) -> None:
@@ -203,12 +195,9 @@ class SigningStation(QDialog):
         """Sign in the background; the passphrase leaves its field now."""
         if self.refusal() is not None:
             return
-        from modelgate.core.registry.signatures import sign_version
-
         passphrase = self.passphrase_edit.text().encode("utf-8")
         self.passphrase_edit.clear()
-        key, info, registry, signer = Path(self.key_edit.text().strip()), self.info, self.connection.registry, \
-            self.connection.actor
+        key, info, connection = Path(self.key_edit.text().strip()), self.info, self.connection
         certificate = Path(self.certificate_edit.text().strip()) if self.certificate_edit.text().strip() else None
         chain = (Path(self.chain_edit.text().strip()),) if self.chain_edit.text().strip() else ()
         self.signing = True
@@ -216,10 +205,9 @@ class SigningStation(QDialog):
         self._update_sign_button()
         self._say(f"Signing {info.ref}…", None)
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: sign_version(registry, name=info.name, version=info.version,
-                                                               key=key, passphrase=passphrase, signer=signer,
-                                                               progress=progress, certificate=certificate,
-                                                               chain=chain)) \
+                            work=lambda progress: signing.sign(connection, name=info.name, version=info.version,
+                                                               key=key, passphrase=passphrase, progress=progress,
+                                                               certificate=certificate, chain=chain)) \
             .with_progress(panel=self._progress, label=f"Signing {info.ref}") \
             .on_success(self._on_signed).on_failure(self._on_sign_failed) \
             .on_cancelled(self._on_sign_cancelled).start()
@@ -266,12 +254,10 @@ class SigningStation(QDialog):
     # ------------------------------------------------------------------ verifying
     def verify(self) -> None:
         """Check every signature of the version again (hashes the stored bundle)."""
-        from modelgate.core.registry.signatures import verify_version
-
-        info, registry = self.info, self.connection.registry
+        info, connection = self.info, self.connection
         self.verify_button.setEnabled(False)
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: verify_version(registry, name=info.name, version=info.version,
+                            work=lambda progress: signing.verify(connection, name=info.name, version=info.version,
                                                                  progress=progress)) \
             .with_progress(panel=self._progress, label=f"Verifying the signatures of {info.ref}") \
             .on_success(self._on_verified).on_failure(self._on_verify_failed) \

@@ -52,11 +52,6 @@ class BenchmarksTab(Page):
         if self._pending is not None:
             self._draw()
 
-    def ensure_drawn(self) -> None:
-        """Draw what is pending now, visible or not (screenshots, tests)."""
-        if self._pending is not None:
-            self._draw()
-
     def _draw(self) -> None:
         subject, self._pending = self._pending, None
         facts = subject.facts

@@ -226,9 +226,10 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
 
 def validate(*, facts: BundleFacts, policy: Policy, stage: str, champion: Path | None, progress: Progress):
     """Validate the opened bundle for ``stage`` (against ``champion``) as the gates would."""
-    from modelgate.core.registry.gates import run_validation
+    from modelgate.gui.ops.workflow import validate_as_gates
 
-    return run_validation(facts.bundle.root, policy=policy, stage=stage, champion=champion, progress=progress)
+    return validate_as_gates(path=facts.bundle.root, policy=policy, stage=stage, champion=champion,
+                             progress=progress)
 
 
 @dataclass

@@ -106,7 +106,7 @@ class Page(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._body = QWidget()
-        self._layout = QVBoxLayout(self._body)
+        QVBoxLayout(self._body)
         self.setWidget(self._body)
 
     def replace(self, *widgets: QWidget) -> None:
@@ -117,4 +117,4 @@ class Page(QScrollArea):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.setWidget(body)   # the old body is deleted with its widgets
-        self._body, self._layout = body, layout
+        self._body = body

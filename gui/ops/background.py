@@ -36,7 +36,7 @@ Who owns what, enforced here:
   work once it has stopped. Closing does not wait for the work. An operation whose parent was
   deleted meanwhile delivers nothing either.
 - A :class:`~modelgate.core.registry.Registry` is used only on the thread that owns it, the
-  registry worker (see :mod:`.workers` and :mod:`.registry_connection`).
+  registry worker (see :mod:`.workers` and :mod:`.registry`).
 """
 
 from __future__ import annotations

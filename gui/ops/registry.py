@@ -5,7 +5,7 @@ thread, except where noted: the core's calls block on the database. The registry
 owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
 :meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
 the UI thread once the workers have been shut down and waited for. The rest of the
-ownership rule is in :mod:`.operations`.
+ownership rule is in :mod:`.background`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ import dataclasses
 from pathlib import Path
 
 from modelgate.core.policy.document import Policy
-from modelgate.core.registry import (AuditEvent, Registry, VersionDetail, VersionInfo, audit_browse, browse, facets,
-                                     open_registry)
+from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
+                                     facets, open_registry)
+from modelgate.core.registry.browse import STATUSES, VersionQuery
 from modelgate.core.registry.database import redact
 from modelgate.core.registry.policies import policy_in_force
+
+#: What the registry screen takes from here: the listing's rows, query and statuses.
+__all__ = ["STATUSES", "RegistryConnection", "VersionInfo", "VersionQuery"]
 
 
 class RegistryConnection:
@@ -26,7 +30,7 @@ class RegistryConnection:
     def __init__(self, *, registry: Registry, policy: Policy, roles: tuple[str, ...] = ()) -> None:
         self.registry = registry
         self.policy = policy
-        #: The acting user's roles when the registry was opened (refreshed by :meth:`reload_roles`).
+        #: The acting user's roles when the registry was opened.
         self.roles = tuple(roles)
         # Replaced whole, never changed in place, so the registry worker may read it while
         # the UI thread swaps in a bigger one.
@@ -41,6 +45,11 @@ class RegistryConnection:
         except BaseException:
             registry.close()
             raise
+
+    @property
+    def url(self) -> str:
+        """The registry's URL as given, password included (to offer it again for opening)."""
+        return self.registry.url
 
     @property
     def label(self) -> str:
@@ -70,6 +79,10 @@ class RegistryConnection:
         read = facets.read_facets(self.registry.store, (row.digest for row in rows), progress=progress)
         return self.facets.extended(rows, read)
 
+    def import_bundle(self, *, path: Path, progress) -> ImportResult:
+        """Import the bundle at ``path``, as ``modelgate registry import`` does."""
+        return self.registry.import_bundle(path=path, progress=progress)
+
     def detail(self, *, name: str, version: str) -> VersionDetail:
         """Everything the registry recorded about ``name@version``."""
         return self.registry.show(name=name, version=version)
@@ -77,10 +90,7 @@ class RegistryConnection:
     def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:
         """``(version, stored folder)`` of the model's production version, unless that is
         ``version`` itself: the champion a candidate's metrics are compared with."""
-        current = self.registry.list_versions(name=name, stage="production", limit=1)
-        if not current or current[0].version == version:
-            return None
-        return current[0].version, self.registry.bundle_path(name=name, version=current[0].version)
+        return self.registry.champion(name=name, version=version)
 
     @property
     def actor(self) -> str:
@@ -97,10 +107,6 @@ class RegistryConnection:
             return None
         wanted = " or ".join(roles)
         return f"You ({self.actor}) hold {', '.join(self.roles) or 'no role'}; {doing} needs the {wanted} role."
-
-    def reload_roles(self) -> tuple[str, ...]:
-        """Read the acting user's roles again (registry worker); the UI thread swaps them in."""
-        return tuple(self.registry.roles())
 
     def queue(self):
         """The acting user's work queue under the registry's policy in force now."""

@@ -14,8 +14,7 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from modelgate.core.registry import VersionInfo
-from modelgate.core.registry.browse import VersionQuery
+from modelgate.gui.ops.registry import VersionInfo, VersionQuery
 from modelgate.gui.app.table_model import RecordTableModel
 
 #: (sort key, header) of each column, in order.

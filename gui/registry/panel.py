@@ -12,12 +12,10 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QVBoxLayout, QWidget)
 
-from modelgate.core.registry.browse import STATUSES, VersionQuery
+from modelgate.gui.ops.registry import STATUSES, VersionQuery
 from modelgate.core.policy.stages import STAGES
 from modelgate.gui.ops.background import BackgroundOperation, Newest
 from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
-
-ANY = "any"
 
 
 class RegistryPanel(QWidget):

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from modelgate.core.registry.gates import MET, NOT_AVAILABLE
+from modelgate.gui.ops.workflow import MET, NOT_AVAILABLE
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 #: (mark, colour) of each gate state; a gate the policy does not require is muted.

@@ -14,15 +14,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QLabel, QPlainTextEdit, QPushButton,
                                QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
-from modelgate.core.registry.workflow import REVIEW_ROLES
+from modelgate.core.policy.stages import ON_THE_WAY
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
+from modelgate.gui.ops import workflow
 from modelgate.gui.ops.background import BackgroundOperation
+from modelgate.gui.ops.workflow import REVIEW_ROLES
 from modelgate.gui.registry.model import updated_text
 
 DECISIONS = (("approve", "Approve", GOOD), ("reject", "Reject", BAD), ("request-changes", "Request changes", DOUBT))
 DECISION_COLOUR = {key: colour for key, _text, colour in DECISIONS}
-#: Stages whose reviews a gate counts (the approvals for the next stage).
-REVIEWED_STAGES = ("draft", "candidate", "staging")
 
 
 def review_card(review, *, current: bool) -> QLabel:
@@ -69,7 +69,7 @@ def review_refusal(*, connection, info, comment: str, decision: str = "approve",
     """Why the acting user cannot record ``decision`` on ``info`` now, or None when they can."""
     if connection is None or info is None:
         return "Select a version of the registry first."
-    if info.stage not in REVIEWED_STAGES:
+    if info.stage not in ON_THE_WAY:
         return (f"{info.ref} is at {info.stage}: reviews count toward the next stage, so only draft, "
                 "candidate and staging versions are reviewed.")
     refused = connection.role_refusal(*REVIEW_ROLES, doing="reviewing")
@@ -227,8 +227,6 @@ class ReviewPanel(QWidget):
         if self.recording or review_refusal(connection=connection, info=info, comment=comment,
                                             decision=decision, detail=self.detail) is not None:
             return
-        from modelgate.core.registry import workflow
-
         self.recording = True
         self._update_buttons()
 
@@ -244,9 +242,9 @@ class ReviewPanel(QWidget):
                 self.show_version(info)
 
         BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda _p: workflow.review(connection.registry, name=info.name,
-                                                            version=info.version, decision=decision,
-                                                            comment=comment, expected_stage=info.stage)) \
+                            work=lambda _p: workflow.review(connection, name=info.name, version=info.version,
+                                                            decision=decision, comment=comment,
+                                                            expected_stage=info.stage)) \
             .with_progress(panel=self._progress, label=f"Recording {decision} of {info.ref}", cancellable=False) \
             .on_success(done).on_failure(self._on_record_failed).start()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from modelgate.core.registry.queue import QueueItem
+from modelgate.gui.ops.workflow import QueueItem
 from modelgate.gui.registry.model import updated_text
 from modelgate.gui.app.table_model import RecordTableModel
 

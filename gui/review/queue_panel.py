@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
-from modelgate.core.registry.queue import TASKS
+from modelgate.gui.ops.workflow import TASKS
 from modelgate.gui.ops.background import BackgroundOperation
 from modelgate.gui.review.queue_model import TASK_TEXT, QueueModel
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
+from modelgate.core.policy.stages import ARCHIVED, PRODUCTION
+from modelgate.gui.app.settings import SIGNING_KEY
+
 #: (object name, text, shortcut, tooltip) of each action.
 SPECS = (
     ("promote", "&Promote…", "Ctrl+Shift+P", "Every gate for the next stage, checked live, then promote"),
@@ -53,9 +56,9 @@ class VersionActions(QObject):
     def _why_not(self, key: str) -> str | None:
         if self.connection is None or self.info is None:
             return "Select a version of the registry first."
-        if key == "promote" and self.info.stage == "archived":
+        if key == "promote" and self.info.stage == ARCHIVED:
             return f"{self.info.ref} is archived: it moves no further."
-        if key == "rollback" and self.info.stage != "production":
+        if key == "rollback" and self.info.stage != PRODUCTION:
             return f"{self.info.ref} is at {self.info.stage}; a rollback starts from a production version."
         return None
 
@@ -89,7 +92,7 @@ class VersionActions(QObject):
 
         if self._why_not("sign") is None:
             dialog = SigningStation(connection=self.connection, workers=self._workers, progress_panel=self._progress,
-                                    info=self.info, key_path=self._settings.get("signing_key"), parent=self.window)
+                                    info=self.info, key_path=self._settings.get(SIGNING_KEY), parent=self.window)
             self._open(dialog, dialog.signed)
 
     def open_rollback(self) -> None:

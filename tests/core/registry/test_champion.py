@@ -37,6 +37,10 @@ def test_a_regressed_challenger_is_stopped_at_the_validation_gate(tmp_path):
         with open_registry(url=url, user="ben") as registry:
             workflow.promote(registry, name="tiny-classifier", version="1.0.0", to_stage=stage, policy=policy)
     with open_registry(url=url, user="ben") as registry:
+        champion, folder = registry.champion(name="tiny-classifier", version="1.1.0")
+        assert (champion, folder) == ("1.0.0", registry.bundle_path(name="tiny-classifier", version="1.0.0"))
+        assert registry.champion(name="tiny-classifier", version="1.0.0") is None  # not its own champion
+        assert registry.champion(name="no-such-model", version="1.0.0") is None
         workflow.review(registry, name="tiny-classifier", version="1.1.0", decision="approve", comment="ok")
         with pytest.raises(WorkflowRefused) as refused:
             workflow.promote(registry, name="tiny-classifier", version="1.1.0", to_stage="candidate",

@@ -179,13 +179,13 @@ def test_the_rollback_dialog_closed_while_it_reads_the_choices(qtbot, qapp, desk
 @pytest.mark.parametrize("delete", [False, True], ids=["closed", "closed-and-deleted"])
 def test_the_signing_station_closed_while_it_reads_and_verifies(qtbot, qapp, desk, monkeypatch, delete):
     from modelgate.core.registry import signatures
-    from modelgate.gui.dialogs import signing_station
     from modelgate.gui.dialogs.signing_station import SigningStation
+    from modelgate.gui.ops import signing
 
     connection, workers, panel = desk
     info = connection.detail(name="credit-risk", version="1.1.0").info
     gate = Gate()
-    monkeypatch.setattr(signing_station, "covered", gate.around(signing_station.covered))
+    monkeypatch.setattr(signing, "covered", gate.around(signing.covered))
     monkeypatch.setattr(signatures, "verify_version", gate.around(signatures.verify_version))
     spy = Spy(monkeypatch, SigningStation, "_on_files_read", "_on_files_failed", "_on_verified",
               "_on_verify_failed")
