@@ -35,9 +35,10 @@ from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
-from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, champion_of, evaluate,
-                                          run_validation, stage_order, stored_run)
+from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate, recorded_signatures,
+                                          run_validation, stored_run)
 from modelgate.core.registry.gates import rollback_gates as evaluate_rollback
+from modelgate.core.registry.prepared import prepare
 from modelgate.core.registry.queries import get_model, get_version
 from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
 from modelgate.core.registry.records import ReviewInfo
@@ -147,29 +148,6 @@ def review(registry, *, name: str, version: str, decision: str, comment: str,
                               as_utc(record.created_at), name, version, by_submitter)
 
 
-def _prepare_validation(registry, *, name: str, version: str, to_stage: str, policy: Policy,
-                        progress: Progress | None):
-    """A fresh validation report when no stored run matches, made outside any transaction."""
-    if to_stage in RETIRED:
-        return None
-    with registry.session(write=False) as session:
-        row = get_version(session, name=name, version=version)
-        if stage_order(row.stage, to_stage).blocking:
-            return None
-        champion = champion_of(session, row)
-        digest = champion.digest if champion is not None else None
-        if stored_run(session, row.id, to_stage, policy.digest, digest) is not None:
-            return None
-        digests = [row.digest] + ([champion.digest] if champion else [])
-    store = registry.store
-    if any(store.verify(d) is not None for d in digests):
-        return None  # the gate, inside the transaction, says what changed
-    paths = [store.path_of(store.relative(d)) for d in digests]
-    report = run_validation(paths[0], policy=policy, stage=to_stage, progress=progress,
-                            champion=paths[1] if len(paths) > 1 else None)
-    return report, digest
-
-
 def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | None = None,
           progress: Progress | None = None, verify_store: bool = True) -> list[GateResult]:
     """Every gate for moving ``name@version`` to ``to_stage``, met or not.
@@ -180,13 +158,13 @@ def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | 
     """
     check_stage(to_stage)
     policy = policy or policy_in_force(registry)
-    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
-                                policy=policy, progress=progress)
+    prepared = prepare(registry, name=name, version=version, to_stage=to_stage, policy=policy,
+                       progress=progress, verify_store=verify_store)
     with registry.session() as session:
         row = get_version(session, name=name, version=version)
         return evaluate(session, row, label=f"{name}@{version}", to_stage=to_stage, policy=policy,
                         actor=registry.actor, store=registry.store,
-                        fresh=fresh, verify_store=verify_store)
+                        prepared=prepared, verify_store=verify_store)
 
 
 def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason: str | None,
@@ -222,8 +200,10 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
     reason = (reason or "").strip() or None
     with registry.session() as session:
         identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
-    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
-                                policy=policy, progress=progress)
+    # Prepare: each stored copy hashed once and the bundle validated once, outside the
+    # transaction. Commit: gates on what was prepared, the move and its audit events, in one.
+    prepared = prepare(registry, name=name, version=version, to_stage=to_stage, policy=policy,
+                       progress=progress)
     refused: tuple[GateResult, ...] | None = None
     with registry.session() as session:
         identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
@@ -233,7 +213,7 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
         if from_stage == to_stage:
             return PromotionResult(name, version, False, from_stage, to_stage, ())
         results = tuple(evaluate(session, row, label=label, to_stage=to_stage, policy=policy, actor=actor,
-                                 store=registry.store, fresh=fresh))
+                                 store=registry.store, prepared=prepared))
         unmet = [gate for gate in results if gate.blocking]
         base = {"from": from_stage, "to": to_stage, "reason": reason, "policy": policy.name,
                 "policy_digest": policy.digest}
@@ -342,12 +322,13 @@ def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Po
             return None, None
         run_needed = stored_run(session, previous.id, "production", policy.digest, None) is None
         digest, version = previous.digest, previous.version
+        recorded = recorded_signatures(session, previous, label=f"{name}@{version}")
     reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
     store = registry.store
     if not run_needed or store.verify(digest) is not None:
         return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
     report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage="production",
-                            progress=progress)
+                            recorded=recorded, progress=progress)
     return (report, None), reverified
 
 
