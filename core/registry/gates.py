@@ -406,15 +406,17 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
 
 
 def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: str, store,
-                   fresh=None, mark: bool = True, reverified: set[int] | None = None) -> list[GateResult]:
+                   fresh=None, mark: bool = True, reverified: set[int] | None = None,
+                   hashed=None) -> list[GateResult]:
     """The production gates of today for restoring ``row`` by a rollback, each computed by the
     same function a promotion uses: the stored copy (re-hashed, no damage mark), validation
     under ``policy`` for production (on its own: it *was* the production version), and the
     signature (counting only keys trusted now, a revoked key for nothing; with ``reverified``
-    only signatures that verified again just now). Approvals
+    only signatures that verified again just now; with ``hashed`` the stored copy hashed in
+    the rollback's prepare step is not hashed again, see :func:`stored_copy`). Approvals
     are not asked again: they were given at staging, and the rollback itself is an approver's
     decision. Nothing is recorded here; the caller's rollback event carries these gates."""
-    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark)
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark, hashed=hashed)
     if copy.blocking:
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stored copy is damaged")
     else:

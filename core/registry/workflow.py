@@ -307,11 +307,12 @@ def _rollback_target(session, model, *, name: str, to_version: str | None,
 
 
 def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Policy,
-                      progress: Progress | None) -> tuple[tuple | None, set[int] | None]:
-    """``(fresh validation, re-verified signature ids)`` of the version a rollback would restore,
-    made outside any transaction: its recorded signatures checked again against its stored
-    bytes with the keys trusted now, and a production validation when no stored run (this
-    policy, no champion) matches. ``(None, None)`` when nothing can be restored."""
+                      progress: Progress | None) -> tuple[tuple | None, set[int] | None, dict]:
+    """``(fresh validation, re-verified signature ids, stored-copy checks)`` of the version a
+    rollback would restore, made outside any transaction: its recorded signatures checked again
+    against its stored bytes with the keys trusted now, its stored copy hashed once (by digest,
+    for the gates), and a production validation from those digests when no stored run (this
+    policy, no champion) matches. ``(None, None, {})`` when nothing can be restored."""
     from modelgate.core.registry.signatures import reverified_signatures
 
     with registry.session(write=False) as session:
@@ -319,17 +320,18 @@ def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Po
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
                                                 expected_current=None)
         if problem or previous is None:
-            return None, None
+            return None, None, {}
         run_needed = stored_run(session, previous.id, "production", policy.digest, None) is None
         digest, version = previous.digest, previous.version
         recorded = recorded_signatures(session, previous, label=f"{name}@{version}")
     reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
     store = registry.store
-    if not run_needed or store.verify(digest) is not None:
-        return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
+    check = store.inspect(digest, progress=progress)
+    if not run_needed or not check.intact:
+        return None, reverified, {digest: check}  # a stored run answers, or the gate says what is wrong
     report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage="production",
-                            recorded=recorded, progress=progress)
-    return (report, None), reverified
+                            recorded=recorded, digests=check.hashed, progress=progress)
+    return (report, None), reverified, {digest: check}
 
 
 def rollback_gates(registry, *, name: str, to_version: str | None = None, policy: Policy | None = None,
@@ -337,8 +339,8 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
     """``(version a rollback would restore, its gates)`` without changing anything: the same
     gates :func:`rollback` judges (a rollback gate when nothing can be restored)."""
     policy = policy or policy_in_force(registry)
-    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
-                                          progress=progress)
+    fresh, reverified, hashed = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                                  progress=progress)
     with registry.session(write=False) as session:
         model = get_model(session, name=name)
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
@@ -347,7 +349,7 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
             return None, [GateResult("rollback", NOT_MET, problem)]
         label = f"{name}@{previous.version}"
         results = evaluate_rollback(session, previous, label=label, policy=policy, actor=registry.actor,
-                                    store=registry.store, fresh=fresh, mark=False,
+                                    store=registry.store, fresh=fresh, mark=False, hashed=hashed,
                                     reverified=reverified if reverified is not None else set())
         return previous.version, results
 
@@ -381,8 +383,8 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
     action = "roll back by break-glass" if break_glass else "rollback"
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
-    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
-                                          progress=progress)
+    fresh, reverified, hashed = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                                  progress=progress)
     problem, results, forced = None, [], []
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
@@ -396,7 +398,7 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
             results = [GateResult("rollback", MET, f"{restored} left production by a "
                                   f"{'supersession' if to_version is None else 'move'} and may come back"),
                        *evaluate_rollback(session, previous, label=restored, policy=policy, actor=actor,
-                                          store=registry.store, fresh=fresh,
+                                          store=registry.store, fresh=fresh, hashed=hashed,
                                           reverified=reverified if reverified is not None else set())]
             unmet = [gate for gate in results if gate.blocking]
             if unmet and not (break_glass and all(g.name in BREAKABLE for g in unmet)):
