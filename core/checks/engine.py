@@ -124,7 +124,6 @@ def validate_bundle(*, request: ValidationRequest, progress: Progress | None = N
     )
 
 
-
 def validate_folder(*, path: Path, policy: Policy, stage: str, champion: Path | None = None,
                     trust=None, recorded: RecordedSignatures | None = None, digests=None,
                     progress: Progress | None = None) -> Report:
