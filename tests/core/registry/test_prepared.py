@@ -66,3 +66,28 @@ def test_a_stored_copy_changed_before_the_promotion_is_refused_without_a_second_
                          policy=load_policy(None))
     assert "changed: LICENSE" in str(refused.value)
     assert set(meter.reads.values()) == {1}  # the prepare step's hash is the one the gate judges
+
+
+@pytest.mark.slow
+def test_a_promotion_to_production_reads_the_version_and_its_champion_once_each(tmp_path, template):
+    from tests.factory import policy_file
+    from tests.registry_support import APPROVERS, NAME, Team, new_bundle
+
+    policy = load_policy(policy_file(tmp_path, lambda data: data["stages"]["production"].pop("signature")))
+    crew = Team(f"sqlite:///{tmp_path / 'registry.db'}", tmp_path / "store")
+    try:
+        for version in ("1.0.0", "1.1.0"):
+            crew("alice").import_bundle(path=new_bundle(tmp_path, template, version=version))
+            for stage in ("candidate", "staging", "production"):
+                for person in APPROVERS[stage]:
+                    workflow.review(crew(person), name=NAME, version=version, decision="approve", comment="fine")
+                if (version, stage) == ("1.1.0", "production"):
+                    break  # the metered promotion, against 1.0.0 in production
+                workflow.promote(crew("carol"), name=NAME, version=version, to_stage=stage, policy=policy)
+        with metering() as meter:
+            moved = workflow.promote(crew("carol"), name=NAME, version="1.1.0", to_stage="production", policy=policy)
+        assert moved.superseded == f"{NAME}@1.0.0"
+        # Both bundles hold files of the same names: each name is read twice, once per bundle.
+        assert dict(meter.reads) == {name: 2 for name in bundle_files(tmp_path / "bundle-1.1.0")}
+    finally:
+        crew.close()
