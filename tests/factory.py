@@ -142,16 +142,11 @@ def edit_manifest(root: Path, change) -> None:
 def validate(root: Path, *, stage: str = "production", policy=None, champion: Path | None = None,
              trust=None):
     """Run the validation engine on a bundle folder and return the report."""
-    from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.policy.document import load_policy
-    from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.engine import validate_folder
 
     policy = policy if policy is not None and not isinstance(policy, (str, Path)) else load_policy(policy)
-    with open_bundle(root) as bundle:
-        if champion is None:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, trust=trust)
-        with open_bundle(champion) as champ:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ, trust=trust)
+    return validate_folder(path=root, policy=policy, stage=stage, champion=champion, trust=trust)
 
 
 PASSPHRASE = b"correct horse battery"

@@ -50,6 +50,22 @@ def sha256_file(path: Path, *, progress: Progress | None = None) -> str:
     return digest.hexdigest()
 
 
+def copy_hashed(source: Path, destination: Path, *, progress: Progress | None = None) -> str:
+    """Copy ``source`` to a new file ``destination`` (flushed to disk) and return the hex SHA-256
+    of the bytes written: one read of the source, so the digest describes exactly the copy
+    even if the source changes meanwhile."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as reader, open(destination, "xb") as out:
+        while chunk := reader.read(CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            if progress is not None:
+                progress.advance(len(chunk))
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest()
+
+
 def worker_count() -> int:
     configured = settings.get(settings.HASH_WORKERS)
     return configured if configured > 0 else (os.cpu_count() or 1)

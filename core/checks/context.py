@@ -13,6 +13,7 @@ from modelgate.core.bundle.manifest import ManifestResult, load_manifest
 from modelgate.core.bundle.manifest_types import Artifact, Manifest
 from modelgate.core.policy.document import Policy, StageGates
 from modelgate.core.progress import Progress
+from modelgate.core.checks.request import RecordedSignatures
 
 
 @dataclass
@@ -25,7 +26,7 @@ class CheckContext:
     progress: Progress = field(default_factory=Progress)
     champion_bundle: Bundle | None = None
     trust: object | None = None  # a signing.trust.TrustStore, for the MG8xx checks
-    signatures_recorded: bool = False  # the registry's signature gate judges signatures instead
+    recorded: RecordedSignatures | None = None  # the registry's record; its signature gate judges them
     _memo: dict = field(default_factory=dict, repr=False)
 
     @cached_property

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
-from modelgate.core.bundle.reader import Bundle
 from modelgate.core.checks import load_all
 from modelgate.core.checks.context import CheckContext
+from modelgate.core.checks.request import RecordedSignatures, ValidationRequest
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core import settings
 from modelgate.core.findings import Finding, Severity, group_repeats
@@ -57,25 +59,26 @@ def _ref(ctx: CheckContext) -> BundleRef:
     return BundleRef(str(ctx.bundle.source), ctx.typed.name, ctx.typed.version)
 
 
-def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
-                    champion: Bundle | None = None, progress: Progress | None = None,
-                    trust=None, signatures_recorded: bool = False) -> Report:
-    """Run every check on ``bundle`` for ``stage``; return the :class:`Report`.
+def validate_bundle(*, request: ValidationRequest, progress: Progress | None = None) -> Report:
+    """Run every check on ``request.bundle`` for ``request.stage``; return the :class:`Report`.
 
-    ``trust`` (a :class:`~modelgate.core.signing.trust.TrustStore`) is what the
-    MG8xx checks verify signatures against; without one no signature is trusted.
-    ``signatures_recorded``: the registry records signatures beside the stored
-    bundle and its signature gate judges them, so the MG8xx checks stand aside.
+    The one way in for the command line, the desktop app and the registry: the
+    request says what the caller knows about signatures (see :mod:`.request`).
 
     Raises :class:`OperationCancelled` if ``progress`` is cancelled. A check that
     crashes becomes an MG100 finding instead of an exception.
     """
+    policy, stage = request.policy, request.stage
     check_stage(stage)
     progress = progress or Progress()
     started = time.perf_counter()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    ctx = CheckContext(bundle=bundle, policy=policy, stage=stage, progress=progress,
-                       champion_bundle=champion, trust=trust, signatures_recorded=signatures_recorded)
+    ctx = CheckContext(bundle=request.bundle, policy=policy, stage=stage, progress=progress,
+                       champion_bundle=request.champion, trust=request.trust, recorded=request.recorded)
+    if request.digests is not None:
+        content = request.bundle.content_files()
+        if all(name in request.digests for name in content):  # hashed by the caller in this run
+            ctx.digests = {name: request.digests[name] for name in content}
     checks = load_all()
     if ctx.manifest is not None and any(a.format in (None, "onnx") for _, a in ctx.artifacts()):
         from modelgate.core.formats import sandbox
@@ -120,3 +123,16 @@ def validate_bundle(*, bundle: Bundle, policy: Policy, stage: str,
         promotion_gates=promotion_gates(policy, stage),
     )
 
+
+def validate_folder(*, path: Path, policy: Policy, stage: str, champion: Path | None = None,
+                    trust=None, recorded: RecordedSignatures | None = None, digests=None,
+                    progress: Progress | None = None) -> Report:
+    """Open the bundle at ``path`` (and the ``champion`` bundle) and validate them as one
+    :class:`ValidationRequest` carrying ``trust``, ``recorded`` and ``digests``."""
+    from modelgate.core.bundle.reader import open_bundle
+
+    with open_bundle(path, progress=progress) as bundle, ExitStack() as stack:
+        opened = stack.enter_context(open_bundle(champion)) if champion is not None else None
+        request = ValidationRequest(bundle=bundle, policy=policy, stage=stage, champion=opened, trust=trust,
+                                    recorded=recorded, digests=digests)
+        return validate_bundle(request=request, progress=progress)

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import textwrap
+from contextlib import ExitStack
 from pathlib import Path
 
 from modelgate.core.cli.parser import Parser
@@ -105,6 +106,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from modelgate.core.reports import render
     from modelgate.core.checks.catalog import catalog
     from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import ValidationRequest
 
     outputs = [path for _, path in args.report] + ([args.output] if args.output else [])
     check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
@@ -114,13 +116,12 @@ def run_validate(args: argparse.Namespace) -> int:
     renderer = TerminalProgress()
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
-            if args.champion is not None:
-                with _open_champion(args.champion) as champion:
-                    report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
-                                             champion=champion, progress=renderer.progress(), trust=trust)
-            else:
-                report = validate_bundle(bundle=bundle, policy=policy, stage=args.stage,
-                                         progress=renderer.progress(), trust=trust)
+            with ExitStack() as stack:
+                champion = (stack.enter_context(_open_champion(args.champion))
+                            if args.champion is not None else None)
+                request = ValidationRequest(bundle=bundle, policy=policy, stage=args.stage,
+                                            champion=champion, trust=trust)
+                report = validate_bundle(request=request, progress=renderer.progress())
     finally:
         renderer.finish()
     rules = catalog()
@@ -138,12 +139,13 @@ def run_validate(args: argparse.Namespace) -> int:
 def _trust(paths: list[Path]):
     """The trust store from --trust, else $MODELGATE_TRUST_STORE; ``None`` when neither is set."""
     from modelgate.core import settings
-    configured = [Path(p) for p in settings.get(settings.TRUST_STORE).split(":") if p]
-    if not (paths or configured):
-        return None
+    from modelgate.core.checks.request import trust_from
+
+    if not paths:
+        return trust_from(location=settings.get(settings.TRUST_STORE))
     from modelgate.core.signing.trust import load_trust_store
 
-    return load_trust_store(paths or configured)
+    return load_trust_store(paths)
 
 
 def _coloured_verdict(report) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from modelgate.core.checks.request import RecordedSignatures
 from modelgate.core.findings import Finding, Severity
 from modelgate.core.compare.findings_diff import diff_findings, findings_of_report
 from modelgate.core.policy.document import Policy
@@ -65,6 +66,7 @@ class PendingJudgement:
     champion: str | None
     champion_path: Path | None
     stored: Judgement | None
+    recorded: RecordedSignatures  # the registry's record of the version's signatures
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class FindingsComparison:
 
 def plan_judgement(session, store, row, *, label: str, stage: str, policy: Policy) -> PendingJudgement:
     """Inside a read transaction: find ``row``'s champion and a stored run that can be reused."""
-    from modelgate.core.registry.gates import stored_run
+    from modelgate.core.registry.gates import recorded_signatures, stored_run
     from modelgate.core.registry.queries import champion_of
     from modelgate.core.registry.models import as_utc
 
@@ -107,7 +109,7 @@ def plan_judgement(session, store, row, *, label: str, stage: str, policy: Polic
                                findings_of_report(data))
     return PendingJudgement(label, store.path_of(row.store_path),
                             champion_label, store.path_of(champion.store_path) if champion is not None else None,
-                            stored)
+                            stored, recorded_signatures(session, row, label=label))
 
 
 def judge(pending: PendingJudgement, *, policy: Policy, stage: str, progress: Progress | None = None) -> Judgement:
@@ -116,8 +118,8 @@ def judge(pending: PendingJudgement, *, policy: Policy, stage: str, progress: Pr
         return pending.stored
     from modelgate.core.registry.gates import run_validation
 
-    report = run_validation(pending.path, policy=policy, stage=stage, champion=pending.champion_path,
-                            progress=progress)
+    report = run_validation(pending.path, policy=policy, stage=stage, recorded=pending.recorded,
+                            champion=pending.champion_path, progress=progress)
     return Judgement(pending.label, pending.champion, None, None, report.passed, tuple(report.findings))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from modelgate.core.checks.request import RecordedSignatures
 from modelgate.core.findings import Severity
 from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
@@ -76,20 +77,25 @@ def stored_run(session, version_id: int, stage: str, policy_digest: str,
     return session.scalars(query).first()
 
 
-def run_validation(path: Path, *, policy: Policy, stage: str, champion: Path | None = None,
-                   progress: Progress | None = None):
-    """Validate the stored bundle at ``path`` (against ``champion``'s metrics when given)."""
-    from modelgate.core.bundle.reader import open_bundle
-    from modelgate.core.checks.engine import validate_bundle
+def recorded_signatures(session, row: Version, *, label: str) -> RecordedSignatures:
+    """The registry's record of ``row``'s signatures, as a validation request states it."""
+    fingerprints = session.scalars(select(Signature.key_fingerprint).where(
+        Signature.version_id == row.id).order_by(Signature.id)).all()
+    return RecordedSignatures(label, tuple(fingerprints))
 
-    # Signatures are recorded beside the stored bundle, and the signature gate judges them.
-    with open_bundle(path, progress=progress) as bundle:
-        if champion is None:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, progress=progress,
-                                   signatures_recorded=True)
-        with open_bundle(champion) as champ:
-            return validate_bundle(bundle=bundle, policy=policy, stage=stage, champion=champ,
-                                   progress=progress, signatures_recorded=True)
+
+def run_validation(path: Path, *, policy: Policy, stage: str, recorded: RecordedSignatures,
+                   champion: Path | None = None, digests=None, progress: Progress | None = None):
+    """Validate the stored bundle at ``path`` (against ``champion``'s metrics when given).
+
+    ``recorded`` is the registry's record of the version's signatures, read by the caller:
+    the signature gate judges those, so the MG8xx checks stand aside. ``digests`` are the
+    stored copy's file digests when the caller hashed it in this run (see :mod:`.prepared`).
+    """
+    from modelgate.core.checks.engine import validate_folder
+
+    return validate_folder(path=path, policy=policy, stage=stage, champion=champion, recorded=recorded,
+                           digests=digests, progress=progress)
 
 
 def _run_values(row: Version, *, report, champion: Version | None) -> dict:
@@ -125,10 +131,12 @@ STORED_COPY = "stored copy"
 
 
 def stored_copy(session, row: Version, *, label: str, store, actor: str, verify_store: bool = True,
-                champion: Version | None = None, mark: bool = True) -> GateResult:
+                champion: Version | None = None, mark: bool = True, hashed=None) -> GateResult:
     """Whether the stored copy of ``row`` (and of ``champion``, whose metrics it is judged
     against) is the bytes imported: no standing damage mark, and, with ``verify_store``, every
-    file re-hashed. Damage found here is marked and audited like ``registry fsck`` does."""
+    file re-hashed. ``hashed`` maps bundle digests to the :class:`~.store.StoreCheck` made
+    of them in this promotion's prepare step: those copies are not hashed again. Damage
+    found here is marked and audited like ``registry fsck`` does."""
     from modelgate.core.registry.damage import damage_of, mark_damaged
 
     for checked in filter(None, (row, champion)):
@@ -140,7 +148,7 @@ def stored_copy(session, row: Version, *, label: str, store, actor: str, verify_
             return GateResult(STORED_COPY, NOT_MET, f"the stored copy{whose} is marked damaged since "
                               f"{marked.found_at:%Y-%m-%d %H:%M} ({marked.describe()}); {repair}")
         if verify_store:
-            check = store.inspect(checked.digest)
+            check = (hashed or {}).get(checked.digest) or store.inspect(checked.digest)
             if not check.intact:
                 if mark:  # a preview only looks; a promotion, rollback or fsck records it
                     mark_damaged(session, checked, check=check, actor=actor, label=checked_label)
@@ -155,7 +163,8 @@ CURRENT_CHAMPION = object()
 
 
 def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store,
-                verify_store: bool = True, champion=CURRENT_CHAMPION, record: bool = True) -> GateResult:
+                verify_store: bool = True, champion=CURRENT_CHAMPION, record: bool = True,
+                hashed=None) -> GateResult:
     """The validation gate. ``champion=None`` judges without a production version to compare
     with (a rollback restores the old production version itself); ``record=False`` judges
     with a run made here without storing it (a rollback changes nothing when refused)."""
@@ -164,7 +173,7 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     if champion is CURRENT_CHAMPION:
         champion = champion_of(session, model_id=row.model_id, besides=row.id)
     copy = stored_copy(session, row, label=label, store=store, actor=actor, verify_store=verify_store,
-                       champion=champion)
+                       champion=champion, hashed=hashed)
     if copy.blocking:
         return GateResult("validation", NOT_MET, copy.reason)
     digest = champion.digest if champion is not None else None
@@ -172,6 +181,7 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     if run is None:
         if fresh is None or fresh[1] != digest:  # none made beforehand, or the champion changed since
             fresh = (run_validation(store.path_of(store.relative(row.digest)), policy=policy, stage=to_stage,
+                                    recorded=recorded_signatures(session, row, label=label),
                                     champion=store.path_of(store.relative(champion.digest)) if champion else None),
                      digest)
         if record:
@@ -363,16 +373,20 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy,
 
 
 def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str,
-             store, fresh=None, verify_store: bool = True) -> list[GateResult]:
-    """Every gate for moving ``row`` (in ``store``) to ``to_stage``. ``fresh`` is
-    ``(report, champion digest)`` made beforehand (outside the transaction) to record
-    when no stored run matches; without one, a missing run is made here. Without
-    ``verify_store`` the stored bundles are not hashed again (a checklist refreshed
-    every few seconds; a promotion always hashes them)."""
+             store, prepared=None, verify_store: bool = True) -> list[GateResult]:
+    """Every gate for moving ``row`` (in ``store``) to ``to_stage``: the commit step of a
+    promotion. ``prepared`` is the :class:`~.prepared.PreparedPromotion` made beforehand
+    (outside the transaction): its stored-copy checks stand for hashing the copies again,
+    and its fresh validation is recorded when no stored run matches; without one, a
+    missing run is made here. Without ``verify_store`` the stored bundles are not hashed
+    again (a checklist refreshed every few seconds; a promotion always checks them)."""
+    fresh = prepared.fresh if prepared is not None else None
+    hashed = prepared.checks if prepared is not None else None
     order = stage_order(row.stage, to_stage)
     if order.state == MET:
         validation = _validation(session, row, label=label, to_stage=to_stage, policy=policy,
-                                 actor=actor, fresh=fresh, store=store, verify_store=verify_store)
+                                 actor=actor, fresh=fresh, store=store, verify_store=verify_store,
+                                 hashed=hashed)
     else:  # the move is impossible anyway: spend no validation run on it
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stage order refuses this move")
     return [
@@ -384,15 +398,17 @@ def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy
 
 
 def rollback_gates(session, row: Version, *, label: str, policy: Policy, actor: str, store,
-                   fresh=None, mark: bool = True, reverified: set[int] | None = None) -> list[GateResult]:
+                   fresh=None, mark: bool = True, reverified: set[int] | None = None,
+                   hashed=None) -> list[GateResult]:
     """The production gates of today for restoring ``row`` by a rollback, each computed by the
     same function a promotion uses: the stored copy (re-hashed, no damage mark), validation
     under ``policy`` for production (on its own: it *was* the production version), and the
     signature (counting only keys trusted now, a revoked key for nothing; with ``reverified``
-    only signatures that verified again just now). Approvals
+    only signatures that verified again just now; with ``hashed`` the stored copy hashed in
+    the rollback's prepare step is not hashed again, see :func:`stored_copy`). Approvals
     are not asked again: they were given at staging, and the rollback itself is an approver's
     decision. Nothing is recorded here; the caller's rollback event carries these gates."""
-    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark)
+    copy = stored_copy(session, row, label=label, store=store, actor=actor, mark=mark, hashed=hashed)
     if copy.blocking:
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stored copy is damaged")
     else:

@@ -5,8 +5,8 @@ of every file except those under ``signatures/`` (``bundle.yaml`` included), so
 two bundles with the same bytes share one digest whatever their folder is called.
 A bundle lives at ``<root>/<digest[:2]>/<digest>/``.
 
-Importing copies the bundle into a private folder inside the store, hashes the
-copy (so the digest describes exactly what is stored, even if the source changes
+Importing copies the bundle into a private folder inside the store, hashing each
+file as it writes it (so the digest describes exactly what is stored, even if the source changes
 meanwhile), makes it read-only and renames it into place. A rename is atomic: a
 crash leaves at most an ``.incoming`` folder, never a half bundle at a digest;
 :meth:`BundleStore.clean_incoming` removes such leftovers when a registry opens.
@@ -27,17 +27,18 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from modelgate.core.bundle.reader import SIGNATURES, open_bundle
-from modelgate.core.bundle.digests import bundle_digest, hash_files
+from modelgate.core.bundle.digests import bundle_digest, copy_hashed, hash_files
 from modelgate.core import fsutil
 from modelgate.core.errors import ModelGateError
 from modelgate.core.progress import Progress
 from modelgate.core.registry.errors import RegistryError, StoreDamaged
 
-CHUNK = 4 * 1024 * 1024
 INCOMING = ".incoming"
 LISTINGS = ".files"
 #: An import still copying is younger than this, unless its process is gone.
@@ -56,13 +57,16 @@ def canonical_listing(digests: dict[str, str]) -> bytes:
 class StoreCheck:
     """What re-hashing one stored bundle found: files ``missing``, ``changed`` or ``extra``
     compared with its file list, or a ``problem`` when no file can be named (the folder
-    is gone, or no trustworthy file list is kept and the bytes hash to another digest)."""
+    is gone, or no trustworthy file list is kept and the bytes hash to another digest).
+    ``hashed`` is ``{file: sha256}`` of what was read, so a caller can use the digests
+    instead of reading the files again (``None`` when nothing could be read)."""
 
     digest: str
     missing: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
     problem: str | None = None
+    hashed: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def intact(self) -> bool:
@@ -96,16 +100,6 @@ class Staged:
     digest: str
     manifest: dict
     files: dict[str, str] | None = None
-
-
-def _copy(src: Path, dest: Path, progress: Progress) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(src, "rb") as reader, open(dest, "wb") as out:
-        while chunk := reader.read(CHUNK):
-            out.write(chunk)
-            progress.advance(len(chunk))
-        out.flush()
-        os.fsync(out.fileno())
 
 
 def make_read_only(folder: Path, *, include_top: bool = True) -> None:
@@ -198,17 +192,18 @@ class BundleStore:
             return StoreCheck(digest, problem=f"the stored folder cannot be read: {reason}")
         # Links, pipes and devices are never part of a bundle: named, not followed or read.
         actual.update({name: "" for name in odd})
+        hashed = MappingProxyType(actual)
         if expected is None:
             if bundle_digest(actual) == digest:
                 self._keep_listing(digest, actual)  # stored before file lists were kept
-                return StoreCheck(digest)
+                return StoreCheck(digest, hashed=hashed)
             return StoreCheck(digest, problem="its bytes no longer hash to its digest "
-                                              "(no file list is kept to say which file changed)")
+                                              "(no file list is kept to say which file changed)", hashed=hashed)
         return StoreCheck(
             digest,
             missing=tuple(sorted(set(expected) - set(actual))),
             changed=tuple(sorted(f for f in expected if f in actual and actual[f] != expected[f])),
-            extra=tuple(sorted(set(actual) - set(expected))))
+            extra=tuple(sorted(set(actual) - set(expected))), hashed=hashed)
 
     def _keep_listing(self, digest: str, digests: dict[str, str]) -> None:
         try:
@@ -291,15 +286,22 @@ class BundleStore:
         # The process id in the name lets housekeeping tell a live import from a dead one.
         folder = Path(tempfile.mkdtemp(prefix=f"import-{os.getpid()}-", dir=incoming))
         try:
+            written = {}
             with open_bundle(source, progress=progress) as bundle:
-                files = bundle.files()
+                names = bundle.files()
                 progress.start(label="copying into the store",
-                               total=sum(bundle.size(f) for f in files))
-                for name in files:
-                    _copy(bundle.resolve(name), folder.joinpath(*name.split("/")), progress)
+                               total=sum(bundle.size(f) for f in names))
+                for name in names:
+                    target = folder.joinpath(*name.split("/"))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    # Hashed as written: the digest is the copy's, and no file is read twice.
+                    written[name] = copy_hashed(bundle.resolve(name), target, progress=progress)
             with open_bundle(folder) as copy:
                 covered = [f for f in copy.files() if not f.startswith(SIGNATURES + "/")]
-                files = hash_files([(f, folder / f) for f in covered], progress=progress)
+                if set(covered) != {f for f in written if not f.startswith(SIGNATURES + "/")}:
+                    raise RegistryError("the copy in the store does not hold the files copied into it",
+                                        hint="Something else writes into the store's incoming folder.")
+                files = {name: written[name] for name in covered}
                 digest = bundle_digest(files)
                 manifest = load_manifest(copy).require()
             return Staged(folder=folder, digest=digest, manifest=manifest, files=files)

@@ -35,13 +35,14 @@ from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
-from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate,
-                                          run_validation, stage_order, stored_run)
+from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate, recorded_signatures,
+                                          run_validation, stored_run)
 from modelgate.core.registry.gates import rollback_gates as evaluate_rollback
+from modelgate.core.registry.prepared import prepare
 from modelgate.core.registry.queries import champion_of, get_model, get_version, production_versions
 from modelgate.core.registry.models import DECISIONS, Promotion, Review, Version, as_utc, utcnow
 from modelgate.core.registry.records import ReviewInfo
-from modelgate.core.policy.stages import DEPRECATED, PRODUCTION, RETIRED, check_stage
+from modelgate.core.policy.stages import DEPRECATED, PRODUCTION, check_stage
 
 __all__ = ["GateResult", "PromotionResult", "ReviewRecorded", "RollbackResult",
            "RollbackChoices", "gates", "promote", "review", "rollback", "rollback_choices", "rollback_gates"]
@@ -147,29 +148,6 @@ def review(registry, *, name: str, version: str, decision: str, comment: str,
                               as_utc(record.created_at), name, version, by_submitter)
 
 
-def _prepare_validation(registry, *, name: str, version: str, to_stage: str, policy: Policy,
-                        progress: Progress | None):
-    """A fresh validation report when no stored run matches, made outside any transaction."""
-    if to_stage in RETIRED:
-        return None
-    with registry.session(write=False) as session:
-        row = get_version(session, name=name, version=version)
-        if stage_order(row.stage, to_stage).blocking:
-            return None
-        champion = champion_of(session, model_id=row.model_id, besides=row.id)
-        digest = champion.digest if champion is not None else None
-        if stored_run(session, row.id, to_stage, policy.digest, digest) is not None:
-            return None
-        digests = [row.digest] + ([champion.digest] if champion else [])
-    store = registry.store
-    if any(store.verify(d) is not None for d in digests):
-        return None  # the gate, inside the transaction, says what changed
-    paths = [store.path_of(store.relative(d)) for d in digests]
-    report = run_validation(paths[0], policy=policy, stage=to_stage, progress=progress,
-                            champion=paths[1] if len(paths) > 1 else None)
-    return report, digest
-
-
 def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | None = None,
           progress: Progress | None = None, verify_store: bool = True) -> list[GateResult]:
     """Every gate for moving ``name@version`` to ``to_stage``, met or not.
@@ -180,13 +158,13 @@ def gates(registry, *, name: str, version: str, to_stage: str, policy: Policy | 
     """
     check_stage(to_stage)
     policy = policy or policy_in_force(registry)
-    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
-                                policy=policy, progress=progress)
+    prepared = prepare(registry, name=name, version=version, to_stage=to_stage, policy=policy,
+                       progress=progress, verify_store=verify_store)
     with registry.session() as session:
         row = get_version(session, name=name, version=version)
         return evaluate(session, row, label=f"{name}@{version}", to_stage=to_stage, policy=policy,
                         actor=registry.actor, store=registry.store,
-                        fresh=fresh, verify_store=verify_store)
+                        prepared=prepared, verify_store=verify_store)
 
 
 def _move(session, row: Version, *, to_stage: str, kind: str, actor: str, reason: str | None,
@@ -222,8 +200,10 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
     reason = (reason or "").strip() or None
     with registry.session() as session:
         identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
-    fresh = _prepare_validation(registry, name=name, version=version, to_stage=to_stage,
-                                policy=policy, progress=progress)
+    # Prepare: each stored copy hashed once and the bundle validated once, outside the
+    # transaction. Commit: gates on what was prepared, the move and its audit events, in one.
+    prepared = prepare(registry, name=name, version=version, to_stage=to_stage, policy=policy,
+                       progress=progress)
     refused: tuple[GateResult, ...] | None = None
     with registry.session() as session:
         identity.require(session, actor, *PROMOTE_ROLES, action="promote", subject=label)
@@ -233,7 +213,7 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
         if from_stage == to_stage:
             return PromotionResult(name, version, False, from_stage, to_stage, ())
         results = tuple(evaluate(session, row, label=label, to_stage=to_stage, policy=policy, actor=actor,
-                                 store=registry.store, fresh=fresh))
+                                 store=registry.store, prepared=prepared))
         unmet = [gate for gate in results if gate.blocking]
         base = {"from": from_stage, "to": to_stage, "reason": reason, "policy": policy.name,
                 "policy_digest": policy.digest}
@@ -325,11 +305,12 @@ def _rollback_target(session, model, *, name: str, to_version: str | None,
 
 
 def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Policy,
-                      progress: Progress | None) -> tuple[tuple | None, set[int] | None]:
-    """``(fresh validation, re-verified signature ids)`` of the version a rollback would restore,
-    made outside any transaction: its recorded signatures checked again against its stored
-    bytes with the keys trusted now, and a production validation when no stored run (this
-    policy, no champion) matches. ``(None, None)`` when nothing can be restored."""
+                      progress: Progress | None) -> tuple[tuple | None, set[int] | None, dict]:
+    """``(fresh validation, re-verified signature ids, stored-copy checks)`` of the version a
+    rollback would restore, made outside any transaction: its recorded signatures checked again
+    against its stored bytes with the keys trusted now, its stored copy hashed once (by digest,
+    for the gates), and a production validation from those digests when no stored run (this
+    policy, no champion) matches. ``(None, None, {})`` when nothing can be restored."""
     from modelgate.core.registry.signatures import reverified_signatures
 
     with registry.session(write=False) as session:
@@ -337,16 +318,18 @@ def _prepare_rollback(registry, *, name: str, to_version: str | None, policy: Po
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
                                                 expected_current=None)
         if problem or previous is None:
-            return None, None
+            return None, None, {}
         run_needed = stored_run(session, previous.id, PRODUCTION, policy.digest, None) is None
         digest, version = previous.digest, previous.version
+        recorded = recorded_signatures(session, previous, label=f"{name}@{version}")
     reverified = reverified_signatures(registry, name=name, version=version, progress=progress)
     store = registry.store
-    if not run_needed or store.verify(digest) is not None:
-        return None, reverified  # a stored run answers, or the stored-copy gate says what is wrong
+    check = store.inspect(digest, progress=progress)
+    if not run_needed or not check.intact:
+        return None, reverified, {digest: check}  # a stored run answers, or the gate says what is wrong
     report = run_validation(store.path_of(store.relative(digest)), policy=policy, stage=PRODUCTION,
-                            progress=progress)
-    return (report, None), reverified
+                            recorded=recorded, digests=check.hashed, progress=progress)
+    return (report, None), reverified, {digest: check}
 
 
 def rollback_gates(registry, *, name: str, to_version: str | None = None, policy: Policy | None = None,
@@ -354,8 +337,8 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
     """``(version a rollback would restore, its gates)`` without changing anything: the same
     gates :func:`rollback` judges (a rollback gate when nothing can be restored)."""
     policy = policy or policy_in_force(registry)
-    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
-                                          progress=progress)
+    fresh, reverified, hashed = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                                  progress=progress)
     with registry.session(write=False) as session:
         model = get_model(session, name=name)
         _, previous, problem = _rollback_target(session, model, name=name, to_version=to_version,
@@ -364,7 +347,7 @@ def rollback_gates(registry, *, name: str, to_version: str | None = None, policy
             return None, [GateResult("rollback", NOT_MET, problem)]
         label = f"{name}@{previous.version}"
         results = evaluate_rollback(session, previous, label=label, policy=policy, actor=registry.actor,
-                                    store=registry.store, fresh=fresh, mark=False,
+                                    store=registry.store, fresh=fresh, mark=False, hashed=hashed,
                                     reverified=reverified if reverified is not None else set())
         return previous.version, results
 
@@ -398,8 +381,8 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
     action = "roll back by break-glass" if break_glass else "rollback"
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
-    fresh, reverified = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
-                                          progress=progress)
+    fresh, reverified, hashed = _prepare_rollback(registry, name=name, to_version=to_version, policy=policy,
+                                                  progress=progress)
     problem, results, forced = None, [], []
     with registry.session() as session:
         identity.require(session, actor, *wanted_roles, action=action, subject=name)
@@ -413,7 +396,7 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
             results = [GateResult("rollback", MET, f"{restored} left production by a "
                                   f"{'supersession' if to_version is None else 'move'} and may come back"),
                        *evaluate_rollback(session, previous, label=restored, policy=policy, actor=actor,
-                                          store=registry.store, fresh=fresh,
+                                          store=registry.store, fresh=fresh, hashed=hashed,
                                           reverified=reverified if reverified is not None else set())]
             unmet = [gate for gate in results if gate.blocking]
             if unmet and not (break_glass and all(g.name in BREAKABLE for g in unmet)):

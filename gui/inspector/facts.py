@@ -224,12 +224,26 @@ def gather(*, path: Path, policy: Policy, champion: tuple[str, Path] | None, pro
         raise
 
 
-def validate(*, facts: BundleFacts, policy: Policy, stage: str, champion: Path | None, progress: Progress):
-    """Validate the opened bundle for ``stage`` (against ``champion``) as the gates would."""
-    from modelgate.gui.ops.workflow import validate_as_gates
+def validate(*, subject: Subject, stage: str, progress: Progress):
+    """Validate the shown bundle for ``stage`` as ``modelgate validate`` does: a bundle opened on
+    its own has its signatures checked against the trust store in the settings; a registry
+    version's signatures are the ones the registry recorded (read into ``subject.detail``),
+    which its signature gate judges."""
+    from contextlib import ExitStack
 
-    return validate_as_gates(path=facts.bundle.root, policy=policy, stage=stage, champion=champion,
-                             progress=progress)
+    from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import RecordedSignatures, ValidationRequest, trust_from
+
+    detail, trust, recorded = subject.detail, None, None
+    if detail is not None:
+        recorded = RecordedSignatures(detail.info.ref, tuple(s.key_fingerprint for s in detail.signatures))
+    else:
+        trust = trust_from(location=subject.trust_store)
+    with ExitStack() as stack:
+        champion = stack.enter_context(open_bundle(subject.champion[1])) if subject.champion else None
+        request = ValidationRequest(bundle=subject.facts.bundle, policy=subject.policy, stage=stage,
+                                    champion=champion, trust=trust, recorded=recorded)
+        return validate_bundle(request=request, progress=progress)
 
 
 @dataclass

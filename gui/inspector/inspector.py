@@ -214,14 +214,12 @@ class Inspector(QWidget):
         subject = self.subject
         if self._validation is not None:
             self._validation.cancel()    # a stage change or Re-run overtakes it
-        champion = subject.champion[1] if subject.champion else None
         stage = subject.stage
         self.overview.banner.show_checking(label=subject.label, stage=stage)
         self.validation.show_checking(label=subject.label, stage=stage)
 
         def validate(progress):
-            return bundle_facts.validate(facts=subject.facts, policy=subject.policy, stage=stage,
-                                         champion=champion, progress=progress)
+            return bundle_facts.validate(subject=subject, stage=stage, progress=progress)
 
         def current() -> bool:
             return generation == self._generation and self._validation is handle

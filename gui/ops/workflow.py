@@ -17,14 +17,14 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import workflow
 from modelgate.core.registry.errors import WorkflowRefused
-from modelgate.core.registry.gates import MET, NOT_AVAILABLE, GateResult, run_validation
+from modelgate.core.registry.gates import MET, NOT_AVAILABLE, GateResult
 from modelgate.core.registry.queue import TASKS, QueueItem
 from modelgate.core.registry.workflow import (BREAK_GLASS_ROLES, BREAKABLE, PROMOTE_ROLES, REVIEW_ROLES,
                                               PromotionResult, ReviewRecorded, RollbackChoices, RollbackResult)
 
 __all__ = ["BREAKABLE", "BREAK_GLASS_ROLES", "MET", "NOT_AVAILABLE", "PROMOTE_ROLES", "REVIEW_ROLES", "TASKS",
            "QueueItem", "WorkflowRefused", "gates", "promote", "review", "rollback", "rollback_choices",
-           "rollback_gates", "validate_as_gates"]
+           "rollback_gates"]
 
 
 def review(connection, *, name: str, version: str, decision: str, comment: str,
@@ -66,7 +66,3 @@ def rollback(connection, *, name: str, reason: str, to_version: str | None, expe
                              expected_current=expected_current, break_glass=break_glass, progress=progress)
 
 
-def validate_as_gates(*, path: Path, policy: Policy, stage: str, champion: Path | None, progress: Progress):
-    """Validate the bundle at ``path`` for ``stage`` (against ``champion``) as the validation gate
-    would; bundle work, for the bundle pool (no database)."""
-    return run_validation(path, policy=policy, stage=stage, champion=champion, progress=progress)

@@ -115,15 +115,20 @@ def test_the_cli_on_each_bomb_ends_in_time_under_1_gib(tmp_path, label):
 
 
 def test_the_desktop_apps_validation_goes_through_the_bounded_process(tmp_path, monkeypatch):
-    """The app validates on a worker thread through ``facts.validate`` -> ``run_validation``;
-    the same bounded process stops the bomb there, and the worker's process stays flat."""
+    """The app validates on a worker thread through ``facts.validate``; the same bounded
+    process stops the bomb there, and the worker's process stays flat."""
     from modelgate.core.policy.document import load_policy
-    from modelgate.core.registry.gates import run_validation
+    from modelgate.gui.inspector.facts import Subject, gather, validate as validate_shown
 
     monkeypatch.setenv("MODELGATE_MODEL_MEMORY_MB", "128")
     root = make_bundle(tmp_path / "b", model=runtime_shape_bomb)
+    policy = load_policy(None)
+    facts = gather(path=root, policy=policy, champion=None, progress=Progress())
     before = peak_rss()
-    report = run_validation(root, policy=load_policy(None), stage="staging", progress=Progress())
+    try:
+        report = validate_shown(subject=Subject(facts, policy, "staging"), stage="staging", progress=Progress())
+    finally:
+        facts.close()
     assert "128 MiB memory limit" in stopped(report)
     assert peak_rss() - before < 256 * MIB
 

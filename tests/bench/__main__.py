@@ -25,6 +25,7 @@ BENCHMARKS = [
     "hashing",
     "validation",
     "registry",
+    "promotion",
     "signing",
     "gui",
     "hostile",

@@ -117,6 +117,7 @@ def _big(folder: Path, total: int, repeat: int) -> list[Result]:
     from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.bundle.digests import hash_files
     from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import ValidationRequest
 
     print(f"   writing a bundle with {total // MIB} MiB of external-data weights ...", flush=True)
     root = _big_bundle(folder, total)
@@ -126,7 +127,7 @@ def _big(folder: Path, total: int, repeat: int) -> list[Result]:
 
     def validate():
         with open_bundle(root) as bundle:
-            report = validate_bundle(bundle=bundle, policy=policy, stage="production")
+            report = validate_bundle(request=ValidationRequest(bundle=bundle, policy=policy, stage="production"))
         if not report.passed:
             raise RuntimeError("the benchmark bundle should pass: " + report.verdict)
         return report

@@ -273,6 +273,7 @@ def test_planted_interface_mismatch(built, manifests):
 
 def test_the_validator_catches_exactly_the_planted_problems(built):
     from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import ValidationRequest
     summary = built[0]
     policy = load_policy(summary.policy)
     champions = {"credit-risk-1.2.0": "credit-risk-1.1.0", "credit-risk-1.1.0": "credit-risk-1.0.0",
@@ -286,7 +287,8 @@ def test_the_validator_catches_exactly_the_planted_problems(built):
         champion = champions.get(bundle_dir.name)
         with open_bundle(bundle_dir) as bundle:
             with (open_bundle(folder / champion) if champion else _nothing()) as other:
-                report = validate_bundle(bundle=bundle, policy=policy, stage="staging", champion=other)
+                report = validate_bundle(request=ValidationRequest(bundle=bundle, policy=policy, stage="staging",
+                                                                   champion=other))
         problems = {f.rule for f in report.findings if f.severity.value != "info"}
         assert problems == expected.get(bundle_dir.name, set()), (bundle_dir.name, report.findings)
 

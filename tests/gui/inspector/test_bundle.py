@@ -159,3 +159,22 @@ def test_a_broken_policy_or_manifest_is_explained_not_shown_half(qtbot, gui_sett
     assert expected in failed.args[0] and expected in box.informativeText()
     assert "Traceback" not in box.informativeText()
     assert window.inspector.stack.currentWidget() is window.inspector.empty
+
+
+def test_a_bundle_opened_alone_is_judged_like_the_command_line_judges_it(qtbot, gui_settings, tmp_path, capsys):
+    """No registry vouches for a folder's signatures: an unsigned bundle misses the release
+    signature production asks for (MG801), exactly as ``modelgate validate`` says."""
+    import json
+
+    from modelgate.core.cli.main import main
+
+    bundle = make_bundle(tmp_path / "unsigned")
+    window = open_alone(qtbot, gui_settings, bundle)
+    with qtbot.waitSignal(window.inspector.validation_finished, timeout=60_000):
+        window.inspector.stage_box.setCurrentText("production")
+    shown = window.inspector.report
+    assert shown.stage == "production" and "MG801" in {f.rule for f in shown.findings}
+    assert "MG801" in window.inspector.overview.banner.details.text()
+    main(["validate", str(bundle), "--stage", "production", "--format", "json"])
+    said = json.loads(capsys.readouterr().out)["findings"]
+    assert {(f["rule"], f["location"]["file"]) for f in said} == {(f.rule, f.location.file) for f in shown.findings}
