@@ -74,7 +74,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_summary_lists_every_bundle_and_file(built):
-    summary, reports, seconds = built
+    summary, reports, _seconds = built
     names = sorted(p.name for p in summary.bundles)
     assert names == sorted(f"{n}-{v}" for n, versions in EXPECTED.items() for v in versions)
     assert all((p / "bundle.yaml").is_file() for p in summary.bundles)
@@ -85,7 +85,6 @@ def test_summary_lists_every_bundle_and_file(built):
     assert bundle_steps[-1][1:] == (len(summary.bundles), len(summary.bundles))   # one step per bundle
     assert reports[-1][1] == reports[-1][2]                                        # then the registry
     assert not [p for p in summary.directory.iterdir() if p.name.startswith(".modelgate-demo-build")]
-    assert seconds < 60, f"the demo took {seconds:.1f} s"
 
 
 def test_every_manifest_is_valid_and_locked(built, manifests):
