@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from modelgate.core.cli import attestation_commands
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args
 from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
@@ -141,6 +142,7 @@ def register(commands) -> None:
                         help="with --signature: do not leave out .git, .github, .gitattributes, .gitignore "
                              "(model_signing leaves them out by default)")
     verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    attestation_commands.add_verify_options(verify)
     add_registry_options(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -341,6 +343,8 @@ def run_verify(args) -> int:
     if args.ignore_paths or args.no_ignore_git_paths:
         raise UsageError("--ignore-paths and --no-ignore-git-paths apply to MODEL_PATH --signature SIG",
                          hint="A bundle's signatures must cover every file but signatures/.")
+    if args.attestations:
+        return attestation_commands.run_verify_attestations(args, trust=trust_from_args(args))
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()

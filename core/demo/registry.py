@@ -47,8 +47,9 @@ def _climb(name: str, version: str, to: str) -> list[tuple]:
 
 def _to_production(name: str, version: str) -> list[tuple]:
     steps = [s for stage in ("candidate", "staging", "production") for s in _climb(name, version, stage)]
-    # The release officer signs the reviewed bytes just before the production promotion.
-    return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1]]
+    # The release officer signs the reviewed bytes just before the production promotion,
+    # and the decisions that took it there just after.
+    return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1], ("attest", SIGNER, name, version)]
 
 
 _SCRIPT: list[tuple] = [
@@ -82,7 +83,10 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
     def as_user(user: str):
         return open_registry(url=url, user=user)
 
+    from modelgate.core.registry.attestations import sign_attestations
     from modelgate.core.registry.signatures import sign_version, trust_key
+    from modelgate.core.signing.dsse import KeySigner
+    from modelgate.core.signing.keys import load_private_key
     from modelgate.core.signing.keys import generate_key_pair
 
     key = generate_key_pair(name=SIGNER, out_dir=directory / KEYS_DIR, passphrase=DEMO_PASSPHRASE.encode())
@@ -112,6 +116,10 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
             elif kind == "sign":
                 sign_version(registry, name=name, version=step[3], key=key.private_path,
                              passphrase=DEMO_PASSPHRASE.encode(), signer=user)
+            elif kind == "attest":
+                sign_attestations(registry, name=name, version=step[3],
+                                  signer=KeySigner(load_private_key(key.private_path,
+                                                                    passphrase=DEMO_PASSPHRASE.encode())))
             elif kind == "promote":
                 workflow.promote(registry, name=name, version=step[3], to_stage=step[4], reason=step[5])
             else:
