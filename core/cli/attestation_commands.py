@@ -20,7 +20,9 @@ def register(commands) -> None:
                     "in the registry as yours, and you need the signer role.")
     attest.add_argument("ref", metavar="NAME@VERSION")
     attest.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
-                        help="your private key (NAME.key from `keys generate`)")
+                        help="your private key (NAME.key from `keys generate`), or a key in a hardware "
+                             "token as an RFC 7512 URI: 'pkcs11:token=LABEL;object=KEY' (the PIN from "
+                             "pin-source=file:PATH, $MODELGATE_PKCS11_PIN or a prompt)")
     attest.add_argument("--passphrase-file", type=Path, metavar="FILE", help=PASSPHRASE_HELP)
     add_registry_options(attest)
     attest.set_defaults(handler=run_attest)
@@ -47,15 +49,33 @@ def add_verify_options(verify) -> None:
                         help="with --attestations: decisions must have been made under this policy")
 
 
-def run_attest(args) -> int:
-    from modelgate.core.registry.attestations import sign_attestations
+def is_token_key(key) -> bool:
+    """Whether a ``--key`` value names a key in a PKCS#11 token rather than a key file."""
+    from modelgate.core.signing.pkcs11 import is_token_uri
+
+    return is_token_uri(str(key))
+
+
+def _signer(key: Path, passphrase_file: Path | None):
+    """A DSSE signer over the key file (asking its passphrase) or the token key (asking its PIN)."""
+    from contextlib import nullcontext
+
     from modelgate.core.signing.dsse import KeySigner
     from modelgate.core.signing.keys import load_private_key, read_passphrase
 
+    if is_token_key(key):
+        from modelgate.core.signing.pkcs11 import TokenSigner
+
+        return TokenSigner(str(key))
+    passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=f"Passphrase for {key}: ")
+    return nullcontext(KeySigner(load_private_key(key, passphrase=passphrase)))
+
+
+def run_attest(args) -> int:
+    from modelgate.core.registry.attestations import sign_attestations
+
     name, version = parse_ref(args.ref)
-    passphrase = read_passphrase(passphrase_file=args.passphrase_file, prompt=f"Passphrase for {args.key}: ")
-    signer = KeySigner(load_private_key(args.key, passphrase=passphrase))
-    with open_from_args(args) as registry:
+    with _signer(args.key, args.passphrase_file) as signer, open_from_args(args) as registry:
         signed = sign_attestations(registry, name=name, version=version, signer=signer)
     for info in signed:
         print(f"{args.ref}: signed decision {info.sequence} ({info.predicate_type}) {info.digest[:12]}…")
@@ -131,3 +151,23 @@ def run_verify_attestations(args, *, trust) -> int:
     for problem in verdict.problems:
         print(f"{args.bundle}: {problem}", file=sys.stderr)
     return 0 if verdict.ok else 1
+
+
+def run_sign_with_token(args) -> int:
+    """``sign BUNDLE_DIR --key pkcs11:...``: a model-signing signature made inside the token."""
+    from modelgate.core.errors import UsageError
+    from modelgate.core.signing.keys import short
+    from modelgate.core.signing.pkcs11 import TokenSigner, parse_uri
+    from modelgate.core.signing.token_sign import sign_bundle_with_token
+
+    if args.certificate is not None or args.certificate_chain:
+        raise UsageError("a token key signs with its public key hint; --certificate is for key files")
+    if not args.bundle.exists():
+        raise UsageError(f"bundle {args.bundle} does not exist",
+                         hint="A token key signs bundle folders; sign the exported or unpacked folder.")
+    uri = parse_uri(str(args.key))
+    with TokenSigner(uri) as signer:
+        result = sign_bundle_with_token(path=args.bundle, signer=signer, name=args.signer or uri.label or "token")
+    print(f"signed {result.files} files of {args.bundle} with the token key {short(result.fingerprint)}")
+    print(f"signature   {result.signature}")
+    return 0

@@ -103,7 +103,8 @@ def register(commands) -> None:
                       help="a bundle folder, or NAME@VERSION to sign the registry's stored copy "
                            "and record the signature")
     sign.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
-                      help="the signer's private key (NAME.key from `keys generate`)")
+                      help="the signer's private key (NAME.key from `keys generate`), or a key in a "
+                           "hardware token as an RFC 7512 URI: 'pkcs11:token=LABEL;object=KEY'")
     sign.add_argument("--signer", metavar="NAME", help="signature file name (default: the key file's name)")
     sign.add_argument("--certificate", type=Path, metavar="CERT.pem",
                       help="sign with this X.509 signing certificate of the key (valid now, issued for code "
@@ -245,6 +246,8 @@ def run_sign(args) -> int:
     from modelgate.core.signing.keys import read_passphrase, short
     from modelgate.core.signing.sign import sign_bundle
 
+    if attestation_commands.is_token_key(args.key):
+        return attestation_commands.run_sign_with_token(args)
     signer = args.signer or args.key.name.split(".")[0]
     _require_exists(args.key, "key file")
     if args.certificate_chain and args.certificate is None:
