@@ -90,6 +90,8 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
     from modelgate.core.signing.keys import generate_key_pair
 
     key = generate_key_pair(name=SIGNER, out_dir=directory / KEYS_DIR, passphrase=DEMO_PASSPHRASE.encode())
+    # Decrypting the key is deliberately slow; the release officer unlocks it once.
+    attester = KeySigner(load_private_key(key.private_path, passphrase=DEMO_PASSPHRASE.encode()))
     admin = as_user(ADMIN)
     try:
         set_policy(admin, path=policy_path)
@@ -117,9 +119,7 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
                 sign_version(registry, name=name, version=step[3], key=key.private_path,
                              passphrase=DEMO_PASSPHRASE.encode(), signer=user)
             elif kind == "attest":
-                sign_attestations(registry, name=name, version=step[3],
-                                  signer=KeySigner(load_private_key(key.private_path,
-                                                                    passphrase=DEMO_PASSPHRASE.encode())))
+                sign_attestations(registry, name=name, version=step[3], signer=attester)
             elif kind == "promote":
                 workflow.promote(registry, name=name, version=step[3], to_stage=step[4], reason=step[5])
             else:
