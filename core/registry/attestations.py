@@ -10,7 +10,7 @@ key the registry trusts as theirs; the envelopes are what an exported bundle car
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -76,6 +76,15 @@ def _verdict(session, row: Version, policy: Policy, to_stage: str, champion: Ver
     return run.passed, run.errors, run.warnings, rules
 
 
+def _waivers_applied(session, row: Version, rules: tuple[str, ...]) -> tuple[dict, ...]:
+    """The active waivers of rules the validation found, as the attestation lists them."""
+    from modelgate.core.registry.waivers import ACTIVE, state_of, waivers_of
+
+    return tuple({"id": w.id, "rule": w.rule, "reason": w.reason, "requestedBy": w.requested_by,
+                  "confirmedBy": w.confirmed_by, "expires": as_utc(w.expires_at).isoformat().replace("+00:00", "Z")}
+                 for w in waivers_of(session, row.id) if w.rule in rules and state_of(w) == ACTIVE)
+
+
 def record_decision(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str, store,
                     reason: str | None, champion: Version | None) -> list[Attestation]:
     """Record the statements of promoting ``row`` (still at its old stage) to ``to_stage``."""
@@ -96,6 +105,7 @@ def record_decision(session, row: Version, *, label: str, to_stage: str, policy:
         champion=f"{label.rpartition('@')[0]}@{champion.version}" if champion else None,
         champion_digest=champion.digest if champion else None)
     files = version_files(store, row.digest)
+    decision = replace(decision, waivers=_waivers_applied(session, row, rules))
     promotion = promotion_statement(decision=decision, files=files, sequence=sequence,
                                     previous=previous.digest if previous else None)
     promotion_digest = sha256_hex(canonical_json(promotion))

@@ -1,4 +1,4 @@
-"""The guarded writes of decision attestations on a PostgreSQL registry (see :mod:`.pgwrites`).
+"""The guarded writes of decision attestations and waivers on a PostgreSQL registry (see :mod:`.pgwrites`).
 
 Kept apart from :mod:`.pg_operations` so that each file stays readable; :mod:`.pgwrites`
 installs both lists.
@@ -43,6 +43,52 @@ ATTESTATION_OPERATIONS: tuple[Operation, ...] = (
         WHERE id = p_attestation_id AND envelope IS NULL;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'no unsigned attestation %', p_attestation_id USING ERRCODE = '22023';
+        END IF;
+        RETURN true;
+        """),
+    Operation(
+        name="request_waiver",
+        params=(("version_id", "integer"), ("rule", "text"), ("reason", "text"), ("expires_at", "timestamptz")),
+        returns="integer", roles=("approver",), action="waive rules", events=("waiver.request",),
+        declare="v_id integer;",
+        body="""
+        IF NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = p_version_id) THEN
+            RAISE EXCEPTION 'no such version' USING ERRCODE = '22023';
+        END IF;
+        IF p_rule IS NULL OR p_rule !~ '^MG[1-9][0-9]{2}$' OR p_rule LIKE 'MG8%' THEN
+            RAISE EXCEPTION 'this rule may not be waived' USING ERRCODE = '22023';
+        END IF;
+        IF coalesce(btrim(p_reason), '') = '' OR p_expires_at IS NULL OR p_expires_at <= now() THEN
+            RAISE EXCEPTION 'a waiver needs a reason and a future expiry' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO waivers (version_id, rule, reason, expires_at, requested_by, created_at)
+        VALUES (p_version_id, p_rule, p_reason, p_expires_at, v_actor, now()) RETURNING id INTO v_id;
+        RETURN v_id;
+        """),
+    Operation(
+        # Four eyes: the database refuses the requester's own confirmation too.
+        name="confirm_waiver", params=(("waiver_id", "integer"),),
+        returns="boolean", roles=("approver",), action="confirm waivers", events=("waiver.confirm",),
+        body="""
+        UPDATE waivers SET confirmed_by = v_actor, confirmed_at = now()
+        WHERE id = p_waiver_id AND confirmed_by IS NULL AND revoked_at IS NULL AND expires_at > now()
+          AND requested_by <> v_actor;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'waiver % cannot be confirmed by %', p_waiver_id, v_actor USING ERRCODE = '22023';
+        END IF;
+        RETURN true;
+        """),
+    Operation(
+        name="revoke_waiver", params=(("waiver_id", "integer"), ("reason", "text")),
+        returns="boolean", roles=("approver",), action="revoke waivers", events=("waiver.revoke",),
+        body="""
+        IF coalesce(btrim(p_reason), '') = '' THEN
+            RAISE EXCEPTION 'revoking a waiver needs a reason' USING ERRCODE = '22023';
+        END IF;
+        UPDATE waivers SET revoked_by = v_actor, revoked_at = now(), revoke_reason = p_reason
+        WHERE id = p_waiver_id AND revoked_at IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no waiver % to revoke', p_waiver_id USING ERRCODE = '22023';
         END IF;
         RETURN true;
         """),
