@@ -162,10 +162,20 @@ def run_sign_with_token(args) -> int:
 
     if args.certificate is not None or args.certificate_chain:
         raise UsageError("a token key signs with its public key hint; --certificate is for key files")
-    if not args.bundle.exists():
-        raise UsageError(f"bundle {args.bundle} does not exist",
-                         hint="A token key signs bundle folders; sign the exported or unpacked folder.")
     uri = parse_uri(str(args.key))
+    if not args.bundle.exists() and "@" in str(args.bundle):
+        from modelgate.core.registry.token_signatures import sign_version_with_token
+
+        name, version = parse_ref(str(args.bundle))
+        with open_from_args(args) as registry:
+            recorded = sign_version_with_token(registry, name=name, version=version, uri=str(args.key), pin=None,
+                                               signer=args.signer or registry.actor)
+        for info in recorded:
+            print(f"{name}@{version} signed by {info.signer} with the token key {short(info.key_fingerprint)}; "
+                  "recorded")
+        return 0
+    if not args.bundle.exists():
+        raise UsageError(f"bundle {args.bundle} does not exist")
     with TokenSigner(uri) as signer:
         result = sign_bundle_with_token(path=args.bundle, signer=signer, name=args.signer or uri.label or "token")
     print(f"signed {result.files} files of {args.bundle} with the token key {short(result.fingerprint)}")

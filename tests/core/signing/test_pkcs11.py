@@ -1,10 +1,7 @@
-"""Keys in a PKCS#11 token: a SoftHSM2 token made in a temporary folder signs bundles and
-attestations, and the signatures verify with the public key alone."""
+"""Keys in a PKCS#11 token: a SoftHSM2 token made in a temporary folder (tests/token_support.py)
+signs bundles, stored versions and attestations, and the signatures verify with the public key alone."""
 
 from __future__ import annotations
-
-import shutil
-import subprocess
 
 import pytest
 
@@ -15,40 +12,7 @@ from modelgate.core.signing.keys import fingerprint
 from modelgate.core.signing.pkcs11 import PIN_ENV, TokenSigner, parse_uri
 from tests.factory import make_bundle
 
-MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-PIN = "246810"
-
-
-@pytest.fixture(scope="module")
-def token(tmp_path_factory):
-    """A SoftHSM2 token ``release`` holding EC key pairs ``officer`` (P-256) and ``backup`` (P-384).
-
-    SoftHSM2 reads its configuration once per process, so one token serves the module.
-    """
-    import pkcs11
-    from pkcs11 import Attribute, KeyType
-    from pkcs11.util.ec import encode_named_curve_parameters
-
-    folder = tmp_path_factory.mktemp("softhsm")
-    (folder / "tokens").mkdir()
-    conf = folder / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOFTHSM2_CONF", str(conf))
-        subprocess.run([shutil.which("softhsm2-util"), "--init-token", "--free", "--label", "release",
-                        "--pin", PIN, "--so-pin", "13579111"], check=True, capture_output=True)
-        library = pkcs11.lib(MODULE)
-        with library.get_token(token_label="release").open(user_pin=PIN, rw=True) as session:
-            for label, curve, key_id in (("officer", "secp256r1", b"\x01"), ("backup", "secp384r1", b"\x02")):
-                parameters = session.create_domain_parameters(
-                    KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(curve)}, local=True)
-                parameters.generate_keypair(store=True, label=label, id=key_id)
-        yield folder
-
-
-def uri(label: str = "officer", **query) -> str:
-    extra = "".join(f"&{k}={v}" for k, v in query.items())
-    return f"pkcs11:token=release;object={label}?module-path={MODULE}{extra}"
+from tests.token_support import PIN
 
 
 def test_uris_are_read_as_rfc_7512_says_and_a_pin_in_one_is_refused():
@@ -62,30 +26,30 @@ def test_uris_are_read_as_rfc_7512_says_and_a_pin_in_one_is_refused():
 
 
 @pytest.mark.parametrize("label", ["officer", "backup"])
-def test_a_token_key_signs_envelopes_that_verify_with_its_public_key_alone(token, label):
-    with TokenSigner(uri(label), pin=PIN) as signer:
+def test_a_token_key_signs_envelopes_that_verify_with_its_public_key_alone(softhsm_token, label):
+    with TokenSigner(softhsm_token.uri(label), pin=PIN) as signer:
         envelope = sign_envelope(payload=b'{"decision": 1}', signer=signer)
         public = signer.public_key()
     assert open_envelope(envelope, public_keys={fingerprint(public): public}).payload == b'{"decision": 1}'
 
 
-def test_a_wrong_pin_or_an_unknown_key_is_refused(token):
+def test_a_wrong_pin_or_an_unknown_key_is_refused(softhsm_token):
     with pytest.raises(KeyFileError, match="PIN"):
-        TokenSigner(uri(), pin="000000")
+        TokenSigner(softhsm_token.uri(), pin="000000")
     with pytest.raises(KeyFileError, match="no EC key pair"):
-        TokenSigner(uri("nobody"), pin=PIN)
+        TokenSigner(softhsm_token.uri("nobody"), pin=PIN)
 
 
-def test_sign_with_a_token_key_and_verify_with_the_public_key(token, tmp_path, monkeypatch, capsys):
+def test_sign_with_a_token_key_and_verify_with_the_public_key(softhsm_token, tmp_path, monkeypatch, capsys):
     from cryptography.hazmat.primitives import serialization
 
     bundle = make_bundle(tmp_path / "bundle")
     pin_file = tmp_path / "pin"
     pin_file.write_text(PIN + "\n")
     monkeypatch.delenv(PIN_ENV, raising=False)
-    assert main(["sign", str(bundle), "--key", uri(**{"pin-source": f"file:{pin_file}"}),
+    assert main(["sign", str(bundle), "--key", softhsm_token.uri(**{"pin-source": f"file:{pin_file}"}),
                  "--signer", "officer"]) == 0
-    with TokenSigner(uri(), pin=PIN) as signer:
+    with TokenSigner(softhsm_token.uri(), pin=PIN) as signer:
         pem = signer.public_key().public_bytes(encoding=serialization.Encoding.PEM,
                                                format=serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "trust").mkdir()
@@ -101,11 +65,12 @@ def test_sign_with_a_token_key_and_verify_with_the_public_key(token, tmp_path, m
     assert main(["verify", str(bundle), "--trust", str(tmp_path / "trust")]) == 1
     # The PIN from the environment works as well; a PIN on the command line never does.
     monkeypatch.setenv(PIN_ENV, PIN)
-    assert main(["sign", str(make_bundle(tmp_path / "second")), "--key", uri(), "--signer", "officer"]) == 0
-    assert main(["sign", str(bundle), "--key", uri(**{"pin-value": PIN})]) == 2
+    second = make_bundle(tmp_path / "second")
+    assert main(["sign", str(second), "--key", softhsm_token.uri(), "--signer", "officer"]) == 0
+    assert main(["sign", str(bundle), "--key", softhsm_token.uri(**{"pin-value": PIN})]) == 2
 
 
-def test_decision_attestations_are_signed_inside_the_token(token, team, tmp_path, template):
+def test_decision_attestations_are_signed_inside_the_token(softhsm_token, team, tmp_path, template):
     from cryptography.hazmat.primitives import serialization
 
     from modelgate.core.policy.document import load_policy
@@ -117,7 +82,7 @@ def test_decision_attestations_are_signed_inside_the_token(token, team, tmp_path
     if team.server:
         team.server.create_role("sam", database=team.database)
     team.admin.add_user(name="sam", roles=["signer"])
-    with TokenSigner(uri(), pin=PIN) as signer:
+    with TokenSigner(softhsm_token.uri(), pin=PIN) as signer:
         (tmp_path / "sam.pub").write_bytes(signer.public_key().public_bytes(
             encoding=serialization.Encoding.PEM, format=serialization.PublicFormat.SubjectPublicKeyInfo))
         trust_key(team.admin, name="sam", public_key=tmp_path / "sam.pub")
@@ -128,3 +93,24 @@ def test_decision_attestations_are_signed_inside_the_token(token, team, tmp_path
         public = signer.public_key()
     for statement in attestations(team.admin, name=NAME, version="1.0.0"):
         assert open_envelope(statement.envelope, public_keys={fingerprint(public): public})
+
+
+def test_a_stored_version_is_signed_by_the_token_and_recorded(softhsm_token, team, tmp_path, template):
+    from modelgate.core.registry import WorkflowRefused
+    from modelgate.core.registry.signatures import trust_key
+    from modelgate.core.registry.token_signatures import sign_version_with_token
+    from tests.registry_support import NAME, new_bundle
+
+    if team.server:
+        team.server.create_role("sam", database=team.database)
+    team.admin.add_user(name="sam", roles=["signer"])
+    team("alice").import_bundle(path=new_bundle(tmp_path, template))
+    with pytest.raises(WorkflowRefused):  # not trusted yet: nothing is recorded
+        sign_version_with_token(team("sam"), name=NAME, version="1.0.0", uri=softhsm_token.uri(), pin=PIN,
+                                signer="sam")
+    (tmp_path / "sam.pub").write_bytes(softhsm_token.public_pem())
+    trust_key(team.admin, name="sam", public_key=tmp_path / "sam.pub")
+    recorded = sign_version_with_token(team("sam"), name=NAME, version="1.0.0", uri=softhsm_token.uri(), pin=PIN,
+                                       signer="sam")
+    assert [(r.signer, r.verified) for r in recorded] == [("sam", True)]
+    assert team.admin.show(name=NAME, version="1.0.0").info.signatures == 1
