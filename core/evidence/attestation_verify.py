@@ -12,7 +12,7 @@ A bundle's decisions are accepted when
    as the registry compares them: NFKC, case-folded, confusables as one), none of them the
    submitter, each holding one of the roles asked for (admin holds every role);
 5. a SLSA verification summary for each promotion names that promotion statement's digest and
-   its stage, under the same policy digest.
+   its stage, under the same policy digest, with the result PASSED.
 
 With ``policy``, each promotion must have been decided under that policy and ask at least
 the approvals it asks for that stage.
@@ -191,7 +191,8 @@ def verify_decisions(*, files: dict[str, str], envelopes: list[dict], trust: Tru
         for problem in (step, approval):
             if problem:
                 problems.append(f"{label}: {problem}")
-        if summary is None or stage_level(str(moved.get("to"))) not in (summary.get("verifiedLevels") or ()) \
+        if summary is None or summary.get("verificationResult") != "PASSED" \
+                or stage_level(str(moved.get("to"))) not in (summary.get("verifiedLevels") or ()) \
                 or summary.get("policy", {}).get("digest") != predicate.get("policy", {}).get("digest"):
             problems.append(f"{label}: no verification summary vouches for it")
         reached, previous = str(moved.get("to")), digest
