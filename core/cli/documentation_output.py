@@ -27,7 +27,10 @@ def write_documentation(registry, pack, *, template: str, path: Path, format: st
 
     chosen = load_template(template)
     manifest, card = read_stored_card_and_manifest(registry, name=pack.name, version=pack.version)
-    doc = fill(chosen, pack=pack, manifest=manifest, card=card)
+    from modelgate.core.registry.waivers import list_waivers
+
+    waivers = list_waivers(registry, name=pack.name, version=pack.version)
+    doc = fill(chosen, pack=pack, manifest=manifest, card=card, waivers=waivers)
     data = documentation_html(doc).encode("utf-8") if format == "html" else documentation_pdf(doc)
     write_atomically(path, data)
     return len(data)

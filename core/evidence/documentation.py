@@ -135,6 +135,7 @@ FACTS = {
     "decisions": "a promotion recorded in the registry", "reviews": "reviews recorded in the registry",
     "signatures": "a release signature recorded in the registry", "policy": "always known",
     "audit": "always known",
+    "waivers": "waivers recorded in the registry (none: no rule was waived)",
 }
 LABELS = {"identity": "System and version", "metrics": "Performance metrics", "audit": "Audit log"}
 
@@ -176,8 +177,9 @@ def load_template(name: str) -> Template:
     return Template(str(data.get("title") or path.stem), tuple(sections))
 
 
-def fill(template: Template, *, pack: EvidencePack, manifest: dict, card) -> Documentation:
-    """``template`` filled from ``pack``, the raw ``manifest`` and the parsed model ``card`` (or None)."""
+def fill(template: Template, *, pack: EvidencePack, manifest: dict, card, waivers=()) -> Documentation:
+    """``template`` filled from ``pack``, the raw ``manifest``, the parsed model ``card`` (or None) and
+    the version's ``waivers`` (:class:`~modelgate.core.registry.waivers.WaiverInfo`, every state)."""
     from modelgate.core.evidence.layout import when
 
     sections = []
@@ -189,6 +191,11 @@ def fill(template: Template, *, pack: EvidencePack, manifest: dict, card) -> Doc
                 found = [s.body.strip() for s in (card.find(heading) if card else ()) if s.body.strip()]
                 entries.append(Entry(heading, "\n\n".join(found) or None,
                                      f"a '{heading}' section in MODEL_CARD.md"))
+            elif fact == "waivers":
+                entries.append(Entry("Waivers", _lines(
+                    f"{w.rule} {w.state} until {w.expires_at:%Y-%m-%d}: {w.reason} (requested by {w.requested_by}"
+                    + (f", confirmed by {w.confirmed_by})" if w.confirmed_by else ", not confirmed)")
+                    for w in waivers), FACTS[fact]))
             else:
                 entries.append(Entry(LABELS.get(fact, fact.capitalize()), _fact(fact, pack, manifest), FACTS[fact]))
         sections.append(Section(title, note, tuple(entries)))

@@ -98,3 +98,18 @@ def test_signature_rules_past_dates_and_non_approvers_are_refused(team, failing)
     with pytest.raises(PermissionDenied):
         request_waiver(team("bob"), name=NAME, version="1.0.0", rule=failing, reason="x", expires=LATER)
     assert list_waivers(team.admin, name=NAME, version="1.0.0") == []
+
+
+def test_waivers_appear_in_the_technical_documentation(team, failing, tmp_path):
+    from modelgate.core.cli.documentation_output import write_documentation
+    from modelgate.core.evidence import collect
+    from tests.evidence_support import Parts
+
+    waiver = request_waiver(team("carol"), name=NAME, version="1.0.0", rule=failing, reason="pilot only",
+                            expires=LATER)
+    confirm_waiver(team("dave"), waiver_id=waiver.id)
+    pack = collect(team.admin, name=NAME, version="1.0.0")
+    out = tmp_path / "annex.html"
+    write_documentation(team.admin, pack, template="eu-ai-act-annex-iv", path=out, format="html")
+    text = " ".join(Parts(out.read_text()).text)
+    assert f"{failing} active until {LATER:%Y-%m-%d}: pilot only (requested by carol, confirmed by dave)" in text
