@@ -69,6 +69,10 @@ MAX_JSON_BYTES = _declare("max_json_bytes", int, 16 * 1024**2,
 MAX_SESSION_BYTES = _declare("max_session_bytes", int, 4 * 1024**3,
                              "Largest model (with its external data) loaded into onnxruntime for the smoke "
                              "inference and the runtime checks; a CI runner should not need tens of gigabytes.")
+PKCS11_MODULE = _declare("pkcs11_module", str, "",
+                          "The PKCS#11 module (a .so, .dylib or .dll) that reaches a hardware token, used when "
+                          "a pkcs11: key URI gives no module-path; for SoftHSM2 on Debian "
+                          "/usr/lib/softhsm/libsofthsm2.so.")
 TRUST_STORE = _declare("trust_store", str, "",
                        "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
                        "used when `verify` and `validate` get no --trust; empty means the registry's trusted "

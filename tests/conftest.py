@@ -19,7 +19,7 @@ import pytest
 
 #: Registry fixtures (backend, fresh_backend, admin_registry) shared by the registry tests, and
 #: the desktop app's fixtures (a session-wide demo workspace, a main window on it).
-pytest_plugins = ["tests.registry_support", "tests.gui_support"]
+pytest_plugins = ["tests.registry_support", "tests.gui_support", "tests.token_support"]
 
 MINIMAL_MANIFEST = """\
 bundle_format: modelgate.bundle/v1

@@ -70,7 +70,8 @@ class Backend:
 
 #: Tables emptied between tests that share one PostgreSQL database.
 TABLES = ("users", "user_roles", "models", "versions", "validation_runs", "reviews", "promotions",
-          "signatures", "trusted_keys", "audit_events", "chain_head")  # parents before children
+          "signatures", "attestations", "waivers", "trusted_keys", "audit_events",
+          "chain_head")  # parents before children
 _shared: dict[int, str] = {}
 
 

@@ -47,6 +47,9 @@ def register(commands) -> None:
     report.add_argument("--stage", choices=STAGES, metavar="STAGE",
                         help="the stage whose gates the benchmark charts show (default: the next stage "
                              "on the version's way to production, or its own stage from production on)")
+    report.add_argument("--template", metavar="NAME|FILE",
+                        help="write technical documentation laid out by this template instead of the auditor "
+                             "report: eu-ai-act-annex-iv (shipped), or a template file of your own")
     add_registry_options(report)
     report.set_defaults(handler=run_report)
 
@@ -70,11 +73,18 @@ def run_report(args: argparse.Namespace) -> int:
             require_intact(registry, name=name, version=version, action="report on",
                            progress=renderer.progress())
             pack = collect(registry, name=name, version=version, stage=args.stage, progress=renderer.progress())
+            if args.template is not None:
+                from modelgate.core.cli.documentation_output import write_documentation
+
+                size = write_documentation(registry, pack, template=args.template, path=args.output,
+                                           format=format_)
         renderer(f"writing the {format_.upper()} report", 0, 0)
-        size = write_report(pack, path=args.output, format=format_)
+        if args.template is None:
+            size = write_report(pack, path=args.output, format=format_)
     finally:
         renderer.finish()
-    print(f"wrote {args.output} ({format_.upper()}, {human_bytes(size)}): auditor report of {pack.ref}")
+    what = "technical documentation" if args.template else "auditor report"
+    print(f"wrote {args.output} ({format_.upper()}, {human_bytes(size)}): {what} of {pack.ref}")
     problems = [] if pack.chain.ok else [pack.chain.verdict]
     if not pack.stored.intact:
         problems.append(f"stored bundle not intact: {pack.stored.problem}")

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from modelgate.core.cli import attestation_commands
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options, open_from_args
 from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
@@ -102,7 +103,8 @@ def register(commands) -> None:
                       help="a bundle folder, or NAME@VERSION to sign the registry's stored copy "
                            "and record the signature")
     sign.add_argument("--key", required=True, type=Path, metavar="PRIVATE.pem",
-                      help="the signer's private key (NAME.key from `keys generate`)")
+                      help="the signer's private key (NAME.key from `keys generate`), or a key in a "
+                           "hardware token as an RFC 7512 URI: 'pkcs11:token=LABEL;object=KEY'")
     sign.add_argument("--signer", metavar="NAME", help="signature file name (default: the key file's name)")
     sign.add_argument("--certificate", type=Path, metavar="CERT.pem",
                       help="sign with this X.509 signing certificate of the key (valid now, issued for code "
@@ -141,6 +143,7 @@ def register(commands) -> None:
                         help="with --signature: do not leave out .git, .github, .gitattributes, .gitignore "
                              "(model_signing leaves them out by default)")
     verify.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    attestation_commands.add_verify_options(verify)
     add_registry_options(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -243,6 +246,8 @@ def run_sign(args) -> int:
     from modelgate.core.signing.keys import read_passphrase, short
     from modelgate.core.signing.sign import sign_bundle
 
+    if attestation_commands.is_token_key(args.key):
+        return attestation_commands.run_sign_with_token(args)
     signer = args.signer or args.key.name.split(".")[0]
     _require_exists(args.key, "key file")
     if args.certificate_chain and args.certificate is None:
@@ -341,6 +346,8 @@ def run_verify(args) -> int:
     if args.ignore_paths or args.no_ignore_git_paths:
         raise UsageError("--ignore-paths and --no-ignore-git-paths apply to MODEL_PATH --signature SIG",
                          hint="A bundle's signatures must cover every file but signatures/.")
+    if args.attestations:
+        return attestation_commands.run_verify_attestations(args, trust=trust_from_args(args))
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()

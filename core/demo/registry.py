@@ -49,8 +49,9 @@ def _climb(name: str, version: str, to: str) -> list[tuple]:
 def _to_production(name: str, version: str) -> list[tuple]:
     climb = STAGES[STAGES.index(CANDIDATE):STAGES.index(PRODUCTION) + 1]
     steps = [s for stage in climb for s in _climb(name, version, stage)]
-    # The release officer signs the reviewed bytes just before the production promotion.
-    return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1]]
+    # The release officer signs the reviewed bytes just before the production promotion,
+    # and the decisions that took it there just after.
+    return [*steps[:-1], ("sign", SIGNER, name, version), steps[-1], ("attest", SIGNER, name, version)]
 
 
 _SCRIPT: list[tuple] = [
@@ -84,10 +85,15 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
     def as_user(user: str):
         return open_registry(url=url, user=user)
 
+    from modelgate.core.registry.attestations import sign_attestations
     from modelgate.core.registry.signatures import sign_version, trust_key
+    from modelgate.core.signing.dsse import KeySigner
+    from modelgate.core.signing.keys import load_private_key
     from modelgate.core.signing.keys import generate_key_pair
 
     key = generate_key_pair(name=SIGNER, out_dir=directory / KEYS_DIR, passphrase=DEMO_PASSPHRASE.encode())
+    # Decrypting the key is deliberately slow; the release officer unlocks it once.
+    attester = KeySigner(load_private_key(key.private_path, passphrase=DEMO_PASSPHRASE.encode()))
     admin = as_user(ADMIN)
     try:
         set_policy(admin, path=policy_path)
@@ -114,6 +120,8 @@ def build_demo_registry(*, directory: Path, bundles: list[Path], policy_path: Pa
             elif kind == "sign":
                 sign_version(registry, name=name, version=step[3], key=key.private_path,
                              passphrase=DEMO_PASSPHRASE.encode(), signer=user)
+            elif kind == "attest":
+                sign_attestations(registry, name=name, version=step[3], signer=attester)
             elif kind == "promote":
                 workflow.promote(registry, name=name, version=step[3], to_stage=step[4], reason=step[5])
             else:

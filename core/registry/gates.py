@@ -198,8 +198,28 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
     except (ValueError, AttributeError):
         findings = []
     errors = [f"{f.get('rule')} {f.get('message')}" for f in findings if f.get("severity") == "error"]
+    failing = {str(f.get("rule")) for f in findings if f.get("severity") == "error"}
+    waived, notes = waived_rules(session, row.id, failing)
+    if waived is not None:
+        return GateResult("validation", MET, f"passed {where} with waived rule(s): {waived}")
     shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
-    return GateResult("validation", NOT_MET, f"{run.errors} error(s) {where}: {shown}")
+    return GateResult("validation", NOT_MET, f"{run.errors} error(s) {where}: {shown}{notes}")
+
+
+def waived_rules(session, version_id: int, failing: set[str]) -> tuple[str | None, str]:
+    """``(text naming the waivers, "")`` when active waivers cover every failing rule; else
+    ``(None, note)`` where the note names the waivers of failing rules that expired."""
+    from modelgate.core.registry.waivers import ACTIVE, EXPIRED, state_of, waivers_of
+
+    rows = [w for w in waivers_of(session, version_id) if w.rule in failing]
+    active = {w.rule: w for w in rows if state_of(w) == ACTIVE}
+    if failing and set(active) == failing:
+        return "; ".join(f"{w.rule} (waiver {w.id} by {w.requested_by} and {w.confirmed_by}, until "
+                         f"{as_utc(w.expires_at):%Y-%m-%d}: {w.reason})" for w in active.values()), ""
+    expired = [w for w in rows if state_of(w) == EXPIRED and w.rule not in active]
+    note = "".join(f"; the waiver of {w.rule} expired on {as_utc(w.expires_at):%Y-%m-%d} and no longer counts"
+                   for w in expired)
+    return None, note
 
 
 @dataclass(frozen=True)

@@ -105,8 +105,13 @@ from sqlalchemy.exc import DBAPIError
 from modelgate.core.registry.database import INSUFFICIENT_PRIVILEGE
 from modelgate.core.registry.errors import PermissionDenied, RegistryError
 from modelgate.core.registry.pg_operations import (  # noqa: F401  (part of this module's API)
-    _ROLES, ANY_USER, ANYONE, API_SCHEMA, APP_ROLE, EVENT_ONLY, FREE_EVENTS, OPERATIONS, Operation, _sql_array,
+    _ROLES, ANY_USER, ANYONE, API_SCHEMA, APP_ROLE, EVENT_ONLY, FREE_EVENTS, Operation, _sql_array,
 )
+from modelgate.core.registry.pg_operations import OPERATIONS as _CORE_OPERATIONS
+from modelgate.core.registry.pg_attestation_operations import ATTESTATION_OPERATIONS
+
+#: Every guarded write, as installed.
+OPERATIONS = _CORE_OPERATIONS + ATTESTATION_OPERATIONS
 
 
 def _event_roles() -> dict[str, list[str] | None]:

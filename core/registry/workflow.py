@@ -33,6 +33,7 @@ from modelgate.core.errors import UsageError
 from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
+from modelgate.core.registry.attestations import record_decision
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
 from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate, recorded_signatures,
@@ -222,6 +223,8 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
                          payload={**base, "unmet": [gate.as_dict() for gate in unmet]})
             refused = results
         else:
+            record_decision(session, row, label=label, to_stage=to_stage, policy=policy, actor=actor,
+                            store=registry.store, reason=reason, champion=champion_of(session, row))
             _move(session, row, to_stage=to_stage, kind="promote", actor=actor, reason=reason,
                   policy_digest=policy.digest)
             superseded, others = None, []

@@ -57,7 +57,10 @@ class SigningStation(QDialog):
         self.files_box = QVBoxLayout()
         self.total_label = QLabel("Reading the stored bundle…", objectName="signing-total")
         self.key_edit = QLineEdit(key_path, objectName="signing-key")
-        self.key_edit.setPlaceholderText("The private key file (PEM, encrypted)")
+        self.key_edit.setPlaceholderText("The private key file (PEM, encrypted), or a token key: "
+                                         "pkcs11:token=LABEL;object=KEY")
+        self.key_edit.setToolTip("A key file, or a key in a hardware token (HSM, smart card) named by its "
+                                 "PKCS#11 URI; for a token key, the passphrase field takes the token's PIN.")
         browse = QPushButton("Choose…")
         browse.setAutoDefault(False)        # Enter in the passphrase field signs; it never opens this
         browse.clicked.connect(self._choose_key)
@@ -102,7 +105,7 @@ class SigningStation(QDialog):
         chain_row.addWidget(self.chain_edit, 1)
         chain_row.addWidget(browse_chain)
         form.addRow("Intermediates:", chain_row)
-        form.addRow("Passphrase:", self.passphrase_edit)
+        form.addRow("Passphrase / PIN:", self.passphrase_edit)
         form.addRow("", self.sign_button)
         form.addRow(self.message)
         verify = QGroupBox("Signatures of this version")
@@ -166,11 +169,16 @@ class SigningStation(QDialog):
             return "The stored bundle is being read (or could not be read: see above)."
         if not self.key_edit.text().strip():
             return "Choose your private key file."
+        if self._token_key() and (self.certificate_edit.text().strip() or self.chain_edit.text().strip()):
+            return "A token key signs under its key hint; leave the certificate fields empty."
         if self.chain_edit.text().strip() and not self.certificate_edit.text().strip():
             return "Intermediate certificates go with a signing certificate; choose it too."
         if not self.passphrase_edit.text():
-            return "Enter the key's passphrase."
+            return "Enter the token's PIN." if self._token_key() else "Enter the key's passphrase."
         return None
+
+    def _token_key(self) -> bool:
+        return self.key_edit.text().strip().startswith("pkcs11:")
 
     def _update_sign_button(self) -> None:
         why = self.refusal()
@@ -200,14 +208,21 @@ class SigningStation(QDialog):
         key, info, connection = Path(self.key_edit.text().strip()), self.info, self.connection
         certificate = Path(self.certificate_edit.text().strip()) if self.certificate_edit.text().strip() else None
         chain = (Path(self.chain_edit.text().strip()),) if self.chain_edit.text().strip() else ()
+        if self._token_key():
+            uri, pin = self.key_edit.text().strip(), passphrase.decode("utf-8")
+
+            def work(progress):
+                return signing.sign_with_token(connection, name=info.name, version=info.version, uri=uri, pin=pin,
+                                               progress=progress)
+        else:
+            def work(progress):
+                return signing.sign(connection, name=info.name, version=info.version, key=key,
+                                    passphrase=passphrase, progress=progress, certificate=certificate, chain=chain)
         self.signing = True
         self.close_button.setEnabled(False)
         self._update_sign_button()
         self._say(f"Signing {info.ref}…", None)
-        BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: signing.sign(connection, name=info.name, version=info.version,
-                                                               key=key, passphrase=passphrase, progress=progress,
-                                                               certificate=certificate, chain=chain)) \
+        BackgroundOperation(parent=self, executor=self._workers.registry, work=work) \
             .with_progress(panel=self._progress, label=f"Signing {info.ref}") \
             .on_success(self._on_signed).on_failure(self._on_sign_failed) \
             .on_cancelled(self._on_sign_cancelled).start()

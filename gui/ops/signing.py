@@ -30,6 +30,15 @@ def sign(connection, *, name: str, version: str, key: Path, passphrase: bytes, p
                                    signer=connection.actor, progress=progress, certificate=certificate, chain=chain)
 
 
+def sign_with_token(connection, *, name: str, version: str, uri: str, pin: str,
+                    progress: Progress) -> list[SignatureInfo]:
+    """Sign the stored ``name@version`` with the hardware-token key at the ``pkcs11:`` ``uri``."""
+    from modelgate.core.registry.token_signatures import sign_version_with_token
+
+    return sign_version_with_token(connection.registry, name=name, version=version, uri=uri, pin=pin,
+                                   signer=connection.actor, progress=progress)
+
+
 def verify(connection, *, name: str, version: str, progress: Progress):
     """Check every signature of ``name@version`` again against the registry's trusted signers."""
     return signatures.verify_version(connection.registry, name=name, version=version, progress=progress)
