@@ -60,10 +60,11 @@ _.states
 # The sqlite3 driver's connection: no isolation level, so that SQLAlchemy emits BEGIN itself.
 _.isolation_level
 
-# Who recorded a signature or revoked a key: columns kept for the record, written here and by
+# Who recorded a signature or revoked a key, when a waiver was confirmed: columns kept for the record, written here and by
 # the PostgreSQL functions (core/registry/pg_operations.py), read by whoever queries the database.
 _.recorded_by
 _.revoked_by
+_.confirmed_at
 
 # ortcompat.Limits fields are read by name through ortcompat.FIELDS.
 _.ml_opset
@@ -74,3 +75,12 @@ _.add_ignored_paths
 _.files_to_hash
 _._signing_certificate
 _._trust_chain
+
+# spdx-python-model serialises the SPDX 3 objects' attributes by name (core/evidence/spdx_bom.py).
+_.createdBy
+_.createdUsing
+_.ai_metric
+_.ai_informationAboutApplication
+_.ai_limitation
+_.ai_informationAboutTraining
+_.software_downloadLocation

@@ -24,14 +24,12 @@ import json
 import unicodedata
 from dataclasses import dataclass
 
-from modelgate.core.policy.stages import STAGES
+from modelgate.core.policy.stages import RETIRED, STAGES
 from modelgate.core.signing.attestations import (PROMOTION_PREDICATE, STATEMENT_TYPE, VSA_PREDICATE,
                                                  canonical_json, sha256_hex, stage_level)
 from modelgate.core.signing.dsse import INTOTO_PAYLOAD_TYPE, open_envelope, parse_envelope
 from modelgate.core.signing.errors import SignatureFormatError
 from modelgate.core.signing.trust import TrustStore
-
-RETIRED = ("deprecated", "archived")
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def promote(registry, *, name: str, version: str, to_stage: str, reason: str | N
             refused = results
         else:
             record_decision(session, row, label=label, to_stage=to_stage, policy=policy, actor=actor,
-                            store=registry.store, reason=reason, champion=champion_of(session, row))
+                            store=registry.store, reason=reason, champion=champion_of(session, model_id=row.model_id, besides=row.id))
             _move(session, row, to_stage=to_stage, kind="promote", actor=actor, reason=reason,
                   policy_digest=policy.digest)
             superseded, others = None, []
