@@ -6,6 +6,7 @@ from functools import cache
 
 from modelgate.core import resources
 from modelgate.core.policy import licensing
+from modelgate.core.policy.stages import at_least
 from modelgate.core.bundle import modelcard
 from modelgate.core.bundle.reader import MODEL_CARD
 from modelgate.core.checks import register
@@ -62,7 +63,9 @@ IDENTITY_DIFFERS = rule(
 TEMPLATE_TEXT = rule(
     "MG508", title="Model card section still holds the template text", severity=Severity.ERROR,
     rationale="""The starter card's guidance prose is long enough to pass a word count, so a card
-    that was never written could look complete. Sections are compared with the template's.""",
+    that was never written could look complete. Sections are compared with the template's.
+    At draft it is a warning, since every bundle starts from the template; from candidate on,
+    an error.""",
     fix="""Replace the guidance with the facts about this model.""",
 )
 ACTIVE_CONTENT = rule(
@@ -163,6 +166,7 @@ def card_sections(ctx):
         if count and guidance and modelcard.overlap(guidance[0].body, section.body) >= TEMPLATE_OVERLAP:
             yield TEMPLATE_TEXT.finding(
                 f'section "{section.title}" still holds the template text', file=MODEL_CARD,
+                severity=None if at_least(ctx.stage, "candidate") else Severity.WARNING,
                 line=section.line, hint="Replace the guidance with what applies to this model.")
 
 

@@ -187,20 +187,22 @@ def _range_problems(ref: ExternalRef, relative: str, size: int) -> list[str]:
 # ----------------------------------------------------------------------------- graph facts
 
 def graph_values(model) -> dict[str, tuple]:
-    """``{name: (kind, dtype, shape)}`` of the graph's inputs and outputs. ``kind`` is the
-    type's oneof (``tensor_type``, ``sequence_type``...); ``shape`` is ``None`` when the rank
+    """``{name: (kind, type, shape)}`` of the graph's inputs and outputs. ``kind`` is the
+    type's oneof (``tensor_type``, ``sequence_type``...), ``type`` its text (see
+    :func:`~modelgate.core.formats.onnx.info.type_text`); ``shape`` is ``None`` when the rank
     is unknown, and a dimension is ``None`` when the graph leaves it dynamic and unnamed."""
-    from modelgate.core.formats.onnx.info import dtype_name
+    from modelgate.core.formats.onnx.info import type_text
 
     values = {}
     for info in [*model.graph.input, *model.graph.output]:
         kind = info.type.WhichOneof("value")
-        tensor = info.type.tensor_type
         shape = None
-        if kind == "tensor_type" and tensor.HasField("shape"):
-            shape = [int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None)
-                     for d in tensor.shape.dim]
-        values[info.name] = (kind, dtype_name(tensor.elem_type), shape)
+        if kind in ("tensor_type", "sparse_tensor_type"):
+            tensor = getattr(info.type, kind)
+            if tensor.HasField("shape"):
+                shape = [int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None)
+                         for d in tensor.shape.dim]
+        values[info.name] = (kind, type_text(info.type), shape)
     return values
 
 
