@@ -78,7 +78,7 @@ def run_case(model: Path, *, policy, stage: str = "draft", work: Path) -> Outcom
     from modelgate.core.findings import Severity
     from modelgate.core.formats.starter import create_starter
 
-    folder = work / bundle_name(model)
+    folder = work / case_name(model).replace("/", "__")  # test_ELU and test_elu both exist
     try:
         create_starter(name=bundle_name(model), directory=folder, model=model)
         lock_bundle(folder)

@@ -184,6 +184,27 @@ def _range_problems(ref: ExternalRef, relative: str, size: int) -> list[str]:
     return []
 
 
+#: A shape-inference error raised inside a standard operator's function body:
+#: "(op_type:Outer): [ShapeInferenceError] Inference error(s): (op_type:Inner)".
+_IN_FUNCTION_BODY = re.compile(r"^\[ShapeInferenceError\] Inference error\(s\): \(op_type:(\w+)\): "
+                               r"\[ShapeInferenceError\] Inference error\(s\): \(op_type:\w+\)")
+
+
+def in_function_body(message: str) -> bool:
+    """Whether onnx's shape-inference ``message`` comes from inside the function body of a
+    standard operator (onnx's own definition), rather than from the model's graph."""
+    import onnx
+
+    match = _IN_FUNCTION_BODY.match(message)
+    if match is None:
+        return False
+    try:
+        schema = onnx.defs.get_schema(match[1])
+    except onnx.defs.SchemaError:
+        return False
+    return schema.has_function or schema.has_context_dependent_function
+
+
 # ----------------------------------------------------------------------------- graph facts
 
 def graph_values(model) -> dict[str, tuple]:
