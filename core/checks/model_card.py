@@ -8,6 +8,7 @@ from modelgate.core import resources
 from modelgate.core.policy import licensing
 from modelgate.core.policy.stages import at_least
 from modelgate.core.bundle import modelcard
+from modelgate.core.bundle.modelcard import normalize_heading
 from modelgate.core.bundle.reader import MODEL_CARD
 from modelgate.core.checks import register
 from modelgate.core.checks.structure import PATH_ESCAPES
@@ -136,6 +137,24 @@ def _headings_hint(card, name: str) -> str:
     return f'Add a heading such as "## {name}" and write the section. {have}'
 
 
+def _synonyms(policy: dict) -> dict[str, tuple[str, ...]]:
+    """The policy's other headings per required section (the shipped policy's when it sets none)."""
+    table = policy.get("section_synonyms")
+    if table is None:
+        table = _default_synonyms()
+    if not isinstance(table, dict):
+        return {}
+    return {normalize_heading(k): tuple(v for v in names if isinstance(v, str))
+            for k, names in table.items() if isinstance(k, str) and isinstance(names, list)}
+
+
+@cache
+def _default_synonyms():
+    from modelgate.core.policy.document import load_policy
+
+    return load_policy().model_card.get("section_synonyms") or {}
+
+
 @register(needs_manifest=False)
 def card_sections(ctx):
     """MG504, MG505, MG508: every required section is there, long enough, and not the template's."""
@@ -146,8 +165,9 @@ def card_sections(ctx):
     required = [n for n in policy.get("required_sections") or [] if isinstance(n, str) and n.strip()]
     floor = policy.get("min_words_per_section") or 0
     floor = floor if isinstance(floor, int) else 0
+    synonyms = _synonyms(policy)
     for name in required:
-        matches = card.find(name)
+        matches = card.find(name, synonyms=synonyms.get(normalize_heading(name), ()))
         if not matches:
             yield SECTION_MISSING.finding(f'{MODEL_CARD} has no "{name}" section', file=MODEL_CARD,
                                           hint=_headings_hint(card, name))
