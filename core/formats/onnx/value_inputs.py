@@ -116,3 +116,20 @@ def value_dependent_inputs(model) -> list[ValueUse]:
             uses[info.name] = ValueUse(info.name, "", "text")
     _walk(model.graph, tainted, uses, _element_types(model))
     return [uses[info.name] for info in inputs if info.name in uses]
+
+
+#: Operators whose outputs are random draws: a sample cannot say what they will be.
+RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                    "Multinomial", "Bernoulli"})
+
+
+def random_operators(graph) -> set[str]:
+    """The random operators in ``graph`` and its subgraphs; ``Dropout`` counts when it is
+    given a ``training_mode`` operand (in inference it is the identity)."""
+    found = set()
+    for node in graph.node:
+        if node.op_type in RANDOM or node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
+            found.add(node.op_type)
+        for body in _subgraphs(node):
+            found |= random_operators(body)
+    return found
