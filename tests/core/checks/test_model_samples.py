@@ -168,3 +168,43 @@ def test_ml_only_model_needs_no_default_opset(tmp_path):
     report = wrap_and_validate(tmp_path, model)
     assert "MG205" not in by_rule(report)
     assert [f.message for f in report.findings if f.severity.value == "error"] == []
+
+
+def test_random_outputs_are_compared_by_shape_only(tmp_path):
+    # Dropout in training mode draws a random mask: no sample can predict its values.
+    model = save(tmp_path / "dropout.onnx",
+                 [helper.make_node("Dropout", ["x", "ratio", "training"], ["y"], seed=0)],
+                 [value("x", shape=[2, 3]), value("ratio", shape=[]), value("training", TensorProto.BOOL, [])],
+                 [value("y", shape=[2, 3])])
+    x = np.ones((2, 3), np.float32)
+    write_set(tmp_path / "set", [x, np.array(0.5, np.float32), np.array(True)], [x * 7])
+    report = wrap_and_validate(tmp_path, model, samples=tmp_path / "set")
+    assert "MG217" not in by_rule(report)
+    write_set(tmp_path / "wrong", [x, np.array(0.5, np.float32), np.array(True)], [np.ones((3, 2), np.float32)])
+    report = wrap_and_validate(tmp_path / "again", model, samples=tmp_path / "wrong")
+    assert "has shape [2, 3]; the sample expects [3, 2]" in by_rule(report)["MG217"].message
+
+
+def test_small_elements_are_judged_against_the_outputs_scale(tmp_path):
+    model = save(tmp_path / "identity.onnx", [helper.make_node("Identity", ["x"], ["y"])],
+                 [value("x", shape=[3])], [value("y", shape=[3])])
+    x = np.array([1000.0, 1e-3, -500.0], np.float32)
+    # 5e-3 off on a tiny element is rounding at this output's scale; 50 off on a large one is not.
+    write_set(tmp_path / "near", [x], [x + np.array([0, 5e-3, 0], np.float32)])
+    assert "MG217" not in by_rule(wrap_and_validate(tmp_path, model, samples=tmp_path / "near"))
+    write_set(tmp_path / "far", [x], [x + np.array([50, 0, 0], np.float32)])
+    report = wrap_and_validate(tmp_path / "again", model, samples=tmp_path / "far")
+    assert "1 of 3 values differ" in by_rule(report)["MG217"].message
+
+
+def test_a_packed_int4_input_skips_the_run_instead_of_failing_the_model(tmp_path):
+    model = save(tmp_path / "cast.onnx", [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)],
+                 [value("x", TensorProto.INT4, [4])], [value("y", shape=[4])], opset=21)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    tensor = helper.make_tensor("x", TensorProto.INT4, [4], [1, -2, 3, -4])
+    (folder / "input_0.pb").write_bytes(tensor.SerializeToString())
+    report = wrap_and_validate(tmp_path, model, samples=folder)
+    found = by_rule(report)
+    assert "MG214" not in found
+    assert "int4" in found["MG215"].message
