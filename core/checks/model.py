@@ -470,6 +470,8 @@ def _session_refused(ctx, model: _Model, error, where: dict) -> list:
                                      **where)]
     required = ctx.gates.require_inference
     message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
+    if any(entry.domain == "ai.onnx.preview.training" for entry in model.header.opset_import):
+        message += "; it is a training graph (ai.onnx.preview.training), which inference runtimes do not run"
     if required:
         message += f"; the {ctx.stage} stage requires the model to run"
     return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]

@@ -208,3 +208,10 @@ def test_a_packed_int4_input_skips_the_run_instead_of_failing_the_model(tmp_path
     found = by_rule(report)
     assert "MG214" not in found
     assert "int4" in found["MG215"].message
+
+
+def test_a_training_graph_is_named_as_such_and_not_an_error(tmp_path):
+    [model] = [p for p in corpus.models() if corpus.case_name(p) == "simple/test_gradient_of_add"]
+    report = wrap_and_validate(tmp_path, model)
+    assert "it is a training graph" in by_rule(report)["MG215"].message
+    assert [f.message for f in report.findings if f.severity.value == "error"] == []
