@@ -405,9 +405,12 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
     if needed and not sets:
         # Made-up values there would fail an honest model or prove nothing about it.
         shown = "; ".join(use.describe() for use in needed[:3]) + ("; ..." if len(needed) > 3 else "")
+        required = ctx.gates.require_inference  # the stage wants a run: samples are the way
         return [SMOKE_SKIPPED.finding(
             f"{path}: smoke inference not run: the model needs real values for its inputs "
-            f"({shown}), and made-up ones would not show whether it works", **where,
+            f"({shown}), and made-up ones would not show whether it works"
+            + (f"; the {ctx.stage} stage requires the model to run" if required else ""),
+            severity=Severity.ERROR if required else None, **where,
             hint="Declare sample inputs the model is meant to receive in `samples` (bundle "
                  "standard v1.1) so the run uses them.")]
     findings = []

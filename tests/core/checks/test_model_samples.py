@@ -215,3 +215,10 @@ def test_a_training_graph_is_named_as_such_and_not_an_error(tmp_path):
     report = wrap_and_validate(tmp_path, model)
     assert "it is a training graph" in by_rule(report)["MG215"].message
     assert [f.message for f in report.findings if f.severity.value == "error"] == []
+
+
+def test_a_stage_that_requires_inference_requires_samples_for_such_models(tmp_path):
+    report = wrap_and_validate(tmp_path, reshape_model(tmp_path), stage="staging")
+    found = by_rule(report)["MG215"]
+    assert found.severity.value == "error"
+    assert "the staging stage requires the model to run" in found.message
