@@ -69,6 +69,14 @@ TEMPLATE_TEXT = rule(
     an error.""",
     fix="""Replace the guidance with the facts about this model.""",
 )
+DATASETS_DIFFER = rule(
+    "MG510", title="Model card names datasets the manifest does not", severity=Severity.WARNING,
+    rationale="""Cards written for the Hugging Face Hub list their datasets in the front matter
+    (`datasets:`). A dataset named there but missing from `provenance.datasets` means the
+    manifest's provenance, which auditors and the BOMs read, is incomplete or the card is
+    out of date.""",
+    fix="""Add the dataset to `provenance.datasets` in bundle.yaml, or correct the card.""",
+)
 ACTIVE_CONTENT = rule(
     "MG509", title="Model card holds active HTML or remote images", severity=Severity.WARNING,
     rationale="""ModelGate's viewer removes raw HTML, but portals and review tools may not: scripts,
@@ -224,6 +232,28 @@ def card_front_matter(ctx):
                 f"{MODEL_CARD} gives {key} {value.shown} but bundle.yaml says {manifest_key} {expected!r}",
                 file=MODEL_CARD, line=card.front_matter_line(key),
                 hint=f"Set `{key}: \"{expected}\"` in the card's front matter.{quote}")
+
+
+def _dataset_key(name: str) -> str:
+    """A dataset name compared without its Hub namespace: "org/imagenet-1k" is "imagenet-1k"."""
+    return name.strip().rsplit("/", 1)[-1].casefold()
+
+
+@register()
+def card_datasets(ctx):
+    """MG510: datasets the card's front matter names are in provenance.datasets."""
+    card = _load(ctx)[0]
+    front = card.front_matter if card is not None else None
+    named = front.get("datasets") if isinstance(front, dict) else None
+    named = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+    known = {_dataset_key(name) for name in ctx.typed.provenance.datasets}
+    missing = [n for n in named if isinstance(n, str) and n.strip() and _dataset_key(n) not in known]
+    if missing:
+        yield DATASETS_DIFFER.finding(
+            f"{MODEL_CARD} names dataset{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(n) for n in missing)} that provenance.datasets does not list",
+            file=MODEL_CARD, line=card.front_matter_line("datasets"),
+            hint="List every dataset in provenance.datasets, with its version and license.")
 
 
 @register(needs_manifest=False)

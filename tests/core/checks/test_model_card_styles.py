@@ -5,6 +5,8 @@ from those layouts' structure; only the headings follow them."""
 from __future__ import annotations
 
 from modelgate.core import resources
+from modelgate.core.bundle import safeyaml
+from modelgate.core.bundle.lock import dump_manifest, lock_bundle
 from modelgate.core.findings import Severity
 from modelgate.core.policy.document import load_policy
 from tests.core.checks.test_model_card import bundle, check, default_policy  # noqa: F401 (fixtures)
@@ -117,3 +119,15 @@ def test_template_text_is_a_warning_at_draft_and_an_error_from_candidate(bundle)
     assert len(draft) == len(candidate) == 5
     assert {f.severity for f in draft} == {Severity.WARNING}
     assert {f.severity for f in candidate} == {Severity.ERROR}
+
+
+def test_front_matter_datasets_are_cross_checked_with_the_provenance(bundle, check):
+    root = bundle(HUGGING_FACE_STYLE.replace("version: 1.0.0\n", "version: 1.0.0\ndatasets:\n"
+                                             "  - acme/loan-applications\n  - acme/Unknown-Set\n"))
+    manifest = safeyaml.load((root / "bundle.yaml").read_text())
+    manifest.setdefault("provenance", {})["datasets"] = [{"name": "loan-applications", "version": "1"}]
+    (root / "bundle.yaml").write_text(dump_manifest(manifest))
+    lock_bundle(root)
+    [finding] = findings(check(root), "MG510")
+    assert finding.message == "MODEL_CARD.md names dataset 'acme/Unknown-Set' that provenance.datasets does not list"
+    assert finding.severity is Severity.WARNING
