@@ -18,7 +18,7 @@ from modelgate.core.progress import Progress
 #: Key order of a written manifest (the spec's order); any other key follows these.
 KEY_ORDER = (
     "bundle_format", "name", "version", "description", "owners", "tags", "license",
-    "license_files", "artifacts", "interface", "targets", "dependencies", "provenance",
+    "license_files", "artifacts", "interface", "samples", "targets", "dependencies", "provenance",
     "benchmarks", "observability", "lifecycle", "files",
 )
 

@@ -105,9 +105,11 @@ class ModelCard:
     body_line: int
     sections: tuple[Section, ...]
 
-    def find(self, name: str) -> list[Section]:
-        """The sections whose heading matches ``name`` (see :func:`heading_matches`)."""
-        return [s for s in self.sections if heading_matches(s.title, name)]
+    def find(self, name: str, *, synonyms: tuple[str, ...] = ()) -> list[Section]:
+        """The sections whose heading matches ``name`` or one of its ``synonyms`` (see
+        :func:`heading_matches`)."""
+        names = (name, *synonyms)
+        return [s for s in self.sections if any(heading_matches(s.title, n) for n in names)]
 
     @property
     def front(self) -> FrontMatter | None:
@@ -272,8 +274,11 @@ def parse_card(text: str) -> ModelCard:
 
 
 def normalize_heading(title: str) -> str:
-    """A heading's text for comparison: emphasis marks dropped, spaces collapsed, case folded."""
-    return " ".join(title.replace("*", " ").replace("`", " ").strip(" _").split()).casefold()
+    """A heading's text for comparison: emphasis marks and commas dropped, ``&`` read as
+    "and", spaces collapsed, case folded ("Bias, Risks & Limitations" is "bias risks and
+    limitations")."""
+    text = title.replace("*", " ").replace("`", " ").replace("&", " and ").replace(",", " ")
+    return " ".join(text.strip(" _").split()).casefold()
 
 
 def heading_matches(title: str, name: str) -> bool:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from modelgate.core import settings
 from modelgate.core.formats.onnx import load as onnxload
 from modelgate.core.formats.onnx import ortcompat
+from modelgate.core.formats.onnx.samples import sample_sets
+from modelgate.core.formats.onnx.value_inputs import value_dependent_inputs
 from modelgate.core.formats import sandbox
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
@@ -54,8 +56,9 @@ EXTERNAL_RANGE = rule(
 )
 VERSIONS = rule(
     "MG205", title="IR version or opset not supported", severity=Severity.ERROR,
-    rationale="""A model must import the default ONNX operator set, and its IR version and
-    opset must be known to the installed onnx, or it cannot be checked at all.""",
+    rationale="""A model that uses ONNX operators must import the default ONNX operator set
+    (a model of ai.onnx.ml operators alone need not), and its IR version and opset must be
+    known to the installed onnx, or it cannot be checked at all.""",
     fix="""Export with an opset the toolchain supports (or upgrade onnx where ModelGate
     runs); make sure the default domain is imported.""",
 )
@@ -138,6 +141,22 @@ RESOURCE_LIMIT = rule(
     MODELGATE_SMOKE_TIMEOUT_S.""",
 )
 
+SAMPLE_MISMATCH = rule(
+    "MG217", title="Output differs from the bundle's sample", severity=Severity.ERROR,
+    rationale="""The bundle's samples hold inputs with the outputs the model is meant to give.
+    A model that gives other values on them (beyond the declared tolerance) is not the model
+    the samples describe. Types without a meaningful value comparison (bfloat16, float8,
+    int4...) are checked for type and shape only.""",
+    fix="""Re-export the model, or update the samples (and their tolerance) if they are wrong.""",
+)
+MACHINE = rule(
+    "MG218", title="This machine cannot run the model", severity=Severity.WARNING,
+    rationale="""Some failures belong to the machine running the checks, not to the model: a
+    locale that is not installed, an execution provider that is missing. They say nothing
+    about the model, so they are not reported as model errors.""",
+    fix="""Install what the message names on this machine (for a locale on Debian:
+    `locale-gen en_US.UTF-8`), or validate on a machine like the one that serves the model.""",
+)
 
 @dataclass
 class _Model:
@@ -173,6 +192,18 @@ def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
     return found
 
 
+def _uses_default_domain(graph) -> bool:
+    """Whether ``graph`` or a subgraph holds a node of the default ONNX domain."""
+    for node in graph.node:
+        if node.domain in ("", "ai.onnx"):
+            return True
+        for attribute in node.attribute:
+            bodies = [attribute.g] if attribute.HasField("g") else list(attribute.graphs)
+            if any(_uses_default_domain(body) for body in bodies):
+                return True
+    return False
+
+
 def _inspect(ctx, index: int, path: str) -> _Model:
     import onnx
 
@@ -200,9 +231,11 @@ def _inspect(ctx, index: int, path: str) -> _Model:
     result.custom = bool(ortcompat.foreign_ops(header))  # reported as MG307 by the targets checks
     opset, newest = default_opset(header), onnx.defs.onnx_opset_version()
     versions = []
-    if opset is None:
-        versions.append(f"{path} imports no default ONNX opset (domain '' or 'ai.onnx')")
-    elif opset > newest:
+    if opset is None and _uses_default_domain(header.graph):
+        # A model of ai.onnx.ml (or training) operators alone needs no default opset.
+        versions.append(f"{path} uses ONNX operators but imports no default ONNX opset "
+                        "(domain '' or 'ai.onnx')")
+    elif opset is not None and opset > newest:
         versions.append(f"{path} imports opset {opset}; the installed onnx knows up to {newest}")
     if header.ir_version > onnx.IR_VERSION:
         versions.append(f"{path} has IR version {header.ir_version}; "
@@ -243,18 +276,19 @@ def _declared(ctx, section: str) -> list[tuple[int, Tensor]]:
     return [(t.index, t) for t in getattr(ctx.typed.interface, section) if t.name is not None]
 
 
+def _spaced(type_text: str) -> str:
+    """A declared type written as :func:`~modelgate.core.formats.onnx.info.type_text` writes it
+    (``map<int64,float32>`` and ``map<int64, float32>`` are the same type)."""
+    return re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", "", type_text))
+
+
 def _compare(path: str, section: str, k: int, declared: Tensor, graph: tuple):
     """Findings for one declared tensor against the graph's ``(kind, dtype, shape)``."""
-    kind, dtype, shape = graph
+    _, dtype, shape = graph
     noun = section[:-1]
     name = declared.name
     at = f"interface.{section}[{k}]"
-    if kind != "tensor_type":
-        yield DTYPE.finding(f"{path}: {noun} {name!r} is a {(kind or 'untyped').replace('_type', '')} "
-                            "in the graph, not a tensor; the interface can only describe tensors",
-                            path=f"{at}.dtype")
-        return
-    if declared.dtype is not None and declared.dtype != dtype:
+    if declared.dtype is not None and _spaced(declared.dtype) != dtype:
         yield DTYPE.finding(f"{path}: {noun} {name!r} is {declared.dtype} in the manifest "
                             f"but {dtype} in the graph", path=f"{at}.dtype")
     wanted = declared.shape
@@ -305,13 +339,17 @@ def _contract(ctx, model: _Model) -> tuple[list, bool]:
             findings.extend(found)
             inputs_ok &= section == "outputs" or not any(f.severity is Severity.ERROR for f in found)
         known = {t.name for _, t in declared}
+        interface = (ctx.manifest or {}).get("interface")
+        listed = isinstance(interface, dict) and isinstance(interface.get(section), list)
         for name in names:
-            if declared and name not in known:
+            # An absent or malformed list is MG103's finding; an empty one declares "none".
+            if (declared or listed) and name not in known:
                 findings.append(undeclared.finding(
                     f"{model.path}: graph {section[:-1]} {name!r} is not declared in "
                     f"interface.{section}", path=f"interface.{section}"))
                 inputs_ok &= section == "outputs"
-    return findings, inputs_ok and bool(_declared(ctx, "inputs"))
+    # A model without inputs runs on no feeds; otherwise the declared inputs build them.
+    return findings, inputs_ok and (bool(_declared(ctx, "inputs")) or not ports["inputs"])
 
 
 @register()
@@ -361,10 +399,36 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
             f"{model.data_bytes / 1024**3:.1f} GiB, above the {limit / 1024**3:g} GiB limit "
             "(MODELGATE_MAX_SESSION_BYTES)",
             **where)]
+    sets, rtol, atol = sample_sets(ctx.manifest, ctx.bundle.content_files())
+    sets = [s for s in sets if s.inputs or not model.header.graph.input]
+    needed = value_dependent_inputs(model.header)
+    if needed and not sets:
+        # Made-up values there would fail an honest model or prove nothing about it.
+        shown = "; ".join(use.describe() for use in needed[:3]) + ("; ..." if len(needed) > 3 else "")
+        required = ctx.gates.require_inference  # the stage wants a run: samples are the way
+        return [SMOKE_SKIPPED.finding(
+            f"{path}: smoke inference not run: the model needs real values for its inputs "
+            f"({shown}), and made-up ones would not show whether it works"
+            + (f"; the {ctx.stage} stage requires the model to run" if required else ""),
+            severity=Severity.ERROR if required else None, **where,
+            hint="Declare sample inputs the model is meant to receive in `samples` (bundle "
+                 "standard v1.1) so the run uses them.")]
+    findings = []
+    for sample in sets or [None]:
+        job = None if sample is None else {
+            "folder": sample.folder, "rtol": rtol, "atol": atol,
+            "inputs": [(k, str(ctx.bundle.resolve(f))) for k, f in sorted(sample.inputs.items())],
+            "outputs": [(k, str(ctx.bundle.resolve(f))) for k, f in sorted(sample.outputs.items())]}
+        findings += _smoke_run(ctx, model, contract, job, where)
+    return findings
+
+
+def _smoke_run(ctx, model: _Model, contract: list, sample: dict | None, where: dict) -> list:
+    path = model.path
     limits = sandbox.Limits.for_model(model_bytes=model.data_bytes)
     try:
         ran = sandbox.run("smoke", str(ctx.bundle.resolve(path)), [t.as_dict() for _, t in _declared(ctx, "inputs")],
-                          onnxload.graph_values(model.header), limits=limits, progress=ctx.progress)
+                          onnxload.graph_values(model.header), sample, limits=limits, progress=ctx.progress)
     except sandbox.LimitExceeded as breach:
         if breach.stage != sandbox.INFERENCE:  # the targets checks reuse the verdict
             ctx.memo(f"ort-session-ok:{path}", lambda: f"the session was stopped: {breach.message}")
@@ -372,6 +436,9 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
     except sandbox.ModelFailure as error:
         if error.stage == sandbox.INFERENCE:
             ctx.memo(f"ort-session-ok:{path}", lambda: True)
+            if ortcompat.machine_problem(error.message):
+                return [MACHINE.finding(f"{path}: inference on {error.inputs} failed because of this "
+                                        f"machine: {_short(_relative(ctx, error.message))}", **where)]
             return [SMOKE_FAILED.finding(f"{path}: inference on {error.inputs} failed: "
                                          f"{_short(_relative(ctx, error.message))}",
                                          **where,
@@ -386,12 +453,18 @@ def _smoke(ctx, model: _Model, contract: list) -> list:
     # Outputs whose static type or shape is already reported are not reported twice.
     settled = {int(m.group(1)) for f in contract if f.severity is Severity.ERROR
                for m in [re.match(r"interface\.outputs\[(\d+)\]", f.location.path or "")] if m}
-    return list(_check_outputs(ctx, path, outputs, bindings, settled))
+    found = [SAMPLE_MISMATCH.finding(f"{path}: on {ran['shown']}, output {name!r} {text}", **where)
+             for name, text in ran.get("mismatches", [])]
+    return found + list(_check_outputs(ctx, path, outputs, bindings, settled))
 
 
 def _session_refused(ctx, model: _Model, error, where: dict) -> list:
     path = model.path
     text = error.message
+    if ortcompat.machine_problem(text):
+        ctx.memo(f"ort-session-ok:{path}", lambda: True)  # not the model's incompatibility
+        return [MACHINE.finding(f"{path}: onnxruntime cannot load the model on this machine: "
+                                f"{_short(_relative(ctx, text))}", **where)]
     ctx.memo(f"ort-session-ok:{path}", lambda: text)  # the targets checks reuse the verdict
     failure = ortcompat.explain_failure(_relative(ctx, text))
     unsupported = failure.kind != "other" or error.kind == "NotImplemented"
@@ -400,6 +473,8 @@ def _session_refused(ctx, model: _Model, error, where: dict) -> list:
                                      **where)]
     required = ctx.gates.require_inference
     message = f"{path}: smoke inference skipped: onnxruntime cannot run this model ({failure.detail})"
+    if any(entry.domain == "ai.onnx.preview.training" for entry in model.header.opset_import):
+        message += "; it is a training graph (ai.onnx.preview.training), which inference runtimes do not run"
     if required:
         message += f"; the {ctx.stage} stage requires the model to run"
     return [SMOKE_SKIPPED.finding(message, severity=Severity.ERROR if required else None, **where)]

@@ -6,7 +6,9 @@ from functools import cache
 
 from modelgate.core import resources
 from modelgate.core.policy import licensing
+from modelgate.core.policy.stages import at_least
 from modelgate.core.bundle import modelcard
+from modelgate.core.bundle.modelcard import normalize_heading
 from modelgate.core.bundle.reader import MODEL_CARD
 from modelgate.core.checks import register
 from modelgate.core.checks.structure import PATH_ESCAPES
@@ -62,8 +64,18 @@ IDENTITY_DIFFERS = rule(
 TEMPLATE_TEXT = rule(
     "MG508", title="Model card section still holds the template text", severity=Severity.ERROR,
     rationale="""The starter card's guidance prose is long enough to pass a word count, so a card
-    that was never written could look complete. Sections are compared with the template's.""",
+    that was never written could look complete. Sections are compared with the template's.
+    At draft it is a warning, since every bundle starts from the template; from candidate on,
+    an error.""",
     fix="""Replace the guidance with the facts about this model.""",
+)
+DATASETS_DIFFER = rule(
+    "MG510", title="Model card names datasets the manifest does not", severity=Severity.WARNING,
+    rationale="""Cards written for the Hugging Face Hub list their datasets in the front matter
+    (`datasets:`). A dataset named there but missing from `provenance.datasets` means the
+    manifest's provenance, which auditors and the BOMs read, is incomplete or the card is
+    out of date.""",
+    fix="""Add the dataset to `provenance.datasets` in bundle.yaml, or correct the card.""",
 )
 ACTIVE_CONTENT = rule(
     "MG509", title="Model card holds active HTML or remote images", severity=Severity.WARNING,
@@ -133,6 +145,23 @@ def _headings_hint(card, name: str) -> str:
     return f'Add a heading such as "## {name}" and write the section. {have}'
 
 
+def _synonyms(table) -> dict[str, tuple[str, ...]]:
+    """The policy's other headings per required section (the shipped policy's when it sets none)."""
+    if table is None:
+        table = _default_synonyms()
+    if not isinstance(table, dict):
+        return {}
+    return {normalize_heading(k): tuple(v for v in names if isinstance(v, str))
+            for k, names in table.items() if isinstance(k, str) and isinstance(names, list)}
+
+
+@cache
+def _default_synonyms():
+    from modelgate.core.policy.document import load_policy
+
+    return load_policy().section_synonyms or {}
+
+
 @register(needs_manifest=False)
 def card_sections(ctx):
     """MG504, MG505, MG508: every required section is there, long enough, and not the template's."""
@@ -140,8 +169,9 @@ def card_sections(ctx):
     if card is None:
         return
     required, floor = ctx.policy.required_sections, ctx.policy.min_words_per_section
+    synonyms = _synonyms(ctx.policy.section_synonyms)
     for name in required:
-        matches = card.find(name)
+        matches = card.find(name, synonyms=synonyms.get(normalize_heading(name), ()))
         if not matches:
             yield SECTION_MISSING.finding(f'{MODEL_CARD} has no "{name}" section', file=MODEL_CARD,
                                           hint=_headings_hint(card, name))
@@ -160,6 +190,7 @@ def card_sections(ctx):
         if count and guidance and modelcard.overlap(guidance[0].body, section.body) >= TEMPLATE_OVERLAP:
             yield TEMPLATE_TEXT.finding(
                 f'section "{section.title}" still holds the template text', file=MODEL_CARD,
+                severity=None if at_least(ctx.stage, "candidate") else Severity.WARNING,
                 line=section.line, hint="Replace the guidance with what applies to this model.")
 
 
@@ -197,6 +228,28 @@ def card_front_matter(ctx):
                 f"{MODEL_CARD} gives {key} {value.shown} but bundle.yaml says {manifest_key} {expected!r}",
                 file=MODEL_CARD, line=card.front_matter_line(key),
                 hint=f"Set `{key}: \"{expected}\"` in the card's front matter.{quote}")
+
+
+def _dataset_key(name: str) -> str:
+    """A dataset name compared without its Hub namespace: "org/imagenet-1k" is "imagenet-1k"."""
+    return name.strip().rsplit("/", 1)[-1].casefold()
+
+
+@register()
+def card_datasets(ctx):
+    """MG510: datasets the card's front matter names are in provenance.datasets."""
+    card = _load(ctx)[0]
+    front = card.front_matter if card is not None else None
+    named = front.get("datasets") if isinstance(front, dict) else None
+    named = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+    known = {_dataset_key(name) for name in ctx.typed.provenance.datasets}
+    missing = [n for n in named if isinstance(n, str) and n.strip() and _dataset_key(n) not in known]
+    if missing:
+        yield DATASETS_DIFFER.finding(
+            f"{MODEL_CARD} names dataset{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(n) for n in missing)} that provenance.datasets does not list",
+            file=MODEL_CARD, line=card.front_matter_line("datasets"),
+            hint="List every dataset in provenance.datasets, with its version and license.")
 
 
 @register(needs_manifest=False)

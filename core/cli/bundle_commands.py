@@ -24,6 +24,10 @@ def register(commands) -> None:
     init.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
     init.add_argument("--model", type=Path, help="an ONNX model to put in the bundle")
     init.add_argument("--variant", default="fp32", help="the model's variant (default: fp32)")
+    init.add_argument("--samples", type=Path, metavar="DIR",
+                      help="sample inputs (and expected outputs) for the contract test: a folder "
+                           "of input_K.pb/output_K.pb, or of such folders (default: the "
+                           "test_data_set_* folders beside the model, if any)")
     init.add_argument("--force", action="store_true",
                       help="write into a non-empty folder; files already there are kept")
     init.set_defaults(handler=run_init)
@@ -60,7 +64,7 @@ def run_init(args: argparse.Namespace) -> int:
 
     directory = args.dir or Path(args.name)
     result = create_starter(name=args.name, directory=directory, model=args.model,
-                            variant=args.variant, force=args.force)
+                            variant=args.variant, force=args.force, samples=args.samples)
     print(f"Wrote {len(result.files)} file(s) in {result.directory}/.")
     if result.kept:
         print(f"Kept what was already there: {', '.join(result.kept)}.")

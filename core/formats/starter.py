@@ -16,6 +16,7 @@ from modelgate.core.errors import BundleError, UsageError
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 TEMPLATE = "templates/starter"
+BUNDLE_FORMAT_SAMPLES = "modelgate.bundle/v1.1"
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,15 @@ def _owner() -> str:
 
 
 def create_starter(*, name: str, directory: Path, model: Path | None = None,
-                   variant: str = "fp32", force: bool = False) -> StarterResult:
+                   variant: str = "fp32", force: bool = False,
+                   samples: Path | None = None) -> StarterResult:
     """Write a starter bundle for ``name`` into ``directory``.
 
     With ``model``, the ONNX file is copied into ``model/`` and the manifest's
-    artifact, interface and target opset are filled from its graph. ``force``
+    artifact, interface, target opset and runtime version are filled from its graph.
+    Sample sets (``input_K.pb``/``output_K.pb`` folders in the ONNX test-data layout) come
+    from ``samples`` (one set, or a folder of sets), else from ``test_data_set_*`` folders
+    beside the model; they are copied to ``samples/set_N/`` and declared. ``force``
     allows a non-empty folder but never overwrites a file already there: run
     again with ``--model`` to add a model to a starter bundle without losing edits.
     """
@@ -59,6 +64,10 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
                           hint="Choose another --dir, or pass --force to add to it "
                                "(files already there are kept).")
     proto = _read_model(model) if model is not None else None  # before anything is written
+    if samples is not None and model is None:
+        raise UsageError("--samples needs --model", hint="Pass the model the samples are for.")
+    sets = _sample_sets(samples if samples is not None else model.parent if model else None,
+                        explicit=samples is not None)
     owner = _owner()
     values = {"name": name, "date": datetime.date.today().isoformat(),
               "owner": owner, "email": f"{owner}@example.com"}
@@ -82,8 +91,9 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
         (directory / "model").mkdir(exist_ok=True)
         model_rel = None
         if model is not None:
-            model_rel = _add_model(directory, model, proto, variant)
+            model_rel = _add_model(directory, model, proto, variant, fresh="bundle.yaml" in written)
             written.append(model_rel)
+            written += _add_samples(directory, sets)
     except OSError as exc:
         raise BundleError(f"cannot write the bundle in {directory}: {exc.strerror or exc}",
                           hint="Choose a folder you can write to.") from None
@@ -109,10 +119,11 @@ def _read_model(model: Path):
     return proto
 
 
-def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
+def _add_model(directory: Path, model: Path, proto, variant: str, *, fresh: bool) -> str:
     from modelgate.core.bundle import safeyaml
     from modelgate.core.bundle.lock import dump_manifest
     from modelgate.core.bundle.manifest import entries
+    from modelgate.core.formats.onnx import ortcompat
     from modelgate.core.formats.onnx.info import default_opset, graph_interface
     from modelgate.core.outputs import write_atomically
 
@@ -132,13 +143,63 @@ def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
     interface = graph_interface(proto)
     data["interface"] = {"version": "1", **interface}
     opset = default_opset(proto)
+    # The oldest onnxruntime that loads the model, so the target promises no more than it needs.
+    release = ortcompat.oldest_release(ortcompat.model_needs(proto))
     for target in entries(data, "targets"):
         target["artifact"] = variant
+        current = ortcompat.parse_version(target.get("runtime_version"))
+        # A version someone wrote is kept unless the model needs a newer one.
+        if release is not None and target.get("runtime") == "onnxruntime" and \
+                (fresh or current is None or current < release):
+            target["runtime_version"] = ortcompat.show(release)
         current = target.get("max_opset")
         if opset:
             target["max_opset"] = max(current if isinstance(current, int) else 0, opset)
     write_atomically(manifest_path, dump_manifest(data))
     return relative
+
+
+def _sample_sets(folder: Path | None, *, explicit: bool) -> list[Path]:
+    """The sample-set folders under ``folder``: itself when it holds ``input_0.pb``, else its
+    ``test_data_set_*`` (or, when named explicitly, any) sub-folders that do."""
+    if folder is None:
+        return []
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of sample inputs",
+                         hint="Pass a folder holding input_0.pb, or folders of them.")
+    if (folder / "input_0.pb").is_file():
+        return [folder]
+    pattern = "*" if explicit else "test_data_set_*"
+    found = sorted(p for p in folder.glob(pattern) if (p / "input_0.pb").is_file())
+    if explicit and not found:
+        raise UsageError(f"{folder} holds no sample set (no input_0.pb in it or its folders)",
+                         hint="A sample set is a folder of input_K.pb (and output_K.pb) files.")
+    return found
+
+
+def _add_samples(directory: Path, sets: list[Path]) -> list[str]:
+    """Copy each set's ``input_K.pb``/``output_K.pb`` to ``samples/set_N`` and declare them."""
+    if not sets:
+        return []
+    from modelgate.core.bundle import safeyaml
+    from modelgate.core.bundle.lock import dump_manifest
+    from modelgate.core.outputs import write_atomically
+
+    written, declared = [], []
+    for number, source in enumerate(sets):
+        folder = f"samples/set_{number}"
+        (directory / folder).mkdir(parents=True, exist_ok=True)
+        for file in sorted(source.glob("*.pb")):
+            if re.fullmatch(r"(input|output)_\d+\.pb", file.name):
+                shutil.copyfile(file, directory / folder / file.name)
+                written.append(f"{folder}/{file.name}")
+        declared.append(folder)
+    manifest_path = directory / "bundle.yaml"
+    data = safeyaml.load(manifest_path.read_text(encoding="utf-8"))
+    data["bundle_format"] = BUNDLE_FORMAT_SAMPLES  # samples came with v1.1
+    data["samples"] = {"sets": declared}
+    write_atomically(manifest_path, dump_manifest(data))
+    return written
 
 
 def _copy_external_data(proto, source_dir: Path, target_dir: Path) -> None:

@@ -159,6 +159,11 @@ class Policy:
         floor = self.model_card.get("min_words_per_section") or 0
         return floor if isinstance(floor, int) else 0
 
+    @property
+    def section_synonyms(self):
+        """Other headings that count as each required section (``None``: the policy sets none)."""
+        return self.model_card.get("section_synonyms")
+
 
 def parse_policy(raw: bytes, *, source: str) -> Policy:
     """Parse and validate policy bytes; raise :class:`PolicyError` on any problem."""

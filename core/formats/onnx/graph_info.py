@@ -130,10 +130,8 @@ def compare_ports(manifest: dict | Manifest, graph: GraphSummary) -> list[PortCo
 
 
 def _graph_side(value: tuple) -> tuple[str | None, tuple | None]:
-    kind, dtype, shape = value
-    # A sequence or map is shown by its kind: the interface can only describe tensors.
-    return (dtype if kind == "tensor_type" else (kind or "untyped").replace("_type", ""),
-            tuple(shape) if shape is not None else None)
+    _, dtype, shape = value
+    return dtype, tuple(shape) if shape is not None else None
 
 
 def _differences(mine: tuple, theirs: tuple) -> tuple[str, ...]:

@@ -14,8 +14,14 @@ DTYPES = {
     1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
     8: "string", 9: "bool", 10: "float16", 11: "float64", 12: "uint32", 13: "uint64",
     14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
-    19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
+    19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1",
+    24: "float8e8m0", 25: "uint2", 26: "int2",
 }
+#: Types whose values are bit patterns numpy has no arithmetic for: an output of one is
+#: checked for its type and shape, never compared by value.
+NOT_COMPARABLE = frozenset({"bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+                            "float8e5m2fnuz", "float8e8m0", "float4e2m1", "uint4", "int4",
+                            "uint2", "int2"})
 
 
 def dtype_name(elem_type: int) -> str:
@@ -23,8 +29,30 @@ def dtype_name(elem_type: int) -> str:
     return DTYPES.get(elem_type, f"type{elem_type}")
 
 
+def type_text(type_proto) -> str:
+    """An ONNX type as the interface writes it: an element type for a tensor
+    (``float32``), else ``sequence<T>``, ``optional<T>``, ``map<K, V>`` or ``sparse<E>``."""
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return dtype_name(type_proto.tensor_type.elem_type)
+    if kind == "sparse_tensor_type":
+        return f"sparse<{dtype_name(type_proto.sparse_tensor_type.elem_type)}>"
+    if kind == "sequence_type":
+        return f"sequence<{type_text(type_proto.sequence_type.elem_type)}>"
+    if kind == "optional_type":
+        return f"optional<{type_text(type_proto.optional_type.elem_type)}>"
+    if kind == "map_type":
+        inner = type_proto.map_type
+        return f"map<{dtype_name(inner.key_type)}, {type_text(inner.value_type)}>"
+    return "untyped"
+
+
 def _tensor(value_info) -> dict:
-    tensor = value_info.type.tensor_type
+    kind = value_info.type.WhichOneof("value")
+    if kind not in ("tensor_type", "sparse_tensor_type"):
+        # A sequence, optional or map has no single shape: its type says it all.
+        return {"name": value_info.name, "dtype": type_text(value_info.type)}
+    tensor = getattr(value_info.type, kind)
     shape: list = []
     if tensor.HasField("shape"):
         for index, dim in enumerate(tensor.shape.dim):
@@ -34,7 +62,7 @@ def _tensor(value_info) -> dict:
                 shape.append(dim.dim_param)
             else:
                 shape.append(f"dim{index}")
-    return {"name": value_info.name, "dtype": dtype_name(tensor.elem_type), "shape": shape}
+    return {"name": value_info.name, "dtype": type_text(value_info.type), "shape": shape}
 
 
 def graph_interface(model) -> dict:

@@ -184,23 +184,46 @@ def _range_problems(ref: ExternalRef, relative: str, size: int) -> list[str]:
     return []
 
 
+#: A shape-inference error raised inside a standard operator's function body:
+#: "(op_type:Outer): [ShapeInferenceError] Inference error(s): (op_type:Inner)".
+_IN_FUNCTION_BODY = re.compile(r"^\[ShapeInferenceError\] Inference error\(s\): \(op_type:(\w+)\): "
+                               r"\[ShapeInferenceError\] Inference error\(s\): \(op_type:\w+\)")
+
+
+def in_function_body(message: str) -> bool:
+    """Whether onnx's shape-inference ``message`` comes from inside the function body of a
+    standard operator (onnx's own definition), rather than from the model's graph."""
+    import onnx
+
+    match = _IN_FUNCTION_BODY.match(message)
+    if match is None:
+        return False
+    try:
+        schema = onnx.defs.get_schema(match[1])
+    except onnx.defs.SchemaError:
+        return False
+    return schema.has_function or schema.has_context_dependent_function
+
+
 # ----------------------------------------------------------------------------- graph facts
 
 def graph_values(model) -> dict[str, tuple]:
-    """``{name: (kind, dtype, shape)}`` of the graph's inputs and outputs. ``kind`` is the
-    type's oneof (``tensor_type``, ``sequence_type``...); ``shape`` is ``None`` when the rank
+    """``{name: (kind, type, shape)}`` of the graph's inputs and outputs. ``kind`` is the
+    type's oneof (``tensor_type``, ``sequence_type``...), ``type`` its text (see
+    :func:`~modelgate.core.formats.onnx.info.type_text`); ``shape`` is ``None`` when the rank
     is unknown, and a dimension is ``None`` when the graph leaves it dynamic and unnamed."""
-    from modelgate.core.formats.onnx.info import dtype_name
+    from modelgate.core.formats.onnx.info import type_text
 
     values = {}
     for info in [*model.graph.input, *model.graph.output]:
         kind = info.type.WhichOneof("value")
-        tensor = info.type.tensor_type
         shape = None
-        if kind == "tensor_type" and tensor.HasField("shape"):
-            shape = [int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None)
-                     for d in tensor.shape.dim]
-        values[info.name] = (kind, dtype_name(tensor.elem_type), shape)
+        if kind in ("tensor_type", "sparse_tensor_type"):
+            tensor = getattr(info.type, kind)
+            if tensor.HasField("shape"):
+                shape = [int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or None)
+                         for d in tensor.shape.dim]
+        values[info.name] = (kind, type_text(info.type), shape)
     return values
 
 

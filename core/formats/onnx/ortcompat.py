@@ -130,6 +130,23 @@ def compare(version: tuple[int, int], needs: dict[str, int | None]) -> Verdict:
     return verdict
 
 
+def model_needs(model) -> dict[str, int | None]:
+    """What a loaded ``onnx.ModelProto`` needs of a runtime, by :data:`FIELDS` key."""
+    opsets = {entry.domain or "ai.onnx": int(entry.version) for entry in model.opset_import}
+    return {"opset": opsets.get("ai.onnx"), "ir": int(model.ir_version) or None,
+            "ml_opset": opsets.get("ai.onnx.ml")}
+
+
+def oldest_release(needs: dict[str, int | None]) -> tuple[int, int] | None:
+    """The oldest release in :data:`RELEASES` known to load a model with ``needs``, or the
+    installed release when no row settles it (the installed one is then checked for real)."""
+    for version in sorted(RELEASES):
+        verdict = compare(version, needs)
+        if not verdict.too_new and not verdict.unknown:
+            return version
+    return installed_version()
+
+
 def _graphs(graph):
     """``graph`` and every subgraph below it (If/Loop/Scan bodies)."""
     yield graph
@@ -265,6 +282,17 @@ class SessionFailure:
 
     kind: str
     detail: str
+
+
+#: onnxruntime messages that describe the machine rather than the model: a locale that is not
+#: generated here (StringNormalizer), an execution provider that is not installed.
+_MACHINE = re.compile(r"locale|Failed to construct locale|provider.*(?:not available|not found)"
+                      r"|No space left on device", re.IGNORECASE)
+
+
+def machine_problem(message: str) -> bool:
+    """Whether onnxruntime's ``message`` is about this machine, not about the model."""
+    return bool(_MACHINE.search(message))
 
 
 def explain_failure(message: str) -> SessionFailure:

@@ -60,6 +60,27 @@ def test_init_with_a_model_fills_the_interface_from_its_graph(tmp_path, capsys):
     assert summary["artifacts"][0]["digest_ok"] is True
 
 
+def test_init_with_samples_copies_and_declares_them(tmp_path, capsys):
+    import numpy as np
+    from onnx import numpy_helper
+
+    model = tmp_path / "clf.onnx"
+    tiny_model(model, inputs=7, outputs=3)
+    sets = tmp_path / "data"
+    (sets / "first").mkdir(parents=True)
+    array = np.zeros((1, 7), np.float32)
+    (sets / "first" / "input_0.pb").write_bytes(numpy_helper.from_array(array).SerializeToString())
+    code, _, _ = run(capsys, "init", "clf", "--dir", str(tmp_path / "b"), "--model", str(model),
+                     "--samples", str(sets))
+    assert code == 0
+    data = yaml.safe_load((tmp_path / "b" / "bundle.yaml").read_text())
+    assert data["samples"] == {"sets": ["samples/set_0"]}
+    assert (tmp_path / "b" / "samples" / "set_0" / "input_0.pb").is_file()
+    code, _, err = run(capsys, "init", "clf", "--dir", str(tmp_path / "c"), "--model", str(model),
+                       "--samples", str(tmp_path / "b" / "model"))
+    assert code == 2 and "holds no sample set" in err
+
+
 def test_init_refuses_bad_names_and_non_empty_folders(tmp_path, capsys):
     code, _, err = run(capsys, "init", "Bad Name", "--dir", str(tmp_path / "b"))
     assert code == 2 and "not a valid bundle name" in err
