@@ -4,7 +4,8 @@
 #   system-deps.sh list GROUP...     print the package names
 # Groups: base (Python venv); gui (the libraries Qt and QtWebEngine load, on a screen and
 # offscreen, and fonts: without fonts every widget draws empty boxes); test (what the test
-# suite needs: a PostgreSQL server for the registry tests and the gui libraries, since the
+# suite needs: a PostgreSQL server for the registry tests, the CNCF distribution registry
+# (docker-registry) and skopeo for the OCI store tests, and the gui libraries, since the
 # desktop app's tests run offscreen); xvfb (optional: a virtual X screen, to watch the
 # app under QT_QPA_PLATFORM=xcb on a machine without a display); dist (`make dist`: PyInstaller
 # reads binaries with objdump from binutils, and collects the Qt libraries' system libraries,
@@ -18,7 +19,7 @@ QT_XCB="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-s
 declare -A GROUP
 GROUP[base]="python3-venv"
 GROUP[gui]="$QT_OFFSCREEN $QT_WEBENGINE $QT_XCB"
-GROUP[test]="python3-venv postgresql $QT_OFFSCREEN $QT_WEBENGINE"
+GROUP[test]="python3-venv postgresql docker-registry skopeo $QT_OFFSCREEN $QT_WEBENGINE"
 GROUP[xvfb]="xvfb $QT_XCB"
 GROUP[dist]="binutils $QT_OFFSCREEN $QT_XCB"
 

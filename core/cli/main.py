@@ -22,7 +22,7 @@ def build_parser() -> Parser:
     from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
-    from modelgate.core.cli import changed_command, report_command
+    from modelgate.core.cli import changed_command, oci_commands, report_command
 
     parser = Parser(
         prog="modelgate",
@@ -40,6 +40,7 @@ def build_parser() -> Parser:
     workflow_commands.register(commands)
     queue_command.register(commands)
     signing_commands.register(commands)
+    oci_commands.register(commands)
     report_command.register(commands)
     settings_command.register(commands)
     gui_command.register(commands)

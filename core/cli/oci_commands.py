@@ -1,0 +1,118 @@
+"""``push`` and ``pull``: versions to and from OCI registries, as CNCF ModelPack artifacts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from modelgate.core.cli.registry_options import add_registry_options, open_from_args, parse_ref
+from modelgate.core.cli.terminal import TerminalProgress
+
+PUSH_EPILOG = """\
+what is pushed (the mapping is in docs/oci.md):
+  the manifest    artifactType application/vnd.cncf.model.manifest.v1+json, tagged with the
+                  version ('+' in SemVer build metadata becomes '_': 1.0.0+b5 -> 1.0.0_b5)
+  the config      application/vnd.cncf.model.config.v1+json, filled from bundle.yaml
+  one layer per file, uncompressed, with its path in org.cncf.model.filepath: declared models
+                  as weights, bundle.yaml, the card, licenses and benchmarks as docs, samples as
+                  datasets
+  referrers       each verified release signature and a decision record (reviews, promotions,
+                  the gates), whose subject is the manifest; a registry without the referrers
+                  API gets the sha256-<digest> fallback tag
+
+Only a version whose current stage's gates hold today is pushed, by a signer or an admin.
+Credentials come from `docker login` / `podman login` (~/.docker/config.json,
+$REGISTRY_AUTH_FILE and their credential helpers), never from the command line.
+
+exit codes: 0 pushed; 1 a gate does not hold, or the registry refused or failed;
+2 bad input (unknown version, bad reference)."""
+
+PULL_EPILOG = """\
+Every byte is checked before anything is written to DIR: each layer against its digest
+as it streams (into a hidden folder beside DIR), the config against the ModelPack schema
+and bundle.yaml, every file against the digests bundle.yaml records. Signatures attached
+as referrers go to DIR/signatures/. Then the folder is renamed to DIR in one step; on
+any refusal DIR is left absent (or empty, as it was).
+
+exit codes: 0 pulled and verified; 1 the artifact was refused (damaged, missing or
+oversized blob, wrong media type, unsafe path) or the registry failed; 2 bad input."""
+
+
+def register(commands) -> None:
+    push = commands.add_parser(
+        "push", help="publish a version to an OCI registry (CNCF ModelPack)",
+        description="Push NAME@VERSION from the registry's store to an OCI registry as a "
+                    "CNCF ModelPack artifact, with its signatures and decision record attached.",
+        epilog=PUSH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    push.add_argument("ref", metavar="NAME@VERSION")
+    push.add_argument("target", nargs="?", metavar="oci://HOST[:PORT]/REPO",
+                      help="the repository (default: $MODELGATE_STORE/NAME when that is an oci:// prefix)")
+    push.add_argument("--insecure", action="store_true",
+                      help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
+    add_registry_options(push)
+    push.set_defaults(handler=run_push)
+
+    pull = commands.add_parser(
+        "pull", help="fetch a bundle from an OCI registry, verified before it is written",
+        description="Pull a CNCF ModelPack artifact pushed by ModelGate into a new folder DIR.",
+        epilog=PULL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pull.add_argument("reference", metavar="oci://HOST[:PORT]/REPO:TAG")
+    pull.add_argument("--dir", required=True, type=Path, metavar="DIR", help="a new (or empty) folder")
+    pull.add_argument("--insecure", action="store_true",
+                      help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
+    pull.set_defaults(handler=run_pull)
+
+
+def _target(args, name: str):
+    from modelgate.core import settings
+    from modelgate.core.errors import UsageError
+    from modelgate.core.store.reference import SCHEME, parse_reference
+
+    text = args.target
+    if text is None:
+        prefix = settings.get("store")
+        if not prefix.startswith(SCHEME):
+            raise UsageError("push needs a target oci://HOST[:PORT]/REPO",
+                             hint="Name one, or set MODELGATE_STORE to an oci:// repository prefix.")
+        text = f"{prefix.rstrip('/')}/{name}"
+    reference = parse_reference(text=text, need_target=False)
+    if reference.target:
+        raise UsageError(f"{text!r} names a tag or digest; push tags with the version itself",
+                         hint="Give the repository only, e.g. oci://registry:5000/models/resnet.")
+    return reference
+
+
+def run_push(args) -> int:
+    from modelgate.core.registry.publish import push_version
+
+    name, version = parse_ref(args.ref)
+    target = _target(args, name)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            pushed = push_version(registry, name=name, version=version, target=target, insecure=args.insecure,
+                                  progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"pushed {name}@{version} to {pushed.reference}")
+    print(f"  manifest {pushed.digest}, {pushed.layers} layer(s), {pushed.attachments} attachment(s) "
+          f"({'referrers API' if pushed.referrers_api else 'referrers tag fallback'})")
+    return 0
+
+
+def run_pull(args) -> int:
+    from modelgate.core.store.client import OciClient
+    from modelgate.core.store.oci import pull_bundle
+    from modelgate.core.store.reference import parse_reference
+
+    reference = parse_reference(text=args.reference, need_target=True)
+    renderer = TerminalProgress()
+    try:
+        pulled = pull_bundle(client=OciClient(reference=reference, insecure=args.insecure), dest=args.dir,
+                             progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"pulled {pulled.name}@{pulled.version} ({pulled.files} file(s), every digest verified) into {pulled.folder}")
+    print(f"  manifest {pulled.digest}; {len(pulled.signatures)} signature(s) in signatures/, "
+          f"{len(pulled.decisions)} decision record(s) attached")
+    return 0
