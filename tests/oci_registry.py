@@ -31,7 +31,11 @@ def _free_port() -> int:
 
 
 def _bcrypt(password: str) -> str:
-    import crypt  # deprecated but present in 3.11; bcrypt ($2b$) via the system's libcrypt
+    import warnings
+
+    with warnings.catch_warnings():  # deprecated, but present up to 3.12: bcrypt via the system's libcrypt
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
 
     return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
 

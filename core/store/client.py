@@ -59,7 +59,7 @@ class OciClient:
         self._oras.session.max_redirects = 5
         self._oras.session.mount("https://", HTTPAdapter(max_retries=0))
         self._oras.session.mount("http://", HTTPAdapter(max_retries=0))
-        self._oras.auth.load_configs(f"{reference.host}/{reference.repository}", configs=auth_files())
+        self._oras.auth.load_configs(self._oras.get_container(reference.repository), configs=auth_files())
         self._base = f"{self._oras.prefix}://{reference.host}/v2/{reference.repository}"
 
     # ------------------------------------------------------------------ requests
