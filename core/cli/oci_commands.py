@@ -1,4 +1,5 @@
-"""``push`` and ``pull``: versions to and from OCI registries, as CNCF ModelPack artifacts."""
+"""``push``, ``pull``, ``export`` and ``import``: versions to and from OCI registries and image
+layouts (as CNCF ModelPack artifacts) and plain folders."""
 
 from __future__ import annotations
 
@@ -26,6 +27,20 @@ $REGISTRY_AUTH_FILE and their credential helpers), never from the command line.
 
 exit codes: 0 pushed; 1 a gate does not hold, or the registry refused or failed;
 2 bad input (unknown version, bad reference)."""
+
+EXPORT_EPILOG = """\
+--dir DIR         every file of the bundle, and the verified release signatures in
+                  DIR/signatures/; the decision record (reviews, promotions, gates) goes
+                  beside it as DIR.decisions.json. The stock verifier accepts it:
+                    model_signing verify key DIR --signature DIR/signatures/SIG \\
+                      --public_key KEY.pub --ignore-paths DIR/signatures
+--oci-layout DIR  an OCI image layout: the same ModelPack artifact `push` sends, tagged
+                  with the version, with signatures and the decision record as referrers;
+                  `skopeo inspect oci:DIR:TAG` reads it, `modelgate import oci:DIR:TAG`
+                  verifies and registers it on the other side of the air gap.
+
+exit codes: 0 exported; 1 a gate does not hold; 2 bad input. DIR must be new or empty;
+nothing is left in it when the export fails."""
 
 PULL_EPILOG = """\
 Every byte is checked before anything is written to DIR: each layer against its digest
@@ -56,11 +71,38 @@ def register(commands) -> None:
         "pull", help="fetch a bundle from an OCI registry, verified before it is written",
         description="Pull a CNCF ModelPack artifact pushed by ModelGate into a new folder DIR.",
         epilog=PULL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pull.add_argument("reference", metavar="oci://HOST[:PORT]/REPO:TAG")
+    pull.add_argument("reference", metavar="oci://HOST[:PORT]/REPO:TAG | oci:DIR:TAG",
+                      help="a registry's artifact, or one in an OCI image layout folder")
     pull.add_argument("--dir", required=True, type=Path, metavar="DIR", help="a new (or empty) folder")
     pull.add_argument("--insecure", action="store_true",
                       help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
     pull.set_defaults(handler=run_pull)
+
+    export = commands.add_parser(
+        "export", help="hand a cleared version to deployment, or across an air gap",
+        description="Write NAME@VERSION, read back through the store's verification, as a plain "
+                    "folder or as an OCI image layout. Only a version whose stage's gates hold is "
+                    "exported, by a signer or an admin.",
+        epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("ref", metavar="NAME@VERSION")
+    where = export.add_mutually_exclusive_group(required=True)
+    where.add_argument("--dir", type=Path, metavar="DIR", help="a plain bundle folder with signatures/")
+    where.add_argument("--oci-layout", type=Path, metavar="DIR", dest="layout",
+                       help="an OCI image layout (ModelPack artifact tagged with the version)")
+    add_registry_options(export)
+    export.set_defaults(handler=run_export)
+
+    imp = commands.add_parser(
+        "import", help="register a bundle from an OCI registry or an OCI image layout, verified",
+        description="Pull SOURCE as `pull` does (every digest verified before anything is kept), "
+                    "then import it into the registry as `registry import` does.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 imported; 1 the artifact was refused; 2 bad input.")
+    imp.add_argument("source", metavar="oci://HOST[:PORT]/REPO:TAG | oci:DIR:TAG")
+    imp.add_argument("--insecure", action="store_true",
+                     help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
+    add_registry_options(imp)
+    imp.set_defaults(handler=run_import)
 
 
 def _target(args, name: str):
@@ -101,18 +143,64 @@ def run_push(args) -> int:
 
 
 def run_pull(args) -> int:
-    from modelgate.core.store.client import OciClient
+    from modelgate.core.store.interface import open_source
     from modelgate.core.store.oci import pull_bundle
-    from modelgate.core.store.reference import parse_reference
 
-    reference = parse_reference(text=args.reference, need_target=True)
+    source = open_source(text=args.reference, insecure=args.insecure)
     renderer = TerminalProgress()
     try:
-        pulled = pull_bundle(client=OciClient(reference=reference, insecure=args.insecure), dest=args.dir,
-                             progress=renderer.progress())
+        pulled = pull_bundle(client=source, dest=args.dir, progress=renderer.progress())
     finally:
         renderer.finish()
     print(f"pulled {pulled.name}@{pulled.version} ({pulled.files} file(s), every digest verified) into {pulled.folder}")
     print(f"  manifest {pulled.digest}; {len(pulled.signatures)} signature(s) in signatures/, "
           f"{len(pulled.decisions)} decision record(s) attached")
+    return 0
+
+
+def run_export(args) -> int:
+    from modelgate.core.registry.publish import export_folder, export_layout
+    from modelgate.core.store.reference import tag_for
+
+    name, version = parse_ref(args.ref)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            if args.layout is not None:
+                exported = export_layout(registry, name=name, version=version, dest=args.layout,
+                                         progress=renderer.progress())
+            else:
+                folder = export_folder(registry, name=name, version=version, dest=args.dir)
+    finally:
+        renderer.finish()
+    if args.layout is not None:
+        print(f"exported {name}@{version} as the OCI image layout oci:{args.layout}:{tag_for(version)}")
+        print(f"  manifest {exported.digest}, {exported.layers} layer(s), {exported.attachments} attachment(s)")
+    else:
+        print(f"exported {name}@{version} to {folder} (decision record: {folder}.decisions.json)")
+    return 0
+
+
+def run_import(args) -> int:
+    import tempfile
+
+    from modelgate.core import fsutil
+    from modelgate.core.store.interface import open_source
+    from modelgate.core.store.oci import pull_bundle
+
+    source = open_source(text=args.source, insecure=args.insecure)
+    renderer = TerminalProgress()
+    scratch = Path(tempfile.mkdtemp(prefix="modelgate-import-"))
+    try:
+        pulled = pull_bundle(client=source, dest=scratch / "bundle", progress=renderer.progress())
+        with open_from_args(args) as registry:
+            result = registry.import_bundle(path=pulled.folder, progress=renderer.progress())
+    finally:
+        renderer.finish()
+        fsutil.remove_tree(scratch, ignore_errors=True)
+    print(f"imported {pulled.name}@{pulled.version} from {args.source} (every digest verified; "
+          f"bundle digest {result.digest[:12]}…)")
+    if pulled.signatures:
+        print(f"  {len(pulled.signatures)} signature(s) came with it: `modelgate verify {pulled.name}@{pulled.version}` "
+              "checks them against the registry's trusted signers")
     return 0

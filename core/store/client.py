@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from modelgate.core import settings
 from modelgate.core.store.errors import ArtifactRefused, RegistryUnreachable, StoreError
+from modelgate.core.store.interface import fallback_tag
 from modelgate.core.store.reference import OciReference
 
 CHUNK = 16 * 1024 * 1024
@@ -61,6 +62,14 @@ class OciClient:
         self._oras.session.mount("http://", HTTPAdapter(max_retries=0))
         self._oras.auth.load_configs(self._oras.get_container(reference.repository), configs=auth_files())
         self._base = f"{self._oras.prefix}://{reference.host}/v2/{reference.repository}"
+
+    @property
+    def target(self) -> str:
+        return self.reference.target
+
+    def where(self, tag: str | None) -> str:
+        base = f"oci://{self.reference.host}/{self.reference.repository}"
+        return f"{base}@{tag}" if tag and tag.startswith("sha256:") else f"{base}:{tag}" if tag else base
 
     # ------------------------------------------------------------------ requests
     def _request(self, method: str, url: str, *, headers: dict | None = None, data=None,
@@ -285,12 +294,6 @@ class _nothing:
 
     def __exit__(self, *exc):
         return None
-
-
-def fallback_tag(digest: str) -> str:
-    """The referrers tag schema of the distribution spec: ``sha256-<hex>``."""
-    algorithm, _, hexdigits = digest.partition(":")
-    return f"{algorithm}-{hexdigits}"
 
 
 def _errors(response) -> str | None:

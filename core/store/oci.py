@@ -1,6 +1,7 @@
 """A bundle pushed to and pulled from an OCI registry as a CNCF ModelPack artifact.
 
-Push uploads the config, one raw layer per file and the manifest (tagged with the version),
+The same code writes to and reads from an OCI registry (:mod:`.client`) and an OCI image
+layout on disk (:mod:`.layout`): both are :mod:`.interface` back-ends. Push uploads the config, one raw layer per file and the manifest (tagged with the version),
 then each attachment (a signature, the decision record) as an artifact whose ``subject`` is
 the model manifest. A registry without the referrers API gets the distribution spec's
 fallback: an image index tagged ``sha256-<hex>`` listing the attachments.
@@ -23,7 +24,7 @@ from pathlib import Path
 from modelgate.core import fsutil, settings
 from modelgate.core.progress import Progress
 from modelgate.core.store import modelpack
-from modelgate.core.store.client import OciClient, fallback_tag
+from modelgate.core.store.interface import ArtifactSource, ArtifactTarget, fallback_tag
 from modelgate.core.store.errors import ArtifactRefused, StoreError
 
 
@@ -62,7 +63,7 @@ def _sha256_descriptor(data: bytes, media_type: str) -> dict:
     return {"mediaType": media_type, "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
-def push_bundle(*, client: OciClient, folder: Path, files: dict[str, str], manifest: dict, bundle_digest: str,
+def push_bundle(*, client: ArtifactTarget, folder: Path, files: dict[str, str], manifest: dict, bundle_digest: str,
                 tag: str, attachments: tuple[Attachment, ...] = (), progress: Progress | None = None) -> Pushed:
     """Push the bundle in ``folder`` whose verified file digests are ``files`` (every file
     but ``signatures/``) and whose ``bundle.yaml`` says ``manifest``, tagged ``tag``."""
@@ -82,7 +83,7 @@ def push_bundle(*, client: OciClient, folder: Path, files: dict[str, str], manif
     config = modelpack.canonical_json(modelpack.model_config(manifest=manifest,
                                                              diff_ids=[layer["digest"] for layer in layers]))
     config_descriptor = _sha256_descriptor(config, modelpack.CONFIG_MEDIA_TYPE)
-    progress.start(label=f"pushing {client.reference.host}/{client.reference.repository}:{tag}",
+    progress.start(label=f"pushing {client.where(tag)}",
                    total=sum(sizes.values()))
     client.push_blob(digest=config_descriptor["digest"], size=len(config), data=config)
     for path, layer in zip(paths, layers):
@@ -99,11 +100,11 @@ def push_bundle(*, client: OciClient, folder: Path, files: dict[str, str], manif
     api = client.supports_referrers(subject["digest"])
     for attachment in attachments:
         attach(client=client, subject=subject, attachment=attachment, referrers_api=api)
-    return Pushed(reference=f"oci://{client.reference.host}/{client.reference.repository}:{tag}",
+    return Pushed(reference=client.where(tag),
                   digest=subject["digest"], layers=len(layers), attachments=len(attachments), referrers_api=api)
 
 
-def attach(*, client: OciClient, subject: dict, attachment: Attachment, referrers_api: bool) -> str:
+def attach(*, client: ArtifactTarget, subject: dict, attachment: Attachment, referrers_api: bool) -> str:
     """Push ``attachment`` as an artifact whose subject is ``subject``; returns its digest.
     Without the referrers API, the ``sha256-<hex>`` fallback index is updated too."""
     empty = b"{}"
@@ -128,14 +129,14 @@ def attach(*, client: OciClient, subject: dict, attachment: Attachment, referrer
     return descriptor["digest"]
 
 
-def pull_bundle(*, client: OciClient, dest: Path, progress: Progress | None = None) -> Pulled:
-    """Pull the artifact ``client.reference`` names into the new folder ``dest``, verified
+def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None = None) -> Pulled:
+    """Pull the artifact ``client.target`` names into the new folder ``dest``, verified
     first (see the module docstring). ``dest`` must not exist, or be an empty folder."""
     progress = progress or Progress()
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest} already exists and is not an empty folder", hint="Pull into a new folder.")
-    data, digest, _ = client.manifest(client.reference.target)
+    data, digest, _ = client.manifest(client.target)
     document, descriptors = modelpack.parse_manifest(data=data, max_layers=settings.get("max_archive_entries"))
     layers = modelpack.model_layers(descriptors=descriptors, max_bytes=settings.get("max_archive_bytes"))
     try:
@@ -145,7 +146,7 @@ def pull_bundle(*, client: OciClient, dest: Path, progress: Progress | None = No
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pull-", dir=dest.parent))
     try:
-        progress.start(label=f"pulling {client.reference}", total=sum(layer.size for layer in layers))
+        progress.start(label=f"pulling {client.where(client.target)}", total=sum(layer.size for layer in layers))
         for layer in layers:
             progress.check()
             target = staging.joinpath(*layer.path.split("/"))
@@ -193,7 +194,7 @@ def _judge(*, staging: Path, layers, config: dict, annotations) -> tuple[str, st
     return str(manifest.get("name")), str(manifest.get("version"))
 
 
-def _referrers(*, client: OciClient, digest: str, staging: Path) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+def _referrers(*, client: ArtifactSource, digest: str, staging: Path) -> tuple[tuple[str, ...], tuple[dict, ...]]:
     """Signatures attached to ``digest`` go to ``signatures/``; decision records are returned."""
     signatures, decisions = [], []
     for descriptor in client.referrers(digest):

@@ -1,12 +1,12 @@
-"""A push to an OCI registry is recorded as an audit event.
+"""A push to an OCI registry and an export are recorded as audit events.
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07
 
 Re-creates the functions of ``modelgate_api`` so that signers and admins may append the
-"store.pushed" event (the reference and manifest digest of a version pushed to an OCI
-registry). See :mod:`modelgate.core.registry.pgwrites`. Nothing happens on SQLite.
+"store.pushed" and "store.exported" events (where a version was pushed or exported to,
+and the manifest digest). See :mod:`modelgate.core.registry.pgwrites`. Nothing happens on SQLite.
 """
 
 from __future__ import annotations
