@@ -20,8 +20,7 @@ from urllib.parse import urlparse
 
 from modelgate.core import settings
 from modelgate.core.store.errors import ArtifactRefused, RegistryUnreachable, StoreError
-from modelgate.core.store.interface import fallback_tag
-from modelgate.core.store.reference import OciReference
+from modelgate.core.store.reference import OciReference, fallback_tag
 
 CHUNK = 16 * 1024 * 1024
 READ = 1024 * 1024

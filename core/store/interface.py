@@ -17,12 +17,6 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 
-def fallback_tag(digest: str) -> str:
-    """The referrers tag schema of the distribution spec: ``sha256-<hex>``."""
-    algorithm, _, hexdigits = digest.partition(":")
-    return f"{algorithm}-{hexdigits}"
-
-
 class ArtifactSource(Protocol):
     """Where artifacts are read from; every read is verified against its digest."""
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from modelgate.core import fsutil, settings
 from modelgate.core.progress import Progress
 from modelgate.core.store import modelpack
-from modelgate.core.store.interface import ArtifactSource, ArtifactTarget, fallback_tag
+from modelgate.core.store.interface import ArtifactSource, ArtifactTarget
+from modelgate.core.store.reference import fallback_tag
 from modelgate.core.store.errors import ArtifactRefused, StoreError
 
 

@@ -30,6 +30,12 @@ def tag_for(version: str) -> str:
     return tag
 
 
+def fallback_tag(digest: str) -> str:
+    """The referrers tag schema of the distribution spec: ``sha256-<hex>``."""
+    algorithm, _, hexdigits = digest.partition(":")
+    return f"{algorithm}-{hexdigits}"
+
+
 def version_of(tag: str) -> str:
     """The SemVer version a tag was made from (the inverse of :func:`tag_for`)."""
     return tag.replace("_", "+")

@@ -16,7 +16,7 @@ from modelgate.core.registry import WorkflowRefused
 from modelgate.core.registry.publish import push_version
 from modelgate.core.store import modelpack
 from modelgate.core.store.client import OciClient
-from modelgate.core.store.interface import fallback_tag
+from modelgate.core.store.reference import fallback_tag
 from modelgate.core.store.errors import ArtifactRefused, RegistryUnreachable, StoreError
 from modelgate.core.store.oci import pull_bundle
 from modelgate.core.store.reference import parse_reference
