@@ -61,6 +61,7 @@ class OciClient:
         self._oras.session.mount("http://", HTTPAdapter(max_retries=0))
         self._oras.auth.load_configs(self._oras.get_container(reference.repository), configs=auth_files())
         self._base = f"{self._oras.prefix}://{reference.host}/v2/{reference.repository}"
+        self._basic_scheme = False
 
     @property
     def target(self) -> str:
@@ -108,15 +109,19 @@ class OciClient:
         import oras.auth
 
         auth = self._oras.auth
-        if getattr(auth, "token", None):
+        basic = getattr(auth, "_basic_auth", None)
+        if self._basic_scheme and basic:
+            headers["Authorization"] = f"Basic {basic}"
+        elif getattr(auth, "token", None):
             headers.update(auth.get_auth_header())
         send = dict(headers=headers, data=data, stream=stream, timeout=self._timeout, verify=self._oras._tls_verify)
         response = self._oras.session.request(method, url, **send)
         if response.status_code != 401:
             return response
         challenge = response.headers.get("Www-Authenticate", "")
-        basic = getattr(auth, "_basic_auth", None)
-        if challenge.lower().startswith("basic") and basic:
+        if challenge.lower().startswith("basic") and basic and not self._basic_scheme:
+            # Sent from now on without waiting to be asked: an upload chunk is not sent twice.
+            self._basic_scheme = True
             headers["Authorization"] = f"Basic {basic}"
         else:
             try:
@@ -248,20 +253,17 @@ class OciClient:
             return
         response = self._request("POST", f"{self._base}/blobs/uploads/", headers={"Content-Length": "0"})
         location = self._location(response, expected=202, what="start an upload")
-        chunks = [data] if data is not None else None
-        start = 0
-        with (open(path, "rb") if path is not None else _nothing()) as reader:
-            while True:
-                chunk = chunks.pop() if chunks else (reader.read(CHUNK) if reader else b"")
-                if not chunk:
-                    break
-                headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(chunk)),
-                           "Content-Range": f"{start}-{start + len(chunk) - 1}"}
-                response = self._request("PATCH", location, headers=headers, data=chunk)
-                location = self._location(response, expected=202, what="upload a chunk")
-                start += len(chunk)
-                if advance:
-                    advance(len(chunk))
+        # One streamed PATCH per blob (chunked transfer encoding): the file is read 16 MiB at a
+        # time, so memory stays flat, and the registry appends one stream instead of resuming
+        # an upload for every chunk.
+        body = data if data is not None else _file_chunks(path, advance)
+        headers = {"Content-Type": "application/octet-stream"}
+        if data is not None:
+            headers["Content-Length"] = str(len(data))
+        response = self._request("PATCH", location, headers=headers, data=body)
+        location = self._location(response, expected=202, what="upload")
+        if data is not None and advance:
+            advance(len(data))
         separator = "&" if "?" in location else "?"
         response = self._request("PUT", f"{location}{separator}digest={digest}", headers={"Content-Length": "0"})
         if response.status_code != 201:
@@ -287,12 +289,12 @@ class OciClient:
                                       hint=_errors(response))
 
 
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return None
+def _file_chunks(path: Path, advance):
+    with open(path, "rb") as reader:
+        while chunk := reader.read(CHUNK):
+            yield chunk
+            if advance:
+                advance(len(chunk))
 
 
 def _errors(response) -> str | None:
