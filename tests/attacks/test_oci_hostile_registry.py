@@ -233,3 +233,37 @@ def test_a_layer_path_that_climbs_out_writes_nothing_outside(fake, tmp_path):
     fake.routes[f"/v2/m/blobs/{_digest(evil)}"] = (200, {}, evil)
     _refused(fake, tmp_path, match="leaves the bundle")
     assert not (tmp_path / "escaped").exists()
+
+
+def test_referrers_come_from_the_api_when_the_registry_has_it_and_must_name_our_subject(fake, tmp_path):
+    """A registry with the referrers API: signatures are fetched through it; one whose
+    manifest names another subject is refused."""
+    fake.artifact(blob=BUNDLE_YAML)
+    manifest_digest = _digest(fake.routes["/v2/m/manifests/1"][2])
+    signature = b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}'
+    layer = {"mediaType": modelpack.SIGNATURE_TYPE, "digest": _digest(signature), "size": len(signature),
+             "annotations": {"org.opencontainers.image.title": "release.sig"}}
+
+    def referrer(subject: str) -> bytes:
+        return modelpack.canonical_json({
+            "schemaVersion": 2, "mediaType": modelpack.MANIFEST_MEDIA_TYPE, "artifactType": modelpack.SIGNATURE_TYPE,
+            "config": modelpack.EMPTY_CONFIG, "layers": [layer],
+            "subject": {"mediaType": modelpack.MANIFEST_MEDIA_TYPE, "digest": subject, "size": 1}})
+
+    def serve(document: bytes) -> None:
+        descriptor = {"mediaType": modelpack.MANIFEST_MEDIA_TYPE, "digest": _digest(document),
+                      "size": len(document), "artifactType": modelpack.SIGNATURE_TYPE}
+        index = modelpack.canonical_json({"schemaVersion": 2, "mediaType": modelpack.INDEX_MEDIA_TYPE,
+                                          "manifests": [descriptor]})
+        fake.routes[f"/v2/m/referrers/{manifest_digest}"] = (
+            200, {"Content-Type": modelpack.INDEX_MEDIA_TYPE}, index)
+        fake.routes[f"/v2/m/manifests/{_digest(document)}"] = (
+            200, {"Content-Type": modelpack.MANIFEST_MEDIA_TYPE}, document)
+
+    fake.routes[f"/v2/m/blobs/{_digest(signature)}"] = (200, {}, signature)
+    serve(referrer(manifest_digest))
+    pulled = pull_bundle(client=fake.client(), dest=tmp_path / "ok")
+    assert pulled.signatures == ("release.sig",)
+    assert (tmp_path / "ok" / "signatures" / "release.sig").read_bytes() == signature
+    serve(referrer("sha256:" + "1" * 64))
+    _refused(fake, tmp_path, match="another subject")

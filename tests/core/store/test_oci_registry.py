@@ -189,3 +189,41 @@ def test_a_registry_that_requires_a_login_reads_docker_auth_files(crew, tmp_path
 def test_insecure_is_only_for_loopback():
     with pytest.raises(StoreError, match="loopback"):
         OciClient(reference=parse_reference(text="oci://registry.example.com/m:1", need_target=True), insecure=True)
+
+
+def test_a_registry_that_goes_away_mid_push_leaves_no_record(crew, tmp_path, template):
+    from modelgate.core.progress import Progress
+    from modelgate.core.registry.publish import release
+    from modelgate.core.store.oci import push_bundle
+
+    server = DistributionRegistry()
+    crew("alice").import_bundle(path=new_bundle(tmp_path / "b", template))
+    target = parse_reference(text=f"oci://{server.host}/models/midway", need_target=False)
+
+    def vanish(label, done, total):
+        if label.startswith("pushing") and done and server.process.poll() is None:
+            server.stop()
+
+    try:
+        with pytest.raises(RegistryUnreachable):
+            push_version(crew.admin, name=NAME, version="1.0.0", target=target, insecure=True,
+                         progress=Progress(callback=vanish))
+    finally:
+        if server.process.poll() is None:
+            server.stop()
+    assert server.process.poll() is not None  # it really went away during the upload
+    assert crew.admin.audit_log(action="store.pushed") == []
+    # Cancelling from the progress bar stops the upload the same way, with nothing recorded.
+    other = DistributionRegistry()
+    try:
+        progress = Progress(callback=lambda label, done, total: progress.cancel() if done else None)
+        chosen = release(crew.admin, name=NAME, version="1.0.0", action="push a version")
+        from modelgate.core.errors import OperationCancelled
+
+        with pytest.raises(OperationCancelled):
+            push_bundle(client=OciClient(reference=parse_reference(text=f"oci://{other.host}/m/c", need_target=False),
+                                         insecure=True), folder=chosen.folder, files=chosen.files,
+                        manifest=chosen.manifest, bundle_digest=chosen.digest, tag="1.0.0", progress=progress)
+        assert other.get("/v2/m/c/manifests/1.0.0", accept=modelpack.MANIFEST_MEDIA_TYPE)[0] == 404
+    finally:
+        other.stop()
