@@ -22,7 +22,9 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity
 from modelgate.core.registry.errors import WorkflowRefused
-from modelgate.core.registry.gates import GateResult, _approvals, _signature, _validation, stored_copy
+from modelgate.core.policy.stages import STAGES
+from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, _approvals, _signature, _validation,
+                                           stored_copy)
 from modelgate.core.registry.models import Promotion, Review, Signature
 from modelgate.core.registry.queries import get_version
 from modelgate.core.registry.store import remove_tree
@@ -34,15 +36,35 @@ from modelgate.core.store.reference import OciReference, tag_for
 PUSH_ROLES = ("signer", "admin")
 
 
+@dataclass(frozen=True)
+class _EnteredFrom:
+    """A version seen at the stage it was promoted from, where the approvals that let it in
+    were recorded (the approvals gate tallies the reviews of the version's stage)."""
+
+    id: int
+    stage: str
+    submitter: str
+
+
 def standing_gates(session, row, *, label: str, policy: Policy, actor: str, store) -> list[GateResult]:
-    """The gates of the stage ``row`` stands at, judged today, in the caller's transaction."""
+    """The gates that let ``row`` into the stage it stands at, judged again today in the caller's
+    transaction: the stored copy, validation for that stage, the approvals recorded at the stage
+    before it, the signature that stage asks for. A retired version is not published."""
+    if row.stage in RETIRED:
+        return [GateResult("stage", NOT_MET, f"the version is {row.stage}: retired versions are not published")]
     copy = stored_copy(session, row, label=label, store=store, actor=actor)
     if copy.blocking:
         return [copy]
+    here = STAGES.index(row.stage)
+    if here == 0:
+        approvals = GateResult("approvals", MET, f"none are asked to enter {row.stage}", required=False)
+    else:
+        approvals = _approvals(session, _EnteredFrom(row.id, STAGES[here - 1], row.submitter), to_stage=row.stage,
+                               policy=policy)
     return [copy,
             _validation(session, row, label=label, to_stage=row.stage, policy=policy, actor=actor, fresh=None,
                         store=store, verify_store=False),
-            _approvals(session, row, to_stage=row.stage, policy=policy),
+            approvals,
             _signature(session, row, to_stage=row.stage, policy=policy)]
 
 

@@ -1,4 +1,5 @@
-"""The workflow actions on the version being looked at: promote, sign, roll back, compare, report.
+"""The workflow actions on the version being looked at: promote, sign, roll back, compare, report,
+push.
 
 One :class:`QAction` each, in the Version menu and as buttons of the review panel,
 enabled for the version in view with a tooltip saying why not. Each opens its dialog;
@@ -20,7 +21,11 @@ SPECS = (
      "This version against the production version (or any other): what changed and why it matters"),
     ("report", "&Export auditor report…", "Ctrl+E",
      "This version's evidence pack as one HTML file or a PDF, for an auditor"),
+    ("push", "P&ush to OCI registry…", None,
+     "Publish this version to an OCI registry as a CNCF ModelPack artifact, if its stage's gates hold"),
 )
+#: Who may push a version out (as ``modelgate push`` checks).
+PUSHERS = ("signer", "admin")
 
 
 class VersionActions(QObject):
@@ -55,6 +60,8 @@ class VersionActions(QObject):
             return "Select a version of the registry first."
         if key == "promote" and self.info.stage == "archived":
             return f"{self.info.ref} is archived: it moves no further."
+        if key == "push" and not set(PUSHERS) & set(getattr(self.connection, "roles", ())):
+            return "Only a signer or an admin pushes a version to an OCI registry."
         if key == "rollback" and self.info.stage != "production":
             return f"{self.info.ref} is at {self.info.stage}; a rollback starts from a production version."
         return None
@@ -123,6 +130,14 @@ class VersionActions(QObject):
                                              version=self.info.version, parent=self.window)
             self.dialog.finished.connect(lambda _code, dialog=self.dialog: self._forget(dialog))
             self.dialog.open()          # a report changes nothing in the registry
+
+    def open_push(self) -> None:
+        from modelgate.gui.dialogs.push_dialog import PushDialog
+
+        if self._why_not("push") is None:
+            dialog = PushDialog(connection=self.connection, workers=self._workers, progress_panel=self._progress,
+                                name=self.info.name, version=self.info.version, parent=self.window)
+            self._open(dialog, dialog.pushed)
 
     def _on_dialog_changed_registry(self, result) -> None:
         refs = set()
