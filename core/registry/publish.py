@@ -94,6 +94,9 @@ def release(registry, *, name: str, version: str, policy: Policy | None = None, 
     with registry.session() as session:
         identity.require(session, registry.actor, *PUSH_ROLES, action=action, subject=label)
         row = get_version(session, name=name, version=version)
+        if row.stage in RETIRED:
+            raise WorkflowRefused(f"{label} is {row.stage}: a retired version is not pushed or exported",
+                                  hint="Push or export the version that replaced it.")
         results = standing_gates(session, row, label=label, policy=policy, actor=registry.actor, store=store)
         blocking = [g for g in results if g.blocking]
         if blocking:

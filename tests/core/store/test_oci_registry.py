@@ -227,3 +227,13 @@ def test_a_registry_that_goes_away_mid_push_leaves_no_record(crew, tmp_path, tem
         assert other.get("/v2/m/c/manifests/1.0.0", accept=modelpack.MANIFEST_MEDIA_TYPE)[0] == 404
     finally:
         other.stop()
+
+
+def test_a_push_is_recorded_on_each_back_end(team, oci, tmp_path, template):
+    """On PostgreSQL the event goes through the guarded functions (migration 0009 allows it)."""
+    team("alice").import_bundle(path=new_bundle(tmp_path / "b", template))
+    repo = f"models/backend-{team.url.split(':', 1)[0].split('+')[0]}"
+    pushed = push_version(team.admin, name=NAME, version="1.0.0", target=_repo(oci, repo), insecure=True)
+    (event,) = team.admin.audit_log(action="store.pushed")
+    assert event.payload["manifest_digest"] == pushed.digest and event.payload["reference"] == pushed.reference
+    assert team.admin.verify_audit().ok
