@@ -136,15 +136,6 @@ class Layer:
     media_type: str
 
 
-@dataclass(frozen=True)
-class ModelArtifact:
-    """A model manifest that passed :func:`parse_manifest`."""
-
-    config: dict
-    layers: tuple[Layer, ...]
-    annotations: dict
-
-
 def check_descriptor(value, *, what: str) -> dict:
     """A descriptor with a sha256 digest and a non-negative integer size, or :class:`ArtifactRefused`."""
     if not isinstance(value, dict):

@@ -45,7 +45,6 @@ class PushDialog(QDialog):
         self._connection, self._workers, self._progress = connection, workers, progress_panel
         self.name, self.version = name, version
         self.handle = None
-        self.result_pushed = None
 
         from modelgate.core.store.reference import tag_for
 
@@ -123,7 +122,6 @@ class PushDialog(QDialog):
         super().done(code)
 
     def _on_pushed(self, pushed) -> None:
-        self.result_pushed = pushed
         self.push_button.setEnabled(True)
         how = "referrers API" if pushed.referrers_api else "referrers tag fallback"
         self._set_status(f"Pushed to {pushed.reference}\nmanifest {pushed.digest}\n{pushed.layers} layer(s), "
