@@ -95,10 +95,12 @@ def register(commands) -> None:
     imp = commands.add_parser(
         "import", help="register a bundle from an OCI registry or an OCI image layout, verified",
         description="Pull SOURCE as `pull` does (every digest verified before anything is kept), "
-                    "then import it into the registry as `registry import` does.",
+                    "then import it into the registry as `registry import` does. A folder (one `pull` "
+                    "wrote) is imported only when every file matches the digests its bundle.yaml records.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit codes: 0 imported; 1 the artifact was refused; 2 bad input.")
-    imp.add_argument("source", metavar="oci://HOST[:PORT]/REPO:TAG | oci:DIR:TAG")
+    imp.add_argument("source", metavar="oci://HOST[:PORT]/REPO:TAG | oci:DIR:TAG | DIR",
+                     help="a registry's artifact, one in an OCI image layout, or a folder `pull` wrote")
     imp.add_argument("--insecure", action="store_true",
                      help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
     add_registry_options(imp)
@@ -188,6 +190,8 @@ def run_import(args) -> int:
     from modelgate.core.store.interface import open_source
     from modelgate.core.store.oci import pull_bundle
 
+    if not args.source.startswith("oci:"):
+        return _import_folder(args)
     source = open_source(text=args.source, insecure=args.insecure)
     renderer = TerminalProgress()
     scratch = Path(tempfile.mkdtemp(prefix="modelgate-import-"))
@@ -203,4 +207,34 @@ def run_import(args) -> int:
     if pulled.signatures:
         print(f"  {len(pulled.signatures)} signature(s) came with it: `modelgate verify {pulled.name}@{pulled.version}` "
               "checks them against the registry's trusted signers")
+    return 0
+
+
+def _import_folder(args) -> int:
+    """A pulled folder travels without its manifest: its own lock is what is verified."""
+    from modelgate.core.bundle.integrity import LockState, check_integrity
+    from modelgate.core.bundle.manifest import load_manifest
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.errors import UsageError
+    from modelgate.core.store.errors import ArtifactRefused
+
+    folder = Path(args.source)
+    if not folder.is_dir():
+        raise UsageError(f"{args.source!r} is neither an oci: reference nor a folder",
+                         hint="oci://HOST[:PORT]/REPO:TAG, oci:DIR:TAG (an image layout) or a pulled folder.")
+    renderer = TerminalProgress()
+    try:
+        with open_bundle(folder) as bundle:
+            report = check_integrity(bundle, load_manifest(bundle).typed, progress=renderer.progress())
+        if report.state is not LockState.LOCKED or report.artifact_problems:
+            damaged = [*report.mismatched, *report.missing, *report.unlisted] or [m for _, _, m in report.artifact_problems]
+            raise ArtifactRefused(f"{folder} does not match the digests its bundle.yaml records"
+                                  + (f" ({', '.join(damaged[:5])})" if damaged else f" ({report.state.value})"),
+                                  hint="Pull it again; a folder is imported only when its lock holds.")
+        with open_from_args(args) as registry:
+            result = registry.import_bundle(path=folder, progress=renderer.progress())
+    finally:
+        renderer.finish()
+    print(f"imported {result.name}@{result.version} from {folder} (every file matches bundle.yaml; "
+          f"bundle digest {result.digest[:12]}…)")
     return 0

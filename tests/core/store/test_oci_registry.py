@@ -92,6 +92,14 @@ def test_the_cli_pushes_and_pulls(crew, oci, tmp_path, template):
                                  "--insecure"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "bundle.yaml").is_file()
+    # A pulled folder is imported only while its lock holds.
+    (tmp_path / "out" / "LICENSE").write_text("changed after the pull")
+    done = subprocess.run(cli + ["import", str(tmp_path / "out")] + env_args, capture_output=True, text=True)
+    assert done.returncode == 1 and "LICENSE" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run(cli + ["pull", f"oci://{oci.host}/models/cli:1.0.0", "--dir", str(tmp_path / "again"),
+                                 "--insecure"], capture_output=True, text=True)
+    done = subprocess.run(cli + ["import", str(tmp_path / "again")] + env_args, capture_output=True, text=True)
+    assert done.returncode == 0 and "every file matches" in done.stdout, done.stderr
     done = subprocess.run(cli + ["pull", f"oci://{oci.host}/models/cli:9.9.9", "--dir", str(tmp_path / "none"),
                                  "--insecure"], capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr and "9.9.9" in done.stderr
