@@ -89,6 +89,16 @@ MODEL_MEMORY_MB = _declare("model_memory_mb", int, 512,
 MODEL_MEMORY_PER_MODEL_BYTE = _declare("model_memory_per_model_byte", int, 4,
                                        "Extra bytes of memory the model process gets per byte of model and external "
                                        "data (weights are read, converted and laid out for the kernels).")
+STORE = _declare("store", str, "",
+                  "Where `modelgate push` sends a version when no target is given: an OCI registry "
+                  "as oci://HOST[:PORT]/REPO-PREFIX (each model becomes REPO-PREFIX/NAME); empty "
+                  "means the registry's own folder store only.")
+OCI_TIMEOUT_S = _declare("oci_timeout_s", float, 60.0,
+                         "Longest, in seconds, to wait for an OCI registry to connect or to send the next "
+                         "bytes of an answer.")
+OCI_INSECURE_HOSTS = _declare("oci_insecure_hosts", str, "",
+                              "Comma-separated OCI registry hosts (HOST:PORT) that --insecure may reach over "
+                              "plain HTTP besides loopback ones.")
 AUDIT_CHECKPOINT_EVERY = _declare("audit_checkpoint_every", int, 100,
                                   "Audit events between two signed checkpoints of the audit log's head; 0 signs "
                                   "one only on `modelgate audit checkpoint`.")

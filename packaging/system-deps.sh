@@ -5,7 +5,8 @@
 # Groups: base (Python venv); gui (the libraries Qt and QtWebEngine load, on a screen and
 # offscreen, and fonts: without fonts every widget draws empty boxes); test (what the test
 # suite needs: a PostgreSQL server for the registry tests, SoftHSM2 (a PKCS#11 token in a folder)
-# for the hardware-key signing tests, and the gui libraries, since the
+# for the hardware-key signing tests, the CNCF distribution registry (docker-registry) and
+# skopeo for the OCI store tests, and the gui libraries, since the
 # desktop app's tests run offscreen); xvfb (optional: a virtual X screen, to watch the
 # app under QT_QPA_PLATFORM=xcb on a machine without a display); dist (`make dist`: PyInstaller
 # reads binaries with objdump from binutils, and collects the Qt libraries' system libraries,
@@ -19,7 +20,7 @@ QT_XCB="libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-s
 declare -A GROUP
 GROUP[base]="python3-venv"
 GROUP[gui]="$QT_OFFSCREEN $QT_WEBENGINE $QT_XCB"
-GROUP[test]="python3-venv postgresql softhsm2 $QT_OFFSCREEN $QT_WEBENGINE"
+GROUP[test]="python3-venv postgresql softhsm2 docker-registry skopeo $QT_OFFSCREEN $QT_WEBENGINE"
 GROUP[xvfb]="xvfb $QT_XCB"
 GROUP[dist]="binutils $QT_OFFSCREEN $QT_XCB"
 

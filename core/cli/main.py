@@ -22,7 +22,8 @@ def build_parser() -> Parser:
     from modelgate.core.cli import (bundle_commands, gui_command, queue_command, registry_commands,
                                     settings_command, signing_commands, validate_commands,
                                     workflow_commands)
-    from modelgate.core.cli import attestation_commands, bom_command, changed_command, report_command, waive_command
+    from modelgate.core.cli import (attestation_commands, bom_command, changed_command, oci_commands,
+                                    report_command, waive_command)
 
     parser = Parser(
         prog="modelgate",
@@ -43,6 +44,7 @@ def build_parser() -> Parser:
     attestation_commands.register(commands)
     bom_command.register(commands)
     waive_command.register(commands)
+    oci_commands.register(commands)
     report_command.register(commands)
     settings_command.register(commands)
     gui_command.register(commands)

@@ -25,6 +25,11 @@ def check_stage(stage: str) -> str:
     return stage
 
 
+def at_least(stage: str, floor: str) -> bool:
+    """Whether ``stage`` comes at or after ``floor`` in the lifecycle."""
+    return STAGES.index(stage) >= STAGES.index(floor)
+
+
 def next_stage(stage: str) -> str | None:
     """The stage after ``stage`` on the way to production; None from production on."""
     return STAGES[STAGES.index(stage) + 1] if stage in ON_THE_WAY else None

@@ -24,8 +24,11 @@ ANY_USER = ROLES
 FREE_EVENTS = ("denied",)
 #: Audit actions that write nothing but the event, and the roles that may record them: a
 #: store check's outcome (every registry user may check the store) and the public key of a
-#: station's audit checkpoints (made when any user's event makes a checkpoint due).
-EVENT_ONLY: dict[str, tuple[str, ...]] = {"store.fsck": ANY_USER, "audit.checkpoint_key": ANY_USER}
+#: station's audit checkpoints (made when any user's event makes a checkpoint due); a push of a
+#: version to an OCI registry or its export (where to, the manifest digest), by a signer or an admin.
+EVENT_ONLY: dict[str, tuple[str, ...]] = {"store.fsck": ANY_USER, "audit.checkpoint_key": ANY_USER,
+                                          "store.pushed": ("signer", "admin"),
+                                          "store.exported": ("signer", "admin")}
 
 
 @dataclass(frozen=True)

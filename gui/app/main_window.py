@@ -204,6 +204,20 @@ class MainWindow(QMainWindow):
             .with_progress(panel=self.progress, label=f"Importing {Path(path).name}") \
             .on_success(self._on_bundle_imported).start()
 
+    def choose_oci_import(self) -> None:
+        """Verify and import an artifact from an OCI registry or image layout."""
+        from modelgate.gui.dialogs.oci_import import OciImportDialog
+
+        if self.connection is None:
+            show_error(parent=self, error=UsageError("no registry is open", hint="Open one with File › Open registry…"),
+                       action="Importing from OCI")
+            return
+        dialog = OciImportDialog(connection=self.connection, workers=self.workers, progress_panel=self.progress,
+                                 parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imported.connect(self._on_bundle_imported)
+        dialog.open()
+
     def _on_bundle_imported(self, result) -> None:
         said = "imported as a draft" if result.created else "was already in the registry"
         self.statusBar().showMessage(f"{result.name}@{result.version} {said}", 8000)

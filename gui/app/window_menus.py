@@ -25,6 +25,8 @@ def window_menus(window) -> dict[str, list]:
                        "Browse another registry (a SQLite file or a PostgreSQL URL)"),
             ActionSpec("&Import bundle into the registry…", "Ctrl+I", window.choose_bundle_to_import,
                        "Copy a bundle folder into the registry's store as a draft (submitters)"),
+            ActionSpec("Import from an O&CI registry or layout…", None, window.choose_oci_import,
+                       "Fetch a ModelPack artifact, verify every digest, then import it as a draft"),
             None,
             ActionSpec("&Settings…", "Ctrl+,", window.edit_settings,
                        "Registry, acting user, trust store, policy and theme"),

@@ -16,6 +16,8 @@ LOCK_TEXT = {
     "unlocked": ("Unlocked: bundle.yaml records no digests (run `modelgate lock`).", DOUBT),
     "unchecked": ("Not checked.", MUTED),
 }
+#: Audit actions that put a copy of the version's bytes somewhere else.
+PUBLISHED = ("store.pushed", "store.exported")
 #: Most error findings the banner names; the Validation tab lists them all.
 BANNER_FINDINGS = 4
 
@@ -91,7 +93,7 @@ class OverviewTab(Page):
             identity += [("Submitted by", info.submitter), ("Imported", updated_text(info.created_at))]
         self.replace(self.banner, *self._attention(detail), section("Identity", form(identity)), self._stage(subject),
                      section("Owners", self._owners(summary)), self._digests(subject),
-                     section("Lock state", *self._lock(summary["lock"])))
+                     *self._locations(detail), section("Lock state", *self._lock(summary["lock"])))
 
     def show_report(self, *, report, subject) -> None:
         approvals = subject.detail.info.approvals if subject.detail is not None else None
@@ -155,6 +157,21 @@ class OverviewTab(Page):
         return section("Digests", *widgets)
 
     @staticmethod
+    def _locations(detail) -> list[QWidget]:
+        """Where the version's bytes live: the registry's own store, and every OCI registry,
+        image layout or folder it was pushed or exported to (from the audit log)."""
+        if detail is None:
+            return []
+        rows = [(_when(e.created_at), "pushed" if e.action == "store.pushed" else "exported",
+                 e.payload.get("reference", ""), e.payload.get("manifest_digest") or "", e.actor)
+                for e in detail.events if e.action in PUBLISHED]
+        widgets = [form([("Registry store", str(detail.store_path)), ("Bundle digest", detail.info.digest)])]
+        widgets.append(table(("When", "How", "Where", "Manifest digest", "By"), rows, stretch=2,
+                             object_name="locations") if rows else
+                       note("Only in the registry's store: not pushed to an OCI registry or exported yet."))
+        return [section("Where the bytes live", *widgets)]
+
+    @staticmethod
     def _lock(lock: dict) -> list[QWidget]:
         text, colour = LOCK_TEXT[lock["state"]]
         widgets = [note(text, colour=colour)]
@@ -164,3 +181,13 @@ class OverviewTab(Page):
         for message in lock.get("artifact_problems", []):
             widgets.append(note(message, colour=BAD))
         return widgets
+
+
+def _when(text: str) -> str:
+    """An audit event's time (ISO 8601 text) in the viewer's local time, as it was if unreadable."""
+    from datetime import datetime
+
+    try:
+        return updated_text(datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        return str(text)

@@ -83,6 +83,13 @@ class RegistryConnection:
         """Import the bundle at ``path``, as ``modelgate registry import`` does."""
         return self.registry.import_bundle(path=path, progress=progress)
 
+    def push(self, *, name: str, version: str, target, insecure: bool, progress):
+        """Push ``name@version`` to the OCI repository ``target`` (see ``modelgate push``)."""
+        from modelgate.core.registry.publish import push_version
+
+        return push_version(self.registry, name=name, version=version, target=target, insecure=insecure,
+                            policy=self.policy, progress=progress)
+
     def detail(self, *, name: str, version: str) -> VersionDetail:
         """Everything the registry recorded about ``name@version``."""
         return self.registry.show(name=name, version=version)

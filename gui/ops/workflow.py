@@ -18,11 +18,13 @@ from modelgate.core.progress import Progress
 from modelgate.core.registry import workflow
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.gates import MET, NOT_AVAILABLE, GateResult
+from modelgate.core.registry.publish import PUSH_ROLES
 from modelgate.core.registry.queue import TASKS, QueueItem
 from modelgate.core.registry.workflow import (BREAK_GLASS_ROLES, BREAKABLE, PROMOTE_ROLES, REVIEW_ROLES,
                                               PromotionResult, ReviewRecorded, RollbackChoices, RollbackResult)
 
-__all__ = ["BREAKABLE", "BREAK_GLASS_ROLES", "MET", "NOT_AVAILABLE", "PROMOTE_ROLES", "REVIEW_ROLES", "TASKS",
+__all__ = ["BREAKABLE", "BREAK_GLASS_ROLES", "MET", "NOT_AVAILABLE", "PROMOTE_ROLES", "PUSH_ROLES", "REVIEW_ROLES",
+           "TASKS",
            "QueueItem", "WorkflowRefused", "gates", "promote", "review", "rollback", "rollback_choices",
            "rollback_gates"]
 

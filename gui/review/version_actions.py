@@ -1,4 +1,5 @@
-"""The workflow actions on the version being looked at: promote, sign, roll back, compare, report.
+"""The workflow actions on the version being looked at: promote, sign, roll back, compare, report,
+push.
 
 One :class:`QAction` each, in the Version menu and as buttons of the review panel,
 enabled for the version in view with a tooltip saying why not. Each opens its dialog;
@@ -13,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from modelgate.core.policy.stages import ARCHIVED, PRODUCTION
 from modelgate.gui.app.settings import SIGNING_KEY
+from modelgate.gui.ops.workflow import PUSH_ROLES
 
 #: (object name, text, shortcut, tooltip) of each action.
 SPECS = (
@@ -23,7 +25,10 @@ SPECS = (
      "This version against the production version (or any other): what changed and why it matters"),
     ("report", "&Export auditor report…", "Ctrl+E",
      "This version's evidence pack as one HTML file or a PDF, for an auditor"),
+    ("push", "P&ush to OCI registry…", None,
+     "Publish this version to an OCI registry as a CNCF ModelPack artifact, if its stage's gates hold"),
 )
+#: Who may push a version out (as ``modelgate push`` checks).
 
 
 class VersionActions(QObject):
@@ -58,6 +63,8 @@ class VersionActions(QObject):
             return "Select a version of the registry first."
         if key == "promote" and self.info.stage == ARCHIVED:
             return f"{self.info.ref} is archived: it moves no further."
+        if key == "push" and not set(PUSH_ROLES) & set(getattr(self.connection, "roles", ())):
+            return "Only a signer or an admin pushes a version to an OCI registry."
         if key == "rollback" and self.info.stage != PRODUCTION:
             return f"{self.info.ref} is at {self.info.stage}; a rollback starts from a production version."
         return None
@@ -126,6 +133,14 @@ class VersionActions(QObject):
                                              version=self.info.version, parent=self.window)
             self.dialog.finished.connect(lambda _code, dialog=self.dialog: self._forget(dialog))
             self.dialog.open()          # a report changes nothing in the registry
+
+    def open_push(self) -> None:
+        from modelgate.gui.dialogs.push_dialog import PushDialog
+
+        if self._why_not("push") is None:
+            dialog = PushDialog(connection=self.connection, workers=self._workers, progress_panel=self._progress,
+                                name=self.info.name, version=self.info.version, parent=self.window)
+            self._open(dialog, dialog.pushed)
 
     def _on_dialog_changed_registry(self, result) -> None:
         refs = set()

@@ -29,6 +29,7 @@ BENCHMARKS = [
     "signing",
     "gui",
     "hostile",
+    "oci",
 ]
 
 

@@ -27,7 +27,8 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert menus["File"][:4] == ["Open bundle…", "Open bundle archive…", "Open registry…",
                                  "Import bundle into the registry…"]
     assert menus["Version"] == ["My queue", "Registry", "Audit log", "Promote…", "Signing station…", "Roll back…",
-                                 "Compare…", "Export auditor report…"]
+                                 "Compare…", "Export auditor report…", "Push to OCI registry…"]
+    assert "Import from an OCI registry or layout…" in menus["File"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
     assert menus["Help"] == ["About ModelGate"]
