@@ -27,16 +27,6 @@ def register(commands) -> None:
     add_registry_options(attest)
     attest.set_defaults(handler=run_attest)
 
-    export = commands.add_parser(
-        "export", help="copy a stored version out with its signatures and attestations",
-        description="Write NAME@VERSION into a new folder: its files (checked against their digests), "
-                    "its recorded signatures and its signed decision attestations in signatures/, so "
-                    "that `modelgate verify --attestations` checks it anywhere, offline.")
-    export.add_argument("ref", metavar="NAME@VERSION")
-    export.add_argument("--output", required=True, type=Path, metavar="DIR", help="a new folder")
-    add_registry_options(export)
-    export.set_defaults(handler=run_export)
-
 
 def add_verify_options(verify) -> None:
     """The ``verify`` options that check decision attestations instead of signatures."""
@@ -81,17 +71,6 @@ def run_attest(args) -> int:
         print(f"{args.ref}: signed decision {info.sequence} ({info.predicate_type}) {info.digest[:12]}…")
     if not signed:
         print(f"{args.ref}: every decision attestation was already signed")
-    return 0
-
-
-def run_export(args) -> int:
-    from modelgate.core.registry.export import export_version
-
-    name, version = parse_ref(args.ref)
-    with open_from_args(args) as registry:
-        result = export_version(registry, name=name, version=version, output=args.output)
-    print(f"exported {args.ref} ({result.stage}) to {result.path}: {result.files} files, "
-          f"{result.signatures} signature(s), {result.attestations} attestation(s)")
     return 0
 
 

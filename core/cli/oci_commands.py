@@ -86,7 +86,9 @@ def register(commands) -> None:
         epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("ref", metavar="NAME@VERSION")
     where = export.add_mutually_exclusive_group(required=True)
-    where.add_argument("--dir", type=Path, metavar="DIR", help="a plain bundle folder with signatures/")
+    where.add_argument("--dir", "--output", type=Path, metavar="DIR", dest="dir",
+                       help="a plain bundle folder carrying its signatures and signed decision "
+                            "attestations in signatures/ (`modelgate verify --attestations` checks it offline)")
     where.add_argument("--oci-layout", type=Path, metavar="DIR", dest="layout",
                        help="an OCI image layout (ModelPack artifact tagged with the version)")
     add_registry_options(export)

@@ -163,7 +163,16 @@ def export_folder(registry, *, name: str, version: str, dest: Path, policy: Poli
     the store's verification, with its signatures in ``signatures/`` (the layout the stock
     ``model_signing verify --ignore-paths DEST/signatures`` checks) and its decision record
     beside it as ``DEST.decisions.json``."""
+    from modelgate.core.registry.attestations import attestations
+    from modelgate.core.signing.attestations import BUNDLE_FILE
+
     chosen = release(registry, name=name, version=version, policy=policy, action="export a version")
+    statements = attestations(registry, name=name, version=version)
+    unsigned = [s for s in statements if s.envelope is None]
+    if unsigned:
+        # A copy missing one decision would claim less than the registry knows, or fail to verify.
+        raise WorkflowRefused(f"{chosen.label} has {len(unsigned)} unsigned decision attestation(s)",
+                              hint=f"A signer signs them: modelgate attest {chosen.label} --key NAME.key")
     staging = _staging(dest)
     try:
         for relative in sorted(chosen.files):
@@ -176,6 +185,10 @@ def export_folder(registry, *, name: str, version: str, dest: Path, policy: Poli
             if attachment.artifact_type == modelpack.SIGNATURE_TYPE:
                 (staging / "signatures").mkdir(exist_ok=True)
                 (staging / "signatures" / attachment.filename).write_bytes(attachment.data)
+        if statements:
+            lines = "".join(json.dumps(s.envelope, sort_keys=True) + "\n" for s in statements)
+            (staging / BUNDLE_FILE).parent.mkdir(exist_ok=True)
+            (staging / BUNDLE_FILE).write_text(lines, encoding="utf-8")
         _into_place(staging, dest)
     except BaseException:
         remove_tree(staging)

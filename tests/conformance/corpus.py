@@ -74,6 +74,7 @@ def run_case(model: Path, *, policy, stage: str = "draft", work: Path) -> Outcom
     from modelgate.core.bundle.lock import lock_bundle
     from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import ValidationRequest
     from modelgate.core.errors import ModelGateError
     from modelgate.core.findings import Severity
     from modelgate.core.formats.starter import create_starter
@@ -85,7 +86,7 @@ def run_case(model: Path, *, policy, stage: str = "draft", work: Path) -> Outcom
     except ModelGateError as error:
         return Outcome(case_name(model), False, (("init", error.message),))
     with open_bundle(folder) as bundle:
-        report = validate_bundle(bundle=bundle, policy=policy, stage=stage)
+        report = validate_bundle(request=ValidationRequest(bundle=bundle, policy=policy, stage=stage))
     errors = tuple((f.rule, f.message) for f in report.findings if f.severity is Severity.ERROR)
     return Outcome(case_name(model), True, errors)
 

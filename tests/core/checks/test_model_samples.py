@@ -13,6 +13,7 @@ from modelgate.core.bundle import safeyaml
 from modelgate.core.bundle.lock import dump_manifest, lock_bundle
 from modelgate.core.bundle.reader import open_bundle
 from modelgate.core.checks.engine import validate_bundle
+from modelgate.core.checks.request import ValidationRequest
 from modelgate.core.formats.starter import create_starter
 from modelgate.core.policy.document import load_policy
 from tests.conformance import corpus
@@ -44,7 +45,7 @@ def wrap_and_validate(tmp_path, model, *, samples=None, stage="draft"):
     create_starter(name="m", directory=root, model=model, samples=samples)
     lock_bundle(root)
     with open_bundle(root) as bundle:
-        return validate_bundle(bundle=bundle, policy=load_policy(), stage=stage)
+        return validate_bundle(request=ValidationRequest(bundle=bundle, policy=load_policy(), stage=stage))
 
 
 def by_rule(report, prefix="MG2"):
@@ -97,7 +98,7 @@ def test_a_declared_tolerance_is_honoured(tmp_path):
     (root / "bundle.yaml").write_text(dump_manifest(manifest))
     lock_bundle(root)
     with open_bundle(root) as bundle:
-        report = validate_bundle(bundle=bundle, policy=load_policy(), stage="draft")
+        report = validate_bundle(request=ValidationRequest(bundle=bundle, policy=load_policy(), stage="draft"))
     assert "MG217" not in by_rule(report)
 
 
@@ -132,7 +133,7 @@ def test_sequence_types_are_written_and_compared(tmp_path):
     (tmp_path / "bundle" / "bundle.yaml").write_text(dump_manifest(manifest))
     lock_bundle(tmp_path / "bundle")
     with open_bundle(tmp_path / "bundle") as bundle:
-        report = validate_bundle(bundle=bundle, policy=load_policy(), stage="draft")
+        report = validate_bundle(request=ValidationRequest(bundle=bundle, policy=load_policy(), stage="draft"))
     assert "MG209" in by_rule(report)
 
 
