@@ -174,8 +174,11 @@ def test_export_refuses_unsigned_decisions(team, tmp_path, template):
     team("alice").import_bundle(path=new_bundle(tmp_path, template))
     workflow.review(team("bob"), name=NAME, version="1.0.0", decision="approve", comment="ok")
     workflow.promote(team("carol"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
+    if team.server:
+        team.server.create_role("sam", database=team.database)
+    team.admin.add_user(name="sam", roles=["signer"])      # exports are a signer's
     with pytest.raises(WorkflowRefused, match="unsigned"):
-        export_version(team("carol"), name=NAME, version="1.0.0", output=tmp_path / "out")
+        export_version(team("sam"), name=NAME, version="1.0.0", output=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
