@@ -39,7 +39,6 @@ def private_tmp(tmp_path, monkeypatch):
     return folder
 
 
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A clean, locked bundle built once per test module; copy it before changing it."""
@@ -50,6 +49,19 @@ def template(tmp_path_factory):
 
 # --------------------------------------------------------------- PostgreSQL
 _pg_databases = iter(range(1, 1_000_000))
+#: Fixtures whose ``postgresql`` case asks for the server while the test runs.
+_PG_PARAMETRISED = ("backend", "registry_url")
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by mark
+def pytest_collection_modifyitems(items):
+    """Every test that talks to PostgreSQL is ``slow``: the server's start and each fresh database
+    cost seconds, and the quick loop keeps each registry test's SQLite case."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if {"pg_server", "pg_url"} & set(item.fixturenames) or any(
+                params.get(name) == "postgresql" for name in _PG_PARAMETRISED):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
