@@ -17,56 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", _offscreen_desktop())  # before any Qt 
 
 import pytest
 
-#: Registry fixtures (backend, fresh_backend, admin_registry) shared by the registry tests, and
-#: the desktop app's fixtures (a session-wide demo workspace, a main window on it).
+#: Fixtures used across folders (pytest reads ``pytest_plugins`` only here, in the root conftest):
+#: the registry back ends and the workflow team that tests/core/registry/ and tests/attacks/ share,
+#: and the desktop app's demo workspace and windows that tests/gui/, tests/attacks/ and the
+#: evidence and CLI tests share. Fixtures one folder alone uses live in that folder's conftest.py.
+#: The SoftHSM2 token of the hardware-key signing tests is shared the same way.
 pytest_plugins = ["tests.registry_support", "tests.gui_support", "tests.token_support"]
-
-MINIMAL_MANIFEST = """\
-bundle_format: modelgate.bundle/v1
-name: tiny-model
-version: 1.0.0
-license: Apache-2.0
-artifacts:
-  - path: model/m.onnx
-    format: onnx
-    variant: fp32
-interface:
-  inputs:
-    - {name: x, dtype: float32, shape: [batch, 4]}
-  outputs:
-    - {name: y, dtype: float32, shape: [batch, 1]}
-"""
-
-
-@pytest.fixture
-def minimal_manifest():
-    """The text of a minimal valid bundle.yaml (one artifact, ``model/m.onnx``)."""
-    return MINIMAL_MANIFEST
-
-
-@pytest.fixture
-def minimal_bundle(tmp_path):
-    """Factory: write a minimal valid bundle folder (random bytes stand in for the model).
-
-    ``minimal_bundle()`` writes ``tmp_path/"bundle"``; pass ``name`` for another
-    folder, ``manifest`` (text) to replace bundle.yaml, ``model_size`` for the
-    artifact's size and ``extra`` ({relative path: bytes}) for more files.
-    """
-
-    def make(name: str = "bundle", *, manifest: str = MINIMAL_MANIFEST, model_size: int = 4096,
-             extra: dict[str, bytes] | None = None) -> Path:
-        root = tmp_path / name
-        (root / "model").mkdir(parents=True)
-        (root / "model" / "m.onnx").write_bytes(os.urandom(model_size))
-        (root / "bundle.yaml").write_text(manifest, encoding="utf-8")
-        (root / "MODEL_CARD.md").write_text("# tiny-model\n\n## Intended use\nTests.\n", encoding="utf-8")
-        (root / "LICENSE").write_text("Apache License\nVersion 2.0, January 2004\n", encoding="utf-8")
-        for rel, data in (extra or {}).items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(data)
-        return root
-
-    return make
 
 
 @pytest.fixture
@@ -84,7 +40,6 @@ def private_tmp(tmp_path, monkeypatch):
     return folder
 
 
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """A clean, locked bundle built once per test module; copy it before changing it."""
@@ -95,6 +50,19 @@ def template(tmp_path_factory):
 
 # --------------------------------------------------------------- PostgreSQL
 _pg_databases = iter(range(1, 1_000_000))
+#: Fixtures whose ``postgresql`` case asks for the server while the test runs.
+_PG_PARAMETRISED = ("backend", "registry_url")
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by mark
+def pytest_collection_modifyitems(items):
+    """Every test that talks to PostgreSQL is ``slow``: the server's start and each fresh database
+    cost seconds, and the quick loop keeps each registry test's SQLite case."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if {"pg_server", "pg_url"} & set(item.fixturenames) or any(
+                params.get(name) == "postgresql" for name in _PG_PARAMETRISED):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
-"""Fixtures for the desktop app's tests (offscreen): one demo workspace for the whole session,
-a main window on it, and waiting for background work without sleeping.
+"""Fixtures for the desktop app (offscreen) that tests outside tests/gui/ use too (tests/attacks/ drives
+the signing station, the evidence and CLI tests read the demo workspace): one demo workspace for the
+whole session, a private copy of its registry, fresh settings, and making or selecting in a main window.
+Fixtures only the app's own tests use live in tests/gui/conftest.py.
 
 Qt is imported inside the fixtures, so test modules that never ask for them load no Qt.
 """
@@ -66,16 +68,6 @@ def make_window(qtbot, settings, **overrides):
     return window
 
 
-@pytest.fixture
-def demo_window(qtbot, gui_settings, demo_workspace):
-    """The main window on the demo registry, as ``make run`` opens it, with its rows loaded."""
-    window = make_window(qtbot, gui_settings, registry=f"sqlite:///{demo_workspace / 'registry.db'}",
-                         user="ben", policy=demo_workspace / "policy.yaml")
-    with qtbot.waitSignal(window.registry_panel.model.page_loaded, timeout=30_000):
-        window.open_registry()
-    return window
-
-
 def select(qtbot, window, ref: str):
     """Select ``name@version`` in the registry and wait until its validation finished."""
     name, version = ref.split("@")
@@ -85,8 +77,7 @@ def select(qtbot, window, ref: str):
     return window.inspector
 
 
-__all__ = ["demo_registry_copy", "demo_window", "demo_workspace", "gui_settings", "make_window", "qapp_cls",
-           "select"]
+__all__ = ["demo_registry_copy", "demo_workspace", "gui_settings", "make_window", "qapp_cls", "select"]
 
 
 def pytest_sessionfinish(session, exitstatus):

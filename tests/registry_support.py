@@ -120,21 +120,6 @@ def backend(request, tmp_path, tmp_path_factory) -> Backend:
     return Backend(url, tmp_path / "pg-store", request)
 
 
-@pytest.fixture
-def fresh_backend(registry_url, tmp_path, request) -> Backend:
-    """A brand-new, empty database (no schema yet): for tests of migrating and opening."""
-    store = tmp_path / "pg-store" if registry_url.startswith("postgresql") else None
-    return Backend(registry_url, store, request)
-
-
-@pytest.fixture
-def admin_registry(backend):
-    """A new registry, opened as its admin."""
-    registry = backend.init()
-    yield registry
-    registry.close()
-
-
 def variant(template: Path, folder: Path, *, name: str | None = None, version: str | None = None,
             extra: bytes | None = None) -> Path:
     """A copy of ``template`` with another name, version or one more file."""
@@ -153,7 +138,7 @@ def variant(template: Path, folder: Path, *, name: str | None = None, version: s
     return folder
 
 
-__all__ = ["Backend", "admin_registry", "backend", "fresh_backend", "make_bundle", "variant"]
+__all__ = ["Backend", "backend", "make_bundle", "variant"]
 
 
 # The workflow team: a registry with users acting through their own logins -----------------

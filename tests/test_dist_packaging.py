@@ -81,6 +81,7 @@ def test_the_desktop_build_leaves_out_tests_and_qtwebengine():
         assert module in slim.LEFT_OUT_MODULES
 
 
+@pytest.mark.slow
 def test_the_app_starts_and_offers_graphs_in_the_browser_without_the_left_out_modules(tmp_path):
     """What the frozen app lacks must not be imported when the window opens."""
     from tests.factory import make_bundle

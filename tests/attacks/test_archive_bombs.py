@@ -58,6 +58,7 @@ def test_a_long_name_within_the_header_limit_is_read(tmp_path, form):
     assert (tmp_path / "out" / name).read_bytes() == b"abc"
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_from_its_headers_with_nothing_written(tmp_path):
     archive = zip_bomb(tmp_path / "bomb.zip", member_bytes=256 * MIB)  # about 250 KiB packed
     error = refused(archive, tmp_path / "out")
@@ -65,6 +66,7 @@ def test_a_zip_bomb_is_refused_from_its_headers_with_nothing_written(tmp_path):
     assert written(tmp_path / "out") == 0
 
 
+@pytest.mark.slow
 def test_a_bomb_member_after_honest_ones_is_refused_before_any_is_written(tmp_path):
     with zipfile.ZipFile(tmp_path / "mixed.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("bundle.yaml", "name: x\n")

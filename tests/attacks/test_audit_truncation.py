@@ -15,6 +15,9 @@ from modelgate.core.cli.main import main
 from modelgate.core.registry import audit, checkpoints, open_registry
 from modelgate.core.registry.errors import WorkflowRefused
 
+#: Slow: every case signs audit checkpoints with a fresh key.
+pytestmark = pytest.mark.slow
+
 EVERY = 5
 
 

@@ -110,6 +110,7 @@ def test_only_admins_remove_or_revoke(users, capsys):
     assert code == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
 def test_a_removed_user_keeps_their_record_but_cannot_act(team, tmp_path, template):
     at_production_gate(team, tmp_path, template)
@@ -128,6 +129,7 @@ def test_a_removed_user_keeps_their_record_but_cannot_act(team, tmp_path, templa
     assert [e.action for e in team.admin.audit_log(action="user.roles_revoked")] == ["user.roles_revoked"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
 def test_one_key_counts_once_and_a_revoked_key_not_at_all(team, tmp_path, template, signers):  # noqa: F811
     at_production_gate(team, tmp_path, template)

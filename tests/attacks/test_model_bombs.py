@@ -16,6 +16,9 @@ from tests.attacks._bombs import (MODEL_BOMBS, MODELGATE, constant_folding_bomb,
                                   runtime_shape_bomb)
 from tests.factory import make_bundle, rules_of, tiny_model, validate
 
+#: Slow: each bomb runs in a child process until its memory cap or deadline stops it.
+pytestmark = pytest.mark.slow
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 MIB = 1024**2
 
@@ -102,7 +105,6 @@ def test_limits_grow_with_the_model_and_come_from_the_settings(monkeypatch):
     assert limits.deadline_s == 25
 
 
-@pytest.mark.slow
 @linux_only
 @pytest.mark.parametrize("label", list(MODEL_BOMBS))
 def test_the_cli_on_each_bomb_ends_in_time_under_1_gib(tmp_path, label):

@@ -29,6 +29,9 @@ from tests.attacks._signature_vectors import (
     write_key,
 )
 
+#: Slow: the stock model_signing verifier and signer run as child processes on each format version.
+pytestmark = pytest.mark.slow
+
 MODELGATE = str(Path(sys.executable).with_name("modelgate"))
 
 

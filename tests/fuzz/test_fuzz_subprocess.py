@@ -47,6 +47,7 @@ def test_fuzzed_bundles_through_the_console_script(fuzz_workdir):
     check()
 
 
+@pytest.mark.slow
 def test_the_memory_cap_and_deadline_hold_a_runaway_child(fuzz_workdir):
     """The bounds themselves work: a child that grabs memory without end is stopped, not the machine."""
     import subprocess

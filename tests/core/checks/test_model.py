@@ -460,6 +460,7 @@ def test_large_models_are_not_run(tmp_path, monkeypatch, opened):
     assert [kind for kind, _ in opened] == ["checker"]
 
 
+@pytest.mark.slow
 def test_inference_that_never_ends_is_stopped(tmp_path, monkeypatch):
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper

@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+#: Slow: each example runs its commands in child processes on a copy of the demo bundles.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[3]
 CI = ROOT / "packaging" / "ci"
 #: The environment's scripts folder, which holds `modelgate` (and `pre-commit`).

@@ -33,6 +33,7 @@ def workspace(tmp_path, monkeypatch, capsys):
     return tmp_path, url, policy
 
 
+@pytest.mark.slow
 def test_the_whole_path_from_import_to_rollback(workspace, capsys):
     tmp_path, url, policy = workspace
     first = make_bundle(tmp_path / "v1")

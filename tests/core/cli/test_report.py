@@ -16,6 +16,7 @@ def demo(demo_workspace, monkeypatch):
     return demo_workspace
 
 
+@pytest.mark.slow
 def test_the_suffix_picks_the_format(demo, capsys, tmp_path):
     code, out, err = run(capsys, "report", "credit-risk@1.1.0", "--output", str(tmp_path / "r.pdf"))
     assert code == 0, err
@@ -62,6 +63,7 @@ def test_wrong_calls_are_one_line_and_exit_2(demo, capsys, tmp_path, argv, messa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
+@pytest.mark.slow
 def test_a_broken_chain_is_written_up_and_exits_1(demo_registry_copy, capsys, tmp_path):
     tamper_event(demo_registry_copy.removeprefix("sqlite:///"), 5)
     code, out, err = run(capsys, "--registry", demo_registry_copy, "--user", "ben", "report", "credit-risk@1.1.0",

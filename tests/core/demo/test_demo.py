@@ -307,6 +307,7 @@ def test_readme_names_each_planted_problem(built):
     assert text.count("\n") == 0                                            # one paragraph
 
 
+@pytest.mark.slow
 def test_rebuild_with_force_is_identical_and_keeps_foreign_files(built, tmp_path):
     summary = built[0]
     copy = tmp_path / "again"

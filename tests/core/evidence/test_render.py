@@ -33,6 +33,7 @@ def _must_name(pack) -> list[str]:
             *{review.reviewer for review in pack.reviews}, *{review.comment for review in pack.reviews}]
 
 
+@pytest.mark.slow
 def test_the_pdf_names_what_an_auditor_files(production, tmp_path):
     from pypdf import PdfReader
 
@@ -93,6 +94,7 @@ def test_user_text_comes_out_as_text_and_a_bare_draft_says_what_is_missing(tmp_p
         assert said in text and said in parts.all_text
 
 
+@pytest.mark.slow
 def test_a_tampered_chain_is_named_at_the_top_of_both_formats(demo_registry_copy, tmp_path):
     database = demo_registry_copy.removeprefix("sqlite:///")
     with open_registry(url=demo_registry_copy, user="ben") as registry:

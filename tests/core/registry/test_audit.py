@@ -145,6 +145,7 @@ def test_the_log_filters_and_keeps_the_newest(admin_registry):
     assert all(e.action == "note" for e in admin_registry.audit_log(action="note"))
 
 
+@pytest.mark.slow
 def test_verify_streams_quickly(tmp_path):
     """10,000 events in well under a second (a million must take less than ten)."""
     from modelgate.core.registry import open_registry

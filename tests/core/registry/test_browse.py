@@ -138,6 +138,7 @@ def test_unknown_sort_status_or_stage_is_refused():
             browse.VersionQuery(**fields)
 
 
+@pytest.mark.slow
 def test_tags_and_owners_come_from_the_stored_manifests(admin_registry, backend, template, tmp_path):
     def tag(data):
         data["tags"] = ["Vision", "team:qa"]

@@ -16,6 +16,7 @@ def _results(accuracy: float) -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_a_regressed_challenger_is_stopped_at_the_validation_gate(tmp_path):
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     policy = load_policy(policy_file(tmp_path, lambda d: d["stages"]["production"].pop("signature")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from modelgate.core.policy.document import load_policy
 from modelgate.core.registry import workflow
 from modelgate.core.registry.queue import work_queue
@@ -21,6 +23,7 @@ def review(team, version, *people, decision="approve"):
         workflow.review(team(person), name=NAME, version=version, decision=decision, comment="looked at it")
 
 
+@pytest.mark.slow
 def test_each_person_sees_what_the_next_stage_still_needs_from_them(team, tmp_path, template):
     if team.server:
         team.server.create_role("sam", database=team.database)

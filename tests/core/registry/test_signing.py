@@ -42,6 +42,7 @@ def signature_gate(team, version="1.0.0"):
     return next(g for g in gates if g.name == "signature")
 
 
+@pytest.mark.slow
 def test_a_trusted_signers_signature_opens_the_production_gate(team, tmp_path, template, signers):
     at_production_gate(team, tmp_path, template)
     assert signature_gate(team).state == "not met"

@@ -55,6 +55,7 @@ def test_a_missing_registry_is_not_created_by_accident(tmp_path):
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.slow
 def test_an_up_to_date_registry_opens_without_importing_alembic(tmp_path):
     url = f"sqlite:///{tmp_path}/r.db"
     open_registry(url=url, user="ann", create=True).close()

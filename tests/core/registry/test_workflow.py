@@ -177,6 +177,7 @@ def test_no_skipping_and_retiring_from_any_stage(team, tmp_path, template):
         workflow.rollback(team("carol"), name=NAME, reason="nothing is live")
 
 
+@pytest.mark.slow
 def test_production_needs_a_signature_under_the_default_policy(team, tmp_path, template, no_signature):
     submit(team, tmp_path, template)
     climb(team, "1.0.0", "staging")
@@ -211,6 +212,7 @@ def test_a_refused_promotion_changes_nothing_but_writes_its_event(team, tmp_path
     assert new[0].payload["reason"] == "please" and team.admin.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_supersede_and_rollback_keep_one_production_version(team, tmp_path, template, no_signature):
     for version in ("1.0.0", "2.0.0"):
         submit(team, tmp_path, template, version)
@@ -242,6 +244,7 @@ def test_supersede_and_rollback_keep_one_production_version(team, tmp_path, temp
     assert verdict.ok and verdict.checked == len(team.admin.audit_log())
 
 
+@pytest.mark.slow
 def test_concurrent_promoters_leave_one_production_version(team, tmp_path, template, no_signature):
     for version in ("1.0.0", "2.0.0"):
         submit(team, tmp_path, template, version)
@@ -270,6 +273,7 @@ def test_concurrent_promoters_leave_one_production_version(team, tmp_path, templ
     assert len(team.admin.audit_log(action="promote.superseded")) == 1 and team.admin.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_a_review_or_rollback_of_what_changed_meanwhile_is_refused(team, tmp_path, template, no_signature):
     submit(team, tmp_path, template, "1.0.0")
     approve(team, "1.0.0", "bob")

@@ -253,6 +253,7 @@ def _model_signing() -> str:
     return str(command)
 
 
+@pytest.mark.slow
 def test_the_stock_model_signing_command_accepts_our_signature(signed, keys):
     argv = [_model_signing(), "verify", "key", str(signed), "--signature", str(signed / "signatures/officer.sig"),
             "--public_key", str(keys["officer"].with_suffix(".pub"))]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from PySide6.QtGui import QImage
 
 from tests.gui_support import make_window
 
 
+@pytest.mark.slow
 def test_the_workflow_screenshots_render_and_leave_the_demo_alone(qtbot, qapp, gui_settings, demo_workspace,
                                                                     tmp_path):
     from modelgate.gui.app.screenshot_workflows import shoot_workflows

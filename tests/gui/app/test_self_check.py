@@ -26,6 +26,7 @@ def lines_of(out: io.StringIO) -> list[str]:
     return [line.removeprefix("self-check: ").rsplit(" after ", 1)[0] for line in out.getvalue().splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("embedded", [False, True], ids=["browser", "embedded"])
 def test_every_step_is_reported_and_the_window_closes(qtbot, gui_settings, demo_workspace, embedded):
     window = shown_window(qtbot, gui_settings, embedded=embedded, policy=demo_workspace / "policy.yaml")

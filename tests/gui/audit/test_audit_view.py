@@ -205,6 +205,7 @@ def test_verification_can_be_cancelled(qtbot, open_view):
     assert view.last_check is None
 
 
+@pytest.mark.slow
 def test_thousands_of_events_page_down_and_up_around_a_jump(qtbot, open_view, demo_registry_copy, events,
                                                            monkeypatch):
     # Only the bulk events: the first signed checkpoint would add its key's own event.

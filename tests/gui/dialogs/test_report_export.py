@@ -33,6 +33,7 @@ def _dialog(exporting, ref: str):
     return export_report(**exporting, name=name, version=version)
 
 
+@pytest.mark.slow
 def test_the_pdf_is_written_in_the_background_and_its_folder_opens(qtbot, exporting, tmp_path, monkeypatch):
     from PySide6.QtCore import Qt
 

@@ -107,6 +107,7 @@ def test_the_server_answers_on_loopback_only_and_only_for_its_files(demo_workspa
         server.stop()
 
 
+@pytest.mark.slow
 def test_open_graph_draws_it_embedded_with_no_request_off_the_machine(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "defect-detector@1.0.0")
     demo_window.inspector.tabs.setCurrentWidget(inspector.interface)
@@ -119,6 +120,7 @@ def test_open_graph_draws_it_embedded_with_no_request_off_the_machine(qtbot, dem
     assert "on this machine only" in inspector.interface.graph_note.text()
 
 
+@pytest.mark.slow
 def test_a_page_past_its_180_days_still_draws_the_graph(qtbot, netron_copy, demo_workspace, launchers):
     old = (datetime.now(timezone.utc) - LOCK_AFTER - timedelta(days=400)).strftime("%Y-%m-%d %H:%M:%S")
     viewer = read_viewer(aged(netron_copy, built=old))

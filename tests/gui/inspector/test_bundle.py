@@ -65,6 +65,7 @@ def test_the_sanitiser_leaves_nothing_active():
     assert 'href="https://example.com/model-docs"' in html and "styled" in html
 
 
+@pytest.mark.slow
 def test_a_hostile_card_renders_inert_in_the_app(qtbot, gui_settings, hostile, monkeypatch):
     window = make_window(qtbot, gui_settings)
     requested = []

@@ -200,6 +200,7 @@ def test_the_signing_station_closed_while_it_reads_and_verifies(qtbot, qapp, des
     assert spy.calls == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delete", [False, True], ids=["closed", "closed-and-deleted"])
 def test_the_report_export_closed_while_it_collects_the_evidence(qtbot, qapp, desk, monkeypatch, tmp_path, delete):
     from modelgate.gui.dialogs.report_export import ReportExportDialog

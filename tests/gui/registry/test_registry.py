@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from PySide6.QtCore import Qt
 
 from modelgate.gui.registry.model import COLUMNS, PAGE_SIZE
@@ -89,6 +90,7 @@ def test_clicking_a_header_sorts_by_that_column(qtbot, demo_window):
     assert [panel.model.version_at(r).stage for r in range(3)] == ["deprecated", "deprecated", "production"]
 
 
+@pytest.mark.slow
 def test_arrow_keys_walk_the_listing_and_the_inspector_follows(qtbot, demo_window):
     panel = demo_window.registry_panel
     select(qtbot, demo_window, panel.model.version_at(0).ref)

@@ -112,6 +112,7 @@ def promote(qtbot, window, ref, target):
     return promoted.args[0]
 
 
+@pytest.mark.slow
 def test_the_whole_review_path_through_the_app(qtbot, gui_settings, fresh, demo_workspace):
     url, keys = fresh
     ref = f"{NAME}@1.0.0"
@@ -226,6 +227,7 @@ def reviewed_draft_promotion(qtbot, settings, url, demo_workspace):
     return open_promotion(qtbot, desk(qtbot, settings, url, "chen"), f"{NAME}@1.0.0", "candidate")
 
 
+@pytest.mark.slow
 def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, gui_settings, fresh, demo_workspace):
     url, _keys = fresh
     dialog = reviewed_draft_promotion(qtbot, gui_settings, url, demo_workspace)
@@ -300,6 +302,7 @@ def test_the_queue_count_keeps_up_with_work_done_at_other_desks(qtbot, gui_setti
     qtbot.waitUntil(lambda: ben.sidebar.title_of("queue") == "My queue  (1)", timeout=LONG)
 
 
+@pytest.mark.slow
 def test_a_submitter_may_lift_only_their_own_block(qtbot, gui_settings, fresh, demo_workspace):
     url, _keys = fresh
     ref = f"{NAME}@1.0.0"
@@ -320,6 +323,7 @@ def test_a_submitter_may_lift_only_their_own_block(qtbot, gui_settings, fresh, d
     assert not panel.buttons["approve"].isEnabled()              # nothing of theirs left to lift
 
 
+@pytest.mark.slow
 def test_a_promotion_under_way_cannot_be_repeated_or_walked_away_from(qtbot, gui_settings, fresh, demo_workspace):
     url, _keys = fresh
     dialog = reviewed_draft_promotion(qtbot, gui_settings, url, demo_workspace)
