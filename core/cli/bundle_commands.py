@@ -18,12 +18,13 @@ def register(commands) -> None:
     init = commands.add_parser(
         "init", help="write a starter bundle",
         description="Write a starter bundle folder from the template: bundle.yaml, MODEL_CARD.md, "
-                    "LICENSE, benchmarks/. With --model, the ONNX file is copied in and the "
+                    "LICENSE, benchmarks/. With --model, the model file is copied in and the "
                     "manifest's interface is filled from its graph.")
     init.add_argument("name", metavar="NAME", help="model name, e.g. credit-risk")
     init.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
-    init.add_argument("--model", type=Path, help="an ONNX model to put in the bundle")
-    init.add_argument("--variant", default="fp32", help="the model's variant (default: fp32)")
+    init.add_argument("--model", type=Path, help="a model file to put in the bundle: ONNX, safetensors "
+                      "(or its .index.json), GGUF, TFLite or PyTorch/pickle")
+    init.add_argument("--variant", help="the model's variant (default: what the file says, else fp32)")
     init.add_argument("--force", action="store_true",
                       help="write into a non-empty folder; files already there are kept")
     init.set_defaults(handler=run_init)
@@ -65,10 +66,10 @@ def run_init(args: argparse.Namespace) -> int:
     if result.kept:
         print(f"Kept what was already there: {', '.join(result.kept)}.")
     if result.model is not None:
-        print(f"Added {result.model}; bundle.yaml lists it and declares the interface its graph has.")
+        print(f"Added {result.model}; bundle.yaml lists it and declares what the file states.")
     print("Next:")
     if result.model is None:
-        print(f"  - add your ONNX model: modelgate init {args.name} --dir {directory} --model MODEL.onnx "
+        print(f"  - add your model: modelgate init {args.name} --dir {directory} --model MODEL_FILE "
               "--force (keeps your edits)")
     print("  - fill in MODEL_CARD.md and the provenance in bundle.yaml")
     print(f"  - modelgate lock {directory}")

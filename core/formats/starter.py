@@ -43,11 +43,13 @@ def _owner() -> str:
 
 
 def create_starter(*, name: str, directory: Path, model: Path | None = None,
-                   variant: str = "fp32", force: bool = False) -> StarterResult:
+                   variant: str | None = None, force: bool = False) -> StarterResult:
     """Write a starter bundle for ``name`` into ``directory``.
 
-    With ``model``, the ONNX file is copied into ``model/`` and the manifest's
-    artifact, interface and target opset are filled from its graph. ``force``
+    With ``model`` (any format ModelGate reads, recognised by its bytes), the file is
+    copied into ``model/`` (with its external data or shards) and the manifest's artifact,
+    interface, targets and, where the file says, variant and license are filled from it.
+    Without ``variant``, the file's own quantisation or dtype names it (else ``fp32``). ``force``
     allows a non-empty folder but never overwrites a file already there: run
     again with ``--model`` to add a model to a starter bundle without losing edits.
     """
@@ -58,7 +60,7 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
         raise BundleError(f"{directory} already exists and is not empty",
                           hint="Choose another --dir, or pass --force to add to it "
                                "(files already there are kept).")
-    proto = _read_model(model) if model is not None else None  # before anything is written
+    read = _read_model(model) if model is not None else None  # before anything is written
     owner = _owner()
     values = {"name": name, "date": datetime.date.today().isoformat(),
               "owner": owner, "email": f"{owner}@example.com"}
@@ -82,7 +84,7 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
         (directory / "model").mkdir(exist_ok=True)
         model_rel = None
         if model is not None:
-            model_rel = _add_model(directory, model, proto, variant)
+            model_rel = _add_model(directory, model, read, variant)
             written.append(model_rel)
     except OSError as exc:
         raise BundleError(f"cannot write the bundle in {directory}: {exc.strerror or exc}",
@@ -90,14 +92,41 @@ def create_starter(*, name: str, directory: Path, model: Path | None = None,
     return StarterResult(directory, tuple(sorted(written)), model_rel, tuple(kept))
 
 
-def _read_model(model: Path):
-    """The model's graph, or a clear refusal, before anything is written."""
-    from modelgate.core.formats.onnx.info import load_header
+@dataclass(frozen=True)
+class _Model:
+    """A model file read before anything is written: its format, facts, and ONNX graph if any."""
+
+    format: object
+    facts: object
+    proto: object | None
+
+
+def _read_model(model: Path) -> _Model:
+    """The model's format and facts, or a clear refusal, before anything is written."""
+    from modelgate.core.formats import registry
+    from modelgate.core.formats.interface import FormatError
 
     if not model.exists():
         raise BundleError(f"{model}: no such model file")
     if not model.is_file():
-        raise BundleError(f"{model} is not a file", hint="Pass the .onnx file itself.")
+        raise BundleError(f"{model} is not a file", hint="Pass the model file itself.")
+    fmt = registry.detect(model)
+    if fmt is None:
+        raise BundleError(f"{model} is not a model file ModelGate reads",
+                          hint="Pass an ONNX, safetensors (or its .index.json), GGUF, TFLite or "
+                               "PyTorch/pickle file.")
+    if fmt.onnx_checks:
+        return _Model(fmt, None, _read_onnx(model))
+    try:
+        facts = fmt.read(path=model, label=f"model/{model.name}")
+    except FormatError as error:
+        raise BundleError(f"{model} is not a readable {fmt.title} file: {error.message}") from None
+    return _Model(fmt, facts, None)
+
+
+def _read_onnx(model: Path):
+    from modelgate.core.formats.onnx.info import load_header
+
     try:
         proto = load_header(model)
     except Exception as exc:  # onnx raises DecodeError, ValueError, OSError...
@@ -109,7 +138,18 @@ def _read_model(model: Path):
     return proto
 
 
-def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
+def _spdx(license_id: str | None) -> str | None:
+    """The SPDX spelling of a license id a model file declares, when it is one."""
+    import json
+
+    if not license_id:
+        return None
+    known = json.loads(resources.text("spdx-ids.json"))
+    entry = known.get(license_id.strip().lower())
+    return entry[0] if entry and not entry[1] else None
+
+
+def _add_model(directory: Path, model: Path, read: _Model, variant: str | None) -> str:
     from modelgate.core.bundle import safeyaml
     from modelgate.core.bundle.lock import dump_manifest
     from modelgate.core.bundle.manifest import entries
@@ -118,7 +158,14 @@ def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
 
     relative = f"model/{model.name}"
     shutil.copyfile(model, directory / relative)
-    _copy_external_data(proto, model.parent, directory / "model")
+    starter = None
+    if read.proto is not None:
+        _copy_external_data(read.proto, model.parent, directory / "model")
+    else:
+        starter = read.format.starter(path=model, facts=read.facts)
+        for extra in starter.extra_files:
+            shutil.copyfile(extra, directory / "model" / extra.name)
+    variant = variant or (starter.variant if starter else None) or "fp32"
     manifest_path = directory / "bundle.yaml"
     try:
         data = safeyaml.load(manifest_path.read_text(encoding="utf-8"))
@@ -128,15 +175,25 @@ def _add_model(directory: Path, model: Path, proto, variant: str) -> str:
     if not isinstance(data, dict):
         raise BundleError(f"{manifest_path} is not a mapping; the model was copied but not listed")
     others = [a for a in entries(data, "artifacts") if a.get("variant") != variant]
-    data["artifacts"] = [*others, {"path": relative, "format": "onnx", "variant": variant}]
-    interface = graph_interface(proto)
-    data["interface"] = {"version": "1", **interface}
-    opset = default_opset(proto)
+    data["artifacts"] = [*others, {"path": relative, "format": read.format.names[0], "variant": variant}]
+    interface = graph_interface(read.proto) if read.proto is not None else starter.interface
+    if interface is not None:  # a weights-only file states none; the example stays to be filled in
+        data["interface"] = {"version": "1", **interface}
+    opset = default_opset(read.proto) if read.proto is not None else None
     for target in entries(data, "targets"):
         target["artifact"] = variant
+        if read.proto is None:
+            target["runtime"] = read.format.runtimes[0]
+            target.pop("max_opset", None)
+            target.pop("runtime_version", None)
+            continue
         current = target.get("max_opset")
         if opset:
             target["max_opset"] = max(current if isinstance(current, int) else 0, opset)
+    if starter is not None and _spdx(starter.license):
+        data["license"] = _spdx(starter.license)
+    if starter is not None and starter.description:
+        data["description"] = starter.description
     write_atomically(manifest_path, dump_manifest(data))
     return relative
 

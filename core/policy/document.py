@@ -71,6 +71,7 @@ class StageGates:
 
     require_lock: bool
     require_inference: bool
+    allow_pickle: bool
     provenance: tuple[str, ...]
     metrics: tuple[MetricGate, ...]
     regression: MappingProxyType | None  # the tolerances as given, for regression.compare
@@ -88,6 +89,7 @@ def stage_gates(data) -> StageGates:
     regression = data.get("regression")
     return StageGates(
         require_lock=bool(data.get("require_lock")), require_inference=bool(data.get("require_inference")),
+        allow_pickle=bool(data.get("allow_pickle")),
         provenance=_texts(data.get("provenance")),
         metrics=tuple(MetricGate(g["metric"], _text(g.get("dataset")), _text(g.get("split")),
                                  _number(g.get("min")), _number(g.get("max")))

@@ -1,0 +1,147 @@
+"""MG220-MG230: every artifact, in whatever format, is what it claims and reads cleanly.
+
+The format packages (core/formats/) read each file's header and report its integrity;
+here those findings are placed in the bundle, and the checks that need the manifest or
+the stage are made: the declared format against the bytes, pickles against the stage,
+target runtimes against the formats they run, and the interface of formats with a graph.
+ONNX files keep their own, deeper checks (MG201-MG216 in core/checks/model.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from modelgate.core.checks import register
+from modelgate.core.checks.model import (DECLARED_MISSING, INPUT_UNDECLARED, OUTPUT_UNDECLARED,
+                                         _compare)
+from modelgate.core.findings import Finding, Severity
+from modelgate.core.formats import registry
+from modelgate.core.formats.interface import FormatError, ModelFacts
+from modelgate.core.formats.rules import (CUSTOM_OPERATOR, FORMAT_MISMATCH, PICKLE_STAGE, TARGET_FORMAT,
+                                          UNREADABLE, WEIGHTS_ONLY)
+
+#: Stages a version serves from: pickles are refused there unless the stage allows them.
+_SERVING_STAGES = ("staging", "production")
+
+
+def _placed(finding: Finding, index: int) -> Finding:
+    """A format's finding, pointed at the artifact entry that declares the file."""
+    if finding.location.path is not None:
+        return finding
+    return replace(finding, location=replace(finding.location, path=f"artifacts[{index}].path"))
+
+
+def _read(ctx, index: int, artifact) -> tuple[ModelFacts | None, list[Finding]]:
+    """The artifact's facts (read once per validation) and the findings reading it gave."""
+    path = artifact.path
+
+    def read():
+        where = {"file": path, "path": f"artifacts[{index}].path"}
+        declared = registry.by_name(artifact.format)
+        file = ctx.bundle.resolve(path)
+        actual = registry.detect(file)
+        findings = []
+        if declared is not None and actual is not declared:
+            what = f"a {actual.title} file" if actual else "in no format ModelGate recognises"
+            findings.append(FORMAT_MISMATCH.finding(
+                f"{path} is declared as {declared.names[0]} but is {what}", **where))
+        reader = actual if actual is not None and (actual is declared or actual.executes_code) else None
+        if reader is None or reader.onnx_checks:
+            return None, findings  # ONNX is read by the MG2xx checks; an unknown file cannot be
+        try:
+            facts = reader.read(path=file, label=path)
+        except FormatError as error:
+            return None, findings + [UNREADABLE.finding(error.message, hint=error.hint, **where)]
+        return facts, findings + [_placed(f, index) for f in facts.findings]
+    return ctx.memo(f"format-facts:{path}", read)
+
+
+def _artifacts(ctx):
+    seen = set()
+    for index, artifact in ctx.artifacts():
+        if artifact.path not in seen and registry.by_name(artifact.format) is not None:
+            seen.add(artifact.path)
+            yield index, artifact
+
+
+@register()
+def model_files(ctx):
+    """MG220-MG228: each artifact is in its declared format, reads cleanly, agrees with the manifest."""
+    for index, artifact in _artifacts(ctx):
+        ctx.progress.check()
+        facts, findings = _read(ctx, index, artifact)
+        yield from findings
+        fmt = registry.by_name(artifact.format)
+        if facts is not None and ctx.manifest is not None:
+            yield from fmt.cross_check(facts=facts, manifest=ctx.manifest)
+        if facts is not None and facts.custom_operators:
+            yield CUSTOM_OPERATOR.finding(f"{artifact.path} uses custom operators: "
+                                          f"{', '.join(facts.custom_operators[:10])}", file=artifact.path,
+                                          path=f"artifacts[{index}].path")
+
+
+@register()
+def pickle_stage(ctx):
+    """MG225: pickle-based artifacts, refused from staging on unless the stage allows them."""
+    refused = ctx.stage in _SERVING_STAGES and not ctx.gates.allow_pickle
+    for index, artifact in _artifacts(ctx):
+        if registry.by_name(artifact.format).executes_code:
+            message = f"{artifact.path} is a {registry.by_name(artifact.format).title} file: loading it runs code"
+            if refused:
+                message += f"; the {ctx.stage} stage does not allow pickle-based formats"
+            yield PICKLE_STAGE.finding(message, path=f"artifacts[{index}].format",
+                                       severity=None if refused else Severity.WARNING)
+
+
+@register()
+def target_formats(ctx):
+    """MG229: each target's runtime runs the format of the artifacts it deploys."""
+    for target in ctx.typed.targets:
+        if target.runtime is None or target.artifact is None:
+            continue
+        runs = registry.runtime_formats(target.runtime)
+        for index, artifact in ctx.artifacts():
+            fmt = registry.by_name(artifact.format)
+            if artifact.variant == target.artifact and fmt is not None and fmt.names[0] not in runs:
+                yield TARGET_FORMAT.finding(
+                    f"target {target.name!r} runs {target.runtime}, which does not run {fmt.title} "
+                    f"({artifact.path})", path=f"targets[{target.index}].runtime",
+                    hint=f"{target.runtime} runs: {', '.join(runs) or 'nothing ModelGate knows'}.")
+
+
+def _ports(ctx, facts: ModelFacts):
+    """The declared interface against a graph the format read (TFLite); ONNX has MG206-MG212."""
+    for section, undeclared in (("inputs", INPUT_UNDECLARED), ("outputs", OUTPUT_UNDECLARED)):
+        ports = {port.name: port for port in getattr(facts, section)}
+        declared = [t for t in getattr(ctx.typed.interface, section) if t.name is not None]
+        for tensor in declared:
+            port = ports.get(tensor.name)
+            if port is None:
+                yield DECLARED_MISSING.finding(
+                    f"{facts.path}: {section[:-1]} {tensor.name!r} is declared but the model has no such "
+                    f"{section[:-1]}", path=f"interface.{section}[{tensor.index}].name",
+                    hint=f"The model's {section} are: {', '.join(ports) or 'none'}.")
+            else:
+                yield from _compare(facts.path, section, tensor.index, tensor,
+                                    ("tensor_type", port.dtype, list(port.shape)))
+        known = {t.name for t in declared}
+        for name in ports:
+            if declared and name not in known:
+                yield undeclared.finding(f"{facts.path}: model {section[:-1]} {name!r} is not declared in "
+                                         f"interface.{section}", path=f"interface.{section}")
+
+
+@register()
+def format_interface(ctx):
+    """MG206-MG211 for formats with a graph of their own; MG230 where a file has none."""
+    declared = bool(ctx.typed.interface.inputs or ctx.typed.interface.outputs)
+    for index, artifact in _artifacts(ctx):
+        facts, _ = _read(ctx, index, artifact)
+        if facts is None:
+            continue
+        if facts.inputs is not None:
+            yield from _ports(ctx, facts)
+        elif declared:
+            yield WEIGHTS_ONLY.finding(f"{artifact.path} is a {registry.by_name(artifact.format).title} "
+                                       "file without a graph: the declared interface is not checked "
+                                       "against it", path=f"artifacts[{index}].path")
