@@ -127,12 +127,17 @@ def _jsonable_leaf(value):
 
 def run_inspect(args: argparse.Namespace) -> int:
     from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.manifest import load_manifest
     from modelgate.core.bundle.summary import summarise
+    from modelgate.core.formats.describe import describe
 
     renderer = TerminalProgress()
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
             summary = summarise(bundle, progress=renderer.progress(), verify=not args.no_verify)
+            models, found = describe(bundle=bundle, manifest=load_manifest(bundle).typed)
+            summary["models"] = models
+            summary["findings"].extend(f.as_dict() for f in found)
     finally:
         renderer.finish()
     if args.json:

@@ -53,7 +53,7 @@ def _findings(scan: Scan, label: str) -> list:
 class PickleFormat:
     """Python pickles and the archives torch.save wraps them in. Loading one runs code."""
 
-    names = ("pytorch", "pickle")
+    names = ("pytorch",)
     title = "PyTorch / pickle"
     suffixes = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".joblib")
     runtimes = ("transformers",)
