@@ -8,6 +8,7 @@ TFLite flatbuffers from the ``tflite`` schema package's builders, and pickles fr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -144,26 +145,34 @@ def malicious_pickle(marker: Path, *, protocol: int = 4, call=os.system) -> byte
     return pickle.dumps({"weights": [1.0, 2.0], "hook": Payload(marker, call)}, protocol=protocol)
 
 
-def _torch_names() -> tuple[type, object]:
-    """Stand-ins pickled under torch's own names (``torch.FloatStorage``, ``torch._utils._rebuild_tensor_v2``)."""
-    torch = sys.modules.get("torch") or types.ModuleType("torch")
-    utils = sys.modules.get("torch._utils") or types.ModuleType("torch._utils")
-    storage = getattr(torch, "FloatStorage", None)
-    if storage is None:
-        storage = type("FloatStorage", (), {"__module__": "torch"})
-        torch.FloatStorage = storage
-        def _rebuild_tensor_v2(*args):  # noqa: E306 - never called: these pickles are never loaded
-            raise AssertionError("a test pickle was loaded")
-        _rebuild_tensor_v2.__module__ = "torch._utils"
-        utils._rebuild_tensor_v2 = _rebuild_tensor_v2
-        sys.modules.setdefault("torch", torch)
-        sys.modules.setdefault("torch._utils", utils)
-    return storage, utils._rebuild_tensor_v2
+@contextlib.contextmanager
+def _torch_names():
+    """Stand-ins pickled under torch's names (``torch.FloatStorage``, ``torch._utils._rebuild_tensor_v2``).
+
+    pickle checks that a global resolves to the object it saves, so they are registered in
+    ``sys.modules`` while dumping only (never left behind: other code may probe for torch).
+    """
+    if "torch" in sys.modules:
+        raise RuntimeError("the stand-ins must not replace an imported torch")
+    torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+    storage = type("FloatStorage", (), {"__module__": "torch"})
+    torch.FloatStorage = storage
+
+    def _rebuild_tensor_v2(*args):
+        raise AssertionError("a test pickle was loaded")
+
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    torch._utils = utils
+    sys.modules.update({"torch": torch, "torch._utils": utils})
+    try:
+        yield storage, _rebuild_tensor_v2
+    finally:
+        del sys.modules["torch"], sys.modules["torch._utils"]
 
 
 def torch_zip_bytes(*, extra: object | None = None, shapes: dict | None = None) -> bytes:
     """A ``torch.save`` zip: ``archive/data.pkl`` (a state dict of rebuilt tensors) and its storages."""
-    storage_type, rebuild = _torch_names()
     shapes = shapes or {"fc.weight": (3, 4), "fc.bias": (3,)}
 
     class Storage:
@@ -193,7 +202,8 @@ def torch_zip_bytes(*, extra: object | None = None, shapes: dict | None = None) 
     if extra is not None:
         state["extra"] = extra
     buffer = io.BytesIO()
-    Pickler(buffer, protocol=2).dump(state)
+    with _torch_names() as (storage_type, rebuild):
+        Pickler(buffer, protocol=2).dump(state)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("archive/data.pkl", buffer.getvalue())
