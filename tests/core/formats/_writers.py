@@ -211,3 +211,25 @@ def torch_zip_bytes(*, extra: object | None = None, shapes: dict | None = None) 
             archive.writestr(f"archive/data/{key}", np.zeros(storage.numel, np.float32).tobytes())
         archive.writestr("archive/version", "3\n")
     return out.getvalue()
+
+
+def format_bundle(root: Path, *, name: str, data: bytes | None = None, writer=None, fmt: str,
+                  runtime: str, variant: str = "fp32", lock: bool = True) -> Path:
+    """A clean bundle (tests.factory) whose one artifact is ``model/<name>`` in format ``fmt``."""
+    from tests.factory import clean_manifest, make_bundle
+
+    manifest = clean_manifest()
+    manifest["artifacts"] = [{"path": f"model/{name}", "format": fmt, "variant": variant}]
+    target = {"name": "serve", "runtime": runtime, "device": "cpu", "artifact": variant}
+    manifest["targets"] = [target]
+    make_bundle(root, manifest=manifest, model=None, lock=False)
+    (root / "model").mkdir(exist_ok=True)
+    if writer is not None:
+        writer(root / "model" / name)
+    else:
+        (root / "model" / name).write_bytes(data)
+    if lock:
+        from modelgate.core.bundle.lock import lock_bundle
+
+        lock_bundle(root)
+    return root
