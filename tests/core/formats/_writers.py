@@ -233,3 +233,9 @@ def format_bundle(root: Path, *, name: str, data: bytes | None = None, writer=No
 
         lock_bundle(root)
     return root
+
+
+def lock_bundle(root: Path) -> None:
+    from modelgate.core.bundle.lock import lock_bundle as lock
+
+    lock(root)

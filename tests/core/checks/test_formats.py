@@ -1,0 +1,110 @@
+"""MG220-MG230 through the whole validation: bundles whose artifacts are safetensors, GGUF,
+TFLite or PyTorch files written by each format's own library."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelgate.core.cli.main import main
+from modelgate.core.findings import Severity
+from modelgate.core.formats.rules import (CUSTOM_OPERATOR, FORMAT_MISMATCH, METADATA_MISMATCH, PICKLE_STAGE,
+                                          TARGET_FORMAT, WEIGHTS_ONLY)
+from tests.core.formats import _writers
+from tests.factory import edit_manifest, findings, policy_file, rules_of, validate
+
+KINDS = {
+    "safetensors": ("model.safetensors", _writers.write_safetensors, "transformers"),
+    "gguf": ("model.gguf", lambda p: _writers.write_gguf(p, name="tiny classifier"), "llama.cpp"),
+    "tflite": ("model.tflite", _writers.write_tflite, "tflite"),
+    "pytorch": ("model.pt", lambda p: p.write_bytes(_writers.torch_zip_bytes()), "transformers"),
+}
+
+
+def _bundle(tmp_path, kind: str, **options):
+    name, writer, runtime = KINDS[kind]
+    return _writers.format_bundle(tmp_path / kind, name=name, writer=writer, fmt=kind, runtime=runtime, **options)
+
+
+def _tflite_interface(data: dict) -> None:
+    data["interface"]["inputs"] = [{"name": "input", "dtype": "float32", "shape": ["batch", 4]}]
+    data["interface"]["outputs"] = [{"name": "output", "dtype": "float32", "shape": ["batch", 3]}]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_clean_bundle_of_each_format_has_no_format_error(tmp_path, kind):
+    root = _bundle(tmp_path, kind)
+    if kind == "tflite":
+        edit_manifest(root, _tflite_interface)
+        _writers.lock_bundle(root)
+    report = validate(root, stage="candidate")
+    assert {r for r in rules_of(report, "error") if r.startswith(("MG1", "MG2", "MG3"))} == set()
+
+
+def test_a_weights_only_format_says_the_interface_is_unchecked(tmp_path):
+    report = validate(_bundle(tmp_path, "safetensors"), stage="draft")
+    assert [f.severity for f in findings(report, WEIGHTS_ONLY.id)] == [Severity.INFO]
+
+
+def test_the_tflite_graph_is_held_to_the_declared_interface(tmp_path):
+    report = validate(_bundle(tmp_path, "tflite"), stage="draft")
+    # the clean manifest declares 'features'/'probabilities': the graph has 'input'/'output'
+    assert {"MG206", "MG207"} <= rules_of(report, "error")
+
+
+def test_a_tflite_custom_operator_is_a_warning(tmp_path):
+    name, _, runtime = KINDS["tflite"]
+    root = _writers.format_bundle(tmp_path / "c", name=name, fmt="tflite", runtime=runtime,
+                                  writer=lambda p: _writers.write_tflite(p, custom="MyOp"))
+    assert [f.severity for f in findings(validate(root, stage="draft"), CUSTOM_OPERATOR.id)] == [Severity.WARNING]
+
+
+@pytest.mark.parametrize("stage, severity", [("candidate", Severity.WARNING), ("staging", Severity.ERROR),
+                                             ("production", Severity.ERROR)])
+def test_pickles_are_refused_from_staging_on(tmp_path, stage, severity):
+    report = validate(_bundle(tmp_path, "pytorch"), stage=stage)
+    assert [f.severity for f in findings(report, PICKLE_STAGE.id)] == [severity]
+
+
+def test_a_stage_may_allow_pickles(tmp_path):
+    policy = policy_file(tmp_path, lambda data: data["stages"]["staging"].update(allow_pickle=True))
+    report = validate(_bundle(tmp_path, "pytorch"), stage="staging", policy=policy)
+    assert [f.severity for f in findings(report, PICKLE_STAGE.id)] == [Severity.WARNING]
+
+
+def test_a_target_runtime_must_run_the_artifact_format(tmp_path):
+    root = _bundle(tmp_path, "gguf", lock=False)
+    edit_manifest(root, lambda data: data["targets"][0].update(runtime="onnxruntime"))
+    report = validate(root, stage="draft")
+    assert [f.location.path for f in findings(report, TARGET_FORMAT.id)] == ["targets[0].runtime"]
+
+
+def test_a_file_in_another_format_than_declared_is_mg220(tmp_path):
+    name, writer, _ = KINDS["gguf"]
+    root = _writers.format_bundle(tmp_path / "x", name="model.safetensors", writer=writer, fmt="safetensors",
+                                  runtime="transformers")
+    assert FORMAT_MISMATCH.id in rules_of(validate(root, stage="draft"), "error")
+
+
+def test_gguf_license_contradicting_the_manifest_is_an_error(tmp_path):
+    root = _writers.format_bundle(tmp_path / "g", name="model.gguf", fmt="gguf", runtime="llama.cpp",
+                                  writer=lambda p: _writers.write_gguf(p, name="tiny classifier", license_id="mit"))
+    assert [f.location.path for f in findings(validate(root, stage="draft"), METADATA_MISMATCH.id)] == ["license"]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_init_with_each_format_validates_at_draft_without_a_model_error(tmp_path, kind, capsys):
+    name, writer, runtime = KINDS[kind]
+    source = tmp_path / name
+    writer(source)
+    folder = tmp_path / "bundle"
+    assert main(["init", "tiny", "--dir", str(folder), "--model", str(source)]) == 0
+    assert main(["lock", str(folder)]) == 0
+    capsys.readouterr()
+    main(["validate", str(folder), "--stage", "draft", "--format", "json"])
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    errors = {f["rule"] for f in report["findings"] if f["severity"] == "error"}
+    assert {r for r in errors if not r.startswith("MG5")} == set()  # the template card is the author's to fill
+    text = (folder / "bundle.yaml").read_text()
+    assert f"format: {kind}" in text and f"runtime: {runtime}" in text
