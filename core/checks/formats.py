@@ -41,13 +41,14 @@ def _read(ctx, index: int, artifact) -> tuple[ModelFacts | None, list[Finding]]:
         file = ctx.bundle.resolve(path)
         actual = registry.detect(file)
         findings = []
-        if declared is not None and actual is not declared:
-            what = f"a {actual.title} file" if actual else "in no format ModelGate recognises"
+        if actual is not None and actual is not declared:
             findings.append(FORMAT_MISMATCH.finding(
-                f"{path} is declared as {declared.names[0]} but is {what}", **where))
-        reader = actual if actual is not None and (actual is declared or actual.executes_code) else None
+                f"{path} is declared as {declared.names[0]} but is a {actual.title} file", **where))
+        # A file in no known format is read as declared, so its reader says what is wrong with it;
+        # a disguised pickle is still scanned, to name what it would run.
+        reader = declared if actual is None else actual if actual is declared or actual.executes_code else None
         if reader is None or reader.onnx_checks:
-            return None, findings  # ONNX is read by the MG2xx checks; an unknown file cannot be
+            return None, findings  # ONNX is read by the MG2xx checks
         try:
             facts = reader.read(path=file, label=path)
         except FormatError as error:

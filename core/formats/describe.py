@@ -36,11 +36,12 @@ def read_artifact(*, bundle: Bundle, path: str, declared: str | None) -> tuple[M
     file = bundle.resolve(path)
     fmt, wanted = registry.detect(file), registry.by_name(declared)
     findings = []
-    if wanted is not None and fmt is not wanted:
-        what = f"a {fmt.title} file" if fmt else "in no format ModelGate recognises"
-        findings.append(FORMAT_MISMATCH.finding(f"{path} is declared as {declared} but is {what}", file=path))
+    if wanted is not None and fmt is not None and fmt is not wanted:
+        findings.append(FORMAT_MISMATCH.finding(f"{path} is declared as {declared} but is a {fmt.title} file",
+                                                file=path))
+    fmt = fmt or wanted  # a file in no known format is read as declared: its reader says what is wrong
     if fmt is None:
-        return None, findings
+        return None, [UNREADABLE.finding(f"{path} is in no format ModelGate reads", file=path)]
     try:
         facts = fmt.read(path=file, label=path)
     except FormatError as error:
