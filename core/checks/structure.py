@@ -203,11 +203,27 @@ def signature_scope(ctx):
                                       hint="signatures/ keeps only signatures/<signer>.sig.")
 
 
+def _covered(ctx) -> set[str]:
+    """Files a declared artifact spans besides itself (the shards a safetensors index names)."""
+    if ctx.manifest is None:
+        return set()
+    covered = set()
+    for _, artifact in ctx.artifacts():
+        fmt = formats.by_name(artifact.format)
+        if fmt is not None:
+            folder = artifact.path.rsplit("/", 1)[0] + "/" if "/" in artifact.path else ""
+            covered.update(folder + name for name in fmt.companions(path=ctx.bundle.resolve(artifact.path)))
+    return covered
+
+
 @register(needs_manifest=False)
 def undeclared_models(ctx):
     """MG131: every file whose bytes are a model is a declared artifact, locked or not."""
     from modelgate.core.bundle.scope import undeclared_models as find
 
+    covered = _covered(ctx)
     for name, fmt in find(ctx.bundle, ctx.typed):
+        if name in covered:
+            continue
         yield UNDECLARED_MODEL.finding(f"{name} is a {fmt} model file but no artifact declares it",
                                        file=name, hint="Declare it in `artifacts`, or remove it.")

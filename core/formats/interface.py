@@ -11,7 +11,7 @@ each format is laid out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -144,6 +144,9 @@ class Format(Protocol):
         that still leave a readable file are in ``ModelFacts.findings``.
         """
 
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """Names of the files beside ``path`` that belong to the same artifact (shards), cheaply."""
+
     def cross_check(self, *, facts: ModelFacts, manifest: dict) -> Iterable[Finding]:
         """Findings where the file's own metadata contradicts ``bundle.yaml``."""
 
@@ -167,6 +170,6 @@ def read_head(path: Path) -> bytes:
         return stream.read(HEAD_BYTES)
 
 
-def no_findings(*_args, **_kwargs) -> Iterator[Finding]:
-    """A :meth:`Format.cross_check` for formats whose files carry no manifest-like metadata."""
-    return iter(())
+def single_file(*, path: Path) -> tuple[str, ...]:
+    """:meth:`Format.companions` of a format whose artifact is one file."""
+    return ()

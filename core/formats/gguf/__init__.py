@@ -7,7 +7,7 @@ from pathlib import Path
 
 from modelgate.core.findings import Severity
 from modelgate.core.formats.gguf.reader import MAGIC, read_file
-from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter
+from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter, single_file
 from modelgate.core.formats.rules import METADATA_MISMATCH
 
 
@@ -46,6 +46,10 @@ class GgufFormat:
     def read(self, *, path: Path, label: str) -> ModelFacts:
         """Metadata, tensor infos and layout; the tensor data is mapped, never read."""
         return read_file(path, label=label)
+
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """The artifact is this one file."""
+        return single_file(path=path)
 
     def cross_check(self, *, facts: ModelFacts, manifest: dict):
         """``general.license`` and ``general.name`` against the manifest's license and name."""

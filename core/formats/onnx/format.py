@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelgate.core.formats.interface import FormatError, ModelFacts, Port, RuntimeUnavailable, Starter, TensorInfo
+from modelgate.core.formats.interface import (FormatError, ModelFacts, Port, RuntimeUnavailable, Starter,
+                                              TensorInfo, single_file)
 from modelgate.core.formats.onnx.info import default_opset, dtype_name, graph_interface, load_header
 from modelgate.core.formats.onnx.load import _expected_bytes
 from modelgate.core.formats.onnx.ortcompat import foreign_ops
@@ -57,6 +58,10 @@ class OnnxFormat:
         return ModelFacts(format="onnx", path=label, size=path.stat().st_size, tensors=tensors,
                           metadata=tuple(metadata), inputs=_ports(ports["inputs"]),
                           outputs=_ports(ports["outputs"]), operators=tuple(operators), custom_operators=custom)
+
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """The artifact is this one file."""
+        return single_file(path=path)
 
     def cross_check(self, *, facts: ModelFacts, manifest: dict):
         """The ONNX checks (MG2xx) compare the graph with the manifest."""

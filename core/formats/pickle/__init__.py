@@ -6,7 +6,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from modelgate.core.formats.interface import FormatError, ModelFacts, RuntimeUnavailable, Starter, TensorInfo
+from modelgate.core.formats.interface import (FormatError, ModelFacts, RuntimeUnavailable, Starter, TensorInfo,
+                                              single_file)
 from modelgate.core.formats.pickle.imports import ALLOWED, STORAGE_DTYPES, is_unsafe
 from modelgate.core.formats.pickle.scan import Scan, form_of, scan_file
 from modelgate.core.formats.rules import PICKLE_LIMIT, UNLISTED_IMPORT, UNSAFE_IMPORT
@@ -86,6 +87,10 @@ class PickleFormat:
         return ModelFacts(format="pytorch", path=label, size=path.stat().st_size, tensors=_tensors(scan),
                           metadata=tuple(metadata), imports=tuple(dict.fromkeys(scan.walk.imports)),
                           findings=tuple(_findings(scan, label)))
+
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """The artifact is this one file."""
+        return single_file(path=path)
 
     def cross_check(self, *, facts: ModelFacts, manifest: dict):
         """A pickle carries no metadata of its own to compare."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter
 from modelgate.core.formats.safetensors.header import read_file
-from modelgate.core.formats.safetensors.shards import INDEX_SUFFIX, read_index
+from modelgate.core.formats.safetensors.shards import INDEX_SUFFIX, read_index, shard_names
 
 
 class SafetensorsFormat:
@@ -34,6 +34,10 @@ class SafetensorsFormat:
         if path.name.endswith(INDEX_SUFFIX):
             return read_index(path, label=label)
         return read_file(path, label=label)
+
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """The shards an index names (only plain names beside it; others are MG228's business)."""
+        return shard_names(path) if path.name.endswith(INDEX_SUFFIX) else ()
 
     def cross_check(self, *, facts: ModelFacts, manifest: dict):
         """safetensors metadata is free-form (``format: pt``); nothing in it binds the manifest."""

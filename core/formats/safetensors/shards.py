@@ -39,6 +39,15 @@ def _safe_shard(name: str) -> bool:
         and name.endswith(".safetensors")
 
 
+def shard_names(path: Path) -> tuple[str, ...]:
+    """The shard files an index names that may sit beside it; nothing for an unreadable index."""
+    try:
+        document = _index(path, path.name)
+    except (FormatError, OSError):
+        return ()
+    return tuple(sorted(name for name in set(document["weight_map"].values()) if _safe_shard(name)))
+
+
 def read_index(path: Path, *, label: str) -> ModelFacts:
     """The facts of every shard an index names, with the index's consistency findings."""
     document = _index(path, label)

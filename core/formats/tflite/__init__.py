@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter
+from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter, single_file
 from modelgate.core.formats.tflite.reader import IDENTIFIER, read_file
 
 
@@ -25,6 +25,10 @@ class TfliteFormat:
     def read(self, *, path: Path, label: str) -> ModelFacts:
         """Operators, the interface and buffer bounds, from the mapped flatbuffer."""
         return read_file(path, label=label)
+
+    def companions(self, *, path: Path) -> tuple[str, ...]:
+        """The artifact is this one file."""
+        return single_file(path=path)
 
     def cross_check(self, *, facts: ModelFacts, manifest: dict):
         """The interface is compared by the contract checks; nothing else binds the manifest."""

@@ -108,3 +108,18 @@ def test_init_with_each_format_validates_at_draft_without_a_model_error(tmp_path
     assert {r for r in errors if not r.startswith("MG5")} == set()  # the template card is the author's to fill
     text = (folder / "bundle.yaml").read_text()
     assert f"format: {kind}" in text and f"runtime: {runtime}" in text
+
+
+def test_a_sharded_checkpoint_is_one_artifact_and_its_shards_are_not_undeclared(tmp_path):
+    from tests.core.formats.test_interface import _shards
+
+    def writer(path):
+        _shards(path.parent)
+
+    root = _writers.format_bundle(tmp_path / "s", name="model.safetensors.index.json", writer=writer,
+                                  fmt="safetensors", runtime="transformers")
+    report = validate(root, stage="draft")
+    assert {"MG131", "MG112", "MG220", "MG221", "MG228"} & rules_of(report) == set()
+    (root / "model" / "model-00002-of-00002.safetensors").unlink()
+    _writers.lock_bundle(root)
+    assert "MG228" in rules_of(validate(root, stage="draft"), "error")
