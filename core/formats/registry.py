@@ -44,6 +44,13 @@ def detect(path: Path) -> Format | None:
     return None
 
 
+def by_suffix(path: Path) -> Format | None:
+    """The format whose file names end like ``path``'s: to say what is wrong with a file no
+    format recognises by content."""
+    name = path.name.lower()
+    return next((fmt for fmt in formats() if name.endswith(fmt.suffixes)), None)
+
+
 def runtime_formats(runtime: str) -> tuple[str, ...]:
     """The names of the formats a target runtime runs."""
     return tuple(fmt.names[0] for fmt in formats() if runtime in fmt.runtimes)

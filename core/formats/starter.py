@@ -110,7 +110,7 @@ def _read_model(model: Path) -> _Model:
         raise BundleError(f"{model}: no such model file")
     if not model.is_file():
         raise BundleError(f"{model} is not a file", hint="Pass the model file itself.")
-    fmt = registry.detect(model)
+    fmt = registry.detect(model) or registry.by_suffix(model)  # by name only to explain a refusal
     if fmt is None:
         raise BundleError(f"{model} is not a model file ModelGate reads",
                           hint="Pass an ONNX, safetensors (or its .index.json), GGUF, TFLite or "
