@@ -28,6 +28,7 @@ BENCHMARKS = [
     "signing",
     "gui",
     "hostile",
+    "formats",
 ]
 
 

@@ -84,6 +84,9 @@ class PickleFormat:
                               f"{' '.join(str(error).split())[:160]})") from None
         metadata = [("form", form), ("pickle protocol", str(scan.walk.protocol)),
                     ("pickle streams", ", ".join(scan.streams)[:300] or "none")]
+        if scan.reference_skipped:
+            metadata.append(("picklescan", "not run on " + ", ".join(scan.reference_skipped)[:200] +
+                             " (too large for it); the opcode walk read every opcode"))
         return ModelFacts(format="pytorch", path=label, size=path.stat().st_size, tensors=_tensors(scan),
                           metadata=tuple(metadata), imports=tuple(dict.fromkeys(scan.walk.imports)),
                           findings=tuple(_findings(scan, label)))

@@ -25,6 +25,10 @@ MAX_RATIO = 200
 #: ... once it inflates beyond this many bytes (small members compress well and harmlessly).
 RATIO_FLOOR = 16 * 1024 * 1024
 _TAR_PICKLES = {"sys_info", "pickle", "storages", "tensors"}
+#: picklescan keeps every opcode of a stream in a list, so its memory grows with the stream;
+#: above this size only our own walk (constant memory) reads it. A state dict's data.pkl is
+#: a few MB: the tensors live in the storages, not in the pickle.
+REFERENCE_LIMIT = 256 * 1024 * 1024
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Scan:
     limits: list[str] = field(default_factory=list)         # what could not be scanned, and why
     scanner_dangerous: list[str] = field(default_factory=list)
     scanner_error: str | None = None
+    reference_skipped: list[str] = field(default_factory=list)   # streams too large for picklescan
 
 
 def _reference_scan(stream, size: int, name: str, scan: Scan) -> None:
@@ -65,6 +70,9 @@ def _scan_stream(open_stream, size: int, name: str, scan: Scan) -> None:
         except PickleLimit as limit:
             scan.limits.append(f"{name}: {limit}")
             return
+    if spanned > REFERENCE_LIMIT:
+        scan.reference_skipped.append(name)
+        return
     with open_stream() as stream:  # only the pickles: the scanner would crawl raw tensor bytes
         _reference_scan(stream, spanned, name, scan)
 
