@@ -123,3 +123,16 @@ def test_a_sharded_checkpoint_is_one_artifact_and_its_shards_are_not_undeclared(
     (root / "model" / "model-00002-of-00002.safetensors").unlink()
     _writers.lock_bundle(root)
     assert "MG228" in rules_of(validate(root, stage="draft"), "error")
+
+
+def test_a_memory_budget_counts_every_shard_and_never_parses_the_index_as_onnx(tmp_path):
+    from tests.core.formats.test_interface import _shards
+
+    root = _writers.format_bundle(tmp_path / "s", name="model.safetensors.index.json", lock=False,
+                                  writer=lambda path: _shards(path.parent), fmt="safetensors", runtime="transformers")
+    index = (root / "model" / "model.safetensors.index.json").stat().st_size
+    edit_manifest(root, lambda data: data["targets"][0].update(memory_mb=(index + 8) / 1024**2))
+    _writers.lock_bundle(root)
+    report = validate(root, stage="draft")
+    assert [f.severity for f in findings(report, "MG308")] == [Severity.ERROR]
+    assert not {"MG201", "MG303", "MG304"} & rules_of(report)
