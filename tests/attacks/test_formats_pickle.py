@@ -155,3 +155,14 @@ def test_validate_inspect_and_init_never_run_the_payload(tmp_path, marker, capsy
     source.write_bytes(data)
     assert main(["init", "evil", "--dir", str(tmp_path / "init"), "--model", str(source)]) == 0
     assert main(["validate", str(tmp_path / "init"), "--stage", "draft"]) == 1
+
+
+def test_a_stream_too_large_for_the_reference_scanner_is_still_walked(tmp_path, marker, monkeypatch):
+    from modelgate.core.formats.pickle import scan
+
+    monkeypatch.setattr(scan, "REFERENCE_LIMIT", 16)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(malicious_pickle(marker))
+    facts = _read(path)
+    assert UNSAFE_IMPORT.id in _rules(facts)
+    assert "not run on model.pkl" in facts.meta("picklescan")
