@@ -17,8 +17,8 @@ from modelgate.core.checks.model import (DECLARED_MISSING, INPUT_UNDECLARED, OUT
 from modelgate.core.findings import Finding, Severity
 from modelgate.core.formats import registry
 from modelgate.core.formats.interface import FormatError, ModelFacts
-from modelgate.core.formats.rules import (CUSTOM_OPERATOR, FORMAT_MISMATCH, PICKLE_STAGE, TARGET_FORMAT,
-                                          UNREADABLE, WEIGHTS_ONLY)
+from modelgate.core.formats.rules import (CUSTOM_OPERATOR, FORMAT_MISMATCH, PICKLE_STAGE, RUNTIME_FAILED,
+                                          RUNTIME_SKIPPED, TARGET_FORMAT, UNREADABLE, WEIGHTS_ONLY)
 
 #: Stages a version serves from: pickles are refused there unless the stage allows them.
 _SERVING_STAGES = ("staging", "production")
@@ -146,3 +146,41 @@ def format_interface(ctx):
             yield WEIGHTS_ONLY.finding(f"{artifact.path} is a {registry.by_name(artifact.format).title} "
                                        "file without a graph: the declared interface is not checked "
                                        "against it", path=f"artifacts[{index}].path")
+
+
+def _runtime(ctx, index: int, artifact) -> list[Finding]:
+    from modelgate.core.checks.model import RESOURCE_LIMIT
+    from modelgate.core.formats import sandbox
+
+    where = {"file": artifact.path, "path": f"artifacts[{index}].path"}
+    fmt = registry.by_name(artifact.format)
+    size = ctx.bundle.size(artifact.path)
+    try:
+        ran = sandbox.run("runtime", str(ctx.bundle.resolve(artifact.path)), fmt.names[0],
+                          limits=sandbox.Limits.for_model(model_bytes=size), progress=ctx.progress)
+    except sandbox.LimitExceeded as breach:
+        return [RESOURCE_LIMIT.finding(f"{artifact.path} was stopped: {breach.message}", **where)]
+    except sandbox.ModelFailure as error:
+        return [RUNTIME_FAILED.finding(f"{artifact.path}: {error.message[:300]}", **where)]
+    if ran.get("error"):
+        return [RUNTIME_FAILED.finding(f"{artifact.path}: {ran['error'][:300]}", **where)]
+    if "unavailable" in ran:
+        return [RUNTIME_SKIPPED.finding(f"{artifact.path}: not loaded in a runtime: {ran['unavailable']}; "
+                                        f"the {ctx.stage} stage requires inference", severity=Severity.WARNING,
+                                        **where)]
+    return []
+
+
+@register()
+def format_runtime(ctx):
+    """MG232, MG233: where the stage requires inference, each readable non-ONNX, non-pickle artifact
+    is loaded in its format's runtime, in the bounded model process."""
+    if not ctx.gates.require_inference:
+        return
+    for index, artifact in _artifacts(ctx):
+        fmt = registry.by_name(artifact.format)
+        facts, found = _read(ctx, index, artifact)
+        if fmt.onnx_checks or fmt.executes_code or facts is None or \
+                any(f.severity is Severity.ERROR for f in found):
+            continue  # ONNX has its smoke run; a pickle is never loaded; a broken file is not run
+        yield from ctx.memo(f"format-runtime:{artifact.path}", lambda: _runtime(ctx, index, artifact))

@@ -101,3 +101,18 @@ PICKLE_LIMIT = rule(
     what was not scanned cannot be vouched for.""",
     fix="""Convert the weights to safetensors from a trusted copy.""",
 )
+RUNTIME_FAILED = rule(
+    "MG232", title="The format's runtime cannot load the model", severity=Severity.ERROR,
+    rationale="""Where a runtime for the format is installed (llama.cpp's Python binding for GGUF,
+    LiteRT for TFLite), a stage that requires inference loads the model in it, in the same
+    bounded process as ONNX smoke runs. A model its own runtime refuses cannot be deployed.""",
+    fix="""Load the model in the target runtime yourself and fix the error it reports.""",
+)
+RUNTIME_SKIPPED = rule(
+    "MG233", title="The format's runtime check was not run", severity=Severity.INFO,
+    rationale="""No runtime for the format is installed where ModelGate runs (llama-cpp-python,
+    ai-edge-litert or tflite-runtime), or the format holds weights only. A stage that requires
+    inference then relies on the header checks alone; this is a warning there.""",
+    fix="""Install the runtime (pip install 'modelgate[runtimes]') where validation runs, or run
+    the model in the target runtime yourself.""",
+)

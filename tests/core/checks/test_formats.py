@@ -136,3 +136,13 @@ def test_a_memory_budget_counts_every_shard_and_never_parses_the_index_as_onnx(t
     report = validate(root, stage="draft")
     assert [f.severity for f in findings(report, "MG308")] == [Severity.ERROR]
     assert not {"MG201", "MG303", "MG304"} & rules_of(report)
+
+
+@pytest.mark.parametrize("kind", ["gguf", "tflite"])
+def test_a_stage_requiring_inference_says_the_format_runtime_was_not_run(tmp_path, kind):
+    """Neither llama-cpp-python nor LiteRT is a dependency: the check runs in the model process and
+    reports that no runtime is installed, without failing the bundle."""
+    root = _bundle(tmp_path, kind)
+    skipped = findings(validate(root, stage="staging"), "MG233")
+    assert [(f.severity, "not loaded in a runtime" in f.message) for f in skipped] == [(Severity.WARNING, True)]
+    assert findings(validate(root, stage="candidate"), "MG233") == []
