@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from modelgate.core.formats.interface import (FormatError, ModelFacts, RuntimeUnavailable, Starter, TensorInfo,
-                                              single_file)
+                                              read_head, single_file)
 from modelgate.core.formats.pickle.imports import ALLOWED, STORAGE_DTYPES, is_unsafe
 from modelgate.core.formats.pickle.scan import Scan, form_of, scan_file
 from modelgate.core.formats.rules import PICKLE_LIMIT, UNLISTED_IMPORT, UNSAFE_IMPORT
@@ -74,7 +74,7 @@ class PickleFormat:
 
     def read(self, *, path: Path, label: str) -> ModelFacts:
         """Every pickle stream in the file, walked opcode by opcode and scanned by picklescan."""
-        form = form_of(path.open("rb").read(64), path)
+        form = form_of(read_head(path), path)
         if form is None:
             raise FormatError(f"{label} is neither a pickle nor a torch.save archive")
         try:

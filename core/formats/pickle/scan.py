@@ -27,8 +27,7 @@ RATIO_FLOOR = 16 * 1024 * 1024
 _TAR_PICKLES = {"sys_info", "pickle", "storages", "tensors"}
 #: picklescan keeps every opcode of a stream in a list (about 50 bytes of memory per byte of
 #: pickle), so its memory grows with the stream; above this size only our own walk (constant
-#: memory) reads it. A state dict's data.pkl is
-#: a few MB: the tensors live in the storages, not in the pickle.
+#: memory) reads it. A state dict's data.pkl is a few MB: the tensors live in the storages.
 REFERENCE_LIMIT = 8 * 1024 * 1024
 
 
