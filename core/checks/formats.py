@@ -73,8 +73,8 @@ def model_files(ctx):
         facts, findings = _read(ctx, index, artifact)
         yield from findings
         fmt = registry.by_name(artifact.format)
-        if facts is not None and ctx.manifest is not None:
-            yield from fmt.cross_check(facts=facts, manifest=ctx.manifest)
+        if facts is not None:
+            yield from fmt.cross_check(facts=facts, manifest=ctx.typed)
         if facts is not None and facts.custom_operators:
             yield CUSTOM_OPERATOR.finding(f"{artifact.path} uses custom operators: "
                                           f"{', '.join(facts.custom_operators[:10])}", file=artifact.path,

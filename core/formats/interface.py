@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from modelgate.core.bundle.manifest_types import Manifest
 from modelgate.core.errors import BundleError
 from modelgate.core.findings import Finding
 
@@ -147,8 +148,8 @@ class Format(Protocol):
     def companions(self, *, path: Path) -> tuple[str, ...]:
         """Names of the files beside ``path`` that belong to the same artifact (shards), cheaply."""
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict) -> Iterable[Finding]:
-        """Findings where the file's own metadata contradicts ``bundle.yaml``."""
+    def cross_check(self, *, facts: ModelFacts, manifest: Manifest) -> Iterable[Finding]:
+        """Findings where the file's own metadata contradicts ``bundle.yaml`` (its typed view)."""
 
     def starter(self, *, path: Path, facts: ModelFacts) -> Starter:
         """What a new bundle for this file can say about it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from modelgate.core.bundle.manifest_types import Manifest
 from modelgate.core.findings import Severity
 from modelgate.core.formats.gguf.reader import MAGIC, read_file
 from modelgate.core.formats.interface import ModelFacts, RuntimeUnavailable, Starter, single_file
@@ -51,16 +52,16 @@ class GgufFormat:
         """The artifact is this one file."""
         return single_file(path=path)
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict):
+    def cross_check(self, *, facts: ModelFacts, manifest: Manifest):
         """``general.license`` and ``general.name`` against the manifest's license and name."""
-        declared_license, own_license = manifest.get("license"), facts.meta("general.license")
-        if isinstance(declared_license, str) and own_license and \
+        declared_license, own_license = manifest.license, facts.meta("general.license")
+        if declared_license and own_license and \
                 _plain(own_license) != _plain(declared_license):
             yield METADATA_MISMATCH.finding(
                 f"{facts.path} says its license is {own_license!r}; bundle.yaml declares "
                 f"{declared_license!r}", path="license")
-        declared_name, own_name = manifest.get("name"), facts.meta("general.name")
-        if isinstance(declared_name, str) and own_name and \
+        declared_name, own_name = manifest.name, facts.meta("general.name")
+        if declared_name and own_name and \
                 _plain(own_name) not in _plain(declared_name) and _plain(declared_name) not in _plain(own_name):
             yield METADATA_MISMATCH.finding(
                 f"{facts.path} calls itself {own_name!r}; the bundle is {declared_name!r}",

@@ -63,7 +63,7 @@ class OnnxFormat:
         """The artifact is this one file."""
         return single_file(path=path)
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict):
+    def cross_check(self, *, facts: ModelFacts, manifest):
         """The ONNX checks (MG2xx) compare the graph with the manifest."""
         return iter(())
 

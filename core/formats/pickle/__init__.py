@@ -95,7 +95,7 @@ class PickleFormat:
         """The artifact is this one file."""
         return single_file(path=path)
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict):
+    def cross_check(self, *, facts: ModelFacts, manifest):
         """A pickle carries no metadata of its own to compare."""
         return iter(())
 

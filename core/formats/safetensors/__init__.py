@@ -39,7 +39,7 @@ class SafetensorsFormat:
         """The shards an index names (only plain names beside it; others are MG228's business)."""
         return shard_names(path) if path.name.endswith(INDEX_SUFFIX) else ()
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict):
+    def cross_check(self, *, facts: ModelFacts, manifest):
         """safetensors metadata is free-form (``format: pt``); nothing in it binds the manifest."""
         return iter(())
 

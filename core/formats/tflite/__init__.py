@@ -30,7 +30,7 @@ class TfliteFormat:
         """The artifact is this one file."""
         return single_file(path=path)
 
-    def cross_check(self, *, facts: ModelFacts, manifest: dict):
+    def cross_check(self, *, facts: ModelFacts, manifest):
         """The interface is compared by the contract checks; nothing else binds the manifest."""
         return iter(())
 

@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
+from modelgate.core.bundle.manifest_types import typed_manifest
 from modelgate.core.formats import registry
 from modelgate.core.formats.interface import Format
 from modelgate.core.formats.rules import METADATA_MISMATCH, SHARDS
@@ -124,11 +125,12 @@ def test_gguf_metadata_is_cross_checked_against_the_manifest(tmp_path):
     fmt = registry.by_name("gguf")
     facts = fmt.read(path=_writers.write_gguf(tmp_path / "m.gguf", name="Other Model", license_id="mit"),
                      label="model/m.gguf")
-    found = list(fmt.cross_check(facts=facts, manifest={"name": "tiny-llama", "license": "Apache-2.0"}))
+    manifest = typed_manifest({"name": "tiny-llama", "license": "Apache-2.0"})
+    found = list(fmt.cross_check(facts=facts, manifest=manifest))
     assert [(f.rule, f.severity, f.location.path) for f in found] == [
         (METADATA_MISMATCH.id, Severity.ERROR, "license"), (METADATA_MISMATCH.id, Severity.WARNING, "name")]
     same = fmt.read(path=_writers.write_gguf(tmp_path / "n.gguf", name="Tiny Llama"), label="n")
-    assert list(fmt.cross_check(facts=same, manifest={"name": "tiny-llama", "license": "Apache-2.0"})) == []
+    assert list(fmt.cross_check(facts=same, manifest=manifest)) == []
 
 
 def test_tflite_facts_are_the_graph(tmp_path):
