@@ -146,3 +146,15 @@ def test_a_stage_requiring_inference_says_the_format_runtime_was_not_run(tmp_pat
     skipped = findings(validate(root, stage="staging"), "MG233")
     assert [(f.severity, "not loaded in a runtime" in f.message) for f in skipped] == [(Severity.WARNING, True)]
     assert findings(validate(root, stage="candidate"), "MG233") == []
+
+
+def test_init_refuses_a_file_in_no_known_format_and_a_broken_one_of_a_known_format(tmp_path, capsys):
+    junk = tmp_path / "weights.dat"
+    junk.write_bytes(b"\x00not a model" * 10)
+    assert main(["init", "j", "--dir", str(tmp_path / "a"), "--model", str(junk)]) == 2
+    assert "not a model file ModelGate reads" in capsys.readouterr().err
+    broken = tmp_path / "model.gguf"
+    broken.write_bytes(b"GGUF" + b"\xff" * 40)
+    assert main(["init", "g", "--dir", str(tmp_path / "b"), "--model", str(broken)]) == 2
+    assert "not a readable GGUF file" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
