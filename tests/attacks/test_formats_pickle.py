@@ -166,3 +166,10 @@ def test_a_stream_too_large_for_the_reference_scanner_is_still_walked(tmp_path, 
     facts = _read(path)
     assert UNSAFE_IMPORT.id in _rules(facts)
     assert "not run on model.pkl" in facts.meta("picklescan")
+
+
+def test_an_unknown_protocol_in_a_later_stream_is_a_limit(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(b"\x80\x04N." + b"\x80\x09N.")
+    facts = _read(path)
+    assert _rules(facts) == [PICKLE_LIMIT.id] and "protocol 9" in facts.findings[0].message
