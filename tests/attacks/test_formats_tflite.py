@@ -50,3 +50,14 @@ def test_random_damage_never_escapes_as_anything_but_a_format_error(tmp_path):
             _read(tmp_path, bytes(data))
         except FormatError:
             pass
+
+
+def test_a_vector_longer_than_the_file_is_refused_by_its_length(tmp_path):
+    import tflite
+
+    data = bytearray(tflite_bytes())
+    graph = tflite.Model.GetRootAsModel(data, 0).Subgraphs(0)
+    first = graph._tab.Vector(graph._tab.Offset(4))  # the tensors vector; its length sits before it
+    struct.pack_into("<I", data, first - 4, 0x7FFFFFFF)
+    with pytest.raises(FormatError, match="claims 2,147,483,647 tensors"):
+        _read(tmp_path, bytes(data))
