@@ -17,7 +17,7 @@ from modelgate.core.checks.model import (DECLARED_MISSING, INPUT_UNDECLARED, OUT
 from modelgate.core.findings import Finding, Severity
 from modelgate.core.formats import registry
 from modelgate.core.formats.interface import FormatError, ModelFacts
-from modelgate.core.formats.rules import (CUSTOM_OPERATOR, FORMAT_MISMATCH, PICKLE_STAGE, RUNTIME_FAILED,
+from modelgate.core.formats.rules import (CUSTOM_OPERATOR, DEVICE_POLICY, FORMAT_MISMATCH, PICKLE_STAGE, RUNTIME_FAILED,
                                           RUNTIME_SKIPPED, TARGET_FORMAT, UNREADABLE, WEIGHTS_ONLY)
 
 #: Stages a version serves from: pickles are refused there unless the stage allows them.
@@ -184,3 +184,38 @@ def format_runtime(ctx):
                 any(f.severity is Severity.ERROR for f in found):
             continue  # ONNX has its smoke run; a pickle is never loaded; a broken file is not run
         yield from ctx.memo(f"format-runtime:{artifact.path}", lambda: _runtime(ctx, index, artifact))
+
+
+def _weight_types(ctx, index: int, artifact) -> tuple[str, ...]:
+    facts, _ = _read(ctx, index, artifact)
+    if facts is None and registry.by_name(artifact.format).onnx_checks:
+        from modelgate.core.formats.describe import read_artifact
+
+        facts = ctx.memo(f"format-onnx-facts:{artifact.path}", lambda: read_artifact(
+            bundle=ctx.bundle, path=artifact.path, declared=artifact.format)[0])
+    return facts.dtypes if facts is not None else ()
+
+
+@register()
+def device_policy(ctx):
+    """MG234: each target's artifact in a format and weight types the policy allows on its device."""
+    for target in ctx.typed.targets:
+        formats, dtypes = ctx.policy.device(target.device)
+        if (formats is None and dtypes is None) or target.artifact is None:
+            continue
+        where = f"targets[{target.index}].artifact"
+        for index, artifact in _artifacts(ctx):
+            if artifact.variant != target.artifact:
+                continue
+            name = registry.by_name(artifact.format).names[0]
+            if formats is not None and name not in formats:
+                yield DEVICE_POLICY.finding(f"target {target.name!r} runs {artifact.path} ({name}) on "
+                                            f"{target.device}, where the policy allows {', '.join(formats)}",
+                                            path=where)
+                continue
+            refused = [t for t in _weight_types(ctx, index, artifact)
+                       if dtypes is not None and t.lower() not in dtypes]
+            if refused:
+                yield DEVICE_POLICY.finding(f"target {target.name!r} runs {artifact.path} on {target.device}, "
+                                            f"whose weights include {', '.join(refused)}; the policy allows "
+                                            f"{', '.join(dtypes)} there", path=where)

@@ -116,3 +116,11 @@ RUNTIME_SKIPPED = rule(
     fix="""Install the runtime (pip install 'modelgate[runtimes]') where validation runs, or run
     the model in the target runtime yourself.""",
 )
+DEVICE_POLICY = rule(
+    "MG234", title="The policy does not allow this model on the target's device", severity=Severity.ERROR,
+    rationale="""A policy may say what each device runs (`devices:`): a mobile NPU, for example,
+    only int8 TFLite models. A target whose artifact is in another format, or whose weights are
+    stored in other types, would not run there as reviewed.""",
+    fix="""Ship a variant in an allowed format and quantisation for this target, or point the
+    target at another device.""",
+)

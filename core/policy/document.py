@@ -136,6 +136,13 @@ class Policy:
     def model_card(self) -> dict:
         return self.data.get("model_card") or {}
 
+    def device(self, name: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """The formats and weight types the policy allows on device ``name`` (``None``: any)."""
+        rules = (self.data.get("devices") or {}).get(name) or {} if name else {}
+        formats, dtypes = rules.get("formats"), rules.get("dtypes")
+        return (tuple(formats) if formats is not None else None,
+                tuple(d.lower() for d in dtypes) if dtypes is not None else None)
+
 
 def parse_policy(raw: bytes, *, source: str) -> Policy:
     """Parse and validate policy bytes; raise :class:`PolicyError` on any problem."""

@@ -158,3 +158,30 @@ def test_init_refuses_a_file_in_no_known_format_and_a_broken_one_of_a_known_form
     assert main(["init", "g", "--dir", str(tmp_path / "b"), "--model", str(broken)]) == 2
     assert "not a readable GGUF file" in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def _devices(tmp_path, rules):
+    return policy_file(tmp_path, lambda data: data.update(devices=rules))
+
+
+def test_a_device_policy_limits_formats_and_weight_types(tmp_path):
+    policy = _devices(tmp_path, {"npu": {"formats": ["tflite"], "dtypes": ["int8", "uint8"]}})
+    root = _bundle(tmp_path, "tflite", lock=False)
+    edit_manifest(root, lambda data: data["targets"][0].update(device="npu"))
+    _writers.lock_bundle(root)
+    (found,) = findings(validate(root, stage="draft", policy=policy), "MG234")
+    assert "weights include float32" in found.message and found.location.path == "targets[0].artifact"
+    gguf = _bundle(tmp_path, "gguf", lock=False)
+    edit_manifest(gguf, lambda data: data["targets"][0].update(device="npu"))
+    _writers.lock_bundle(gguf)
+    (found,) = findings(validate(gguf, stage="draft", policy=policy), "MG234")
+    assert "(gguf)" in found.message
+    assert findings(validate(gguf, stage="draft"), "MG234") == []  # the default policy sets no devices
+
+
+def test_a_device_policy_reads_onnx_weight_types_too(tmp_path):
+    from tests.factory import make_bundle
+
+    policy = _devices(tmp_path, {"cpu": {"dtypes": ["int8"]}})
+    report = validate(make_bundle(tmp_path / "onnx"), stage="draft", policy=policy)
+    assert ["float32" in f.message for f in findings(report, "MG234")] == [True]
