@@ -8,7 +8,9 @@ pickle), scanned by ModelGate (its opcode walk plus picklescan) and by picklesca
 reference.
 
 Goals: each header read under 0.1 s; the pickle scan at >= 0.8x the reference's speed, i.e.
-at most 1.25x its time, with peak memory (tracemalloc) under 64 MiB for ModelGate.
+at most 1.25x its time. Peak memory (tracemalloc) is reported: the opcode walk needs constant
+memory, picklescan about 50 bytes per byte of pickle, which is why it reads streams up to
+8 MiB only (core/formats/pickle/scan.py).
 """
 
 from __future__ import annotations
