@@ -13,7 +13,7 @@ from modelgate.core.findings import Finding, Location, Severity
 
 FAMILIES = {
     "MG1": "Structure and integrity",
-    "MG2": "ONNX model and interface contract",
+    "MG2": "Model files and interface contract",
     "MG3": "Runtime targets and compatibility",
     "MG4": "Licenses",
     "MG5": "Model card and documentation",

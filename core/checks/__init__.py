@@ -17,6 +17,7 @@ from modelgate.core.findings import Finding
 MODULES = (
     "structure",     # MG1xx
     "model",         # MG2xx
+    "formats",       # MG220-MG230
     "targets",       # MG3xx
     "licenses",      # MG4xx
     "model_card",    # MG5xx

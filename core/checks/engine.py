@@ -55,6 +55,13 @@ def promotion_gates(policy: Policy, stage: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _runs_onnx(name: str | None) -> bool:
+    from modelgate.core.formats.registry import by_name
+
+    fmt = by_name(name)
+    return fmt is not None and fmt.onnx_checks
+
+
 def _ref(ctx: CheckContext) -> BundleRef:
     return BundleRef(str(ctx.bundle.source), ctx.typed.name, ctx.typed.version)
 
@@ -80,7 +87,7 @@ def validate_bundle(*, request: ValidationRequest, progress: Progress | None = N
         if all(name in request.digests for name in content):  # hashed by the caller in this run
             ctx.digests = {name: request.digests[name] for name in content}
     checks = load_all()
-    if ctx.manifest is not None and any(a.format in (None, "onnx") for _, a in ctx.artifacts()):
+    if ctx.manifest is not None and any(_runs_onnx(a.format) for _, a in ctx.artifacts()):
         from modelgate.core.formats import sandbox
         sandbox.prewarm()  # the model process imports onnxruntime while the bundle is hashed
     findings: list[Finding] = list(ctx.manifest_result.findings)

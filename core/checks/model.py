@@ -1,4 +1,4 @@
-"""MG2xx: the ONNX model and its interface contract.
+"""MG201-MG216: the ONNX model and its interface contract.
 
 Each artifact is read once without its external data, and its external-data
 references are confined to the bundle before onnx's checker or onnxruntime
@@ -17,6 +17,7 @@ from modelgate.core.formats.onnx import load as onnxload
 from modelgate.core.formats.onnx import ortcompat
 from modelgate.core.formats.onnx.samples import sample_sets
 from modelgate.core.formats.onnx.value_inputs import value_dependent_inputs
+from modelgate.core.formats import registry as formats
 from modelgate.core.formats import sandbox
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
@@ -186,7 +187,8 @@ def _relative(ctx, text: str) -> str:
 def _onnx_artifacts(ctx) -> list[tuple[int, str]]:
     seen, found = set(), []
     for index, artifact in ctx.artifacts():
-        if artifact.format in (None, "onnx") and artifact.path not in seen:
+        fmt = formats.by_name(artifact.format)
+        if fmt is not None and fmt.onnx_checks and artifact.path not in seen:
             seen.add(artifact.path)
             found.append((index, artifact.path))
     return found

@@ -7,6 +7,7 @@ from collections import Counter
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
 from modelgate.core.bundle.integrity import LockState
+from modelgate.core.formats import registry as formats
 from modelgate.core.rules import rule
 
 ARTIFACT_DIGEST = rule(
@@ -63,9 +64,9 @@ NO_ARTIFACTS = rule(
 )
 ARTIFACT_SUFFIX = rule(
     "MG112", title="Artifact file name does not fit its format", severity=Severity.WARNING,
-    rationale="""Deployment tools pick loaders by file name; an ONNX artifact should end in .onnx
-    and live under model/ as the standard lays out.""",
-    fix="""Rename the file to end in .onnx, keep it under model/, and lock again.""",
+    rationale="""Deployment tools pick loaders by file name; an artifact should end in its format's
+    suffix (.onnx, .safetensors, .gguf, .tflite, .pt) and live under model/ as the standard lays out.""",
+    fix="""Rename the file to end in its format's suffix, keep it under model/, and lock again.""",
 )
 DUPLICATE_ARTIFACT = rule(
     "MG113", title="Two artifacts share a path or a variant", severity=Severity.ERROR,
@@ -147,9 +148,10 @@ def artifacts(ctx):
             yield DUPLICATE_ARTIFACT.finding(
                 f"variant {artifact.variant!r} is used by more than one artifact",
                 path=f"{where}.variant")
-        if artifact.format == "onnx" and not path.lower().endswith(".onnx"):
-            yield ARTIFACT_SUFFIX.finding(f"{path} is an ONNX artifact whose name does not end in .onnx",
-                                          path=f"{where}.path")
+        fmt = formats.by_name(artifact.format)
+        if fmt is not None and not path.lower().endswith(fmt.suffixes):
+            yield ARTIFACT_SUFFIX.finding(f"{path} is an {fmt.title} artifact whose name does not end in "
+                                          f"{' or '.join(fmt.suffixes)}", path=f"{where}.path")
         if path not in files:
             yield LISTED_MISSING.finding(f"artifact {path} is not in the bundle", path=f"{where}.path")
     for index, key, message in ctx.integrity.artifact_problems:
@@ -202,11 +204,27 @@ def signature_scope(ctx):
                                       hint="signatures/ keeps only signatures/<signer>.sig.")
 
 
+def _covered(ctx) -> set[str]:
+    """Files a declared artifact spans besides itself (the shards a safetensors index names)."""
+    if ctx.manifest is None:
+        return set()
+    covered = set()
+    for _, artifact in ctx.artifacts():
+        fmt = formats.by_name(artifact.format)
+        if fmt is not None:
+            folder = artifact.path.rsplit("/", 1)[0] + "/" if "/" in artifact.path else ""
+            covered.update(folder + name for name in fmt.companions(path=ctx.bundle.resolve(artifact.path)))
+    return covered
+
+
 @register(needs_manifest=False)
 def undeclared_models(ctx):
     """MG131: every file whose bytes are a model is a declared artifact, locked or not."""
     from modelgate.core.bundle.scope import undeclared_models as find
 
+    covered = _covered(ctx)
     for name, fmt in find(ctx.bundle, ctx.typed):
+        if name in covered:
+            continue
         yield UNDECLARED_MODEL.finding(f"{name} is a {fmt} model file but no artifact declares it",
                                        file=name, hint="Declare it in `artifacts`, or remove it.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from modelgate.core import settings
+from modelgate.core.formats import registry as formats
 from modelgate.core.formats.onnx import ortcompat
 from modelgate.core.checks import register
 from modelgate.core.findings import Severity
@@ -127,10 +128,26 @@ def _target_artifacts(ctx):
 
 
 def _header(ctx, path):
+    """The ONNX graph of an artifact, or ``None`` (unreadable, or another format: never parsed as ONNX)."""
+    declared = next((a.format for _, a in ctx.artifacts() if a.path == path), None)
+    fmt = formats.by_name(declared)
+    if fmt is None or not fmt.onnx_checks:
+        return None
     try:
         return ctx.onnx_header(path)
     except Exception:  # an unreadable model is MG2's finding, not this family's
         return None
+
+
+def _companions(ctx, path: str) -> list[str]:
+    """The bundle files an artifact in another format spans besides itself (shards)."""
+    declared = next((a.format for _, a in ctx.artifacts() if a.path == path), None)
+    fmt = formats.by_name(declared)
+    if fmt is None:
+        return []
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    files = set(ctx.bundle.files())
+    return [folder + name for name in fmt.companions(path=ctx.bundle.resolve(path)) if folder + name in files]
 
 
 def _ml_opset(model) -> int | None:
@@ -267,7 +284,7 @@ def memory_budget(ctx):
         if budget_mb is None or budget_mb <= 0:
             continue
         model = _header(ctx, path)
-        extra = ortcompat.external_files(ctx.bundle, path, model)[0] if model is not None else []
+        extra = ortcompat.external_files(ctx.bundle, path, model)[0] if model is not None else _companions(ctx, path)
         total = ctx.bundle.size(path) + sum(ctx.bundle.size(f) for f in extra)
         budget = budget_mb * _MIB
         if total <= _HEADROOM * budget:

@@ -18,12 +18,13 @@ def register(commands) -> None:
     init = commands.add_parser(
         "init", help="write a starter bundle",
         description="Write a starter bundle folder from the template: bundle.yaml, MODEL_CARD.md, "
-                    "LICENSE, benchmarks/. With --model, the ONNX file is copied in and the "
+                    "LICENSE, benchmarks/. With --model, the model file is copied in and the "
                     "manifest's interface is filled from its graph.")
     init.add_argument("name", metavar="NAME", help="model name, e.g. credit-risk")
     init.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
-    init.add_argument("--model", type=Path, help="an ONNX model to put in the bundle")
-    init.add_argument("--variant", default="fp32", help="the model's variant (default: fp32)")
+    init.add_argument("--model", type=Path, help="a model file to put in the bundle: ONNX, safetensors "
+                      "(or its .index.json), GGUF, TFLite or PyTorch/pickle")
+    init.add_argument("--variant", help="the model's variant (default: what the file says, else fp32)")
     init.add_argument("--samples", type=Path, metavar="DIR",
                       help="sample inputs (and expected outputs) for the contract test: a folder "
                            "of input_K.pb/output_K.pb, or of such folders (default: the "
@@ -69,10 +70,10 @@ def run_init(args: argparse.Namespace) -> int:
     if result.kept:
         print(f"Kept what was already there: {', '.join(result.kept)}.")
     if result.model is not None:
-        print(f"Added {result.model}; bundle.yaml lists it and declares the interface its graph has.")
+        print(f"Added {result.model}; bundle.yaml lists it and declares what the file states.")
     print("Next:")
     if result.model is None:
-        print(f"  - add your ONNX model: modelgate init {args.name} --dir {directory} --model MODEL.onnx "
+        print(f"  - add your model: modelgate init {args.name} --dir {directory} --model MODEL_FILE "
               "--force (keeps your edits)")
     print("  - fill in MODEL_CARD.md and the provenance in bundle.yaml")
     print(f"  - modelgate lock {directory}")
@@ -130,12 +131,17 @@ def _jsonable_leaf(value):
 
 def run_inspect(args: argparse.Namespace) -> int:
     from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.bundle.manifest import load_manifest
     from modelgate.core.bundle.summary import summarise
+    from modelgate.core.formats.describe import describe
 
     renderer = TerminalProgress()
     try:
         with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
             summary = summarise(bundle, progress=renderer.progress(), verify=not args.no_verify)
+            models, found = describe(bundle=bundle, manifest=load_manifest(bundle).typed)
+            summary["models"] = models
+            summary["findings"].extend(f.as_dict() for f in found)
     finally:
         renderer.finish()
     if args.json:

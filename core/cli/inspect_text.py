@@ -20,6 +20,29 @@ def _shape(shape) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
+def _model(add, model: dict) -> None:
+    """One artifact's facts: format, tensors and their types, what a pickle imports."""
+    facts = model.get("facts")
+    if facts is None:
+        add(f"         {paint('unreadable', 'red')}: {'; '.join(model.get('problems') or []) or 'unknown format'}")
+        return
+    kinds = ", ".join(facts["dtypes"][:6]) or "no tensors"
+    add(f"         {facts['format']}: {facts['tensor_count']} tensors, {facts['parameters']:,} parameters, "
+        f"{human_bytes(facts['tensor_bytes'])} ({kinds})")
+    for key in ("general.architecture", "general.name", "general.license", "description"):
+        if facts["metadata"].get(key):
+            add(f"         {key}: {facts['metadata'][key]}")
+    if facts["interface"] is None:
+        add("         no graph: the file states no interface")
+    if facts["operators"]:
+        shown = ", ".join(f"{o['name']} v{o['version']}" for o in facts["operators"][:12])
+        add(f"         operators: {shown}")
+    if facts["imports"]:
+        add(f"         imports: {', '.join(facts['imports'][:12])}")
+    for problem in model.get("problems") or []:
+        add(f"         {paint(problem, 'red')}")
+
+
 def render(summary: dict) -> str:
     lines: list[str] = []
     add = lines.append
@@ -51,6 +74,9 @@ def render(summary: dict) -> str:
         digest = str(art["sha256"])[:16] if art["sha256"] not in (None, "") else "no sha256"
         mark = {True: " ok", False: paint(" MISMATCH", "red")}.get(art.get("digest_ok"), "")
         add(f"  {art['variant'] or '?':<6} {art['path'] or '?'}  {size}  sha256 {digest}…{mark}")
+
+    for model in summary.get("models") or []:
+        _model(add, model)
 
     interface = summary["interface"]
     add("")

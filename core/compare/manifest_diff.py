@@ -101,14 +101,17 @@ def interface_of(bundle: Bundle, manifest: Manifest, problems: list[str], label:
     files = set(bundle.files())
     for artifact in manifest.artifacts:
         path = artifact.path
-        if path is not None and path in files and path.endswith(".onnx"):
-            from modelgate.core.formats.onnx.info import graph_interface, load_header
+        if path is not None and path in files:
+            from modelgate.core.formats.describe import read_artifact
 
-            try:
-                graph = graph_interface(load_header(bundle.resolve(path)))
-            except Exception as error:  # an unreadable model is reported, not raised
-                problems.append(f"{label}: {path} could not be read: {error}")
+            facts, found = read_artifact(bundle=bundle, path=path, declared=artifact.format)
+            if facts is None:  # an unreadable model is reported, not raised
+                reason = found[-1].message if found else "not a model file"
+                problems.append(f"{label}: {path} could not be read: {reason}")
                 break
+            graph = facts.interface()
+            if graph is None:
+                continue  # a weights-only file states no interface; another artifact may
             return {"input": _tensors(graph["inputs"]), "output": _tensors(graph["outputs"])}
     return {"input": {}, "output": {}}
 

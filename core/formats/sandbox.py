@@ -223,8 +223,22 @@ def _job_smoke(conn, path: str, declared: list, values: dict, sample: dict | Non
             "outputs": [(name, dtype, shape) for name, dtype, shape, _ in results]}
 
 
+def _job_runtime(conn, path: str, name: str) -> dict:
+    """Another format's optional runtime check (llama.cpp, LiteRT), here and not in the parent."""
+    from pathlib import Path
+
+    from modelgate.core.formats.interface import RuntimeUnavailable
+    from modelgate.core.formats.registry import by_name
+
+    conn.send(("stage", LOADING))
+    try:
+        return {"error": by_name(name).runtime_check(path=Path(path))}
+    except RuntimeUnavailable as why:
+        return {"unavailable": str(why)}
+
+
 _JOBS = {"check": _job_check, "session": lambda conn, path: _job_session(conn, path) and None,
-         "smoke": _job_smoke}
+         "smoke": _job_smoke, "runtime": _job_runtime}
 
 
 class _Channel:
@@ -427,7 +441,7 @@ def _wait_ready(child: _Child, progress) -> None:
 
 
 def run(job: str, path: str, *args, limits: Limits, progress=None):
-    """Run ``job`` (``check``, ``session`` or ``smoke``) on the model at ``path`` in the
+    """Run ``job`` (``check``, ``session``, ``smoke`` or ``runtime``) on the model at ``path`` in the
     bounded child (which has its own working folder: the path is made absolute here).
 
     Returns the job's small result; raises :class:`LimitExceeded` on a breach,

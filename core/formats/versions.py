@@ -14,7 +14,7 @@ from importlib import metadata
 
 from modelgate.core import BUNDLE_FORMAT, POLICY_FORMAT, __version__
 #: The distributions whose versions decide how a bundle is read, checked and signed.
-RUNTIME_DISTRIBUTIONS = ("onnx", "onnxruntime", "model-signing")
+RUNTIME_DISTRIBUTIONS = ("onnx", "onnxruntime", "safetensors", "gguf", "tflite", "picklescan", "model-signing")
 NOT_INSTALLED = "not installed"
 
 

@@ -71,6 +71,7 @@ class StageGates:
 
     require_lock: bool
     require_inference: bool
+    allow_pickle: bool
     provenance: tuple[str, ...]
     metrics: tuple[MetricGate, ...]
     regression: MappingProxyType | None  # the tolerances as given, for regression.compare
@@ -88,6 +89,7 @@ def stage_gates(data) -> StageGates:
     regression = data.get("regression")
     return StageGates(
         require_lock=bool(data.get("require_lock")), require_inference=bool(data.get("require_inference")),
+        allow_pickle=bool(data.get("allow_pickle")),
         provenance=_texts(data.get("provenance")),
         metrics=tuple(MetricGate(g["metric"], _text(g.get("dataset")), _text(g.get("split")),
                                  _number(g.get("min")), _number(g.get("max")))
@@ -163,6 +165,13 @@ class Policy:
     def section_synonyms(self):
         """Other headings that count as each required section (``None``: the policy sets none)."""
         return self.model_card.get("section_synonyms")
+
+    def device(self, name: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """The formats and weight types the policy allows on device ``name`` (``None``: any)."""
+        rules = (self.data.get("devices") or {}).get(name) or {} if name else {}
+        formats, dtypes = rules.get("formats"), rules.get("dtypes")
+        return (tuple(formats) if formats is not None else None,
+                tuple(d.lower() for d in dtypes) if dtypes is not None else None)
 
 
 def parse_policy(raw: bytes, *, source: str) -> Policy:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from modelgate.core.errors import UsageError
 from modelgate.core.formats.onnx.graph_diff import ArtifactDiff
+from modelgate.core.formats.tensor_diff import ModelDiff
 from modelgate.core.compare.manifest_diff import Tensor, TargetChange, TensorChange, plain
 from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
@@ -62,6 +63,7 @@ class Comparison:
     targets: tuple[TargetChange, ...]
     problems: tuple[str, ...] = ()  # benchmark or model files that could not be read
     graphs: tuple[ArtifactDiff, ...] = ()
+    models: tuple[ModelDiff, ...] = ()           # tensor-level diffs of the non-ONNX artifacts
     findings: FindingsComparison | None = None   # None when the findings were not compared
     stage: str | None = None                     # the stage both were judged for
     policy_name: str | None = None
@@ -89,6 +91,13 @@ class Comparison:
                 what = ([f"{len(artifact.initializers)} initializer(s)"] if artifact.initializers else []) + \
                        (["operators"] if artifact.ops else []) + (["opsets"] if artifact.opset_changes else [])
                 lines.append(f"{artifact.title}: {', '.join(what) or 'IR version or producer'} changed")
+        for model in self.models:
+            if model.problem or model.path_a is None or model.path_b is None:
+                lines.append(f"{model.title}: {'not compared' if model.problem else 'only on one side'}")
+            elif model.counts or model.parameters[0] != model.parameters[1]:
+                counts = ", ".join(f"{count} tensor(s) {change}" for change, count in model.counts)
+                lines.append(f"{model.title}: {counts or 'tensors unchanged'}; parameters "
+                             f"{model.parameters[0]:,} -> {model.parameters[1]:,}")
         if self.license_changed:
             lines.append(f"license {self.a.license} -> {self.b.license}")
         if self.targets:
@@ -125,6 +134,7 @@ class Comparison:
                          "fields": [{"field": k, "a": plain(a), "b": plain(b)} for k, a, b in t.fields]}
                         for t in self.targets],
             "graphs": [artifact.as_dict() for artifact in self.graphs],
+            "models": [model.as_dict() for model in self.models],
             "findings": self.findings.as_dict() if self.findings is not None else None,
             "problems": list(self.problems),
         }
@@ -219,6 +229,7 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
     """
     from modelgate.core.bundle.reader import open_bundle
     from modelgate.core.formats.onnx.graph_diff import diff_graphs
+    from modelgate.core.formats.tensor_diff import diff_models
     from modelgate.core.compare.manifest_diff import interface_changes, target_changes, targets_of
     from modelgate.core.registry.compare_findings import compare_findings
     from modelgate.core.benchmarks.regression import compare as compare_metrics
@@ -238,6 +249,7 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
         manifest_b, results_b, face_b, typed_b = _read(bundle_b, plan.b.label, problems)
         graphs = diff_graphs(a=bundle_a, manifest_a=manifest_a, b=bundle_b, manifest_b=manifest_b,
                              progress=progress)
+        models = diff_models(a=bundle_a, manifest_a=typed_a, b=bundle_b, manifest_b=typed_b)
     findings = None
     if plan.judgements is not None:
         specific = tuple({value for side in (plan.a, plan.b) for value in (side.label, side.name, side.version)})
@@ -248,7 +260,7 @@ def run_comparison(plan: ComparePlan, *, progress: Progress | None = None) -> Co
         metrics=compare_metrics(results_b, results_a, plan.regression),
         interface=interface_changes(face_a, face_b),
         targets=target_changes(targets_of(typed_a), targets_of(typed_b)),
-        problems=tuple(problems), graphs=graphs, findings=findings, stage=plan.stage,
+        problems=tuple(problems), graphs=graphs, models=models, findings=findings, stage=plan.stage,
         policy_name=plan.policy.name,
     )
 

@@ -18,6 +18,8 @@ from modelgate.core.bundle import modelcard
 from modelgate.core.benchmarks.results import BenchmarkProblem, Result, load_results
 from modelgate.core.bundle.reader import MODEL_CARD, Bundle, open_bundle
 from modelgate.core.errors import BundleError
+from modelgate.core.formats import describe
+from modelgate.core.formats import registry as formats
 from modelgate.core.formats.onnx.graph_info import GraphSummary, PortComparison, compare_ports, summarise_graph
 from modelgate.core.bundle.manifest import load_manifest
 from modelgate.core.bundle.manifest_types import Manifest, typed_manifest
@@ -66,13 +68,15 @@ class LicenseFacts:
 
 @dataclass(frozen=True)
 class ArtifactGraph:
-    """One ONNX artifact: its graph summary and ports, or why it could not be read."""
+    """One artifact: an ONNX graph summary and ports, another format's facts, or why it could not be read."""
 
     path: str
     variant: str
     summary: GraphSummary | None
     ports: tuple[PortComparison, ...] = ()
     problem: str | None = None
+    model: dict | None = None        # the format's facts (core.formats.describe) for non-ONNX files
+    warnings: tuple[str, ...] = ()   # what reading the file found wrong (unsafe imports, layout)
 
 
 @dataclass(frozen=True)
@@ -173,13 +177,16 @@ def _card(bundle: Bundle) -> tuple[modelcard.ModelCard | None, str | None]:
 
 
 def _graphs(bundle: Bundle, typed: Manifest, progress: Progress) -> list[ArtifactGraph]:
-    artifacts = [a for a in typed.artifacts if a.path is not None and a.format in (None, "onnx")]
+    artifacts = [a for a in typed.artifacts if a.path is not None]
     progress.start(label="reading the graphs", total=len(artifacts))
     graphs, files = [], set(bundle.files())
     for artifact in artifacts:
         path, variant = artifact.path, artifact.variant or ""
+        fmt = formats.by_name(artifact.format)
         if path not in files:
             graphs.append(ArtifactGraph(path, variant, None, problem=f"{path} is not in the bundle"))
+        elif fmt is None or not fmt.onnx_checks:
+            graphs.append(_model(bundle, path, variant, artifact.format))
         else:
             try:
                 summary = summarise_graph(bundle, path)
@@ -191,6 +198,16 @@ def _graphs(bundle: Bundle, typed: Manifest, progress: Progress) -> list[Artifac
                                             f"model: {error.__class__.__name__}: {error}"))
         progress.advance()
     return graphs
+
+
+def _model(bundle: Bundle, path: str, variant: str, declared: str | None) -> ArtifactGraph:
+    """A file in a format other than ONNX, described from its header; a pickle is never loaded."""
+    facts, found = describe.read_artifact(bundle=bundle, path=path, declared=declared)
+    warnings = tuple(f.message for f in found)
+    if facts is None:
+        return ArtifactGraph(path, variant, None, problem="; ".join(warnings) or f"{path} cannot be read",
+                             warnings=warnings)
+    return ArtifactGraph(path, variant, None, model=describe.facts_as_dict(facts), warnings=warnings)
 
 
 def _champion_results(champion: tuple[str, Path] | None) -> ChampionResults | None:

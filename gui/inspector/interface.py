@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from modelgate.core.outputs import human_bytes
+from modelgate.gui.inspector.model_facts import model_sections
 from modelgate.gui.inspector.widgets import BAD, GOOD, Page, form, note, section, table
 
 #: The table's columns holding each side's dtype and shape, by the difference they show.
@@ -70,10 +71,13 @@ class InterfaceTab(QWidget):
     def _show(self, index: int) -> None:
         if not self._graphs:
             self.open_button.setEnabled(False)
-            self.page.replace(note("bundle.yaml lists no ONNX artifact.", colour=BAD))
+            self.page.replace(note("bundle.yaml lists no artifact.", colour=BAD))
             return
         graph = self._graphs[index]
         self.open_button.setEnabled(graph.summary is not None)
+        if graph.model is not None:
+            self.page.replace(*model_sections(graph))
+            return
         if graph.summary is None:
             self.page.replace(note(graph.problem or "The graph cannot be read.", colour=BAD))
             return

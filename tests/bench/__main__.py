@@ -30,6 +30,7 @@ BENCHMARKS = [
     "gui",
     "hostile",
     "oci",
+    "formats",
 ]
 
 
