@@ -283,7 +283,9 @@ class SigningStation(QDialog):
 
         self.verify_button.setEnabled(True)
         while self.verify_box.count():
-            self.verify_box.takeAt(0).widget().deleteLater()
+            old = self.verify_box.takeAt(0).widget()
+            old.hide()          # deleted when the event loop next runs; never drawn under the new one
+            old.deleteLater()
         if not report.checks:
             self.verify_box.addWidget(QLabel(f"{self.info.ref} has no signature yet."))
         else:

@@ -196,7 +196,11 @@ class ReviewPanel(QWidget):
 
     def _show_reviews(self) -> None:
         while self.reviews_box.count():
-            self.reviews_box.takeAt(0).widget().deleteLater()
+            # Hidden now: deleted only when the event loop next runs, it would still be drawn
+            # under its replacement (as in a window grabbed before that).
+            old = self.reviews_box.takeAt(0).widget()
+            old.hide()
+            old.deleteLater()
         reviews = self.detail.reviews if self.detail else []
         if not reviews:
             text = "No review yet." if self.detail else "Select a registry version to see its reviews."
