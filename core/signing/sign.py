@@ -139,14 +139,21 @@ def sign_bundle(*, path: Path, key: Path, passphrase: bytes, signer: str,
                                            progress=progress)
         document = signature_document(root=bundle.root, digests=digests, key=key, passphrase=passphrase,
                                       certificate=certificate, chain=tuple(chain))
-        target = bundle.root / SIGNATURES / f"{signer}.sig"
-        target.parent.mkdir(exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f".{signer}.", suffix=".partial", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(document)
-            os.replace(partial, target)
-        finally:
-            Path(partial).unlink(missing_ok=True)
+        target = write_signature(root=bundle.root, name=signer, document=document)
         return SignResult(target, signer, key_fingerprint, len(digests),
                           sum(bundle.size(name) for name in digests), bundle_digest(digests))
+
+
+def write_signature(*, root: Path, name: str, document: bytes) -> Path:
+    """Write ``document`` as ``signatures/NAME.sig`` of the bundle at ``root`` in one step: a
+    reader sees the old file or the whole new one, never a part."""
+    target = root / SIGNATURES / f"{name}.sig"
+    target.parent.mkdir(exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(document)
+        os.replace(partial, target)   # the atomic step
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return target

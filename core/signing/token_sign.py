@@ -8,16 +8,15 @@ behaves as that key but asks the token to sign, so the signature file is the lib
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from modelgate.core.bundle.reader import SIGNATURES, open_bundle
+from modelgate.core.bundle.reader import open_bundle
 from modelgate.core.progress import Progress
 from modelgate.core.signing.errors import SigningRefused
 from modelgate.core.signing.keys import check_name, fingerprint
 from modelgate.core.signing.pkcs11 import TokenSigner
-from modelgate.core.signing.sign import SignResult, _refuse_unless_locked
+from modelgate.core.signing.sign import SignResult, _refuse_unless_locked, write_signature
 from modelgate.core.signing.payload import build_manifest, hash_while_importing
 
 
@@ -70,14 +69,6 @@ def sign_bundle_with_token(*, path: Path, signer: TokenSigner, name: str,
         digests = hash_while_importing(bundle, progress=progress)
         _refuse_unless_locked(bundle, digests)
         document = token_signature_document(root=bundle.root, digests=digests, signer=signer)
-        target = bundle.root / SIGNATURES / f"{name}.sig"
-        target.parent.mkdir(exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(document)
-            os.replace(partial, target)
-        finally:
-            Path(partial).unlink(missing_ok=True)
+        target = write_signature(root=bundle.root, name=name, document=document)
         return SignResult(target, name, fingerprint(signer.public_key()), len(digests),
                           sum(bundle.size(n) for n in digests), bundle_digest(digests))

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from modelgate.core import settings
 from modelgate.core.store.errors import ArtifactRefused, RegistryUnreachable, StoreError
+from modelgate.core.store.blobs import copy_blob
 from modelgate.core.store.reference import OciReference, fallback_tag
 
 CHUNK = 16 * 1024 * 1024
@@ -197,19 +198,7 @@ class OciClient:
                 raise ArtifactRefused(f"the registry has no blob {digest}", hint="The artifact is incomplete.")
             if response.status_code != 200:
                 raise RegistryUnreachable(f"the registry answered {response.status_code} for the blob {digest}")
-            hasher, seen = hashlib.sha256(), 0
-            for chunk in response.iter_content(READ):
-                seen += len(chunk)
-                if seen > size:
-                    raise ArtifactRefused(f"the blob {digest} is larger than the {size} bytes declared")
-                hasher.update(chunk)
-                write(chunk)
-                if advance:
-                    advance(len(chunk))
-        if seen != size:
-            raise ArtifactRefused(f"the blob {digest} has {seen} bytes, not the {size} declared")
-        if "sha256:" + hasher.hexdigest() != digest:
-            raise ArtifactRefused(f"the blob {digest} does not hash to its digest: it was damaged or swapped")
+            copy_blob(response.iter_content(READ), digest=digest, size=size, write=write, advance=advance)
 
     def referrers(self, digest: str) -> list[dict]:
         """The descriptors of artifacts whose subject is ``digest``: from the referrers API, or
