@@ -27,6 +27,7 @@ _.interceptRequest      # QWebEngineUrlRequestInterceptor: keeps the graph viewe
 
 # VersionActions opens each action's dialog by name: getattr(self, f"open_{key}").
 _.open_report
+_.open_push
 
 # Entry points named in pyproject.toml [project.scripts] and packaging/entry_points/.
 _.entry
@@ -84,3 +85,7 @@ _.ai_informationAboutApplication
 _.ai_limitation
 _.ai_informationAboutTraining
 _.software_downloadLocation
+
+# requests reads a Session's max_redirects by name (core/store/client.py sets it to 0: no
+# manifest may be fetched from wherever a redirect points).
+_.max_redirects

@@ -89,7 +89,7 @@ MODEL_MEMORY_MB = _declare("model_memory_mb", int, 512,
 MODEL_MEMORY_PER_MODEL_BYTE = _declare("model_memory_per_model_byte", int, 4,
                                        "Extra bytes of memory the model process gets per byte of model and external "
                                        "data (weights are read, converted and laid out for the kernels).")
-STORE = _declare("store", str, "",
+OCI_STORE = _declare("oci_store", str, "",
                   "Where `modelgate push` sends a version when no target is given: an OCI registry "
                   "as oci://HOST[:PORT]/REPO-PREFIX (each model becomes REPO-PREFIX/NAME); empty "
                   "means the registry's own folder store only.")

@@ -156,6 +156,7 @@ def test_version_names_the_formats_and_the_libraries_in_use(capsys):
     assert reported == {
         "modelgate": __version__, "bundle format": "modelgate.bundle/v1", "policy format": "modelgate.policy/v1",
         "onnx": metadata.version("onnx"), "onnxruntime": metadata.version("onnxruntime"),
+        **{name: metadata.version(name) for name in ("safetensors", "gguf", "tflite", "picklescan")},
         "model-signing": metadata.version("model-signing"), "python": sys.version.split()[0]}
 
 

@@ -80,6 +80,9 @@ class Interface:
     version: str | None
     inputs: tuple[Tensor, ...]
     outputs: tuple[Tensor, ...]
+    #: The sections (``inputs``, ``outputs``) given as lists, even empty ones: an empty list
+    #: declares "none", an absent one declares nothing.
+    listed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,8 @@ def typed_manifest(data: dict | None) -> Manifest:
         interface=Interface(
             version=_text(interface.get("version")),
             inputs=tuple(_tensor(i, t) for i, t in _mappings(interface.get("inputs"))),
-            outputs=tuple(_tensor(i, t) for i, t in _mappings(interface.get("outputs")))),
+            outputs=tuple(_tensor(i, t) for i, t in _mappings(interface.get("outputs"))),
+            listed=tuple(k for k in ("inputs", "outputs") if isinstance(interface.get(k), list))),
         targets=tuple(
             Target(index=i, name=_text(t.get("name")), runtime=_text(t.get("runtime")),
                    runtime_version=_text(t.get("runtime_version")), max_opset=_integer(t.get("max_opset")),

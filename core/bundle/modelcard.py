@@ -62,6 +62,8 @@ class FrontValue:
     quoted: bool
     shown: str
     display: str  # as the inspector's table shows it: the string, or JSON
+    #: The strings it holds: itself when a string, the string items of a list, else none.
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,10 @@ def _front_value(value) -> FrontValue:
     text = value if isinstance(value, str) else str(value) if number else None
     shown = repr(value)
     display = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    items = (value,) if isinstance(value, str) else \
+        tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
     return FrontValue(text, isinstance(value, str), shown if len(shown) <= 200 else shown[:197] + "...",
-                      display)
+                      display, items)
 
 
 def typed_front_matter(data: dict | None) -> FrontMatter | None:

@@ -17,11 +17,10 @@ from modelgate.core.checks.model import (DECLARED_MISSING, INPUT_UNDECLARED, OUT
 from modelgate.core.findings import Finding, Severity
 from modelgate.core.formats import registry
 from modelgate.core.formats.interface import FormatError, ModelFacts
+from modelgate.core.policy.stages import SERVING  # stages a version serves from: no pickle there unless allowed
 from modelgate.core.formats.rules import (CUSTOM_OPERATOR, DEVICE_POLICY, FORMAT_MISMATCH, PICKLE_STAGE, RUNTIME_FAILED,
                                           RUNTIME_SKIPPED, TARGET_FORMAT, UNREADABLE, WEIGHTS_ONLY)
 
-#: Stages a version serves from: pickles are refused there unless the stage allows them.
-_SERVING_STAGES = ("staging", "production")
 
 
 def _placed(finding: Finding, index: int) -> Finding:
@@ -84,7 +83,7 @@ def model_files(ctx):
 @register()
 def pickle_stage(ctx):
     """MG225: pickle-based artifacts, refused from staging on unless the stage allows them."""
-    refused = ctx.stage in _SERVING_STAGES and not ctx.gates.allow_pickle
+    refused = ctx.stage in SERVING and not ctx.gates.allow_pickle
     for index, artifact in _artifacts(ctx):
         if registry.by_name(artifact.format).executes_code:
             message = f"{artifact.path} is a {registry.by_name(artifact.format).title} file: loading it runs code"

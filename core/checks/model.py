@@ -341,8 +341,7 @@ def _contract(ctx, model: _Model) -> tuple[list, bool]:
             findings.extend(found)
             inputs_ok &= section == "outputs" or not any(f.severity is Severity.ERROR for f in found)
         known = {t.name for _, t in declared}
-        interface = (ctx.manifest or {}).get("interface")
-        listed = isinstance(interface, dict) and isinstance(interface.get(section), list)
+        listed = section in ctx.typed.interface.listed
         for name in names:
             # An absent or malformed list is MG103's finding; an empty one declares "none".
             if (declared or listed) and name not in known:

@@ -239,9 +239,9 @@ def _dataset_key(name: str) -> str:
 def card_datasets(ctx):
     """MG510: datasets the card's front matter names are in provenance.datasets."""
     card = _load(ctx)[0]
-    front = card.front_matter if card is not None else None
-    named = front.get("datasets") if isinstance(front, dict) else None
-    named = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+    front = card.front if card is not None else None
+    value = front.value("datasets") if front is not None else None
+    named = list(value.items) if value is not None else []
     known = {_dataset_key(name) for name in ctx.typed.provenance.datasets}
     missing = [n for n in named if isinstance(n, str) and n.strip() and _dataset_key(n) not in known]
     if missing:

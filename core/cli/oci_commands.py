@@ -61,7 +61,7 @@ def register(commands) -> None:
         epilog=PUSH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     push.add_argument("ref", metavar="NAME@VERSION")
     push.add_argument("target", nargs="?", metavar="oci://HOST[:PORT]/REPO",
-                      help="the repository (default: $MODELGATE_STORE/NAME when that is an oci:// prefix)")
+                      help="the repository (default: $MODELGATE_OCI_STORE/NAME when that is set)")
     push.add_argument("--insecure", action="store_true",
                       help="plain HTTP, for a registry on this machine (127.0.0.1, localhost) only")
     add_registry_options(push)
@@ -116,10 +116,10 @@ def _target(args, name: str):
 
     text = args.target
     if text is None:
-        prefix = settings.get("store")
+        prefix = settings.get(settings.OCI_STORE)
         if not prefix.startswith(SCHEME):
             raise UsageError("push needs a target oci://HOST[:PORT]/REPO",
-                             hint="Name one, or set MODELGATE_STORE to an oci:// repository prefix.")
+                             hint="Name one, or set MODELGATE_OCI_STORE to an oci:// repository prefix.")
         text = f"{prefix.rstrip('/')}/{name}"
     reference = parse_reference(text=text, need_target=False)
     if reference.target:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelgate.core.bundle.manifest import load_manifest
+from modelgate.core.bundle.manifest_types import typed_manifest
 from modelgate.core.bundle.modelcard import decode, parse_card
 
 CARD_FILE = "MODEL_CARD.md"
@@ -65,16 +66,6 @@ class BomFacts:
     created_at: str | None
 
 
-def _text(value) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _datasets(provenance: dict) -> tuple[Dataset, ...]:
-    return tuple(Dataset(str(d.get("name")), _text(d.get("version")), _text(d.get("uri")), _text(d.get("sha256")),
-                         _text(d.get("license")))
-                 for d in provenance.get("datasets") or () if isinstance(d, dict) and d.get("name"))
-
-
 def _considerations(bundle) -> dict[str, str]:
     if CARD_FILE not in bundle.files():
         return {}
@@ -98,26 +89,30 @@ def read_facts(*, path: Path) -> BomFacts:
         files = hash_while_importing(bundle, progress=None)
         results, _problems = load_results(bundle, manifest)
         considerations = _considerations(bundle)
-    provenance = manifest.get("provenance") if isinstance(manifest.get("provenance"), dict) else {}
-    framework = provenance.get("framework") if isinstance(provenance.get("framework"), dict) else {}
-    source = provenance.get("source") if isinstance(provenance.get("source"), dict) else {}
-    interface = manifest.get("interface") if isinstance(manifest.get("interface"), dict) else {}
+    typed = typed_manifest(manifest)
+    provenance = typed.provenance
+    framework = " ".join(v for v in (provenance.framework_name, provenance.framework_version) if v)
     return BomFacts(
-        name=str(manifest.get("name")), version=str(manifest.get("version")),
-        description=_text(manifest.get("description")), license=_text(manifest.get("license")),
-        owners=tuple((_text(o.get("name")), _text(o.get("email"))) for o in manifest.get("owners") or ()
-                     if isinstance(o, dict)),
+        name=str(typed.name), version=str(typed.version),
+        description=typed.description, license=typed.license,
+        owners=tuple((o.name, o.email) for o in typed.owners),
         files=files,
-        artifacts=tuple(a for a in manifest.get("artifacts") or () if isinstance(a, dict)),
-        inputs=tuple(i for i in interface.get("inputs") or () if isinstance(i, dict)),
-        outputs=tuple(o for o in interface.get("outputs") or () if isinstance(o, dict)),
-        dependencies=tuple(d for d in manifest.get("dependencies") or () if isinstance(d, dict)),
-        datasets=_datasets(provenance),
+        artifacts=tuple(_present(path=a.path, format=a.format, variant=a.variant, sha256=a.sha256, size=a.size)
+                        for a in typed.artifacts),
+        inputs=tuple(t.as_dict() for t in typed.interface.inputs),
+        outputs=tuple(t.as_dict() for t in typed.interface.outputs),
+        dependencies=tuple(d.as_dict() for d in typed.dependencies),
+        datasets=tuple(Dataset(d.name, d.version, d.uri, d.sha256, d.license)
+                       for d in provenance.dataset_entries if d.name),
         metrics=tuple(Metric(r.metric, r.value, r.dataset, r.split, r.unit) for r in results),
         considerations=considerations,
-        framework=" ".join(str(v) for v in (framework.get("name"), framework.get("version")) if v) or None,
-        source=_text(source.get("repository")),
-        created_at=_text(provenance.get("created_at")))
+        framework=framework or None,
+        source=provenance.repository,
+        created_at=provenance.created_at)
+
+
+def _present(**values) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def describe_tensor(item: dict) -> str:

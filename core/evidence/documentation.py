@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelgate.core.bundle.manifest_types import typed_manifest
 from modelgate.core.errors import UsageError
 from modelgate.core.evidence.pack import EvidencePack
 
@@ -76,23 +77,22 @@ def _fact(name: str, pack: EvidencePack, manifest: dict) -> str | None:
     if name == "artifacts":
         return _lines(f"{a.path} ({a.format or '?'}, {a.variant or '?'}), sha256 {a.sha256}" for a in m.artifacts)
     if name == "interface":
-        io = _manifest_value(manifest, "interface") or {}
-        return _lines(f"{kind} {t.get('name')}: {t.get('dtype')} {t.get('shape')}"
-                      for kind in ("inputs", "outputs") for t in io.get(kind) or () if isinstance(t, dict))
+        io = typed_manifest(manifest).interface
+        return _lines(f"{kind} {t.name}: {t.dtype} {list(t.shape) if t.shape is not None else None}"
+                      for kind, tensors in (("inputs", io.inputs), ("outputs", io.outputs)) for t in tensors)
     if name == "targets":
-        return _lines(f"{t.get('name')}: {t.get('runtime')} {t.get('runtime_version') or ''} on {t.get('device')}"
-                      for t in manifest.get("targets") or () if isinstance(t, dict))
+        return _lines(f"{t.name}: {t.runtime} {t.runtime_version or ''} on {t.device}"
+                      for t in typed_manifest(manifest).targets)
     if name == "provenance":
         return _lines(f"{label}: {text}" for label, text in m.provenance)
     if name == "datasets":
-        return _lines(f"{d.get('name')} {d.get('version') or ''} ({d.get('license') or 'license not stated'}), "
-                      f"sha256 {d.get('sha256') or 'not stated'}"
-                      for d in _manifest_value(manifest, "provenance", "datasets") or () if isinstance(d, dict))
+        return _lines(f"{d.name} {d.version or ''} ({d.license or 'license not stated'}), "
+                      f"sha256 {d.sha256 or 'not stated'}"
+                      for d in typed_manifest(manifest).provenance.dataset_entries if d.name)
     if name == "dependencies":
-        return _lines(f"{d.get('name')} {d.get('version')}" for d in manifest.get("dependencies") or ()
-                      if isinstance(d, dict))
+        return _lines(f"{d.name} {d.version}" for d in typed_manifest(manifest).dependencies)
     if name == "observability":
-        value = manifest.get("observability")
+        value = _manifest_value(manifest, "observability")  # free-form: shown as written
         return _lines(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else None
     if name == "lifecycle":
         value = _manifest_value(manifest, "lifecycle", "deprecation")

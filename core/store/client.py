@@ -39,7 +39,7 @@ def auth_files() -> list[str]:
 
 
 def _insecure_allowed(reference: OciReference) -> bool:
-    hosts = [h.strip() for h in settings.get("oci_insecure_hosts").split(",") if h.strip()]
+    hosts = [h.strip() for h in settings.get(settings.OCI_INSECURE_HOSTS).split(",") if h.strip()]
     return reference.loopback or reference.host in hosts
 
 
@@ -56,7 +56,7 @@ class OciClient:
                              hint="List the host in MODELGATE_OCI_INSECURE_HOSTS to allow plain HTTP to it.")
         self.reference = reference
         self._oras = oras.provider.Registry(hostname=reference.host, insecure=insecure, tls_verify=not insecure)
-        self._timeout = settings.get("oci_timeout_s")
+        self._timeout = settings.get(settings.OCI_TIMEOUT_S)
         self._oras.session.max_redirects = 5
         self._oras.session.mount("https://", HTTPAdapter(max_retries=0))
         self._oras.session.mount("http://", HTTPAdapter(max_retries=0))
@@ -173,7 +173,7 @@ class OciClient:
         if response.status_code != 200:
             response.close()
             raise RegistryUnreachable(f"the registry answered {response.status_code} for the manifest {target}")
-        data = self._bounded(response, limit=settings.get("max_json_bytes"), what=f"the manifest {target}")
+        data = self._bounded(response, limit=settings.get(settings.MAX_JSON_BYTES), what=f"the manifest {target}")
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if target.startswith("sha256:") and digest != target:
             raise ArtifactRefused(f"the manifest asked for as {target} hashes to {digest}")
@@ -181,7 +181,7 @@ class OciClient:
 
     def blob_bytes(self, descriptor: dict) -> bytes:
         """A small blob (a config, a signature), read whole and verified."""
-        if descriptor["size"] > settings.get("max_json_bytes"):
+        if descriptor["size"] > settings.get(settings.MAX_JSON_BYTES):
             raise ArtifactRefused(f"the blob {descriptor['digest']} is {descriptor['size']} bytes, more than "
                                   "the document limit", hint="MODELGATE_MAX_JSON_BYTES sets the limit.")
         chunks = []
@@ -205,7 +205,7 @@ class OciClient:
         (on a registry without it) from the ``sha256-<hex>`` fallback tag's index."""
         response = self._request("GET", f"{self._base}/referrers/{digest}", stream=True)
         if response.status_code == 200 and "image.index" in response.headers.get("Content-Type", ""):
-            data = self._bounded(response, limit=settings.get("max_json_bytes"), what="the referrers index")
+            data = self._bounded(response, limit=settings.get(settings.MAX_JSON_BYTES), what="the referrers index")
         else:
             response.close()
             try:

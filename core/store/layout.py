@@ -110,11 +110,11 @@ class LayoutStore:
         try:
             layout = json.loads((self.folder / LAYOUT_FILE).read_bytes())
             with open(self.folder / "index.json", "rb") as handle:
-                data = handle.read(settings.get("max_json_bytes") + 1)
+                data = handle.read(settings.get(settings.MAX_JSON_BYTES) + 1)
         except (OSError, ValueError):
             raise ArtifactRefused(f"{self.folder} is not an OCI image layout",
                                   hint="An image layout holds oci-layout, index.json and blobs/.") from None
-        if len(data) > settings.get("max_json_bytes"):
+        if len(data) > settings.get(settings.MAX_JSON_BYTES):
             raise ArtifactRefused("the layout's index.json is larger than allowed",
                                   hint="MODELGATE_MAX_JSON_BYTES sets the limit.")
         try:
@@ -140,7 +140,7 @@ class LayoutStore:
         return data, descriptor["digest"], descriptor["mediaType"]
 
     def blob_bytes(self, descriptor: dict) -> bytes:
-        if descriptor["size"] > settings.get("max_json_bytes"):
+        if descriptor["size"] > settings.get(settings.MAX_JSON_BYTES):
             raise ArtifactRefused(f"the blob {descriptor['digest']} is larger than the document limit",
                                   hint="MODELGATE_MAX_JSON_BYTES sets the limit.")
         chunks: list[bytes] = []

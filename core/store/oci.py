@@ -138,8 +138,8 @@ def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest} already exists and is not an empty folder", hint="Pull into a new folder.")
     data, digest, _ = client.manifest(client.target)
-    document, descriptors = modelpack.parse_manifest(data=data, max_layers=settings.get("max_archive_entries"))
-    layers = modelpack.model_layers(descriptors=descriptors, max_bytes=settings.get("max_archive_bytes"))
+    document, descriptors = modelpack.parse_manifest(data=data, max_layers=settings.get(settings.MAX_ARCHIVE_ENTRIES))
+    layers = modelpack.model_layers(descriptors=descriptors, max_bytes=settings.get(settings.MAX_ARCHIVE_BYTES))
     try:
         config = json.loads(client.blob_bytes(document["config"]))
     except ValueError:

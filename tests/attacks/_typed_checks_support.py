@@ -32,6 +32,8 @@ def full_manifest() -> dict:
     data["provenance"]["parent"] = "tiny-classifier@0.9.0"
     data["lifecycle"] = {"deprecation": {"after": "2099-01-01", "replacement": "tiny-classifier@2.0.0"}}
     data["files"] = {"LICENSE": "c" * 64}
+    data["bundle_format"] = "modelgate.bundle/v1.1"     # samples came with v1.1
+    data["samples"] = {"sets": ["samples/set_0"], "rtol": 0.001, "atol": 0.0001}
     return data
 
 

@@ -69,6 +69,7 @@ def test_shipped_models_wrap_and_raise_no_false_error(capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.campaign
 def test_every_conformance_model_wraps_and_raises_no_false_error(tmp_path_factory, capsys):
     node_root = corpus.write_node_cases(tmp_path_factory.mktemp("onnx-cases"))
     outcomes = corpus.run_all(corpus.models(corpus.shipped_root(), node_root))

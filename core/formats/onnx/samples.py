@@ -14,6 +14,7 @@ imported inside the functions.
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from dataclasses import dataclass
@@ -40,9 +41,7 @@ def sample_sets(manifest: dict | None, files: list[str]) -> tuple[list[SampleSet
     samples = (manifest or {}).get("samples")
     if not isinstance(samples, dict) or not isinstance(samples.get("sets"), list):
         return [], DEFAULT_RTOL, DEFAULT_ATOL
-    rtol, atol = samples.get("rtol", DEFAULT_RTOL), samples.get("atol", DEFAULT_ATOL)
-    rtol = rtol if isinstance(rtol, (int, float)) and not isinstance(rtol, bool) else DEFAULT_RTOL
-    atol = atol if isinstance(atol, (int, float)) and not isinstance(atol, bool) else DEFAULT_ATOL
+    rtol, atol = _tolerance(samples.get("rtol"), DEFAULT_RTOL), _tolerance(samples.get("atol"), DEFAULT_ATOL)
     found = []
     for folder in samples["sets"]:
         if not isinstance(folder, str):
@@ -56,7 +55,19 @@ def sample_sets(manifest: dict | None, files: list[str]) -> tuple[list[SampleSet
             if match:
                 (inputs if match[1] == "input" else outputs)[int(match[2])] = path
         found.append(SampleSet(folder, inputs, outputs))
-    return found, float(rtol), float(atol)
+    return found, rtol, atol
+
+
+def _tolerance(value, default: float) -> float:
+    """A declared tolerance as a finite, non-negative float; anything else (the schema's finding)
+    leaves the default, so an absurd number can neither crash the run nor wave every output through."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return default
+    try:
+        number = float(value)
+    except OverflowError:       # an integer of a thousand digits
+        return default
+    return number if math.isfinite(number) and number >= 0 else default
 
 
 def read_value(path: str, type_proto):

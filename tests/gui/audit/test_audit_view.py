@@ -156,8 +156,10 @@ def test_verify_says_intact_with_the_count_and_the_head(qtbot, open_view, events
 
 def test_an_edited_event_is_named_selected_and_marked_with_the_filters_cleared(
         qtbot, open_view, events, demo_registry_copy):
-    tampered = 34
     with sqlite3.connect(demo_registry_copy.removeprefix("sqlite:///")) as connection:
+        # An event of someone else than eve, so that filtering on eve hides it.
+        tampered = connection.execute("SELECT min(seq) FROM audit_events WHERE actor != 'eve' AND seq > 30 "
+                                      "AND payload LIKE '%Card%'").fetchone()[0]
         connection.execute("UPDATE audit_events SET payload = replace(payload, 'Card', 'CARD') WHERE seq = ?",
                            (tampered,))
     view = open_view().view
@@ -174,7 +176,7 @@ def test_an_edited_event_is_named_selected_and_marked_with_the_filters_cleared(
     assert view.model.event_at(row).seq == tampered and visible(view, row)
     assert view.model.data(view.model.index(row, 0), Qt.ItemDataRole.BackgroundRole) is not None
     assert view.model.data(view.model.index(row + 1, 0), Qt.ItemDataRole.BackgroundRole) is None
-    assert view.details.toPlainText().startswith("⚠ The chain breaks here: event 34 was edited")
+    assert view.details.toPlainText().startswith(f"⚠ The chain breaks here: event {tampered} was edited")
 
 
 def test_a_deleted_event_selects_the_one_after_the_gap(qtbot, open_view, events, demo_registry_copy):
