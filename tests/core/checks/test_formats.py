@@ -111,10 +111,9 @@ def test_init_with_each_format_validates_at_draft_without_a_model_error(tmp_path
 
 
 def test_a_sharded_checkpoint_is_one_artifact_and_its_shards_are_not_undeclared(tmp_path):
-    from tests.core.formats.test_interface import _shards
 
     def writer(path):
-        _shards(path.parent)
+        _writers.write_shards(path.parent)
 
     root = _writers.format_bundle(tmp_path / "s", name="model.safetensors.index.json", writer=writer,
                                   fmt="safetensors", runtime="transformers")
@@ -126,10 +125,9 @@ def test_a_sharded_checkpoint_is_one_artifact_and_its_shards_are_not_undeclared(
 
 
 def test_a_memory_budget_counts_every_shard_and_never_parses_the_index_as_onnx(tmp_path):
-    from tests.core.formats.test_interface import _shards
 
     root = _writers.format_bundle(tmp_path / "s", name="model.safetensors.index.json", lock=False,
-                                  writer=lambda path: _shards(path.parent), fmt="safetensors", runtime="transformers")
+                                  writer=lambda path: _writers.write_shards(path.parent), fmt="safetensors", runtime="transformers")
     index = (root / "model" / "model.safetensors.index.json").stat().st_size
     edit_manifest(root, lambda data: data["targets"][0].update(memory_mb=(index + 8) / 1024**2))
     _writers.lock_bundle(root)

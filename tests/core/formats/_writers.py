@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import pickle
 import sys
@@ -239,3 +240,18 @@ def lock_bundle(root: Path) -> None:
     from modelgate.core.bundle.lock import lock_bundle as lock
 
     lock(root)
+
+
+def write_shards(folder: Path, *, misplace: bool = False, drop: bool = False) -> Path:
+    """A two-shard safetensors checkpoint and its index in ``folder``: ``misplace`` maps a tensor
+    to the wrong shard, ``drop`` deletes the second shard. Returns the index file."""
+    a = write_safetensors(folder / "model-00001-of-00002.safetensors",
+                                   tensors={"a": np.zeros((2, 2), np.float32)})
+    b = write_safetensors(folder / "model-00002-of-00002.safetensors",
+                                   tensors={"b": np.zeros(3, np.float32)})
+    weight_map = {"a": a.name, "b": a.name if misplace else b.name}
+    if drop:
+        b.unlink()
+    index = folder / "model.safetensors.index.json"
+    index.write_text(json.dumps({"metadata": {"total_size": 28}, "weight_map": weight_map}))
+    return index

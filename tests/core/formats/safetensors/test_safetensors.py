@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from modelgate.core.formats import registry
@@ -23,7 +20,7 @@ def test_safetensors_facts_are_the_saved_tensors(tmp_path):
 
 
 def test_a_sharded_checkpoint_reads_as_one_artifact(tmp_path):
-    index = _shards(tmp_path)
+    index = _writers.write_shards(tmp_path)
     fmt = registry.detect(index)
     facts = fmt.read(path=index, label="model/model.safetensors.index.json")
     assert fmt.names == ("safetensors",)
@@ -34,19 +31,6 @@ def test_a_sharded_checkpoint_reads_as_one_artifact(tmp_path):
 
 @pytest.mark.parametrize("problem", ["misplace", "drop"])
 def test_an_inconsistent_shard_index_is_mg228(tmp_path, problem):
-    index = _shards(tmp_path, **{problem: True})
+    index = _writers.write_shards(tmp_path, **{problem: True})
     facts = registry.by_name("safetensors").read(path=index, label="model/index")
     assert [f.rule for f in facts.findings] == [SHARDS.id]
-
-
-def _shards(folder: Path, *, misplace: bool = False, drop: bool = False) -> Path:
-    a = _writers.write_safetensors(folder / "model-00001-of-00002.safetensors",
-                                   tensors={"a": np.zeros((2, 2), np.float32)})
-    b = _writers.write_safetensors(folder / "model-00002-of-00002.safetensors",
-                                   tensors={"b": np.zeros(3, np.float32)})
-    weight_map = {"a": a.name, "b": a.name if misplace else b.name}
-    if drop:
-        b.unlink()
-    index = folder / "model.safetensors.index.json"
-    index.write_text(json.dumps({"metadata": {"total_size": 28}, "weight_map": weight_map}))
-    return index
