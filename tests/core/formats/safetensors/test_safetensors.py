@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from modelgate.core.formats import registry
