@@ -8,11 +8,12 @@ DEMO_USER ?= chen
 SCREENSHOTS ?= $(CURDIR)/build/screenshots
 SYSDEPS := bash packaging/system-deps.sh
 
-.PHONY: run test conformance fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist deadcode
+.PHONY: run test quick conformance fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist deadcode
 
 help:
 	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
 	@echo "make test         create .venv with the test tools and run the whole suite"
+	@echo "make quick        the quick loop: every test not marked slow, on two processes (about 2 minutes)"
 	@echo "make fuzz         fuzz every document type for FUZZ_MINUTES (default 10) on FUZZ_JOBS processes;"
 	@echo "                  failing inputs are saved under tests/fuzz/corpus/ and replayed by make test"
 	@echo "make bench        run the benchmarks (prints ratios against reference tools)"
@@ -54,6 +55,11 @@ screenshots: demo
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -X faulthandler -m pytest -q -m "not campaign" $(PYTEST_ARGS)
+
+#: The loop to run while working: the tests not marked slow (each package keeps some), on two
+#: worker processes.
+quick: $(VENV)/.installed-dev
+	$(PY) -X faulthandler -m pytest -q -n 2 -m "not slow and not campaign" $(PYTEST_ARGS)
 
 #: Every ONNX conformance model (about 2,000, a quarter of an hour on two cores) wrapped, locked
 #: and validated: no false error on an honest model. `make test` runs a sample of them.

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts a fresh interpreter to see what it imports
+
 CORE = Path(__file__).resolve().parents[1] / "core"
 GUI_MODULES = ("PySide6", "shiboken6", "netron", "modelgate.gui")
 HEAVY = ("onnx", "onnxruntime", "numpy", "sqlalchemy", "matplotlib", "jsonschema",

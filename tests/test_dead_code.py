@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # vulture reads the whole tree
+
 ROOT = Path(__file__).resolve().parents[1]
 VULTURE = Path(sys.executable).with_name("vulture")
 #: The folders judged; tests/ and packaging/ are scanned as users of what they hold.

@@ -14,6 +14,8 @@ from modelgate.core.findings import Severity
 from modelgate.core.policy import stages
 from modelgate.core.policy.document import Policy
 
+pytestmark = pytest.mark.slow  # each test parses every module of the tree
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES_MODULE = ROOT / "core" / "policy" / "stages.py"
 POLICY_MODULE = ROOT / "core" / "policy" / "document.py"

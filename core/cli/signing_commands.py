@@ -347,6 +347,8 @@ def run_verify(args) -> int:
         raise UsageError("--ignore-paths and --no-ignore-git-paths apply to MODEL_PATH --signature SIG",
                          hint="A bundle's signatures must cover every file but signatures/.")
     if args.attestations:
+        if "@" not in str(args.bundle):  # NAME@VERSION names a stored version, anything else a path
+            _require_exists(args.bundle, "bundle")
         return attestation_commands.run_verify_attestations(args, trust=trust_from_args(args))
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)

@@ -26,10 +26,10 @@ def _patched(path: Path, at: int, fmt: str, value) -> Path:
 @pytest.mark.parametrize("at, what", [(8, "tensors"), (16, "metadata entries")])
 def test_an_absurd_count_is_refused_before_the_reader_loops(tmp_path, at, what):
     path = _patched(write_gguf(tmp_path / "m.gguf"), at, "<Q", 1 << 60)
-    started = time.perf_counter()
+    started = time.process_time()  # processor time: a busy machine does not make it look slow
     with pytest.raises(FormatError) as raised:
         FORMAT.read(path=path, label="m.gguf")
-    assert what in raised.value.message and time.perf_counter() - started < 1
+    assert what in raised.value.message and time.process_time() - started < 1
 
 
 def test_an_unknown_version_is_refused(tmp_path):

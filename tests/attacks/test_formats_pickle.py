@@ -132,9 +132,9 @@ def test_a_zip_bomb_member_is_not_inflated(tmp_path):
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("archive/data.pkl", b"\x80\x02" + b"N" * (64 * 1024 * 1024) + b".")
     assert path.stat().st_size < 1024 * 1024
-    started = time.perf_counter()
+    started = time.process_time()  # processor time: a busy machine does not make it look slow
     facts = _read(path)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert _rules(facts) == [PICKLE_LIMIT.id] and "zip bomb" in facts.findings[0].message
 
 

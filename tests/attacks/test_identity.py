@@ -151,6 +151,7 @@ def test_one_key_counts_once_and_a_revoked_key_not_at_all(team, tmp_path, templa
         workflow.promote(team("carol"), name=NAME, version="1.0.0", to_stage="production", policy=load_policy())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
 def test_a_revoked_key_is_shown_as_revoked_not_unknown(team, tmp_path, template, signers):  # noqa: F811
     from modelgate.core.cli.registry_text import render_detail

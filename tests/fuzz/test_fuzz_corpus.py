@@ -9,6 +9,8 @@ import pytest
 
 from tests.fuzz import _harness
 
+pytestmark = pytest.mark.slow  # fuzzing runs many generated inputs per test
+
 CASES = _harness.corpus_cases()
 
 

@@ -7,10 +7,13 @@ real commands on it and judges the outcome against ModelGate's contract for any 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import strategies as st
 
 from tests.fuzz import _strategies as s
 from tests.fuzz._runner import fuzz
+
+pytestmark = pytest.mark.slow  # fuzzing runs many generated inputs per test
 
 
 def _manifest_documents():

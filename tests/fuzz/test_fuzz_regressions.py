@@ -14,6 +14,8 @@ import yaml
 
 from tests.fuzz import _harness
 
+pytestmark = pytest.mark.slow  # fuzzing runs many generated inputs per test
+
 #: Numbers that are valid YAML/JSON but not usable floats: an integer beyond the float range
 #: (far short of the 4300-digit parsing limit), its negative, NaN and the infinities.
 UNUSABLE_NUMBERS = [10**400, -(10**400), math.nan, math.inf, -math.inf]

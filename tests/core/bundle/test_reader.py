@@ -229,10 +229,10 @@ def test_hash_files_cancel_stops_promptly(tmp_path, workers):
             progress.cancel()
 
     progress = Progress(callback=callback)
-    started = time.perf_counter()
+    started = time.process_time()  # every thread's processor time, whatever else the machine runs
     with pytest.raises(OperationCancelled):
         hash_files(files, progress=progress, workers=workers)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     # At most one more chunk per worker after the one that asked to cancel.
     assert progress.done <= 2 * workers * CHUNK < total
 

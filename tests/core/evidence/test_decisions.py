@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from modelgate.core.cli.main import main
 from modelgate.core.demo.registry import KEYS_DIR, SIGNER
 
 
+@pytest.mark.slow
 def test_every_demo_production_version_exports_and_verifies_offline(demo_workspace, demo_registry_copy,
                                                                     tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MODELGATE_REGISTRY", demo_registry_copy)
@@ -33,3 +36,10 @@ def test_every_demo_production_version_exports_and_verifies_offline(demo_workspa
         assert [(d["from"], d["to"]) for d in verdict["decisions"]] == [
             ("draft", "candidate"), ("candidate", "staging"), ("staging", "production")]
     assert not (tmp_path / "home").exists()  # nothing was created on the auditor's side
+
+
+def test_a_missing_bundle_is_named_before_any_registry_is_looked_for(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MODELGATE_REGISTRY", f"sqlite:///{tmp_path}/none.db")
+    assert main(["verify", str(tmp_path / "absent"), "--attestations"]) == 2
+    err = capsys.readouterr().err
+    assert "absent does not exist" in err and "registry" not in err

@@ -21,6 +21,7 @@ def demo_env(demo_registry_copy, monkeypatch):
     monkeypatch.setenv("MODELGATE_USER", "ben")
 
 
+@pytest.mark.slow
 def test_the_annex_iv_documentation_of_a_demo_version_has_every_section_and_marks_gaps(demo_env, tmp_path):
     html, pdf = tmp_path / "annex.html", tmp_path / "annex.pdf"
     for out in (html, pdf):

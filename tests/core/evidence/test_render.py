@@ -57,6 +57,7 @@ def test_the_pdf_names_what_an_auditor_files(production, tmp_path):
     assert "Stored bundle intact" in text and "No findings." in text
 
 
+@pytest.mark.slow
 def test_the_html_names_the_same_things_and_fetches_nothing(production):
     document = render_html(production)
     parts = Parts(document)
@@ -75,6 +76,7 @@ def test_the_html_names_the_same_things_and_fetches_nothing(production):
     assert "@page" in document and "@media print" in document
 
 
+@pytest.mark.slow
 def test_user_text_comes_out_as_text_and_a_bare_draft_says_what_is_missing(tmp_path):
     url = hostile_registry(tmp_path)
     pack = _pack(url, "tiny-classifier@1.0.0")
@@ -113,6 +115,7 @@ def test_a_tampered_chain_is_named_at_the_top_of_both_formats(demo_registry_copy
     assert html_text.index(broken) < html_text.index("1. Summary")
 
 
+@pytest.mark.slow
 def test_a_report_replaces_its_file_whole(production, tmp_path):
     path = tmp_path / "report.html"
     path.write_text("an older report", encoding="utf-8")

@@ -263,6 +263,7 @@ def test_each_filtered_page_seeks_an_index_instead_of_scanning_the_log(tmp_path,
     logged.close()
 
 
+@pytest.mark.slow
 def test_a_registry_from_before_the_audit_indexes_keeps_its_events_and_gains_them(fresh_backend, monkeypatch):
     """A 0002 registry with events is upgraded to the browsing indexes on opening (both back ends)."""
     from alembic import command

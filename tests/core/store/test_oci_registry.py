@@ -23,6 +23,8 @@ from modelgate.core.store.reference import parse_reference
 from tests.oci_registry import DistributionRegistry, skopeo_raw
 from tests.registry_support import NAME, Team, new_bundle
 
+pytestmark = pytest.mark.slow  # each test starts a distribution registry process
+
 
 @pytest.fixture(scope="module")
 def oci():

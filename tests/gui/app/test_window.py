@@ -3,6 +3,7 @@ the window's layout coming back next time."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QComboBox, QDialogButtonBox, QLineEdit, QMessageBox
@@ -50,6 +51,7 @@ def test_tab_shortcuts_switch_the_inspector(qtbot, demo_window):
     assert demo_window.inspector.tabs.currentWidget() is demo_window.inspector.validation
 
 
+@pytest.mark.slow
 def test_refresh_reloads_the_listing_and_checks_the_version_again(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.1.0")
     first = inspector.report

@@ -93,6 +93,7 @@ def test_the_log_is_listed_newest_first_and_counted(open_view, events):
     assert view.filters.actor_box.count() == 1 + len({e.actor for e in events})
 
 
+@pytest.mark.slow
 def test_actor_action_and_subject_filters_narrow_the_rows(qtbot, open_view, events):
     view = open_view().view
     bar = view.filters
@@ -119,6 +120,7 @@ def test_actor_action_and_subject_filters_narrow_the_rows(qtbot, open_view, even
     assert view.count_label.text() == "1 event matches the filters"
 
 
+@pytest.mark.slow
 def test_dates_are_local_days_from_and_to_inclusive(qtbot, open_view, events):
     view = open_view().view
     bar = view.filters
@@ -144,6 +146,7 @@ def test_selecting_an_event_shows_its_whole_payload_and_hashes(qtbot, open_view,
     assert json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False) in text
 
 
+@pytest.mark.slow
 def test_verify_says_intact_with_the_count_and_the_head(qtbot, open_view, events):
     view = open_view().view
     check = verified(qtbot, view)
@@ -179,6 +182,7 @@ def test_an_edited_event_is_named_selected_and_marked_with_the_filters_cleared(
     assert view.details.toPlainText().startswith(f"⚠ The chain breaks here: event {tampered} was edited")
 
 
+@pytest.mark.slow
 def test_a_deleted_event_selects_the_one_after_the_gap(qtbot, open_view, events, demo_registry_copy):
     with sqlite3.connect(demo_registry_copy.removeprefix("sqlite:///")) as connection:
         connection.execute("DELETE FROM audit_events WHERE seq = 12")
@@ -193,6 +197,7 @@ def test_a_deleted_event_selects_the_one_after_the_gap(qtbot, open_view, events,
     assert 12 not in shown(view)
 
 
+@pytest.mark.slow
 def test_verification_can_be_cancelled(qtbot, open_view):
     opened = open_view()
     view = opened.view
@@ -239,6 +244,7 @@ def test_thousands_of_events_page_down_and_up_around_a_jump(qtbot, open_view, de
     assert view.model.event_at(view.table.currentIndex().row()).seq == target       # still selected
 
 
+@pytest.mark.slow
 def test_the_view_answers_the_keyboard(qtbot, open_view, events):
     view = open_view().view
     view.activateWindow()

@@ -103,6 +103,7 @@ def test_a_release_candidate_shows_its_interface_change_and_both_artifacts(qtbot
         "model/defect-detector.onnx: output 'logits' dimension 1 is 5 in the manifest but 4 in the graph"]
 
 
+@pytest.mark.slow
 def test_the_better_refit_is_green_and_names_the_weights_that_moved(qtbot, demo):
     window = compared(qtbot, demo, ("defect-detector", "0.9.0"), ("defect-detector", "1.0.0"))
     page = window.view.page.widget()
@@ -199,6 +200,7 @@ def test_the_dialog_defaults_to_the_selected_version_against_production(qtbot, d
     assert across.chosen == (("support-embedder", "2.1.0"), ("defect-detector", "1.0.0"))
 
 
+@pytest.mark.slow
 def test_choosing_the_same_version_twice_is_refused_and_compare_opens_the_window(qtbot, demo):
     dialog = chosen_dialog(qtbot, demo, challenger=("credit-risk", "1.2.0"))
     picker = dialog.pickers["a"]
@@ -216,6 +218,7 @@ def test_choosing_the_same_version_twice_is_refused_and_compare_opens_the_window
     assert not dialog.isVisible()
 
 
+@pytest.mark.slow
 def test_the_screenshot_helper_writes_the_window_at_its_size(qtbot, demo, tmp_path):
     from PySide6.QtGui import QImage
 

@@ -80,6 +80,7 @@ def test_a_bad_reference_is_explained_before_anything_runs(qtbot, pushing):
     assert dialog.handle is None and "oci://" in dialog.status.text()
 
 
+@pytest.mark.slow
 def test_only_signers_and_admins_get_the_push_action(qtbot, demo_window):
     from tests.gui_support import select
 

@@ -65,6 +65,7 @@ def test_the_pdf_is_written_in_the_background_and_its_folder_opens(qtbot, export
     assert [url.toLocalFile() for url in opened] == [str(target.parent)]
 
 
+@pytest.mark.slow
 def test_choosing_html_changes_the_suffix_and_writes_html(qtbot, exporting, tmp_path):
     from PySide6.QtCore import Qt
 

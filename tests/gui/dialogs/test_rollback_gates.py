@@ -44,6 +44,7 @@ def _rollback_dialog(qtbot, settings, url, user):
     return window, dialog
 
 
+@pytest.mark.slow
 def test_an_approver_sees_the_failed_gate_and_is_not_offered_break_glass(qtbot, gui_settings, revoked):
     window, dialog = _rollback_dialog(qtbot, gui_settings, revoked, "dana")
     assert dialog.checklist.state_of("signature") == NOT_MET
@@ -58,6 +59,7 @@ def test_an_approver_sees_the_failed_gate_and_is_not_offered_break_glass(qtbot, 
     window.close()
 
 
+@pytest.mark.slow
 def test_an_admin_breaks_glass_after_a_confirmation_and_every_screen_says_so(qtbot, gui_settings, revoked,
                                                                            monkeypatch):
     window, dialog = _rollback_dialog(qtbot, gui_settings, revoked, ADMIN)

@@ -3,6 +3,7 @@ the token signs; the signature is verified and recorded like a key file's."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from modelgate.core.demo.registry import ADMIN, SIGNER
@@ -15,6 +16,7 @@ REF = "credit-risk@1.2.0"   # a candidate nobody signed yet
 LONG = 120_000
 
 
+@pytest.mark.slow
 def test_the_signing_station_signs_with_a_token_key(qtbot, gui_settings, demo_registry_copy, softhsm_token,
                                                    tmp_path):
     (tmp_path / "token.pub").write_bytes(softhsm_token.public_pem())

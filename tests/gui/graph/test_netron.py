@@ -154,6 +154,7 @@ def test_a_page_that_would_lock_up_unpatched_is_refused_plainly(qtbot, gui_setti
     assert window.graphs.windows == []
 
 
+@pytest.mark.slow
 def test_an_unpatched_page_within_its_days_stays_offline_embedded(qtbot, netron_copy, demo_workspace,
                                                                   launchers):
     recent = (datetime.now(timezone.utc) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")

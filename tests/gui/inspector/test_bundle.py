@@ -98,6 +98,7 @@ def test_a_hostile_card_renders_inert_in_the_app(qtbot, gui_settings, hostile, m
     assert opened == ["https://example.com/model-docs"]
 
 
+@pytest.mark.slow
 def test_a_lone_bundle_shows_every_tab_without_a_registry(qtbot, gui_settings, demo_workspace):
     window = open_alone(qtbot, gui_settings, demo_workspace / "bundles" / "defect-detector-1.0.0")
     inspector = window.inspector

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget
 
@@ -52,6 +53,7 @@ def test_model_card_renders_sections_and_front_matter(qtbot, demo_window):
     assert ["model_name", "credit-risk"] in front and ["license", "Apache-2.0"] in front
 
 
+@pytest.mark.slow
 def test_license_breaks_the_expression_down_under_the_policy(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "support-embedder@2.1.0")
     tab = inspector.license
@@ -83,6 +85,7 @@ def test_interface_highlights_what_differs_from_the_graph(qtbot, demo_window):
     assert "DynamicQuantizeLinear" in dict(cells(tab.page.findChild(QTableWidget, "op-counts")))
 
 
+@pytest.mark.slow
 def test_benchmarks_chart_metrics_against_floor_and_champion(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     tab = inspector.benchmarks
@@ -105,6 +108,7 @@ def test_benchmarks_chart_metrics_against_floor_and_champion(qtbot, demo_window)
     assert rows["latency_p95_ms"][2] == "0.1 ms" and rows["latency_p95_ms"][3] == "≤ 50"
 
 
+@pytest.mark.slow
 def test_changing_the_judged_stage_redraws_floors_and_validates_again(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     with qtbot.waitSignal(inspector.validation_finished, timeout=60_000) as blocker:
@@ -140,6 +144,7 @@ def test_validation_lists_filters_explains_and_reruns(qtbot, demo_window):
     assert inspector.report is not first and inspector.report.verdict == first.verdict
 
 
+@pytest.mark.slow
 def test_provenance_shows_origin_datasets_and_follows_the_parent_link(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     tab = inspector.provenance
@@ -165,6 +170,7 @@ def test_history_lists_the_audit_events_of_the_version(qtbot, demo_window):
     assert len(rows) == len(inspector.subject.detail.events)
 
 
+@pytest.mark.slow
 def test_a_signature_by_a_revoked_key_reads_as_revoked_and_is_not_counted(qtbot, gui_settings,
                                                                            demo_registry_copy):
     database = demo_registry_copy.removeprefix("sqlite:///")
@@ -184,6 +190,7 @@ def test_a_signature_by_a_revoked_key_reads_as_revoked_and_is_not_counted(qtbot,
     assert [r[4] for r in rows] == ["revoked 2026-11-30"]
 
 
+@pytest.mark.slow
 def test_signatures_lists_what_the_registry_recorded(qtbot, gui_settings, demo_registry_copy, demo_workspace):
     database = demo_registry_copy.removeprefix("sqlite:///")
     with sqlite3.connect(database) as connection:

@@ -248,6 +248,7 @@ def test_the_audit_view_deleted_while_it_reads_the_log(qtbot, qapp, desk, monkey
     assert delivered == []
 
 
+@pytest.mark.slow
 def test_the_main_window_closed_while_its_panels_read_the_registry(qtbot, qapp, gui_settings, demo_registry_copy,
                                                                      monkeypatch):
     from modelgate.gui.app.main_window import MainWindow, SessionOverrides
@@ -314,6 +315,7 @@ def collections_while_garbage_is_made(qtbot, *, seconds: float = 3.0) -> list[st
     return collected_on
 
 
+@pytest.mark.slow
 def test_garbage_is_collected_on_the_ui_thread_while_work_runs(qtbot, desk):
     """A widget in a reference cycle is freed by the cyclic collector, on whichever thread
     allocates: while background work runs, that must be the UI thread."""
@@ -336,6 +338,7 @@ def test_garbage_is_collected_on_the_ui_thread_while_work_runs(qtbot, desk):
     assert set(collected_on) == {threading.main_thread().name}
 
 
+@pytest.mark.slow
 def test_a_thread_of_the_apps_own_keeps_collection_on_the_ui_thread_until_let_go(qtbot, qapp, monkeypatch):
     from modelgate.gui.ops import background as operations
     monkeypatch.setattr(operations, "COLLECTOR_IDLE_S", 0.2)

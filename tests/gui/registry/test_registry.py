@@ -25,6 +25,7 @@ def filtered(qtbot, panel, text: str) -> list[str]:
     return sorted(names(panel))
 
 
+@pytest.mark.slow
 def test_the_listing_fetches_pages_as_the_view_scrolls(qtbot, gui_settings, demo_registry_copy):
     database = demo_registry_copy.removeprefix("sqlite:///")
     with sqlite3.connect(database) as connection:
