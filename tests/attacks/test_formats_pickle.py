@@ -127,6 +127,7 @@ def test_deep_nesting_is_a_limit(tmp_path):
     assert _rules(facts) == [PICKLE_LIMIT.id] and "nested" in facts.findings[0].message
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_member_is_not_inflated(tmp_path):
     path = tmp_path / "model.pt"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -38,6 +38,7 @@ def test_a_truncated_model_is_refused(tmp_path, keep):
         _read(tmp_path, tflite_bytes()[:keep])
 
 
+@pytest.mark.slow
 def test_random_damage_never_escapes_as_anything_but_a_format_error(tmp_path):
     clean = tflite_bytes()
     rng = random.Random(7)

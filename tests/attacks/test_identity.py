@@ -168,6 +168,7 @@ def test_a_revoked_key_is_shown_as_revoked_not_unknown(team, tmp_path, template,
     assert "REVOKED" in text and "valid" not in text.split("Signatures")[1].split("Audit")[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
 def test_modelgate_verify_names_a_revoked_signer(team, tmp_path, template, signers, capsys, monkeypatch):  # noqa: F811
     import shutil

@@ -73,6 +73,7 @@ def test_error_messages_are_escaped(tmp_path, capsys):
     assert "\\u001b]0;pwned\\u0007" in err
 
 
+@pytest.mark.slow
 def test_registry_show_list_and_audit_log_escape_bundle_text(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MODELGATE_REGISTRY", f"sqlite:///{tmp_path / 'registry.db'}")
     monkeypatch.setenv("MODELGATE_USER", "admin")
@@ -107,6 +108,7 @@ def test_our_own_colours_still_reach_a_terminal(tmp_path, capsys, monkeypatch):
     assert target.getvalue().count("\x1b") == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["$\\frac{a}{b}$", "$\\undefinedcommand$", "cost in $ and $$", "$"])
 def test_metric_names_are_not_mathtext_in_charts(metric):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -126,6 +128,7 @@ def test_metric_names_are_not_mathtext_in_charts(metric):
     assert label._preprocess_math(label.get_text()) == (metric, False)
 
 
+@pytest.mark.slow
 def test_the_report_charts_draw_a_mathtext_metric_name():
     """The auditor report's chart (the same code as the desktop app's) with hostile names."""
     from modelgate.core.benchmarks.rows import BenchmarkRow

@@ -32,6 +32,7 @@ def _sign(team, pki, leaf_file=None):
                         signer=SIGNER, certificate=leaf_file or pki.leaf_file(), chain=(pki.intermediate_file,))
 
 
+@pytest.mark.slow
 def test_a_certificate_signature_is_recorded_for_the_user_its_certificate_names(team, certified):
     recorded = _sign(team, certified)
     assert [(s.signer, s.verified) for s in recorded] == [(SIGNER, True)]

@@ -52,6 +52,7 @@ def test_lock_refuses_any_other_file_under_signatures(tmp_path):
     assert refused.value.rule == "MG130" and "signatures/nested/x.sig" in refused.value.message
 
 
+@pytest.mark.slow
 def test_validate_reports_files_and_declarations_in_signatures(tmp_path):
     root = make_bundle(tmp_path / "b")
     assert "MG130" not in rules_of(validate(root, stage="draft"))

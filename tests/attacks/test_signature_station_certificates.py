@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from modelgate.core.registry import init_registry, open_registry
@@ -13,6 +14,7 @@ from tests.registry_support import NAME, new_bundle
 LONG = 120_000
 
 
+@pytest.mark.slow
 def test_the_signing_station_signs_with_a_certificate_and_shows_its_chain(qtbot, gui_settings, tmp_path, template):
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     pki = make_pki(tmp_path / "pki")

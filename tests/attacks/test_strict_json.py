@@ -134,6 +134,7 @@ def test_repeated_findings_are_counted_after_twenty(tmp_path, capsys, monkeypatc
     assert "… and 980 more like this" in " ".join(out.split())
 
 
+@pytest.mark.slow
 def test_report_size_does_not_grow_with_the_input(tmp_path, capsys, monkeypatch):
     _, small = _report_of(tmp_path, 200, capsys, monkeypatch)
     _, large = _report_of(tmp_path, 5000, capsys, monkeypatch)

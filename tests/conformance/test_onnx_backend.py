@@ -54,6 +54,7 @@ def false_errors(outcomes) -> list[str]:
             if not (o.wrapped and true_error(o.case, rule, message))]
 
 
+@pytest.mark.slow
 def test_shipped_models_wrap_and_raise_no_false_error(capsys):
     # Sequences, strings (and the locale onnxruntime may lack here), Expand with a shape input,
     # a training graph, and models converted from PyTorch.

@@ -39,6 +39,7 @@ def test_too_many_aliases_are_refused(parser, monkeypatch):
     assert "aliases" in problem("a: &a 1\nb: [*a, *a, *a]\n").message
 
 
+@pytest.mark.slow
 def test_deep_nesting_is_refused_without_recursion(parser):
     found = problem("[" * 100_000 + "]" * 100_000)
     assert isinstance(found, safeyaml.YamlTooDeep) and found.line == 1

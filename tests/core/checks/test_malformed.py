@@ -28,6 +28,7 @@ CASES = [(k, WRONG[0]) for k in KEYS] + [pytest.param(k, v, marks=pytest.mark.sl
                                          for k, v in [(k, v) for k in KEYS for v in WRONG[1:]] + NESTED]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key, value", CASES)
 def test_a_wrongly_typed_value_is_reported_not_crashed_on(template, tmp_path, capsys, key, value):
     root = shutil.copytree(template, tmp_path / "b")

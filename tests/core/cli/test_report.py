@@ -33,6 +33,7 @@ def test_the_suffix_picks_the_format(demo, capsys, tmp_path):
         tmp_path / "r.report").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_an_existing_file_is_kept_unless_forced(demo, capsys, tmp_path):
     target = tmp_path / "r.html"
     target.write_text("keep me", encoding="utf-8")

@@ -9,9 +9,12 @@ import sys
 import time
 import zipfile
 
+import pytest
+
 from tests.factory import make_bundle
 
 
+@pytest.mark.slow
 def test_sigterm_during_extraction_removes_the_private_folder(tmp_path):
     bundle = make_bundle(tmp_path / "b")
     archive = tmp_path / "big.zip"

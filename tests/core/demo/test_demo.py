@@ -23,6 +23,9 @@ from modelgate.core.policy.document import load_policy
 from modelgate.core.progress import Progress
 from modelgate.core.bundle.schema import validate
 
+# The module builds a demo workspace of its own (ten seconds or more) to watch every step of it.
+pytestmark = pytest.mark.slow
+
 EXPECTED = {
     "credit-risk": ["1.0.0", "1.1.0", "1.2.0"],
     "defect-detector": ["0.9.0", "1.0.0", "1.1.0-rc.1"],

@@ -54,6 +54,7 @@ def test_a_regressed_challenger_is_stopped_at_the_validation_gate(tmp_path):
     assert runs and not runs[-1].passed
 
 
+@pytest.mark.slow
 def test_a_stored_bundle_edited_after_import_fails_the_gate_until_repaired(tmp_path):
     import os
     import stat

@@ -90,6 +90,7 @@ def test_a_due_checkpoint_signs_only_what_was_committed(tmp_path, monkeypatch):
         registry.close()
 
 
+@pytest.mark.slow
 def test_concurrent_writers_leave_a_valid_checkpoint_that_never_steps_back(tmp_path, monkeypatch):
     import threading
 

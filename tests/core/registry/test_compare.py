@@ -80,6 +80,7 @@ def test_compare_reports_metrics_interface_license_and_targets(team, tmp_path, t
     assert team.admin.audit_log(limit=1)[-1].seq == seq  # comparing writes nothing
 
 
+@pytest.mark.slow
 def test_limits_graph_fallback_and_unreadable_benchmarks(team, tmp_path, template):
     team = team
     store_pair(team, tmp_path, template)

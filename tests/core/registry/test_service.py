@@ -135,6 +135,7 @@ def test_a_crash_while_adding_a_user_leaves_no_trace(admin_registry, monkeypatch
     assert len(admin_registry.audit_log()) == 1 and admin_registry.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_concurrent_writers_all_succeed_with_an_unbroken_chain(admin_registry, backend):
     failures, per_thread, threads = [], 4, 6
 

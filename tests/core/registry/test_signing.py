@@ -60,6 +60,7 @@ def test_a_trusted_signers_signature_opens_the_production_gate(team, tmp_path, t
     assert [e.action for e in team.admin.audit_log(action="signature.add")] == ["signature.add"]
 
 
+@pytest.mark.slow
 def test_the_submitters_own_signature_and_a_revoked_key_do_not_count(team, tmp_path, template, signers):
     at_production_gate(team, tmp_path, template)
     sign_version(team("alice"), name=NAME, version="1.0.0", key=signers["alice"], passphrase=PASSPHRASE,
@@ -74,6 +75,7 @@ def test_the_submitters_own_signature_and_a_revoked_key_do_not_count(team, tmp_p
     assert gate.state == "not met" and "no longer trusted" in gate.reason
 
 
+@pytest.mark.slow
 def test_untrusted_or_foreign_signatures_are_never_recorded(team, tmp_path, template, signers):
     at_production_gate(team, tmp_path, template)
     with pytest.raises(WorkflowRefused, match="not in the trust store"):

@@ -110,6 +110,7 @@ def test_a_missing_role_is_refused_and_audited(team, tmp_path, template):
     assert team.admin.verify_audit().ok
 
 
+@pytest.mark.slow
 def test_approvals_come_from_distinct_people_holding_the_role_at_review_time(team, tmp_path, template):
     submit(team, tmp_path, template)
     climb(team, "1.0.0", "staging")

@@ -70,6 +70,7 @@ def test_sign_with_a_token_key_and_verify_with_the_public_key(softhsm_token, tmp
     assert main(["sign", str(bundle), "--key", softhsm_token.uri(**{"pin-value": PIN})]) == 2
 
 
+@pytest.mark.slow
 def test_decision_attestations_are_signed_inside_the_token(softhsm_token, team, tmp_path, template):
     from cryptography.hazmat.primitives import serialization
 

@@ -37,6 +37,7 @@ def signed(tmp_path, template):
     team.close()
 
 
+@pytest.mark.slow
 def test_a_layout_is_a_modelpack_artifact_skopeo_reads_and_imports_on_the_other_side(signed, tmp_path):
     team, key = signed
     layout = tmp_path / "usb" / "release"
@@ -90,6 +91,7 @@ def _stock_verify(folder: Path, key: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_an_exported_folder_verifies_with_the_stock_model_signing_cli(signed, tmp_path):
     team, key = signed
     folder = export_folder(team.admin, name=NAME, version="1.0.0+b.1", dest=tmp_path / "handoff")

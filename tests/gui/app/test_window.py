@@ -45,6 +45,7 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert not promote.isEnabled() and promote.toolTip() == "Select a version of the registry first."
 
 
+@pytest.mark.slow
 def test_tab_shortcuts_switch_the_inspector(qtbot, demo_window):
     select(qtbot, demo_window, "credit-risk@1.1.0")
     demo_window.actions_by_name["Validation"].trigger()

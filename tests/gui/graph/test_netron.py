@@ -168,6 +168,7 @@ def test_an_unpatched_page_within_its_days_stays_offline_embedded(qtbot, netron_
     assert_offline(window)
 
 
+@pytest.mark.slow
 def test_the_interceptor_blocks_what_would_leave_the_machine(qtbot):
     from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 

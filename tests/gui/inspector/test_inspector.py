@@ -19,6 +19,7 @@ def labels(widget) -> str:
     return "\n".join(label.text() for label in widget.findChildren(QLabel))
 
 
+@pytest.mark.slow
 def test_overview_shows_identity_history_digests_lock_and_a_failing_verdict(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     overview = inspector.overview
@@ -45,6 +46,7 @@ def test_a_passing_version_gets_a_passing_banner(qtbot, demo_window):
     assert inspector.overview.banner.headline.text().startswith("✔ Passes the policy example-corp-demo for production")
 
 
+@pytest.mark.slow
 def test_model_card_renders_sections_and_front_matter(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     html = inspector.card.browser.toHtml()
@@ -66,6 +68,7 @@ def test_license_breaks_the_expression_down_under_the_policy(qtbot, demo_window)
     assert inspector.overview.banner.passed is False
 
 
+@pytest.mark.slow
 def test_interface_highlights_what_differs_from_the_graph(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "defect-detector@1.1.0-rc.1")
     tab = inspector.interface
@@ -120,6 +123,7 @@ def test_changing_the_judged_stage_redraws_floors_and_validates_again(qtbot, dem
     assert "for production" in inspector.overview.banner.headline.text()
 
 
+@pytest.mark.slow
 def test_validation_lists_filters_explains_and_reruns(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     tab = inspector.validation
@@ -162,6 +166,7 @@ def test_provenance_shows_origin_datasets_and_follows_the_parent_link(qtbot, dem
     assert demo_window.registry_panel.model.version_at(current.row()).version == "1.1.0"
 
 
+@pytest.mark.slow
 def test_history_lists_the_audit_events_of_the_version(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "support-embedder@2.1.0")
     rows = cells(inspector.history.findChild(QTableWidget, "history"))

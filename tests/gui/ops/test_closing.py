@@ -224,6 +224,7 @@ def test_the_report_export_closed_while_it_collects_the_evidence(qtbot, qapp, de
     assert spy.calls == []
 
 
+@pytest.mark.slow
 def test_the_audit_view_deleted_while_it_reads_the_log(qtbot, qapp, desk, monkeypatch):
     from PySide6.QtWidgets import QWidget
 

@@ -246,6 +246,7 @@ def test_a_promotion_refused_at_the_last_moment_says_why_and_is_audited(qtbot, g
         assert registry.audit_log(action="promote.refused")[-1].actor == "chen"
 
 
+@pytest.mark.slow
 def test_the_signing_station_shows_a_revoked_key_as_revoked(qtbot, gui_settings, fresh):
     from modelgate.core.registry.signatures import revoke_key, trusted_keys
 
@@ -264,6 +265,7 @@ def test_the_signing_station_shows_a_revoked_key_as_revoked(qtbot, gui_settings,
     station.close()
 
 
+@pytest.mark.slow
 def test_people_without_the_role_see_why_each_action_is_off(qtbot, gui_settings, fresh):
     url, keys = fresh
     ref = f"{NAME}@0.9.0"                                   # in production, signed by eve
