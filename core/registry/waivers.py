@@ -189,8 +189,3 @@ def terms_of(session, version_id: int) -> tuple[Waived, ...]:
     return tuple(Waived(w.rule, w.reason, (w.requested_by, w.confirmed_by), as_utc(w.expires_at), w.id)
                  for w in waivers_of(session, version_id))
 
-
-def version_waivers(registry, *, name: str, version: str) -> tuple[Waived, ...]:
-    """:func:`terms_of` for ``name@version``; :class:`NotFound` when it is not registered."""
-    with registry.session(write=False) as session:
-        return terms_of(session, get_version(session, name=name, version=version).id)
