@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class Severity(enum.Enum):
@@ -36,6 +37,22 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Waived:
+    """A confirmed waiver of one rule for one version, as a finding it covers carries it:
+    ``approvers`` are who requested and who confirmed it, ``expires`` the last moment it counts."""
+
+    rule: str
+    reason: str
+    approvers: tuple[str, ...]
+    expires: datetime
+    id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"reason": self.reason, "approvers": list(self.approvers), "expires": self.expires.isoformat(),
+                "id": self.id}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result of one rule: ``rule`` is a stable id such as ``MG104``."""
 
@@ -46,9 +63,13 @@ class Finding:
     hint: str | None = None
     #: How many alike findings this one stands for (see :func:`group_repeats`).
     count: int = 1
+    #: The valid waiver that excuses this finding: shown, but it no longer fails a gate.
+    waived: Waived | None = None
 
     def as_dict(self) -> dict:
         extra = {"count": self.count} if self.count > 1 else {}
+        if self.waived is not None:
+            extra["waived"] = self.waived.as_dict()
         return {**extra, 
             "rule": self.rule,
             "severity": self.severity.value,

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from modelgate.core.cli.parser import Parser
+from modelgate.core.cli.registry_options import add_registry_options
 from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
 from modelgate.core.policy.stages import DEFAULT_STAGE, STAGES
 
@@ -23,7 +24,12 @@ examples:
   modelgate validate bundles/credit-risk-1.2.0 --stage staging
   modelgate validate model.tar.gz --policy org-policy.yaml --format sarif --output mg.sarif
   modelgate validate new/ --champion current/ --stage production \\
-      --report junit:reports/mg.xml --report sarif:reports/mg.sarif --format markdown"""
+      --report junit:reports/mg.xml --report sarif:reports/mg.sarif --format markdown
+  modelgate validate credit-risk@1.2.0 --stage production   # the stored copy, waivers shown
+
+A folder has no waivers; NAME@VERSION (or a folder whose bytes are a registered version,
+with --registry) shows the version's waivers: each waived finding is listed as waived and no
+longer fails, and an expired waiver says so."""
 
 
 def register(commands) -> None:
@@ -32,7 +38,9 @@ def register(commands) -> None:
         description="Run every check on BUNDLE (a folder or a .zip/.tar/.tar.gz archive) for the "
                     "target stage under a policy, and report the findings.",
         epilog=VALIDATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    validate.add_argument("bundle", metavar="BUNDLE", type=Path)
+    validate.add_argument("bundle", metavar="BUNDLE", type=Path,
+                          help="a bundle folder or archive, or NAME@VERSION for the registry's stored copy "
+                               "(with its waivers)")
     validate.add_argument("--policy", type=Path, metavar="FILE",
                           help="policy file (default: the policy shipped with ModelGate)")
     validate.add_argument("--stage", default=DEFAULT_STAGE, choices=STAGES, metavar="STAGE",
@@ -50,6 +58,7 @@ def register(commands) -> None:
     validate.add_argument("--trust", action="append", type=Path, metavar="PUBKEY_OR_DIR", default=[],
                           help="trusted signers' public keys and CA certificate files for the signature "
                                "checks (MG8xx); default: $MODELGATE_TRUST_STORE")
+    add_registry_options(validate)
     validate.set_defaults(handler=run_validate)
 
     rules = commands.add_parser("rules", help="list the rules",
@@ -108,14 +117,19 @@ def run_validate(args: argparse.Namespace) -> int:
     from modelgate.core.checks.engine import validate_bundle
     from modelgate.core.checks.request import ValidationRequest
 
+    from modelgate.core.checks.report import with_waivers
+    from modelgate.core.cli.validate_registered import Registered, registered, wants_registry
+
     outputs = [path for _, path in args.report] + ([args.output] if args.output else [])
     check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
-    policy = load_policy(args.policy)
+    target = registered(args) if wants_registry(args) else Registered(args.bundle, (), None)
+    # a registered version is judged under the registry's policy unless --policy names another
+    policy = load_policy(args.policy) if args.policy is not None or target.policy is None else target.policy
     check_rule_ids(policy)
     trust = _trust(args.trust)
     renderer = TerminalProgress()
     try:
-        with open_bundle(args.bundle, progress=renderer.progress()) as bundle:
+        with open_bundle(target.path, progress=renderer.progress()) as bundle:
             with ExitStack() as stack:
                 champion = (stack.enter_context(_open_champion(args.champion))
                             if args.champion is not None else None)
@@ -124,6 +138,8 @@ def run_validate(args: argparse.Namespace) -> int:
                 report = validate_bundle(request=request, progress=renderer.progress())
     finally:
         renderer.finish()
+    if target.waivers:
+        report = with_waivers(report, waivers=target.waivers, policy=policy)
     rules = catalog()
     for format_, path in args.report:
         write_output(path, _ending(render(report, format=format_, rules=rules, colour=False)))

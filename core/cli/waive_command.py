@@ -16,8 +16,10 @@ def register(commands) -> None:
         description="Request a waiver: error findings of RULE stop blocking NAME@VERSION's validation gate "
                     "once a second approver confirms it (--confirm ID), until the end of --expires (UTC). "
                     "The gate, the report and the promotion's attestation name every waiver applied; an "
-                    "expired waiver stops counting and the gate says so. Signature rules (MG8xx) are never "
-                    "waived. Approvers only.")
+                    "expired waiver stops counting and the gate says so. Rules the policy lists under "
+                    "waivers.forbidden_rules (default: MG8xx signatures, MG223/MG224 code-running pickles) "
+                    "are refused (exit 1); signature rules are never waived. `validate NAME@VERSION` shows "
+                    "waived findings as waived. Approvers only.")
     waive.add_argument("ref", nargs="?", metavar="NAME@VERSION")
     waive.add_argument("rule", nargs="?", metavar="RULE_ID")
     waive.add_argument("--reason", help="why the finding is acceptable (required to request or revoke)")

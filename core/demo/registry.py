@@ -62,6 +62,9 @@ _SCRIPT: list[tuple] = [
     *_to_production("defect-detector", "0.9.0"),
     *_to_production("defect-detector", "1.0.0"),
     ("rollback", "dana", "defect-detector", "the int8 variant misreads scratches from the line 3 cameras"),
+    # A rollback is a decision on both versions; the release officer signs those too.
+    ("attest", SIGNER, "defect-detector", "0.9.0"),
+    ("attest", SIGNER, "defect-detector", "1.0.0"),
     ("review", "ben", "defect-detector", "1.1.0-rc.1", "request-changes",
      "The manifest declares five classes but the graph still outputs four; re-export the model."),
     *_to_production("support-embedder", "2.0.0"),

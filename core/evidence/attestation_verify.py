@@ -7,7 +7,9 @@ A bundle's decisions are accepted when
 2. every statement's subject is exactly the bundle's files with their sha256;
 3. the promotion statements, by sequence, start at ``draft``, each moves to the next stage (or
    retires the version), each names the digest of the one before, and the last reaches the
-   claimed stage;
+   claimed stage; a rollback (``kind``) may bring a version that was in production back from
+   deprecated, and asks no approvals again (a break-glass restore has no passing summary, so
+   it is never accepted);
 4. each promotion's approvals meet the count it asked for, by distinct people (names compared
    as the registry compares them: NFKC, case-folded, confusables as one), none of them the
    submitter, each holding one of the roles asked for (admin holds every role);
@@ -24,9 +26,10 @@ import json
 import unicodedata
 from dataclasses import dataclass
 
-from modelgate.core.policy.stages import RETIRED, STAGES
-from modelgate.core.signing.attestations import (PROMOTION_PREDICATE, STATEMENT_TYPE, VSA_PREDICATE,
-                                                 canonical_json, sha256_hex, stage_level)
+from modelgate.core.policy.stages import DEPRECATED, PRODUCTION, RETIRED, STAGES
+from modelgate.core.signing.attestations import (BREAK_GLASS, PROMOTION, PROMOTION_PREDICATE, ROLLBACK,
+                                                 STATEMENT_TYPE, VSA_PREDICATE, canonical_json, sha256_hex,
+                                                 stage_level)
 from modelgate.core.signing.dsse import INTOTO_PAYLOAD_TYPE, open_envelope, parse_envelope
 from modelgate.core.signing.errors import SignatureFormatError
 from modelgate.core.signing.trust import TrustStore
@@ -154,6 +157,19 @@ def _approval_problem(predicate: dict, policy) -> str | None:
     return None
 
 
+def _restores(predicate: dict, *, reached: str, steps: list) -> bool:
+    """Whether ``predicate`` is a rollback restoring a version that was in production and left
+    it (superseded, which is not a decision of its own, or taken out by an attested rollback)."""
+    moved = predicate.get("stage") or {}
+    return (predicate.get("kind") in (ROLLBACK, BREAK_GLASS) and moved.get("from") == DEPRECATED
+            and moved.get("to") == PRODUCTION and reached in (PRODUCTION, DEPRECATED)
+            and any(after == PRODUCTION for _before, after, _signer in steps))
+
+
+def _same_policy(predicate: dict, policy) -> bool:
+    return (predicate.get("policy") or {}).get("digest", {}).get("sha256") == policy.digest
+
+
 def verify_decisions(*, files: dict[str, str], envelopes: list[dict], trust: TrustStore,
                      stage: str | None = None, policy=None) -> AttestationVerdict:
     """Check the decision ``envelopes`` of a bundle whose files hash to ``files`` (see the module)."""
@@ -181,10 +197,13 @@ def verify_decisions(*, files: dict[str, str], envelopes: list[dict], trust: Tru
             problems.append(f"{label}: numbered {predicate.get('sequence')!r}; a decision is missing or repeated")
         if ((predicate.get("previous") or {}).get("sha256")) != previous:
             problems.append(f"{label}: does not follow the decision before it")
-        if moved.get("from") != reached:
+        restore = _restores(predicate, reached=reached, steps=steps)
+        if moved.get("from") != reached and not restore:
             problems.append(f"{label}: starts at {moved.get('from')}, but the chain was at {reached}")
-        step = _step_problem(str(moved.get("from")), str(moved.get("to")))
-        approval = _approval_problem(predicate, policy)
+        step = None if restore else _step_problem(str(moved.get("from")), str(moved.get("to")))
+        approval = _approval_problem(predicate, policy if predicate.get("kind", PROMOTION) == PROMOTION else None)
+        if approval is None and policy is not None and not _same_policy(predicate, policy):
+            approval = f"decided under another policy than {policy.name}"
         summary = summaries.get(digest)
         for problem in (step, approval):
             if problem:

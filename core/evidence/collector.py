@@ -30,9 +30,26 @@ def _location(location) -> str:
     return text
 
 
-def _finding(item: dict) -> FindingEntry:
-    return FindingEntry(str(item.get("rule", "?")), str(item.get("severity", "?")), str(item.get("message", "")),
-                        _location(item.get("location")), item.get("hint"))
+def _finding(item: dict, waivers: dict) -> FindingEntry:
+    rule = str(item.get("rule", "?"))
+    return FindingEntry(rule, str(item.get("severity", "?")), str(item.get("message", "")),
+                        _location(item.get("location")), item.get("hint"), waivers.get(rule))
+
+
+def waiver_notes(waivers, *, now: datetime, policy) -> dict[str, str]:
+    """``{rule: what its waiver says at now}`` for the version's confirmed, unrevoked waivers
+    (:class:`~modelgate.core.findings.Waived`): a valid one wins over one that expired, and a
+    waiver of a rule ``policy`` forbids waiving does not count."""
+    notes: dict[str, str] = {}
+    for waiver in sorted(waivers, key=lambda w: w.expires):
+        if policy.waiver_forbidden(waiver.rule):
+            notes[waiver.rule] = f"the waiver does not count: policy {policy.name} forbids waiving {waiver.rule}"
+        elif waiver.expires > now:
+            notes[waiver.rule] = (f"waived until {waiver.expires:%Y-%m-%d} by {' and '.join(waiver.approvers)}: "
+                                  f"{waiver.reason}")
+        else:
+            notes[waiver.rule] = f"the waiver expired on {waiver.expires:%Y-%m-%d} and no longer counts"
+    return notes
 
 
 def _champion_label(report: dict) -> str | None:
@@ -42,7 +59,7 @@ def _champion_label(report: dict) -> str | None:
     return None
 
 
-def _validations(records, *, policy_digest: str) -> tuple[ValidationEvidence, ...]:
+def _validations(records, *, policy_digest: str, waivers: dict) -> tuple[ValidationEvidence, ...]:
     """The latest run per stage (in the order the stages were first validated)."""
     latest, runs = {}, {}
     for record in records:
@@ -51,7 +68,7 @@ def _validations(records, *, policy_digest: str) -> tuple[ValidationEvidence, ..
     found = []
     for stage, record in latest.items():
         info = record.info
-        findings = sorted((_finding(f) for f in record.findings), key=_severity_rank)
+        findings = sorted((_finding(f, waivers) for f in record.findings), key=_severity_rank)
         found.append(ValidationEvidence(
             stage, info.policy_name, info.policy_digest, info.policy_digest == policy_digest,
             _champion_label(record.report), info.passed, info.actor, info.created_at,
@@ -127,6 +144,7 @@ def collect(registry, *, name: str, version: str, stage: str | None = None,
         generated_at=generated_at, tool_version=__version__, registry=redact(registry.url),
         generated_by=registry.actor, stored=stored, manifest=manifest,
         policy=PolicyEvidence(policy.name, policy.digest, policy.set_by, as_utc(policy.set_at)), chain=chain,
-        benchmarks=benchmarks, validations=_validations(records, policy_digest=policy.digest),
+        benchmarks=benchmarks, validations=_validations(records, policy_digest=policy.digest, waivers=waiver_notes(
+            detail.waivers, now=generated_at, policy=policy_in_force(registry))),
         reviews=tuple(detail.reviews), signatures=_signatures(detail.signatures, digest=info.digest, keys=keys),
         promotions=tuple(detail.promotions), events=tuple(detail.events))

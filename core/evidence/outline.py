@@ -84,10 +84,13 @@ def _run(run: ValidationEvidence) -> list:
                          f" (latest of {run.earlier_runs + 1} runs for {run.stage})" if run.earlier_runs else "")),
                      ("Findings", counts)))]
     for severity, findings in run.grouped():
-        rows = tuple((f.rule, f.message + (f"\nHint: {f.hint}" if f.hint else ""), f.location) for f in findings)
+        rows = tuple((f.rule, f.message + (f"\nHint: {f.hint}" if f.hint else "")
+                      + (f"\nWaiver: {f.waiver}" if f.waiver else ""), f.location) for f in findings)
         tone = {"error": BAD, "warning": DOUBT}.get(severity)
+        # a waived finding stays listed, but not in the colour of a failure
+        tones = tuple(None if f.waiver and f.waiver.startswith("waived") else tone for f in findings)
         blocks.append(Table((f"{_SEVERITY_TITLES[severity]} ({len(findings)})", "Message", "Location"), rows,
-                            (1.7, 6.5, 2.8), (tone,) * len(rows)))
+                            (1.7, 6.5, 2.8), tones))
     if not run.findings:
         blocks.append(Note("No findings."))
     return blocks

@@ -66,6 +66,9 @@ class FindingEntry:
     message: str
     location: str
     hint: str | None = None
+    #: What the version's waiver of this rule says when the report is made: waived (until when,
+    #: by whom, why), or expired and no longer counting; ``None`` when no waiver names the rule.
+    waiver: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ from modelgate.core.findings import Severity
 from modelgate.core.bundle.schema import validate
 
 DEFAULT_POLICY = "default-policy.yaml"
+#: Rules no waiver may cover when a policy does not say: signatures vouch for the bytes, and a
+#: pickle that imports code-running callables (MG223, MG224) runs it on every machine loading it.
+DEFAULT_FORBIDDEN_WAIVERS = ("MG8*", "MG223", "MG224")
 
 
 def _number(value) -> float | int | None:
@@ -165,6 +168,23 @@ class Policy:
     def section_synonyms(self):
         """Other headings that count as each required section (``None``: the policy sets none)."""
         return self.model_card.get("section_synonyms")
+
+    @property
+    def forbidden_waivers(self) -> tuple[str, ...]:
+        """The rule ids and family prefixes (``MG8*``) no waiver may cover, as the policy lists
+        them under ``waivers.forbidden_rules``; :data:`DEFAULT_FORBIDDEN_WAIVERS` when absent."""
+        waivers = self.data.get("waivers") or {}
+        if "forbidden_rules" not in waivers:
+            return DEFAULT_FORBIDDEN_WAIVERS
+        return _texts(waivers.get("forbidden_rules"))
+
+    def waiver_forbidden(self, rule_id: str) -> str | None:
+        """The entry of :attr:`forbidden_waivers` that covers ``rule_id``, or ``None`` when a
+        waiver of it is allowed."""
+        for entry in self.forbidden_waivers:
+            if rule_id == entry or (entry.endswith("*") and rule_id.startswith(entry[:-1])):
+                return entry
+        return None
 
     def device(self, name: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
         """The formats and weight types the policy allows on device ``name`` (``None``: any)."""

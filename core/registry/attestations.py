@@ -20,8 +20,10 @@ from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.gates import stored_run, tally_approvals, wanted_approvals
 from modelgate.core.registry.models import Attestation, Review, Version, as_utc, utcnow
 from modelgate.core.registry.queries import get_version
-from modelgate.core.signing.attestations import (PROMOTION_PREDICATE, Approval, Decision, canonical_json,
-                                                 promotion_statement, sha256_hex, summary_statement)
+from modelgate.core.findings import Severity
+from modelgate.core.signing.attestations import (PROMOTION, PROMOTION_PREDICATE, Approval, Decision,
+                                                 canonical_json, promotion_statement, sha256_hex,
+                                                 summary_statement)
 
 #: Roles that may sign decision attestations (admin passes every role check).
 SIGN_ROLES = ("signer",)
@@ -76,36 +78,47 @@ def _verdict(session, row: Version, policy: Policy, to_stage: str, champion: Ver
     return run.passed, run.errors, run.warnings, rules
 
 
-def _waivers_applied(session, row: Version, rules: tuple[str, ...]) -> tuple[dict, ...]:
-    """The active waivers of rules the validation found, as the attestation lists them."""
+def _waivers_applied(session, row: Version, rules: tuple[str, ...], policy: Policy) -> tuple[dict, ...]:
+    """The active waivers of rules the validation found that ``policy`` lets count, as the
+    attestation lists them."""
     from modelgate.core.registry.waivers import ACTIVE, state_of, waivers_of
 
     return tuple({"id": w.id, "rule": w.rule, "reason": w.reason, "requestedBy": w.requested_by,
                   "confirmedBy": w.confirmed_by, "expires": as_utc(w.expires_at).isoformat().replace("+00:00", "Z")}
-                 for w in waivers_of(session, row.id) if w.rule in rules and state_of(w) == ACTIVE)
+                 for w in waivers_of(session, row.id)
+                 if w.rule in rules and state_of(w) == ACTIVE and not policy.waiver_forbidden(w.rule))
 
 
 def record_decision(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str, store,
-                    reason: str | None, champion: Version | None) -> list[Attestation]:
-    """Record the statements of promoting ``row`` (still at its old stage) to ``to_stage``."""
+                    reason: str | None, champion: Version | None, kind: str = PROMOTION,
+                    report=None) -> list[Attestation]:
+    """Record the statements of moving ``row`` (still at its old stage) to ``to_stage``.
+
+    ``kind`` is what decided it: a promotion, or a rollback (restoring a former production
+    version, or taking the current one out; break-glass when a gate did not hold). A rollback
+    asks no approvals again (they were given when the version first climbed), and its
+    validation is ``report``, the run its gate judged when none was stored."""
     from modelgate.core import __version__
 
     previous = session.scalars(select(Attestation).where(
         Attestation.version_id == row.id, Attestation.predicate_type == PROMOTION_PREDICATE)
         .order_by(Attestation.sequence.desc()).limit(1)).first()
     sequence = previous.sequence + 1 if previous else 1
-    count, roles, given = _approvals(session, row, policy, to_stage)
+    count, roles, given = _approvals(session, row, policy, to_stage) if kind == PROMOTION else (0, (), ())
     passed, errors, warnings, rules = _verdict(session, row, policy, to_stage, champion)
+    if passed is None and report is not None:
+        passed, errors, warnings = report.passed, report.count(Severity.ERROR), report.count(Severity.WARNING)
+        rules = tuple(f.rule for f in report.findings)
     decision = Decision(
         name=label.rpartition("@")[0], version=row.version, bundle_digest=row.digest, submitter=row.submitter,
         from_stage=row.stage, to_stage=to_stage, decided_by=actor, decided_at=utcnow(),
         policy_name=policy.name, policy_digest=policy.digest, passed=passed, errors=errors,
         warnings=warnings, rules=rules, approvals_required=count, approval_roles=roles, approvals=given,
-        tool_version=__version__, reason=reason,
+        tool_version=__version__, reason=reason, kind=kind,
         champion=f"{label.rpartition('@')[0]}@{champion.version}" if champion else None,
         champion_digest=champion.digest if champion else None)
     files = version_files(store, row.digest)
-    decision = replace(decision, waivers=_waivers_applied(session, row, rules))
+    decision = replace(decision, waivers=_waivers_applied(session, row, rules, policy))
     promotion = promotion_statement(decision=decision, files=files, sequence=sequence,
                                     previous=previous.digest if previous else None)
     promotion_digest = sha256_hex(canonical_json(promotion))

@@ -199,19 +199,22 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
         findings = []
     errors = [f"{f.get('rule')} {f.get('message')}" for f in findings if f.get("severity") == "error"]
     failing = {str(f.get("rule")) for f in findings if f.get("severity") == "error"}
-    waived, notes = waived_rules(session, row.id, failing)
+    waived, notes = waived_rules(session, row.id, failing, policy=policy)
     if waived is not None:
         return GateResult("validation", MET, f"passed {where} with waived rule(s): {waived}")
     shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
     return GateResult("validation", NOT_MET, f"{run.errors} error(s) {where}: {shown}{notes}")
 
 
-def waived_rules(session, version_id: int, failing: set[str]) -> tuple[str | None, str]:
+def waived_rules(session, version_id: int, failing: set[str], *, policy: Policy) -> tuple[str | None, str]:
     """``(text naming the waivers, "")`` when active waivers cover every failing rule; else
-    ``(None, note)`` where the note names the waivers of failing rules that expired."""
+    ``(None, note)`` where the note names the waivers of failing rules that expired. A waiver
+    of a rule ``policy`` forbids waiving does not count, whenever it was granted."""
     from modelgate.core.registry.waivers import ACTIVE, EXPIRED, state_of, waivers_of
 
     rows = [w for w in waivers_of(session, version_id) if w.rule in failing]
+    forbidden = [w for w in rows if policy.waiver_forbidden(w.rule)]
+    rows = [w for w in rows if w not in forbidden]
     active = {w.rule: w for w in rows if state_of(w) == ACTIVE}
     if failing and set(active) == failing:
         return "; ".join(f"{w.rule} (waiver {w.id} by {w.requested_by} and {w.confirmed_by}, until "
@@ -219,6 +222,8 @@ def waived_rules(session, version_id: int, failing: set[str]) -> tuple[str | Non
     expired = [w for w in rows if state_of(w) == EXPIRED and w.rule not in active]
     note = "".join(f"; the waiver of {w.rule} expired on {as_utc(w.expires_at):%Y-%m-%d} and no longer counts"
                    for w in expired)
+    note += "".join(f"; the waiver of {w.rule} does not count: policy {policy.name} forbids waiving it"
+                    for w in forbidden)
     return None, note
 
 

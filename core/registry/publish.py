@@ -25,7 +25,7 @@ from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.policy.stages import STAGES
 from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, _approvals, _signature, _validation,
                                            stored_copy)
-from modelgate.core.registry.models import Promotion, Review, Signature
+from modelgate.core.registry.models import Attestation, Promotion, Review, Signature
 from modelgate.core.registry.queries import get_version
 from modelgate.core.registry.store import remove_tree
 from modelgate.core.store import modelpack
@@ -235,7 +235,11 @@ def _attachments(session, row, *, label: str, gates: list[GateResult]) -> tuple[
               "gates": [asdict(g) for g in gates]}
     decisions = Attachment(modelpack.DECISIONS_TYPE, "decisions.json",
                            json.dumps(record, sort_keys=True, indent=1).encode())
-    return (*signatures, decisions)
+    # each signed decision attestation is a referrer of its own (unsigned ones wait for a signer)
+    attested = tuple(Attachment(modelpack.ATTESTATION_TYPE, f"decision-{a.sequence}-{a.id}.dsse.json",
+                                a.envelope.encode("utf-8"))
+                     for a in rows(Attestation) if a.envelope)
+    return (*signatures, decisions, *attested)
 
 
 def _signature_name(row, number: int) -> str:

@@ -167,3 +167,5 @@ class VersionDetail:
     events: list[AuditEvent] = field(default_factory=list)
     #: What the standing damage mark says (missing, changed, extra files), if there is one.
     damage: Any = None
+    #: Confirmed, unrevoked waivers (active or expired), as findings carry them.
+    waivers: tuple = ()

@@ -223,6 +223,7 @@ class Registry:
     def show(self, *, name: str, version: str) -> VersionDetail:
         """Everything recorded about ``name@version``; :class:`NotFound` if it is not there."""
         from modelgate.core.registry.damage import damage_of
+        from modelgate.core.registry.waivers import terms_of
 
         with self.session(write=False) as session:
             row = queries.get_version(session, name=name, version=version)
@@ -244,6 +245,7 @@ class Registry:
                     .where(Signature.version_id == row.id).order_by(Signature.id))],
                 events=audit.events(session, subject=f"{name}@{version}"),
                 damage=damage_of(session, row.id),
+                waivers=terms_of(session, row.id),
             )
 
     def champion(self, *, name: str, version: str) -> tuple[str, Path] | None:

@@ -5,8 +5,10 @@ approver confirms it (four eyes: the requester's own confirmation is refused, pe
 as the approval gate compares them). From then until it expires or is revoked, error findings
 of that rule no longer block the validation gate: the gate says which rules were waived, by
 whom and until when, and the promotion's attestation lists the waivers applied. An expired
-waiver stops counting and the gate says so. Rules that may never be waived (signatures, by
-default) are refused when requested. Every change is audited.
+waiver stops counting and the gate says so. Rules the policy forbids waiving
+(``waivers.forbidden_rules``: signatures and code-running pickles by default) are refused when
+requested, and a waiver granted before the policy forbade its rule no longer counts; signature
+rules are never waived whatever the policy says. Every change is audited.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import select
 
 from modelgate.core.errors import UsageError
+from modelgate.core.findings import Waived
+from modelgate.core.policy.document import Policy
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import NotFound, WorkflowRefused
 from modelgate.core.registry.models import Waiver, as_utc, utcnow
@@ -65,14 +69,19 @@ def _info(row: Waiver, ref: str) -> WaiverInfo:
                       row.confirmed_by, row.revoked_by, state_of(row))
 
 
-def check_waivable(rule_id: str) -> str:
-    """The canonical id of ``rule_id`` if a waiver may cover it; :class:`UsageError` if not."""
+def check_waivable(rule_id: str, *, policy: Policy) -> str:
+    """The canonical id of ``rule_id`` if a waiver may cover it under ``policy``;
+    :class:`WorkflowRefused` if signatures are concerned or the policy forbids it."""
     from modelgate.core.checks.catalog import get_rule
 
     rule = get_rule(rule_id).id
     if rule.startswith(NEVER_WAIVED):
-        raise UsageError(f"{rule} may never be waived: signature rules vouch for the bytes themselves",
-                         hint="Fix the cause: sign the bundle again with a trusted key.")
+        raise WorkflowRefused(f"{rule} may never be waived: signature rules vouch for the bytes themselves",
+                              hint="Fix the cause: sign the bundle again with a trusted key.")
+    entry = policy.waiver_forbidden(rule)
+    if entry is not None:
+        raise WorkflowRefused(f"policy {policy.name} forbids waiving {rule} (waivers.forbidden_rules: {entry})",
+                              hint="Fix the cause; only an admin changing the policy could allow this waiver.")
     return rule
 
 
@@ -85,7 +94,10 @@ def _expiry(expires: date) -> datetime:
 
 def request_waiver(registry, *, name: str, version: str, rule: str, reason: str, expires: date) -> WaiverInfo:
     """Request a waiver of ``rule`` for ``name@version`` until the end of ``expires`` (UTC)."""
-    rule, text, label = check_waivable(rule), (reason or "").strip(), f"{name}@{version}"
+    from modelgate.core.registry.policies import policy_in_force
+
+    rule = check_waivable(rule, policy=policy_in_force(registry))
+    text, label = (reason or "").strip(), f"{name}@{version}"
     if not text:
         raise UsageError("a waiver needs a reason", hint="Say why the finding is acceptable with --reason TEXT.")
     until = _expiry(expires)
@@ -170,3 +182,10 @@ def waivers_of(session, version_id: int) -> list[Waiver]:
     return session.scalars(select(Waiver).where(
         Waiver.version_id == version_id, Waiver.confirmed_by.is_not(None), Waiver.revoked_at.is_(None))
         .order_by(Waiver.id)).all()
+
+
+def terms_of(session, version_id: int) -> tuple[Waived, ...]:
+    """The version's confirmed, unrevoked waivers (active or expired) as findings carry them."""
+    return tuple(Waived(w.rule, w.reason, (w.requested_by, w.confirmed_by), as_utc(w.expires_at), w.id)
+                 for w in waivers_of(session, version_id))
+

@@ -34,6 +34,7 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.progress import Progress
 from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.attestations import record_decision
+from modelgate.core.signing.attestations import BREAK_GLASS, ROLLBACK
 from modelgate.core.registry.errors import WorkflowRefused
 from modelgate.core.registry.policies import policy_in_force
 from modelgate.core.registry.gates import (MET, NOT_MET, GateResult, evaluate, recorded_signatures,
@@ -416,6 +417,12 @@ def rollback(registry, *, name: str, reason: str, to_version: str | None = None,
         else:
             demoted = f"{name}@{current.version}"
             kind = "break-glass" if forced else "restored"
+            # a rollback is a decision on both versions: attested like a promotion, in the same step
+            attested = BREAK_GLASS if forced else ROLLBACK
+            for moved, stage in ((current, DEPRECATED), (previous, PRODUCTION)):
+                record_decision(session, moved, label=f"{name}@{moved.version}", to_stage=stage, policy=policy,
+                                actor=actor, store=registry.store, reason=text, champion=None, kind=attested,
+                                report=fresh[0] if fresh and moved is previous else None)
             _move(session, current, to_stage=DEPRECATED, kind="rollback", actor=actor, reason=text)
             _move(session, previous, to_stage=PRODUCTION, kind=kind, actor=actor, reason=text,
                   policy_digest=policy.digest)

@@ -69,6 +69,15 @@ def fired_rules(report, rules: dict) -> list:
     return [rules[rule_id] for rule_id in ids if rule_id in rules]
 
 
+def waiver_note(finding) -> str | None:
+    """``waived until DATE by A and B: REASON`` for a waived finding, ``None`` otherwise."""
+    waived = finding.waived
+    if waived is None:
+        return None
+    return (f"waived until {waived.expires:%Y-%m-%d} by {' and '.join(waived.approvers)}: "
+            f"{waived.reason}")
+
+
 def printable(text: str, *, keep_newlines: bool = True) -> str:
     """Show control characters from a bundle as ``\\xNN`` instead of sending them raw.
 

@@ -11,7 +11,7 @@ import datetime
 import xml.etree.ElementTree as ET
 
 from modelgate.core.findings import Severity
-from modelgate.core.reports import printable, slug
+from modelgate.core.reports import printable, slug, waiver_note
 
 SUITE = "modelgate"
 
@@ -37,6 +37,8 @@ def _describe(finding) -> str:
     text = f"{finding.severity.value.upper()} {finding.location}: {finding.message}"
     if finding.hint:
         text += f"\nhint: {finding.hint}"
+    if finding.waived is not None:
+        text += f"\n{waiver_note(finding)}"
     return text.replace("\n", "\n  ")
 
 
@@ -53,10 +55,15 @@ def _cases(report, rules: dict) -> list[tuple[str, str, str, list]]:
     return cases
 
 
+def _fails(finding) -> bool:
+    """An error no valid waiver excuses fails its test case; a waived one is listed as output."""
+    return finding.severity is Severity.ERROR and finding.waived is None
+
+
 def build(report, *, rules: dict) -> ET.Element:
     """The ``<testsuites>`` element holding one ``<testsuite name="modelgate">``."""
     cases = _cases(report, rules)
-    failed = sum(1 for *_, found in cases if any(f.severity is Severity.ERROR for f in found))
+    failed = sum(1 for *_, found in cases if any(_fails(f) for f in found))
     counts = {"tests": str(len(cases)), "failures": str(failed), "errors": "0", "skipped": "0",
               "time": f"{report.duration_s:.3f}"}
     root = ET.Element("testsuites", {"name": SUITE, **counts})
@@ -72,7 +79,7 @@ def build(report, *, rules: dict) -> ET.Element:
     for rule_id, classname, name, found in cases:
         case = ET.SubElement(suite, "testcase", {"classname": classname, "name": _xml_text(name),
                                                  "time": "0"})
-        errors = [f for f in found if f.severity is Severity.ERROR]
+        errors = [f for f in found if _fails(f)]
         if errors:
             first = errors[0].message.splitlines()[0] if errors[0].message else ""
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

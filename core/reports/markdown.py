@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from modelgate.core.findings import Severity
-from modelgate.core.reports import fired_rules, printable
+from modelgate.core.reports import fired_rules, printable, waiver_note
 
 #: GitHub refuses a job summary over 1 MiB; a bundle with thousands of stray files
 #: could produce that many findings, so the table stops here and says so.
@@ -70,7 +70,10 @@ def render(report, *, rules: dict) -> str:
             message = inline(finding.message)
             if finding.hint:
                 message += f"<br>*Hint:* {inline(finding.hint)}"
-            lines.append(f"| {_EMOJI[finding.severity]} | {inline(finding.rule)} | "
+            if finding.waived is not None:
+                message += f"<br>*Waived:* {inline(waiver_note(finding))}"
+            mark = _EMOJI[finding.severity] + (" waived" if finding.waived is not None else "")
+            lines.append(f"| {mark} | {inline(finding.rule)} | "
                          f"{_location(finding)} | {message} |")
         hidden = len(report.findings) - MAX_ROWS
         if hidden > 0:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from modelgate.core import __version__
 from modelgate.core.findings import Severity
-from modelgate.core.reports import camel_case
+from modelgate.core.reports import camel_case, waiver_note
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 BASE = "BUNDLEROOT"
@@ -91,6 +91,10 @@ def _result(finding, index: dict, prefix: str | None) -> dict:
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: fingerprint(finding)},
     })
+    if finding.waived is not None:
+        # an accepted external suppression: viewers list the result as suppressed, with why
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": waiver_note(finding)}]
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from modelgate.core.findings import Severity
-from modelgate.core.reports import printable, short_digest
+from modelgate.core.reports import printable, short_digest, waiver_note
 
 WIDTH = 80
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "2"}
@@ -53,13 +53,20 @@ def render(report, *, rules: dict, colour: bool = False) -> str:
         group = [f for f in report.findings if f.severity is severity]
         if not group:
             continue
-        lines.append(_paint(f"{_HEADINGS[severity]} ({len(group)})", "1", colour))
+        waived = sum(1 for f in group if f.waived is not None)
+        lines.append(_paint(f"{_HEADINGS[severity]} ({len(group)}" + (f", {waived} waived" if waived else "") + ")",
+                            "1", colour))
         for finding in group:
-            head = f"{finding.rule} {severity.value} {printable(str(finding.location), keep_newlines=False)}: "
+            mark = " [waived]" if finding.waived is not None else ""
+            head = (f"{finding.rule} {severity.value}{mark} "
+                    f"{printable(str(finding.location), keep_newlines=False)}: ")
             body = _wrap(head + printable(finding.message), first="  ", rest="    ")
-            lines.extend(_paint(line, _COLOURS[severity], colour) for line in body)
+            # a waived error is no longer a failure: it is not painted as one
+            lines.extend(_paint(line, "2" if mark else _COLOURS[severity], colour) for line in body)
             if finding.hint:
                 lines.extend(_wrap(printable(finding.hint), first="    hint: ", rest="          "))
+            if mark:
+                lines.extend(_wrap(printable(waiver_note(finding)), first="    ", rest="      "))
         lines.append("")
     if report.findings:  # findings come most severe first: explain the rule that matters most
         lines.append(f"Run `modelgate explain {report.findings[0].rule}` for what a rule checks "

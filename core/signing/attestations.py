@@ -31,6 +31,10 @@ PROMOTION_PREDICATE = "https://modelgate.dev/attestations/promotion/v1"
 #: SLSA Verification Summary Attestation v1.
 VSA_PREDICATE = "https://slsa.dev/verification_summary/v1"
 VERIFIER_ID = "https://modelgate.dev/verifier"
+#: What a decision statement's ``kind`` says moved the version: a promotion up the stages, a
+#: rollback (restoring a former production version, or taking the current one out of
+#: production), or a break-glass restore that went ahead although a gate did not hold.
+PROMOTION, ROLLBACK, BREAK_GLASS = "promotion", "rollback", "break-glass"
 #: Where attestations go in an exported bundle (in-toto's bundle format: JSON Lines of envelopes).
 BUNDLE_FILE = "signatures/decisions.intoto.jsonl"
 
@@ -91,6 +95,7 @@ class Decision:
     champion: str | None = None
     champion_digest: str | None = None
     waivers: tuple[dict, ...] = field(default_factory=tuple)
+    kind: str = PROMOTION
 
 
 def _iso(moment: datetime) -> str:
@@ -111,6 +116,7 @@ def promotion_statement(*, decision: Decision, files: dict[str, str], sequence: 
         "model": {"name": d.name, "version": d.version, "bundleDigest": {"sha256": d.bundle_digest},
                   "submitter": d.submitter},
         "sequence": sequence,
+        "kind": d.kind,
         "previous": {"sha256": previous} if previous else None,
         "stage": {"from": d.from_stage, "to": d.to_stage},
         "decidedBy": d.decided_by,
@@ -140,7 +146,8 @@ def summary_statement(*, decision: Decision, files: dict[str, str], promotion_di
         "policy": {"uri": f"modelgate:policy/{d.policy_name}", "digest": {"sha256": d.policy_digest}},
         "inputAttestations": [{"uri": f"modelgate:attestation/{d.name}@{d.version}/{d.to_stage}",
                                "digest": {"sha256": promotion_digest}}],
-        "verificationResult": "PASSED",
+        # a break-glass restore is on record, but nobody vouches that its gates held
+        "verificationResult": "FAILED" if d.kind == BREAK_GLASS else "PASSED",
         "verifiedLevels": [stage_level(d.to_stage)],
         "slsaVersion": "1.0",
     }

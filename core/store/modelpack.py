@@ -36,6 +36,11 @@ BUNDLE_DIGEST = "dev.modelgate.bundle.digest"
 #: The artifact types of what is attached to a model manifest as a referrer.
 SIGNATURE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 DECISIONS_TYPE = "application/vnd.dev.modelgate.decisions.v1+json"
+#: One signed decision attestation (a DSSE envelope over an in-toto statement), one referrer
+#: each: the artifact type cosign gives the attestations it attaches as OCI 1.1 referrers.
+ATTESTATION_TYPE = "application/vnd.dsse.envelope.v1+json"
+#: Where pulled attestations land in ``signatures/``: in-toto JSON Lines, one envelope a line.
+ATTESTATIONS_FILE = "decisions.intoto.jsonl"
 #: The OCI "empty" config descriptor, for referrer artifacts that carry no config.
 EMPTY_CONFIG = {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2,
                 "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}

@@ -56,6 +56,8 @@ class Pulled:
     files: int
     signatures: tuple[str, ...] = ()
     decisions: tuple[dict, ...] = field(default=())
+    #: How many decision attestations came back into ``signatures/`` (see :data:`modelpack.ATTESTATIONS_FILE`).
+    attestations: int = 0
 
 
 def _sha256_descriptor(data: bytes, media_type: str) -> dict:
@@ -156,7 +158,7 @@ def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None
                 client.stream_blob({"digest": layer.digest, "size": layer.size}, write=out.write,
                                    advance=progress.advance)
         pulled = _judge(staging=staging, layers=layers, config=config, annotations=document.get("annotations"))
-        signatures, decisions = _referrers(client=client, digest=digest, staging=staging)
+        signatures, decisions, attested = _referrers(client=client, digest=digest, staging=staging)
         if dest.exists():
             dest.rmdir()
         os.rename(staging, dest)
@@ -164,7 +166,7 @@ def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None
         fsutil.remove_tree(staging)
         raise
     return Pulled(folder=dest, digest=digest, name=pulled[0], version=pulled[1], files=len(layers),
-                  signatures=signatures, decisions=decisions)
+                  signatures=signatures, decisions=decisions, attestations=attested)
 
 
 def _judge(*, staging: Path, layers, config: dict, annotations) -> tuple[str, str]:
@@ -195,12 +197,14 @@ def _judge(*, staging: Path, layers, config: dict, annotations) -> tuple[str, st
     return str(manifest.get("name")), str(manifest.get("version"))
 
 
-def _referrers(*, client: ArtifactSource, digest: str, staging: Path) -> tuple[tuple[str, ...], tuple[dict, ...]]:
-    """Signatures attached to ``digest`` go to ``signatures/``; decision records are returned."""
-    signatures, decisions = [], []
+def _referrers(*, client: ArtifactSource, digest: str,
+               staging: Path) -> tuple[tuple[str, ...], tuple[dict, ...], int]:
+    """Signatures attached to ``digest`` go to ``signatures/``, its decision attestations into
+    one JSON Lines file there; decision records are returned."""
+    signatures, decisions, envelopes = [], [], set()
     for descriptor in client.referrers(digest):
         kind = descriptor.get("artifactType")
-        if kind not in (modelpack.SIGNATURE_TYPE, modelpack.DECISIONS_TYPE):
+        if kind not in (modelpack.SIGNATURE_TYPE, modelpack.DECISIONS_TYPE, modelpack.ATTESTATION_TYPE):
             continue
         modelpack.check_descriptor(descriptor, what="a referrer")
         data, _, _ = client.manifest(descriptor["digest"])
@@ -213,6 +217,9 @@ def _referrers(*, client: ArtifactSource, digest: str, staging: Path) -> tuple[t
         if subject != digest:
             raise ArtifactRefused(f"the referrer {descriptor['digest']} names another subject")
         content = client.blob_bytes(layer)
+        if kind == modelpack.ATTESTATION_TYPE:
+            envelopes.add(_envelope_line(content, descriptor["digest"]))
+            continue
         if kind == modelpack.DECISIONS_TYPE:
             try:
                 decisions.append(json.loads(content))
@@ -228,4 +235,20 @@ def _referrers(*, client: ArtifactSource, digest: str, staging: Path) -> tuple[t
         with open(target, "xb") as out:
             out.write(content)
         signatures.append(name)
-    return tuple(signatures), tuple(decisions)
+    if envelopes:  # sorted: the verifier orders decisions by their own numbers, not by the registry's
+        (staging / "signatures").mkdir(exist_ok=True)
+        with open(staging / "signatures" / modelpack.ATTESTATIONS_FILE, "xb") as out:
+            out.write(b"".join(line + b"\n" for line in sorted(envelopes)))
+    return tuple(signatures), tuple(decisions), len(envelopes)
+
+
+def _envelope_line(content: bytes, where: str) -> bytes:
+    """An attached DSSE envelope as one JSON line; its signature is judged by whoever verifies."""
+    try:
+        envelope = json.loads(content)
+    except ValueError:
+        raise ArtifactRefused(f"the attestation {where} is not JSON") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), str) \
+            or not isinstance(envelope.get("signatures"), list):
+        raise ArtifactRefused(f"the attestation {where} is not a DSSE envelope")
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode("utf-8")

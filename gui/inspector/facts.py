@@ -249,6 +249,7 @@ def validate(*, subject: Subject, stage: str, progress: Progress):
     from contextlib import ExitStack
 
     from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.report import with_waivers
     from modelgate.core.checks.request import RecordedSignatures, ValidationRequest, trust_from
 
     detail, trust, recorded = subject.detail, None, None
@@ -260,7 +261,10 @@ def validate(*, subject: Subject, stage: str, progress: Progress):
         champion = stack.enter_context(open_bundle(subject.champion[1])) if subject.champion else None
         request = ValidationRequest(bundle=subject.facts.bundle, policy=subject.policy, stage=stage,
                                     champion=champion, trust=trust, recorded=recorded)
-        return validate_bundle(request=request, progress=progress)
+        report = validate_bundle(request=request, progress=progress)
+    # a registry version's waivers show on the findings they excuse; a loose bundle has none
+    waivers = getattr(detail, "waivers", ())
+    return with_waivers(report, waivers=waivers, policy=subject.policy) if waivers else report
 
 
 @dataclass

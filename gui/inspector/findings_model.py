@@ -4,9 +4,12 @@ and rule family."""
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle
 
 from modelgate.core.findings import Finding, Severity
+from modelgate.core.reports import waiver_note
+from modelgate.gui.inspector.widgets import MUTED
 
 HEADERS = ("Severity", "Rule", "Message", "Location")
 ICONS = {Severity.ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -46,11 +49,15 @@ class FindingsModel(QAbstractTableModel):
         if role == FINDING_ROLE:
             return finding
         if role == Qt.ItemDataRole.DisplayRole:
-            return (finding.severity.value, finding.rule, finding.message, str(finding.location))[column]
+            severity = finding.severity.value + (" · waived" if finding.waived is not None else "")
+            return (severity, finding.rule, finding.message, str(finding.location))[column]
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QApplication.style().standardIcon(ICONS[finding.severity])
+        if role == Qt.ItemDataRole.ForegroundRole and finding.waived is not None:
+            return QColor(MUTED)    # shown, but no longer a failure
         if role == Qt.ItemDataRole.ToolTipRole:
-            return finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
+            text = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
+            return text + (f"\n{waiver_note(finding)}" if finding.waived is not None else "")
         if role == Qt.ItemDataRole.UserRole and column == 0:
             return finding.severity.rank     # sorting by severity sorts by rank, not by name
         return None

@@ -20,6 +20,7 @@ from modelgate.gui.ops import workflow
 from modelgate.gui.ops.background import BackgroundOperation
 from modelgate.gui.ops.workflow import REVIEW_ROLES
 from modelgate.gui.registry.model import updated_text
+from modelgate.gui.review.waiver_badges import WaiverBadges
 
 DECISIONS = (("approve", "Approve", GOOD), ("reject", "Reject", BAD), ("request-changes", "Request changes", DOUBT))
 DECISION_COLOUR = {key: colour for key, _text, colour in DECISIONS}
@@ -107,6 +108,7 @@ class ReviewPanel(QWidget):
         font = self.heading.font()
         font.setBold(True)
         self.heading.setFont(font)
+        self.waivers = WaiverBadges()
         self.reviews_box = QVBoxLayout()
         self.comment = QPlainTextEdit(objectName="review-comment")
         self.comment.setPlaceholderText("Your comment (required; kept in the audit log)")
@@ -141,6 +143,7 @@ class ReviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.heading)
+        layout.addWidget(self.waivers)
         layout.addWidget(reviews, 1)
         layout.addWidget(decide)
         layout.addWidget(workflow)
@@ -171,6 +174,7 @@ class ReviewPanel(QWidget):
         self.expected = info.ref if info is not None else None
         self.info, self.detail = None, None
         self.heading.setText("No version selected" if info is None else f"Reviews of {info.ref}")
+        self.waivers.show_waivers(())
         self._show_reviews()
         self._update_buttons()
 
@@ -190,6 +194,7 @@ class ReviewPanel(QWidget):
         self.detail, self.info = detail, detail.info
         self.heading.setText(f"Reviews of {detail.info.ref} · {detail.info.stage} · submitted by "
                              f"{detail.info.submitter}")
+        self.waivers.show_waivers(getattr(detail, "waivers", ()))
         self._show_reviews()
         self._update_buttons()
         self.detail_loaded.emit(detail)

@@ -92,3 +92,30 @@ def test_statements_about_other_files_fail(key_and_trust):
     envelopes = _envelopes([_decision(*CLIMB[0])], key, files={**FILES, "extra.bin": "e" * 64})
     verdict = verify_decisions(files=FILES, envelopes=envelopes, trust=trust)
     assert any("not in the bundle: extra.bin" in p for p in verdict.problems)
+
+
+def _rollback(from_stage="deprecated", to_stage="production", kind="rollback") -> Decision:
+    return replace(_decision(from_stage, to_stage), kind=kind, approvals=(), approvals_required=0,
+                   approval_roles=(), reason="latency doubled")
+
+
+def test_a_rollback_restoring_a_former_production_version_verifies(key_and_trust):
+    climb = [_decision(*step) for step in CLIMB]
+    assert _problems(key_and_trust, climb + [_rollback()], stage="production", policy=POLICY) == ()
+    # taken out by a rollback, then restored by another: both steps are decisions
+    back = [_rollback("production", "deprecated"), _rollback()]
+    assert _problems(key_and_trust, climb + back, stage="production", policy=POLICY) == ()
+
+
+def test_a_rollback_of_a_version_never_in_production_or_relabelled_is_refused(key_and_trust):
+    early = [_decision(*CLIMB[0]), _rollback()]
+    assert any("starts at deprecated" in p for p in _problems(key_and_trust, early, stage="production"))
+    relabelled = [_decision(*step) for step in CLIMB] + [_rollback(kind="promotion")]
+    assert any("goes backwards" in p for p in _problems(key_and_trust, relabelled, stage="production"))
+
+
+def test_a_break_glass_restore_is_on_record_but_never_vouched_for():
+    summary = summary_statement(decision=_rollback(kind="break-glass"), files=FILES, promotion_digest="d" * 64)
+    assert summary["predicate"]["verificationResult"] == "FAILED"
+    honest = summary_statement(decision=_rollback(), files=FILES, promotion_digest="d" * 64)
+    assert honest["predicate"]["verificationResult"] == "PASSED"

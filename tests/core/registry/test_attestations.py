@@ -191,3 +191,51 @@ def test_only_the_signers_own_trusted_key_signs_attestations(team, tmp_path, tem
     with pytest.raises(WorkflowRefused, match="not trusted"):
         sign_attestations(team("carol"), name=NAME, version="1.0.0", signer=signer)
     assert all(s.envelope is None for s in attestations(team.admin, name=NAME, version="1.0.0"))
+
+
+@pytest.mark.slow
+def test_a_rollback_is_attested_and_its_chain_verifies(team, released, tmp_path, template):
+    _, key = released
+    signer = KeySigner(load_private_key(key, passphrase=PASSPHRASE))
+    team("alice").import_bundle(path=new_bundle(tmp_path, template, version="1.1.0"))
+    for stage in ("candidate", "staging", "production"):
+        for person in APPROVERS[stage]:
+            workflow.review(team(person), name=NAME, version="1.1.0", decision="approve", comment=f"ok by {person}")
+        if stage == "production":
+            sign_version(team("sam"), name=NAME, version="1.1.0", key=key, passphrase=PASSPHRASE, signer="sam")
+        workflow.promote(team("carol"), name=NAME, version="1.1.0", to_stage=stage, policy=DEFAULT)
+    workflow.rollback(team("dave"), name=NAME, reason="latency doubled", policy=DEFAULT)
+    assert len(sign_attestations(team("sam"), name=NAME, version="1.0.0", signer=signer)) == 2
+    assert len(sign_attestations(team("sam"), name=NAME, version="1.1.0", signer=signer)) == 8
+    restored = export_version(team("sam"), name=NAME, version="1.0.0", output=tmp_path / "restored").path
+    verdict = _verdict(restored, key, stage="production", policy=DEFAULT)
+    assert verdict.ok, verdict.problems
+    assert verdict.steps[-1][:2] == ("deprecated", "production")
+    envelopes = read_lines((restored / BUNDLE_FILE).read_bytes())
+    last = max((json.loads(base64.b64decode(e["payload"])) for e in envelopes),
+               key=lambda s: (s["predicateType"] == PROMOTION_PREDICATE, s["predicate"].get("sequence", 0)))
+    assert last["predicate"]["kind"] == "rollback" and last["predicate"]["reason"] == "latency doubled"
+    from modelgate.core.registry.attestations import version_files
+    from modelgate.core.registry.queries import get_version
+
+    with team.admin.session(write=False) as session:
+        digest = get_version(session, name=NAME, version="1.1.0").digest
+    verdict = verify_decisions(files=version_files(team.admin.store, digest),
+                               envelopes=[s.envelope for s in attestations(team.admin, name=NAME, version="1.1.0")],
+                               trust=load_trust_store([key.with_suffix(".pub")]), stage="deprecated")
+    assert verdict.ok and verdict.steps[-1][:2] == ("production", "deprecated"), verdict.problems
+
+    # an insider relabelling the restore as a plain promotion breaks the chain: stages never go back
+    path = restored / BUNDLE_FILE
+    lines = path.read_text().splitlines()
+    edited = []
+    for line in lines:
+        envelope = json.loads(line)
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        if statement["predicateType"] == PROMOTION_PREDICATE and statement["predicate"]["kind"] == "rollback":
+            statement["predicate"]["kind"] = "promotion"
+            envelope = sign_envelope(payload=canonical_json(statement), signer=signer)
+        edited.append(json.dumps(envelope))
+    path.write_text("\n".join(edited) + "\n")
+    verdict = _verdict(restored, key, stage="production")
+    assert not verdict.ok and any("deprecated -> production goes backwards" in p for p in verdict.problems)

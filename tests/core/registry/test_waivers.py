@@ -90,8 +90,10 @@ def test_an_expired_or_revoked_waiver_stops_counting_and_says_so(team, failing):
 
 
 def test_signature_rules_past_dates_and_non_approvers_are_refused(team, failing):
-    with pytest.raises(UsageError, match="never be waived"):
+    with pytest.raises(WorkflowRefused, match="never be waived"):
         request_waiver(team("carol"), name=NAME, version="1.0.0", rule="MG801", reason="x", expires=LATER)
+    with pytest.raises(WorkflowRefused, match="forbids waiving MG224"):  # unsafe serialisation, by default
+        request_waiver(team("carol"), name=NAME, version="1.0.0", rule="MG224", reason="x", expires=LATER)
     with pytest.raises(UsageError, match="has passed"):
         request_waiver(team("carol"), name=NAME, version="1.0.0", rule=failing, reason="x",
                        expires=date.today() - timedelta(days=1))
@@ -113,3 +115,37 @@ def test_waivers_appear_in_the_technical_documentation(team, failing, tmp_path):
     write_documentation(team.admin, pack, template="eu-ai-act-annex-iv", path=out, format="html")
     text = " ".join(Parts(out.read_text()).text)
     assert f"{failing} active until {LATER:%Y-%m-%d}: pilot only (requested by carol, confirmed by dave)" in text
+
+
+def test_a_waiver_stops_counting_once_the_policy_forbids_its_rule(team, failing, tmp_path):
+    from tests.factory import policy_file
+
+    waiver = request_waiver(team("carol"), name=NAME, version="1.0.0", rule=failing, reason="pilot", expires=LATER)
+    confirm_waiver(team("dave"), waiver_id=waiver.id)
+    assert _validation(team).state == "met"
+    stricter = load_policy(policy_file(tmp_path, lambda d: d["waivers"].update(forbidden_rules=[failing])))
+    gates = workflow.gates(team("carol"), name=NAME, version="1.0.0", to_stage="candidate", policy=stricter)
+    gate = next(g for g in gates if g.name == "validation")
+    assert gate.state == "not met" and f"the waiver of {failing} does not count" in gate.reason
+
+
+def test_the_auditor_report_shows_a_waived_finding_and_an_expired_waiver(team, failing):
+    from modelgate.core.evidence import collect
+    from modelgate.core.evidence.html import render_html
+
+    waiver = request_waiver(team("carol"), name=NAME, version="1.0.0", rule=failing, reason="pilot only",
+                            expires=LATER)
+    confirm_waiver(team("dave"), waiver_id=waiver.id)
+    pack = collect(team.admin, name=NAME, version="1.0.0")
+    entries = [f for run in pack.validations for f in run.findings if f.rule == failing]
+    assert entries and all(f.waiver == f"waived until {LATER:%Y-%m-%d} by carol and dave: pilot only" for f in entries)
+    assert f"Waiver: waived until {LATER:%Y-%m-%d} by carol and dave: pilot only" in render_html(pack)
+    engine = create_engine(team.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE waivers SET expires_at = :t WHERE id = :i"),
+                               {"t": "2020-01-01 00:00:00+00:00", "i": waiver.id})
+    finally:
+        engine.dispose()
+    html = render_html(collect(team.admin, name=NAME, version="1.0.0"))
+    assert "Waiver: the waiver expired on 2020-01-01 and no longer counts" in html and "Waiver: waived" not in html

@@ -186,6 +186,24 @@ def test_sarif_validates_against_the_official_schema(reports, tricky, rules, sar
         assert log["version"] == "2.1.0" and log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def test_a_waived_finding_is_an_accepted_suppression_the_official_schema_takes(reports, tricky, rules,
+                                                                              sarif_validator):
+    from datetime import datetime, timedelta, timezone
+
+    from modelgate.core.checks.report import with_waivers
+    from modelgate.core.findings import Waived
+
+    later = datetime.now(timezone.utc) + timedelta(days=9)
+    for report in (reports["broken"], tricky):
+        rule = next(f.rule for f in report.findings if f.severity is Severity.ERROR)
+        waived = with_waivers(report, waivers=(Waived(rule, TRICKY, ("carol", "dave"), later, 1),))
+        log = json.loads(render(waived, format="sarif", rules=rules))
+        assert [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator.iter_errors(log)] == []
+        suppressed = [r for r in log["runs"][0]["results"] if r.get("suppressions")]
+        assert suppressed and all(r["ruleId"] == rule for r in suppressed)
+        assert suppressed[0]["suppressions"][0]["justification"].endswith(TRICKY)
+
+
 def test_sarif_has_one_result_per_finding_with_its_level_and_rule(reports, tricky, rules):
     levels = {"error": "error", "warning": "warning", "info": "note"}
     for report in all_reports(reports, tricky):

@@ -155,3 +155,20 @@ def test_a_pull_reference_needs_a_tag_or_digest():
         "127.0.0.1:5000", "models/tiny", "1.0.0", True)
     with pytest.raises(StoreError, match="no tag"):
         parse_reference(text="oci://127.0.0.1:5000/models/tiny", need_target=True)
+
+
+@pytest.mark.parametrize("content", [b"not json", b"[]", b'{"payload": 1, "signatures": []}',
+                                     b'{"payload": "e30=", "signatures": "none"}'])
+def test_an_attached_attestation_that_is_no_dsse_envelope_is_refused(content):
+    from modelgate.core.store.oci import _envelope_line
+
+    with pytest.raises(ArtifactRefused, match="attestation sha256:ab"):
+        _envelope_line(content, "sha256:ab")
+
+
+def test_an_attached_envelope_becomes_one_canonical_line():
+    from modelgate.core.store.oci import _envelope_line
+
+    line = _envelope_line(b'{\n "signatures": [{"sig": "c2ln", "keyid": ""}],\n "payloadType": "t", "payload": "e30="}',
+                          "sha256:ab")
+    assert b"\n" not in line and line.startswith(b'{"payload":"e30=","payloadType":"t"')

@@ -247,3 +247,43 @@ def test_a_push_is_recorded_on_each_back_end(team, oci, tmp_path, template):
     (event,) = team.admin.audit_log(action="store.pushed")
     assert event.payload["manifest_digest"] == pushed.digest and event.payload["reference"] == pushed.reference
     assert team.admin.verify_audit().ok
+
+
+@pytest.mark.slow
+def test_signed_decisions_travel_as_referrers_and_come_back_into_signatures(crew, oci, tmp_path, template):
+    from modelgate.core.evidence.attestation_verify import read_lines, verify_decisions
+    from modelgate.core.policy.document import load_policy
+    from modelgate.core.registry import workflow
+    from modelgate.core.registry.attestations import sign_attestations
+    from modelgate.core.registry.signatures import trust_key
+    from modelgate.core.signing.attestations import BUNDLE_FILE
+    from modelgate.core.signing.dsse import KeySigner
+    from modelgate.core.signing.keys import load_private_key
+    from modelgate.core.signing.payload import hash_while_importing
+    from modelgate.core.signing.trust import load_trust_store
+    from modelgate.core.bundle.reader import open_bundle
+    from tests.factory import PASSPHRASE, signing_key
+
+    crew.admin.add_user(name="sam", roles=["signer"])
+    key = signing_key(tmp_path / "keys", "sam")
+    trust_key(crew.admin, name="sam", public_key=key.with_suffix(".pub"))
+    crew("alice").import_bundle(path=new_bundle(tmp_path / "b", template))
+    workflow.review(crew("bob"), name=NAME, version="1.0.0", decision="approve", comment="fine")
+    workflow.promote(crew("carol"), name=NAME, version="1.0.0", to_stage="candidate", policy=load_policy())
+    signer = KeySigner(load_private_key(key, passphrase=PASSPHRASE))
+    assert len(sign_attestations(crew("sam"), name=NAME, version="1.0.0", signer=signer)) == 2
+    target = _repo(oci, "models/attested")
+    pushed = push_version(crew.admin, name=NAME, version="1.0.0", target=target, insecure=True)
+    push_version(crew.admin, name=NAME, version="1.0.0", target=target, insecure=True)  # again: nothing doubles
+    index = skopeo_raw(f"docker://{oci.host}/models/attested:{fallback_tag(pushed.digest)}")
+    kinds = sorted(m["artifactType"] for m in index["manifests"])
+    assert kinds == sorted([modelpack.DECISIONS_TYPE] + [modelpack.ATTESTATION_TYPE] * 2)
+    assert BUNDLE_FILE == f"signatures/{modelpack.ATTESTATIONS_FILE}"
+    dest = tmp_path / "pulled"
+    pulled = pull_bundle(client=_client(oci, "models/attested:1.0.0"), dest=dest)
+    assert pulled.attestations == 2
+    with open_bundle(dest) as bundle:
+        files = hash_while_importing(bundle, progress=None)
+    verdict = verify_decisions(files=files, envelopes=read_lines((dest / BUNDLE_FILE).read_bytes()),
+                               trust=load_trust_store([key.with_suffix(".pub")]), stage="candidate")
+    assert verdict.ok and verdict.stage == "candidate", verdict.problems
