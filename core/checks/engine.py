@@ -9,7 +9,7 @@ from pathlib import Path
 
 from modelgate.core.checks import load_all
 from modelgate.core.checks.context import CheckContext
-from modelgate.core.checks.positions import place
+from modelgate.core.bundle.positions import place
 from modelgate.core.checks.request import RecordedSignatures, ValidationRequest
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core import settings
