@@ -170,8 +170,13 @@ def _article(word: str) -> str:
 
 
 def _position(document, path) -> dict:
-    """``line`` and ``column`` of the value at ``path`` in ``document`` (empty when unknown)."""
-    found = document.source(path) if document is not None else None
+    """``line`` (and ``column`` where ``document`` knows it) of the value at ``path``."""
+    if document is None:
+        return {}
+    source = getattr(document, "source", None)  # YAML documents know columns; JSON ones lines
+    if source is None:
+        return {"line": document.line(path)}
+    found = source(path)
     return {"line": found.line, "column": found.column} if found is not None else {}
 
 

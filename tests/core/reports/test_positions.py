@@ -157,9 +157,9 @@ def test_policy_problems_name_the_line_and_column_of_their_key():
     with pytest.raises(PolicyError) as raised:
         parse_policy(text.encode(), source="p.yaml")
     lines = text.split("\n")
-    named = [int(n) for n in re.findall(r"\(line (\d+)\)", raised.value.message)]
+    named = [(int(n), int(c)) for n, c in re.findall(r"\(line (\d+), column (\d+)\)", raised.value.message)]
     assert named, raised.value.message
-    assert {lines[n - 1].strip().split(":")[0] for n in named} >= {"surprise"}
+    assert {lines[n - 1][c - 1:].split(":")[0] for n, c in named} >= {"surprise", "count"}
 
 
 @pytest.mark.slow
