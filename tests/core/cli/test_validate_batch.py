@@ -120,3 +120,18 @@ def test_text_reports_of_several_bundles_follow_each_other_then_the_summary(bund
     assert main(["validate", str(clean), str(typo)]) == 1
     out = capsys.readouterr().out
     assert out.index(f"== {clean}\n") < out.index(f"== {typo}\n") < out.index("2 bundle(s) validated: 1 passed, 1 failed")
+
+
+def test_archives_in_a_batch_name_their_reports_without_the_archive_suffix(bundles, tmp_path, capsys):
+    import shutil
+
+    clean, typo = bundles[-3], bundles[-2]
+    zipped = shutil.make_archive(str(tmp_path / "clean-release"), "zip", clean)
+    tarred = shutil.make_archive(str(tmp_path / "typo-release"), "gztar", typo)
+    reports = tmp_path / "reports"
+    assert main(["validate", zipped, tarred, "--format", "json", "--output", str(reports / "{name}.json")]) == 1
+    assert sorted(p.name for p in reports.iterdir()) == ["clean-release.json", "typo-release.json"]
+    assert json.loads((reports / "clean-release.json").read_text(encoding="utf-8"))["summary"]["passed"] is True
+    assert json.loads((reports / "typo-release.json").read_text(encoding="utf-8"))["summary"]["passed"] is False
+    out = capsys.readouterr().out
+    assert f"{zipped}: PASSED" in out and "2 bundle(s) validated: 1 passed, 1 failed" in out
