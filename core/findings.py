@@ -21,16 +21,18 @@ class Severity(enum.Enum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding points: a file in the bundle and, optionally, a manifest path."""
+    """Where a finding points: a file in the bundle and, optionally, a manifest path,
+    a 1-based line and a 1-based column."""
 
     file: str = "bundle.yaml"
     path: str | None = None
     line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         text = self.file
         if self.line:
-            text += f":{self.line}"
+            text += f":{self.line}" + (f":{self.column}" if self.column else "")
         if self.path:
             text += f" ({self.path})"
         return text
@@ -78,6 +80,7 @@ class Finding:
                 "file": self.location.file,
                 "path": self.location.path,
                 "line": self.location.line,
+                **({"column": self.location.column} if self.location.column else {}),
             },
             "hint": self.hint,
         }

@@ -48,6 +48,8 @@ class ManifestResult:
 
     data: dict | None
     findings: tuple[Finding, ...]
+    #: Where each value sits in the text (``None`` when unreadable): findings get their lines.
+    document: safeyaml.Document | None = None
 
     @property
     def valid(self) -> bool:
@@ -107,7 +109,7 @@ def parse_manifest_text(data: bytes) -> ManifestResult:
                         hint="Start from `modelgate init NAME` to see the expected keys.")
     findings = validate(parsed, schema_name="bundle.schema.json", rule=MANIFEST_SCHEMA.id, file=MANIFEST,
                         document=document)
-    return ManifestResult(parsed, tuple(findings))
+    return ManifestResult(parsed, tuple(findings), document)
 
 
 def load_manifest(bundle: Bundle) -> ManifestResult:

@@ -60,10 +60,15 @@ class YamlCyclic(YamlProblem):
 
 @dataclass(frozen=True)
 class Source:
-    """Where one value sits in the text: its 1-based line and, if unquoted, how it was written."""
+    """Where one value sits in the text: its 1-based line and, if unquoted, how it was written.
+
+    For a mapping's value, ``line`` and ``column`` (1-based) are those of its key: a
+    block value starts on the line after its key, and the key is what a reader looks for.
+    """
 
     line: int
     plain: str | None = None
+    column: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,19 @@ class Document:
 
     def line(self, path) -> int | None:
         """The line of the value at ``path``, or of its nearest enclosing value."""
+        found = self.source(path)
+        return found.line if found else None
+
+    def source(self, path) -> Source | None:
+        """Where the value at ``path`` sits, or its nearest enclosing value; ``None`` for an
+        empty document."""
         path = tuple(path)
         while path:
             found = self.sources.get(path)
             if found is not None:
-                return found.line
+                return found
             path = path[:-1]
-        found = self.sources.get(())
-        return found.line if found else None
+        return self.sources.get(())
 
 
 class _Resolver(Resolver):
@@ -286,18 +296,18 @@ def _flow_depth(text: str) -> int:
 def _sources(node, data, limit: int) -> dict:
     """Map each path in ``data`` to where its node sits; aliases are followed (cycles are refused)."""
     found: dict = {}
-    stack = [((), node, data)]
+    stack = [((), node, node.start_mark, data)]
     while stack and len(found) < limit:
-        path, node, value = stack.pop()
+        path, node, mark, value = stack.pop()
         # A plain scalar has no style: None from the Python composer, "" from libyaml.
         plain = node.value if isinstance(node, ScalarNode) and not node.style else None
-        found[path] = Source(node.start_mark.line + 1, plain)
+        found[path] = Source(mark.line + 1, plain, mark.column + 1)
         if isinstance(node, MappingNode) and isinstance(value, dict) and len(node.value) == len(value):
             for (key_node, value_node), (key, item) in zip(node.value, value.items()):
-                stack.append((path + (key,), value_node, item))
+                stack.append((path + (key,), value_node, key_node.start_mark, item))
         elif isinstance(node, SequenceNode) and isinstance(value, list) and len(node.value) == len(value):
             for index, (item_node, item) in enumerate(zip(node.value, value)):
-                stack.append((path + (index,), item_node, item))
+                stack.append((path + (index,), item_node, item_node.start_mark, item))
     return found
 
 

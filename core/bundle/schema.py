@@ -169,6 +169,17 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+def _position(document, path) -> dict:
+    """``line`` (and ``column`` where ``document`` knows it) of the value at ``path``."""
+    if document is None:
+        return {}
+    source = getattr(document, "source", None)  # YAML documents know columns; JSON ones lines
+    if source is None:
+        return {"line": document.line(path)}
+    found = source(path)
+    return {"line": found.line, "column": found.column} if found is not None else {}
+
+
 def validate(instance, *, schema_name: str, rule: str, file: str, document=None) -> list[Finding]:
     """Validate ``instance`` against a shipped schema; one finding per problem.
 
@@ -185,7 +196,7 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
         return [Finding(rule=rule, severity=Severity.ERROR, message=(
             f"{manifest_path(where) if where else file} holds {what}, which has no JSON form"),
             location=Location(file=file, path=manifest_path(where) if where else None,
-                              line=document.line(where or []) if document is not None else None),
+                              **_position(document, where or [])),
             hint="Use plain strings for keys, and text (e.g. base64 in a string) for binary data.")]
     findings = []
     # Only the problems a report lists one by one are described; the rest are counted
@@ -203,7 +214,7 @@ def validate(instance, *, schema_name: str, rule: str, file: str, document=None)
             severity=Severity.ERROR,
             message=message,
             location=Location(file=file, path=manifest_path(path) if path else None,
-                              line=document.line(path) if document is not None else None),
+                              **_position(document, path)),
             hint=hint,
         ))
     if len(errors) > keep:

@@ -21,6 +21,7 @@ MODULES = (
     "targets",       # MG3xx
     "licenses",      # MG4xx
     "model_card",    # MG5xx
+    "card_front",    # MG511-MG512
     "benchmarks",    # MG6xx
     "provenance",    # MG7xx
     "signatures",    # MG8xx

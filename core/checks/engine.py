@@ -9,6 +9,7 @@ from pathlib import Path
 
 from modelgate.core.checks import load_all
 from modelgate.core.checks.context import CheckContext
+from modelgate.core.bundle.positions import place
 from modelgate.core.checks.request import RecordedSignatures, ValidationRequest
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core import settings
@@ -122,6 +123,7 @@ def validate_bundle(*, request: ValidationRequest, progress: Progress | None = N
     findings = _apply_policy(findings, policy)
     findings.sort(key=lambda f: (f.severity.rank, f.rule, f.location.file, f.location.path or ""))
     findings = group_repeats(findings, keep=settings.get(settings.MAX_FINDINGS_PER_RULE))
+    findings = place(findings, document=ctx.manifest_result.document)
     return Report(
         bundle=_ref(ctx), stage=stage, policy_name=policy.name, policy_source=policy.source,
         policy_digest=policy.digest, findings=tuple(findings), started_at=started_at,

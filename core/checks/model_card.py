@@ -162,6 +162,11 @@ def _default_synonyms():
     return load_policy().section_synonyms or {}
 
 
+def card_of(ctx):
+    """The bundle's parsed card, or ``None`` when it is missing or unreadable (MG501-MG503 say why)."""
+    return _load(ctx)[0]
+
+
 @register(needs_manifest=False)
 def card_sections(ctx):
     """MG504, MG505, MG508: every required section is there, long enough, and not the template's."""

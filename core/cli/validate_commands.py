@@ -12,6 +12,7 @@ from pathlib import Path
 from modelgate.core.cli.parser import Parser
 from modelgate.core.cli.registry_options import add_registry_options
 from modelgate.core.cli.terminal import TerminalProgress, paint, use_colour
+from modelgate.core.errors import BundleError, UsageError
 from modelgate.core.policy.stages import DEFAULT_STAGE, STAGES
 
 FORMATS = ("text", "json", "junit", "sarif", "markdown")
@@ -25,6 +26,7 @@ examples:
   modelgate validate model.tar.gz --policy org-policy.yaml --format sarif --output mg.sarif
   modelgate validate new/ --champion current/ --stage production \\
       --report junit:reports/mg.xml --report sarif:reports/mg.sarif --format markdown
+  modelgate validate bundles/* --format sarif --output reports/{name}.sarif
   modelgate validate credit-risk@1.2.0 --stage production   # the stored copy, waivers shown
 
 A folder has no waivers; NAME@VERSION (or a folder whose bytes are a registered version,
@@ -36,11 +38,13 @@ def register(commands) -> None:
     validate = commands.add_parser(
         "validate", help="check a bundle against the policy",
         description="Run every check on BUNDLE (a folder or a .zip/.tar/.tar.gz archive) for the "
-                    "target stage under a policy, and report the findings.",
+                    "target stage under a policy, and report the findings. With several bundles,\n"
+                    "--output and --report file names take {name} (each bundle's folder name).",
         epilog=VALIDATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    validate.add_argument("bundle", metavar="BUNDLE", type=Path,
-                          help="a bundle folder or archive, or NAME@VERSION for the registry's stored copy "
-                               "(with its waivers)")
+    validate.add_argument("bundle", metavar="BUNDLE", type=Path, nargs="+",
+                          help="bundle folders or archives, or NAME@VERSION for the registry's stored "
+                               "copy (with its waivers); several are validated in one run, each with "
+                               "its own report, then a summary")
     validate.add_argument("--policy", type=Path, metavar="FILE",
                           help="policy file (default: the policy shipped with ModelGate)")
     validate.add_argument("--stage", default=DEFAULT_STAGE, choices=STAGES, metavar="STAGE",
@@ -107,49 +111,112 @@ def _ending(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def _named(path: Path, bundle: Path) -> Path:
+    """``path`` with ``{name}`` replaced by the bundle's file name (archives without their suffix)."""
+    name = bundle.name
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return Path(str(path).replace("{name}", name))
+
+
+def _check_batch(args: argparse.Namespace) -> None:
+    """Several bundles: each report file needs its own name, and stdout holds text only."""
+    for _, path in [*args.report, *([(args.format, args.output)] if args.output else [])]:
+        if "{name}" not in str(path):
+            raise UsageError(f"{path} would hold the reports of {len(args.bundle)} bundles",
+                             hint="Put {name} in the file name, e.g. --output reports/{name}.sarif; "
+                                  "it becomes each bundle's folder name.")
+    if args.output is None and args.format not in ("text", "markdown"):
+        raise UsageError(f"{len(args.bundle)} {args.format} reports cannot share stdout",
+                         hint=f"Write one file per bundle: --output reports/{{name}}.{args.format}.")
+
+
 def run_validate(args: argparse.Namespace) -> int:
-    from modelgate.core.bundle.reader import open_bundle
-    from modelgate.core.outputs import check_outputs, write_output
+    """Validate each of ``args.bundle`` in turn in this process (the checks, the policy and the
+    model process are loaded once); one report per bundle, then, for several, a summary line.
+    The exit code is the worst: 2 if a bundle could not be read, else 1 if one failed."""
+    from modelgate.core.outputs import check_outputs
     from modelgate.core.checks.catalog import check_rule_ids
     from modelgate.core.policy.document import load_policy
-    from modelgate.core.reports import render
     from modelgate.core.checks.catalog import catalog
-    from modelgate.core.checks.engine import validate_bundle
-    from modelgate.core.checks.request import ValidationRequest
-
     from modelgate.core.checks.report import with_waivers
     from modelgate.core.cli.validate_registered import Registered, registered, wants_registry
 
-    outputs = [path for _, path in args.report] + ([args.output] if args.output else [])
-    check_outputs(outputs, inputs=[p for p in (args.bundle, args.policy, args.champion) if p])
-    target = registered(args) if wants_registry(args) else Registered(args.bundle, (), None)
+    bundles, several = args.bundle, len(args.bundle) > 1
+    if several:
+        _check_batch(args)
+    outputs = [_named(path, bundle) for bundle in bundles
+               for path in [p for _, p in args.report] + ([args.output] if args.output else [])]
+    check_outputs(outputs, inputs=[p for p in (*bundles, args.policy, args.champion) if p])
+    targets = [registered(args, bundle=b) if wants_registry(args, bundle=b) else Registered(b, (), None)
+               for b in bundles]
     # a registered version is judged under the registry's policy unless --policy names another
-    policy = load_policy(args.policy) if args.policy is not None or target.policy is None else target.policy
+    in_force = next((t.policy for t in targets if t.policy is not None), None)
+    policy = load_policy(args.policy) if args.policy is not None or in_force is None else in_force
     check_rule_ids(policy)
     trust = _trust(args.trust)
+    rules = catalog()
+    codes: list[int] = []
+    for number, (bundle, target) in enumerate(zip(bundles, targets)):
+        if several and number and args.output is None:
+            print()
+        try:
+            report = _validate_one(target.path, args, policy=policy, trust=trust)
+        except BundleError as error:
+            if not several:
+                raise
+            sys.stdout.flush()
+            print(f"modelgate: {bundle}: {error.explain()}", file=sys.stderr)
+            codes.append(error.exit_code)
+            continue
+        if target.waivers:
+            report = with_waivers(report, waivers=target.waivers, policy=policy)
+        _emit(report, args, bundle=bundle, rules=rules)
+        codes.append(0 if report.passed else 1)
+    if several:
+        passed, failed = codes.count(0), codes.count(1)
+        unreadable = len(codes) - passed - failed
+        print(f"\n{len(codes)} bundle(s) validated: {passed} passed, {failed} failed"
+              + (f", {unreadable} could not be read" if unreadable else ""))
+    return max(codes)
+
+
+def _validate_one(path: Path, args: argparse.Namespace, *, policy, trust):
+    from modelgate.core.bundle.reader import open_bundle
+    from modelgate.core.checks.engine import validate_bundle
+    from modelgate.core.checks.request import ValidationRequest
+
     renderer = TerminalProgress()
     try:
-        with open_bundle(target.path, progress=renderer.progress()) as bundle:
+        with open_bundle(path, progress=renderer.progress()) as bundle:
             with ExitStack() as stack:
                 champion = (stack.enter_context(_open_champion(args.champion))
                             if args.champion is not None else None)
                 request = ValidationRequest(bundle=bundle, policy=policy, stage=args.stage,
                                             champion=champion, trust=trust)
-                report = validate_bundle(request=request, progress=renderer.progress())
+                return validate_bundle(request=request, progress=renderer.progress())
     finally:
         renderer.finish()
-    if target.waivers:
-        report = with_waivers(report, waivers=target.waivers, policy=policy)
-    rules = catalog()
+
+
+def _emit(report, args: argparse.Namespace, *, bundle: Path, rules: dict) -> None:
+    """Write ``report`` to each --report file and to --output (then print the verdict) or stdout."""
+    from modelgate.core.outputs import write_output
+    from modelgate.core.reports import render
+
     for format_, path in args.report:
-        write_output(path, _ending(render(report, format=format_, rules=rules, colour=False)))
+        write_output(_named(path, bundle), _ending(render(report, format=format_, rules=rules, colour=False)))
     if args.output is not None:
-        write_output(args.output, _ending(render(report, format=args.format, rules=rules, colour=False)))
-        print(_coloured_verdict(report))
+        write_output(_named(args.output, bundle),
+                     _ending(render(report, format=args.format, rules=rules, colour=False)))
+        print(_coloured_verdict(report) if len(args.bundle) == 1 else f"{bundle}: {_coloured_verdict(report)}")
     else:
         colour = args.format == "text" and use_colour(sys.stdout)
+        if len(args.bundle) > 1:  # the reports follow each other: say whose each one is
+            print(paint(f"== {bundle}", "bold"))
         sys.stdout.write(render(report, format=args.format, rules=rules, colour=colour))
-    return 0 if report.passed else 1
 
 
 def _trust(paths: list[Path]):

@@ -27,14 +27,14 @@ class Registered:
     policy: Policy | None
 
 
-def names_a_version(args) -> bool:
-    """Whether BUNDLE is ``NAME@VERSION`` rather than a path."""
-    return not args.bundle.exists() and "@" in str(args.bundle)
+def names_a_version(bundle: Path) -> bool:
+    """Whether ``bundle`` is ``NAME@VERSION`` rather than a path."""
+    return not bundle.exists() and "@" in str(bundle)
 
 
-def wants_registry(args) -> bool:
-    """Whether this validation reads the registry: ``NAME@VERSION`` or an explicit ``--registry``."""
-    return names_a_version(args) or getattr(args, "registry", None) is not None
+def wants_registry(args, *, bundle: Path) -> bool:
+    """Whether validating ``bundle`` reads the registry: ``NAME@VERSION`` or an explicit ``--registry``."""
+    return names_a_version(bundle) or getattr(args, "registry", None) is not None
 
 
 def _folder_digest(path: Path) -> tuple[str | None, str | None, str]:
@@ -50,7 +50,7 @@ def _folder_digest(path: Path) -> tuple[str | None, str | None, str]:
     return manifest.name, manifest.version, bundle_digest(digests)
 
 
-def registered(args) -> Registered:
+def registered(args, *, bundle: Path) -> Registered:
     """The stored copy (for ``NAME@VERSION``) or the folder itself, with the waivers of the
     registered version it is, and the registry's policy in force."""
     from modelgate.core.registry.errors import NotFound
@@ -58,8 +58,8 @@ def registered(args) -> Registered:
     from modelgate.core.registry.queries import get_version
     from modelgate.core.registry.waivers import terms_of
 
-    by_name = names_a_version(args)
-    name, version, digest = parse_ref(str(args.bundle)) + (None,) if by_name else _folder_digest(args.bundle)
+    by_name = names_a_version(bundle)
+    name, version, digest = parse_ref(str(bundle)) + (None,) if by_name else _folder_digest(bundle)
     with open_from_args(args) as registry:
         policy = policy_in_force(registry)
         with registry.session(write=False) as session:
@@ -69,10 +69,10 @@ def registered(args) -> Registered:
                 if by_name:
                     raise
                 print(f"note: {name}@{version} is not in the registry; no waivers apply", file=sys.stderr)
-                return Registered(args.bundle, (), policy)
+                return Registered(bundle, (), policy)
             if not by_name and row.digest != digest:
-                print(f"note: {args.bundle} is not the registered {name}@{version} (its bytes differ); "
+                print(f"note: {bundle} is not the registered {name}@{version} (its bytes differ); "
                       "no waivers apply", file=sys.stderr)
-                return Registered(args.bundle, (), policy)
-            path = registry.store.path_of(registry.store.relative(row.digest)) if by_name else args.bundle
+                return Registered(bundle, (), policy)
+            path = registry.store.path_of(registry.store.relative(row.digest)) if by_name else bundle
             return Registered(path, terms_of(session, row.id), policy)

@@ -74,6 +74,7 @@ def findings_of_report(data: dict) -> tuple[Finding, ...]:
         except ValueError:
             continue
         found.append(Finding(item["rule"], severity, str(item.get("message") or ""),
-                             Location(str(where.get("file") or "bundle.yaml"), where.get("path"), where.get("line")),
+                             Location(str(where.get("file") or "bundle.yaml"), where.get("path"), where.get("line"),
+                                      where.get("column")),
                              item.get("hint")))
     return tuple(found)

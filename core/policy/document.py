@@ -194,6 +194,13 @@ class Policy:
                 tuple(d.lower() for d in dtypes) if dtypes is not None else None)
 
 
+def _where(location) -> str:
+    """`` (line N, column C)`` of a problem in the policy file, as far as it is known."""
+    if not location.line:
+        return ""
+    return f" (line {location.line}" + (f", column {location.column})" if location.column else ")")
+
+
 def parse_policy(raw: bytes, *, source: str) -> Policy:
     """Parse and validate policy bytes; raise :class:`PolicyError` on any problem."""
     limit = settings.get(settings.MAX_MANIFEST_BYTES)
@@ -210,7 +217,7 @@ def parse_policy(raw: bytes, *, source: str) -> Policy:
                           hint="A policy starts with `policy_format: modelgate.policy/v1`.")
     problems = validate(data, schema_name="policy.schema.json", rule="MG000", file=source, document=document)
     if problems:
-        details = "\n".join(f"  - {p.message}" + (f" (line {p.location.line})" if p.location.line else "")
+        details = "\n".join(f"  - {p.message}" + _where(p.location)
                             + (f" ({p.hint})" if p.hint else "") for p in problems[:10])
         more = f"\n  … and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise PolicyError(f"policy {source} is not valid:\n{details}{more}",

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from modelgate.core.findings import Severity
 from modelgate.core.reports import printable, slug, waiver_note
+from modelgate.core.reports.sarif import prefix_under_cwd
 
 SUITE = "modelgate"
 
@@ -42,6 +43,13 @@ def _describe(finding) -> str:
     return text.replace("\n", "\n  ")
 
 
+def _file_for_ci(file: str, prefix: str | None) -> str:
+    """A bundle file as CI names it: relative to the working directory (the checkout) when the
+    bundle lies under it, else relative to the bundle."""
+    posix = file.replace("\\", "/")
+    return f"{prefix}/{posix}" if prefix not in (None, ".") else posix
+
+
 def _cases(report, rules: dict) -> list[tuple[str, str, str, list]]:
     """(rule id, classname, name, findings) for every catalogue rule, then any unknown rule that fired."""
     by_rule: dict[str, list] = {}
@@ -63,6 +71,7 @@ def _fails(finding) -> bool:
 def build(report, *, rules: dict) -> ET.Element:
     """The ``<testsuites>`` element holding one ``<testsuite name="modelgate">``."""
     cases = _cases(report, rules)
+    prefix = prefix_under_cwd(report.bundle.source)
     failed = sum(1 for *_, found in cases if any(_fails(f) for f in found))
     counts = {"tests": str(len(cases)), "failures": str(failed), "errors": "0", "skipped": "0",
               "time": f"{report.duration_s:.3f}"}
@@ -80,6 +89,10 @@ def build(report, *, rules: dict) -> ET.Element:
         case = ET.SubElement(suite, "testcase", {"classname": classname, "name": _xml_text(name),
                                                  "time": "0"})
         errors = [f for f in found if _fails(f)]
+        placed = next((f for f in errors if f.location.line), None)
+        if placed is not None:  # CI annotations (e.g. GitHub's JUnit reporters) read these two
+            case.set("file", _xml_text(_file_for_ci(placed.location.file, prefix)))
+            case.set("line", str(placed.location.line))
         if errors:
             first = errors[0].message.splitlines()[0] if errors[0].message else ""
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

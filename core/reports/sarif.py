@@ -57,7 +57,7 @@ def _artifact(file: str, prefix: str | None) -> dict:
     return {"uri": quote(relative, safe="/", errors="surrogateescape"), "uriBaseId": base}
 
 
-def _prefix_under_cwd(source: str) -> str | None:
+def prefix_under_cwd(source: str) -> str | None:
     """The bundle folder relative to the working directory, or None if it is not under it."""
     try:
         folder, cwd = Path(source).resolve(), Path.cwd().resolve()
@@ -79,6 +79,8 @@ def _result(finding, index: dict, prefix: str | None) -> dict:
     physical: dict = {"artifactLocation": _artifact(finding.location.file, prefix)}
     if isinstance(finding.location.line, int) and finding.location.line >= 1:
         physical["region"] = {"startLine": finding.location.line}
+        if isinstance(finding.location.column, int) and finding.location.column >= 1:
+            physical["region"]["startColumn"] = finding.location.column
     location: dict = {"physicalLocation": physical}
     if finding.location.path:
         location["logicalLocations"] = [{"fullyQualifiedName": finding.location.path, "kind": "member"}]
@@ -136,7 +138,7 @@ def as_document(report, *, rules: dict) -> dict:
     """The SARIF log as a dict."""
     catalogue = list(rules.values())
     index = {rule.id: position for position, rule in enumerate(catalogue)}
-    prefix = _prefix_under_cwd(report.bundle.source)
+    prefix = prefix_under_cwd(report.bundle.source)
     invocation: dict = {"executionSuccessful": True}
     start = _utc(report.started_at)
     if start:

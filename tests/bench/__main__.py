@@ -31,6 +31,7 @@ BENCHMARKS = [
     "hostile",
     "oci",
     "formats",
+    "conformance",
 ]
 
 
@@ -43,6 +44,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})")
     p.add_argument("--size-mib", type=int, default=None, metavar="N",
                    help="data size in MiB for benchmarks that generate data (each has its own default)")
+    p.add_argument("--count", type=int, default=None, metavar="N",
+                   help="models for benchmarks that wrap a corpus (conformance: default 30)")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per case; the best counts (default 3)")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return p
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.size_mib is not None and args.size_mib < 1:
         print("--size-mib must be at least 1", file=sys.stderr)
+        return 2
+    if args.count is not None and args.count < 1:
+        print("--count must be at least 1", file=sys.stderr)
         return 2
     if args.repeat < 1:
         print("--repeat must be at least 1", file=sys.stderr)

@@ -300,14 +300,16 @@ def test_junit_has_one_test_case_per_rule_and_fails_rules_with_errors(reports, r
     case = next(c for c in cases if c.get("name").startswith("MG104 "))
     assert case.get("name") == f"MG104 {rules['MG104'].title}"
     assert case.get("classname") == "modelgate.structure-and-integrity"
-    assert "bundle.yaml (artifacts[0].sha256)" in case.find("failure").text
+    assert re.search(r"bundle\.yaml:\d+:\d+ \(artifacts\[0\]\.sha256\)", case.find("failure").text)
+    lines = (reports["broken_root"] / "bundle.yaml").read_text(encoding="utf-8").split("\n")
+    assert lines[int(case.get("line")) - 1].strip().startswith("sha256:") and case.get("file").endswith("bundle.yaml")
 
 
 def test_junit_warnings_pass_and_are_reported_in_system_out(reports, rules):
     suite = ET.fromstring(render(reports["warned"], format="junit", rules=rules)).find("testsuite")
     case = next(c for c in suite.findall("testcase") if c.get("name").startswith("MG107 "))
     assert case.find("failure") is None
-    assert "WARNING bundle.yaml (files)" in case.find("system-out").text
+    assert re.search(r"WARNING bundle\.yaml:\d+:\d+ \(files\)", case.find("system-out").text)
 
 
 def test_junit_escapes_everything_and_keeps_unknown_rules(tricky, rules):
