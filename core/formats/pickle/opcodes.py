@@ -42,7 +42,7 @@ MAX_IMPORTS = 10_000
 MAX_NAME = 256
 #: A newline-terminated argument (protocol 0) longer than this is not read into memory.
 MAX_LINE = 64 * 1024
-__all__ = ["PickleLimit", "Walk", "walk", "walk_all"]
+__all__ = ["PickleLimit", "Walk", "is_opcode", "walk", "walk_all"]
 
 
 @dataclass
@@ -97,6 +97,11 @@ _NOTHING = {"FRAME", "READONLY_BUFFER", "APPEND", "SETITEM", "BINPERSID"}
 _TUPLE_KEEP = 32     # tuples up to this length keep their items (shapes, persistent ids)
 
 
+def is_opcode(byte: int) -> bool:
+    """Whether ``byte`` is a pickle opcode (what a protocol 0 or 1 pickle may open with)."""
+    return _OPS[byte] is not None
+
+
 def _line(src: Source, buf: bytes, i: int) -> tuple[bytes | None, bytes, int]:
     """A newline-terminated argument from ``buf[i]``; ``None`` when longer than :data:`MAX_LINE`."""
     end = buf.find(b"\n", i, i + MAX_LINE + 1)
@@ -109,9 +114,9 @@ def _line(src: Source, buf: bytes, i: int) -> tuple[bytes | None, bytes, int]:
         end = buf.find(b"\n", i)
         if end >= 0:
             return None, buf, end + 1
-        if src.at_end(len(buf)):
+        buf, i = src.refill(len(buf), 1)
+        if not buf:
             raise Truncated("a line argument has no end")
-        buf, i = src.refill(len(buf))
 
 
 def walk(src: Source, *, into: Walk, nested: int = 0) -> None:

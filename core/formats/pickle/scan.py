@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelgate.core.formats.pickle import compressed, reference
-from modelgate.core.formats.pickle.opcodes import PickleLimit, Walk, walk_all
+from modelgate.core.formats.pickle.opcodes import PickleLimit, Walk, is_opcode, walk_all
 from modelgate.core.formats.pickle.source import Source
 
 #: Members of a zip or tar checkpoint: torch.save writes one per storage (tensor), and no
@@ -171,8 +171,8 @@ def form_of(head: bytes, path: Path) -> str | None:
         return "zip"
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return "pickle"
-    if head[:1] in (b"(", b"]", b"}", b"c") and path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
-        return "pickle"  # protocol 0 and 1 pickles open with a MARK, a container or a GLOBAL
+    if head and is_opcode(head[0]) and path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
+        return "pickle"  # protocol 0 and 1 pickles have no header: any opcode may come first
     kind = compressed.kind_of(head)
     if kind is not None and _inflates_to_pickle(path, kind):
         return "compressed"

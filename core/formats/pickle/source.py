@@ -51,7 +51,10 @@ class Source:
                 break
             parts.append(data)
             have += len(data)
-        self.buf = b"".join(parts) if len(parts) > 1 else rest
+        if len(parts) == 2 and not rest:
+            self.buf = parts[1]            # nothing held over: no copy
+        else:
+            self.buf = b"".join(parts) if len(parts) > 1 else rest
         return self.buf, 0
 
     def peek(self, n: int) -> bytes:
@@ -86,13 +89,6 @@ class Source:
                     raise Truncated(f"a length of {n + held:,} bytes runs past the end of the stream")
                 n -= len(data)
         return self.refill(0)
-
-    def at_end(self, i: int) -> bool:
-        """Whether nothing follows ``buf[i]``."""
-        if i < len(self.buf):
-            return False
-        buf, _ = self.refill(i, 1)
-        return not buf
 
     def position(self, i: int) -> int:
         """Where ``buf[i]`` lies in the stream."""
