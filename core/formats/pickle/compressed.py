@@ -68,8 +68,9 @@ class Inflating:
         self._compressed, self.produced = compressed, 0
         self._engine = _decompressor(kind)
         self._pending = b""
+        stream.seek(0)
         if kind == "zlib" and stream.read(2) == b"ZF":
-            stream.read(_ZF_HEADER - 2)
+            stream.seek(_ZF_HEADER)
         else:
             stream.seek(0)
 

@@ -107,6 +107,9 @@ def _zip(path_or_stream, scan: Scan, *, prefix: str = "", depth: int = 0) -> Non
     with zipfile.ZipFile(path_or_stream) as archive:
         raw = archive.fp
         members = archive.infolist()
+        if len(members) > MAX_MEMBERS:   # an archive inside the file: its list is already read
+            scan.limits.append(f"{prefix}the archive holds {len(members):,} members, above {MAX_MEMBERS:,}")
+            return
         declared = sum(member.file_size for member in members)
         archive_size = raw.seek(0, 2)
         if declared > max(RATIO_FLOOR, MAX_RATIO * archive_size):
@@ -171,11 +174,11 @@ def form_of(head: bytes, path: Path) -> str | None:
         return "zip"
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return "pickle"
-    if head and is_opcode(head[0]) and path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
-        return "pickle"  # protocol 0 and 1 pickles have no header: any opcode may come first
     kind = compressed.kind_of(head)
     if kind is not None and _inflates_to_pickle(path, kind):
         return "compressed"
+    if head and is_opcode(head[0]) and path.suffix.lower() in (".pkl", ".pickle", ".joblib"):
+        return "pickle"  # protocol 0 and 1 pickles have no header: any opcode may come first
     if tarfile.is_tarfile(path):
         return "tar"
     return None
