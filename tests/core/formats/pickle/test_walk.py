@@ -38,7 +38,7 @@ def _honest_objects() -> list:
          "ratio": fractions.Fraction(1, 3), "id": uuid.UUID(int=7)},
         ["unicode ✓ " * 40, b"\x00" * 300, "x" * 70_000, tuple(range(40)), recursive],
         np.array([1, "two", None], dtype=object),
-        {str(i): {"nested": [i, (i, i)]} for i in range(2500)},
+        {str(i): {"nested": [i, (i, i)]} for i in range(1200)},
     ]
 
 
