@@ -58,9 +58,14 @@ class Walk:
     def add_import(self, module, name) -> Imported:
         """Record ``module.name``; anything but two plain strings is an unresolved import."""
         if type(module) is str and type(name) is str:
-            value, parts = Imported(f"{module}.{name}"), (module, name)
-        else:
-            value, parts = Imported("<unresolved STACK_GLOBAL>"), None
+            return self._add(Imported(f"{module}.{name}"), (module, name))
+        return self.add_unresolved("<unresolved STACK_GLOBAL>")
+
+    def add_unresolved(self, label: str) -> Imported:
+        """Record an import nothing static names (``label`` says how it was made)."""
+        return self._add(Imported(label), None)
+
+    def _add(self, value: Imported, parts: tuple[str, str] | None) -> Imported:
         if value not in self.imports:
             if len(self.imports) >= MAX_IMPORTS:
                 raise PickleLimit(f"imports more than {MAX_IMPORTS:,} different callables")
@@ -92,7 +97,6 @@ _FIXED = {"BININT": "<i", "BININT1": "<B", "BININT2": "<H", "BINGET": "<B", "LON
 _TEXT = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "SHORT_BINSTRING", "BINSTRING"}
 _POP_MARK = {"TUPLE", "LIST", "DICT", "APPENDS", "SETITEMS", "ADDITEMS", "FROZENSET", "INST", "OBJ",
              "POP_MARK"}
-_PUSH_UNKNOWN = {"NONE", "EMPTY_LIST", "EMPTY_SET", "BINFLOAT", "NEXT_BUFFER", "FLOAT"}
 _NOTHING = {"FRAME", "READONLY_BUFFER", "APPEND", "SETITEM", "BINPERSID"}
 _TUPLE_KEEP = 32     # tuples up to this length keep their items (shapes, persistent ids)
 
@@ -139,7 +143,7 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
     stack: list = []
     memo: dict = {}
     marks: list[int] = []   # stack heights at each open MARK
-    memo_next = 0
+    overflow = False        # the memo passed MAX_MEMO: nothing read back from it can be trusted
     count = into.opcodes
     buf, i = src.buf, src.rest
     while True:
@@ -158,10 +162,11 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
             raise PickleLimit(f"more than {MAX_OPCODES:,} opcodes")
         if how == "fixed":
             if n == 0:
-                if name == "MEMOIZE":
-                    if memo_next < MAX_MEMO:
-                        memo[memo_next] = stack[-1] if stack else UNKNOWN
-                    memo_next += 1
+                if name == "MEMOIZE":  # the unpickler's index: how many entries its memo holds
+                    if len(memo) < MAX_MEMO:
+                        memo[len(memo)] = stack[-1] if stack else UNKNOWN
+                    else:
+                        overflow = True
                 elif name == "MARK":
                     marks.append(len(stack))
                     if len(marks) > MAX_DEPTH:
@@ -236,10 +241,12 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
                 value = unpack_from(_FIXED.get(name, "<Q"), buf, i)[0] if name != "BINFLOAT" else None
                 i += n
                 if name in ("BINPUT", "LONG_BINPUT"):
-                    if len(memo) < MAX_MEMO:
+                    if len(memo) < MAX_MEMO or value in memo:
                         memo[value] = stack[-1] if stack else UNKNOWN
+                    else:
+                        overflow = True
                 elif name in ("BINGET", "LONG_BINGET"):
-                    stack.append(memo.get(value, UNKNOWN))
+                    stack.append(UNKNOWN if overflow else memo.get(value, UNKNOWN))
                 elif name in ("BININT", "BININT1", "BININT2"):
                     stack.append(value)
                 elif name == "PROTO":
@@ -247,7 +254,7 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
                         raise PickleLimit(f"pickle protocol {value} is not a known protocol")
                     into.protocol = max(into.protocol, value)
                 elif name in ("EXT1", "EXT2", "EXT4"):
-                    stack.append(into.add_import(f"<extension registry code {value}>", None))
+                    stack.append(into.add_unresolved(f"<extension registry code {value}>"))
                 elif name != "FRAME":
                     stack.append(UNKNOWN)
         elif how == "sized":
@@ -265,7 +272,8 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
                         raise Truncated(f"{name} claims {length} bytes")
                 raw = buf[i:i + length]
                 i += length
-                stack.append(raw.decode("utf-8" if name[-7:] == "UNICODE" else "latin-1"))
+                stack.append(raw.decode("utf-8", "surrogatepass") if name[-7:] == "UNICODE"
+                             else raw.decode("latin-1"))
             elif name in ("LONG1", "LONG4") and length <= 16:
                 if len(buf) - i < length:
                     buf, i = src.refill(i, length)
@@ -291,9 +299,11 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
             elif name in ("GET", "PUT"):
                 key = int(line) if line is not None else -1
                 if name == "GET":
-                    stack.append(memo.get(key, UNKNOWN))
-                elif len(memo) < MAX_MEMO:
+                    stack.append(UNKNOWN if overflow else memo.get(key, UNKNOWN))
+                elif len(memo) < MAX_MEMO or key in memo:
                     memo[key] = stack[-1] if stack else UNKNOWN
+                else:
+                    overflow = True
             elif name in ("INT", "LONG") and line is not None and len(line) <= 24:
                 stack.append(int(line.rstrip(b"L")) if line not in (b"00", b"01") else line == b"01")
             elif name == "UNICODE" and line is not None and len(line) <= MAX_NAME:

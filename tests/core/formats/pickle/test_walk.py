@@ -152,3 +152,27 @@ def test_protocol_0_strings_resolve_a_stack_global(tmp_path):
     path = tmp_path / "model.pkl"
     path.write_bytes(b"S'os'\nS'system'\n\x93S'true'\n\x85R.")
     assert [f.rule for f in PICKLE.read(path=path, label=path.name).findings] == [UNSAFE_IMPORT.id]
+
+
+class _Asked(Exception):
+    pass
+
+
+def _what_the_unpickler_imports(data: bytes) -> str:
+    """The first callable Python's own unpickler asks for (find_class raises before anything runs)."""
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            raise _Asked(f"{module}.{name}")
+
+    with pytest.raises(_Asked) as asked:
+        Recorder(io.BytesIO(data)).load()
+    return str(asked.value)
+
+
+def test_memoize_after_a_put_indexes_the_memo_as_the_unpickler_does():
+    """PUT 1 then MEMOIZE: MEMOIZE writes at len(memo) = 1, over the PUT; a plain counter would say 0."""
+    data = (b"\x80\x04\x8c\x08builtinsq\x010"     # "builtins" at memo[1], popped
+            b"\x8c\x02os\x94"                      # MEMOIZE: memo[len(memo)] = memo[1] = "os"
+            b"h\x01\x8c\x06system\x93)R.")         # memo[1] and "system": STACK_GLOBAL
+    assert _what_the_unpickler_imports(data) == "os.system"
+    assert list(_walk(data).imports) == ["os.system"]
