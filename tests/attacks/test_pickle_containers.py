@@ -117,6 +117,7 @@ def test_tens_of_thousands_of_members_are_refused_before_they_are_listed(tmp_pat
             archive.writestr(f"archive/data/{index}", b"")
     tracemalloc.start()
     try:
+        assert registry.detect(path) is PICKLE
         facts = _read(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

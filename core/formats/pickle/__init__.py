@@ -9,7 +9,7 @@ from pathlib import Path
 from modelgate.core.formats.interface import (FormatError, ModelFacts, RuntimeUnavailable, Starter, TensorInfo,
                                               read_head, single_file)
 from modelgate.core.formats.pickle.imports import ALLOWED, STORAGE_DTYPES, is_unsafe
-from modelgate.core.formats.pickle.scan import MAX_MEMBERS, Scan, form_of, scan_file
+from modelgate.core.formats.pickle.scan import MAX_MEMBERS, Scan, form_of, scan_file, too_many_members
 from modelgate.core.formats.rules import PICKLE_LIMIT, UNLISTED_IMPORT, UNSAFE_IMPORT
 
 
@@ -63,6 +63,8 @@ class PickleFormat:
         form = form_of(head, path)
         if form != "zip":
             return form is not None
+        if too_many_members(path) is not None:  # never listed: claimed by name, refused by read()
+            return path.suffix.lower() in self.suffixes
         try:
             with zipfile.ZipFile(path) as archive:
                 return any(name.endswith(".pkl") for name in archive.namelist()[:MAX_MEMBERS])

@@ -193,10 +193,17 @@ def _inflates_to_pickle(path: Path, kind: str) -> bool:
     return head in _PICKLE_MAGIC
 
 
-def _zip_file(path: Path, scan: Scan) -> None:
+def too_many_members(path: Path) -> int | None:
+    """The member count a zip declares when it is above :data:`MAX_MEMBERS` (read from its end
+    record, before anything lists the members), else ``None``."""
     with open(path, "rb") as raw:
         declared = _declared_members(raw)
-    if declared is not None and declared > MAX_MEMBERS:
+    return declared if declared is not None and declared > MAX_MEMBERS else None
+
+
+def _zip_file(path: Path, scan: Scan) -> None:
+    declared = too_many_members(path)
+    if declared is not None:
         scan.limits.append(f"the archive declares {declared:,} members, above {MAX_MEMBERS:,}; "
                            "it was not opened")
         return
