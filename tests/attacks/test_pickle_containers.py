@@ -251,3 +251,36 @@ def test_validate_and_inspect_refuse_every_container_form_unopened(tmp_path, mar
     assert UNSAFE_IMPORT.id in rules_of(validate(root, stage="draft"), "error")
     assert main(["inspect", str(root)]) == 1
     assert "system" in capsys.readouterr().out
+
+
+def _legacy_tar(path: Path, *, hook: object | None = None) -> Path:
+    """The legacy tar form: ``storages`` and ``tensors`` interleave argument pickles and raw bytes."""
+    from tests.core.formats._writers import _torch_names
+
+    with _torch_names() as (storage_type, _rebuild):
+        storages = [pickle.dumps(2, protocol=2)]
+        for key, numel in (("0", 12), ("1", 3)):
+            storages.append(pickle.dumps((key, "cpu", storage_type), protocol=2))
+            storages.append(struct.pack("<q", numel) + np.arange(numel, dtype=np.float32).tobytes())
+        tensors = [pickle.dumps(2, protocol=2)]
+        for key, shape in (("0", (3, 4)), ("1", (3,))):
+            tensors.append(pickle.dumps((key, key, storage_type), protocol=2))
+            tensors.append(struct.pack("<ii", len(shape), 0) + struct.pack(f"<{len(shape)}q", *shape)
+                           + struct.pack(f"<{len(shape)}q", *([1] * len(shape))) + struct.pack("<q", 0))
+    if hook is not None:  # the second storage's arguments carry the payload
+        storages[3] = pickle.dumps(("1", "cpu", hook), protocol=2)
+    return _tar(path, {"sys_info": pickle.dumps({"little_endian": True}, protocol=2),
+                       "pickle": pickle.dumps({"fc.weight": 0}, protocol=2),
+                       "storages": b"".join(storages), "tensors": b"".join(tensors)})
+
+
+def test_the_legacy_tar_storages_and_tensors_are_read_through(tmp_path):
+    facts = _read(_legacy_tar(tmp_path / "model.pt"))
+    assert facts.findings == ()
+    assert [(t.dtype, t.shape) for t in facts.tensors] == [("float32", (12,)), ("float32", (3,))]
+
+
+def test_a_payload_among_the_legacy_storages_is_found(tmp_path, marker):
+    """The payload follows raw storage bytes: only a walk that steps over them reaches it."""
+    facts = _read(_legacy_tar(tmp_path / "model.pt", hook=Payload(marker)))
+    assert UNSAFE_IMPORT.id in _rules(facts)

@@ -123,13 +123,15 @@ def _line(src: Source, buf: bytes, i: int) -> tuple[bytes | None, bytes, int]:
             raise Truncated("a line argument has no end")
 
 
-def walk(src: Source, *, into: Walk, nested: int = 0) -> None:
+def walk(src: Source, *, into: Walk, nested: int = 0):
     """Walk one pickle (up to its STOP) from ``src``, adding what it imports to ``into``.
 
-    Raises :class:`PickleLimit` when a limit is broken or the pickle is malformed or truncated.
+    Returns what it would load, as far as the walk keeps values (an int, a short string, a
+    tuple of them, an import), else :data:`UNKNOWN`. Raises :class:`PickleLimit` when a limit
+    is broken or the pickle is malformed or truncated.
     """
     try:
-        _walk(src, into, nested)
+        return _walk(src, into, nested)
     except PickleLimit:
         raise
     except Truncated as error:
@@ -138,7 +140,7 @@ def walk(src: Source, *, into: Walk, nested: int = 0) -> None:
         raise PickleLimit(f"malformed or truncated pickle ({' '.join(str(error).split())[:160]})") from None
 
 
-def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loop is what makes it fast
+def _walk(src: Source, into: Walk, nested: int):  # noqa: C901 - one loop is what makes it fast
     ops, unpack_from = _OPS, struct.unpack_from
     stack: list = []
     memo: dict = {}
@@ -234,7 +236,7 @@ def _walk(src: Source, into: Walk, nested: int) -> None:  # noqa: C901 - one loo
                         raise PickleLimit("malformed pickle: STOP with nothing on the stack")
                     into.opcodes = count
                     src.rest = i
-                    return
+                    return stack[-1]
                 else:
                     stack.append(UNKNOWN)
             else:

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modelgate.core.formats.pickle import compressed, reference
+from modelgate.core.formats.pickle import compressed, legacy, reference
 from modelgate.core.formats.pickle.opcodes import PickleLimit, Walk, is_opcode, walk_all
 from modelgate.core.formats.pickle.source import Source
 
@@ -32,6 +32,8 @@ RATIO_FLOOR = 16 * 1024 * 1024
 #: Archives inside archives: torch.save nests none; a checkpoint zipped once more is fine.
 MAX_ARCHIVE_DEPTH = 2
 _TAR_PICKLES = {"sys_info", "pickle", "storages", "tensors"}
+#: Tar members that interleave pickles with raw bytes, each read by its own layout.
+_LEGACY_READERS = {"storages": legacy.storages, "tensors": legacy.tensors}
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".dat", ".data")
 _PICKLE_MAGIC = {b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -49,12 +51,12 @@ class Scan:
     scanner_dangerous: list[str] = field(default_factory=list)
 
 
-def _scan_stream(source: Source, name: str, scan: Scan, *, lenient: bool = False) -> None:
-    """Walk every pickle in ``source``. ``lenient``: bytes that merely open like a pickle (a
-    storage, an unnamed member) are data unless the walk found an import before it failed."""
+def _scan_stream(source: Source, name: str, scan: Scan, *, lenient: bool = False, reader=walk_all) -> None:
+    """Walk every pickle in ``source`` with ``reader``. ``lenient``: bytes that merely open like a
+    pickle (a storage, an unnamed member) are data unless the walk found an import before it failed."""
     found = Walk(opcodes=scan.walk.opcodes)
     try:
-        walk_all(source, into=found)
+        reader(source, into=found)
         failed = None
     except PickleLimit as limit:
         failed = str(limit)
@@ -165,7 +167,8 @@ def _tar(path: Path, scan: Scan) -> None:
             source = Source(stream, size=member.size, seekable=True)
             named = member.name in _TAR_PICKLES or member.name.endswith(_PICKLE_SUFFIXES)
             if named or source.peek(2) in _PICKLE_MAGIC:
-                _scan_stream(source, member.name, scan, lenient=not named)
+                reader = _LEGACY_READERS.get(member.name, walk_all)
+                _scan_stream(source, member.name, scan, lenient=not named, reader=reader)
 
 
 def form_of(head: bytes, path: Path) -> str | None:
