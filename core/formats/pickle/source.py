@@ -11,6 +11,9 @@ from __future__ import annotations
 
 #: Bytes read from the file at a time: large enough that the per-read cost vanishes.
 CHUNK = 1 << 20
+#: Bytes read right after a payload was skipped: what follows one is mostly small (a key, the
+#: opcodes of the next tensor) and then another payload, which a full chunk would half read.
+AFTER_SKIP = 64 * 1024
 
 
 class Truncated(Exception):
@@ -37,7 +40,7 @@ class Source:
             self._left -= len(data)
         return data
 
-    def refill(self, i: int, need: int = 9) -> tuple[bytes, int]:
+    def refill(self, i: int, need: int = 9, *, chunk: int | None = None) -> tuple[bytes, int]:
         """Drop ``buf[:i]`` and read until at least ``need`` bytes follow (fewer only at the end).
 
         Returns the new ``(buf, 0)``.
@@ -46,7 +49,7 @@ class Source:
         self.base += i
         parts, have = [rest], len(rest)
         while have < need:
-            data = self._pull(max(self._chunk, need - have))
+            data = self._pull(max(chunk or self._chunk, need - have))
             if not data:
                 break
             parts.append(data)
@@ -82,12 +85,12 @@ class Source:
         if self._seekable and n > self._chunk:
             self._stream.seek(n, 1)
             self._left = None if self._left is None else self._left - n
-        else:
-            while n:
-                data = self._pull(min(n, self._chunk))
-                if not data:
-                    raise Truncated(f"a length of {n + held:,} bytes runs past the end of the stream")
-                n -= len(data)
+            return self.refill(0, chunk=AFTER_SKIP)
+        while n:
+            data = self._pull(min(n, self._chunk))
+            if not data:
+                raise Truncated(f"a length of {n + held:,} bytes runs past the end of the stream")
+            n -= len(data)
         return self.refill(0)
 
     def position(self, i: int) -> int:
