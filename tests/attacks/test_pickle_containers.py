@@ -243,14 +243,26 @@ _FORMS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(_FORMS))
-def test_validate_and_inspect_refuse_every_container_form_unopened(tmp_path, marker, form, capsys):
+def test_validate_inspect_import_and_promote_refuse_every_container_form_unopened(tmp_path, marker, form, capsys,
+                                                                          monkeypatch):
     name, build = _FORMS[form]
     root = format_bundle(tmp_path / "b", name=name, data=build(marker, tmp_path), fmt="pytorch",
                          runtime="transformers")
     assert UNSAFE_IMPORT.id in rules_of(validate(root, stage="draft"), "error")
     assert main(["inspect", str(root)]) == 1
     assert "system" in capsys.readouterr().out
+    monkeypatch.setenv("MODELGATE_REGISTRY", f"sqlite:///{tmp_path / 'registry.db'}")
+    assert main(["--user", "admin", "registry", "init"]) == 0
+    assert main(["--user", "admin", "users", "add", "ana", "--role", "submitter", "--role", "approver"]) == 0
+    capsys.readouterr()
+    code = main(["--user", "ana", "registry", "import", str(root)])
+    out, err = capsys.readouterr()
+    assert code in (0, 1) and "Traceback" not in err, err
+    # Promotion validates the stored copy: the gate names the import and the file stays unopened.
+    assert main(["--user", "ana", "promote", "tiny-classifier@1.0.0", "--to", "candidate"]) == 1
+    assert f"{UNSAFE_IMPORT.id} model/{name}" in capsys.readouterr().out
 
 
 def _legacy_tar(path: Path, *, hook: object | None = None) -> Path:
