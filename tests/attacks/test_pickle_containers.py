@@ -223,3 +223,28 @@ def test_a_payload_among_the_legacy_storages_is_found(tmp_path, marker):
     """The payload follows raw storage bytes: only a walk that steps over them reaches it."""
     facts = _read(write_legacy_tar(tmp_path / "model.pt", hook=Payload(marker)))
     assert UNSAFE_IMPORT.id in _rules(facts)
+
+
+@pytest.mark.parametrize("damage", ["method", "crc", "inner"])
+def test_a_member_that_cannot_be_read_is_a_finding_and_the_rest_is_scanned(tmp_path, marker, damage):
+    members = {"archive/data.pkl": malicious_pickle(marker, protocol=2), "archive/extra.pkl": pickle.dumps([1] * 300)}
+    if damage == "inner":
+        members["archive/inner.zip"] = b"PK\x03\x04" + bytes(64)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    data = bytearray(out.getvalue())
+    second = data.find(b"PK\x03\x04", 4)   # the local header of archive/extra.pkl
+    central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)
+    if damage == "method":                   # Deflate64, which zipfile cannot inflate
+        struct.pack_into("<H", data, second + 8, 9)
+        struct.pack_into("<H", data, central + 10, 9)
+    elif damage == "crc":
+        struct.pack_into("<I", data, second + 14, 0)
+        struct.pack_into("<I", data, central + 16, 0)
+    path = tmp_path / "model.pt"
+    path.write_bytes(bytes(data))
+    facts = _read(path)
+    assert UNSAFE_IMPORT.id in _rules(facts) and PICKLE_LIMIT.id in _rules(facts)
+    assert "cannot be read" in " ".join(f.message for f in facts.findings)

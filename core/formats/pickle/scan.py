@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,8 +133,10 @@ def _zip(path_or_stream, scan: Scan, *, prefix: str = "", depth: int = 0) -> Non
                 scan.storage_sizes[parts[-1]] = inflated
             try:
                 _member(archive, raw, member, name, scan, depth)
-            except RuntimeError as error:  # encrypted, or a compression zipfile cannot read
-                scan.limits.append(f"{name} cannot be read ({' '.join(str(error).split())[:120]})")
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+                # encrypted, a compression zipfile cannot read, a bad CRC, a broken archive inside
+                scan.limits.append(f"{name} cannot be read ({error.__class__.__name__}: "
+                                   f"{' '.join(str(error).split())[:120]})")
         if not scan.streams and not scan.limits and depth == 0:
             scan.limits.append("the archive holds no pickle; it is not a torch.save archive")
 
