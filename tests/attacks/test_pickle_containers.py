@@ -248,3 +248,14 @@ def test_a_member_that_cannot_be_read_is_a_finding_and_the_rest_is_scanned(tmp_p
     facts = _read(path)
     assert UNSAFE_IMPORT.id in _rules(facts) and PICKLE_LIMIT.id in _rules(facts)
     assert "cannot be read" in " ".join(f.message for f in facts.findings)
+
+
+def test_a_central_directory_that_points_before_the_file_is_a_finding(tmp_path):
+    """An end record whose directory offset is too large puts the first members before byte 0."""
+    data = bytearray(torch_zip_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, end + 16, struct.unpack_from("<I", data, end + 16)[0] + 10_000)
+    path = tmp_path / "model.pt"
+    path.write_bytes(bytes(data))
+    facts = _read(path)
+    assert PICKLE_LIMIT.id in _rules(facts) and "cannot be read" in facts.findings[0].message

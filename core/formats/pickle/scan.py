@@ -96,7 +96,7 @@ def _declared_members(raw) -> int | None:
 
 def _member_source(archive: zipfile.ZipFile, raw, member: zipfile.ZipInfo) -> Source:
     """A stored member straight from the file (so payloads are skipped by seeking), else inflated."""
-    if member.compress_type == zipfile.ZIP_STORED and not member.flag_bits & 0x1:
+    if member.compress_type == zipfile.ZIP_STORED and not member.flag_bits & 0x1 and member.header_offset >= 0:
         raw.seek(member.header_offset)
         header = raw.read(30)
         if len(header) == 30 and header[:4] == b"PK\x03\x04":
@@ -133,7 +133,7 @@ def _zip(path_or_stream, scan: Scan, *, prefix: str = "", depth: int = 0) -> Non
                 scan.storage_sizes[parts[-1]] = inflated
             try:
                 _member(archive, raw, member, name, scan, depth)
-            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError) as error:
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
                 # encrypted, a compression zipfile cannot read, a bad CRC, a broken archive inside
                 scan.limits.append(f"{name} cannot be read ({error.__class__.__name__}: "
                                    f"{' '.join(str(error).split())[:120]})")
