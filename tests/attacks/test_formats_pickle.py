@@ -158,15 +158,12 @@ def test_validate_inspect_and_init_never_run_the_payload(tmp_path, marker, capsy
     assert main(["validate", str(tmp_path / "init"), "--stage", "draft"]) == 1
 
 
-def test_a_stream_too_large_for_the_reference_scanner_is_still_walked(tmp_path, marker, monkeypatch):
-    from modelgate.core.formats.pickle import scan
-
-    monkeypatch.setattr(scan, "REFERENCE_LIMIT", 16)
+def test_picklescan_judges_the_imports_the_walk_found(tmp_path):
+    """ssl.get_server_certificate is on picklescan's deny-list, not on ours: it is still an error."""
     path = tmp_path / "model.pkl"
-    path.write_bytes(malicious_pickle(marker))
-    facts = _read(path)
-    assert UNSAFE_IMPORT.id in _rules(facts)
-    assert "not run on model.pkl" in facts.meta("picklescan")
+    path.write_bytes(b"\x80\x04\x8c\x03ssl\x8c\x16get_server_certificate\x93\x8c\x01x\x85R.")
+    assert [f.message for f in _read(path).findings] == [
+        "model.pkl imports ssl.get_server_certificate: loading the file would run it"]
 
 
 def test_an_unknown_protocol_in_a_later_stream_is_a_limit(tmp_path):

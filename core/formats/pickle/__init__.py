@@ -9,7 +9,7 @@ from pathlib import Path
 from modelgate.core.formats.interface import (FormatError, ModelFacts, RuntimeUnavailable, Starter, TensorInfo,
                                               read_head, single_file)
 from modelgate.core.formats.pickle.imports import ALLOWED, STORAGE_DTYPES, is_unsafe
-from modelgate.core.formats.pickle.scan import Scan, form_of, scan_file
+from modelgate.core.formats.pickle.scan import MAX_MEMBERS, Scan, form_of, scan_file, too_many_members
 from modelgate.core.formats.rules import PICKLE_LIMIT, UNLISTED_IMPORT, UNSAFE_IMPORT
 
 
@@ -41,13 +41,10 @@ def _findings(scan: Scan, label: str) -> list:
         else:
             findings.append(UNLISTED_IMPORT.finding(
                 f"{label} imports {name}, which is not a tensor-rebuild callable", file=label))
-    for name in sorted(dangerous - reported):  # the reference scanner saw something our walk did not
+    for name in sorted(dangerous - reported):  # picklescan condemns a callable our allow-list lets through
         findings.append(UNSAFE_IMPORT.finding(f"{label} imports {name} (found by picklescan): loading the "
                                               "file would run it", file=label))
     findings.extend(PICKLE_LIMIT.finding(f"{label}: {text}", file=label) for text in scan.limits)
-    if scan.scanner_error and not scan.limits:
-        findings.append(PICKLE_LIMIT.finding(f"{label}: the reference scanner failed on "
-                                             f"{scan.scanner_error}", file=label))
     return findings
 
 
@@ -62,18 +59,20 @@ class PickleFormat:
     onnx_checks = False
 
     def detect(self, *, head: bytes, path: Path) -> bool:
-        """A pickle stream, a zip holding a .pkl member, or a legacy torch.save tar."""
+        """A pickle stream (compressed or not), a zip holding a .pkl member, or a legacy torch.save tar."""
         form = form_of(head, path)
         if form != "zip":
             return form is not None
+        if too_many_members(path) is not None:  # never listed: claimed by name, refused by read()
+            return path.suffix.lower() in self.suffixes
         try:
             with zipfile.ZipFile(path) as archive:
-                return any(name.endswith(".pkl") for name in archive.namelist()[:10_000])
+                return any(name.endswith(".pkl") for name in archive.namelist()[:MAX_MEMBERS])
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
             return False
 
     def read(self, *, path: Path, label: str) -> ModelFacts:
-        """Every pickle stream in the file, walked opcode by opcode and scanned by picklescan."""
+        """Every pickle stream in the file, walked opcode by opcode; picklescan judges its imports."""
         form = form_of(read_head(path), path)
         if form is None:
             raise FormatError(f"{label} is neither a pickle nor a torch.save archive")
@@ -84,9 +83,8 @@ class PickleFormat:
                               f"{' '.join(str(error).split())[:160]})") from None
         metadata = [("form", form), ("pickle protocol", str(scan.walk.protocol)),
                     ("pickle streams", ", ".join(scan.streams)[:300] or "none")]
-        if scan.reference_skipped:
-            metadata.append(("picklescan", "not run on " + ", ".join(scan.reference_skipped)[:200] +
-                             " (too large for it); the opcode walk read every opcode"))
+        if scan.walk.arrays:
+            metadata.append(("joblib arrays", f"{scan.walk.arrays:,} stepped over, not read"))
         return ModelFacts(format="pytorch", path=label, size=path.stat().st_size, tensors=_tensors(scan),
                           metadata=tuple(metadata), imports=tuple(dict.fromkeys(scan.walk.imports)),
                           findings=tuple(_findings(scan, label)))

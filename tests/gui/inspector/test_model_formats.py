@@ -12,7 +12,7 @@ from modelgate.core.policy.document import load_policy
 from modelgate.core.progress import Progress
 from modelgate.gui.inspector.facts import gather
 from modelgate.gui.inspector.interface import InterfaceTab
-from tests.core.formats import _writers
+from tests.core.formats import _containers, _writers
 
 
 def _cells(table: QTableWidget) -> list[list[str]]:
@@ -55,6 +55,19 @@ def test_a_malicious_pickle_is_listed_not_loaded(tmp_path, show):
     marker = tmp_path / "payload-ran"
     root = _writers.format_bundle(tmp_path / "b", name="model.pt", fmt="pytorch", runtime="transformers",
                                   data=_writers.torch_zip_bytes(extra=_writers.Payload(marker)))
+    tab = show(root)
+    imports = [row[0] for row in _cells(tab.page.findChild(QTableWidget, "model-imports"))]
+    assert f"{_writers.os.system.__module__}.system" in imports
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", sorted(_containers.MALICIOUS_FORMS))
+def test_a_malicious_pickle_in_any_container_form_is_listed_not_loaded(tmp_path, show, form):
+    marker = tmp_path / "payload-ran"
+    name, build = _containers.MALICIOUS_FORMS[form]
+    root = _writers.format_bundle(tmp_path / "b", name=name, fmt="pytorch", runtime="transformers",
+                                  data=build(marker, tmp_path))
     tab = show(root)
     imports = [row[0] for row in _cells(tab.page.findChild(QTableWidget, "model-imports"))]
     assert f"{_writers.os.system.__module__}.system" in imports
