@@ -167,3 +167,5 @@ class VersionDetail:
     events: list[AuditEvent] = field(default_factory=list)
     #: What the standing damage mark says (missing, changed, extra files), if there is one.
     damage: Any = None
+    #: Where the bytes live as recorded: the stored folder, or ``oci://HOST/REPO@sha256:…``.
+    stored_at: str = ""

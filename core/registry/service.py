@@ -243,9 +243,11 @@ class Registry:
                 return session.execute(select(model).where(model.version_id == row.id)
                                        .order_by(model.id)).scalars().all()
 
+            folder = self.store.path_of(row.store_path).resolve()
             return VersionDetail(
                 info=info,
-                store_path=self.store.path_of(row.store_path).resolve(),
+                store_path=folder,
+                stored_at=row.store_path if row.store_path.startswith(SCHEME) else str(folder),
                 reviews=[ReviewInfo.of(r) for r in rows(Review)],
                 promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
