@@ -135,6 +135,8 @@ def test_a_damaged_blob_makes_verify_and_export_fail_with_exit_1(stored, tmp_pat
     stored.crew.close()
     done = _cli(stored.crew, "export", f"{NAME}@1.0.0", "--dir", str(tmp_path / "intact"))
     assert done.returncode == 0, done.stderr
+    done = _cli(stored.crew, "verify", f"{NAME}@1.0.0")  # intact: only the signature check says no
+    assert done.returncode == 1 and "no signatures" in done.stdout and done.stderr == "", done.stderr
     stored.damage(result.digest, "model/model.onnx")
     for args, out in ((["verify", f"{NAME}@1.0.0"], None), (["export", f"{NAME}@1.0.0", "--dir"], "damaged")):
         if out:
