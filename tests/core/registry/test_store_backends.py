@@ -145,3 +145,20 @@ def test_a_damaged_blob_makes_verify_and_export_fail_with_exit_1(stored, tmp_pat
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr and "model/model.onnx" in done.stderr + done.stdout
     assert not (tmp_path / "damaged").exists()
+
+
+@pytest.mark.slow
+def test_an_unreachable_oci_store_is_an_error_not_damage(oci_stored, tmp_path, template):
+    from modelgate.core.store.errors import RegistryUnreachable
+
+    stored = oci_stored
+    result = stored.crew("alice").import_bundle(path=new_bundle(tmp_path / "b", template))
+    stored.server.stop()
+    registry = stored.crew.admin
+    with pytest.raises(RegistryUnreachable):
+        registry.store.inspect(result.digest)
+    stored.crew.close()
+    done = _cli(stored.crew, "verify", f"{NAME}@1.0.0")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "damaged" not in done.stderr, done.stderr
+    with registry.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 0
