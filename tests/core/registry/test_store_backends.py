@@ -162,3 +162,18 @@ def test_an_unreachable_oci_store_is_an_error_not_damage(oci_stored, tmp_path, t
     assert done.returncode == 1 and "Traceback" not in done.stderr and "damaged" not in done.stderr, done.stderr
     with registry.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 0
+
+
+def test_fsck_names_the_damaged_file_and_marks_the_version(stored, tmp_path, template):
+    from modelgate.core.registry.damage import fsck
+
+    result = stored.crew("alice").import_bundle(path=new_bundle(tmp_path / "b", template))
+    registry = stored.crew.admin
+    assert fsck(registry).ok
+    stored.damage(result.digest, "MODEL_CARD.md")
+    report = fsck(registry)
+    [damaged] = report.damaged
+    assert (damaged.name, damaged.version, damaged.check.changed, damaged.newly) == (NAME, "1.0.0",
+                                                                                    ("MODEL_CARD.md",), True)
+    with registry.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 1
