@@ -208,8 +208,35 @@ class OciBundleStore:
 
     # ------------------------------------------------------------ writing
     def stage(self, source: Path, *, progress: Progress | None = None) -> Staged:
-        """Copy and hash a bundle in the local incoming area, as the folder store does."""
-        return self._folder.stage(source, progress=progress)
+        """Copy and hash a bundle in the local incoming area, as the folder store does, then
+        upload its files' blobs. The bytes travel here, before the registry's write transaction
+        opens; :meth:`place` (inside it) finds them there and writes only the config and manifest."""
+        from modelgate.core.store.client import OciClient
+
+        staged = self._folder.stage(source, progress=progress)
+        try:
+            client = OciClient(reference=self._repository(staged), insecure=self._insecure)
+            files = sorted((staged.files or {}).items())
+            paths = {relative: staged.folder.joinpath(*relative.split("/")) for relative, _ in files}
+            progress = progress or Progress()
+            progress.start(label=f"uploading to {self.location}", total=sum(p.stat().st_size for p in paths.values()))
+            for relative, hexdigest in files:
+                progress.check()
+                client.push_blob(digest=f"sha256:{hexdigest}", size=paths[relative].stat().st_size,
+                                 path=paths[relative], advance=progress.advance)
+        except BaseException:
+            self._folder.discard(staged)
+            raise
+        return staged
+
+    def _repository(self, staged: Staged) -> OciReference:
+        """``PREFIX/NAME`` of a staged bundle."""
+        name = str(staged.manifest.get("name"))
+        try:
+            return parse_reference(text=f"{self.location}/{name}", need_target=False)
+        except StoreError as exc:
+            raise StoreError(f"{name!r} cannot be an OCI repository name below {self.location}: {exc.message}",
+                             hint="OCI repositories are lower-case letters, digits and single separators.") from None
 
     def place(self, staged: Staged, *, progress: Progress | None = None) -> tuple[Path, bool]:
         """Push a staged bundle to ``PREFIX/NAME:VERSION``; the staged folder becomes this
@@ -218,12 +245,8 @@ class OciBundleStore:
         from modelgate.core.store.client import OciClient
         from modelgate.core.store.oci import push_bundle
 
-        name, version = str(staged.manifest.get("name")), str(staged.manifest.get("version"))
-        try:
-            repository = parse_reference(text=f"{self.location}/{name}", need_target=False)
-        except StoreError as exc:
-            raise StoreError(f"{name!r} cannot be an OCI repository name below {self.location}: {exc.message}",
-                             hint="OCI repositories are lower-case letters, digits and single separators.") from None
+        version = str(staged.manifest.get("version"))
+        repository = self._repository(staged)
         client = OciClient(reference=repository, insecure=self._insecure)
         pushed = push_bundle(client=client, folder=staged.folder, files=dict(staged.files or {}),
                              manifest=staged.manifest, bundle_digest=staged.digest, tag=tag_for(version),

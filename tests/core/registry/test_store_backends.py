@@ -177,3 +177,24 @@ def test_fsck_names_the_damaged_file_and_marks_the_version(stored, tmp_path, tem
                                                                                     ("MODEL_CARD.md",), True)
     with registry.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 1
+
+
+@pytest.mark.slow
+def test_an_oci_import_uploads_the_bytes_before_the_write_transaction(oci_stored, tmp_path, template, monkeypatch):
+    """Staging uploads every file's blob; placing (inside the registry's write transaction, where
+    other writers wait) uploads only the config and writes the manifest."""
+    from modelgate.core.store.client import OciClient
+
+    store = oci_stored.crew("alice").store
+    staged = store.stage(new_bundle(tmp_path / "b", template))
+    requests = []
+    real = OciClient._request
+
+    def spy(self, method, url, **kwargs):
+        requests.append(method)
+        return real(self, method, url, **kwargs)
+
+    monkeypatch.setattr(OciClient, "_request", spy)
+    store.place(staged)
+    assert requests.count("PATCH") == 1 and requests.count("PUT") == 2  # the config blob; the manifest
+    assert store.inspect(staged.digest).intact
