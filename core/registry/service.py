@@ -309,9 +309,9 @@ def _identify(manifest: Manifest, path: Path) -> tuple[str, str, str | None]:
 
 
 def _store_choice(url: str, store: Path | str | None) -> tuple[Path, str]:
-    """``(local folder, store URL)``. The URL is ``store`` or the ``store`` setting when either
-    is ``oci://…`` (bytes in an OCI registry; the folder then holds only the incoming area and
-    working copies), else empty (the folder store)."""
+    """``(local folder, store URL)``. The URL is ``store`` or the ``store_url`` setting
+    (``MODELGATE_STORE``) when either is ``oci://…`` (bytes in an OCI registry; the folder then
+    holds only the incoming area and working copies), else empty (the folder store)."""
     text = str(store) if store is not None else ""
     configured = settings.get(settings.STORE)
     chosen = text if text.startswith(SCHEME) else configured if configured.startswith(SCHEME) else ""
@@ -338,7 +338,7 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
 
     ``create`` makes a new registry when there is none; otherwise a missing one is
     a :class:`RegistryError` suggesting ``modelgate registry init``. ``store`` is a folder, or
-    ``oci://HOST[:PORT]/PREFIX``; by default the ``store`` setting (see :func:`_store_choice`).
+    ``oci://HOST[:PORT]/PREFIX``; by default the ``store_url`` setting (see :func:`_store_choice`).
     """
     url = database.resolve_url(url)
     file = database.sqlite_file(url)
