@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from modelgate.core import settings
 from modelgate.core.bundle.manifest_types import Manifest, typed_manifest
+from modelgate.core.errors import ModelGateError
 from modelgate.core.policy.stages import DRAFT
 
 from modelgate.core.registry import audit, database, identity, pgwrites, queries
@@ -34,6 +35,10 @@ from modelgate.core.registry.records import (
 )
 from modelgate.core.store.backends import open_backend
 from modelgate.core.store.reference import SCHEME
+
+
+#: Where :meth:`Registry.show` points a version whose OCI copy cannot be pulled (never created).
+UNAVAILABLE = ".unavailable"
 
 
 class Registry:
@@ -243,7 +248,14 @@ class Registry:
                 return session.execute(select(model).where(model.version_id == row.id)
                                        .order_by(model.id)).scalars().all()
 
-            folder = self.store.path_of(row.store_path).resolve()
+            try:
+                folder = self.store.path_of(row.store_path).resolve()
+            except ModelGateError:
+                if not row.store_path.startswith(SCHEME):
+                    raise
+                # The record and its damage mark need no bytes: a version whose OCI copy cannot be
+                # pulled (damaged, registry down) is still shown; readers of the folder meet its absence.
+                folder = self.store_root / UNAVAILABLE / row.digest
             return VersionDetail(
                 info=info,
                 store_path=folder,

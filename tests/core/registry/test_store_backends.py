@@ -162,6 +162,7 @@ def test_an_unreachable_oci_store_is_an_error_not_damage(oci_stored, tmp_path, t
     assert done.returncode == 1 and "Traceback" not in done.stderr and "damaged" not in done.stderr, done.stderr
     with registry.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 0
+    assert registry.show(name=NAME, version="1.0.0").stored_at.startswith("oci://")  # the record needs no bytes
 
 
 def test_fsck_names_the_damaged_file_and_marks_the_version(stored, tmp_path, template):
@@ -177,6 +178,8 @@ def test_fsck_names_the_damaged_file_and_marks_the_version(stored, tmp_path, tem
                                                                                     ("MODEL_CARD.md",), True)
     with registry.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM store_damage").scalar() == 1
+    detail = registry.show(name=NAME, version="1.0.0")  # shown, flagged, even when the bytes cannot be read
+    assert detail.damage is not None and detail.info.digest == result.digest
 
 
 @pytest.mark.slow
