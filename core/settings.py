@@ -16,10 +16,12 @@ class Setting:
     type: type
     default: object
     help: str
+    #: The environment variable, when it is not MODELGATE_<NAME> (a name users set before it was declared).
+    environment: str = ""
 
     @property
     def env(self) -> str:
-        return "MODELGATE_" + self.name.upper()
+        return self.environment or "MODELGATE_" + self.name.upper()
 
 
 #: Every setting by name, in the order declared (``modelgate settings`` lists them so).
@@ -89,10 +91,17 @@ MODEL_MEMORY_MB = _declare("model_memory_mb", int, 512,
 MODEL_MEMORY_PER_MODEL_BYTE = _declare("model_memory_per_model_byte", int, 4,
                                        "Extra bytes of memory the model process gets per byte of model and external "
                                        "data (weights are read, converted and laid out for the kernels).")
+STORE = _declare("store_url", str, "",
+                 "Where versions' bytes live. A folder (or file://FOLDER): the content-addressed folder "
+                 "store, used by a registry that is not a SQLite file (a SQLite registry keeps its folder "
+                 "store beside it, REGISTRY.store); empty means the user data folder's store. "
+                 "oci://HOST[:PORT]/REPO-PREFIX: an OCI registry holds every imported version as a ModelPack "
+                 "artifact in REPO-PREFIX/NAME, and no local copy is kept (plain HTTP only to hosts listed "
+                 "in oci_insecure_hosts).", "MODELGATE_STORE")
 OCI_STORE = _declare("oci_store", str, "",
                   "Where `modelgate push` sends a version when no target is given: an OCI registry "
                   "as oci://HOST[:PORT]/REPO-PREFIX (each model becomes REPO-PREFIX/NAME); empty "
-                  "means the registry's own folder store only.")
+                  "means the store_url setting when that is an oci:// prefix, else no default.")
 OCI_TIMEOUT_S = _declare("oci_timeout_s", float, 60.0,
                          "Longest, in seconds, to wait for an OCI registry to connect or to send the next "
                          "bytes of an answer.")

@@ -116,7 +116,7 @@ def _target(args, name: str):
 
     text = args.target
     if text is None:
-        prefix = settings.get(settings.OCI_STORE)
+        prefix = settings.get(settings.OCI_STORE) or settings.get(settings.STORE)
         if not prefix.startswith(SCHEME):
             raise UsageError("push needs a target oci://HOST[:PORT]/REPO",
                              hint="Name one, or set MODELGATE_OCI_STORE to an oci:// repository prefix.")
@@ -147,13 +147,14 @@ def run_push(args) -> int:
 
 
 def run_pull(args) -> int:
+    from modelgate.core.registry.modelfacts import measured_config
     from modelgate.core.store.interface import open_source
     from modelgate.core.store.oci import pull_bundle
 
     source = open_source(text=args.reference, insecure=args.insecure)
     renderer = TerminalProgress()
     try:
-        pulled = pull_bundle(client=source, dest=args.dir, progress=renderer.progress())
+        pulled = pull_bundle(client=source, dest=args.dir, progress=renderer.progress(), measure=measured_config)
     finally:
         renderer.finish()
     print(f"pulled {pulled.name}@{pulled.version} ({pulled.files} file(s), every digest verified) into {pulled.folder}")
@@ -189,6 +190,7 @@ def run_import(args) -> int:
     import tempfile
 
     from modelgate.core import fsutil
+    from modelgate.core.registry.modelfacts import measured_config
     from modelgate.core.store.interface import open_source
     from modelgate.core.store.oci import pull_bundle
 
@@ -198,7 +200,8 @@ def run_import(args) -> int:
     renderer = TerminalProgress()
     scratch = Path(tempfile.mkdtemp(prefix="modelgate-import-"))
     try:
-        pulled = pull_bundle(client=source, dest=scratch / "bundle", progress=renderer.progress())
+        pulled = pull_bundle(client=source, dest=scratch / "bundle", progress=renderer.progress(),
+                             measure=measured_config)
         with open_from_args(args) as registry:
             result = registry.import_bundle(path=pulled.folder, progress=renderer.progress())
     finally:

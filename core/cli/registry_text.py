@@ -53,7 +53,7 @@ def render_detail(detail) -> str:
            f"  submitter:  {info.submitter}",
            f"  license:    {info.license or '—'}",
            f"  imported:   {_when(info.created_at)}",
-           f"  stored at:  {detail.store_path}"]
+           f"  stored at:  {detail.stored_at or detail.store_path}"]
     if detail.validations:
         out += ["", paint("Validation runs", "bold")]
         for run in detail.validations:

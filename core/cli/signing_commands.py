@@ -339,6 +339,7 @@ def _require_exists(path: Path, what: str) -> None:
 
 def run_verify(args) -> int:
     from modelgate.core.errors import UsageError
+    from modelgate.core.semver import split_reference
     from modelgate.core.signing.verify import verify_bundle
 
     if args.signature is not None:
@@ -350,6 +351,8 @@ def run_verify(args) -> int:
         if "@" not in str(args.bundle):  # NAME@VERSION names a stored version, anything else a path
             _require_exists(args.bundle, "bundle")
         return attestation_commands.run_verify_attestations(args, trust=trust_from_args(args))
+    if not args.bundle.exists() and split_reference(str(args.bundle)) is not None:
+        return _verify_stored(args, *split_reference(str(args.bundle)))
     _require_exists(args.bundle, "bundle")
     trust = trust_from_args(args)
     renderer = TerminalProgress()
@@ -363,6 +366,30 @@ def run_verify(args) -> int:
         print(json.dumps(_as_json(report, args.bundle), indent=2))
     else:
         sys.stdout.write(_as_text(report, args.bundle, colour=use_colour(sys.stdout)))
+    return 0 if report.passed else 1
+
+
+def _verify_stored(args, name: str, version: str) -> int:
+    """``verify NAME@VERSION``: the stored bytes (wherever the store keeps them) against the
+    digests recorded at import, then every signature against the trust store. Damage is
+    marked, audited and refused with exit 1 before any signature is looked at."""
+    from modelgate.core.registry.damage import require_intact
+    from modelgate.core.registry.signatures import verify_version
+
+    explicit = None if _trusts_the_registry(args) else trust_from_args(args)
+    renderer = TerminalProgress()
+    try:
+        with open_from_args(args) as registry:
+            require_intact(registry, name=name, version=version, action="verify", progress=renderer.progress())
+            report = verify_version(registry, name=name, version=version, trust=explicit,
+                                    progress=renderer.progress())
+    finally:
+        renderer.finish()
+    label = f"{name}@{version}"
+    if args.json:
+        print(json.dumps(_as_json(report, label), indent=2))
+    else:
+        sys.stdout.write(_as_text(report, label, colour=use_colour(sys.stdout)))
     return 0 if report.passed else 1
 
 

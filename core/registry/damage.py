@@ -27,7 +27,7 @@ from modelgate.core.registry import audit, identity, pgwrites
 from modelgate.core.registry.errors import StoreDamaged, WorkflowRefused
 from modelgate.core.registry.models import Model, StoreDamage, Version, as_utc, utcnow
 from modelgate.core.registry.queries import get_version
-from modelgate.core.registry.store import StoreCheck
+from modelgate.core.store.folder import StoreCheck
 
 #: Anyone holding a role may check the store; marking what it finds is part of the check.
 FSCK_ROLES = ("submitter", "reviewer", "approver", "signer")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelgate.core.errors import ModelGateError
+from modelgate.core.store.errors import StoreDamaged  # raised by the store, reported by the registry
 
 
 class RegistryError(ModelGateError):
@@ -57,17 +58,6 @@ class WorkflowRefused(ModelGateError):
     def __init__(self, message: str, *, hint: str | None = None, gates: list[Any] | None = None) -> None:
         super().__init__(message, hint=hint)
         self.gates: list[Any] = list(gates or [])
-
-
-class StoreDamaged(ModelGateError):
-    """A stored bundle's bytes are not the ones imported (missing, changed or extra files);
-    ``damage`` is the :class:`~modelgate.core.registry.store.StoreCheck` when one was made."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, hint: str | None = None, damage: Any = None) -> None:
-        super().__init__(message, hint=hint)
-        self.damage = damage
 
 
 __all__ = [

@@ -11,7 +11,6 @@ database) and makes an :meth:`extended <FacetIndex.extended>` index.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -70,21 +69,6 @@ def _parsed(data: bytes) -> dict | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _stored(store) -> set[str]:
-    """The digests the store holds, from one listing of its (at most 256) shelves."""
-    held = set()
-    try:
-        shelves = [entry for entry in os.scandir(store.root) if entry.is_dir() and len(entry.name) == 2]
-    except OSError:
-        return held
-    for shelf in shelves:
-        try:
-            held.update(entry.name for entry in os.scandir(shelf.path) if entry.name.startswith(shelf.name))
-        except OSError:
-            continue
-    return held
-
-
 def _read_manifest(store, digest: str) -> bytes:
     """The stored ``bundle.yaml`` of ``digest``, checked against the digest it was imported with;
     empty when it is too large, unreadable or damaged (the version then has no facets)."""
@@ -105,7 +89,7 @@ def read_facets(store, digests: Iterable[str], *, progress: Progress | None = No
     """The facets of each digest's stored manifest; a missing or unreadable one has none."""
     digests = sorted(set(digests))
     progress = progress or Progress()
-    held = _stored(store)
+    held = store.holds(digests)
     found = {digest: Facets() for digest in digests if digest not in held}
     digests = [digest for digest in digests if digest in held]
     progress.start(label="indexing tags and owners", total=len(digests))

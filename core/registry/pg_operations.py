@@ -131,8 +131,10 @@ OPERATIONS: tuple[Operation, ...] = (
         events=("version.imported",),
         declare="v_model integer; v_id integer;",
         body="""
+        -- In the folder store at its digest, or in an OCI registry at one manifest digest.
         IF p_digest IS NULL OR p_digest !~ '^[0-9a-f]{64}$'
-           OR p_store_path IS DISTINCT FROM substr(p_digest, 1, 2) || '/' || p_digest THEN
+           OR (p_store_path IS DISTINCT FROM substr(p_digest, 1, 2) || '/' || p_digest
+               AND coalesce(p_store_path !~ '^oci://[^@[:space:]]+@sha256:[0-9a-f]{64}$', true)) THEN
             RAISE EXCEPTION 'a version is stored at its digest' USING ERRCODE = '22023';
         END IF;
         INSERT INTO models (name, created_at) VALUES (p_model, now()) ON CONFLICT (name) DO NOTHING;

@@ -26,7 +26,7 @@ from modelgate.core.policy.stages import RETIRED
 from modelgate.core.registry.gates import recorded_signatures, run_validation, stage_order, stored_run
 from modelgate.core.registry.queries import champion_of
 from modelgate.core.registry.queries import get_version
-from modelgate.core.registry.store import StoreCheck
+from modelgate.core.store.folder import StoreCheck
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from modelgate.core.registry.gates import (MET, NOT_MET, RETIRED, GateResult, _a
                                            stored_copy)
 from modelgate.core.registry.models import Attestation, Promotion, Review, Signature
 from modelgate.core.registry.queries import get_version
-from modelgate.core.registry.store import remove_tree
+from modelgate.core.store.folder import remove_tree
+from modelgate.core.registry.modelfacts import measured_config
 from modelgate.core.store import modelpack
 from modelgate.core.store.client import OciClient
 from modelgate.core.store.oci import Attachment, Pushed, push_bundle
@@ -131,7 +132,7 @@ def push_version(registry, *, name: str, version: str, target: OciReference, ins
     client = OciClient(reference=target, insecure=insecure)
     pushed = push_bundle(client=client, folder=chosen.folder, files=chosen.files, manifest=chosen.manifest,
                          bundle_digest=chosen.digest, tag=tag_for(version), attachments=chosen.attachments,
-                         progress=progress)
+                         progress=progress, measured=measured_config(chosen.folder, chosen.manifest))
     _record(registry, chosen, action="store.pushed", where=pushed.reference, digest=pushed.digest)
     return pushed
 

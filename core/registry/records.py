@@ -169,3 +169,5 @@ class VersionDetail:
     damage: Any = None
     #: Confirmed, unrevoked waivers (active or expired), as findings carry them.
     waivers: tuple = ()
+    #: Where the bytes live as recorded: the stored folder, or ``oci://HOST/REPO@sha256:…``.
+    stored_at: str = ""

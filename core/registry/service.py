@@ -9,17 +9,19 @@ on :meth:`Registry.session` and the helpers of :mod:`.queries`.
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import select
 
+from modelgate.core import settings
 from modelgate.core.bundle.manifest_types import Manifest, typed_manifest
+from modelgate.core.errors import ModelGateError
 from modelgate.core.policy.stages import DRAFT
 
 from modelgate.core.registry import audit, database, identity, pgwrites, queries
 from modelgate.core.registry.errors import RegistryError, StoreDamaged
+from modelgate.core.registry.modelfacts import measured_config
 from modelgate.core.registry.models import Model, Promotion, Review, Signature, TrustedKey, User, UserRole, ValidationRun, Version, as_utc
 from modelgate.core.registry.records import (
     ImportResult,
@@ -31,19 +33,26 @@ from modelgate.core.registry.records import (
     VersionDetail,
     VersionInfo,
 )
-from modelgate.core.registry.store import BundleStore
+from modelgate.core.store.backends import open_backend
+from modelgate.core.store.reference import SCHEME
+
+
+#: Where :meth:`Registry.show` points a version whose OCI copy cannot be pulled (never created).
+UNAVAILABLE = ".unavailable"
 
 
 class Registry:
     """An open registry. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, *, url: str, engine, actor: str, store_root: Path) -> None:
+    def __init__(self, *, url: str, engine, actor: str, store_root: Path, store_url: str = "") -> None:
         self.url = url
         self.engine = engine
         self.dialect: str = engine.dialect.name
         self.actor = actor
         self.store_root = Path(store_root)
-        self.store = BundleStore(self.store_root)
+        # The folder store, or an OCI registry with store_root as its local incoming area.
+        self.store = open_backend(url=store_url or str(self.store_root), root=self.store_root, locate=self._locate,
+                                  measure=measured_config)
 
     def __enter__(self) -> Registry:
         return self
@@ -55,8 +64,15 @@ class Registry:
         return f"Registry({database.redact(self.url)!r}, actor={self.actor!r})"
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and the store's working copies."""
+        self.store.close()
         self.engine.dispose()
+
+    def _locate(self, digest: str) -> str | None:
+        """The store path recorded for the bundle ``digest`` (committed rows only; the store
+        remembers what it placed in a transaction still open)."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(Version.store_path).where(Version.digest == digest).limit(1)).scalar()
 
     @property
     def checkpoint_folder(self) -> Path:
@@ -176,7 +192,7 @@ class Registry:
             session.add(model)
             session.flush()
         folder, _ = self.store.place(staged)
-        relative = BundleStore.relative(staged.digest)
+        relative = self.store.relative(staged.digest)
         if guarded:
             pgwrites.call(session, "import_version", model=name, version=version, digest=staged.digest,
                           store_path=relative, license=license_)
@@ -233,9 +249,18 @@ class Registry:
                 return session.execute(select(model).where(model.version_id == row.id)
                                        .order_by(model.id)).scalars().all()
 
+            try:
+                folder = self.store.path_of(row.store_path).resolve()
+            except ModelGateError:
+                if not row.store_path.startswith(SCHEME):
+                    raise
+                # The record and its damage mark need no bytes: a version whose OCI copy cannot be
+                # pulled (damaged, registry down) is still shown; readers of the folder meet its absence.
+                folder = self.store_root / UNAVAILABLE / row.digest
             return VersionDetail(
                 info=info,
-                store_path=self.store.path_of(row.store_path).resolve(),
+                store_path=folder,
+                stored_at=row.store_path if row.store_path.startswith(SCHEME) else str(folder),
                 reviews=[ReviewInfo.of(r) for r in rows(Review)],
                 promotions=[PromotionInfo.of(r) for r in rows(Promotion)],
                 validations=[ValidationInfo.of(r) for r in rows(ValidationRun)],
@@ -297,23 +322,37 @@ def _identify(manifest: Manifest, path: Path) -> tuple[str, str, str | None]:
     return name, version, license_[:200] if license_ else None
 
 
+def _store_choice(url: str, store: Path | str | None) -> tuple[Path, str]:
+    """``(local folder, store URL)``. The URL is ``store`` or the ``store_url`` setting
+    (``MODELGATE_STORE``) when either is ``oci://…`` (bytes in an OCI registry; the folder then
+    holds only the incoming area and working copies), else empty (the folder store)."""
+    text = str(store) if store is not None else ""
+    configured = settings.get(settings.STORE)
+    chosen = text if text.startswith(SCHEME) else configured if configured.startswith(SCHEME) else ""
+    folder = Path(text.removeprefix("file://")) if text and not text.startswith(SCHEME) else None
+    return _store_root(url, folder), chosen
+
+
 def _store_root(url: str, store: Path | None) -> Path:
     if store is not None:
         return Path(store).expanduser().resolve()
     file = database.sqlite_file(url)
     if file is not None:
         return file.with_suffix(".store") if file.suffix else file.with_name(file.name + ".store")
-    configured = os.environ.get("MODELGATE_STORE")
-    return Path(configured).expanduser().resolve() if configured else database.data_dir() / "store"
+    configured = settings.get(settings.STORE).removeprefix("file://")
+    if configured and not configured.startswith(SCHEME):
+        return Path(configured).expanduser().resolve()
+    return database.data_dir() / "store"
 
 
-def open_registry(*, url: str | None = None, user: str | None = None, store: Path | None = None,
+def open_registry(*, url: str | None = None, user: str | None = None, store: Path | str | None = None,
                   create: bool = False) -> Registry:
     """Open the registry at ``url`` (default ``$MODELGATE_REGISTRY``, else the SQLite file in
     the user's data folder), upgrading its schema if this ModelGate is newer.
 
     ``create`` makes a new registry when there is none; otherwise a missing one is
-    a :class:`RegistryError` suggesting ``modelgate registry init``.
+    a :class:`RegistryError` suggesting ``modelgate registry init``. ``store`` is a folder, or
+    ``oci://HOST[:PORT]/PREFIX``; by default the ``store_url`` setting (see :func:`_store_choice`).
     """
     url = database.resolve_url(url)
     file = database.sqlite_file(url)
@@ -327,7 +366,8 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
         database.ensure_schema(engine, url=url, create=create)
         with engine.connect() as connection:
             actor = identity.acting_user(connection, explicit=user)
-        registry = Registry(url=url, engine=engine, actor=actor, store_root=_store_root(url, store))
+        root, store_url = _store_choice(url, store)
+        registry = Registry(url=url, engine=engine, actor=actor, store_root=root, store_url=store_url)
         registry.store.clean_incoming()  # leftovers of interrupted imports; each is logged
         return registry
     except BaseException:
@@ -335,7 +375,7 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
         raise
 
 
-def init_registry(*, url: str | None = None, user: str | None = None, store: Path | None = None) -> Registry:
+def init_registry(*, url: str | None = None, user: str | None = None, store: Path | str | None = None) -> Registry:
     """Create (or upgrade) a registry; on a new one the acting user becomes its admin.
 
     Running it again is harmless for an admin; anyone else is told the registry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from modelgate.core.errors import ModelGateError
 
 
@@ -21,3 +23,14 @@ class RegistryUnreachable(StoreError):
     distribution protocol (an HTML page, a redirect elsewhere, an oversized document)."""
 
     exit_code = 1
+
+
+class StoreDamaged(ModelGateError):
+    """A stored bundle's bytes are not the ones imported (missing, changed or extra files);
+    ``damage`` is the :class:`~modelgate.core.store.folder.StoreCheck` when one was made."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, damage: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.damage = damage

@@ -1,11 +1,14 @@
-"""What a store back-end that holds OCI artifacts does, whatever holds the bytes.
+"""What a store back-end does, whatever holds the bytes.
 
-Two back-ends implement both sides: :class:`~.client.OciClient` (one repository of an
+:class:`BundleBackend` is where the registry keeps each version's bytes: the content-addressed
+folder store (:class:`~.folder.BundleStore`) or an OCI registry (:class:`~.ocistore.OciBundleStore`),
+chosen by the store URL (:func:`~.backends.open_backend`). The registry keeps records, decisions and audit
+in its database and reaches the bytes only through these methods.
+
+:class:`ArtifactSource` and :class:`ArtifactTarget` move OCI artifacts. Two back-ends implement both sides: :class:`~.client.OciClient` (one repository of an
 OCI registry) and :class:`~.layout.LayoutStore` (an OCI image layout folder, for the air
 gap). :mod:`.oci` pushes and pulls bundles through these methods only, so a bundle goes
-through one mapping and one verification whichever way it travels. The registry's own
-content-addressed folder store (:mod:`modelgate.core.registry.store`) is where bundles are
-kept and validated; these back-ends are where they are published and fetched from.
+through one mapping and one verification whichever way it travels (the OCI bundle store too).
 
 Which back-end a reference means is its form: ``oci://HOST[:PORT]/REPO`` is a registry
 and ``oci:DIR:TAG`` an image layout (:func:`open_source`).
@@ -15,6 +18,48 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Protocol
+
+
+class BundleBackend(Protocol):
+    """Where versions' bytes live. ``relative(digest)`` is the store path recorded for a
+    version; every read (``inspect``, ``open_verified``, ``path_of``) checks the bytes
+    against the file digests the bundle was imported with."""
+
+    root: Path
+    location: str
+
+    def relative(self, digest: str) -> str:
+        """The store path of ``digest``."""
+
+    def path_of(self, relative: str) -> Path:
+        """A folder holding the stored bundle (read-only)."""
+
+    def holds(self, digests) -> set[str]:
+        """The digests among ``digests`` this store has."""
+
+    def listing(self, digest: str) -> dict[str, str] | None:
+        """``{file: sha256}`` of the stored bundle, when it proves itself (hashes to ``digest``)."""
+
+    def inspect(self, digest: str, *, progress=None):
+        """Re-read every file of ``digest``: a :class:`~.folder.StoreCheck`."""
+
+    def verify(self, digest: str, *, progress=None) -> str | None:
+        """Why the stored copy cannot be trusted, or ``None``."""
+
+    def open_verified(self, digest: str, relative: str):
+        """One stored file, checked against its recorded digest as it is read."""
+
+    def stage(self, source: Path, *, progress=None):
+        """Copy and hash a bundle into the incoming area."""
+
+    def place(self, staged) -> tuple[Path, bool]:
+        """Store a staged bundle; ``(folder, whether it was new)``."""
+
+    def discard(self, staged) -> None:
+        """Drop a staged bundle."""
+
+    def close(self) -> None:
+        """Release working copies."""
 
 
 class ArtifactSource(Protocol):

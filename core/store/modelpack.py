@@ -51,6 +51,10 @@ _CODE_SUFFIXES = (".py", ".sh", ".js", ".ts", ".go", ".rs", ".c", ".cc", ".cpp",
 _PRECISIONS = {"fp32": "float32", "fp64": "float64", "fp16": "float16", "bf16": "bfloat16",
                "int8": "int8", "uint8": "uint8", "int16": "int16", "int32": "int32"}
 _FORMATS = {"pytorch": "pt"}
+#: Config fields read from the model files (format headers), not from bundle.yaml.
+MEASURED = ("paramSize", "architecture")
+_PARAM_SIZE = re.compile(r"^\d+(\.\d)?[QqTtBbMmKk]$")
+_SCALES = (("Q", 10**15), ("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3))
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -73,9 +77,22 @@ def layer_media_type(*, path: str, weights: frozenset[str]) -> tuple[str, bool]:
     return DOC, True
 
 
-def model_config(*, manifest: dict, diff_ids: list[str]) -> dict:
+def param_size(count: int) -> str | None:
+    """A parameter count as the spec writes ``paramSize``: ``<count><scale>`` with at most one
+    decimal, e.g. ``6.7B``, ``25.6M``; ``None`` below 50 parameters (no scale can say it)."""
+    for prefix, scale in _SCALES:
+        value = round(count / scale, 1)
+        if value >= 1 or prefix == "K":
+            if value == 0:
+                return None
+            return f"{value:.1f}".removesuffix(".0") + prefix
+    return None
+
+
+def model_config(*, manifest: dict, diff_ids: list[str], measured: dict | None = None) -> dict:
     """The ModelPack config (``application/vnd.cncf.model.config.v1+json``) of a bundle whose
-    ``bundle.yaml`` is ``manifest``; ``diff_ids`` are the layer digests in layer order."""
+    ``bundle.yaml`` is ``manifest``; ``diff_ids`` are the layer digests in layer order;
+    ``measured`` holds the :data:`MEASURED` fields read from the model files, when known."""
     descriptor: dict = {"name": str(manifest["name"]), "version": str(manifest["version"])}
     if manifest.get("description"):
         descriptor["description"] = str(manifest["description"])
@@ -109,6 +126,7 @@ def model_config(*, manifest: dict, diff_ids: list[str]) -> dict:
         config["precision"] = ",".join(precisions)
     if quantisations:
         config["quantization"] = ",".join(quantisations)
+    config.update({key: str(value) for key, value in (measured or {}).items() if key in MEASURED and value})
     return {"descriptor": descriptor, "config": config, "modelfs": {"type": "layers", "diffIds": list(diff_ids)}}
 
 
@@ -235,8 +253,10 @@ def model_layers(*, descriptors: list[dict], max_bytes: int) -> tuple[Layer, ...
     return tuple(layers)
 
 
-def check_config(*, config: dict, layers: tuple[Layer, ...], manifest: dict) -> None:
-    """The pulled config agrees with the schema, the layers and the pulled ``bundle.yaml``."""
+def check_config(*, config: dict, layers: tuple[Layer, ...], manifest: dict, measured: dict | None = None) -> None:
+    """The pulled config agrees with the schema, the layers and the pulled ``bundle.yaml``, and
+    with ``measured`` (what the pulled model files say) when the caller read them; without
+    it the :data:`MEASURED` fields are only checked for their form."""
     from jsonschema_rs import Draft202012Validator
 
     from modelgate.core import resources
@@ -248,10 +268,16 @@ def check_config(*, config: dict, layers: tuple[Layer, ...], manifest: dict) -> 
         raise ArtifactRefused(f"the model config is not a ModelPack config: {problem.message}")
     if config["modelfs"]["diffIds"] != [layer.digest for layer in layers]:
         raise ArtifactRefused("the config's diffIds are not the layers' digests")
-    expected = model_config(manifest=manifest, diff_ids=[layer.digest for layer in layers])
+    size = config.get("config", {}).get("paramSize")
+    if size is not None and not _PARAM_SIZE.match(size):
+        raise ArtifactRefused(f"the config's paramSize {size!r} is not <count><K|M|B|T|Q>")
+    expected = model_config(manifest=manifest, diff_ids=[layer.digest for layer in layers], measured=measured)
     for part in ("descriptor", "config"):
         for key in sorted(set(expected[part]) | set(config.get(part, {}))):
+            if part == "config" and key in MEASURED and measured is None:
+                continue
             if expected[part].get(key) != config.get(part, {}).get(key):
+                source = "the model files" if part == "config" and key in MEASURED else "bundle.yaml"
                 raise ArtifactRefused(f"the config's {part}.{key} ({config.get(part, {}).get(key)!r}) "
-                                      f"disagrees with bundle.yaml ({expected[part].get(key)!r})",
-                                      hint="The config is made from bundle.yaml; one of them was changed.")
+                                      f"disagrees with {source} ({expected[part].get(key)!r})",
+                                      hint=f"The config is made from {source}; one of them was changed.")

@@ -20,6 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from modelgate.core import fsutil, settings
 from modelgate.core.progress import Progress
@@ -67,9 +68,11 @@ def _sha256_descriptor(data: bytes, media_type: str) -> dict:
 
 
 def push_bundle(*, client: ArtifactTarget, folder: Path, files: dict[str, str], manifest: dict, bundle_digest: str,
-                tag: str, attachments: tuple[Attachment, ...] = (), progress: Progress | None = None) -> Pushed:
+                tag: str, attachments: tuple[Attachment, ...] = (), progress: Progress | None = None,
+                measured: dict | None = None) -> Pushed:
     """Push the bundle in ``folder`` whose verified file digests are ``files`` (every file
-    but ``signatures/``) and whose ``bundle.yaml`` says ``manifest``, tagged ``tag``."""
+    but ``signatures/``) and whose ``bundle.yaml`` says ``manifest``, tagged ``tag``;
+    ``measured`` are the config fields read from its model files (:data:`.modelpack.MEASURED`)."""
     progress = progress or Progress()
     declared = manifest.get("artifacts") or []
     weights = frozenset(str(a.get("path")) for a in declared if isinstance(a, dict))
@@ -83,7 +86,7 @@ def push_bundle(*, client: ArtifactTarget, folder: Path, files: dict[str, str], 
             annotations[modelpack.UNTESTED] = "true"
         layers.append({"mediaType": media_type, "digest": f"sha256:{files[path]}", "size": sizes[path],
                        "annotations": annotations})
-    config = modelpack.canonical_json(modelpack.model_config(manifest=manifest,
+    config = modelpack.canonical_json(modelpack.model_config(manifest=manifest, measured=measured,
                                                              diff_ids=[layer["digest"] for layer in layers]))
     config_descriptor = _sha256_descriptor(config, modelpack.CONFIG_MEDIA_TYPE)
     progress.start(label=f"pushing {client.where(tag)}",
@@ -132,9 +135,12 @@ def attach(*, client: ArtifactTarget, subject: dict, attachment: Attachment, ref
     return descriptor["digest"]
 
 
-def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None = None) -> Pulled:
+def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None = None,
+                measure: Callable[[Path, dict], dict] | None = None) -> Pulled:
     """Pull the artifact ``client.target`` names into the new folder ``dest``, verified
-    first (see the module docstring). ``dest`` must not exist, or be an empty folder."""
+    first (see the module docstring). ``dest`` must not exist, or be an empty folder.
+    ``measure(folder, manifest)`` reads the config fields the model files hold, to check
+    the config's (the store cannot read model formats itself)."""
     progress = progress or Progress()
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
@@ -157,7 +163,8 @@ def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None
             with open(target, "xb") as out:
                 client.stream_blob({"digest": layer.digest, "size": layer.size}, write=out.write,
                                    advance=progress.advance)
-        pulled = _judge(staging=staging, layers=layers, config=config, annotations=document.get("annotations"))
+        pulled = _judge(staging=staging, layers=layers, config=config, annotations=document.get("annotations"),
+                        measure=measure)
         signatures, decisions, attested = _referrers(client=client, digest=digest, staging=staging)
         if dest.exists():
             dest.rmdir()
@@ -169,7 +176,7 @@ def pull_bundle(*, client: ArtifactSource, dest: Path, progress: Progress | None
                   signatures=signatures, decisions=decisions, attestations=attested)
 
 
-def _judge(*, staging: Path, layers, config: dict, annotations) -> tuple[str, str]:
+def _judge(*, staging: Path, layers, config: dict, annotations, measure=None) -> tuple[str, str]:
     """Check a pulled folder against its own records; returns (name, version)."""
     from modelgate.core.bundle.digests import bundle_digest
     from modelgate.core.bundle.manifest import load_manifest
@@ -181,7 +188,8 @@ def _judge(*, staging: Path, layers, config: dict, annotations) -> tuple[str, st
             manifest = load_manifest(bundle).require()
     except ModelGateError as exc:
         raise ArtifactRefused(f"the pulled bundle.yaml cannot be used: {exc.message}") from None
-    modelpack.check_config(config=config, layers=layers, manifest=manifest)
+    measured = measure(staging, manifest) if measure is not None else None
+    modelpack.check_config(config=config, layers=layers, manifest=manifest, measured=measured)
     actual = {layer.path: layer.digest.removeprefix("sha256:") for layer in layers}
     recorded = manifest.get("files")
     if isinstance(recorded, dict) and recorded:

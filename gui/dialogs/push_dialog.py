@@ -25,7 +25,7 @@ def default_target(*, name: str) -> str:
     from modelgate.core import settings
     from modelgate.core.store.reference import SCHEME
 
-    prefix = settings.get(settings.OCI_STORE)
+    prefix = settings.get(settings.OCI_STORE) or settings.get(settings.STORE)
     if prefix.startswith(SCHEME):
         return f"{prefix.rstrip('/')}/{name}"
     return f"oci://registry.example.com/models/{name}"

@@ -87,7 +87,7 @@ class OverviewTab(Page):
         identity = [("Name", summary.get("name")), ("Version", summary.get("version")),
                     ("Description", summary.get("description")), ("License", summary.get("license")),
                     ("Tags", ", ".join(summary.get("tags") or [])),
-                    ("Bundle", str(facts.bundle.source))]
+                    ("Bundle", _bundle_source(facts, detail))]
         if detail is not None:
             info = detail.info
             identity += [("Submitted by", info.submitter), ("Imported", updated_text(info.created_at))]
@@ -165,7 +165,9 @@ class OverviewTab(Page):
         rows = [(_when(e.created_at), "pushed" if e.action == "store.pushed" else "exported",
                  e.payload.get("reference", ""), e.payload.get("manifest_digest") or "", e.actor)
                 for e in detail.events if e.action in PUBLISHED]
-        widgets = [form([("Registry store", str(detail.store_path)), ("Bundle digest", detail.info.digest)])]
+        where = detail.stored_at or str(detail.store_path)
+        kind = "OCI registry" if where.startswith("oci://") else "folder"
+        widgets = [form([(f"Registry store ({kind})", where), ("Bundle digest", detail.info.digest)])]
         widgets.append(table(("When", "How", "Where", "Manifest digest", "By"), rows, stretch=2,
                              object_name="locations") if rows else
                        note("Only in the registry's store: not pushed to an OCI registry or exported yet."))
@@ -181,6 +183,15 @@ class OverviewTab(Page):
         for message in lock.get("artifact_problems", []):
             widgets.append(note(message, colour=BAD))
         return widgets
+
+
+def _bundle_source(facts, detail) -> str:
+    """The folder the inspector read; for a version kept in an OCI store, said to be the verified
+    working copy of the artifact (the bytes themselves live only in the OCI registry)."""
+    source = str(facts.bundle.source)
+    if detail is not None and detail.stored_at.startswith("oci://"):
+        return f"verified working copy of the OCI artifact: {source}"
+    return source
 
 
 def _when(text: str) -> str:

@@ -267,3 +267,71 @@ def test_referrers_come_from_the_api_when_the_registry_has_it_and_must_name_our_
     assert (tmp_path / "ok" / "signatures" / "release.sig").read_bytes() == signature
     serve(referrer("sha256:" + "1" * 64))
     _refused(fake, tmp_path, match="another subject")
+
+
+def _bad_artifacts():
+    """Each kind of bad artifact: (name, how to serve it, exit code, words of the refusal)."""
+    other = b"other bytes"
+
+    def layer(path, blob=BUNDLE_YAML, **extra):
+        annotations = {modelpack.FILEPATH: path} if path is not None else {}
+        return {"mediaType": modelpack.DOC, "digest": _digest(blob), "size": len(blob), "annotations": annotations,
+                **extra}
+
+    def serve(fake, *, layers, artifact_type=modelpack.ARTIFACT_TYPE, version="1.0.0", blobs=()):
+        config = modelpack.canonical_json({"descriptor": {"name": "x", "version": version}, "config": {},
+                                           "modelfs": {"type": "layers", "diffIds": [x["digest"] for x in layers]}})
+        manifest = modelpack.canonical_json({
+            "schemaVersion": 2, "mediaType": modelpack.MANIFEST_MEDIA_TYPE, "artifactType": artifact_type,
+            "config": {"mediaType": modelpack.CONFIG_MEDIA_TYPE, "digest": _digest(config), "size": len(config)},
+            "layers": layers})
+        fake.routes["/v2/m/manifests/1"] = (200, {"Content-Type": modelpack.MANIFEST_MEDIA_TYPE}, manifest)
+        fake.routes[f"/v2/m/blobs/{_digest(config)}"] = (200, {}, config)
+        for blob in (BUNDLE_YAML, other, *blobs):
+            fake.routes[f"/v2/m/blobs/{_digest(blob)}"] = (200, {}, blob)
+
+    def slow(handler):
+        time.sleep(3)
+        return 200, {}, b"{}"
+
+    return [
+        ("wrong artifactType", lambda f: serve(f, layers=[layer("bundle.yaml")],
+                                              artifact_type="application/vnd.oci.image.config.v1+json"), 1, "artifact type"),
+        ("no path annotation", lambda f: serve(f, layers=[layer("bundle.yaml"), layer(None, other)]), 1, "filepath"),
+        ("dot-dot path", lambda f: serve(f, layers=[layer("bundle.yaml"), layer("model/../../x", other)]), 1, "leaves the bundle"),
+        ("absolute path", lambda f: serve(f, layers=[layer("bundle.yaml"), layer("/tmp/x", other)]), 1, "unusable file path"),
+        ("duplicate path", lambda f: serve(f, layers=[layer("bundle.yaml"), layer("LICENSE", other),
+                                                      layer("LICENSE", other)]), 1, "repeats"),
+        ("config disagrees", lambda f: serve(f, layers=[layer("bundle.yaml")], version="9.9.9"), 1, "disagrees with bundle.yaml"),
+        ("blob larger than declared", lambda f: f.artifact(blob=BUNDLE_YAML, served=BUNDLE_YAML + b"#" * 4096), 1, "larger than"),
+        ("HTML answer", lambda f: f.routes.__setitem__("/v2/m/manifests/1", (
+            200, {"Content-Type": "text/html"}, b"<html><body>Sign in</body></html>")), 1, "HTML"),
+        ("slow answer", lambda f: f.routes.__setitem__("/v2/m/manifests/1", slow), 1, "did not answer"),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, serve, code, words", _bad_artifacts(), ids=[case[0] for case in _bad_artifacts()])
+def test_the_cli_refuses_each_bad_artifact_records_nothing_and_writes_nothing(case, serve, code, words, fake,
+                                                                             tmp_path, monkeypatch, capsys):
+    from modelgate.core.cli.main import main
+    from modelgate.core.registry import init_registry, open_registry
+
+    monkeypatch.setenv("MODELGATE_OCI_TIMEOUT_S", "0.5")
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where a pull's scratch would stay
+    (tmp_path / "tmp").mkdir()
+    url = f"sqlite:///{tmp_path}/registry.db"
+    init_registry(url=url, user="root").close()
+    serve(fake)
+    imported = main(["import", f"oci://{fake.host}/m:1", "--insecure", "--registry", url, "--user", "root"])
+    pulled = main(["pull", f"oci://{fake.host}/m:1", "--insecure", "--dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert (imported, pulled) == (code, code), err
+    assert "Traceback" not in err and err.count("modelgate: ") == 2 and err.count(words) == 2, err
+    with open_registry(url=url, user="root") as registry:
+        assert registry.list_versions() == []
+        assert not registry.audit_log(action="version.imported")
+    assert not (tmp_path / "out").exists() and list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "x").exists()

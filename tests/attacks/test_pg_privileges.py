@@ -371,3 +371,21 @@ def test_a_login_cannot_plant_objects_beside_the_registrys_tables(pg_team):
     with pg_team.console("ben") as ben:
         assert refused(ben, "CREATE TABLE public.reviews_shadow (id integer)")
         assert refused(ben, "CREATE FUNCTION public.btrim(text) RETURNS text LANGUAGE sql AS 'SELECT ''x'''")
+
+
+def test_a_version_is_stored_at_its_digest_or_at_one_oci_manifest_digest(pg_team):
+    """The guarded import takes the folder store's path of the digest, or an OCI repository
+    and manifest digest; any other store path (one that could point a version at other bytes
+    by tag, or at a folder elsewhere) is refused."""
+    digest = "c" * 64
+    manifest = "sha256:" + "d" * 64
+    with pg_team.console("ana") as ana:
+        ana.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(pgwrites.APP_ROLE)))
+        for store_path in ("oci://registry:5000/models/evil:1.0.0", f"oci://registry:5000/models/evil@{manifest} x",
+                           "../" + digest, "/srv/elsewhere", "dd/" + digest):
+            with pytest.raises(errors.InvalidParameterValue), ana.transaction():
+                call(ana, "import_version", "evil", "1.0.0", digest, store_path, None)
+        with ana.transaction():
+            call(ana, "import_version", "evil", "1.0.0", digest, f"oci://registry:5000/models/evil@{manifest}", None)
+            call(ana, "append_event", "version.imported", "evil@1.0.0", "{}")
+    assert pg_team.owner_query("SELECT store_path FROM versions") == [(f"oci://registry:5000/models/evil@{manifest}",)]

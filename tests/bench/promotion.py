@@ -58,7 +58,7 @@ class HashMeter:
 def metering():
     """Wrap the hashing entry points (``sha256_file`` and ``copy_hashed``) with a :class:`HashMeter`."""
     from modelgate.core.bundle import digests
-    from modelgate.core.registry import store
+    from modelgate.core.store import folder as store
 
     meter = HashMeter()
     real_file, real_copy = digests.sha256_file, digests.copy_hashed

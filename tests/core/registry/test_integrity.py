@@ -13,7 +13,7 @@ import pytest
 
 from modelgate.core.registry.errors import StoreDamaged
 from modelgate.core.registry.gates import MET, NOT_MET, GateResult
-from modelgate.core.registry.store import BundleStore
+from modelgate.core.store.folder import BundleStore
 from tests.attacks._rollback_support import flip_byte, writable
 
 
@@ -43,7 +43,7 @@ def test_inspect_names_missing_changed_and_extra_files(stored):
 
 def test_a_missing_folder_names_every_file(stored):
     store, digest, folder = stored
-    from modelgate.core.registry.store import remove_tree
+    from modelgate.core.store.folder import remove_tree
 
     remove_tree(folder)
     check = store.inspect(digest)
@@ -77,9 +77,9 @@ def test_verified_reads_check_the_bytes_as_they_stream(stored):
 
 
 def test_write_listing_refuses_a_list_of_other_bytes(tmp_path):
-    from modelgate.core.registry import RegistryError
+    from modelgate.core.store.errors import StoreError
 
-    with pytest.raises(RegistryError):
+    with pytest.raises(StoreError):
         BundleStore(tmp_path).write_listing("0" * 64, {"a": "b"})
 
 
@@ -155,7 +155,7 @@ def test_a_planted_link_is_named_not_followed(stored, tmp_path):
 
 
 def test_reimporting_over_a_vanished_copy_reports_it_and_does_not_restore_it(admin_registry, template):
-    from modelgate.core.registry.store import remove_tree
+    from modelgate.core.store.folder import remove_tree
 
     result = admin_registry.import_bundle(path=template)
     remove_tree(result.store_path)

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 
 from modelgate.core.registry import RegistryError, database, open_registry
 from modelgate.core.registry.models import Base
-from modelgate.core.registry.store import bundle_digest, digest_folder
+from modelgate.core.store.folder import bundle_digest, digest_folder
 from tests.registry_support import variant
 
 

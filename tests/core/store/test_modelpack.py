@@ -51,6 +51,36 @@ def test_a_quantised_variant_is_a_quantisation_not_a_precision():
     assert config["quantization"] == "q4_k_m" and "precision" not in config
 
 
+@pytest.mark.parametrize("count, written", [(8_030_000_000, "8B"), (6_740_000_000, "6.7B"), (1_000_000_000_000, "1T"),
+                                            (124_439_808, "124.4M"), (999_960, "1M"), (1872, "1.9K"), (60, "0.1K"),
+                                            (40, None)])
+def test_parameter_counts_are_written_as_the_spec_asks(count, written):
+    assert modelpack.param_size(count) == written
+    if written:
+        assert modelpack._PARAM_SIZE.match(written)
+
+
+def test_measured_fields_pass_the_schema_and_must_agree_when_the_reader_measured_them():
+    from jsonschema_rs import Draft202012Validator
+
+    from modelgate.core import resources
+
+    manifest = clean_manifest()
+    layers = modelpack.model_layers(descriptors=_layers(), max_bytes=10)
+    measured = {"paramSize": "1.9K", "architecture": "llama"}
+    config = modelpack.model_config(manifest=manifest, diff_ids=[DIGEST], measured=measured)
+    assert config["config"]["paramSize"] == "1.9K" and config["config"]["architecture"] == "llama"
+    assert Draft202012Validator(resources.json_schema("modelpack-config.schema.json")).is_valid(config)
+    modelpack.check_config(config=config, layers=layers, manifest=manifest, measured=measured)
+    modelpack.check_config(config=config, layers=layers, manifest=manifest)  # not measured: form only
+    with pytest.raises(ArtifactRefused, match="paramSize.*model files"):
+        modelpack.check_config(config=config, layers=layers, manifest=manifest,
+                               measured={"paramSize": "7B", "architecture": "llama"})
+    config["config"]["paramSize"] = "lots"
+    with pytest.raises(ArtifactRefused, match="paramSize"):
+        modelpack.check_config(config=config, layers=layers, manifest=manifest)
+
+
 def _manifest(**change) -> bytes:
     document = {"schemaVersion": 2, "mediaType": modelpack.MANIFEST_MEDIA_TYPE,
                 "artifactType": modelpack.ARTIFACT_TYPE,

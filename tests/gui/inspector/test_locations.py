@@ -13,9 +13,10 @@ from modelgate.gui.inspector.overview import OverviewTab
 DIGEST = "ab" * 32
 
 
-def _detail(*events: AuditEvent):
-    return SimpleNamespace(store_path=Path("/data/registry.store/ab") / DIGEST, info=SimpleNamespace(digest=DIGEST),
-                           events=list(events))
+def _detail(*events: AuditEvent, stored_at: str = ""):
+    folder = Path("/data/registry.store/ab") / DIGEST
+    return SimpleNamespace(store_path=folder, info=SimpleNamespace(digest=DIGEST), events=list(events),
+                           stored_at=stored_at or str(folder))
 
 
 def _event(action: str, seq: int, **payload) -> AuditEvent:
@@ -48,3 +49,14 @@ def test_a_version_only_in_the_store_says_so(qtbot):
 
 def test_a_bundle_outside_a_registry_has_no_locations_section():
     assert OverviewTab._locations(None) == []
+
+
+def test_a_version_in_an_oci_store_names_its_repository_and_manifest_digest(qtbot):
+    where = "oci://registry:5000/models/tiny@sha256:" + "e" * 64
+    (box,) = OverviewTab._locations(_detail(stored_at=where))
+    qtbot.addWidget(box)
+    texts = [label.text() for label in box.findChildren(QLabel)]
+    assert where in texts and any("OCI registry" in text for text in texts)
+    (folder_box,) = OverviewTab._locations(_detail())
+    qtbot.addWidget(folder_box)
+    assert any("(folder)" in label.text() for label in folder_box.findChildren(QLabel))

@@ -37,7 +37,7 @@ from modelgate.core.bundle.digests import bundle_digest, copy_hashed, hash_files
 from modelgate.core import fsutil
 from modelgate.core.errors import ModelGateError
 from modelgate.core.progress import Progress
-from modelgate.core.registry.errors import RegistryError, StoreDamaged
+from modelgate.core.store.errors import StoreDamaged, StoreError
 
 INCOMING = ".incoming"
 LISTINGS = ".files"
@@ -125,6 +125,7 @@ class BundleStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.location = str(self.root)
 
     @staticmethod
     def relative(digest: str) -> str:
@@ -155,7 +156,7 @@ class BundleStore:
         """Keep ``digests`` as the file list of ``digest`` (only when it hashes to ``digest``)."""
         data = canonical_listing(digests)
         if hashlib.sha256(data).hexdigest() != digest:
-            raise RegistryError(f"the file list does not match the bundle {digest[:12]}…")
+            raise StoreError(f"the file list does not match the bundle {digest[:12]}…")
         path = self.listing_path(digest)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
@@ -272,6 +273,23 @@ class BundleStore:
     def contains(self, digest: str) -> bool:
         return (self.root / digest[:2] / digest / "bundle.yaml").is_file()
 
+    def holds(self, digests) -> set[str]:
+        """The digests among ``digests`` stored here, from one listing of the (at most 256) shelves."""
+        held = set()
+        try:
+            shelves = [entry for entry in os.scandir(self.root) if entry.is_dir() and len(entry.name) == 2]
+        except OSError:
+            return held
+        for shelf in shelves:
+            try:
+                held.update(entry.name for entry in os.scandir(shelf.path) if entry.name.startswith(shelf.name))
+            except OSError:
+                continue
+        return held & set(digests)
+
+    def close(self) -> None:
+        """Nothing to release: the folder store keeps no working copies."""
+
     def stage(self, source: Path, *, progress: Progress | None = None) -> Staged:
         """Copy a bundle folder or archive into the incoming area, hash it and read its manifest."""
         from modelgate.core.bundle.manifest import load_manifest
@@ -281,7 +299,7 @@ class BundleStore:
         try:
             incoming.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RegistryError(f"could not create the bundle store at {self.root}: {exc.strerror}",
+            raise StoreError(f"could not create the bundle store at {self.root}: {exc.strerror}",
                                 hint="Check the folder's permissions, or choose another store.") from None
         # The process id in the name lets housekeeping tell a live import from a dead one.
         folder = Path(tempfile.mkdtemp(prefix=f"import-{os.getpid()}-", dir=incoming))
@@ -299,7 +317,7 @@ class BundleStore:
             with open_bundle(folder) as copy:
                 covered = [f for f in copy.files() if not f.startswith(SIGNATURES + "/")]
                 if set(covered) != {f for f in written if not f.startswith(SIGNATURES + "/")}:
-                    raise RegistryError("the copy in the store does not hold the files copied into it",
+                    raise StoreError("the copy in the store does not hold the files copied into it",
                                         hint="Something else writes into the store's incoming folder.")
                 files = {name: written[name] for name in covered}
                 digest = bundle_digest(files)
