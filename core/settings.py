@@ -103,24 +103,50 @@ AUDIT_CHECKPOINT_EVERY = _declare("audit_checkpoint_every", int, 100,
                                   "Audit events between two signed checkpoints of the audit log's head; 0 signs "
                                   "one only on `modelgate audit checkpoint`.")
 
-def get(setting: Setting | str):
-    """The value of ``setting`` (a declared :class:`Setting`, or its name), from the
-    environment or its default."""
-    setting = SETTINGS[setting] if isinstance(setting, str) else setting
-    raw = os.environ.get(setting.env)
-    if raw is None or raw == "":
-        return setting.default
+#: Where a value in force came from: nobody set it, or its environment variable did.
+DEFAULT, ENVIRONMENT = "default", "environment"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value in force and where it came from (:data:`DEFAULT` or :data:`ENVIRONMENT`)."""
+
+    setting: Setting
+    value: object
+    origin: str
+
+
+def parse(setting: Setting, raw: str, *, source: str | None = None):
+    """``raw`` read as ``setting``'s type; :class:`~modelgate.core.errors.UsageError` naming
+    ``source`` (default: the environment variable) when it is not a number of 0 or more."""
     if setting.type is str:
         return raw
     try:
-        value = setting.type(raw)
+        value = setting.type(raw.strip())
     except ValueError:
         value = None
     if value is None or value != value or value < 0:  # not a number, NaN or negative
         from modelgate.core.errors import UsageError
 
         raise UsageError(
-            f"{setting.env}={raw!r} is not a valid {setting.type.__name__}",
+            f"{source or setting.env}={raw!r} is not a valid {setting.type.__name__}",
             hint=f"{setting.help} It must be a number of 0 or more.",
         )
     return value
+
+
+def resolve(setting: Setting | str) -> Resolved:
+    """The value of ``setting`` (a declared :class:`Setting`, or its name) and its origin:
+    from the environment, else its default. Every reader goes through here, so what a
+    settings listing says is where a value came from is where it came from."""
+    setting = SETTINGS[setting] if isinstance(setting, str) else setting
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return Resolved(setting, setting.default, DEFAULT)
+    return Resolved(setting, parse(setting, raw), ENVIRONMENT)
+
+
+def get(setting: Setting | str):
+    """The value of ``setting`` (a declared :class:`Setting`, or its name), from the
+    environment or its default."""
+    return resolve(setting).value
