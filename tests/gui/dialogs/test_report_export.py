@@ -101,11 +101,13 @@ def test_a_missing_folder_is_created_only_when_the_user_says_so(qtbot, exporting
     from modelgate.gui.dialogs import report_export
 
     dialog = _dialog(exporting, "credit-risk@1.1.0")
-    target = tmp_path / "typo" / "r.pdf"
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "typo" / "r.pdf"
     dialog.path_field.setText(str(target))
     monkeypatch.setattr(report_export.QMessageBox, "question",
                         lambda *args: report_export.QMessageBox.StandardButton.No)
     dialog.export()
     assert dialog.handle is None and dialog.export_button.isEnabled()
     assert dialog.status.text() == f"Not written: the folder {target.parent} does not exist."
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
