@@ -16,6 +16,8 @@ class Setting:
     type: type
     default: object
     help: str
+    #: What an empty value means, in words, for listings (a str setting's empty default is no blank).
+    unset: str = ""
 
     @property
     def env(self) -> str:
@@ -26,8 +28,8 @@ class Setting:
 SETTINGS: dict[str, Setting] = {}
 
 
-def _declare(*args) -> Setting:
-    setting = Setting(*args)
+def _declare(*args, **kwargs) -> Setting:
+    setting = Setting(*args, **kwargs)
     SETTINGS[setting.name] = setting
     return setting
 
@@ -72,11 +74,11 @@ MAX_SESSION_BYTES = _declare("max_session_bytes", int, 4 * 1024**3,
 PKCS11_MODULE = _declare("pkcs11_module", str, "",
                           "The PKCS#11 module (a .so, .dylib or .dll) that reaches a hardware token, used when "
                           "a pkcs11: key URI gives no module-path; for SoftHSM2 on Debian "
-                          "/usr/lib/softhsm/libsofthsm2.so.")
+                          "/usr/lib/softhsm/libsofthsm2.so.", unset="none: a pkcs11: key URI names its module-path")
 TRUST_STORE = _declare("trust_store", str, "",
                        "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
                        "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
-                       "signers.")
+                       "signers.", unset="the registry's trusted signers")
 SMOKE_TIMEOUT_S = _declare("smoke_timeout_s", float, 10.0,
                            "Longest, in seconds of wall-clock time, that checking a model, creating its "
                            "onnxruntime session and running the smoke inference may take together (in the "
@@ -92,13 +94,13 @@ MODEL_MEMORY_PER_MODEL_BYTE = _declare("model_memory_per_model_byte", int, 4,
 OCI_STORE = _declare("oci_store", str, "",
                   "Where `modelgate push` sends a version when no target is given: an OCI registry "
                   "as oci://HOST[:PORT]/REPO-PREFIX (each model becomes REPO-PREFIX/NAME); empty "
-                  "means the registry's own folder store only.")
+                  "means the registry's own folder store only.", unset="none: the registry's own folder store only")
 OCI_TIMEOUT_S = _declare("oci_timeout_s", float, 60.0,
                          "Longest, in seconds, to wait for an OCI registry to connect or to send the next "
                          "bytes of an answer.")
 OCI_INSECURE_HOSTS = _declare("oci_insecure_hosts", str, "",
                               "Comma-separated OCI registry hosts (HOST:PORT) that --insecure may reach over "
-                              "plain HTTP besides loopback ones.")
+                              "plain HTTP besides loopback ones.", unset="none: loopback hosts only")
 AUDIT_CHECKPOINT_EVERY = _declare("audit_checkpoint_every", int, 100,
                                   "Audit events between two signed checkpoints of the audit log's head; 0 signs "
                                   "one only on `modelgate audit checkpoint`.")
@@ -114,6 +116,11 @@ class Resolved:
     setting: Setting
     value: object
     origin: str
+
+    @property
+    def shown(self) -> str:
+        """The value as a listing shows it: what an empty one means, rather than nothing."""
+        return self.setting.unset if self.value == "" and self.setting.unset else f"{self.value}"
 
 
 def parse(setting: Setting, raw: str, *, source: str | None = None):

@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
         self.inspector.rerun_validation()
 
     def edit_settings(self) -> None:
-        dialog = SettingsDialog(settings=self.settings, parent=self)
+        dialog = SettingsDialog(settings=self.settings, overrides=self.overrides,
+                                registry_url=self.connection.label if self.connection else None, parent=self)
         if dialog.exec():
             apply_theme(QApplication.instance(), theme=self.settings.get(THEME))
             self.inspector.trust_store = self.settings.get(TRUST_STORE)

@@ -74,7 +74,7 @@ def report_text(*, settings, overrides=None, registry: str | None = None, log_li
         shown = in_force(settings, setting, overrides=overrides, registry_url=registry)
         lines.append(f"{setting.label}: {shown.value} (from {shown.origin})")
     lines += ["", "== Limits (from the environment, else the default)"]
-    lines += [f"{r.setting.env}={r.value} (from {r.origin})" for r in limits()]
+    lines += [f"{r.setting.env}={r.shown} (from {r.origin})" for r in limits()]
     log_lines = list(log_lines)
     lines += ["", f"== Recent log ({len(log_lines)} lines)", *(log_lines or ["(nothing was logged)"]), ""]
     return "\n".join(lines)
