@@ -323,7 +323,9 @@ class MainWindow(QMainWindow):
             model = subject.facts.bundle.resolve(artifact)
             said = self.graphs.open(model=model, title=f"{subject.label}: {artifact}")
         except Exception as error:  # Netron missing or refusing: in plain words, in the one dialog
-            self.inspector.interface.show_graph_note(f"The graph could not be shown: {getattr(error, 'message', error)}")
+            from modelgate.gui.dialogs.error import explain
+
+            self.inspector.interface.show_graph_note(f"The graph could not be shown: {explain(error)[0]}")
             show_error(parent=self, error=error, action="Opening the graph")
             return
         self.inspector.interface.show_graph_note(said)
