@@ -9,8 +9,8 @@ they are stored; OK keeps the dialog open and says what is wrong until every fie
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from modelgate.gui.app.settings import POLICY_FILE, SETTINGS, SIGNING_KEY, THEME, THEMES, TRUST_STORE, GuiSettings
 from modelgate.gui.app.settings_origin import in_force, limits, problem
@@ -30,6 +30,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settings-dialog")
         self.setWindowTitle("ModelGate settings")
         self.setMinimumWidth(560)
+        self.resize(900, 760)
         self.settings = settings
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         self.origins: dict[str, QLabel] = {}
@@ -67,9 +68,18 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        # Scrolled as one page, so that on a small screen every row keeps the height its
+        # wrapped text needs instead of being squashed over its neighbours.
+        content = QWidget(objectName="settings-content")
+        column = QVBoxLayout(content)
+        column.addLayout(form)
+        column.addWidget(self._limits_box(), 1)
+        scroll = QScrollArea(objectName="settings-scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self._limits_box(), 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
 
@@ -91,7 +101,7 @@ class SettingsDialog(QDialog):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        table.setMinimumHeight(table.verticalHeader().defaultSectionSize() * 5)
+        table.setMinimumHeight(table.verticalHeader().defaultSectionSize() * 9)
         self.limits_table = table
         column = QVBoxLayout(box)
         column.addWidget(table)

@@ -50,7 +50,7 @@ class RuleReferenceDialog(QDialog):
         for rule in self.rules.values():
             item = QListWidgetItem(f"{rule.id}  {rule.title}")
             item.setData(Qt.ItemDataRole.UserRole, rule.id)
-            item.setToolTip(f"{rule.family} · {rule.severity.value}")
+            item.setToolTip(f"{rule.id} {rule.title} ({rule.family} · {rule.severity.value})")
             self.list.addItem(item)
         self.text = QTextBrowser(objectName="rule-text")
         self.text.setOpenLinks(False)
