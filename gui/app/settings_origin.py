@@ -20,9 +20,10 @@ from modelgate.gui.app.settings import (ACTING_USER, POLICY_FILE, REGISTRY_URL, 
 #: The origins, as the dialog names them.
 COMMAND_LINE, SETTINGS_FILE, ENVIRONMENT, DEFAULT = ("the command line (this session only)", "the settings file",
                                                       "the environment", "the default")
-#: Environment variables the app falls back on when a setting is empty, as the command line does.
-ENVIRONMENT_FALLBACK = {REGISTRY_URL.key: "MODELGATE_REGISTRY", ACTING_USER.key: "MODELGATE_USER",
-                        TRUST_STORE.key: core_settings.TRUST_STORE.env}
+#: Environment variables ``modelgate gui`` reads for a session (as every command does), by setting.
+SESSION_VARIABLES = {REGISTRY_URL.key: "MODELGATE_REGISTRY", ACTING_USER.key: "MODELGATE_USER"}
+#: Environment variables the registry itself falls back on when the app names none.
+ENVIRONMENT_FALLBACK = {REGISTRY_URL.key: "MODELGATE_REGISTRY"}
 #: Registry URL schemes the app can open.
 URL_SCHEMES = ("sqlite:///", "postgresql+psycopg://", "postgresql://", "postgres://")
 
@@ -56,6 +57,11 @@ def _in_force(settings: GuiSettings, setting: GuiSetting, *, overrides, registry
     override = {REGISTRY_URL.key: getattr(overrides, "registry", None), ACTING_USER.key: getattr(overrides, "user", None),
                 POLICY_FILE.key: getattr(overrides, "policy", None)}.get(setting.key)
     if override:
+        # `modelgate gui` hands the app what --registry/--user or the environment said; the
+        # environment is named when it holds this very value.
+        variable = SESSION_VARIABLES.get(setting.key)
+        if variable and os.environ.get(variable) == str(override):
+            return InForce(str(override), f"{ENVIRONMENT} ({variable})")
         return InForce(str(override), COMMAND_LINE)
     stored = settings.store.value(f"settings/{setting.key}")
     if stored not in (None, ""):
@@ -76,7 +82,7 @@ def _default(setting: GuiSetting, registry_url: str | None) -> str:
     if setting is ACTING_USER:
         return f"{getpass.getuser()} (your login name)"
     if setting is TRUST_STORE:
-        return "the registry's trusted signers"
+        return "none; a registry version is judged by the registry's trusted signers"
     if setting is SIGNING_KEY:
         return "none; the signing station asks for a key file"
     if setting is POLICY_FILE:

@@ -45,8 +45,10 @@ def test_each_origin_is_named(qtbot, gui_settings, clean_environment, tmp_path):
     clean_environment.setenv("MODELGATE_REGISTRY", "postgresql+psycopg://dana:pw@db/reg")
     gui_settings.set("theme", "dark")
     policy = tmp_path / "policy.yaml"
-    dialog = _dialog(qtbot, gui_settings, overrides=SessionOverrides(policy=policy))
+    dialog = _dialog(qtbot, gui_settings, overrides=SessionOverrides(policy=policy, user="dana"))
     assert dialog.origins["acting_user"].text() == "In force: dana — from the environment (MODELGATE_USER)"
+    said = _dialog(qtbot, gui_settings, overrides=SessionOverrides(user="ben")).origins["acting_user"].text()
+    assert said == "In force: ben — from the command line (this session only)"
     assert dialog.origins["registry_url"].text() == ("In force: postgresql+psycopg://dana:***@db/reg — from the "
                                                      "environment (MODELGATE_REGISTRY)")
     assert dialog.origins["theme"].text() == (f"In force: dark — from the settings file "

@@ -19,7 +19,7 @@ def test_the_report_holds_versions_settings_origins_and_the_log_tail(qtbot, gui_
     trust.mkdir()
     gui_settings.set(TRUST_STORE, str(trust))
     registry = f"sqlite:///{tmp_path / 'reg.db'}"
-    window = make_window(qtbot, gui_settings, registry=registry)
+    window = make_window(qtbot, gui_settings, registry=registry, user="dana")    # as `modelgate gui` passes it
     log = problem_report.recent_log()
     for n in range(problem_report.KEPT_LINES + 50):
         logging.getLogger("modelgate.test").warning("event %d", n)
