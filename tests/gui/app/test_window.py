@@ -31,7 +31,9 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert "Import from an OCI registry or layout…" in menus["File"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
-    assert menus["Help"] == ["About ModelGate"]
+    assert menus["Help"] == ["Rule reference", "Bundle format reference", "Keyboard shortcuts",
+                             "Report a problem…", "About ModelGate"]
+    assert shortcut(window, "Rule reference") == "F1"
     assert shortcut(window, "Open bundle") == "Ctrl+O"
     assert shortcut(window, "Open registry") == "Ctrl+Shift+O"
     assert shortcut(window, "Quit") == "Ctrl+Q"
