@@ -54,7 +54,8 @@ def in_force(settings: GuiSettings, setting: GuiSetting, *, overrides=None, regi
 
 
 def _in_force(settings: GuiSettings, setting: GuiSetting, *, overrides, registry_url: str | None) -> InForce:
-    override = {REGISTRY_URL.key: getattr(overrides, "registry", None), ACTING_USER.key: getattr(overrides, "user", None),
+    override = {REGISTRY_URL.key: getattr(overrides, "registry", None),
+                ACTING_USER.key: getattr(overrides, "user", None),
                 POLICY_FILE.key: getattr(overrides, "policy", None)}.get(setting.key)
     if override:
         # `modelgate gui` hands the app what --registry/--user or the environment said; the

@@ -37,12 +37,13 @@ def matches(rule: Rule, text: str) -> bool:
 class RuleReferenceDialog(QDialog):
     """The rule list on the left, filtered as the user types; the chosen rule's text on the right."""
 
-    def __init__(self, *, parent: QWidget | None = None, rule_id: str | None = None) -> None:
+    def __init__(self, *, parent: QWidget | None = None, rule_id: str | None = None,
+                 rules: dict[str, Rule] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("rule-reference")
         self.setWindowTitle("Rule reference")
         self.resize(900, 600)
-        self.rules = catalog()
+        self.rules = rules if rules is not None else catalog()
         self.search = QLineEdit(objectName="rule-search", placeholderText="Search rules: id, words of the title, "
                                                                           "rationale or fix")
         self.search.setClearButtonEnabled(True)
@@ -114,9 +115,18 @@ class RuleReferenceDialog(QDialog):
             self.text.setHtml(rule_html(self.rules[current.data(Qt.ItemDataRole.UserRole)]))
 
 
-def show_rule_reference(*, parent: QWidget) -> RuleReferenceDialog:
-    """Open the rule reference (non-modal; returns at once)."""
-    dialog = RuleReferenceDialog(parent=parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.show()
-    return dialog
+def show_rule_reference(*, parent: QWidget, workers=None) -> None:
+    """Open the rule reference (non-modal; returns at once). With ``workers`` (the window's), the
+    catalogue, which imports every check module the first time, is read off the UI thread."""
+    def open_with(rules: dict[str, Rule]) -> None:
+        dialog = RuleReferenceDialog(parent=parent, rules=rules)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    if workers is None:
+        open_with(catalog())
+        return
+    from modelgate.gui.ops.background import BackgroundOperation
+
+    BackgroundOperation(parent=parent, executor=workers.bundles, work=lambda _progress: catalog()) \
+        .on_success(open_with).start()

@@ -56,3 +56,15 @@ def test_search_narrows_by_every_word_and_says_what_it_hides(qtbot):
     assert "Clear the search" in dialog.text.toPlainText()
     dialog.search.clear()
     assert len(dialog.visible_ids()) == len(rules)
+
+
+def test_the_menu_reads_the_catalogue_off_the_ui_thread_then_opens_the_reference(qtbot, gui_settings):
+    from modelgate.gui.help.rule_reference import RuleReferenceDialog
+    from tests.gui_support import make_window
+
+    window = make_window(qtbot, gui_settings)
+    window.actions_by_name["Rule reference"].trigger()
+    qtbot.waitUntil(lambda: bool(window.findChildren(RuleReferenceDialog)), timeout=30_000)
+    (dialog,) = window.findChildren(RuleReferenceDialog)
+    assert dialog.isVisible() and dialog.visible_ids() == list(catalog())
+    dialog.close()
