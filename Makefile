@@ -11,7 +11,8 @@ SYSDEPS := bash packaging/system-deps.sh
 .PHONY: run test quick conformance fuzz bench screenshots demo sysdeps sysdeps-test clean help dist dist-test sysdeps-dist deadcode
 
 help:
-	@echo "make run          create .venv, build a demo workspace and open the desktop app on it"
+	@echo "make run          create .venv, build the demo workspace if missing and open the desktop app on it"
+	@echo "make demo         rebuild the demo workspace from scratch (replaces the work done in it)"
 	@echo "make test         create .venv with the test tools and run the whole suite"
 	@echo "make quick        the quick loop: every test not marked slow, on two processes (about 2 minutes)"
 	@echo "make fuzz         fuzz every document type for FUZZ_MINUTES (default 10) on FUZZ_JOBS processes;"
@@ -42,14 +43,21 @@ $(VENV)/.installed-dev: pyproject.toml | sysdeps-test
 	$(PY) -m pip install --quiet -e ".[gui,dev]"
 	@touch $@ $(VENV)/.installed
 
+#: `make demo` rebuilds the demo workspace on purpose, replacing what was done in it.
 demo: $(VENV)/.installed
 	$(VENV)/bin/modelgate demo $(DEMO) --force
 
-run: demo
+#: `make run` and `make screenshots` build it only when it is missing, so the reviewer's work
+#: in it (reviews, promotions, signatures) is still there the next time. The marker comes
+#: with a finished build only; a folder without it is refused by `modelgate demo`, not replaced.
+$(DEMO)/.modelgate-demo: | $(VENV)/.installed
+	$(VENV)/bin/modelgate demo $(DEMO)
+
+run: $(DEMO)/.modelgate-demo
 	$(VENV)/bin/modelgate gui --registry sqlite:///$(DEMO)/registry.db --user $(DEMO_USER) \
 		--policy $(DEMO)/policy.yaml
 
-screenshots: demo
+screenshots: $(DEMO)/.modelgate-demo
 	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.app.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
 
 test: $(VENV)/.installed-dev

@@ -114,8 +114,14 @@ def write_atomically(path: Path, text: str | bytes) -> None:
         raise
 
 
-def write_output(path: Path, text: str | bytes) -> None:
-    """Write a report or other output the user named; errors become :class:`UsageError`."""
+def write_output(path: Path, text: str | bytes, *, create_folders: bool = True) -> None:
+    """Write a report or other output the user named; errors become :class:`UsageError`.
+
+    With ``create_folders`` false a missing folder is refused (:class:`MissingFolder`)
+    rather than made: a mistyped folder name then surfaces instead of a report filed
+    somewhere nobody will look."""
+    if not create_folders:
+        _require_folder(Path(path))
     try:
         info = os.stat(path) if os.path.lexists(path) else None
         if info is not None and not stat.S_ISREG(info.st_mode):
@@ -150,12 +156,30 @@ def check_outputs(outputs: list[Path], *, inputs: list[Path]) -> None:
                                  hint="Write reports outside the bundle and the policy file.")
 
 
-def check_writable(path: Path) -> None:
+class MissingFolder(UsageError):
+    """The folder an output was to be written in does not exist (``folder`` names it)."""
+
+    def __init__(self, path: Path, folder: Path) -> None:
+        super().__init__(f"cannot write {path}: the folder {folder} does not exist",
+                         hint="Create the folder first, or choose one that exists.")
+        self.folder = folder
+
+
+def _require_folder(path: Path) -> None:
+    parent = path.absolute().parent
+    if not parent.exists() and not parent.is_symlink():
+        raise MissingFolder(path, parent)
+
+
+def check_writable(path: Path, *, create_folders: bool = True) -> None:
     """Refuse, before any long work, an output that cannot be written: a folder, a path
-    below a file, or a folder the user may not write in (:class:`UsageError`)."""
+    below a file, or a folder the user may not write in (:class:`UsageError`); with
+    ``create_folders`` false, a missing folder too (:class:`MissingFolder`)."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder", hint="Name a file, e.g. report.pdf.")
+    if not create_folders:
+        _require_folder(path)
     parent = path.absolute().parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

@@ -18,6 +18,8 @@ class Setting:
     help: str
     #: The environment variable, when it is not MODELGATE_<NAME> (a name users set before it was declared).
     environment: str = ""
+    #: What an empty value means, in words, for listings (a str setting's empty default is no blank).
+    unset: str = ""
 
     @property
     def env(self) -> str:
@@ -28,8 +30,8 @@ class Setting:
 SETTINGS: dict[str, Setting] = {}
 
 
-def _declare(*args) -> Setting:
-    setting = Setting(*args)
+def _declare(*args, **kwargs) -> Setting:
+    setting = Setting(*args, **kwargs)
     SETTINGS[setting.name] = setting
     return setting
 
@@ -74,11 +76,11 @@ MAX_SESSION_BYTES = _declare("max_session_bytes", int, 4 * 1024**3,
 PKCS11_MODULE = _declare("pkcs11_module", str, "",
                           "The PKCS#11 module (a .so, .dylib or .dll) that reaches a hardware token, used when "
                           "a pkcs11: key URI gives no module-path; for SoftHSM2 on Debian "
-                          "/usr/lib/softhsm/libsofthsm2.so.")
+                          "/usr/lib/softhsm/libsofthsm2.so.", unset="none: a pkcs11: key URI names its module-path")
 TRUST_STORE = _declare("trust_store", str, "",
                        "Trusted signers' public keys and CA certificate files (files or folders, ':'-separated) "
                        "used when `verify` and `validate` get no --trust; empty means the registry's trusted "
-                       "signers.")
+                       "signers.", unset="the registry's trusted signers")
 SMOKE_TIMEOUT_S = _declare("smoke_timeout_s", float, 10.0,
                            "Longest, in seconds of wall-clock time, that checking a model, creating its "
                            "onnxruntime session and running the smoke inference may take together (in the "
@@ -97,39 +99,72 @@ STORE = _declare("store_url", str, "",
                  "store beside it, REGISTRY.store); empty means the user data folder's store. "
                  "oci://HOST[:PORT]/REPO-PREFIX: an OCI registry holds every imported version as a ModelPack "
                  "artifact in REPO-PREFIX/NAME, and no local copy is kept (plain HTTP only to hosts listed "
-                 "in oci_insecure_hosts).", "MODELGATE_STORE")
+                 "in oci_insecure_hosts).", "MODELGATE_STORE",
+                 unset="the folder beside a SQLite registry, else the user data folder's store")
 OCI_STORE = _declare("oci_store", str, "",
                   "Where `modelgate push` sends a version when no target is given: an OCI registry "
                   "as oci://HOST[:PORT]/REPO-PREFIX (each model becomes REPO-PREFIX/NAME); empty "
-                  "means the store_url setting when that is an oci:// prefix, else no default.")
+                  "means the store_url setting when that is an oci:// prefix, else no default.",
+                  unset="none: the store_url setting when that is an oci:// prefix")
 OCI_TIMEOUT_S = _declare("oci_timeout_s", float, 60.0,
                          "Longest, in seconds, to wait for an OCI registry to connect or to send the next "
                          "bytes of an answer.")
 OCI_INSECURE_HOSTS = _declare("oci_insecure_hosts", str, "",
                               "Comma-separated OCI registry hosts (HOST:PORT) that --insecure may reach over "
-                              "plain HTTP besides loopback ones.")
+                              "plain HTTP besides loopback ones.", unset="none: loopback hosts only")
 AUDIT_CHECKPOINT_EVERY = _declare("audit_checkpoint_every", int, 100,
                                   "Audit events between two signed checkpoints of the audit log's head; 0 signs "
                                   "one only on `modelgate audit checkpoint`.")
 
-def get(setting: Setting | str):
-    """The value of ``setting`` (a declared :class:`Setting`, or its name), from the
-    environment or its default."""
-    setting = SETTINGS[setting] if isinstance(setting, str) else setting
-    raw = os.environ.get(setting.env)
-    if raw is None or raw == "":
-        return setting.default
+#: Where a value in force came from: nobody set it, or its environment variable did.
+DEFAULT, ENVIRONMENT = "default", "environment"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value in force and where it came from (:data:`DEFAULT` or :data:`ENVIRONMENT`)."""
+
+    setting: Setting
+    value: object
+    origin: str
+
+    @property
+    def shown(self) -> str:
+        """The value as a listing shows it: what an empty one means, rather than nothing."""
+        return self.setting.unset if self.value == "" and self.setting.unset else f"{self.value}"
+
+
+def parse(setting: Setting, raw: str, *, source: str | None = None):
+    """``raw`` read as ``setting``'s type; :class:`~modelgate.core.errors.UsageError` naming
+    ``source`` (default: the environment variable) when it is not a number of 0 or more."""
     if setting.type is str:
         return raw
     try:
-        value = setting.type(raw)
+        value = setting.type(raw.strip())
     except ValueError:
         value = None
     if value is None or value != value or value < 0:  # not a number, NaN or negative
         from modelgate.core.errors import UsageError
 
         raise UsageError(
-            f"{setting.env}={raw!r} is not a valid {setting.type.__name__}",
+            f"{source or setting.env}={raw!r} is not a valid {setting.type.__name__}",
             hint=f"{setting.help} It must be a number of 0 or more.",
         )
     return value
+
+
+def resolve(setting: Setting | str) -> Resolved:
+    """The value of ``setting`` (a declared :class:`Setting`, or its name) and its origin:
+    from the environment, else its default. Every reader goes through here, so what a
+    settings listing says is where a value came from is where it came from."""
+    setting = SETTINGS[setting] if isinstance(setting, str) else setting
+    raw = os.environ.get(setting.env)
+    if raw is None or raw == "":
+        return Resolved(setting, setting.default, DEFAULT)
+    return Resolved(setting, parse(setting, raw), ENVIRONMENT)
+
+
+def get(setting: Setting | str):
+    """The value of ``setting`` (a declared :class:`Setting`, or its name), from the
+    environment or its default."""
+    return resolve(setting).value

@@ -58,7 +58,7 @@ def run_report(args: argparse.Namespace) -> int:
     from modelgate.core.outputs import check_writable
 
     name, version = parse_ref(args.ref)
-    check_writable(args.output)
+    check_writable(args.output, create_folders=False)
     format_ = format_for(args.output, chosen=args.format)
     if args.output.exists() and not args.force:
         raise UsageError(f"{args.output} already exists", hint="Pass --force to replace it.")

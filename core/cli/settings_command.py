@@ -19,13 +19,15 @@ def register(commands) -> None:
 
 def run_settings(args: argparse.Namespace) -> int:
     from modelgate.core import settings
-    rows = [{"name": s.name, "env": s.env, "type": s.type.__name__, "default": s.default,
-             "value": settings.get(s.name), "help": s.help} for s in settings.SETTINGS.values()]
+    resolved = [settings.resolve(s) for s in settings.SETTINGS.values()]
+    rows = [{"name": r.setting.name, "env": r.setting.env, "type": r.setting.type.__name__,
+             "default": r.setting.default, "value": r.value, "origin": r.origin, "help": r.setting.help}
+            for r in resolved]
     if args.json:
         print(json.dumps({"format": "modelgate.settings/v1", "settings": rows}, indent=2))
         return 0
     for row in rows:
-        changed = "" if row["value"] == row["default"] else f"  (default {row['default']})"
+        changed = "" if row["origin"] == settings.DEFAULT else f"  (from the environment; default {row['default']})"
         print(f"{row['env']}={row['value']}{changed}")
         print(textwrap.fill(row["help"], 78, initial_indent="    ", subsequent_indent="    "))
     return 0

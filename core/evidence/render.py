@@ -27,5 +27,6 @@ def write_report(pack: EvidencePack, *, path: Path, format: str | None = None) -
 
     format = format_for(path, chosen=format)
     data = render_html(pack).encode("utf-8") if format == "html" else pdf_bytes(pack)
-    write_output(Path(path), data)
+    # Written only into a folder that exists: the CLI and the app check it before the long work.
+    write_output(Path(path), data, create_folders=False)
     return len(data)

@@ -64,6 +64,9 @@ def application():
     # user chose otherwise, the app hashes with one thread fewer than there are cores.
     os.environ.setdefault("MODELGATE_HASH_WORKERS", str(max(1, (os.cpu_count() or 1) - 1)))
     logging.basicConfig(level=logging.WARNING, format="modelgate: %(name)s: %(message)s")
+    from modelgate.gui.help.problem_report import recent_log
+
+    recent_log()    # from the start, so Help › Report a problem has the lines before a failure
     app = QApplication(sys.argv[:1])
     app.setApplicationName("ModelGate")
     app.setOrganizationName("ModelGate")

@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
         self.inspector.rerun_validation()
 
     def edit_settings(self) -> None:
-        dialog = SettingsDialog(settings=self.settings, parent=self)
+        dialog = SettingsDialog(settings=self.settings, overrides=self.overrides,
+                                registry_url=self.connection.label if self.connection else None, parent=self)
         if dialog.exec():
             apply_theme(QApplication.instance(), theme=self.settings.get(THEME))
             self.inspector.trust_store = self.settings.get(TRUST_STORE)
@@ -322,7 +323,9 @@ class MainWindow(QMainWindow):
             model = subject.facts.bundle.resolve(artifact)
             said = self.graphs.open(model=model, title=f"{subject.label}: {artifact}")
         except Exception as error:  # Netron missing or refusing: in plain words, in the one dialog
-            self.inspector.interface.show_graph_note(f"The graph could not be shown: {getattr(error, 'message', error)}")
+            from modelgate.gui.dialogs.error import explain
+
+            self.inspector.interface.show_graph_note(f"The graph could not be shown: {explain(error)[0]}")
             show_error(parent=self, error=error, action="Opening the graph")
             return
         self.inspector.interface.show_graph_note(said)

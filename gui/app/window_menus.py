@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from modelgate.gui.app.actions import ActionSpec
 from modelgate.gui.dialogs.about import show_about
+from modelgate.gui.help.format_reference import show_format_reference
+from modelgate.gui.help.problem_report import report_problem
+from modelgate.gui.help.rule_reference import show_rule_reference
+from modelgate.gui.help.shortcuts import show_shortcuts
 from modelgate.gui.inspector.inspector import TAB_TITLES
 
 
@@ -51,6 +55,18 @@ def window_menus(window) -> dict[str, list]:
                      ActionSpec("&Audit log", "Ctrl+Shift+L", lambda: window.sidebar.choose("audit"),
                                 "The registry's event log and Verify chain"),
                      None],
-        "&Help": [ActionSpec("&About ModelGate", None, lambda: show_about(parent=window),
+        "&Help": [ActionSpec("&Rule reference", "F1",
+                             lambda: show_rule_reference(parent=window, workers=window.workers),
+                             "Every rule: why it matters and how to fix it (as `modelgate explain`)"),
+                  ActionSpec("&Bundle format reference", None, lambda: show_format_reference(parent=window),
+                             "The bundle standard: layout, manifest keys, digests, model card, benchmarks"),
+                  ActionSpec("&Keyboard shortcuts", "Ctrl+/", lambda: show_shortcuts(window=window),
+                             "Every shortcut of this window, by menu"),
+                  None,
+                  ActionSpec("Report a &problem…", None, lambda: report_problem(window=window),
+                             "Write a prefilled report to a text file on this computer and open it; nothing "
+                             "is sent"),
+                  None,
+                  ActionSpec("&About ModelGate", None, lambda: show_about(parent=window),
                              "Version and credits")],
     }

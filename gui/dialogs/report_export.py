@@ -127,14 +127,19 @@ class ReportExportDialog(QDialog):
         if self.handle is not None and self.handle.running:
             return
         path, format_ = self.path, self.chosen_format
-        try:
-            from modelgate.core.outputs import check_writable
+        from modelgate.core.outputs import MissingFolder, check_writable
 
+        try:
             check_writable(path)
             format_for(path, chosen=format_)
         except Exception as error:
             self._show_problem(error)
             return
+        try:
+            check_writable(path, create_folders=False)
+        except MissingFolder as missing:
+            if not self._create_folder(missing):
+                return
         if path.exists() and path != self._confirmed and not self._confirm_replace(path):
             return
         name, version, connection = self.name, self.version, self._connection
@@ -154,6 +159,20 @@ class ReportExportDialog(QDialog):
                        .with_progress(panel=self._progress, label=f"Exporting the report of {name}@{version}")
                        .on_success(self._on_export_succeeded).on_failure(self._on_export_failed)
                        .on_cancelled(self._on_export_cancelled).start())
+
+    def _create_folder(self, missing) -> bool:
+        """Ask before making a folder the user may have mistyped; whether it exists now."""
+        answer = QMessageBox.question(self, "Create the folder?", f"The folder {missing.folder} does not exist. "
+                                      "Create it and write the report there?")
+        if answer != QMessageBox.StandardButton.Yes:
+            self._set_status(f"Not written: the folder {missing.folder} does not exist.", BAD)
+            return False
+        try:
+            missing.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self._show_problem(error)
+            return False
+        return True
 
     def _confirm_replace(self, path: Path) -> bool:
         answer = QMessageBox.question(self, "Replace the file?", f"{path} already exists. Replace it?")

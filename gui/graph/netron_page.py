@@ -31,6 +31,35 @@ _DATE = re.compile(r'<meta name="date" content="([^"]*)">')
 _VERSION = re.compile(r'<meta name="version" content="([^"]*)">')
 
 
+#: The font the page falls back on for glyphs the usual fonts lack (the angle brackets Netron
+#: writes tensor types with, U+3008 and U+3009), shipped in modelgate.resources (see its OFL.txt).
+GLYPH_FONT_FAMILY = "ModelGate Netron Glyphs"
+GLYPH_FONT_FILE = "modelgate-netron-glyphs.otf"
+GLYPH_FONT_RESOURCE = f"fonts/{GLYPH_FONT_FILE}"
+GLYPH_RANGE = "U+3008-3011"
+_FONT_FAMILY = re.compile(r"(font-family:\s*)([^;{}]+?)(\s*[;}])")
+
+
+def with_glyph_font(css: str) -> str:
+    """``css`` with the glyph font last in every ``font-family`` list (but ``inherit``).
+
+    Last, so every font Netron names keeps drawing what it has: a browser looks for each
+    character along the whole list, and only the brackets the others lack come from ours."""
+    def append(match: re.Match) -> str:
+        families = match.group(2)
+        if families.strip() in ("inherit", "initial", "unset") or GLYPH_FONT_FAMILY in families:
+            return match.group(0)
+        return f'{match.group(1)}{families}, "{GLYPH_FONT_FAMILY}"{match.group(3)}'
+
+    return _FONT_FAMILY.sub(append, css)
+
+
+def glyph_font_face() -> str:
+    """The ``<style>`` that declares the glyph font, served beside the page, for those characters only."""
+    return (f'<style>@font-face {{ font-family: "{GLYPH_FONT_FAMILY}"; src: url("{GLYPH_FONT_FILE}") '
+            f'format("opentype"); unicode-range: {GLYPH_RANGE}; }}</style>')
+
+
 class NetronUnavailable(ModelGateError):
     """Netron cannot show graphs here; the message says why in plain words."""
 

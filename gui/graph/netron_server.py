@@ -26,12 +26,15 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-from modelgate.gui.graph.netron_page import NetronViewer
+from modelgate.core import resources
+from modelgate.gui.graph.netron_page import (GLYPH_FONT_FILE, GLYPH_FONT_RESOURCE, NetronViewer, glyph_font_face,
+                                             with_glyph_font)
 
 HOST = "127.0.0.1"
 MIME_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
               ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json",
-              ".svg": "image/svg+xml", ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf"}
+              ".svg": "image/svg+xml", ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf",
+              ".otf": "font/otf"}
 CONTENT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                   "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
                   "worker-src 'self' blob:; frame-src 'none'; form-action 'none'; base-uri 'none'")
@@ -54,7 +57,9 @@ def viewer_page(viewer: NetronViewer, model_name: str) -> str:
     meta = (f'<meta name="type" content="Python">\n<meta name="version" content="{viewer.version}">\n'
             f'<meta name="file" content="{quoted}">\n<meta name="name" content="{name}">\n'
             f'<meta name="identifier" content="{name}">')
-    return viewer.index_html.replace(f'<meta name="version" content="{viewer.version}">', meta, 1)
+    page = viewer.index_html.replace(f'<meta name="version" content="{viewer.version}">', meta, 1)
+    # The brackets of tensor types need a font most machines lack: the page gets the app's own.
+    return with_glyph_font(page).replace("</head>", glyph_font_face() + "\n</head>", 1)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -105,13 +110,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             kind = MIME_TYPES[".html"]
         elif path == "/browser.js":
             content, kind = owner.viewer.browser_js.encode("utf-8"), MIME_TYPES[".js"]
+        elif path == "/" + GLYPH_FONT_FILE:
+            content, kind = resources.path(GLYPH_FONT_RESOURCE).read_bytes(), MIME_TYPES[".otf"]
         elif path.startswith("/data/"):
             found = _inside(owner.model.parent, path[len("/data/"):])
             if found is not None:
                 content, kind = found.read_bytes(), "application/octet-stream"
         else:
             found = _inside(owner.viewer.folder, path)
-            if found is not None and found.suffix in MIME_TYPES:
+            if found is not None and found.suffix == ".css":
+                content, kind = with_glyph_font(found.read_text(encoding="utf-8")).encode("utf-8"), MIME_TYPES[".css"]
+            elif found is not None and found.suffix in MIME_TYPES:
                 content, kind = found.read_bytes(), MIME_TYPES[found.suffix]
         owner.served.append(path)
         self.send_response(200 if content is not None else 404)

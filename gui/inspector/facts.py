@@ -194,8 +194,10 @@ def _graphs(bundle: Bundle, typed: Manifest, progress: Progress) -> list[Artifac
             except BundleError as error:
                 graphs.append(ArtifactGraph(path, variant, None, problem=error.message))
             except Exception as error:  # onnx raises DecodeError, ValueError, OSError...
+                # The parser's own words, on one line, without Python's name for the exception.
+                said = " ".join(str(error).split())[:200]
                 graphs.append(ArtifactGraph(path, variant, None, problem=f"{path} is not a readable ONNX "
-                                            f"model: {error.__class__.__name__}: {error}"))
+                                            f"model" + (f": {said}" if said else "")))
         progress.advance()
     return graphs
 

@@ -17,11 +17,24 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
                                      facets, open_registry)
 from modelgate.core.registry.browse import STATUSES, VersionQuery
-from modelgate.core.registry.database import redact
+from modelgate.core.registry.database import default_url, redact
 from modelgate.core.registry.policies import policy_in_force
 
 #: What the registry screen takes from here: the listing's rows, query and statuses.
 __all__ = ["STATUSES", "RegistryConnection", "VersionInfo", "VersionQuery"]
+
+
+def default_registry_url() -> str:
+    """The registry opened when neither the settings, the command line nor the environment name one."""
+    return default_url()
+
+
+def shown_url(url: str) -> str:
+    """``url`` with any password hidden, for the screen and problem reports; text that is no URL as is."""
+    try:
+        return redact(url)
+    except Exception:  # noqa: BLE001 (SQLAlchemy's ArgumentError and ValueError alike: not a URL)
+        return url
 
 
 class RegistryConnection:

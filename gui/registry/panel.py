@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from modelgate.gui.ops.registry import STATUSES, VersionQuery
 from modelgate.core.policy.stages import STAGES
 from modelgate.gui.ops.background import BackgroundOperation, Newest
+from modelgate.gui.registry.empty_state import empty_text, filters_in
 from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
 
 
@@ -64,6 +65,10 @@ class RegistryPanel(QWidget):
         self.count_label = QLabel(objectName="registry-count")
         self.source_label = QLabel(objectName="registry-source")
         self.source_label.setWordWrap(True)
+        self.empty = QLabel(objectName="registry-empty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.hide()
 
         filters = QHBoxLayout()
         filters.addWidget(self.stage_box)
@@ -74,6 +79,7 @@ class RegistryPanel(QWidget):
         layout.addWidget(self.filter_edit)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty, 1)
         layout.addWidget(self.count_label)
 
         self.filter_edit.textChanged.connect(self._on_filter_edit_text_changed)
@@ -169,6 +175,26 @@ class RegistryPanel(QWidget):
         filtered = bool(self.model.query.text.strip() or self.model.query.stage or self.model.query.status)
         noun = "version" if total == 1 else "versions"
         self.count_label.setText(f"{total:,} {noun}" + (" match the filters" if filtered else ""))
+        self._show_empty(total == 0)
+
+    def _show_empty(self, empty: bool) -> None:
+        """Say why no row is shown instead of an empty table: what the filters hide, or how to import."""
+        self.table.setVisible(not empty)
+        self.empty.setVisible(empty)
+        if not empty:
+            return
+        query, connection = self.model.query, self.connection
+        self.empty.setText(empty_text(query=query, hidden=None))
+        if not filters_in(query) or connection is None:
+            return
+        everything = dataclasses.replace(query, text="", stage=None, status=None)
+
+        def shown(total: int) -> None:
+            if self.model.query == query and self.empty.isVisible():   # not a later filter's answer
+                self.empty.setText(empty_text(query=query, hidden=total))
+
+        BackgroundOperation(parent=self, executor=self._workers.registry,
+                            work=lambda _progress: connection.count(query=everything)).on_success(shown).start()
 
     def _on_model_page_loaded(self, rows: int) -> None:
         if rows and not self._columns_fitted:

@@ -81,3 +81,19 @@ def test_a_policy_that_allows_and_denies_one_license_is_refused(tmp_path):
     path = policy_file(tmp_path, lambda d: d["licenses"]["deny"].append("mit"))
     with pytest.raises(PolicyError, match="both allows and denies mit"):
         load_policy(path)
+
+
+def test_a_missing_folder_is_refused_when_asked_and_nothing_is_created(tmp_path):
+    from modelgate.core.outputs import MissingFolder, check_writable
+
+    target = tmp_path / "typo" / "deeper" / "r.pdf"
+    for attempt in (lambda: check_writable(target, create_folders=False),
+                    lambda: write_output(target, b"%PDF", create_folders=False)):
+        with pytest.raises(MissingFolder) as raised:
+            attempt()
+        assert raised.value.folder == target.parent
+        assert raised.value.message == f"cannot write {target}: the folder {target.parent} does not exist"
+    assert list(tmp_path.iterdir()) == []
+    check_writable(target)      # other outputs (validate --output) still make their folders
+    write_output(target, "x")
+    assert target.read_text() == "x"

@@ -217,10 +217,12 @@ def test_one_run_writes_several_reports_into_new_folders(tmp_path, capsys):
 def test_settings_lists_every_limit_and_shows_overrides(capsys, monkeypatch):
     monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_ENTRIES", "42")
     code, out, _ = run(capsys, "settings")
-    assert code == 0 and "MODELGATE_MAX_ARCHIVE_ENTRIES=42  (default 10000)" in out
+    assert code == 0 and "MODELGATE_MAX_ARCHIVE_ENTRIES=42  (from the environment; default 10000)" in out
     code, out, _ = run(capsys, "settings", "--json")
-    names = {row["name"] for row in json.loads(out)["settings"]}
-    assert {"max_archive_bytes", "max_session_bytes", "smoke_timeout_s"} <= names
+    rows = {row["name"]: row for row in json.loads(out)["settings"]}
+    assert {"max_archive_bytes", "max_session_bytes", "smoke_timeout_s"} <= set(rows)
+    assert (rows["max_archive_entries"]["value"], rows["max_archive_entries"]["origin"]) == (42, "environment")
+    assert (rows["max_yaml_nodes"]["value"], rows["max_yaml_nodes"]["origin"]) == (100_000, "default")
     monkeypatch.setenv("MODELGATE_MAX_ARCHIVE_ENTRIES", "lots")
     code, _, err = run(capsys, "settings")
     assert code == 2 and "MODELGATE_MAX_ARCHIVE_ENTRIES='lots' is not a valid int" in err

@@ -25,6 +25,7 @@ def test_the_suffix_picks_the_format(demo, capsys, tmp_path):
     assert f"--expect-head {head}" in " ".join(pdf_text(tmp_path / "r.pdf").split())
     text = squeezed(pdf_text(tmp_path / "r.pdf"))
     assert "Auditorreport:credit-risk@1.1.0" in text and "Auditchainintact" in text
+    (tmp_path / "sub").mkdir()
     code, out, _ = run(capsys, "report", "credit-risk@1.2.0", "-o", str(tmp_path / "sub" / "r.html"))
     assert code == 0 and (tmp_path / "sub" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     # --format names it when the suffix does not.
@@ -54,6 +55,8 @@ def test_an_existing_file_is_kept_unless_forced(demo, capsys, tmp_path):
     (["credit-risk@1.1.0", "-o", "{tmp}"], "cannot write {tmp}: it is a folder"),
     (["credit-risk@1.1.0", "-o", "{tmp}/file.txt/r.pdf"], "cannot write {tmp}/file.txt/r.pdf: {tmp}/file.txt is "
                                                            "not a folder"),
+    (["credit-risk@1.1.0", "-o", "{tmp}/missing/r.pdf"], "cannot write {tmp}/missing/r.pdf: the folder "
+                                                          "{tmp}/missing does not exist"),
     (["credit-risk@1.1.0"], "the following arguments are required: --output/-o"),
 ])
 def test_wrong_calls_are_one_line_and_exit_2(demo, capsys, tmp_path, argv, message):

@@ -32,7 +32,9 @@ def test_menus_hold_what_a_desktop_user_expects_with_their_shortcuts(qtbot, gui_
     assert "Import from an OCI registry or layout…" in menus["File"]
     assert menus["File"][-1] == "Quit" and "Settings…" in menus["File"]
     assert menus["View"][:2] == ["Refresh", "Find"] and "Re-run validation" in menus["View"]
-    assert menus["Help"] == ["About ModelGate"]
+    assert menus["Help"] == ["Rule reference", "Bundle format reference", "Keyboard shortcuts",
+                             "Report a problem…", "About ModelGate"]
+    assert shortcut(window, "Rule reference") == "F1"
     assert shortcut(window, "Open bundle") == "Ctrl+O"
     assert shortcut(window, "Open registry") == "Ctrl+Shift+O"
     assert shortcut(window, "Quit") == "Ctrl+Q"
@@ -77,24 +79,25 @@ def test_settings_are_edited_stored_and_applied(qtbot, gui_settings, tmp_path):
     qtbot.addWidget(dialog)
     assert set(dialog.fields) == set(SETTINGS)
     assert dialog.fields["theme"].currentText() == "system"
-    dialog.fields["registry_url"].setText("sqlite:////srv/registry.db")
+    dialog.fields["registry_url"].setText(f"sqlite:///{tmp_path}/registry.db")
     dialog.fields["acting_user"].setText("ben")
     dialog.fields["trust_store"].setText(str(tmp_path))
     dialog.fields["theme"].setCurrentText("dark")
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
     again = GuiSettings.at(path=gui_settings.store.fileName())
-    assert again.get("registry_url") == "sqlite:////srv/registry.db"
+    assert again.get("registry_url") == f"sqlite:///{tmp_path}/registry.db"
     assert again.get("acting_user") == "ben" and again.get("theme") == "dark"
     assert again.get("policy_file") == ""                                    # untouched: its default
 
 
-def test_the_settings_dialog_applies_the_theme(qtbot, gui_settings, monkeypatch):
+def test_the_settings_dialog_applies_the_theme(qtbot, gui_settings, monkeypatch, tmp_path):
     window = make_window(qtbot, gui_settings)
     hints = QApplication.instance().styleHints()
+    (tmp_path / "keys").mkdir()
 
     def choose(dialog_self):
         dialog_self.findChild(QComboBox, "setting-theme").setCurrentText("dark")
-        dialog_self.findChild(QLineEdit, "setting-trust_store").setText("/nonexistent/keys")
+        dialog_self.findChild(QLineEdit, "setting-trust_store").setText(str(tmp_path / "keys"))
         SettingsDialog.accept(dialog_self)
         return True
 
@@ -105,7 +108,7 @@ def test_the_settings_dialog_applies_the_theme(qtbot, gui_settings, monkeypatch)
         # Dark either way: the platform switched, or (offscreen) the app set a dark palette.
         assert hints.colorScheme() == Qt.ColorScheme.Dark or app.palette().color(QPalette.ColorRole.Window).lightness() < 80
         qtbot.waitUntil(lambda: window.palette().color(QPalette.ColorRole.Base).lightness() < 80)
-        assert window.inspector.trust_store == "/nonexistent/keys"
+        assert window.inspector.trust_store == str(tmp_path / "keys")
     finally:
         apply_theme(app, theme="system")
     assert gui_settings.get("theme") == "dark"

@@ -44,9 +44,13 @@ def test_the_pdf_is_written_in_the_background_and_its_folder_opens(qtbot, export
     assert dialog.path.name == "credit-risk-1.1.0-audit-report.pdf"
     target = tmp_path / "audits" / "credit-risk.pdf"
     dialog.path_field.setText(str(target))
+    asked = []
+    monkeypatch.setattr(report_export.QMessageBox, "question",
+                        lambda *args: asked.append(args[2]) or report_export.QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(dialog.report_exported, timeout=60_000) as exported:
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
         assert not dialog.export_button.isEnabled()          # one export at a time
+    assert asked == [f"The folder {target.parent} does not exist. Create it and write the report there?"]
     result = exported.args[0]
     assert result.path == target and result.size == target.stat().st_size and result.chain_ok
     text = pdf_text(target)
@@ -92,3 +96,19 @@ def test_a_file_that_cannot_be_written_is_said_in_the_dialog_and_nothing_runs(qt
     assert dialog.status.text().splitlines() == [
         "a PDF report cannot be named 'report.html'", "Name the file .pdf, or choose the format its name says."]
     assert not (tmp_path / "report.html").exists() and not (tmp_path / "report.pdf").exists()
+
+
+def test_a_missing_folder_is_created_only_when_the_user_says_so(qtbot, exporting, tmp_path, monkeypatch):
+    from modelgate.gui.dialogs import report_export
+
+    dialog = _dialog(exporting, "credit-risk@1.1.0")
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "typo" / "r.pdf"
+    dialog.path_field.setText(str(target))
+    monkeypatch.setattr(report_export.QMessageBox, "question",
+                        lambda *args: report_export.QMessageBox.StandardButton.No)
+    dialog.export()
+    assert dialog.handle is None and dialog.export_button.isEnabled()
+    assert dialog.status.text() == f"Not written: the folder {target.parent} does not exist."
+    assert list(out.iterdir()) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from modelgate.gui.graph.launcher import GraphLauncher
 from modelgate.gui.graph.netron_page import LOCK_AFTER, NetronUnavailable, locate_viewer, patch_view, read_viewer
@@ -41,23 +41,6 @@ def aged(folder: Path, *, built: str, breakable: bool = False) -> Path:
         script = script.replace("await age();", "await age(/* reworded */);")
     (folder / "browser.js").write_text(script, encoding="utf-8")
     return folder
-
-
-@pytest.fixture
-def launchers(qtbot):
-    """Make graph launchers on a throwaway window; every graph window is closed afterwards, so
-    no page outlives its profile (QtWebEngine aborts the process when one does)."""
-    made = []
-
-    def make(**options) -> GraphLauncher:
-        host = QWidget()
-        qtbot.addWidget(host)
-        made.append(GraphLauncher(window=host, **options))
-        return made[-1]
-
-    yield make
-    for launcher in made:
-        launcher.shutdown()
 
 
 def drawn(qtbot, launcher: GraphLauncher):

@@ -72,24 +72,30 @@ def test_a_core_error_shows_its_message_and_hint_never_a_traceback(qtbot, host):
     assert not host.panel.isVisibleTo(host)
 
 
-def test_a_defect_is_one_plain_line_too(qtbot, host):
+def test_a_defect_is_one_plain_sentence_and_its_details_go_to_the_log(qtbot, host, caplog):
+    from modelgate.gui.dialogs.error import DEFECT, DEFECT_HINT
+
     def work(progress):
         return {}["missing"]
 
     BackgroundOperation(parent=host, executor=host.workers.bundles, work=work).start()
     qtbot.waitUntil(lambda: bool(error_boxes(host)), timeout=10_000)
     text = error_boxes(host)[0].informativeText()
-    assert text.startswith("internal error: KeyError: 'missing'") and "Traceback" not in text
+    assert text == f"{DEFECT}\n\n{DEFECT_HINT}"
+    assert "KeyError" in caplog.text and "'missing'" in caplog.text     # for the developers, in the log
 
 
-def test_a_failing_callback_reaches_the_error_dialog_instead_of_hanging(qtbot, host):
+def test_a_failing_callback_reaches_the_error_dialog_instead_of_hanging(qtbot, host, caplog):
+    from modelgate.gui.dialogs.error import DEFECT
+
     def broken(result):
         raise RuntimeError("the tab could not show it")
 
     BackgroundOperation(parent=host, executor=host.workers.registry, work=lambda progress: 42) \
         .on_success(broken).start()
     qtbot.waitUntil(lambda: bool(error_boxes(host)), timeout=10_000)
-    assert "the tab could not show it" in error_boxes(host)[0].informativeText()
+    assert error_boxes(host)[0].informativeText().startswith(DEFECT)
+    assert "the tab could not show it" in caplog.text
 
 
 def test_results_arrive_on_the_ui_thread_in_the_order_asked(qtbot, host):

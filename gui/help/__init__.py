@@ -1,0 +1,1 @@
+"""The Help menu's windows: rule reference, bundle format reference, keyboard shortcuts, problem report."""
