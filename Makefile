@@ -60,14 +60,19 @@ run: $(DEMO)/.modelgate-demo
 screenshots: $(DEMO)/.modelgate-demo
 	QT_QPA_PLATFORM=offscreen $(PY) -m modelgate.gui.app.screenshots --demo $(DEMO) --out $(SCREENSHOTS)
 
+#: One worker process per core (at most four): each starts its own PostgreSQL, OCI registry and
+#: demo workspace when a test needs them. PYTHONFAULTHANDLER reaches the workers too, so a crash
+#: prints where it happened.
+TEST_WORKERS ?= -n auto --maxprocesses=4
+
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -X faulthandler -m pytest -q -m "not campaign" $(PYTEST_ARGS)
+	PYTHONFAULTHANDLER=1 $(PY) -m pytest -q $(TEST_WORKERS) -m "not campaign" $(PYTEST_ARGS)
 
 #: The loop to run while working: the tests not marked slow (each package keeps some), on two
 #: worker processes.
 quick: $(VENV)/.installed-dev
-	$(PY) -X faulthandler -m pytest -q -n 2 -m "not slow and not campaign" $(PYTEST_ARGS)
+	PYTHONFAULTHANDLER=1 $(PY) -m pytest -q -n 2 -m "not slow and not campaign" $(PYTEST_ARGS)
 
 #: Every ONNX conformance model (about 2,000, a quarter of an hour on two cores) wrapped, locked
 #: and validated: no false error on an honest model. `make test` runs a sample of them.
