@@ -3,7 +3,9 @@
 It leaves each model in a state a reviewer meets every day: credit-risk with
 1.1.0 in production, a deprecated 1.0.0 and 1.2.0 waiting for approval;
 defect-detector rolled back from 1.0.0 to 0.9.0, and a release candidate that
-was sent back; support-embedder with 2.0.0 in production and a rejected 2.1.0.
+was sent back; support-embedder with 2.0.0 in production and a rejected 2.1.0;
+the safetensors, GGUF and TFLite versions at candidate, and the PyTorch checkpoint
+that hides code rejected in draft.
 Every step goes through the same workflow functions as the CLI, so every gate
 is really evaluated and every event is in the audit chain.
 """
@@ -30,7 +32,8 @@ USERS = {
 SIGNER = "eve"
 KEYS_DIR = "keys"
 DEMO_PASSPHRASE = "modelgate-demo-passphrase"
-OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita"}
+OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita",
+          "support-assistant": "gita", "keyword-spotter": "farid", "churn-predictor": "ana"}
 
 
 def _climb(name: str, version: str, to: str) -> list[tuple]:
@@ -69,6 +72,12 @@ _SCRIPT: list[tuple] = [
      "Trained on a CC-BY-NC-4.0 corpus: we cannot ship it commercially."),
     ("review", "chen", "support-embedder", "2.1.0", "reject",
      "Agree with Ben; retrain without the forum data."),
+    *_climb("support-assistant", "1.0.0", "candidate"),
+    *_climb("support-assistant", "1.1.0", "candidate"),
+    *_climb("keyword-spotter", "1.0.0", "candidate"),
+    # Nobody promotes the contractor's checkpoint: the gate refuses it (MG223) and it stays in draft.
+    ("review", "ben", "churn-predictor", "0.3.0", "reject",
+     "The checkpoint's pickle imports exec (__builtin__.exec); ask the contractor for safetensors weights."),
 ]
 
 
