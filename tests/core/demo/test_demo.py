@@ -18,7 +18,6 @@ from modelgate.core.demo import cards as demo_cards
 from modelgate.core.bundle.reader import open_bundle
 from modelgate.core.errors import ModelGateError, OperationCancelled
 from modelgate.core.bundle.integrity import LockState, check_integrity
-from modelgate.core.bundle.manifest import load_manifest
 from modelgate.core.policy.document import load_policy
 from modelgate.core.progress import Progress
 from modelgate.core.bundle.schema import validate
@@ -39,27 +38,6 @@ ALL_VERSIONS = {**EXPECTED, "support-assistant": ["1.0.0", "1.1.0"], "keyword-sp
                 "churn-predictor": ["0.3.0"]}
 DTYPES = {"float32": "float32", "int64": "int64"}
 SYMBOLS = {"batch": 2, "seq": 16}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One demo workspace for the whole module, with the progress reports and the time it took."""
-    directory = tmp_path_factory.mktemp("demo") / "workspace"
-    reports = []
-    start = time.perf_counter()
-    summary = demo.build_demo(directory=directory,
-                              progress=Progress(callback=lambda *report: reports.append(report)))
-    return summary, reports, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def manifests(built):
-    found = {}
-    for folder in built[0].bundles:
-        with open_bundle(folder) as bundle:
-            result = load_manifest(bundle)
-            found[folder.name] = result
-    return found
 
 
 def _manifest(manifests, name, version):
