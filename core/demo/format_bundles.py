@@ -16,7 +16,7 @@ from pathlib import Path
 
 from modelgate.core import BUNDLE_FORMAT
 from modelgate.core.demo import cards as demo_cards
-from modelgate.core.demo import format_models
+from modelgate.core.demo import format_models, torch_zip
 from modelgate.core.demo.catalogue import SYNTHETIC_NOTE
 
 
@@ -122,7 +122,7 @@ def _write_model(release: FormatRelease, path: Path) -> tuple[dict, str]:
         hyper = format_models.write_mobile_tflite(path, seed=release.seed,
                                                   description=f"{release.name} {release.version}")
         return hyper, f"tflite {version('tflite')} (flatbuffers {version('flatbuffers')})"
-    return format_models.write_poisoned_torch_zip(path, seed=release.seed, shapes=_CHURN_SHAPES), "pickle"
+    return torch_zip.write_poisoned_torch_zip(path, seed=release.seed, shapes=_CHURN_SHAPES), "pickle"
 
 
 def _manifest(release: FormatRelease, hyper: dict, writer: str, numpy_version: str) -> dict:

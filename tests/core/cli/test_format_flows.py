@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from modelgate.core.cli.main import main
-from modelgate.core.demo import format_models
+from modelgate.core.demo import format_models, torch_zip
 from tests.core.formats import _writers
 
 
@@ -45,7 +45,7 @@ def _torch(path: Path, seed: int) -> Path:
 
 
 def _poisoned(path: Path, seed: int) -> Path:
-    format_models.write_poisoned_torch_zip(path, seed=seed, shapes=_shapes(seed))
+    torch_zip.write_poisoned_torch_zip(path, seed=seed, shapes=_shapes(seed))
     return path
 
 
@@ -126,4 +126,4 @@ def test_every_format_goes_through_the_whole_command_line(tmp_path, capsys, monk
     assert code == 0, said
     html = report.read_text(encoding="utf-8")
     assert "flow" in html and (("MG223" in html) == poisoned)
-    assert not (tmp_path / format_models.PICKLE_MARKER).exists()
+    assert not (tmp_path / torch_zip.PICKLE_MARKER).exists()

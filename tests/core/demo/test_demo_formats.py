@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.core.demo.format_models import PICKLE_MARKER
+from modelgate.core.demo.torch_zip import PICKLE_MARKER
 from modelgate.core.formats import registry
 from modelgate.core.formats.rules import UNSAFE_IMPORT
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from modelgate.core.demo.format_models import flatbuffer_vector as _vector
-from modelgate.core.demo.format_models import torch_names as _torch_names
+from modelgate.core.demo.torch_zip import torch_names as _torch_names
 
 
 def write_safetensors(path: Path, *, tensors: dict | None = None, metadata: dict | None = None) -> Path:

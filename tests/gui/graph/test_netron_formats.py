@@ -65,9 +65,11 @@ def test_a_format_the_installed_viewer_lacks_is_refused_plainly(qtbot, gui_setti
                            title="x", format_name="gguf")
 
 
-def test_the_poisoned_pickle_is_refused_not_served(qtbot, gui_settings, demo_workspace, monkeypatch):
+def test_the_poisoned_pickle_is_refused_not_served(qtbot, gui_settings, demo_workspace, monkeypatch, tmp_path):
+    from modelgate.core.demo.torch_zip import PICKLE_MARKER
     from modelgate.gui.graph.netron_server import NetronServer
 
+    monkeypatch.chdir(tmp_path)                     # where its payload would write, were it ever run
     started = []
     monkeypatch.setattr(NetronServer, "start", lambda self: started.append(self) or "")
     window = make_window(qtbot, gui_settings)
@@ -75,3 +77,4 @@ def test_the_poisoned_pickle_is_refused_not_served(qtbot, gui_settings, demo_wor
     tab.open_button.click()
     assert "Refused: unsafe pickle" in tab.graph_note.text() and "__builtin__.exec" in tab.graph_note.text()
     assert started == [] and window.graphs.windows == []
+    assert not (tmp_path / PICKLE_MARKER).exists()  # the inspector read it, validated it, never loaded it
