@@ -22,7 +22,7 @@ def embedded_available() -> bool:
         return False
 
 
-def refusal(*, graph) -> str | None:
+def refusal_for(*, graph) -> str | None:
     """Why the inspector's artifact ``graph`` (an ``ArtifactGraph``) is not handed to Netron, in
     plain words; ``None`` when it may be shown.
 
