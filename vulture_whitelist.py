@@ -89,3 +89,10 @@ _.software_downloadLocation
 # requests reads a Session's max_redirects by name (core/store/client.py sets it to 0: no
 # manifest may be fetched from wherever a redirect points).
 _.max_redirects
+
+# pickle reads these by name while it dumps the demo's PyTorch checkpoint (core/demo/torch_zip.py):
+# Pickler.persistent_id, and the stand-in modules' attributes and qualified name it resolves.
+_.persistent_id
+_.FloatStorage
+_._utils
+_.__qualname__

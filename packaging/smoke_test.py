@@ -119,7 +119,7 @@ class Smoke:
     def check_demo(self) -> str:
         self.run("demo", str(self.demo), expect=0)
         bundles = sorted(p.name for p in (self.demo / "bundles").iterdir())
-        if len(bundles) != 8 or not (self.demo / "registry.db").is_file():
+        if len(bundles) != 12 or not (self.demo / "registry.db").is_file():    # 8 ONNX, 4 other formats
             raise SmokeFailure(f"the demo workspace holds {bundles}")
         return f"{len(bundles)} bundles, a policy and a registry"
 

@@ -78,6 +78,23 @@ def _graph(artifact) -> list[str]:
     return out
 
 
+def _tensors(model) -> list[str]:
+    """One pair of artifacts in a format other than ONNX, tensor by tensor."""
+    head = f"  {model.title}"
+    if model.problem:
+        return [head, paint(f"    could not be compared: {model.problem}", "yellow")]
+    if model.path_a is None or model.path_b is None:
+        return [f"{head}: only in {'A' if model.path_b is None else 'B'}"]
+    counts = ", ".join(f"{count:,} {change}" for change, count in model.counts)
+    out = [head, f"    parameters   {describe_pair(model.parameters)}",
+           f"    tensors      {counts or 'none added, removed, reshaped or re-quantised'}"]
+    out += [f"      {change.describe()}" for change in model.changes[:SHOWN_INITIALIZERS]]
+    listed = sum(count for _change, count in model.counts)
+    if listed > SHOWN_INITIALIZERS:
+        out.append(f"      … and {listed - SHOWN_INITIALIZERS:,} more (--json lists them all)")
+    return out
+
+
 def _findings(result) -> list[str]:
     found = result.findings
     if found is None:
@@ -98,7 +115,7 @@ def _findings(result) -> list[str]:
 
 def render_comparison(result) -> str:
     """What changed from champion ``a`` to challenger ``b``: metrics, interface, license,
-    targets, graphs and the findings only one of them has."""
+    targets, graphs, the tensors of other formats and the findings only one of them has."""
     a, b = result.a, result.b
     out = [paint(f"{a.label} ({a.stage})  →  {b.label} ({b.stage})", "bold"),
            "A = champion (the baseline), B = challenger; changes read A → B"
@@ -116,6 +133,9 @@ def render_comparison(result) -> str:
     out += [f"  {change.describe()}" for change in result.targets] or ["  unchanged"]
     out += ["", paint("Graph", "bold")]
     out += [line for artifact in result.graphs for line in _graph(artifact)] or ["  no ONNX artifact on either side"]
+    if result.models:
+        out += ["", paint("Tensors (artifacts in other formats, by variant)", "bold")]
+        out += [line for model in result.models for line in _tensors(model)]
     out += ["", paint("Findings only one side has", "bold")]
     out += _findings(result)
     if result.problems:

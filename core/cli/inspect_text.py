@@ -90,13 +90,15 @@ def render(summary: dict) -> str:
         add(paint("Targets", "bold"))
         for target in summary["targets"]:
             budget = []
+            if target.get("max_opset") is not None:        # an ONNX notion: other runtimes have none
+                budget.append(f"opset ≤ {target['max_opset']}")
             if target.get("memory_mb") is not None:
                 budget.append(f"{target['memory_mb']} MB")
             if target.get("latency_p95_ms") is not None:
                 budget.append(f"p95 ≤ {target['latency_p95_ms']} ms")
             add(f"  {target.get('name')}: {target.get('runtime')} {target.get('runtime_version', '')} "
-                f"on {target.get('device', '?')}, artifact {target.get('artifact')}, "
-                f"opset ≤ {target.get('max_opset', '?')}" + (f", {', '.join(budget)}" if budget else ""))
+                f"on {target.get('device', '?')}, artifact {target.get('artifact')}"
+                + (f", {', '.join(budget)}" if budget else ""))
 
     prov = summary["provenance"]
     add("")

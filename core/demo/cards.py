@@ -113,6 +113,51 @@ SECTIONS = {
             "addresses and order numbers, and embeddings follow the tickets' retention period. A routing error "
             "delays help for a customer, so agents can re-route and their corrections are reviewed every week."),
     },
+    "support-assistant": {
+        "title": "Support reply assistant (small decoder)",
+        "Intended use": (
+            "Drafts first replies to customer-support tickets for an agent to edit and send, on the support "
+            "team's GPU server (safetensors, transformers) or on agents' laptops (GGUF, llama.cpp). An agent "
+            "reads and edits every draft; nothing it writes reaches a customer unreviewed."),
+        "Limitations": (
+            "A two-layer decoder with a 64-token vocabulary and a 256-token context: it shows how ModelGate "
+            "governs a language model's files and is far too small to write useful text. The q8_0 GGUF export "
+            "rounds every weight matrix to 8 bits, so its outputs differ slightly from the fp16 checkpoint."),
+        "Ethical considerations": (
+            "Generated replies can state wrong facts with confidence or echo personal data from a ticket, so "
+            "agents must check every draft, tickets are redacted before the model sees them, and drafts are "
+            "logged for a weekly sample review by the support quality team."),
+    },
+    "keyword-spotter": {
+        "title": "On-device keyword spotter",
+        "Intended use": (
+            "Recognises four spoken commands (silence, start, stop, help) from 40 audio features per frame on "
+            "the field technicians' Android phones, to control the inspection checklist app hands-free. It "
+            "runs on the phone with TensorFlow Lite; no audio leaves the device."),
+        "Limitations": (
+            "Four keywords only, trained for English speakers in quiet to moderately noisy rooms; strong "
+            "machine noise or other languages raise the false-trigger rate. A two-layer float32 network: "
+            "phones without a fast CPU should wait for the planned int8 version."),
+        "Ethical considerations": (
+            "The microphone is open while the app listens, so it runs only while the checklist is on screen, "
+            "shows a listening indicator, and keeps no audio. A misheard stop or start is harmless: every "
+            "checklist step still needs a tap to confirm."),
+    },
+    "churn-predictor": {
+        "title": "Customer churn predictor (contractor checkpoint)",
+        "Intended use": (
+            "Scores subscription customers by the probability that they cancel within 90 days, from 12 "
+            "standardised account features, so that the retention team can call the customers most at risk "
+            "first. The score never changes a customer's price or terms."),
+        "Limitations": (
+            "Delivered by an outside contractor as a PyTorch checkpoint, whose pickle format runs code when it "
+            "is loaded; it must be converted to safetensors from a trusted copy before anyone loads it. Fit "
+            "on one market's customers; other markets need their own evaluation."),
+        "Ethical considerations": (
+            "Retention offers must not depend on protected attributes; the features include tenure and "
+            "region, which can act as proxies, so offer rates are compared across age bands before any "
+            "release, and customers can always cancel without talking to an agent."),
+    },
 }
 
 
@@ -130,7 +175,7 @@ def model_card(*, name: str, version: str, license: str, tags: list[str], summar
                            sort_keys=False, default_flow_style=None, width=100)
     sections = [("Intended use", text["Intended use"]), ("Limitations", text["Limitations"]),
                 ("Training data", training),
-                ("Evaluation", f"{evaluation}\n\n{_table(results)}"),
+                ("Evaluation", f"{evaluation}\n\n{_table(results)}" if results else evaluation),
                 ("Ethical considerations", text["Ethical considerations"])]
     body = "\n\n".join(f"## {title}\n\n{content}" for title, content in sections)
     return f"---\n{front}---\n\n# {name} {version}: {text['title']}\n\n{summary}\n\n{body}\n"

@@ -3,7 +3,9 @@
 It leaves each model in a state a reviewer meets every day: credit-risk with
 1.1.0 in production, a deprecated 1.0.0 and 1.2.0 waiting for approval;
 defect-detector rolled back from 1.0.0 to 0.9.0, and a release candidate that
-was sent back; support-embedder with 2.0.0 in production and a rejected 2.1.0.
+was sent back; support-embedder with 2.0.0 in production and a rejected 2.1.0;
+the safetensors, GGUF and TFLite versions at candidate, and the PyTorch checkpoint
+that hides code rejected in draft.
 Every step goes through the same workflow functions as the CLI, so every gate
 is really evaluated and every event is in the audit chain.
 """
@@ -30,13 +32,16 @@ USERS = {
 SIGNER = "eve"
 KEYS_DIR = "keys"
 DEMO_PASSPHRASE = "modelgate-demo-passphrase"
-OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita"}
+OWNERS = {"credit-risk": "ana", "defect-detector": "farid", "support-embedder": "gita",
+          "support-assistant": "gita", "keyword-spotter": "farid", "churn-predictor": "ana"}
 
 
-def _climb(name: str, version: str, to: str) -> list[tuple]:
+def _climb(name: str, version: str, to: str, *, measured: bool = True) -> list[tuple]:
     """Reviews then the promotion that takes a version one stage further."""
+    first = ("Card, license and metrics are in order for a candidate." if measured else
+             "Card, license and file checks are in order for a candidate; benchmarks must come before staging.")
     reviews = {
-        "candidate": [("ben", "approve", "Card, license and metrics are in order for a candidate.")],
+        "candidate": [("ben", "approve", first)],
         "staging": [("chen", "approve", "Validated on the holdout; ready for staging.")],
         "production": [("chen", "approve", "Staging soak looked clean; approve for release."),
                        ("dana", "approve", "Second approval: dashboards and fallback checked.")],
@@ -72,6 +77,12 @@ _SCRIPT: list[tuple] = [
      "Trained on a CC-BY-NC-4.0 corpus: we cannot ship it commercially."),
     ("review", "chen", "support-embedder", "2.1.0", "reject",
      "Agree with Ben; retrain without the forum data."),
+    *_climb("support-assistant", "1.0.0", "candidate", measured=False),
+    *_climb("support-assistant", "1.1.0", "candidate", measured=False),
+    *_climb("keyword-spotter", "1.0.0", "candidate", measured=False),
+    # Nobody promotes the contractor's checkpoint: the gate refuses it (MG223) and it stays in draft.
+    ("review", "ben", "churn-predictor", "0.3.0", "reject",
+     "The checkpoint's pickle imports exec (__builtin__.exec); ask the contractor for safetensors weights."),
 ]
 
 

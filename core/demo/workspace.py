@@ -1,9 +1,11 @@
-"""``modelgate demo``: a workspace of real, locked ONNX bundles, a policy and a README.
+"""``modelgate demo``: a workspace of real, locked bundles, a policy and a README.
 
 Everything is made from scratch, offline and deterministically (fixed seeds, fixed
 dates): the models are fit on synthetic data and measured with onnxruntime (see
 :mod:`modelgate.core.demo.models`). Some versions carry the problems a reviewer is
-there to catch; :data:`RELEASES` says which, and the README repeats it.
+there to catch; :data:`RELEASES` says which, and the README repeats it. The bundles in the
+other formats (safetensors, GGUF, TFLite, a PyTorch pickle) come from
+:mod:`modelgate.core.demo.format_bundles`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 
 from modelgate.core import BUNDLE_FORMAT
 from modelgate.core.demo import cards as demo_cards
+from modelgate.core.demo import format_bundles
 from modelgate.core.demo import models as demo_models
+from modelgate.core.demo.catalogue import SYNTHETIC_NOTE, FAMILIES, POLICY, RELEASES, Release
 from modelgate.core.errors import ModelGateError
 from modelgate.core.fsutil import remove_tree
 from modelgate.core.bundle.lock import dump_manifest, lock_bundle
@@ -26,7 +30,6 @@ BUNDLES_DIR, POLICY_FILE, README_FILE = "bundles", "policy.yaml", "README.txt"
 #: Where a demo registry lives, if the caller makes one; ``force`` removes it with the rest.
 REGISTRY_FILE = "registry.db"
 _REGISTRY_FILES = tuple(REGISTRY_FILE + suffix for suffix in ("", "-journal", "-wal", "-shm"))
-INTERNAL_DATA = "LicenseRef-ExampleCorp-Internal"
 
 
 class DemoError(ModelGateError):
@@ -44,232 +47,6 @@ class DemoSummary:
     planted: dict[str, str] = field(default_factory=dict)   # "name@version" -> what to catch
     registry: Path | None = None
 
-
-@dataclass(frozen=True)
-class Release:
-    """One version of a demo model: how it is fit and what its manifest says."""
-
-    name: str
-    version: str
-    license: str
-    created_at: str
-    recipe: dict
-    summary: str
-    training: str
-    datasets: tuple[tuple[str, str, str, str], ...]     # (role in Built.datasets, name, version, license)
-    parent: str | None = None
-    deprecation: dict | None = None
-    outputs: tuple[dict, ...] | None = None               # a declared output that differs from the graph
-    problem: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-
-def _tensor(name: str, dtype: str, shape: list, description: str) -> dict:
-    return {"name": name, "dtype": dtype, "shape": shape, "description": description}
-
-
-def _target(name: str, device: str, artifact: str, runtime: str, opset: int, memory: int, latency: int) -> dict:
-    return {"name": name, "runtime": "onnxruntime", "runtime_version": runtime, "max_opset": opset,
-            "device": device, "artifact": artifact, "memory_mb": memory, "latency_p95_ms": latency}
-
-
-#: What every version of a model shares. ``latency`` is the reference p95 in ms of one
-#: single-item call per target, recorded as a constant so that the benchmark files are
-#: the same on every build: for the CPU targets it was measured once on a 2-core x86 CPU
-#: with onnxruntime (200 calls after warm-up, one thread) and rounded up; for the NPU
-#: target, which cannot be measured here, it is the figure the made-up team reports.
-FAMILIES = {
-    "credit-risk": {
-        "build": demo_models.build_credit_risk, "team": "Example Bank Credit Risk Modelling",
-        "description": "Probability that a consumer loan applicant defaults within 12 months, "
-                       "from 12 standardised application features.",
-        "owners": [{"name": "Credit Risk Modelling", "email": "credit-ml@example.com"},
-                   {"name": "Ana Kovac", "email": "ana.kovac@example.com"}],
-        "tags": ["tabular", "classification", "credit", "team:risk-ml"],
-        "inputs": [_tensor("features", "float32", ["batch", 12], "Standardised features from "
-                           "credit-feature-pipeline, in order: " + ", ".join(demo_models.CREDIT_FEATURES))],
-        "outputs": [_tensor("probabilities", "float32", ["batch", 2], "Softmax over [repaid, default]")],
-        "targets": [_target("cpu-online", "cpu", "fp32", "1.20", 21, 128, 10)],
-        "dependencies": [{"name": "credit-feature-pipeline", "version": "3.2.0"}],
-        "observability": {"metrics": ["predicted_default_rate", "feature_drift_psi", "latency_p95_ms"],
-                          "health_check": "GET /v1/models/credit-risk/health",
-                          "fallback": "route the application to the manual underwriting queue"},
-        "test_set": ("loan-applications-holdout", "3,000 applications"), "latency": {"cpu-online": 0.1},
-    },
-    "defect-detector": {
-        "build": demo_models.build_defect_detector, "team": "Example Manufacturing Vision Inspection",
-        "description": "Classifies 64x64 RGB crops of brushed-aluminium panels as ok, scratch, dent or stain.",
-        "owners": [{"name": "Vision Inspection", "email": "vision-qa@example.com"},
-                   {"name": "Jonas Berger", "email": "jonas.berger@example.com"}],
-        "tags": ["vision", "classification", "quality-inspection", "team:vision"],
-        "inputs": [_tensor("image", "float32", ["batch", 3, 64, 64], "RGB crop, channels first, scaled to [0, 1]")],
-        "outputs": [_tensor("logits", "float32", ["batch", 4], "Class logits for: "
-                            + ", ".join(demo_models.DEFECT_CLASSES))],
-        "targets": [_target("line3-pc", "cpu", "fp32", "1.20", 21, 256, 30),
-                    _target("line3-edge-npu", "npu", "int8", "1.18", 19, 64, 15)],
-        "dependencies": [{"name": "inspection-cropper", "version": "1.4.1"}],
-        "observability": {"metrics": ["defect_rate_by_class", "mean_image_brightness", "latency_p95_ms"],
-                          "health_check": "GET /healthz on the line 3 inspection service",
-                          "fallback": "divert every part to the manual inspection station"},
-        "test_set": ("panel-crops-holdout", "400 crops, 100 per class"), "latency": {"line3-pc": 1.0, "line3-edge-npu": 3.0},
-    },
-    "support-embedder": {
-        "build": demo_models.build_support_embedder, "team": "Example Corp Customer Support ML",
-        "description": "64-dimensional unit embeddings of short English support tickets, for queue "
-                       "routing and similar-ticket search.",
-        "owners": [{"name": "Support ML", "email": "support-ml@example.com"},
-                   {"name": "Mei Lin", "email": "mei.lin@example.com"}],
-        "tags": ["nlp", "embedding", "customer-support", "team:support-ml"],
-        "inputs": [_tensor("token_ids", "int64", ["batch", "seq"], "support-tokenizer ids, 0 for unknown words")],
-        "outputs": [_tensor("embedding", "float32", ["batch", 64], "L2-normalised ticket embedding")],
-        "targets": [_target("cpu-router", "cpu", "fp32", "1.20", 21, 256, 20),
-                    _target("cpu-router-int8", "cpu", "int8", "1.20", 21, 128, 10)],
-        "dependencies": [{"name": "support-tokenizer", "version": "2.3.0"}],
-        "observability": {"metrics": ["routing_override_rate", "unknown_token_share", "latency_p95_ms"],
-                          "health_check": "GET /v2/embed/health",
-                          "fallback": "keyword rules route the ticket; similar-ticket search is hidden"},
-        "test_set": ("support-tickets-holdout", "800 tickets, 100 per queue"),
-        "latency": {"cpu-router": 0.1, "cpu-router-int8": 0.1},
-        "metrics_note": " accuracy is routing accuracy to the nearest queue centroid (centroids from the "
-                        "training tickets); precision_at_5 is the share of same-queue tickets among each "
-                        "ticket's five nearest neighbours.",
-    },
-}
-
-
-def _cr(version, created, recipe, summary, training, snapshot, **extra) -> Release:
-    datasets = (("train", "loan-applications", snapshot, INTERNAL_DATA),
-                ("test", "loan-applications-holdout", "2024-H2", INTERNAL_DATA))
-    return Release("credit-risk", version, "Apache-2.0", created, recipe, summary, training, datasets, **extra)
-
-
-def _dd(version, created, recipe, summary, training, **extra) -> Release:
-    datasets = (("train", "panel-crops", recipe["data_version"], INTERNAL_DATA),
-                ("test", "panel-crops-holdout", "2025-01", INTERNAL_DATA))
-    return Release("defect-detector", version, "MIT", created, recipe, summary, training, datasets, **extra)
-
-
-_CREDIT = dict(hidden=16, l2=1e-3)
-_DEFECT = dict(steps=300, lr=0.5, l2=1e-3)
-_EMBED = dict(ridge=1.0)
-_SYNTHETIC = " In this demo workspace the data is synthetic, generated with a fixed seed."
-
-RELEASES: tuple[Release, ...] = (
-    _cr("1.0.0", "2025-02-11T10:15:00Z", dict(_CREDIT, rows=600, epochs=30, lr=0.01, seed=1, data_seed=101),
-        "First production scorer for unsecured personal loans.",
-        "Fit on 600 applications from the loan-applications 2024-06 extract, labelled with their "
-        "12-month default outcome; the twelve features come from credit-feature-pipeline 3.2.", "2024-06",
-        deprecation={"after": "2026-03-31", "replacement": "credit-risk@1.1.0"}),
-    _cr("1.1.0", "2025-09-02T14:02:00Z", dict(_CREDIT, rows=6000, epochs=10, lr=0.005, seed=2, data_seed=202),
-        "Refit on ten times more applications; better ranking and accuracy than 1.0.0.",
-        "Fit on 6,000 applications from the loan-applications 2025-06 extract, labelled with their "
-        "12-month default outcome; the twelve features come from credit-feature-pipeline 3.2.", "2025-06",
-        parent="credit-risk@1.0.0"),
-    _cr("1.2.0", "2026-02-17T09:40:00Z",
-        dict(_CREDIT, rows=6000, epochs=10, lr=0.005, seed=3, data_seed=303, zero_column="inquiries_6m"),
-        "Quarterly refit on the newest extract, same architecture and settings as 1.1.0.",
-        "Fit on 6,000 applications from the loan-applications 2025-12 extract, labelled with their "
-        "12-month default outcome; the twelve features come from credit-feature-pipeline 3.2.", "2025-12",
-        parent="credit-risk@1.1.0",
-        problem="accuracy and f1 regressed against 1.1.0 beyond the allowed loss: the 2025-12 extract "
-                "delivered the inquiries_6m column as zeros"),
-    _dd("0.9.0", "2025-01-20T08:30:00Z", dict(_DEFECT, data_seed=111, per_class=40, seed=8, dark_threshold=0.36,
-                                              data_version="2024-11"),
-        "Pilot model for line 3, run in shadow mode next to the human inspectors.",
-        "160 labelled crops (40 per class) from the panel-crops 2024-11 collection on line 3."),
-    _dd("1.0.0", "2025-06-05T16:45:00Z", dict(_DEFECT, data_seed=222, per_class=100, seed=7,
-                                              dark_threshold=0.42, data_version="2025-04"),
-        "First release that diverts parts on its own; more data and a more sensitive dent filter.",
-        "400 labelled crops (100 per class) from the panel-crops 2025-04 collection on line 3.",
-        parent="defect-detector@0.9.0"),
-    _dd("1.1.0-rc.1", "2026-04-14T11:20:00Z", dict(_DEFECT, data_seed=333, per_class=100, seed=7,
-                                                   dark_threshold=0.42, data_version="2026-02"),
-        "Release candidate that adds a fifth class, crack, to the interface.",
-        "400 labelled crops (100 per class) from the panel-crops 2026-02 collection; crack examples "
-        "are still being labelled.", parent="defect-detector@1.0.0",
-        outputs=(_tensor("logits", "float32", ["batch", 5], "Class logits for: ok, scratch, dent, stain, crack"),),
-        problem="the manifest declares logits [batch, 5] (a new crack class) but the graph still "
-                "outputs [batch, 4]"),
-    Release("support-embedder", "2.0.0", "Apache-2.0", "2025-05-12T13:00:00Z",
-            dict(_EMBED, corpora=((401, 60),), dim=32, idf=False, seed=11),
-            "Embedder trained on the team's own labelled tickets.",
-            "480 tickets (60 per queue) from the support-tickets 2025-03 export, redacted before use.",
-            (("train0", "support-tickets", "2025-03", INTERNAL_DATA),
-             ("test", "support-tickets-holdout", "2025-03", INTERNAL_DATA))),
-    Release("support-embedder", "2.1.0", "CC-BY-NC-4.0", "2026-01-28T10:05:00Z",
-            dict(_EMBED, corpora=((401, 60), (402, 400)), dim=48, idf=True, seed=12),
-            "Adds the public-support-forums corpus and idf weighting; much better routing than 2.0.0.",
-            "480 tickets from the support-tickets 2025-03 export plus 3,200 posts from the "
-            "public-support-forums corpus (v3), which is licensed CC-BY-NC-4.0; the model inherits that "
-            "license.",
-            (("train0", "support-tickets", "2025-03", INTERNAL_DATA),
-             ("train1", "public-support-forums", "3.0", "CC-BY-NC-4.0"),
-             ("test", "support-tickets-holdout", "2025-03", INTERNAL_DATA)),
-            parent="support-embedder@2.0.0",
-            problem="licensed CC-BY-NC-4.0 (non-commercial), which the policy denies, because it was "
-                    "trained on a non-commercial corpus"),
-)
-
-POLICY = """\
-# Release policy of Example Corp, the made-up organisation of the ModelGate demo.
-# Its metric floors fit the demo models: every bundle reports accuracy and
-# latency_p95_ms in benchmarks/*.json. Validate with, for example:
-#   modelgate validate bundles/credit-risk-1.2.0 --policy policy.yaml --stage staging \\
-#       --champion bundles/credit-risk-1.1.0
-policy_format: modelgate.policy/v1
-name: example-corp-demo
-description: >-
-  Example Corp's gates: permissive licenses and internal data only, a complete
-  model card, and gates that tighten from candidate to production.
-
-licenses:
-  allow: [Apache-2.0, MIT, BSD-2-Clause, BSD-3-Clause, CC0-1.0, CC-BY-4.0, LicenseRef-ExampleCorp-Internal]
-  deny: [CC-BY-NC-4.0, CC-BY-NC-SA-4.0, CC-BY-NC-ND-4.0, AGPL-3.0-only, AGPL-3.0-or-later,
-         GPL-3.0-only, GPL-3.0-or-later]
-  unknown: warning
-
-model_card:
-  required_sections: [Intended use, Limitations, Training data, Evaluation, Ethical considerations]
-  min_words_per_section: 10
-
-stages:
-  draft: {}
-  candidate:
-    provenance: [source.commit]
-    approvals: {count: 1, roles: [reviewer]}
-    regression:
-      default: {max_relative: 0.05}
-  staging:
-    require_lock: true
-    require_inference: true
-    provenance: [source.commit, training_run, framework, seed, datasets]
-    metrics:
-      - {metric: accuracy, min: 0.8}
-      - {metric: latency_p95_ms, max: 50}
-    regression:
-      default: {max_absolute: 0.01, max_relative: 0.02}
-      metrics:
-        accuracy: {max_absolute: 0.005}
-    approvals: {count: 1, roles: [approver]}
-  production:
-    require_lock: true
-    require_inference: true
-    provenance: [source.commit, training_run, framework, seed, datasets]
-    metrics:
-      - {metric: accuracy, min: 0.85}
-      - {metric: latency_p95_ms, max: 20}
-    regression:
-      default: {max_absolute: 0.01, max_relative: 0.01}
-      metrics:
-        accuracy: {max_absolute: 0.005}
-    approvals: {count: 2, roles: [approver]}
-    signature: {required: true, roles: [signer]}
-  deprecated: {}
-  archived: {}
-"""
 
 MARKER = ".modelgate-demo"
 
@@ -351,24 +128,28 @@ def _write_bundle(folder: Path, release: Release, versions: dict) -> demo_models
     rows = [(artifact[r["target"]], r["target"], r["metric"], r["value"]) for r in quality + latency]
     card = demo_cards.model_card(
         name=release.name, version=release.version, license=release.license, tags=family["tags"],
-        summary=f"{family['description']} {release.summary}", training=release.training + _SYNTHETIC,
+        summary=f"{family['description']} {release.summary}", training=release.training + SYNTHETIC_NOTE,
         evaluation=evaluation, results=rows)
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8", newline="\n")
     (folder / "bundle.yaml").write_text(dump_manifest(_manifest(release, family, built, versions)),
                                         encoding="utf-8", newline="\n")
+    _lock(folder, release.ref)
+    return built
+
+
+def _lock(folder: Path, ref: str) -> None:
     locked = lock_bundle(folder)
     if locked.remaining:
-        raise DemoError(f"demo bundle {release.ref} does not validate: {locked.remaining[0].message}",
+        raise DemoError(f"demo bundle {ref} does not validate: {locked.remaining[0].message}",
                         hint="This is a defect of the demo generator; please report it.")
-    return built
 
 
 def _readme(built: dict[str, demo_models.Built]) -> str:
     import textwrap
     old, new = built["credit-risk@1.1.0"].metrics["fp32"], built["credit-risk@1.2.0"].metrics["fp32"]
     text = (
-        f"This ModelGate demo workspace holds {len(built)} locked bundles of three made-up models of Example Corp, "
-        "all built offline from synthetic data with numpy and onnx and measured with onnxruntime, plus "
+        f"This ModelGate demo workspace holds {len(built)} locked ONNX bundles of three made-up models of "
+        "Example Corp, all built offline from synthetic data with numpy and onnx and measured with onnxruntime, plus "
         "policy.yaml, the organisation's release policy. credit-risk, a loan default scorer, has 1.0.0 "
         "(past its deprecation date, replaced by 1.1.0, so it can no longer be promoted), 1.1.0 (the "
         "champion) and 1.2.0, a refit whose accuracy fell "
@@ -390,7 +171,18 @@ def _readme(built: dict[str, demo_models.Built]) -> str:
     users = (f"The demo registry (registry.db) has these users: {people}; {ADMIN} is its admin. Act as one "
              "of them with --user NAME, e.g. `modelgate queue --registry sqlite:///registry.db --user chen` "
              "lists the version waiting for chen's approval.")
-    return textwrap.fill(text, width=88) + "\n\n" + textwrap.fill(users, width=88) + "\n"
+    return "\n\n".join(textwrap.fill(part, width=88) for part in (text, _FORMATS_README, users)) + "\n"
+
+
+_FORMATS_README = (
+    "Four more bundles show the other model formats ModelGate governs, each file written by its "
+    "format's own library from seeded random weights (untrained, so they carry no benchmarks; the demo "
+    "registry keeps the sound ones at candidate): support-assistant 1.0.0, a small LLM-style decoder "
+    "saved as fp16 safetensors, and 1.1.0, the same weights quantised to q8_0 as GGUF for llama.cpp; "
+    "keyword-spotter 1.0.0, a TFLite classifier for phones; and churn-predictor 0.3.0, a contractor's "
+    "PyTorch checkpoint whose pickle hides a call to exec. ModelGate reads that pickle opcode by opcode "
+    "and never loads it: `modelgate validate bundles/churn-predictor-0.3.0` names the unsafe import "
+    "(MG223), and the registry refuses to promote it out of draft.")
 
 
 def _prepare(directory: Path, force: bool) -> None:
@@ -448,12 +240,19 @@ def build_demo(*, directory: Path, force: bool = False, progress: Progress | Non
                         hint="Choose a folder you can write to.") from None
     try:
         versions = _versions()
-        progress.start(label="building demo bundles", total=len(RELEASES))
+        progress.start(label="building demo bundles", total=len(RELEASES) + len(format_bundles.RELEASES))
         built, folders = {}, []
         for release in RELEASES:
             progress.check()
             folder = staging / BUNDLES_DIR / f"{release.name}-{release.version}"
             built[release.ref] = _write_bundle(folder, release, versions)
+            folders.append(directory / BUNDLES_DIR / folder.name)
+            progress.advance(1)
+        for other in format_bundles.RELEASES:
+            progress.check()
+            folder = staging / BUNDLES_DIR / f"{other.name}-{other.version}"
+            format_bundles.write_bundle(folder, other, numpy_version=versions["numpy"])
+            _lock(folder, other.ref)
             folders.append(directory / BUNDLES_DIR / folder.name)
             progress.advance(1)
         (staging / POLICY_FILE).write_text(POLICY, encoding="utf-8", newline="\n")
@@ -477,5 +276,5 @@ def build_demo(*, directory: Path, force: bool = False, progress: Progress | Non
         if created and not succeeded:  # leave no empty folder behind a failed first build
             remove_tree(directory, ignore_errors=True)
     return DemoSummary(directory, tuple(folders), directory / POLICY_FILE, directory / README_FILE,
-                       {r.ref: r.problem for r in RELEASES if r.problem},
+                       {r.ref: r.problem for r in (*RELEASES, *format_bundles.RELEASES) if r.problem},
                        directory / REGISTRY_FILE if with_registry else None)

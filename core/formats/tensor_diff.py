@@ -88,22 +88,41 @@ def tensor_changes(a: ModelFacts, b: ModelFacts) -> list[TensorChange]:
     return sorted(changes, key=lambda c: (c.change, c.name))
 
 
+def _format_of(manifest: Manifest, path: str) -> str | None:
+    return next((a.format for a in manifest.artifacts if a.path == path), None)
+
+
+def _pairs(left: dict[str, str], manifest_a: Manifest, right: dict[str, str],
+           manifest_b: Manifest) -> list[tuple[str, str | None, str | None]]:
+    """(variant, path in A, path in B), paired by variant. A release that re-quantises its one
+    model (q8_0 to q4_k_m) changes the variant too, so when exactly one artifact of the same
+    format is left on each side, those two are paired ("q8_0 → q4_k_m")."""
+    only_a, only_b = sorted(left.keys() - right.keys()), sorted(right.keys() - left.keys())
+    pairs = [(variant, left[variant], right[variant]) for variant in left.keys() & right.keys()]
+    if len(only_a) == 1 and len(only_b) == 1 and \
+            _format_of(manifest_a, left[only_a[0]]) == _format_of(manifest_b, right[only_b[0]]):
+        pairs.append((f"{only_a[0]} → {only_b[0]}", left[only_a[0]], right[only_b[0]]))
+    else:
+        pairs += [(variant, left.get(variant), right.get(variant)) for variant in only_a + only_b]
+    return sorted(pairs)
+
+
 def diff_models(*, a: Bundle, manifest_a: Manifest, b: Bundle, manifest_b: Manifest) -> tuple[ModelDiff, ...]:
-    """The tensor-level differences of every non-ONNX artifact, paired by variant."""
-    left, right = _artifacts(a, manifest_a), _artifacts(b, manifest_b)
+    """The tensor-level differences of every non-ONNX artifact, paired by variant (see :func:`_pairs`)."""
     diffs = []
-    for variant in sorted(left.keys() | right.keys()):
-        facts_a, problem_a = _facts(a, left.get(variant), manifest_a)
-        facts_b, problem_b = _facts(b, right.get(variant), manifest_b)
+    for variant, path_a, path_b in _pairs(_artifacts(a, manifest_a), manifest_a, _artifacts(b, manifest_b),
+                                          manifest_b):
+        facts_a, problem_a = _facts(a, path_a, manifest_a)
+        facts_b, problem_b = _facts(b, path_b, manifest_b)
         parameters = (facts_a.parameter_count if facts_a else None, facts_b.parameter_count if facts_b else None)
         problem = problem_a or problem_b
         if facts_a is None or facts_b is None:
-            diffs.append(ModelDiff(variant, left.get(variant), right.get(variant), parameters, problem=problem))
+            diffs.append(ModelDiff(variant, path_a, path_b, parameters, problem=problem))
             continue
         changes = tensor_changes(facts_a, facts_b)
         counts: dict[str, int] = {}
         for change in changes:
             counts[change.change] = counts.get(change.change, 0) + 1
-        diffs.append(ModelDiff(variant, left[variant], right[variant], parameters, tuple(changes[:MAX_CHANGES]),
+        diffs.append(ModelDiff(variant, path_a, path_b, parameters, tuple(changes[:MAX_CHANGES]),
                                tuple(sorted(counts.items()))))
     return tuple(diffs)

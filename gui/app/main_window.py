@@ -15,7 +15,8 @@ from modelgate.gui.app.actions import build_menus
 from modelgate.gui.audit.view import AuditView
 from modelgate.gui.dialogs.error import show_error
 from modelgate.gui.dialogs.settings_dialog import SettingsDialog
-from modelgate.gui.graph.launcher import GraphLauncher
+from modelgate.gui.graph.launcher import GraphLauncher, refusal_for
+from modelgate.gui.graph.netron_page import NetronUnavailable
 from modelgate.gui.inspector.inspector import Inspector
 from modelgate.gui.ops.background import BackgroundOperation, release
 from modelgate.gui.app.progress_panel import ProgressPanel
@@ -320,8 +321,13 @@ class MainWindow(QMainWindow):
 
     def _on_inspector_graph_requested(self, subject, artifact: str) -> None:
         try:
+            graph = next(g for g in subject.facts.graphs if g.path == artifact)
+            refused = refusal_for(graph=graph)
+            if refused:
+                raise NetronUnavailable(refused, hint="The Interface and graph tab lists what the file holds.")
             model = subject.facts.bundle.resolve(artifact)
-            said = self.graphs.open(model=model, title=f"{subject.label}: {artifact}")
+            format_name = graph.model["format"] if graph.model is not None else "onnx"
+            said = self.graphs.open(model=model, title=f"{subject.label}: {artifact}", format_name=format_name)
         except Exception as error:  # Netron missing or refusing: in plain words, in the one dialog
             from modelgate.gui.dialogs.error import explain
 

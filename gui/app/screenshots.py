@@ -4,8 +4,9 @@
 
 Opens the demo registry as its reviewer, selects credit-risk@1.2.0 (a regressed
 candidate) and saves the window once per tab; then the Interface and graph tab of
-defect-detector@1.1.0-rc.1 (a broken interface contract) and its graph in Netron; then
-the review workflows (see :mod:`.screenshot_workflows`).
+defect-detector@1.1.0-rc.1 (a broken interface contract) and its graph in Netron; the
+comparison; the Interface and graph tab of each other model format (see
+:mod:`.screenshot_formats`); then the review workflows (see :mod:`.screenshot_workflows`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,21 @@ def render(*, demo: Path, out: Path) -> list[Path]:
             written = _shoot(app, window, out)
         finally:
             window.close()
+        from modelgate.gui.app.screenshot_formats import shoot_formats
+
+        def open_reviewer_window():
+            opened = _window(registry=f"sqlite:///{demo / 'registry.db'}", user="ben", settings_file=settings,
+                             policy=demo / "policy.yaml")
+            opened.open_registry()
+            _wait(app, lambda: opened.registry_panel.model.rowCount() > 0, timeout=60, what="the registry")
+            return opened
+
+        def settle() -> None:
+            _wait(app, lambda: True, timeout=1, what="painting")
+            app.processEvents()
+
+        written += shoot_formats(app, open_window=open_reviewer_window, out=out, settle=settle,
+                                 select=lambda window, ref: _select(app, window, ref))
         from modelgate.gui.app.screenshot_workflows import shoot_workflows
 
         def open_window(url: str, user: str):
@@ -89,7 +105,7 @@ def _shoot(app, window, out: Path) -> list[Path]:
     from modelgate.gui.inspector.inspector import TAB_TITLES
 
     window.open_registry()
-    _wait(app, lambda: window.registry_panel.model.rowCount() == 8, timeout=60, what="the registry")
+    _wait(app, lambda: window.registry_panel.model.rowCount() == 12, timeout=60, what="the registry")
     _select(app, window, VERSION)
     written = []
     for index, title in enumerate(TAB_TITLES, start=1):

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from modelgate.core.formats import registry
 from modelgate.gui.graph.netron_page import NetronUnavailable, locate_viewer
 from modelgate.gui.graph.netron_server import NetronServer
 
@@ -19,6 +20,28 @@ def embedded_available() -> bool:
         return importlib.util.find_spec("PySide6.QtWebEngineWidgets") is not None
     except (ImportError, ValueError):
         return False
+
+
+def refusal_for(*, graph) -> str | None:
+    """Why the inspector's artifact ``graph`` (an ``ArtifactGraph``) is not handed to Netron, in
+    plain words; ``None`` when it may be shown.
+
+    A pickle whose scan found an unsafe or unlisted import, or that could not be scanned in full,
+    is refused. Netron would not run it on this machine (it draws in a sandboxed page with no
+    access to files or processes), but its PyTorch reader replays the pickle's calls in its own
+    emulation of Python to rebuild the objects, which is more than reading a header. The scan
+    already lists every import, so refusing costs the reviewer nothing and keeps hostile bytes
+    away from one more parser.
+    """
+    if graph.summary is not None:
+        return None
+    if graph.model is None:
+        return graph.problem or f"{graph.path} cannot be read."
+    fmt = registry.by_name(graph.model["format"])
+    if fmt is not None and fmt.executes_code and graph.warnings:
+        return (f"Refused: unsafe pickle. {graph.path} is not opened in Netron because its scan found: "
+                + "; ".join(graph.warnings))
+    return None
 
 
 class GraphLauncher(QObject):
@@ -33,16 +56,24 @@ class GraphLauncher(QObject):
         self._browser_servers: list[NetronServer] = []
         self._browser_holds: list = []     # each server's hold on collecting garbage on the UI thread
 
-    def open(self, *, model: Path, title: str) -> str:
-        """Show the graph of the ONNX file ``model``; return one sentence saying what happened.
+    def open(self, *, model: Path, title: str, format_name: str = "onnx") -> str:
+        """Show the model file ``model`` (in format ``format_name``) in Netron; return one sentence
+        saying what happened.
 
-        Raises :class:`NetronUnavailable` when Netron is missing or would refuse to run.
+        Raises :class:`NetronUnavailable` when Netron is missing, would refuse to run, or has no
+        reader for the format.
         """
         viewer = self._locate()
         refusal = viewer.refusal()
         if refusal:
             raise NetronUnavailable(refusal, hint="The Interface and graph tab still lists the inputs, "
                                                   "outputs and operators.")
+        if not viewer.reads(format_name):
+            fmt = registry.by_name(format_name)
+            raise NetronUnavailable(
+                f"Netron {viewer.version} installed here cannot show {fmt.title if fmt else format_name} "
+                "files: its viewer has no reader for that format.",
+                hint="The Interface and graph tab still lists the file's tensors, metadata and interface.")
         if not self.embedded and not viewer.patched:
             raise NetronUnavailable(
                 f"The embedded viewer (QtWebEngine) is not installed, and Netron {viewer.version}'s page "

@@ -75,6 +75,12 @@ class NetronViewer:
     browser_js: str
     patched: bool
 
+    def reads(self, format_name: str) -> bool:
+        """Whether this viewer has a reader for ``format_name``. Netron's browser bundle holds one
+        script per model format, named as ModelGate names the formats (``onnx.js``, ``tflite.js``,
+        ``safetensors.js``, ``gguf.js``, ``pytorch.js``), and picks the reader by the file's bytes."""
+        return bool(format_name) and "/" not in format_name and (self.folder / f"{format_name}.js").is_file()
+
     def locks_up(self, *, today: datetime | None = None) -> bool:
         """Whether the page, served unpatched, shows only "Please update" on ``today``."""
         today = today or datetime.now(timezone.utc)

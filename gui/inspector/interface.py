@@ -74,7 +74,7 @@ class InterfaceTab(QWidget):
             self.page.replace(note("bundle.yaml lists no artifact.", colour=BAD))
             return
         graph = self._graphs[index]
-        self.open_button.setEnabled(graph.summary is not None)
+        self.open_button.setEnabled(graph.summary is not None or graph.model is not None)
         if graph.model is not None:
             self.page.replace(*model_sections(graph))
             return

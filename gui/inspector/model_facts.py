@@ -4,8 +4,10 @@ tensor table with each tensor's share of the total."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from modelgate.core.formats import registry
 from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.widgets import BAD, GOOD, form, note, section, table
 
@@ -32,8 +34,12 @@ def _tensors(model: dict) -> QWidget:
              f"{t['share']:.1%}" if t["share"] is not None else "—") for t in model["tensors"]]
     rows.append(("Total", ", ".join(model["dtypes"][:4]), f"{model['parameters']:,} parameters",
                  human_bytes(model["tensor_bytes"]), "100%" if model["tensor_bytes"] else "—"))
-    return table(("Tensor", "Dtype", "Shape", "Size", "Share"), rows, stretch=0, object_name="model-tensors",
-                 wrap=False)
+    widget = table(("Tensor", "Dtype", "Shape", "Size", "Share"), rows, stretch=0, object_name="model-tensors",
+                   wrap=False)
+    # Tensor names are paths (model.layers.0.self_attn.q_proj.weight) that differ in their last
+    # parts: a narrow column keeps the end, not the prefix every row shares.
+    widget.setTextElideMode(Qt.TextElideMode.ElideLeft)
+    return widget
 
 
 def model_sections(graph) -> list[QWidget]:
@@ -41,10 +47,12 @@ def model_sections(graph) -> list[QWidget]:
     model = graph.model
     verdict = (note("Reading the file found nothing wrong.", colour=GOOD) if not graph.warnings else
                note("\n".join(graph.warnings), colour=BAD))
-    facts = form([("Format", model["format"]), ("Size", human_bytes(model["size"])),
+    fmt = registry.by_name(model["format"])
+    title = fmt.title if fmt is not None else model["format"]
+    facts = form([("Format", title), ("Size", human_bytes(model["size"])),
                   ("Tensors", f"{model['tensor_count']:,}"), ("Parameters", f"{model['parameters']:,}"),
                   ("Types", ", ".join(model["dtypes"]) or "—")])
-    sections = [section(f"{model['format']} file", verdict, facts), section("Interface", _interface(model))]
+    sections = [section(f"{title} file", verdict, facts), section("Interface", _interface(model))]
     if model["metadata"]:
         rows = [(key, value if len(value) <= _SHOWN else value[:_SHOWN] + "…")
                 for key, value in model["metadata"].items()]

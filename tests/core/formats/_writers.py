@@ -8,18 +8,18 @@ TFLite flatbuffers from the ``tflite`` schema package's builders, and pickles fr
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import pickle
-import sys
-import types
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+from modelgate.core.demo.format_models import flatbuffer_vector as _vector
+from modelgate.core.demo.torch_zip import torch_names as _torch_names
 
 
 def write_safetensors(path: Path, *, tensors: dict | None = None, metadata: dict | None = None) -> Path:
@@ -50,13 +50,6 @@ def write_gguf(path: Path, *, name: str = "Tiny Llama", license_id: str | None =
     writer.write_tensors_to_file()
     writer.close()
     return path
-
-
-def _vector(builder, values, prepend) -> int:
-    builder.StartVector(4 if prepend != builder.PrependUint8 else 1, len(values), 4)
-    for value in reversed(values):
-        prepend(value)
-    return builder.EndVector()
 
 
 def tflite_bytes(*, custom: str | None = None, weights_buffer: int = 1, input_name: str = "input",
@@ -144,32 +137,6 @@ class Payload:
 
 def malicious_pickle(marker: Path, *, protocol: int = 4, call=os.system) -> bytes:
     return pickle.dumps({"weights": [1.0, 2.0], "hook": Payload(marker, call)}, protocol=protocol)
-
-
-@contextlib.contextmanager
-def _torch_names():
-    """Stand-ins pickled under torch's names (``torch.FloatStorage``, ``torch._utils._rebuild_tensor_v2``).
-
-    pickle checks that a global resolves to the object it saves, so they are registered in
-    ``sys.modules`` while dumping only (never left behind: other code may probe for torch).
-    """
-    if "torch" in sys.modules:
-        raise RuntimeError("the stand-ins must not replace an imported torch")
-    torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
-    storage = type("FloatStorage", (), {"__module__": "torch"})
-    torch.FloatStorage = storage
-
-    def _rebuild_tensor_v2(*args):
-        raise AssertionError("a test pickle was loaded")
-
-    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
-    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
-    torch._utils = utils
-    sys.modules.update({"torch": torch, "torch._utils": utils})
-    try:
-        yield storage, _rebuild_tensor_v2
-    finally:
-        del sys.modules["torch"], sys.modules["torch._utils"]
 
 
 def torch_zip_bytes(*, extra: object | None = None, shapes: dict | None = None) -> bytes:

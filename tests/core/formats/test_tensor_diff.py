@@ -42,3 +42,26 @@ def test_identical_models_have_no_changes_and_an_unreadable_side_is_a_problem(tm
     (broken / "model" / "model.safetensors").write_bytes(b"\xff" * 16)
     (diff,) = _diff(_bundle(tmp_path, "d", tensors), broken)
     assert diff.problem is not None and diff.changes == ()
+
+
+def _gguf_bundle(tmp_path, name, *, quantised: bool):
+    from modelgate.core.demo.format_models import write_llm_gguf
+
+    def writer(path):
+        if quantised:
+            write_llm_gguf(path, seed=1, name="flow", license_id="apache-2.0")
+        else:
+            _writers.write_gguf(path, name="flow")
+    return _writers.format_bundle(tmp_path / name, name="model.gguf", fmt="gguf", runtime="llama.cpp",
+                                  variant="q8_0" if quantised else "f16", writer=writer)
+
+
+def test_a_release_that_requantised_its_one_model_is_compared_across_variants(tmp_path):
+    (diff,) = _diff(_gguf_bundle(tmp_path, "a", quantised=False), _gguf_bundle(tmp_path, "b", quantised=True))
+    assert diff.variant == "f16 → q8_0" and diff.problem is None
+    assert diff.path_a == diff.path_b == "model/model.gguf"
+    assert ("token_embd.weight", "reshaped") in [(c.name, c.change) for c in diff.changes]
+    # Files in different formats are not paired: each stays on its own side.
+    other = _bundle(tmp_path, "c", {"w": np.ones(2, np.float32)})
+    diffs = _diff(_gguf_bundle(tmp_path, "d", quantised=True), other)
+    assert sorted(d.variant for d in diffs) == ["fp32", "q8_0"] and all(d.changes == () for d in diffs)

@@ -11,6 +11,8 @@ from modelgate.gui.registry.model import COLUMNS, PAGE_SIZE
 from tests.gui_support import make_window, select
 
 EXTRA = 450
+#: Versions in the demo registry: eight ONNX ones and four in the other formats.
+DEMO_VERSIONS = 12
 
 
 def names(panel) -> list[str]:
@@ -41,25 +43,25 @@ def test_the_listing_fetches_pages_as_the_view_scrolls(qtbot, gui_settings, demo
         window.open_registry()
     qtbot.waitUntil(lambda: panel.model.rowCount() == PAGE_SIZE, timeout=30_000)
     assert panel.model.canFetchMore()
-    assert panel.count_label.text() == f"{EXTRA + 8} versions"
-    for expected in (2 * PAGE_SIZE, EXTRA + 8):
+    assert panel.count_label.text() == f"{EXTRA + DEMO_VERSIONS} versions"
+    for expected in (2 * PAGE_SIZE, EXTRA + DEMO_VERSIONS):
         panel.table.scrollToBottom()              # the view asks the model for more at the end
         qtbot.waitUntil(lambda expected=expected: panel.model.rowCount() == expected, timeout=30_000)
     assert not panel.model.canFetchMore()
-    assert len(set(names(panel))) == EXTRA + 8
+    assert len(set(names(panel))) == EXTRA + DEMO_VERSIONS
 
 
 def test_the_filter_matches_name_tag_and_owner(qtbot, demo_window):
     panel = demo_window.registry_panel
-    qtbot.waitUntil(lambda: len(demo_window.connection.facets) == 8, timeout=30_000)
+    qtbot.waitUntil(lambda: len(demo_window.connection.facets) == DEMO_VERSIONS, timeout=30_000)
     assert filtered(qtbot, panel, "defect") == [
         "defect-detector@0.9.0", "defect-detector@1.0.0", "defect-detector@1.1.0-rc.1"]
     assert filtered(qtbot, panel, "vision") == filtered(qtbot, panel, "DEFECT")          # a tag
     assert filtered(qtbot, panel, "ana.kovac@") == [
-        "credit-risk@1.0.0", "credit-risk@1.1.0", "credit-risk@1.2.0"]                     # an owner
+        "churn-predictor@0.3.0", "credit-risk@1.0.0", "credit-risk@1.1.0", "credit-risk@1.2.0"]  # an owner
     assert filtered(qtbot, panel, "no such thing") == []
     assert panel.count_label.text() == "0 versions match the filters"
-    assert len(filtered(qtbot, panel, "")) == 8
+    assert len(filtered(qtbot, panel, "")) == DEMO_VERSIONS
 
 
 def test_stage_and_status_filters_narrow_the_listing(qtbot, demo_window):
@@ -73,8 +75,8 @@ def test_stage_and_status_filters_narrow_the_listing(qtbot, demo_window):
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
         panel.status_box.setCurrentIndex(panel.status_box.findData("unvalidated"))
     qtbot.waitUntil(lambda: not panel.model.loading)
-    assert sorted(names(panel)) == ["defect-detector@1.1.0-rc.1", "support-embedder@2.1.0"]
-    assert panel.count_label.text() == "2 versions match the filters"
+    assert sorted(names(panel)) == ["churn-predictor@0.3.0", "defect-detector@1.1.0-rc.1", "support-embedder@2.1.0"]
+    assert panel.count_label.text() == "3 versions match the filters"
 
 
 def test_clicking_a_header_sorts_by_that_column(qtbot, demo_window):
@@ -84,7 +86,8 @@ def test_clicking_a_header_sorts_by_that_column(qtbot, demo_window):
         panel.table.sortByColumn(version, Qt.SortOrder.AscendingOrder)      # what a header click does
     assert panel.model.query.sort == "version" and not panel.model.query.descending
     versions = [panel.model.version_at(r).version for r in range(panel.model.rowCount())]
-    assert versions == ["0.9.0", "1.0.0", "1.0.0", "1.1.0-rc.1", "1.1.0", "1.2.0", "2.0.0", "2.1.0"]
+    assert versions == ["0.3.0", "0.9.0", "1.0.0", "1.0.0", "1.0.0", "1.0.0", "1.1.0-rc.1", "1.1.0", "1.1.0",
+                        "1.2.0", "2.0.0", "2.1.0"]
     stage = [key for key, _ in COLUMNS].index("stage")
     with qtbot.waitSignal(panel.model.page_loaded, timeout=30_000):
         panel.table.sortByColumn(stage, Qt.SortOrder.DescendingOrder)
