@@ -11,8 +11,11 @@ ownership rule is in :mod:`.background`.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
+from modelgate.core.errors import OperationCancelled
 from modelgate.core.policy.document import Policy
 from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
                                      facets, open_registry)
@@ -35,6 +38,12 @@ class RegistryConnection:
         # Replaced whole, never changed in place, so the registry worker may read it while
         # the UI thread swaps in a bigger one.
         self.facets = facets.FacetIndex()
+        # The database connection a listing query runs on now (registry worker), so that the
+        # UI thread can stop it when a newer filter overtakes it; the lock keeps a stop from
+        # reaching whatever that connection runs next.
+        self._listing_lock = threading.Lock()
+        self._listing_on = None
+        self._listing_stopped = False
 
     @classmethod
     def open(cls, *, url: str | None, user: str | None) -> RegistryConnection:
@@ -62,13 +71,62 @@ class RegistryConnection:
         return dataclasses.replace(query, version_ids=self.facets.matching(query.text),
                                    submitters=self.facets.matching_submitters(query.text))
 
+    @contextmanager
+    def _listing(self):
+        """A read session whose statements :meth:`stop_listing` may interrupt (registry worker)."""
+        with self.registry.session(write=False) as session:
+            raw = session.connection().connection.dbapi_connection
+            with self._listing_lock:
+                self._listing_on, self._listing_stopped = raw, False
+            try:
+                yield session
+            except Exception:
+                if self._listing_stopped:   # the database's own "interrupted" or "canceled" error
+                    raise OperationCancelled("a newer filter overtook this query") from None
+                raise
+            finally:
+                with self._listing_lock:
+                    self._listing_on = None
+
+    def stop_listing(self) -> None:
+        """Stop the listing query running now, if any (any thread: the UI thread when a key is typed).
+
+        SQLite's interrupt only sets a flag, so it is called here under the lock; PostgreSQL's
+        cancel is a request to the server, sent from a thread of its own."""
+        with self._listing_lock:
+            raw = self._listing_on
+            if raw is None:
+                return
+            if self.registry.engine.dialect.name == "sqlite":
+                self._listing_stopped = True
+                raw.interrupt()
+                return
+        threading.Thread(target=self._cancel_on_server, args=(raw,), name="modelgate-query-cancel",
+                         daemon=True).start()
+
+    def _cancel_on_server(self, raw) -> None:
+        with self._listing_lock:
+            if self._listing_on is not raw:
+                return                       # it ended meanwhile: nothing to stop
+            self._listing_stopped = True
+            cancel = getattr(raw, "cancel_safe", None) or raw.cancel
+            try:
+                cancel()
+            except Exception:  # the server is gone: the query ends with its own error anyway
+                pass
+
     def page(self, *, query: browse.VersionQuery, offset: int, limit: int) -> list[VersionInfo]:
-        """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
-        return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
+        """One page of the listing; text also matches the submitters, tags and owners indexed so
+        far. :class:`OperationCancelled` when :meth:`stop_listing` stopped it."""
+        query = self._with_facets(query)
+        with self._listing() as session:
+            return browse.page_of(session, query=query, limit=limit, offset=offset)
 
     def count(self, *, query: browse.VersionQuery) -> int:
-        """How many versions the listing holds under ``query``."""
-        return browse.count(self.registry, query=self._with_facets(query))
+        """How many versions the listing holds under ``query`` (:class:`OperationCancelled` when stopped)."""
+        query = self._with_facets(query)
+        with self._listing() as session:
+            return browse.count_of(session, query=query)
 
     def unindexed_versions(self) -> list[facets.IndexedVersion]:
         """Versions whose submitters, tags and owners are not indexed yet."""

@@ -1,7 +1,8 @@
 """The left side of the main window: the registry listing with its filter, stage and status.
 
 Typing in the filter asks for a new first page straight away; queries run on the
-registry worker in order and a query already overtaken by a newer one is skipped.
+registry worker in order, a query already overtaken by a newer one is skipped, and one
+still running when the next key arrives is stopped in the database.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class RegistryPanel(QWidget):
             return
 
         newest = self._newest_query
+        if newest.overtook(query):
+            connection.stop_listing()   # the query running now answers an older key: stop it
         newest.set(query)
 
         def work(progress):
