@@ -61,8 +61,25 @@ def _validate(*, subject, stage, progress):
     return facts.validate(subject=subject, stage=stage, progress=progress)
 
 
+def _report(*, url, user, name, version, path, format, progress):
+    """Write the auditor report of ``name@version`` as ``modelgate report`` does, from a registry
+    this process opens itself (the app's connection belongs to its registry thread)."""
+    from modelgate.core.evidence import collect, write_report
+    from modelgate.core.registry import open_registry
+
+    registry = open_registry(url=url, user=user)
+    try:
+        pack = collect(registry, name=name, version=version, progress=progress)
+        progress.start(label=f"writing the {format.upper()} file", total=0)
+        size = write_report(pack, path=path, format=format)
+        return {"size": size, "chain_verdict": pack.chain.verdict, "chain_ok": pack.chain.ok,
+                "stored_problem": pack.stored.problem}
+    finally:
+        registry.close()
+
+
 #: The jobs a worker process runs, by name: only these, never a function sent by reference.
-JOBS = {"gather": _gather, "validate": _validate}
+JOBS = {"gather": _gather, "validate": _validate, "report": _report}
 
 
 def _progress(channel: Channel):

@@ -179,13 +179,6 @@ class RegistryConnection:
 
         return work_queue(self.registry)
 
-    def evidence(self, *, name: str, version: str, progress):
-        """The evidence pack of ``name@version`` for an auditor's report (re-hashes the stored
-        bundle and verifies the audit chain, reporting on ``progress``; writes nothing)."""
-        from modelgate.core.evidence import collect
-
-        return collect(self.registry, name=name, version=version, progress=progress)
-
     def model_names(self) -> list[str]:
         """Every model's name, alphabetically."""
         from modelgate.core.registry.queries import model_names
