@@ -2,9 +2,12 @@
 
 Every method here runs on the registry worker (see :mod:`.workers`), never on the UI
 thread, except where noted: the core's calls block on the database. The registry worker
-owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
+owns the :class:`Registry` and its sessions: no other thread uses them, and
 :meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
-the UI thread once the workers have been shut down and waited for. The rest of the
+the UI thread once the workers have been shut down and waited for. The one exception is the
+listing: :meth:`~RegistryConnection.page` and :meth:`~RegistryConnection.count` run on the
+listing thread, read-only, in sessions of their own on the registry's engine (a pool made for
+many threads), so that typing never waits behind other registry work. The rest of the
 ownership rule is in :mod:`.background`.
 """
 
@@ -20,7 +23,7 @@ from modelgate.core.policy.document import Policy
 from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
                                      facets, open_registry)
 from modelgate.core.registry.browse import STATUSES, VersionQuery
-from modelgate.core.registry.database import redact
+from modelgate.core.registry.database import redact, session_scope
 from modelgate.core.registry.policies import policy_in_force
 
 #: What the registry screen takes from here: the listing's rows, query and statuses.
@@ -73,8 +76,9 @@ class RegistryConnection:
 
     @contextmanager
     def _listing(self):
-        """A read session whose statements :meth:`stop_listing` may interrupt (registry worker)."""
-        with self.registry.session(write=False) as session:
+        """A read session whose statements :meth:`stop_listing` may interrupt, on the listing
+        thread: its own session on the registry's engine (which is made for use by many threads)."""
+        with session_scope(self.registry.engine, write=False) as session:
             raw = session.connection().connection.dbapi_connection
             with self._listing_lock:
                 self._listing_on, self._listing_stopped = raw, False
@@ -210,4 +214,5 @@ class RegistryConnection:
         return audit_browse.check_chain(self.registry, progress=progress)
 
     def close(self) -> None:
+        self.stop_listing()
         self.registry.close()

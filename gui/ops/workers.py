@@ -2,7 +2,8 @@
 
 Every registry call runs on one thread, in the order asked, so the database sees one
 conversation at a time whatever the user clicks (each core call opens and closes its
-own session). Bundle work (opening archives, hashing, loading ONNX, validating) runs on
+own session). The listing's pages and counts alone run on a thread of their own, read-only,
+so that a key typed in the filter never waits behind a work queue or a promotion. Bundle work (opening archives, hashing, loading ONNX, validating) runs on
 a small pool beside it, so a long validation never holds up the registry listing; each of
 its threads hands the heavy part to a worker process (:mod:`.processes`) and waits.
 Work reaches them through :class:`~modelgate.gui.ops.background.BackgroundOperation` only,
@@ -21,6 +22,7 @@ class Workers:
 
     def __init__(self, *, bundle_threads: int = 2) -> None:
         self.registry = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-registry")
+        self.listing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-listing")
         self.bundles = ThreadPoolExecutor(max_workers=bundle_threads, thread_name_prefix="modelgate-bundle")
         self.processes = ProcessPool(size=bundle_threads)
 
@@ -28,5 +30,5 @@ class Workers:
         """Drop queued work and, with ``wait``, let running work finish (the worker processes are
         stopped first: work waiting on one ends at once)."""
         self.processes.shutdown()
-        for executor in (self.registry, self.bundles):
+        for executor in (self.listing, self.registry, self.bundles):
             executor.shutdown(wait=wait, cancel_futures=True)

@@ -133,7 +133,7 @@ class RegistryPanel(QWidget):
                 return []
             return connection.page(query=query, offset=offset, limit=limit)
 
-        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+        BackgroundOperation(parent=self, executor=self._workers.listing, work=work).on_success(deliver).start()
 
     def request_count(self, *, query: VersionQuery, deliver) -> None:
         connection = self.connection
@@ -147,7 +147,7 @@ class RegistryPanel(QWidget):
         def work(progress):
             return -1 if newest.overtook(query) else connection.count(query=query)
 
-        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+        BackgroundOperation(parent=self, executor=self._workers.listing, work=work).on_success(deliver).start()
 
     # ------------------------------------------------------------- slots
     def _apply_filters(self) -> None:
