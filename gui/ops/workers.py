@@ -3,9 +3,10 @@
 Every registry call runs on one thread, in the order asked, so the database sees one
 conversation at a time whatever the user clicks (each core call opens and closes its
 own session). The listing's pages and counts alone run on a thread of their own, read-only,
-so that a key typed in the filter never waits behind a work queue or a promotion. Bundle work (opening archives, hashing, loading ONNX, validating) runs on
-a small pool beside it, so a long validation never holds up the registry listing; each of
-its threads hands the heavy part to a worker process (:mod:`.processes`) and waits.
+so that a key typed in the filter never waits behind a work queue or a promotion. Bundle
+work (opening archives, hashing, loading ONNX, validating) runs on a small pool beside
+them, so a long validation never holds up the registry listing; each of its threads hands
+the heavy part to a worker process (:mod:`.processes`) and waits.
 Work reaches them through :class:`~modelgate.gui.ops.background.BackgroundOperation` only,
 whose docstring says which thread owns what.
 """

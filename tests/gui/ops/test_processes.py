@@ -124,8 +124,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.slow
 def test_cancel_kills_the_process_of_a_long_validation_and_the_next_job_gets_a_fresh_one(pool, tmp_path):
     bundle = big_bundle(tmp_path, size=768 * 1024**2)
-    progress, reported, outcome = Progress(), threading.Event(), []
-    seen = []
+    reported, outcome, seen = threading.Event(), [], []
 
     def report(label, done, total):
         seen.append((label, done, total))
@@ -160,7 +159,11 @@ def test_a_worker_process_that_dies_mid_job_is_reported_in_words_and_replaced(po
     import signal
 
     progress = Progress()
-    killer = threading.Thread(target=lambda: (_until(lambda: pool.busy), os.kill(next(iter(pool.busy)), signal.SIGKILL)))
+    def kill_the_worker():
+        _until(lambda: pool.busy)
+        os.kill(next(iter(pool.busy)), signal.SIGKILL)      # as the kernel's out-of-memory killer would
+
+    killer = threading.Thread(target=kill_the_worker)
     killer.start()
     with pytest.raises(WorkerProcessFailed, match="stopped unexpectedly"):
         pool.run("gather", path=big_bundle(tmp_path, size=512 * 1024**2), policy=None, champion=None,
