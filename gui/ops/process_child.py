@@ -17,6 +17,8 @@ import time
 
 #: Least time between two progress messages, in seconds: the window redraws no faster.
 PROGRESS_INTERVAL_S = 0.05
+#: How much lower than the app's the worker's CPU priority is (POSIX nice increment).
+NICENESS = 5
 
 
 class Channel:
@@ -112,6 +114,10 @@ def serve() -> None:
     # Our messages keep the real stdout; anything a library prints goes to stderr instead.
     channel = Channel(sys.stdin.buffer, os.fdopen(os.dup(1), "wb"))
     os.dup2(2, 1)
+    if hasattr(os, "nice"):
+        # On a busy machine the window's own process gets the cores first: a validation may
+        # take a little longer, the window never waits for one.
+        os.nice(NICENESS)
     import onnx  # noqa: F401  (paid once per process, not per job)
 
     import modelgate.core.checks.engine  # noqa: F401
