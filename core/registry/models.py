@@ -120,6 +120,9 @@ class Version(Base):
         Index("ix_versions_stage", "stage"),
         Index("ix_versions_updated_at", "updated_at"),
         Index("ix_versions_model_id_stage", "model_id", "stage"),
+        # The listing's filter, newest first (migration 0013).
+        Index("ix_versions_model_id_updated_at", "model_id", "updated_at"),
+        Index("ix_versions_submitter_updated_at", "submitter", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -2,8 +2,9 @@
 background, then the dialog says where it went and how big it is, with a button to open its folder.
 
 The report itself is the core's (:mod:`modelgate.core.evidence`), the same file ``modelgate
-report`` writes. Collecting re-hashes the stored bundle and verifies the audit chain, so the work
-runs on the registry worker with the status bar's progress and Cancel.
+report`` writes. Collecting re-hashes the stored bundle and verifies the audit chain, and drawing
+its charts loads matplotlib, so the work runs in a worker process (which opens the registry
+itself) with the status bar's progress and Cancel.
 """
 
 from __future__ import annotations
@@ -142,20 +143,19 @@ class ReportExportDialog(QDialog):
                 return
         if path.exists() and path != self._confirmed and not self._confirm_replace(path):
             return
-        name, version, connection = self.name, self.version, self._connection
+        name, version, processes = self.name, self.version, self._workers.processes
+        url, user = self._connection.url, self._connection.actor
 
         def work(progress) -> ExportedReport:
-            from modelgate.core.evidence import write_report
-
-            pack = connection.evidence(name=name, version=version, progress=progress)
-            progress.start(label=f"writing the {format_.upper()} file", total=0)
-            size = write_report(pack, path=path, format=format_)
-            return ExportedReport(path, size, format_, pack.chain.verdict, pack.chain.ok, pack.stored.problem)
+            written = processes.run("report", url=url, user=user, name=name, version=version, path=path,
+                                    format=format_, progress=progress)
+            return ExportedReport(path, written["size"], format_, written["chain_verdict"], written["chain_ok"],
+                                  written["stored_problem"])
 
         self.export_button.setEnabled(False)
         self.open_folder.setVisible(False)
         self._set_status(f"Writing {path}…", None)
-        self.handle = (BackgroundOperation(parent=self, executor=self._workers.registry, work=work)
+        self.handle = (BackgroundOperation(parent=self, executor=self._workers.bundles, work=work)
                        .with_progress(panel=self._progress, label=f"Exporting the report of {name}@{version}")
                        .on_success(self._on_export_succeeded).on_failure(self._on_export_failed)
                        .on_cancelled(self._on_export_cancelled).start())

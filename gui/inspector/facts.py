@@ -113,6 +113,13 @@ class BundleFacts:
     def label(self) -> str:
         return f"{self.summary.get('name')}@{self.summary.get('version')}"
 
+    def __getstate__(self) -> dict:
+        # The facts cross to a worker process and back; the typed manifest (read-only
+        # mappings, which do not pickle) is rebuilt from the plain one on the other side.
+        state = dict(self.__dict__)
+        state.pop("typed", None)
+        return state
+
     def close(self) -> None:
         """Remove an extracted archive's private folder (a folder bundle is left alone)."""
         self.bundle.close()

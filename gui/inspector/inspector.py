@@ -2,8 +2,8 @@
 
 Showing a version takes up to three background steps, each dropped when the user has
 moved on meanwhile: its registry record (registry worker), then the bundle's facts
-(bundle pool, with progress), then a validation for the stage it is judged for (bundle
-pool, with progress and Cancel). Tabs fill in as their data arrives.
+(a worker process, with progress), then a validation for the stage it is judged for (a
+worker process, with progress and Cancel, which kills it). Tabs fill in as their data arrives.
 """
 
 from __future__ import annotations
@@ -162,17 +162,10 @@ class Inspector(QWidget):
             return
         label = detail.info.ref if detail is not None else Path(path).name
 
-        def gather(progress):
-            from modelgate.core.checks.catalog import check_rule_ids
-            from modelgate.core.policy.document import Policy, load_policy
-            from modelgate.gui.inspector.benchmarks import prepare_charts
+        processes = self._workers.processes
 
-            prepare_charts()
-            judged_by = policy
-            if not isinstance(policy, Policy):
-                judged_by = load_policy(policy)
-                check_rule_ids(judged_by)
-            return judged_by, bundle_facts.gather(path=path, policy=judged_by, champion=champion, progress=progress)
+        def gather(progress):
+            return processes.run("gather", path=path, policy=policy, champion=champion, progress=progress)
 
         def gathered(found) -> None:
             judged_by, facts = found
@@ -218,8 +211,10 @@ class Inspector(QWidget):
         self.overview.banner.show_checking(label=subject.label, stage=stage)
         self.validation.show_checking(label=subject.label, stage=stage)
 
+        processes = self._workers.processes
+
         def validate(progress):
-            return bundle_facts.validate(subject=subject, stage=stage, progress=progress)
+            return processes.run("validate", subject=subject, stage=stage, progress=progress)
 
         def current() -> bool:
             return generation == self._generation and self._validation is handle

@@ -2,22 +2,28 @@
 
 Every method here runs on the registry worker (see :mod:`.workers`), never on the UI
 thread, except where noted: the core's calls block on the database. The registry worker
-owns the :class:`Registry`, its engine and its sessions: no other thread uses them, and
+owns the :class:`Registry` and its sessions: no other thread uses them, and
 :meth:`RegistryConnection.close` runs there too (after the work queued before it), or on
-the UI thread once the workers have been shut down and waited for. The rest of the
+the UI thread once the workers have been shut down and waited for. The one exception is the
+listing: :meth:`~RegistryConnection.page` and :meth:`~RegistryConnection.count` run on the
+listing thread, read-only, in sessions of their own on the registry's engine (a pool made for
+many threads), so that typing never waits behind other registry work. The rest of the
 ownership rule is in :mod:`.background`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
+from modelgate.core.errors import OperationCancelled
 from modelgate.core.policy.document import Policy
 from modelgate.core.registry import (AuditEvent, ImportResult, Registry, VersionDetail, VersionInfo, audit_browse, browse,
                                      facets, open_registry)
 from modelgate.core.registry.browse import STATUSES, VersionQuery
-from modelgate.core.registry.database import default_url, redact
+from modelgate.core.registry.database import default_url, redact, session_scope
 from modelgate.core.registry.policies import policy_in_force
 
 #: What the registry screen takes from here: the listing's rows, query and statuses.
@@ -48,6 +54,12 @@ class RegistryConnection:
         # Replaced whole, never changed in place, so the registry worker may read it while
         # the UI thread swaps in a bigger one.
         self.facets = facets.FacetIndex()
+        # The database connection a listing query runs on now (registry worker), so that the
+        # UI thread can stop it when a newer filter overtakes it; the lock keeps a stop from
+        # reaching whatever that connection runs next.
+        self._listing_lock = threading.Lock()
+        self._listing_on = None
+        self._listing_stopped = False
 
     @classmethod
     def open(cls, *, url: str | None, user: str | None) -> RegistryConnection:
@@ -75,13 +87,63 @@ class RegistryConnection:
         return dataclasses.replace(query, version_ids=self.facets.matching(query.text),
                                    submitters=self.facets.matching_submitters(query.text))
 
+    @contextmanager
+    def _listing(self):
+        """A read session whose statements :meth:`stop_listing` may interrupt, on the listing
+        thread: its own session on the registry's engine (which is made for use by many threads)."""
+        with session_scope(self.registry.engine, write=False) as session:
+            raw = session.connection().connection.dbapi_connection
+            with self._listing_lock:
+                self._listing_on, self._listing_stopped = raw, False
+            try:
+                yield session
+            except Exception:
+                if self._listing_stopped:   # the database's own "interrupted" or "canceled" error
+                    raise OperationCancelled("a newer filter overtook this query") from None
+                raise
+            finally:
+                with self._listing_lock:
+                    self._listing_on = None
+
+    def stop_listing(self) -> None:
+        """Stop the listing query running now, if any (any thread: the UI thread when a key is typed).
+
+        SQLite's interrupt only sets a flag, so it is called here under the lock; PostgreSQL's
+        cancel is a request to the server, sent from a thread of its own."""
+        with self._listing_lock:
+            raw = self._listing_on
+            if raw is None:
+                return
+            if self.registry.engine.dialect.name == "sqlite":
+                self._listing_stopped = True
+                raw.interrupt()
+                return
+        threading.Thread(target=self._cancel_on_server, args=(raw,), name="modelgate-query-cancel",
+                         daemon=True).start()
+
+    def _cancel_on_server(self, raw) -> None:
+        with self._listing_lock:
+            if self._listing_on is not raw:
+                return                       # it ended meanwhile: nothing to stop
+            self._listing_stopped = True
+            cancel = getattr(raw, "cancel_safe", None) or raw.cancel
+            try:
+                cancel()
+            except Exception:  # the server is gone: the query ends with its own error anyway
+                pass
+
     def page(self, *, query: browse.VersionQuery, offset: int, limit: int) -> list[VersionInfo]:
-        """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
-        return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
+        """One page of the listing; text also matches the submitters, tags and owners indexed so
+        far. :class:`OperationCancelled` when :meth:`stop_listing` stopped it."""
+        query = self._with_facets(query)
+        with self._listing() as session:
+            return browse.page_of(session, query=query, limit=limit, offset=offset)
 
     def count(self, *, query: browse.VersionQuery) -> int:
-        """How many versions the listing holds under ``query``."""
-        return browse.count(self.registry, query=self._with_facets(query))
+        """How many versions the listing holds under ``query`` (:class:`OperationCancelled` when stopped)."""
+        query = self._with_facets(query)
+        with self._listing() as session:
+            return browse.count_of(session, query=query)
 
     def unindexed_versions(self) -> list[facets.IndexedVersion]:
         """Versions whose submitters, tags and owners are not indexed yet."""
@@ -134,13 +196,6 @@ class RegistryConnection:
 
         return work_queue(self.registry)
 
-    def evidence(self, *, name: str, version: str, progress):
-        """The evidence pack of ``name@version`` for an auditor's report (re-hashes the stored
-        bundle and verifies the audit chain, reporting on ``progress``; writes nothing)."""
-        from modelgate.core.evidence import collect
-
-        return collect(self.registry, name=name, version=version, progress=progress)
-
     def model_names(self) -> list[str]:
         """Every model's name, alphabetically."""
         from modelgate.core.registry.queries import model_names
@@ -172,4 +227,5 @@ class RegistryConnection:
         return audit_browse.check_chain(self.registry, progress=progress)
 
     def close(self) -> None:
+        self.stop_listing()
         self.registry.close()

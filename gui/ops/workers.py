@@ -2,8 +2,11 @@
 
 Every registry call runs on one thread, in the order asked, so the database sees one
 conversation at a time whatever the user clicks (each core call opens and closes its
-own session). Bundle work (opening archives, hashing, loading ONNX, validating) runs on
-a small pool beside it, so a long validation never holds up the registry listing.
+own session). The listing's pages and counts alone run on a thread of their own, read-only,
+so that a key typed in the filter never waits behind a work queue or a promotion. Bundle
+work (opening archives, hashing, loading ONNX, validating) runs on a small pool beside
+them, so a long validation never holds up the registry listing; each of its threads hands
+the heavy part to a worker process (:mod:`.processes`) and waits.
 Work reaches them through :class:`~modelgate.gui.ops.background.BackgroundOperation` only,
 whose docstring says which thread owns what.
 """
@@ -12,15 +15,21 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from modelgate.gui.ops.processes import ProcessPool
+
 
 class Workers:
-    """The registry thread and the bundle pool; :meth:`shutdown` when the app closes."""
+    """The registry thread, the bundle pool and its worker processes; :meth:`shutdown` when the app closes."""
 
     def __init__(self, *, bundle_threads: int = 2) -> None:
         self.registry = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-registry")
+        self.listing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-listing")
         self.bundles = ThreadPoolExecutor(max_workers=bundle_threads, thread_name_prefix="modelgate-bundle")
+        self.processes = ProcessPool(size=bundle_threads)
 
     def shutdown(self, *, wait: bool = True) -> None:
-        """Drop queued work and, with ``wait``, let running work finish."""
-        for executor in (self.registry, self.bundles):
+        """Drop queued work and, with ``wait``, let running work finish (the worker processes are
+        stopped first: work waiting on one ends at once)."""
+        self.processes.shutdown()
+        for executor in (self.listing, self.registry, self.bundles):
             executor.shutdown(wait=wait, cancel_futures=True)

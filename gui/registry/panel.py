@@ -1,7 +1,8 @@
 """The left side of the main window: the registry listing with its filter, stage and status.
 
 Typing in the filter asks for a new first page straight away; queries run on the
-registry worker in order and a query already overtaken by a newer one is skipped.
+registry worker in order, a query already overtaken by a newer one is skipped, and one
+still running when the next key arrives is stopped in the database.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ class RegistryPanel(QWidget):
             return
 
         newest = self._newest_query
+        if newest.overtook(query):
+            connection.stop_listing()   # the query running now answers an older key: stop it
         newest.set(query)
 
         def work(progress):
@@ -136,7 +139,7 @@ class RegistryPanel(QWidget):
                 return []
             return connection.page(query=query, offset=offset, limit=limit)
 
-        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+        BackgroundOperation(parent=self, executor=self._workers.listing, work=work).on_success(deliver).start()
 
     def request_count(self, *, query: VersionQuery, deliver) -> None:
         connection = self.connection
@@ -150,7 +153,7 @@ class RegistryPanel(QWidget):
         def work(progress):
             return -1 if newest.overtook(query) else connection.count(query=query)
 
-        BackgroundOperation(parent=self, executor=self._workers.registry, work=work).on_success(deliver).start()
+        BackgroundOperation(parent=self, executor=self._workers.listing, work=work).on_success(deliver).start()
 
     # ------------------------------------------------------------- slots
     def _apply_filters(self) -> None:

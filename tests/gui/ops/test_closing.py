@@ -204,11 +204,11 @@ def test_the_signing_station_closed_while_it_reads_and_verifies(qtbot, qapp, des
 @pytest.mark.parametrize("delete", [False, True], ids=["closed", "closed-and-deleted"])
 def test_the_report_export_closed_while_it_collects_the_evidence(qtbot, qapp, desk, monkeypatch, tmp_path, delete):
     from modelgate.gui.dialogs.report_export import ReportExportDialog
-    from modelgate.gui.ops.registry import RegistryConnection
+    from modelgate.gui.ops.processes import ProcessPool
 
     connection, workers, panel = desk
     gate = Gate()
-    monkeypatch.setattr(RegistryConnection, "evidence", gate.around(RegistryConnection.evidence))
+    monkeypatch.setattr(ProcessPool, "run", gate.around(ProcessPool.run))     # the report's worker process
     spy = Spy(monkeypatch, ReportExportDialog, "_on_export_succeeded", "_on_export_failed", "_on_export_cancelled")
 
     def open_window():

@@ -111,7 +111,10 @@ def test_results_arrive_on_the_ui_thread_in_the_order_asked(qtbot, host):
 def test_escape_cancels_a_validation_in_the_inspector(qtbot, demo_window, monkeypatch):
     inspector = select(qtbot, demo_window, "credit-risk@1.1.0")
     started = threading.Event()
-    monkeypatch.setattr("modelgate.gui.inspector.facts.validate", lambda **kw: endless(started)(kw["progress"]))
+    # The worker process's side of it (killed on Cancel) is tested in test_processes; here the
+    # validation it runs is one that only stops when cancelled.
+    monkeypatch.setattr("modelgate.gui.ops.processes.ProcessPool.run",
+                        lambda pool, job, *, progress, **kw: endless(started)(progress))
     inspector.rerun_validation()
     qtbot.waitUntil(started.is_set, timeout=10_000)
     assert "Checking credit-risk@1.1.0" in inspector.overview.banner.headline.text()

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 
-from modelgate.gui.registry.model import COLUMNS, PAGE_SIZE
+from modelgate.gui.registry.model import COLUMNS, FIRST_PAGE, PAGE_SIZE
 from tests.gui_support import make_window, select
 
 EXTRA = 450
@@ -41,10 +41,10 @@ def test_the_listing_fetches_pages_as_the_view_scrolls(qtbot, gui_settings, demo
     panel = window.registry_panel
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
         window.open_registry()
-    qtbot.waitUntil(lambda: panel.model.rowCount() == PAGE_SIZE, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == FIRST_PAGE, timeout=30_000)   # a screenful first
     assert panel.model.canFetchMore()
     assert panel.count_label.text() == f"{EXTRA + DEMO_VERSIONS} versions"
-    for expected in (2 * PAGE_SIZE, EXTRA + DEMO_VERSIONS):
+    for expected in (FIRST_PAGE + PAGE_SIZE, EXTRA + DEMO_VERSIONS):
         panel.table.scrollToBottom()              # the view asks the model for more at the end
         qtbot.waitUntil(lambda expected=expected: panel.model.rowCount() == expected, timeout=30_000)
     assert not panel.model.canFetchMore()

@@ -1,0 +1,139 @@
+"""A bundle worker process's own side: its loop and the jobs it runs (see :mod:`.processes` for
+the parent, which starts it, streams its progress to the window and kills it on Cancel).
+
+The child is a fresh interpreter that never imports Qt. It imports the heavy parts of the core
+(onnx, the validation engine) once, when it starts, so that the app's own process never does.
+Parent and child speak length-prefixed pickles over the child's stdin and stdout: the results
+are the inspector's facts and reports, rich objects that JSON cannot carry. Both ends are this
+program; the bundle's bytes only ever reach the parent as the core's own dataclasses.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+
+#: Least time between two progress messages, in seconds: the window redraws no faster.
+PROGRESS_INTERVAL_S = 0.05
+#: How much lower than the app's the worker's CPU priority is (POSIX nice increment).
+NICENESS = 5
+
+
+class Channel:
+    """Length-prefixed pickles over two binary streams."""
+
+    def __init__(self, reader, writer) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, message) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self.writer.write(len(data).to_bytes(8, "big") + data)
+        self.writer.flush()
+
+    def recv(self):
+        head = self.reader.read(8)
+        if len(head) < 8:
+            raise EOFError
+        size = int.from_bytes(head, "big")
+        data = self.reader.read(size)
+        if len(data) < size:
+            raise EOFError
+        return pickle.loads(data)
+
+
+def _gather(*, path, policy, champion, progress):
+    """The inspector's facts about one bundle, judged by ``policy`` (a Policy, a file, or None)."""
+    from modelgate.core.checks.catalog import check_rule_ids
+    from modelgate.core.policy.document import Policy, load_policy
+    from modelgate.gui.inspector import facts
+
+    judged_by = policy
+    if not isinstance(policy, Policy):
+        judged_by = load_policy(policy)
+        check_rule_ids(judged_by)
+    return judged_by, facts.gather(path=path, policy=judged_by, champion=champion, progress=progress)
+
+
+def _validate(*, subject, stage, progress):
+    """The validation report of the shown bundle for ``stage``."""
+    from modelgate.gui.inspector import facts
+
+    return facts.validate(subject=subject, stage=stage, progress=progress)
+
+
+def _report(*, url, user, name, version, path, format, progress):
+    """Write the auditor report of ``name@version`` as ``modelgate report`` does, from a registry
+    this process opens itself (the app's connection belongs to its registry thread)."""
+    from modelgate.core.evidence import collect, write_report
+    from modelgate.core.registry import open_registry
+
+    registry = open_registry(url=url, user=user)
+    try:
+        pack = collect(registry, name=name, version=version, progress=progress)
+        progress.start(label=f"writing the {format.upper()} file", total=0)
+        size = write_report(pack, path=path, format=format)
+        return {"size": size, "chain_verdict": pack.chain.verdict, "chain_ok": pack.chain.ok,
+                "stored_problem": pack.stored.problem}
+    finally:
+        registry.close()
+
+
+#: The jobs a worker process runs, by name: only these, never a function sent by reference.
+JOBS = {"gather": _gather, "validate": _validate, "report": _report}
+
+
+def _progress(channel: Channel):
+    from modelgate.core.progress import Progress
+
+    last = [0.0, None]
+
+    def report(label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if label != last[1] or done >= total or now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0], last[1] = now, label
+            channel.send(("progress", label, done, total))
+    return Progress(callback=report)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error`` if the parent can rebuild it from a pickle, else the user-facing sense of it."""
+    from modelgate.core.errors import ModelGateError
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        message = getattr(error, "message", None) or f"{error.__class__.__name__}: {error}"
+        return ModelGateError(str(message), hint=getattr(error, "hint", None))
+
+
+def serve() -> None:
+    """The child's loop: one job at a time until the parent closes the pipe."""
+    # Our messages keep the real stdout; anything a library prints goes to stderr instead.
+    channel = Channel(sys.stdin.buffer, os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)
+    if hasattr(os, "nice"):
+        # On a busy machine the window's own process gets the cores first: a validation may
+        # take a little longer, the window never waits for one.
+        os.nice(NICENESS)
+    import onnx  # noqa: F401  (paid once per process, not per job)
+
+    import modelgate.core.checks.engine  # noqa: F401
+    import modelgate.gui.inspector.facts  # noqa: F401
+
+    channel.send(("ready", os.getpid()))
+    while True:
+        try:
+            job, arguments = channel.recv()
+        except EOFError:
+            return
+        try:
+            result = ("ok", JOBS[job](**arguments, progress=_progress(channel)))
+        except BaseException as error:  # every failure goes back to the window, never lost here
+            result = ("error", _portable(error))
+        try:
+            channel.send(result)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            channel.send(("error", _portable(error)))
