@@ -1,7 +1,7 @@
 """Filtering the listing as the user types: indexes that answer each key from the page it shows.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 
 The desktop app's filter matches the typed text anywhere in a model's name (``0742`` finds
