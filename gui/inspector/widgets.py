@@ -9,8 +9,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-#: Colours that say good, bad, doubtful and neutral, readable on light and dark backgrounds.
-GOOD, BAD, DOUBT, MUTED = "#2e7d32", "#c62828", "#b26a00", "#808080"
+from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED
+
 STATUS_COLOURS = {"allowed": GOOD, "denied": BAD, "unknown": DOUBT}
 
 
@@ -56,7 +56,7 @@ def note(text: str, *, colour: str | None = None) -> QLabel:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | None = None,
-          colours: Iterable[str | None] | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
+          colours: Iterable | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
     """A read-only table sized to its rows; ``colours`` tints each row's text. Without ``wrap``
     long values are shortened in the middle (the whole value is the cell's tooltip)."""
     rows = [list(row) for row in rows]
@@ -76,7 +76,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | No
             item = QTableWidgetItem("—" if value in (None, "") else str(value))
             item.setToolTip(item.text())
             if tint:
-                item.setForeground(QBrush(QColor(tint)))
+                item.setForeground(QBrush(QColor(str(tint))))
             widget.setItem(r, c, item)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -66,6 +66,13 @@ class RegistryConnection:
         """One page of the listing; text also matches the submitters, tags and owners indexed so far."""
         return browse.page(self.registry, query=self._with_facets(query), limit=limit, offset=offset)
 
+    def standings(self, *, refs) -> dict:
+        """Where each ``(name, version)`` of ``refs`` stands for its next stage, by the promotion's
+        gates under the policy in force (no validation is run: see :mod:`~modelgate.core.registry.standing`)."""
+        from modelgate.core.registry.standing import standings
+
+        return standings(self.registry, refs=refs, policy=self.policy)
+
     def count(self, *, query: browse.VersionQuery) -> int:
         """How many versions the listing holds under ``query``."""
         return browse.count(self.registry, query=self._with_facets(query))
