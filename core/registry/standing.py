@@ -37,16 +37,16 @@ class Standing:
     def headline(self) -> str:
         """A few words for a table cell."""
         if self.to_stage is None:
-            return "– no next stage"
+            return "– last stage"
         blocking = [g for g in self.gates if g.blocking]
         if self.outcome == READY:
-            return f"✔ ready for {self.to_stage}"
+            return f"✔ {self.to_stage}: ready"
         if self.outcome == BLOCKED:
             failed = next(g for g in blocking if g.state == NOT_MET and g.name not in PEOPLE)
-            return f"✖ {failed.name} fails for {self.to_stage}"
+            return f"✖ {self.to_stage}: {failed.name} fails"
         if self.outcome == UNJUDGED:
-            return f"? not validated for {self.to_stage}"
-        return f"… {self.to_stage} needs " + " and ".join(g.name for g in blocking)
+            return f"? {self.to_stage}: not validated"
+        return f"… {self.to_stage}: needs " + ", ".join(g.name for g in blocking)
 
     @property
     def reason(self) -> str:

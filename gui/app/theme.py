@@ -101,6 +101,9 @@ class Ink:
 
 #: The inks most screens use.
 GOOD, BAD, DOUBT, MUTED = Ink("good"), Ink("bad"), Ink("doubt"), Ink("muted")
+#: The ink of each standing for the next stage (:mod:`modelgate.core.registry.standing`): only
+#: a gate that fails is red; waiting for people is not a failure.
+OUTCOME_INKS = {"ready": GOOD, "blocked": BAD, "waiting": DOUBT, "unjudged": MUTED, "final": MUTED}
 
 
 def tint(name: str) -> QColor:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel,
+from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel, QLineEdit,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED
 
 STATUS_COLOURS = {"allowed": GOOD, "denied": BAD, "unknown": DOUBT}
+#: A run of this many characters without a space (a path, a digest) cannot wrap in a label.
+UNBREAKABLE = re.compile(r"\S{40,}")
 
 
 def value_label(text: str, *, rich: bool = False) -> QLabel:
@@ -26,6 +29,21 @@ def value_label(text: str, *, rich: bool = False) -> QLabel:
     return label
 
 
+def long_value(text: str) -> QLineEdit:
+    """A one-line read-only field for a value that cannot wrap (a path, a digest): it takes the
+    width it is given and scrolls, instead of widening the page; selecting copies it whole, and
+    the tooltip shows it all."""
+    field = QLineEdit(text, objectName="long-value")
+    field.setReadOnly(True)
+    field.setFrame(False)
+    field.setCursorPosition(0)
+    field.setToolTip(text)
+    palette = field.palette()
+    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+    field.setPalette(palette)
+    return field
+
+
 def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
     """Label/value rows; a value may be text or a widget. Empty values show as a dash."""
     widget = QWidget()
@@ -33,7 +51,9 @@ def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     layout.setContentsMargins(0, 0, 0, 0)
     for name, value in rows:
-        field = value if isinstance(value, QWidget) else value_label(str(value) if value not in (None, "") else "—")
+        text = str(value) if value not in (None, "") else "—"
+        field = value if isinstance(value, QWidget) else (
+            long_value(text) if UNBREAKABLE.search(text) else value_label(text))
         layout.addRow(QLabel(f"{name}:"), field)
     return widget
 

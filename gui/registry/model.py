@@ -18,19 +18,17 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush
 
-from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED
+from modelgate.gui.app.theme import BAD, OUTCOME_INKS
 from modelgate.gui.ops.registry import VersionInfo, VersionQuery
 from modelgate.gui.app.table_model import RecordTableModel
 
 #: (sort key, header) of each column, in order.
-COLUMNS = (("name", "Name"), ("version", "Version"), ("stage", "Stage"),
-           ("next", "Next stage"), ("signatures", "Signatures"), ("updated", "Updated"))
+COLUMNS = (("name", "Name"), ("version", "Version"), ("next", "Next stage"), ("stage", "Stage"),
+           ("signatures", "Signatures"), ("updated", "Updated"))
 #: Columns the registry can sort by (the next stage's standing is judged after the page is read).
 SORTABLE = ("name", "version", "stage", "signatures", "updated")
 #: Rows asked for at a time: a screenful and then some.
 PAGE_SIZE = 200
-#: The colour of each standing's outcome: only a gate that fails is red.
-OUTCOME_COLOUR = {"ready": GOOD, "blocked": BAD, "waiting": DOUBT, "unjudged": MUTED, "final": MUTED}
 ALERT_COLOUR = BAD
 
 
@@ -175,7 +173,7 @@ class RegistryTableModel(RecordTableModel):
                     "next": standing.headline if standing is not None else "…",
                     "signatures": str(row.signatures), "updated": updated_text(row.updated_at)}[key]
         if role == Qt.ItemDataRole.ForegroundRole and key == "next":
-            return QBrush(OUTCOME_COLOUR[standing.outcome if standing is not None else "unjudged"].qcolor())
+            return QBrush(OUTCOME_INKS[standing.outcome if standing is not None else "unjudged"].qcolor())
         if role == Qt.ItemDataRole.ToolTipRole and key == "next":
             return standing.reason if standing is not None else "Judging the gates for the next stage…"
         if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):

@@ -135,11 +135,12 @@ class ReviewPanel(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            grid.addWidget(button, n // 2, n % 2)
+            # One a row: two a row made the panel too wide for a window at 200 % scaling.
+            grid.addWidget(button, n, 0)
         reviews = QGroupBox("Reviews so far")
         reviews.setLayout(self.reviews_box)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(0, 6, 2, 6)        # the splitter's handle and the scroll bar frame it
         layout.addWidget(self.heading)
         layout.addWidget(reviews, 1)
         layout.addWidget(decide)

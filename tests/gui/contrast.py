@@ -80,23 +80,37 @@ def low_contrast(window) -> list[str]:
 
 
 def clipped(window) -> list[str]:
-    """Every visible label of ``window`` that is too small for its text, described: a
-    one-line label narrower than its text, a wrapping one shorter than its lines."""
-    from PySide6.QtWidgets import QLabel
+    """Every visible label of ``window`` too small for its text, described: a one-line label
+    narrower or lower than its text, a wrapping one shorter than its lines or narrower than
+    its longest word, a label cut at the side by what holds it (a page that scrolls sideways);
+    and every scrolling page that scrolls sideways at all (its labels are cut at the right)."""
+    from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QLabel
 
     found = []
+    for area in _tree(window, (QAbstractScrollArea,)):
+        if isinstance(area, QAbstractItemView) or not area.isVisible():
+            continue
+        if area.horizontalScrollBar().isVisible():
+            found.append(f"{type(area).__name__} {area.objectName()!r} scrolls sideways: "
+                         f"{area.widget().minimumSizeHint().width() if hasattr(area, 'widget') and area.widget() else '?'}"
+                         f" px wide content in {area.viewport().width()} px")
     for label in _tree(window, (QLabel,)):
         if not label.isVisible() or not label.text().strip():
             continue
-        if not label.visibleRegion().boundingRect().isValid():
+        shown = label.visibleRegion().boundingRect()
+        if not shown.isValid():
             continue        # scrolled out of view: its page scrolls to it
+        name = label.objectName() or label.text()[:40]
         size = label.size()
+        if shown.width() < size.width() - 1 and shown.height() > 0:
+            found.append(f"{name!r}: {size.width()} px wide, {shown.width()} px shown")
         if label.wordWrap():
             needed = label.heightForWidth(size.width())
             if needed > size.height() + 1:
-                found.append(f"{label.objectName() or label.text()[:40]!r}: needs {needed} px high, has "
-                             f"{size.height()}")
+                found.append(f"{name!r}: needs {needed} px high, has {size.height()}")
+            if label.minimumSizeHint().width() > size.width() + 1:
+                found.append(f"{name!r}: a word needs {label.minimumSizeHint().width()} px, has {size.width()}")
         elif label.sizeHint().width() > size.width() + 1 or label.sizeHint().height() > size.height() + 1:
-            found.append(f"{label.objectName() or label.text()[:40]!r}: needs {label.sizeHint().width()}x"
-                         f"{label.sizeHint().height()} px, has {size.width()}x{size.height()}")
+            found.append(f"{name!r}: needs {label.sizeHint().width()}x{label.sizeHint().height()} px, "
+                         f"has {size.width()}x{size.height()}")
     return found

@@ -21,7 +21,7 @@ def test_the_listing_judges_by_the_promotions_gates(team, tmp_path, template):
     # Never validated for candidate: said so, not borrowed from elsewhere; nothing is run to answer.
     first = standing(team("bob"))
     assert first.to_stage == "candidate" and first.outcome == UNJUDGED
-    assert first.headline == "? not validated for candidate"
+    assert first.headline == "? candidate: not validated"
     assert dict((g.name, g.state) for g in first.gates)["validation"] == NOT_AVAILABLE
     assert team.admin.show(name=NAME, version="1.0.0").validations == []
 
@@ -29,7 +29,7 @@ def test_the_listing_judges_by_the_promotions_gates(team, tmp_path, template):
     gates = workflow.gates(team("bob"), name=NAME, version="1.0.0", to_stage="candidate", policy=DEFAULT)
     after = standing(team("bob"))
     assert [(g.name, g.state, g.reason) for g in after.gates] == [(g.name, g.state, g.reason) for g in gates]
-    assert after.outcome == WAITING and after.headline == "… candidate needs approvals"
+    assert after.outcome == WAITING and after.headline == "… candidate: needs approvals"
     # The signature is not required for candidate: it says so and does not block.
     assert "signature: not required" in after.reason
 
@@ -40,7 +40,7 @@ def test_the_listing_judges_by_the_promotions_gates(team, tmp_path, template):
     # The latest run passed (for candidate); for staging nothing is judged yet.
     listed = team.admin.list_versions(name=NAME)[0]
     assert listed.validation == "passed"
-    assert standing(team("bob")).headline == "? not validated for staging"
+    assert standing(team("bob")).headline == "? staging: not validated"
 
 
 def test_a_failing_next_stage_is_red_whatever_the_last_run_said(team, tmp_path, template):
@@ -57,7 +57,7 @@ def test_a_failing_next_stage_is_red_whatever_the_last_run_said(team, tmp_path, 
     validation = next(g for g in staging if g.name == "validation")
     judged = standing(team("bob"))
     assert validation.blocking and judged.outcome == BLOCKED
-    assert judged.headline == "✖ validation fails for staging"
+    assert judged.headline == "✖ staging: validation fails"
     assert validation.reason in judged.reason
 
 
