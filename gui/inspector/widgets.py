@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel, QLineEdit,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -49,6 +49,8 @@ def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
     widget = QWidget()
     layout = QFormLayout(widget)
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    # In a narrow window a long name goes above its value rather than squeezing it.
+    layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     layout.setContentsMargins(0, 0, 0, 0)
     for name, value in rows:
         text = str(value) if value not in (None, "") else "—"
@@ -58,9 +60,37 @@ def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
     return widget
 
 
+class Section(QGroupBox):
+    """A group box whose title never widens the page: in a narrow window the title is shortened
+    with an ellipsis (the whole of it is the tooltip) instead of pushing the page sideways."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self._title = title
+
+    def title(self) -> str:
+        return self._title
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is None:
+            return hint
+        margins = self.contentsMargins()
+        return QSize(layout.totalMinimumSize().width() + margins.left() + margins.right(), hint.height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        room = self.width() - 2 * self.fontMetrics().averageCharWidth() - 16
+        shown = self.fontMetrics().elidedText(self._title, Qt.TextElideMode.ElideRight, max(room, 0))
+        if shown != super().title():
+            super().setTitle(shown)
+            self.setToolTip(self._title if shown != self._title else "")
+
+
 def section(title: str, *widgets: QWidget) -> QGroupBox:
     """A titled group holding ``widgets`` one above the other."""
-    box = QGroupBox(title)
+    box = Section(title)
     layout = QVBoxLayout(box)
     for widget in widgets:
         layout.addWidget(widget)

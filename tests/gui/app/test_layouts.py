@@ -87,7 +87,7 @@ def test_the_registry_inspector_queue_and_audit_hold_at_every_size(qtbot, qapp, 
         window.sidebar.choose("audit")
         qtbot.waitUntil(lambda: window.audit_view.model.rowCount() > 0, timeout=30_000)
         shots.take(window, size=size, screen="audit")
-    assert shots.problems == []
+    assert not shots.problems, "\n".join(shots.problems)
     assert all(QImage(str(p)).width() >= 900 for p in shots.saved)
 
 
@@ -123,7 +123,7 @@ def test_the_compare_promotion_and_signing_screens_hold_at_every_size(qtbot, qap
             shots.take(dialog, size=size, screen=name)
     promotion.close()
     station.close()
-    assert shots.problems == []
+    assert not shots.problems, "\n".join(shots.problems)
 
 
 PROBE = """
