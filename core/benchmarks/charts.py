@@ -180,7 +180,7 @@ def _panel(axes, row, *, stage: str, champion: str | None, colours: ChartColours
         values.append(row.comparison.champion)
         fills.append(colours.champion)
         which.append("champion")
-    names.append("this version")
+    names.append("this\nversion")
     values.append(row.result.value)
     fills.append(colours.bad if bad else colours.good)
     which.append("this")
@@ -201,7 +201,7 @@ def _panel(axes, row, *, stage: str, champion: str | None, colours: ChartColours
                          label=f"{stage} {name}")
     if row.is_latency and row.budget is not None and low <= row.budget <= high:
         axes.axhline(row.budget, color=BUDGET, linestyle=":", linewidth=1.2, zorder=3, label="target's budget")
-    axes.set_xticks(positions, names)
+    axes.set_xticks(positions, names, fontsize=8)
     axes.set_xlim(-0.6, len(values) - 0.4)
     title = textwrap.fill(row.label, 30)
     for spine in axes.spines.values():
@@ -212,8 +212,9 @@ def _panel(axes, row, *, stage: str, champion: str | None, colours: ChartColours
         title = f"✖ {title}"
     axes.set_title(plain(title), fontsize=9, loc="left", color=colours.bad if bad else colours.text,
                    fontweight="bold" if bad else "normal")
+    # One fact a line: a narrow panel cuts a long line at both ends.
     footer = [f"axis from {low:.4g}"] + off
-    axes.set_xlabel(plain("; ".join(footer)), fontsize=7, color=colours.text)
+    axes.set_xlabel(plain("\n".join(footer)), fontsize=7, color=colours.text)
 
 
 def draw_decisions(figure, *, rows, stage: str, champion: str | None, colours: ChartColours,

@@ -119,7 +119,12 @@ def test_the_compare_promotion_and_signing_screens_hold_at_every_size(qtbot, qap
     for size, (width, height) in SIZES.items():
         for name, dialog in (("promotion", promotion), ("signing-station", station)):
             hint = dialog.sizeHint()
-            dialog.resize(min(max(hint.width(), 820), width), min(max(hint.height(), 460), height))
+            wanted = (min(max(hint.width(), 820), width), min(max(hint.height(), 460), height))
+            dialog.resize(*wanted)
+            settle(qapp)
+            if (dialog.width(), dialog.height()) != wanted:
+                shots.problems.append(f"{theme} {size} {name}: cannot shrink to {wanted} "
+                                      f"(it is {dialog.width()}x{dialog.height()})")
             shots.take(dialog, size=size, screen=name)
     promotion.close()
     station.close()
@@ -130,11 +135,11 @@ PROBE = """
 import json, sys
 from pathlib import Path
 from tests.gui.app.test_layouts import probe_scaled
-print(json.dumps(probe_scaled(registry=sys.argv[1], out=Path(sys.argv[2]))))
+print(json.dumps(probe_scaled(registry=sys.argv[1], out=Path(sys.argv[2]), settings=Path(sys.argv[3]))))
 """
 
 
-def probe_scaled(*, registry: str, out: Path) -> dict:
+def probe_scaled(*, registry: str, out: Path, settings: Path) -> dict:
     """In a process started with QT_SCALE_FACTOR=2: the main window at 960x540 device-independent
     pixels (1920x1080 at 200 %), its PNG, and what is clipped in it."""
     from modelgate.gui.app.application import application
@@ -142,7 +147,7 @@ def probe_scaled(*, registry: str, out: Path) -> dict:
     from modelgate.gui.app.settings import GuiSettings
 
     app = application()
-    window = MainWindow(settings=GuiSettings.at(path=str(out.parent / "settings.ini")),
+    window = MainWindow(settings=GuiSettings.at(path=str(settings)),
                         overrides=SessionOverrides(registry=registry, user="chen"))
     window.resize(*SIZES["1920x1080-200pct"])
     window.show()
@@ -164,7 +169,7 @@ def test_at_200_percent_the_window_renders_at_twice_the_pixels_and_nothing_clips
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / "scaled-1920x1080-200pct-registry.png"
     environment = {**os.environ, "QT_SCALE_FACTOR": "2", "QT_QPA_PLATFORM": "offscreen"}
-    ran = subprocess.run([sys.executable, "-c", PROBE, demo_registry_copy, str(out)], capture_output=True,
+    ran = subprocess.run([sys.executable, "-c", PROBE, demo_registry_copy, str(out), str(tmp_path / "settings.ini")], capture_output=True,
                          text=True, env=environment, cwd=Path(__file__).resolve().parents[3], timeout=300)
     assert ran.returncode == 0, ran.stderr[-2000:]
     found = json.loads(ran.stdout.strip().splitlines()[-1])
