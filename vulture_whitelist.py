@@ -89,3 +89,6 @@ _.software_downloadLocation
 # requests reads a Session's max_redirects by name (core/store/client.py sets it to 0: no
 # manifest may be fetched from wherever a redirect points).
 _.max_redirects
+
+# Qt calls an event filter object's eventFilter (gui/app/why_disabled.py).
+_.eventFilter
