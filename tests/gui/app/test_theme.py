@@ -74,3 +74,18 @@ def test_the_rendered_walk_catches_a_colour_that_does_not_read(qtbot, qapp):
         assert low_contrast(light_ink), "the light theme's green is too dark on the dark window"
     finally:
         qapp.setPalette(before)
+
+
+def test_no_screen_writes_a_colour_of_its_own():
+    import re
+    from pathlib import Path
+
+    import modelgate.gui
+
+    literal = re.compile(r"""#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|QColor\(\s*["'\d]|rgba?\(\s*\d|Qt\.GlobalColor""")
+    root = Path(modelgate.gui.__file__).parent
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+             for path in sorted(root.rglob("*.py")) if path.name != "theme.py"
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if literal.search(line)]
+    assert found == []
