@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QTableWidget
 
 from tests.gui_support import make_window, select
 
@@ -15,7 +15,9 @@ def cells(table: QTableWidget) -> list[list[str]]:
 
 
 def labels(widget) -> str:
-    return "\n".join(label.text() for label in widget.findChildren(QLabel))
+    """Every text the page shows: labels, and the one-line fields long paths and digests are in."""
+    return "\n".join([label.text() for label in widget.findChildren(QLabel)]
+                     + [field.text() for field in widget.findChildren(QLineEdit, "long-value")])
 
 
 def test_overview_shows_identity_history_digests_lock_and_a_failing_verdict(qtbot, demo_window):
