@@ -96,3 +96,6 @@ _.persistent_id
 _.FloatStorage
 _._utils
 _.__qualname__
+
+# Qt calls an event filter object's eventFilter (gui/app/why_disabled.py).
+_.eventFilter

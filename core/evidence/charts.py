@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import io
 
-from modelgate.core.benchmarks.charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmarks.charts import ChartColours, draw_benchmarks, grid_shape
 from modelgate.core.evidence.pack import BenchmarkEvidence
 
 #: The figure's width in inches. Reports show it at the width of an A4 page's text (6.85 in),
 #: so its lettering, sized for the desktop app's tab, prints at about three quarters.
 WIDTH_IN = 9.0
-#: Inches per bar, and for each chart's title and axis.
-ROW_IN, CHART_IN = 0.42, 0.95
+#: Inches per row of decision panels, and for the legend below them.
+PANEL_IN, LEGEND_IN = 2.3, 0.6
 #: PNG resolution for the PDF: sharp on paper, a few hundred kilobytes.
 PNG_DPI = 200
 
 
 def chart_height(benchmarks: BenchmarkEvidence) -> float:
     """The figure's height in inches for these rows (0 when there is nothing to draw)."""
-    groups = [g for g in ([r for r in benchmarks.rows if not r.is_latency],
-                          [r for r in benchmarks.rows if r.is_latency]) if g]
-    return sum(max(len(g), 2) * ROW_IN + CHART_IN for g in groups)
+    panel_rows, _ = grid_shape(len(benchmarks.rows))
+    return panel_rows * PANEL_IN + LEGEND_IN if panel_rows else 0
 
 
 def _figure(benchmarks: BenchmarkEvidence):

@@ -164,10 +164,11 @@ CURRENT_CHAMPION = object()
 
 def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh, store,
                 verify_store: bool = True, champion=CURRENT_CHAMPION, record: bool = True,
-                hashed=None) -> GateResult:
+                hashed=None, stored_only: bool = False) -> GateResult:
     """The validation gate. ``champion=None`` judges without a production version to compare
     with (a rollback restores the old production version itself); ``record=False`` judges
-    with a run made here without storing it (a rollback changes nothing when refused)."""
+    with a run made here without storing it (a rollback changes nothing when refused);
+    ``stored_only`` judges by a stored run alone and says 'not available' without one."""
     if to_stage in RETIRED:
         return GateResult("validation", MET, "retiring a version needs no validation", required=False)
     if champion is CURRENT_CHAMPION:
@@ -178,6 +179,10 @@ def _validation(session, row: Version, *, label, to_stage, policy, actor, fresh,
         return GateResult("validation", NOT_MET, copy.reason)
     digest = champion.digest if champion is not None else None
     run = stored_run(session, row.id, to_stage, policy.digest, digest)
+    if run is None and stored_only:
+        against = f", against the production version {champion.version}" if champion is not None else ""
+        return GateResult("validation", NOT_AVAILABLE, f"not validated yet for {to_stage} under policy "
+                          f"{policy.name}{against} (promoting validates it)")
     if run is None:
         if fresh is None or fresh[1] != digest:  # none made beforehand, or the champion changed since
             fresh = (run_validation(store.path_of(store.relative(row.digest)), policy=policy, stage=to_stage,
@@ -398,20 +403,22 @@ def _signature(session, row: Version, *, to_stage: str, policy: Policy,
 
 
 def evaluate(session, row: Version, *, label: str, to_stage: str, policy: Policy, actor: str,
-             store, prepared=None, verify_store: bool = True) -> list[GateResult]:
+             store, prepared=None, verify_store: bool = True, stored_only: bool = False) -> list[GateResult]:
     """Every gate for moving ``row`` (in ``store``) to ``to_stage``: the commit step of a
     promotion. ``prepared`` is the :class:`~.prepared.PreparedPromotion` made beforehand
     (outside the transaction): its stored-copy checks stand for hashing the copies again,
     and its fresh validation is recorded when no stored run matches; without one, a
     missing run is made here. Without ``verify_store`` the stored bundles are not hashed
-    again (a checklist refreshed every few seconds; a promotion always checks them)."""
+    again (a checklist refreshed every few seconds; a promotion always checks them). With
+    ``stored_only`` no validation runs: a version never validated for ``to_stage`` under
+    ``policy`` gets a validation gate that is 'not available' (a listing judges many at once)."""
     fresh = prepared.fresh if prepared is not None else None
     hashed = prepared.checks if prepared is not None else None
     order = stage_order(row.stage, to_stage)
     if order.state == MET:
         validation = _validation(session, row, label=label, to_stage=to_stage, policy=policy,
                                  actor=actor, fresh=fresh, store=store, verify_store=verify_store,
-                                 hashed=hashed)
+                                 hashed=hashed, stored_only=stored_only)
     else:  # the move is impossible anyway: spend no validation run on it
         validation = GateResult("validation", NOT_AVAILABLE, "not run: the stage order refuses this move")
     return [

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QInputDialog, QLineEdit, QMainWindow,
-                               QSplitter, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLineEdit, QMainWindow,
+                               QScrollArea, QSplitter, QStackedWidget, QWidget)
 
 from modelgate.core.errors import UsageError
 from modelgate.gui.app.actions import build_menus
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.lists.addWidget(self.queue_panel)
         self.inspector_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="inspector-splitter")
         self.inspector_splitter.addWidget(self.inspector)
-        self.inspector_splitter.addWidget(self.review_panel)
+        self.inspector_splitter.addWidget(self._scrolling(self.review_panel))
         self.inspector_splitter.setStretchFactor(0, 3)
         self.inspector_splitter.setStretchFactor(1, 1)
         self.inspector_splitter.setSizes([780, 290])
@@ -337,6 +337,18 @@ class MainWindow(QMainWindow):
         self.inspector.interface.show_graph_note(said)
 
     # ---------------------------------------------------------------- layout and closing
+    @staticmethod
+    def _scrolling(panel: QWidget) -> QScrollArea:
+        """``panel`` in a page that scrolls up and down (never sideways), so a short window
+        (200 % scaling) still reaches its last buttons."""
+        area = QScrollArea(objectName=f"{panel.objectName()}-scroll")
+        area.setWidget(panel)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setMinimumWidth(panel.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
+        return area
+
     def _splitters(self) -> list[QSplitter]:
         return [s for s in self.findChildren(QSplitter) if s.objectName() in KEPT_SPLITTERS]
 

@@ -1,38 +1,129 @@
-"""Light and dark: follow the desktop's appearance unless the user picked one.
+"""Light and dark, from one palette: follow the desktop's appearance unless the user picked one.
 
-Qt asks the platform for the chosen colour scheme; a platform that cannot switch (some
-Linux desktops, the offscreen platform) keeps its own, so the app then sets the palette
-itself, from the Fusion style's light palette or a dark one made to match it.
+Every colour the app paints comes from here: the window's roles (:data:`ROLES`) and the
+inks that say good, bad, doubtful or neutral (:data:`INKS`), each given for both themes
+and chosen so that text reaches WCAG AA contrast (4.5:1) on every background role of its
+theme (a test computes it). Widgets ask :func:`ink` for a colour by name when they paint,
+so the same code reads right on either theme.
+
+Qt asks the platform for the chosen colour scheme; the app then sets the palette itself
+from :data:`ROLES`, so the colours are the same on every platform (and offscreen).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from modelgate.gui.app.settings import THEMES
 
 SCHEMES = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}
-#: The dark palette's colours by role.
-DARK = {
-    QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
-    QPalette.ColorRole.Base: "#1f1f1f", QPalette.ColorRole.AlternateBase: "#2a2a2a",
-    QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
-    QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.ToolTipBase: "#353535",
-    QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
-    QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.Link: "#7fb2ff",
-    QPalette.ColorRole.PlaceholderText: "#9a9a9a", QPalette.ColorRole.Mid: "#555555",
-    QPalette.ColorRole.BrightText: "#ff6b6b",
+Role = QPalette.ColorRole
+#: The palette's colours by role, for each theme.
+ROLES = {
+    "light": {
+        Role.Window: "#efefef", Role.WindowText: "#1d1d1d", Role.Base: "#ffffff", Role.AlternateBase: "#f7f7f7",
+        Role.Text: "#1d1d1d", Role.Button: "#e4e4e4", Role.ButtonText: "#1d1d1d", Role.ToolTipBase: "#ffffdc",
+        Role.ToolTipText: "#1d1d1d", Role.Highlight: "#2a5db0", Role.HighlightedText: "#ffffff",
+        Role.Link: "#1a57b5", Role.LinkVisited: "#6a1b9a", Role.PlaceholderText: "#5c5f66", Role.Mid: "#b8b8b8",
+        Role.Dark: "#9f9f9f", Role.Light: "#ffffff", Role.Midlight: "#cacaca", Role.Shadow: "#767676",
+        Role.BrightText: "#ffffff",
+    },
+    "dark": {
+        Role.Window: "#2b2b2b", Role.WindowText: "#e6e6e6", Role.Base: "#1f1f1f", Role.AlternateBase: "#2a2a2a",
+        Role.Text: "#e6e6e6", Role.Button: "#353535", Role.ButtonText: "#e6e6e6", Role.ToolTipBase: "#353535",
+        Role.ToolTipText: "#e6e6e6", Role.Highlight: "#2a5db0", Role.HighlightedText: "#ffffff",
+        Role.Link: "#8ab4f8", Role.LinkVisited: "#d7aefb", Role.PlaceholderText: "#aaaaaa", Role.Mid: "#555555",
+        Role.Dark: "#1a1a1a", Role.Light: "#505050", Role.Midlight: "#404040", Role.Shadow: "#000000",
+        Role.BrightText: "#ffffff",
+    },
 }
+#: Text of disabled widgets (WCAG asks no contrast of them; still kept legible).
+DISABLED = {"light": "#6a6a6a", "dark": "#9a9a9a"}
+#: Text pairs every theme must keep readable: (text role, background role).
+TEXT_ON = ((Role.WindowText, Role.Window), (Role.Text, Role.Base), (Role.Text, Role.AlternateBase),
+           (Role.ButtonText, Role.Button), (Role.ToolTipText, Role.ToolTipBase),
+           (Role.HighlightedText, Role.Highlight), (Role.Link, Role.Base), (Role.Link, Role.Window),
+           (Role.PlaceholderText, Role.Base), (Role.PlaceholderText, Role.Window))
+#: The backgrounds an ink may be drawn on: labels on the window, table cells on base rows,
+#: buttons on the button colour.
+INK_BACKGROUNDS = (Role.Window, Role.Base, Role.AlternateBase, Role.Button)
+#: Named colours with a meaning, for each theme.
+INKS = {
+    "light": {"good": "#1b6e20", "bad": "#b3261e", "doubt": "#8a5300", "muted": "#5c5f66",
+              "champion": "#1f5fbf", "task.review": "#0d47a1", "task.approve": "#6a1b9a",
+              "task.sign": "#8a5300", "task.promote": "#1b6e20"},
+    "dark": {"good": "#7fd08a", "bad": "#ff8f85", "doubt": "#f6c55a", "muted": "#aaaaaa",
+             "champion": "#7fb2ff", "task.review": "#8ab4f8", "task.approve": "#d7aefb",
+             "task.sign": "#f6c55a", "task.promote": "#7fd08a"},
+}
+#: Translucent fills behind text (a broken audit event, a mismatched port): the text keeps
+#: its own colour, so the fill stays light enough to read through on either theme.
+TINTS = {"bad": (198, 40, 40, 45), "code": (127, 127, 127, 31)}
+#: The fill of a selected row that is also broken, with the text drawn on it.
+SELECTED_BAD = {"light": ("#8e1b1b", "#ffffff"), "dark": ("#8e1b1b", "#ffffff")}
 
 
-def dark_palette() -> QPalette:
+def current_theme() -> str:
+    """'dark' when the application's window colour is dark, else 'light'."""
+    app = QGuiApplication.instance()
+    if app is None:
+        return "light"
+    return "dark" if QGuiApplication.palette().color(Role.Window).lightness() < 128 else "light"
+
+
+def ink(name: str, *, theme: str | None = None) -> str:
+    """The colour (``#rrggbb``) of ink ``name`` ('good', 'bad', 'doubt', 'muted', ...) on ``theme``
+    (default: the one in force)."""
+    return INKS[theme or current_theme()][name]
+
+
+@dataclass(frozen=True)
+class Ink:
+    """A colour by its meaning ('good', 'bad', ...): it reads as the colour of the theme in force
+    when it is formatted (``f"color: {GOOD}"``), so a label styled after a theme change, or
+    painted by a model's ``data()``, takes the new theme's shade."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return ink(self.name)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def qcolor(self) -> QColor:
+        return QColor(str(self))
+
+
+#: The inks most screens use.
+GOOD, BAD, DOUBT, MUTED = Ink("good"), Ink("bad"), Ink("doubt"), Ink("muted")
+#: The ink of each standing for the next stage (:mod:`modelgate.core.registry.standing`): only
+#: a gate that fails is red; waiting for people is not a failure.
+OUTCOME_INKS = {"ready": GOOD, "blocked": BAD, "waiting": DOUBT, "unjudged": MUTED, "final": MUTED}
+
+
+def tint(name: str) -> QColor:
+    """The translucent fill ``name`` ('bad') behind text."""
+    return QColor(*TINTS[name])
+
+
+def tint_css(name: str) -> str:
+    """The translucent fill ``name`` as a style sheet colour."""
+    red, green, blue, alpha = TINTS[name]
+    return f"rgba({red}, {green}, {blue}, {alpha / 255:.2f})"
+
+
+def palette_of(theme: str) -> QPalette:
+    """The whole :class:`QPalette` of ``theme`` ('light' or 'dark')."""
     palette = QPalette()
-    for role, colour in DARK.items():
+    for role, colour in ROLES[theme].items():
         palette.setColor(role, QColor(colour))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    for role in (Role.Text, Role.WindowText, Role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED[theme]))
     return palette
 
 
@@ -43,9 +134,9 @@ def apply_theme(app: QApplication, *, theme: str) -> str:
     hints = app.styleHints()
     if theme == "system":
         hints.unsetColorScheme()
-        app.setPalette(app.style().standardPalette())
-        return theme
-    hints.setColorScheme(SCHEMES[theme])
-    if hints.colorScheme() != SCHEMES[theme]:       # the platform could not switch: paint it ourselves
-        app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
+        painted = "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+    else:
+        hints.setColorScheme(SCHEMES[theme])
+        painted = theme
+    app.setPalette(palette_of(painted))
     return theme

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from modelgate.gui.ops.audit import FAMILY, AuditQuery, AuditValues
 
@@ -49,20 +50,26 @@ class AuditFilterBar(QWidget):
         self.clear_button = QPushButton("&Clear filters", objectName="audit-clear")
         self.clear_button.setToolTip("Show every event again")
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Who and what on one row, when on the next: one row of both is wider than a window
+        # at 200 % scaling on a 1920x1080 screen.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        layout = QHBoxLayout()
         for text, field in (("&Actor:", self.actor_box), ("Actio&n:", self.action_box),
                             ("S&ubject:", self.subject_edit)):
             label = QLabel(text)
             label.setBuddy(field)
             layout.addWidget(label)
             layout.addWidget(field, 1 if field is self.subject_edit else 0)
+        dates = QHBoxLayout()
         for check, edit in ((self.since_check, self.since_edit), (self.until_check, self.until_edit)):
-            layout.addSpacing(6)
-            layout.addWidget(check)
-            layout.addWidget(edit)
-        layout.addSpacing(6)
-        layout.addWidget(self.clear_button)
+            dates.addWidget(check)
+            dates.addWidget(edit)
+            dates.addSpacing(6)
+        dates.addStretch(1)
+        dates.addWidget(self.clear_button)
+        rows.addLayout(layout)
+        rows.addLayout(dates)
 
         self.actor_box.currentIndexChanged.connect(self._on_filter_changed)
         self.action_box.currentIndexChanged.connect(self._on_filter_changed)

@@ -14,8 +14,9 @@ import json
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
+from modelgate.gui.app import theme
 from modelgate.gui.ops.audit import AuditEvent, AuditQuery, AuditValues
 from modelgate.gui.inspector.history import KEYS
 from modelgate.gui.app.table_model import RecordTableModel
@@ -27,10 +28,6 @@ COLUMNS = (("seq", "#"), ("time", "Time"), ("actor", "Actor"), ("action", "Actio
 PAGE_SIZE = 200
 #: Newer events loaded above an anchor, so the event jumped to is seen in its context.
 CONTEXT = 20
-#: The tint of the event where the chain breaks: translucent, so it reads on light and dark themes.
-BROKEN_TINT = QColor(198, 40, 40, 90)
-#: Its colour when selected, instead of the theme's highlight.
-BROKEN_HIGHLIGHT = QColor("#b71c1c")
 #: The data role that says whether a row is the event where the chain breaks.
 BROKEN_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Values longer than this are shortened in the one-line summary (digests, hashes).
@@ -190,7 +187,7 @@ class AuditTableModel(RecordTableModel):
         if role == BROKEN_ROLE:
             return broken
         if role == Qt.ItemDataRole.BackgroundRole and broken:
-            return QBrush(BROKEN_TINT)
+            return QBrush(theme.tint("bad"))
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "seq":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:

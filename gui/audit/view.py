@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 
 from modelgate.gui.ops.audit import AuditCount, AuditQuery, AuditValues, ChainCheck
 from modelgate.gui.audit.filters import AuditFilterBar
-from modelgate.gui.audit.model import BROKEN_HIGHLIGHT, BROKEN_ROLE, COLUMNS, AuditTableModel, local_time
+from modelgate.gui.audit.model import BROKEN_ROLE, COLUMNS, AuditTableModel, local_time
 from modelgate.gui.dialogs.error import explain, show_error
 from modelgate.gui.audit.chain_banner import ChainBanner
+from modelgate.gui.app import theme
 from modelgate.gui.inspector.widgets import MUTED
 from modelgate.gui.ops.background import BackgroundOperation, Newest
 
@@ -32,8 +33,9 @@ class BrokenRowDelegate(QStyledItemDelegate):
     def initStyleOption(self, option, index) -> None:
         super().initStyleOption(option, index)
         if index.data(BROKEN_ROLE):
-            option.palette.setColor(QPalette.ColorRole.Highlight, BROKEN_HIGHLIGHT)
-            option.palette.setColor(QPalette.ColorRole.HighlightedText, QColor("white"))
+            fill, text = theme.SELECTED_BAD[theme.current_theme()]
+            option.palette.setColor(QPalette.ColorRole.Highlight, QColor(fill))
+            option.palette.setColor(QPalette.ColorRole.HighlightedText, QColor(text))
 
 
 def event_text(event, *, broken_reason: str | None = None) -> str:

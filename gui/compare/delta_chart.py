@@ -31,8 +31,8 @@ def _legend(figure, colours: ChartColours, stage: str | None) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=GOOD, label="better"), Patch(color=DOUBT, label="worse, within the limits"),
-               Patch(color=BAD, label="worse than allowed"),
+    handles = [Patch(color=str(GOOD), label="better"), Patch(color=str(DOUBT), label="worse, within the limits"),
+               Patch(color=str(BAD), label="worse than allowed"),
                Line2D([], [], color=colours.text, marker="|", markersize=14, linestyle="None",
                       markeredgewidth=2, label=plain(f"largest loss allowed ({stage})") if stage else "largest loss allowed")]
     # Below the chart, not beside it: a narrow window keeps its width for the bars.
@@ -68,7 +68,7 @@ def draw_deltas(figure, *, metrics, stage: str | None, colours: ChartColours) ->
     axes.set_axisbelow(True)
     positions = list(range(len(metrics)))[::-1]              # first metric on top
     values = [m.relative_delta * 100 if m.relative_delta is not None else 0.0 for m in metrics]
-    axes.barh(positions, values, color=[VERDICT_COLOURS[m.verdict] for m in metrics], height=0.55, zorder=2)
+    axes.barh(positions, values, color=[str(VERDICT_COLOURS[m.verdict]) for m in metrics], height=0.55, zorder=2)
     limits = [allowed_loss_percent(m) for m in metrics]
     reach = max([abs(v) for v in values] + [abs(limit) for limit in limits if limit is not None] + [1.0])
     for position, item, limit in zip(positions, metrics, limits):

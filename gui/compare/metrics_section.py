@@ -3,7 +3,7 @@ with the verdict under the stage's regression limits."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from modelgate.core.benchmarks.regression import format_number
@@ -68,7 +68,7 @@ class MetricsSection(QWidget):
         widget = table(("Metric", "Dataset/split", "Target", "A", "B", "Δ (B − A)", "Δ %", "Better when",
                         "Verdict"), rows, stretch=8, object_name="metric-deltas")
         for row, item in enumerate(metrics):
-            brush = QBrush(QColor(VERDICT_COLOURS[item.verdict]))
+            brush = QBrush(VERDICT_COLOURS[item.verdict].qcolor())
             for column in TINTED:
                 widget.item(row, column).setForeground(brush)
             widget.item(row, 8).setToolTip(f"{stage or 'The stage'} allows a loss of {item.tolerance.describe()}")

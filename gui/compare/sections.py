@@ -3,7 +3,7 @@ has, and what could not be compared."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QWidget
 
 from modelgate.core.compare.manifest_diff import show
@@ -53,7 +53,7 @@ def _findings_table(findings, name: str) -> QWidget:
     rows = [(f.severity.value, f.rule, f.message, str(f.location)) for f in findings]
     widget = table(("Severity", "Rule", "Message", "Where"), rows, stretch=2, object_name=name)
     for row, finding in enumerate(findings):
-        widget.item(row, 0).setForeground(QBrush(QColor(SEVERITY_COLOURS[finding.severity.value])))
+        widget.item(row, 0).setForeground(QBrush(SEVERITY_COLOURS[finding.severity.value].qcolor()))
         if finding.hint:
             widget.item(row, 2).setToolTip(f"{finding.message}\n\nHow to fix: {finding.hint}")
     return widget

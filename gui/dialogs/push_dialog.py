@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
 
+from modelgate.gui.app.theme import BAD, GOOD
 from modelgate.gui.ops.background import BackgroundOperation, release
 
-GOOD, BAD = "#2e7d32", "#c62828"
 
 
 def default_target(*, name: str) -> str:

@@ -18,13 +18,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
+from modelgate.gui.app.theme import BAD, GOOD
 from modelgate.core.evidence.formats import FORMATS, format_for
 from modelgate.gui.ops.background import BackgroundOperation, release
 
 #: Each format's choice as the dialog offers it, and the file-chooser filter for it.
 CHOICES = {"pdf": ("PDF — to file and print", "PDF documents (*.pdf)"),
            "html": ("HTML — one self-contained file for a browser", "HTML files (*.html *.htm)")}
-GOOD, BAD = "#2e7d32", "#c62828"
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, table
@@ -48,7 +48,7 @@ class SigningStation(QDialog):
         super().__init__(parent)
         self.setObjectName("signing-station")
         self.setWindowTitle(f"Signing station — {info.ref}")
-        self.setMinimumSize(780, 640)
+        self.resize(780, 640)            # the groups scroll in a shorter one
         self.connection, self.info = connection, info
         self._workers, self._progress = workers, progress_panel
         self.files: list[tuple[str, int]] = []
@@ -116,11 +116,23 @@ class SigningStation(QDialog):
         buttons.rejected.connect(self.reject)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         self.close_button.setAutoDefault(False)
+        # The groups scroll up and down, the Close button stays: a short window (200 % scaling)
+        # still reaches every field.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(what)
+        body_layout.addWidget(sign)
+        body_layout.addWidget(verify)
+        body_layout.addStretch(1)
+        scroll = QScrollArea(objectName="signing-scroll")
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         layout = QVBoxLayout(self)
-        layout.addWidget(what)
-        layout.addWidget(sign)
-        layout.addWidget(verify)
-        layout.addStretch(1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
 
         self.sign_button.clicked.connect(self.sign)

@@ -4,15 +4,16 @@ number in a table."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QCursor, QPalette
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
-from modelgate.core.benchmarks.charts import ChartColours, draw_benchmarks
+from modelgate.core.benchmarks.charts import ChartColours, Drawn, draw_decisions, grid_shape
 from modelgate.core.benchmarks.rows import benchmark_rows
+from modelgate.gui.app.theme import ink
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
-#: Height of one bar's row in the charts, in pixels.
-ROW_PIXELS = 46
+#: Height of one row of decision panels, and of the legend below them, in pixels.
+PANEL_PIXELS, LEGEND_PIXELS = 220, 70
 
 
 def chart_colours(widget: QWidget) -> ChartColours:
@@ -20,7 +21,8 @@ def chart_colours(widget: QWidget) -> ChartColours:
     palette = widget.palette()
     return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
                         text=palette.color(QPalette.ColorRole.Text).name(),
-                        grid=palette.color(QPalette.ColorRole.Mid).name())
+                        grid=palette.color(QPalette.ColorRole.Mid).name(), good=str(GOOD), bad=str(BAD),
+                        champion=ink("champion"))
 
 
 def prepare_charts() -> None:
@@ -39,6 +41,7 @@ class BenchmarksTab(Page):
         self.figure = None
         self.canvas = None
         self.rows = []
+        self.drawn = Drawn()
         self._pending = None
 
     def show_subject(self, subject) -> None:
@@ -81,16 +84,24 @@ class BenchmarksTab(Page):
         self.figure = Figure(layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("benchmark-charts")
-        charts = draw_benchmarks(self.figure, rows=self.rows, stage=stage, champion=champion,
-                                 colours=chart_colours(self))
-        bars = sum(max(len(group), 2) for group in (
-            [r for r in self.rows if not r.is_latency], [r for r in self.rows if r.is_latency]) if group)
-        self.canvas.setMinimumHeight(bars * ROW_PIXELS + charts * 90)
+        self.drawn = draw_decisions(self.figure, rows=self.rows, stage=stage, champion=champion,
+                                    colours=chart_colours(self))
+        self.canvas.mpl_connect("motion_notify_event", self._hover)
+        panel_rows, _ = grid_shape(len(self.rows))
+        self.canvas.setMinimumHeight(panel_rows * PANEL_PIXELS + LEGEND_PIXELS)
         holder = QWidget()
         layout = QVBoxLayout(holder)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
         return section("Charts", holder)
+
+    def _hover(self, event) -> None:
+        """The exact numbers of the bar under the cursor, as a tooltip."""
+        text = self.drawn.note_at(event)
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.canvas)
+        else:
+            QToolTip.hideText()
 
     def _table(self, stage: str) -> QWidget:
         rows, colours = [], []

@@ -54,6 +54,7 @@ class Inspector(QWidget):
 
         self.title = QLabel(objectName="inspector-title")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setWordWrap(True)         # a long name wraps rather than widening the window
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.35)
         font.setBold(True)

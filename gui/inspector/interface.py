@@ -5,11 +5,12 @@ and **Open graph**, which shows the whole graph in Netron."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from modelgate.core.outputs import human_bytes
 from modelgate.gui.inspector.model_facts import model_sections
+from modelgate.gui.app import theme
 from modelgate.gui.inspector.widgets import BAD, GOOD, Page, form, note, section, table
 
 #: The table's columns holding each side's dtype and shape, by the difference they show.
@@ -110,8 +111,8 @@ class InterfaceTab(QWidget):
                          real[0] or "—", _shape(real[1]), "matches" if port.matches else ", ".join(port.differences)))
         widget = table(("", "Name", "Declared dtype", "Declared shape", "Graph dtype", "Graph shape", "Status"),
                        rows, stretch=6, object_name="interface-ports")
-        bad = QBrush(QColor(BAD))
-        tint = QBrush(QColor(198, 40, 40, 45))
+        bad = QBrush(BAD.qcolor())
+        tint = QBrush(theme.tint("bad"))
         for row, port in enumerate(graph.ports):
             for difference in port.differences:
                 for column in (*DIFFERENCE_COLUMNS[difference], 6):
@@ -119,7 +120,7 @@ class InterfaceTab(QWidget):
                     item.setForeground(bad)
                     item.setBackground(tint)
             if port.matches:
-                widget.item(row, 6).setForeground(QBrush(QColor(GOOD)))
+                widget.item(row, 6).setForeground(QBrush(GOOD.qcolor()))
         return widget
 
     def _on_artifact_box_current_index_changed(self, index: int) -> None:

@@ -11,13 +11,18 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QTextBrowser, QVBoxLayout,
 
 from modelgate.core.errors import BundleError
 from modelgate.gui.dialogs.link_confirm import confirm_and_open
-from modelgate.gui.inspector.widgets import DOUBT, note, section, table
+from modelgate.gui.app.theme import tint_css
+from modelgate.gui.inspector.widgets import DOUBT, MUTED, note, section, table
 
 #: Largest bundle image shown in a card, in bytes.
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
-CARD_STYLE = ("span.blocked { color: #b26a00; font-style: italic; } "
-              "table { border-collapse: collapse; } th, td { border: 1px solid #999; padding: 3px 6px; } "
-              "pre { background-color: rgba(127,127,127,0.12); }")
+
+
+def card_style() -> str:
+    """The card's style sheet in the theme's inks (asked for when a card is shown)."""
+    return (f"span.blocked {{ color: {DOUBT}; font-style: italic; }} "
+            f"table {{ border-collapse: collapse; }} th, td {{ border: 1px solid {MUTED}; padding: 3px 6px; }} "
+            f"pre {{ background-color: {tint_css('code')}; }}")
 
 
 class CardBrowser(QTextBrowser):
@@ -45,7 +50,7 @@ class ModelCardTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.browser = CardBrowser()
-        self.browser.document().setDefaultStyleSheet(CARD_STYLE)
+        self.browser.document().setDefaultStyleSheet(card_style())
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
         self.front_matter = QWidget()
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="card-splitter")

@@ -45,7 +45,8 @@ class ProvenanceTab(Page):
         hyper = provenance.hyperparameters
         self.replace(
             section("Origin", form(rows)),
-            section(f"Datasets (licenses judged by policy {subject.policy.name})",
+            # The policy in a note, not the title: a group box is as wide as its title.
+            section("Datasets", note(f"Licenses judged by policy {subject.policy.name}."),
                     self._datasets(dataset_rows, colours, digests)
                     if dataset_rows else note("bundle.yaml lists no datasets.")),
             section("Hyperparameters", table(("Name", "Value"), [(k, _text(v)) for k, v in hyper.items()],

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel,
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel, QLineEdit,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-#: Colours that say good, bad, doubtful and neutral, readable on light and dark backgrounds.
-GOOD, BAD, DOUBT, MUTED = "#2e7d32", "#c62828", "#b26a00", "#808080"
+from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED
+
 STATUS_COLOURS = {"allowed": GOOD, "denied": BAD, "unknown": DOUBT}
+#: A run of this many characters without a space (a path, a digest) cannot wrap in a label.
+UNBREAKABLE = re.compile(r"\S{40,}")
 
 
 def value_label(text: str, *, rich: bool = False) -> QLabel:
@@ -26,21 +29,68 @@ def value_label(text: str, *, rich: bool = False) -> QLabel:
     return label
 
 
+def long_value(text: str) -> QLineEdit:
+    """A one-line read-only field for a value that cannot wrap (a path, a digest): it takes the
+    width it is given and scrolls, instead of widening the page; selecting copies it whole, and
+    the tooltip shows it all."""
+    field = QLineEdit(text, objectName="long-value")
+    field.setReadOnly(True)
+    field.setFrame(False)
+    field.setCursorPosition(0)
+    field.setToolTip(text)
+    palette = field.palette()
+    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+    field.setPalette(palette)
+    return field
+
+
 def form(rows: Iterable[tuple[str, str | QWidget]]) -> QWidget:
     """Label/value rows; a value may be text or a widget. Empty values show as a dash."""
     widget = QWidget()
     layout = QFormLayout(widget)
     layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    # In a narrow window a long name goes above its value rather than squeezing it.
+    layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     layout.setContentsMargins(0, 0, 0, 0)
     for name, value in rows:
-        field = value if isinstance(value, QWidget) else value_label(str(value) if value not in (None, "") else "—")
+        text = str(value) if value not in (None, "") else "—"
+        field = value if isinstance(value, QWidget) else (
+            long_value(text) if UNBREAKABLE.search(text) else value_label(text))
         layout.addRow(QLabel(f"{name}:"), field)
     return widget
 
 
+class Section(QGroupBox):
+    """A group box whose title never widens the page: in a narrow window the title is shortened
+    with an ellipsis (the whole of it is the tooltip) instead of pushing the page sideways."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self._title = title
+
+    def title(self) -> str:
+        return self._title
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        layout = self.layout()
+        if layout is None:
+            return hint
+        margins = self.contentsMargins()
+        return QSize(layout.totalMinimumSize().width() + margins.left() + margins.right(), hint.height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        room = self.width() - 2 * self.fontMetrics().averageCharWidth() - 16
+        shown = self.fontMetrics().elidedText(self._title, Qt.TextElideMode.ElideRight, max(room, 0))
+        if shown != super().title():
+            super().setTitle(shown)
+            self.setToolTip(self._title if shown != self._title else "")
+
+
 def section(title: str, *widgets: QWidget) -> QGroupBox:
     """A titled group holding ``widgets`` one above the other."""
-    box = QGroupBox(title)
+    box = Section(title)
     layout = QVBoxLayout(box)
     for widget in widgets:
         layout.addWidget(widget)
@@ -56,7 +106,7 @@ def note(text: str, *, colour: str | None = None) -> QLabel:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | None = None,
-          colours: Iterable[str | None] | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
+          colours: Iterable | None = None, object_name: str = "", wrap: bool = True) -> QTableWidget:
     """A read-only table sized to its rows; ``colours`` tints each row's text. Without ``wrap``
     long values are shortened in the middle (the whole value is the cell's tooltip)."""
     rows = [list(row) for row in rows]
@@ -76,7 +126,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | No
             item = QTableWidgetItem("—" if value in (None, "") else str(value))
             item.setToolTip(item.text())
             if tint:
-                item.setForeground(QBrush(QColor(tint)))
+                item.setForeground(QBrush(QColor(str(tint))))
             widget.setItem(r, c, item)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -139,6 +139,13 @@ class RegistryConnection:
         with self._listing() as session:
             return browse.page_of(session, query=query, limit=limit, offset=offset)
 
+    def standings(self, *, refs) -> dict:
+        """Where each ``(name, version)`` of ``refs`` stands for its next stage, by the promotion's
+        gates under the policy in force (no validation is run: see :mod:`~modelgate.core.registry.standing`)."""
+        from modelgate.core.registry.standing import standings
+
+        return standings(self.registry, refs=refs, policy=self.policy)
+
     def count(self, *, query: browse.VersionQuery) -> int:
         """How many versions the listing holds under ``query`` (:class:`OperationCancelled` when stopped)."""
         query = self._with_facets(query)

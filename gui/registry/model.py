@@ -4,6 +4,10 @@ The model only adapts the core's :class:`~modelgate.core.registry.VersionInfo` r
 asks its ``source`` for pages as the view scrolls (``canFetchMore``/``fetchMore``), and
 the source answers later, on the UI thread; answers to an older query (the filter or
 sort changed meanwhile) are dropped by their generation number.
+
+The "Next stage" column says where each version stands for its next stage, by the
+promotion's own gates (:mod:`~modelgate.core.registry.standing`); it is asked for each page
+once the page is shown, and fills in when the answer comes.
 """
 
 from __future__ import annotations
@@ -12,25 +16,24 @@ import dataclasses
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
+from modelgate.gui.app.theme import BAD, OUTCOME_INKS
 from modelgate.gui.ops.registry import VersionInfo, VersionQuery
 from modelgate.gui.app.table_model import RecordTableModel
 
 #: (sort key, header) of each column, in order.
-COLUMNS = (("name", "Name"), ("version", "Version"), ("stage", "Stage"),
-           ("validation", "Validation"), ("signatures", "Signatures"), ("updated", "Updated"))
+COLUMNS = (("name", "Name"), ("version", "Version"), ("next", "Next stage"), ("stage", "Stage"),
+           ("signatures", "Signatures"), ("updated", "Updated"))
+#: Columns the registry can sort by (the next stage's standing is judged after the page is read).
+SORTABLE = ("name", "version", "stage", "signatures", "updated")
 #: Rows asked for first under a new query: a screenful on a large monitor. Each row costs
 #: its aggregates (validation, approvals, signatures), so a key typed in the filter is
 #: answered by the rows it shows, not by the pages behind them.
 FIRST_PAGE = 60
 #: Rows asked for at a time as the view scrolls on.
 PAGE_SIZE = 200
-STATUS_TEXT = {"passed": "✔ passed", "failed": "✖ failed", None: "– not run"}
-STATUS_COLOUR = {"passed": "#2e7d32", "failed": "#c62828", None: "#8a8a8a"}
-
-
-ALERT_COLOUR = "#c62828"
+ALERT_COLOUR = BAD
 
 
 def stage_text(row: VersionInfo) -> str:
@@ -75,6 +78,7 @@ class RegistryTableModel(RecordTableModel):
         self._source = source
         self._query = VersionQuery()
         self._rows: list[VersionInfo] = []
+        self._standing: dict[tuple[str, str], object] = {}     # (name, version) -> Standing
         self._generation = 0
         self._loading = False
         self._exhausted = True
@@ -90,6 +94,7 @@ class RegistryTableModel(RecordTableModel):
         self.beginResetModel()
         self._query = query
         self._rows = []
+        self._standing = {}
         self._loading = False
         self._exhausted = False
         self.endResetModel()
@@ -103,6 +108,8 @@ class RegistryTableModel(RecordTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][0]
+        if key not in SORTABLE:
+            return
         descending = order == Qt.SortOrder.DescendingOrder
         if (key, descending) != (self._query.sort, self._query.descending):
             self.set_query(query=dataclasses.replace(self._query, sort=key, descending=descending))
@@ -130,7 +137,23 @@ class RegistryTableModel(RecordTableModel):
             self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+            request = getattr(self._source, "request_standing", None)
+            if request is not None:
+                request(refs=[(r.name, r.version) for r in rows],
+                        deliver=lambda found: self._on_source_standing(generation, found))
         self.page_loaded.emit(len(self._rows))
+
+    def _on_source_standing(self, generation: int, found: dict) -> None:
+        if generation != self._generation or not found:
+            return
+        self._standing.update(found)
+        column = [key for key, _ in COLUMNS].index("next")
+        self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
+    def standing_of(self, row: int):
+        """The standing of the version at ``row`` for its next stage, once it is known."""
+        info = self.record_at(row)
+        return self._standing.get((info.name, info.version)) if info is not None else None
 
     def _on_source_counted(self, generation: int, total: int) -> None:
         if generation == self._generation:
@@ -149,14 +172,17 @@ class RegistryTableModel(RecordTableModel):
         if not index.isValid():
             return None
         row, key = self._rows[index.row()], COLUMNS[index.column()][0]
+        standing = self._standing.get((row.name, row.version))
         if role == Qt.ItemDataRole.DisplayRole:
             return {"name": row.name, "version": row.version, "stage": stage_text(row),
-                    "validation": STATUS_TEXT[row.validation], "signatures": str(row.signatures),
-                    "updated": updated_text(row.updated_at)}[key]
-        if role == Qt.ItemDataRole.ForegroundRole and key == "validation":
-            return QBrush(QColor(STATUS_COLOUR[row.validation]))
+                    "next": standing.headline if standing is not None else "…",
+                    "signatures": str(row.signatures), "updated": updated_text(row.updated_at)}[key]
+        if role == Qt.ItemDataRole.ForegroundRole and key == "next":
+            return QBrush(OUTCOME_INKS[standing.outcome if standing is not None else "unjudged"].qcolor())
+        if role == Qt.ItemDataRole.ToolTipRole and key == "next":
+            return standing.reason if standing is not None else "Judging the gates for the next stage…"
         if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):
-            return QBrush(QColor(ALERT_COLOUR))
+            return QBrush(ALERT_COLOUR.qcolor())
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "signatures":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:

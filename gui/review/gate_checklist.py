@@ -51,7 +51,7 @@ class GateChecklist(QTableWidget):
             for column, text in enumerate((mark, gate.name, gate_state_text(gate), gate.reason)):
                 item = QTableWidgetItem(text)
                 if column < 3:
-                    item.setForeground(QBrush(QColor(colour)))
+                    item.setForeground(QBrush(QColor(str(colour))))
                 item.setToolTip(gate.reason)
                 item.setData(STATE_ROLE, gate.state)
                 self.setItem(row, column, item)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QLabel, QPlainTex
                                QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from modelgate.core.policy.stages import ON_THE_WAY
+from modelgate.gui.app.why_disabled import say_why_on_hover
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 from modelgate.gui.ops import workflow
 from modelgate.gui.ops.background import BackgroundOperation
@@ -121,6 +122,7 @@ class ReviewPanel(QWidget):
             button.clicked.connect(lambda _checked=False, key=key: self.record(decision=key))
             self.buttons[key] = button
             row.addWidget(button, n // 2, n % 2)
+            say_why_on_hover(button)
         self.why_disabled = QLabel(objectName="review-why")
         self.why_disabled.setWordWrap(True)
         self.why_disabled.setStyleSheet("color: palette(placeholder-text);")
@@ -137,11 +139,13 @@ class ReviewPanel(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            grid.addWidget(button, n // 2, n % 2)
+            # One a row: two a row made the panel too wide for a window at 200 % scaling.
+            grid.addWidget(button, n, 0)
+            say_why_on_hover(button)
         reviews = QGroupBox("Reviews so far")
         reviews.setLayout(self.reviews_box)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(0, 6, 2, 6)        # the splitter's handle and the scroll bar frame it
         layout.addWidget(self.heading)
         layout.addWidget(self.waivers)
         layout.addWidget(reviews, 1)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
+from modelgate.gui.app.theme import Ink
 from modelgate.gui.ops.workflow import QueueItem
 from modelgate.gui.registry.model import updated_text
 from modelgate.gui.app.table_model import RecordTableModel
@@ -12,7 +13,7 @@ from modelgate.gui.app.table_model import RecordTableModel
 COLUMNS = (("task", "To do"), ("ref", "Version"), ("move", "Stage"), ("since", "Waiting since"),
            ("submitter", "Submitter"), ("reason", "Why"))
 TASK_TEXT = {"review": "Review", "approve": "Approve", "sign": "Sign", "promote": "Promote"}
-TASK_COLOUR = {"review": "#1565c0", "approve": "#6a1b9a", "sign": "#b26a00", "promote": "#2e7d32"}
+TASK_COLOUR = {task: Ink(f"task.{task}") for task in TASK_TEXT}
 
 
 class QueueModel(RecordTableModel):
@@ -37,7 +38,7 @@ class QueueModel(RecordTableModel):
                     "since": updated_text(item.waiting_since), "submitter": item.submitter,
                     "reason": item.reason}[key]
         if role == Qt.ItemDataRole.ForegroundRole and key == "task":
-            return QBrush(QColor(TASK_COLOUR[item.task]))
+            return QBrush(TASK_COLOUR[item.task].qcolor())
         if role == Qt.ItemDataRole.ToolTipRole:
             return (f"{TASK_TEXT[item.task]} {item.ref} ({item.stage} → {item.to_stage}), submitted by "
                     f"{item.submitter}, waiting since {updated_text(item.waiting_since)}: {item.reason}")

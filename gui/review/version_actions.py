@@ -74,6 +74,7 @@ class VersionActions(QObject):
             why = self._why_not(key)
             self.actions[key].setEnabled(why is None)
             self.actions[key].setToolTip(why or tip)
+            self.actions[key].setStatusTip(why or tip)
 
     def _open(self, dialog, signal) -> None:
         signal.connect(self._on_dialog_changed_registry)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGroupBox, QLabel, QMessageBox, QTableWidget, QWidget
 
 from modelgate.core.benchmarks.regression import format_number
@@ -71,7 +70,7 @@ def test_credit_risk_refit_shows_regressed_metrics_changed_weights_and_new_error
     assert accuracy[7:] == ["higher", "worse than allowed"]
     assert rows["f1"][8] == "worse than allowed" and rows["roc_auc"][8] == "worse, within the limits"
     row = list(rows).index("accuracy")
-    assert table.item(row, 8).foreground().color() == QColor(BAD)
+    assert table.item(row, 8).foreground().color() == BAD.qcolor()
 
     chart = page.findChild(QWidget, "metric-delta-chart")
     assert chart is not None and chart.height() >= 4 * 40
@@ -110,7 +109,7 @@ def test_the_better_refit_is_green_and_names_the_weights_that_moved(qtbot, demo)
     table = page.findChild(QTableWidget, "metric-deltas")
     accuracy = [r for r, row in enumerate(cells(table)) if row[0] == "accuracy"]
     assert accuracy and all(table.item(r, 8).text() == "better" for r in accuracy)
-    assert table.item(accuracy[0], 6).foreground().color() == QColor(GOOD)
+    assert table.item(accuracy[0], 6).foreground().color() == GOOD.qcolor()
     fp32 = page.findChildren(QTableWidget, "initializer-changes")[0]
     changed = [row[0] for row in cells(fp32)]
     # 1.0.0 moved the dark filter's threshold (conv1.B), drew a new mixing layer and refit the head;

@@ -10,6 +10,7 @@ from modelgate.core.demo.registry import ADMIN
 from modelgate.core.registry import open_registry
 from modelgate.core.registry.gates import MET, NOT_MET, GateResult
 from modelgate.core.registry.signatures import revoke_key, trusted_keys
+from modelgate.gui.registry.model import COLUMNS
 from tests.gui_support import make_window
 
 NAME = "defect-detector"
@@ -24,6 +25,9 @@ def revoked(demo_registry_copy):
         revoke_key(admin, fingerprint=key.fingerprint, reason="leaked")
     return demo_registry_copy
 
+
+#: The listing's stage column.
+STAGE = [key for key, _ in COLUMNS].index("stage")
 
 def _rollback_dialog(qtbot, settings, url, user):
     window = make_window(qtbot, settings, registry=url, user=user)
@@ -85,9 +89,9 @@ def test_an_admin_breaks_glass_after_a_confirmation_and_every_screen_says_so(qtb
     model = window.registry_panel.model
     window.registry_panel.model.refresh()
     qtbot.waitUntil(lambda: model.row_of(name=NAME, version="1.0.0") is not None, timeout=LONG)
-    qtbot.waitUntil(lambda: "break-glass" in model.data(model.index(model.row_of(name=NAME, version="1.0.0"), 2)),
+    qtbot.waitUntil(lambda: "break-glass" in model.data(model.index(model.row_of(name=NAME, version="1.0.0"), STAGE)),
                     timeout=LONG)
-    tip = model.data(model.index(model.row_of(name=NAME, version="1.0.0"), 2), Qt.ItemDataRole.ToolTipRole)
+    tip = model.data(model.index(model.row_of(name=NAME, version="1.0.0"), STAGE), Qt.ItemDataRole.ToolTipRole)
     assert ADMIN in tip and "line 3 is down" in tip
 
     from modelgate.gui.inspector.overview import OverviewTab
@@ -134,6 +138,6 @@ def test_a_damaged_version_is_flagged_in_the_listing_and_the_overview(qtbot, gui
         window.open_registry()
     model = window.registry_panel.model
     row = model.row_of(name="credit-risk", version="1.2.0")
-    assert "⚠ damaged" in model.data(model.index(row, 2))
-    assert "registry repair" in model.data(model.index(row, 2), Qt.ItemDataRole.ToolTipRole)
+    assert "⚠ damaged" in model.data(model.index(row, STAGE))
+    assert "registry repair" in model.data(model.index(row, STAGE), Qt.ItemDataRole.ToolTipRole)
     window.close()

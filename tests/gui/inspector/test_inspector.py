@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QTableWidget
 
 from tests.gui_support import make_window, select
 
@@ -16,7 +16,9 @@ def cells(table: QTableWidget) -> list[list[str]]:
 
 
 def labels(widget) -> str:
-    return "\n".join(label.text() for label in widget.findChildren(QLabel))
+    """Every text the page shows: labels, and the one-line fields long paths and digests are in."""
+    return "\n".join([label.text() for label in widget.findChildren(QLabel)]
+                     + [field.text() for field in widget.findChildren(QLineEdit, "long-value")])
 
 
 @pytest.mark.slow
@@ -95,15 +97,17 @@ def test_benchmarks_chart_metrics_against_floor_and_champion(qtbot, demo_window)
     assert tab.figure is None                     # drawn when shown, not while another tab is in front
     inspector.tabs.setCurrentWidget(tab)
     figure = tab.figure
-    assert len(figure.axes) == 2
-    quality, latency = figure.axes
-    # The first result on top: ticks run bottom-up, so their labels are listed in file order reversed.
-    ticks = sorted(zip(quality.get_yticks(), (t.get_text() for t in quality.get_yticklabels())), reverse=True)
-    assert [label for _, label in ticks] == ["accuracy · cpu-online", "roc_auc · cpu-online", "f1 · cpu-online"]
-    legend = [t.get_text() for t in quality.get_legend().get_texts()]
-    assert legend == ["champion credit-risk@1.1.0", "staging floor (policy)"]
-    assert "latency" in latency.get_xlabel() and "ms" in latency.get_xlabel()
-    assert "target's budget (bundle.yaml)" in [t.get_text() for t in latency.get_legend().get_texts()]
+    # One panel per result, in file order: the regressed accuracy is marked, its axis is centred on
+    # the decision (not from 0), and the legend names the champion and the stage's gate.
+    titles = [axes.get_title(loc="left") for axes in figure.axes]
+    assert [t.removeprefix("✖ ") for t in titles] == ["accuracy · cpu-online", "roc_auc · cpu-online",
+                                                       "f1 · cpu-online", "latency_p95_ms · cpu-online"]
+    assert titles[0].startswith("✖") and "accuracy · cpu-online" in tab.drawn.failing
+    low, high = figure.axes[0].get_ylim()
+    assert low > 0.5 and high < 1.0
+    legend = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert "champion credit-risk@1.1.0" in legend and "staging floor / ceiling" in legend
+    assert all(text for _, text in tab.drawn.notes)
     rows = {r[0]: r for r in cells(tab.findChild(QTableWidget, "benchmark-results"))}
     assert rows["accuracy"][3] == "≥ 0.8" and rows["accuracy"][4] == "0.8793"
     assert rows["accuracy"][6] == "regressed beyond limit"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from PySide6.QtWidgets import QLabel, QTableWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QTableWidget
 
 from modelgate.core.registry.audit import AuditEvent
 from modelgate.gui.inspector.overview import OverviewTab
@@ -37,7 +37,7 @@ def test_pushes_and_exports_are_listed_with_their_manifest_digests(qtbot):
         ["pushed", "oci://registry:5000/models/tiny:1.0.0", "sha256:" + "c" * 64],
         ["exported", "oci:/media/usb/tiny:1.0.0", "sha256:" + "d" * 64]]
     assert rows[0][4] == "sam" and rows[0][0].startswith("2026-12-07")
-    assert any(DIGEST in label.text() for label in box.findChildren(QLabel))
+    assert any(DIGEST in shown.text() for shown in box.findChildren(QLabel) + box.findChildren(QLineEdit))
 
 
 def test_a_version_only_in_the_store_says_so(qtbot):

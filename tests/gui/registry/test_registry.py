@@ -110,3 +110,31 @@ def test_find_focuses_the_filter(qtbot, demo_window):
     demo_window.actions_by_name["Find"].trigger()
     assert demo_window.registry_panel.filter_edit.hasFocus()
     assert demo_window.registry_panel.filter_edit.selectedText() == "credit"
+
+
+def test_the_next_stage_column_tells_what_the_promotions_gates_tell(qtbot, demo_window):
+    from modelgate.core.registry.standing import standings
+    from modelgate.gui.app.theme import OUTCOME_INKS
+
+    model = demo_window.registry_panel.model
+    column = [key for key, _ in COLUMNS].index("next")
+    qtbot.waitUntil(lambda: all(model.standing_of(row) is not None for row in range(model.rowCount())),
+                    timeout=60_000)
+    refs = [(model.version_at(row).name, model.version_at(row).version) for row in range(model.rowCount())]
+    judged = standings(demo_window.connection.registry, refs=refs, policy=demo_window.connection.policy)
+    outcomes = set()
+    for row, ref in enumerate(refs):
+        index = model.index(row, column)
+        expected = judged[ref]
+        outcomes.add(expected.outcome)
+        assert index.data() == expected.headline
+        assert index.data(Qt.ItemDataRole.ToolTipRole) == expected.reason
+        colour = index.data(Qt.ItemDataRole.ForegroundRole).color().name()
+        assert colour == str(OUTCOME_INKS[expected.outcome])
+        # Red means a gate fails: never for a version that could move, or waits only for people.
+        assert (colour == str(OUTCOME_INKS["blocked"])) == (expected.outcome == "blocked")
+    assert len(outcomes) >= 2, outcomes
+    # Sorting by a column the registry cannot order by leaves the listing as it is.
+    before = names(demo_window.registry_panel)
+    model.sort(column, Qt.SortOrder.AscendingOrder)
+    assert names(demo_window.registry_panel) == before and not model.loading

@@ -12,8 +12,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication, QTableWidget, QToolButton
 
 from modelgate.core.cli.main import main
 from modelgate.core.demo.registry import DEMO_PASSPHRASE
@@ -273,6 +274,16 @@ def test_people_without_the_role_see_why_each_action_is_off(qtbot, gui_settings,
     panel = choose(qtbot, ben, ref)
     panel.comment.setPlainText("Looks fine")
     assert not panel.buttons["approve"].isEnabled() and "at production" in panel.buttons["approve"].toolTip()
+    # Hovering a disabled button puts the reason in the status bar as well.
+    QApplication.sendEvent(panel.buttons["approve"], QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert ben.statusBar().currentMessage() == panel.buttons["approve"].toolTip()
+    QApplication.sendEvent(panel.buttons["approve"], QEvent(QEvent.Type.Leave))
+    assert ben.statusBar().currentMessage() == ""
+    push = panel.findChild(QToolButton, "workflow-push")
+    assert not push.isEnabled() and push.toolTip() == "Only a signer or an admin pushes a version to an OCI registry."
+    assert ben.version_actions.actions["push"].statusTip() == push.toolTip()
+    QApplication.sendEvent(push, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert ben.statusBar().currentMessage() == push.toolTip()
     ben.version_actions.open_sign()
     station = ben.version_actions.dialog
     station.key_edit.setText(str(keys / "eve.key"))
