@@ -74,7 +74,7 @@ def test_values_know_their_lines(parser):
     assert document.line(["b", 1, "c"]) == 4
     assert document.sources[("b", 1, "d")].plain == "no"
     assert document.sources[("b", 1, "c")].plain is None  # quoted text is not a typing trap
-    assert document.line(["b", 7, "zz"]) == 3  # a missing path falls back to the value enclosing it
+    assert document.line(["b", 7, "zz"]) == 2  # a missing path falls back to the key enclosing it
 
 
 def test_an_empty_document_has_no_data(parser):

@@ -34,6 +34,15 @@ def oci():
 
 
 @pytest.fixture
+def own_oci():
+    """A registry of the test's own, for tests that damage blobs: blobs are stored once per
+    content, so a blob damaged in the shared registry would break every test that pushed it."""
+    server = DistributionRegistry()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def crew(tmp_path):
     team = Team(f"sqlite:///{tmp_path}/registry.db", None)
     yield team
@@ -128,33 +137,33 @@ def test_only_signers_and_admins_push(crew, oci, tmp_path, template):
         push_version(crew("alice"), name=NAME, version="1.0.0", target=_repo(oci, "models/denied"), insecure=True)
 
 
-def test_a_damaged_blob_is_refused_and_nothing_is_written(crew, oci, tmp_path, template):
-    pushed = _pushed(crew, oci, tmp_path, template, "models/damaged")
-    manifest = json.loads(oci.get(f"/v2/models/damaged/manifests/{pushed.digest}",
-                                  accept=modelpack.MANIFEST_MEDIA_TYPE)[1])
+def test_a_damaged_blob_is_refused_and_nothing_is_written(crew, own_oci, tmp_path, template):
+    pushed = _pushed(crew, own_oci, tmp_path, template, "models/damaged")
+    manifest = json.loads(own_oci.get(f"/v2/models/damaged/manifests/{pushed.digest}",
+                                      accept=modelpack.MANIFEST_MEDIA_TYPE)[1])
     weight = next(layer for layer in manifest["layers"] if layer["mediaType"] == modelpack.WEIGHT)
-    blob = oci.blob_path(weight["digest"])
+    blob = own_oci.blob_path(weight["digest"])
     data = bytearray(blob.read_bytes())
     data[len(data) // 2] ^= 0xFF
     blob.write_bytes(bytes(data))
     dest = tmp_path / "dest"
     with pytest.raises(ArtifactRefused, match="does not hash"):
-        pull_bundle(client=_client(oci, "models/damaged:1.0.0"), dest=dest)
+        pull_bundle(client=_client(own_oci, "models/damaged:1.0.0"), dest=dest)
     assert not dest.exists() and not list(tmp_path.glob(".pull-*"))
     dest.mkdir()
     with pytest.raises(ArtifactRefused):
-        pull_bundle(client=_client(oci, "models/damaged:1.0.0"), dest=dest)
+        pull_bundle(client=_client(own_oci, "models/damaged:1.0.0"), dest=dest)
     assert list(dest.iterdir()) == []
 
 
-def test_a_missing_blob_is_refused(crew, oci, tmp_path, template):
-    pushed = _pushed(crew, oci, tmp_path, template, "models/missing")
-    manifest = json.loads(oci.get(f"/v2/models/missing/manifests/{pushed.digest}",
-                                  accept=modelpack.MANIFEST_MEDIA_TYPE)[1])
+def test_a_missing_blob_is_refused(crew, own_oci, tmp_path, template):
+    pushed = _pushed(crew, own_oci, tmp_path, template, "models/missing")
+    manifest = json.loads(own_oci.get(f"/v2/models/missing/manifests/{pushed.digest}",
+                                      accept=modelpack.MANIFEST_MEDIA_TYPE)[1])
     card = next(layer for layer in manifest["layers"] if layer["annotations"][modelpack.FILEPATH] == "MODEL_CARD.md")
-    oci.blob_path(card["digest"]).unlink()
+    own_oci.blob_path(card["digest"]).unlink()
     with pytest.raises((ArtifactRefused, RegistryUnreachable)):
-        pull_bundle(client=_client(oci, "models/missing:1.0.0"), dest=tmp_path / "dest")
+        pull_bundle(client=_client(own_oci, "models/missing:1.0.0"), dest=tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
 
 
