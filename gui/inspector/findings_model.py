@@ -4,7 +4,6 @@ and rule family."""
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QStyle
 
 from modelgate.core.findings import Finding, Severity
@@ -54,7 +53,7 @@ class FindingsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return QApplication.style().standardIcon(ICONS[finding.severity])
         if role == Qt.ItemDataRole.ForegroundRole and finding.waived is not None:
-            return QColor(MUTED)    # shown, but no longer a failure
+            return MUTED.qcolor()    # shown, but no longer a failure
         if role == Qt.ItemDataRole.ToolTipRole:
             text = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
             return text + (f"\n{waiver_note(finding)}" if finding.waived is not None else "")
