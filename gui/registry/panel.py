@@ -148,13 +148,6 @@ class RegistryPanel(QWidget):
         BackgroundOperation(parent=self, executor=self._workers.registry,
                             work=lambda progress: connection.standings(refs=refs)).on_success(deliver).start()
 
-    def request_standing(self, *, refs: list[tuple[str, str]], deliver) -> None:
-        connection = self.connection
-        if connection is None:
-            return
-        BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: connection.standings(refs=refs)).on_success(deliver).start()
-
     def request_count(self, *, query: VersionQuery, deliver) -> None:
         connection = self.connection
         if connection is None:

@@ -55,7 +55,7 @@ def test_a_version_in_an_oci_store_names_its_repository_and_manifest_digest(qtbo
     where = "oci://registry:5000/models/tiny@sha256:" + "e" * 64
     (box,) = OverviewTab._locations(_detail(stored_at=where))
     qtbot.addWidget(box)
-    texts = [label.text() for label in box.findChildren(QLabel)]
+    texts = [shown.text() for shown in box.findChildren(QLabel) + box.findChildren(QLineEdit)]
     assert where in texts and any("OCI registry" in text for text in texts)
     (folder_box,) = OverviewTab._locations(_detail())
     qtbot.addWidget(folder_box)

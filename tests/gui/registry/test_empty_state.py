@@ -12,17 +12,19 @@ IMPORT_HINT = "This registry holds no version yet. Import a bundle with File ›
 def test_a_filter_that_hides_everything_says_how_many_it_hides(qtbot, demo_window):
     panel = demo_window.registry_panel
     assert not panel.empty.isVisible() and panel.table.isVisible()
+    qtbot.waitUntil(lambda: panel.count_label.text().endswith(" versions"), timeout=30_000)
+    every = int(panel.count_label.text().split()[0])     # the whole demo, before any filter
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
         panel.filter_edit.setText("xyz")
     qtbot.waitUntil(lambda: "hidden" in panel.empty.text(), timeout=30_000)
     assert panel.empty.isVisible() and not panel.table.isVisible()
-    assert panel.empty.text() == ("No version matches 'xyz' — 8 versions hidden by the filter. Clear the filter to "
-                                  "see every version.")
+    assert panel.empty.text() == (f"No version matches 'xyz' — {every} versions hidden by the filter. Clear the "
+                                  "filter to see every version.")
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
         panel.stage_box.setCurrentIndex(panel.stage_box.findData("archived"))
     qtbot.waitUntil(lambda: "filters" in panel.empty.text(), timeout=30_000)
-    assert panel.empty.text().startswith("No version matches 'xyz' and stage archived — 8 versions hidden by the "
-                                         "filters.")
+    assert panel.empty.text().startswith(f"No version matches 'xyz' and stage archived — {every} versions hidden "
+                                         "by the filters.")
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):
         panel.filter_edit.setText("")
     with qtbot.waitSignal(panel.model.total_counted, timeout=30_000):

@@ -44,7 +44,8 @@ def test_the_listing_fetches_pages_as_the_view_scrolls(qtbot, gui_settings, demo
     qtbot.waitUntil(lambda: panel.model.rowCount() == FIRST_PAGE, timeout=30_000)   # a screenful first
     assert panel.model.canFetchMore()
     assert panel.count_label.text() == f"{EXTRA + DEMO_VERSIONS} versions"
-    for expected in (FIRST_PAGE + PAGE_SIZE, EXTRA + DEMO_VERSIONS):
+    total = EXTRA + DEMO_VERSIONS
+    for expected in [*range(FIRST_PAGE + PAGE_SIZE, total, PAGE_SIZE), total]:   # one page per scroll
         panel.table.scrollToBottom()              # the view asks the model for more at the end
         qtbot.waitUntil(lambda expected=expected: panel.model.rowCount() == expected, timeout=30_000)
     assert not panel.model.canFetchMore()
