@@ -62,13 +62,11 @@ class _HiddenCall:
         return (builtins.exec, (self.source,))
 
 
-def write_poisoned_torch_zip(path: Path, *, seed: int, shapes: dict[str, tuple[int, ...]]) -> dict:
-    """A ``torch.save`` zip (``archive/data.pkl`` plus one file per storage) whose state dict
-    also holds an entry that calls ``exec`` when unpickled: it would write
-    :data:`PICKLE_MARKER` in the loader's working folder. Returns the tensor shapes."""
+def state_dict_pickle(shapes: dict[str, tuple[int, ...]], *, extra: dict | None = None) -> tuple[bytes, dict[str, int]]:
+    """The ``data.pkl`` of a ``torch.save`` zip: a state dict of tensors of ``shapes`` (then the
+    ``extra`` entries), dumped at protocol 2 under torch's names; and the element count of each
+    storage by its key (the zip member ``archive/data/<key>``)."""
     import numpy as np
-
-    rng = np.random.default_rng(seed)
 
     class Storage:
         def __init__(self, key: str, numel: int) -> None:
@@ -88,21 +86,33 @@ def write_poisoned_torch_zip(path: Path, *, seed: int, shapes: dict[str, tuple[i
                 return ("storage", storage_type, obj.key, "cpu", obj.numel)
             return None
 
-    state, storages = OrderedDict(), {}
+    state, numels = OrderedDict(), {}
     for index, (name, shape) in enumerate(shapes.items()):
-        storages[str(index)] = Storage(str(index), int(np.prod(shape)))
-        state[name] = Tensor(storages[str(index)], shape)
-    # The payload sits among the weights under an innocent-looking key, as in real attacks.
-    state["_metadata_hook"] = _HiddenCall(f"open({PICKLE_MARKER!r}, 'w').write('a pickle ran code here')")
+        numels[str(index)] = int(np.prod(shape))
+        state[name] = Tensor(Storage(str(index), numels[str(index)]), shape)
+    state.update(extra or {})
     buffer = io.BytesIO()
     with torch_names() as (storage_type, rebuild):
         Pickler(buffer, protocol=2).dump(state)
+    return buffer.getvalue(), numels
+
+
+def write_poisoned_torch_zip(path: Path, *, seed: int, shapes: dict[str, tuple[int, ...]]) -> dict:
+    """A ``torch.save`` zip (``archive/data.pkl`` plus one file per storage) whose state dict
+    also holds an entry that calls ``exec`` when unpickled: it would write
+    :data:`PICKLE_MARKER` in the loader's working folder. Returns the tensor shapes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    # The payload sits among the weights under an innocent-looking key, as in real attacks.
+    hook = _HiddenCall(f"open({PICKLE_MARKER!r}, 'w').write('a pickle ran code here')")
+    data, numels = state_dict_pickle(shapes, extra={"_metadata_hook": hook})
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         def put(name: str, data: bytes) -> None:
             archive.writestr(zipfile.ZipInfo(f"archive/{name}", date_time=_ZIP_DATE), data)
 
-        put("data.pkl", buffer.getvalue())
-        for key, storage in storages.items():
-            put(f"data/{key}", rng.standard_normal(storage.numel).astype(np.float32).tobytes())
+        put("data.pkl", data)
+        for key, numel in numels.items():
+            put(f"data/{key}", rng.standard_normal(numel).astype(np.float32).tobytes())
         put("version", b"3\n")
     return {"tensors": {name: list(shape) for name, shape in shapes.items()}}

@@ -18,7 +18,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from tests.core.formats._writers import Payload, _torch_names, malicious_pickle, torch_zip_bytes
+from modelgate.core.demo.torch_zip import torch_names as _torch_names
+from tests.core.formats._writers import Payload, malicious_pickle, torch_zip_bytes
 
 
 def arrays() -> dict:

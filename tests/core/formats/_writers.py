@@ -13,13 +13,12 @@ import json
 import os
 import pickle
 import zipfile
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from modelgate.core.demo.format_models import flatbuffer_vector as _vector
-from modelgate.core.demo.torch_zip import torch_names as _torch_names
+from modelgate.core.demo.torch_zip import state_dict_pickle
 
 
 def write_safetensors(path: Path, *, tensors: dict | None = None, metadata: dict | None = None) -> Path:
@@ -142,41 +141,12 @@ def malicious_pickle(marker: Path, *, protocol: int = 4, call=os.system) -> byte
 def torch_zip_bytes(*, extra: object | None = None, shapes: dict | None = None) -> bytes:
     """A ``torch.save`` zip: ``archive/data.pkl`` (a state dict of rebuilt tensors) and its storages."""
     shapes = shapes or {"fc.weight": (3, 4), "fc.bias": (3,)}
-
-    class Storage:
-        def __init__(self, key: str, numel: int) -> None:
-            self.key, self.numel = key, numel
-
-    class Tensor:
-        def __init__(self, storage: Storage, shape: tuple) -> None:
-            self.storage, self.shape = storage, shape
-
-        def __reduce__(self):
-            stride = tuple(int(np.prod(self.shape[i + 1:])) for i in range(len(self.shape)))
-            return (rebuild, (self.storage, 0, self.shape, stride, False, OrderedDict()))
-
-    class Pickler(pickle.Pickler):
-        def persistent_id(self, obj):
-            if isinstance(obj, Storage):
-                return ("storage", storage_type, obj.key, "cpu", obj.numel)
-            return None
-
-    state = OrderedDict()
-    storages = {}
-    for index, (name, shape) in enumerate(shapes.items()):
-        storage = Storage(str(index), int(np.prod(shape)))
-        storages[storage.key] = storage
-        state[name] = Tensor(storage, shape)
-    if extra is not None:
-        state["extra"] = extra
-    buffer = io.BytesIO()
-    with _torch_names() as (storage_type, rebuild):
-        Pickler(buffer, protocol=2).dump(state)
+    data, numels = state_dict_pickle(shapes, extra=None if extra is None else {"extra": extra})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("archive/data.pkl", buffer.getvalue())
-        for key, storage in storages.items():
-            archive.writestr(f"archive/data/{key}", np.zeros(storage.numel, np.float32).tobytes())
+        archive.writestr("archive/data.pkl", data)
+        for key, numel in numels.items():
+            archive.writestr(f"archive/data/{key}", np.zeros(numel, np.float32).tobytes())
         archive.writestr("archive/version", "3\n")
     return out.getvalue()
 
