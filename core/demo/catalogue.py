@@ -7,6 +7,7 @@ it. :mod:`modelgate.core.demo.workspace` writes them as bundles.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from modelgate.core.demo import models as demo_models
@@ -238,3 +239,18 @@ stages:
   deprecated: {}
   archived: {}
 """
+
+
+def provenance(*, release, numpy_version: str, seed: int, datasets: list, hyperparameters: dict) -> dict:
+    """The ``provenance`` section of a demo release's bundle.yaml: a made-up but consistent source
+    commit and training run derived from the release, the writer library, seed, data and settings."""
+    commit = hashlib.sha1(release.ref.encode()).hexdigest()
+    section = {"source": {"repository": f"https://git.example.com/ml/{release.name}", "commit": commit},
+               "training_run": f"https://ci.example.com/ml/{release.name}/runs/"
+                               f"{release.created_at[:10].replace('-', '')}-{commit[:8]}",
+               "framework": {"name": "numpy", "version": numpy_version}, "seed": seed,
+               "datasets": datasets, "hyperparameters": hyperparameters}
+    if release.parent:
+        section["parent"] = release.parent
+    section["created_at"] = release.created_at
+    return section

@@ -9,7 +9,6 @@ draft, where the gate refuses it (MG223).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from modelgate.core import BUNDLE_FORMAT
 from modelgate.core.demo import cards as demo_cards
 from modelgate.core.demo import format_models, torch_zip
 from modelgate.core.demo.catalogue import SYNTHETIC_NOTE
+from modelgate.core.demo.catalogue import provenance as demo_provenance
 
 
 @dataclass(frozen=True)
@@ -127,15 +127,8 @@ def _write_model(release: FormatRelease, path: Path) -> tuple[dict, str]:
 
 def _manifest(release: FormatRelease, hyper: dict, writer: str, numpy_version: str) -> dict:
     family = FAMILIES[release.name]
-    commit = hashlib.sha1(release.ref.encode()).hexdigest()
-    provenance = {"source": {"repository": f"https://git.example.com/ml/{release.name}", "commit": commit},
-                  "training_run": f"https://ci.example.com/ml/{release.name}/runs/"
-                                  f"{release.created_at[:10].replace('-', '')}-{commit[:8]}",
-                  "framework": {"name": "numpy", "version": numpy_version}, "seed": release.seed,
-                  "datasets": [], "hyperparameters": dict(hyper, writer=writer)}
-    if release.parent:
-        provenance["parent"] = release.parent
-    provenance["created_at"] = release.created_at
+    provenance = demo_provenance(release=release, numpy_version=numpy_version, seed=release.seed, datasets=[],
+                                 hyperparameters=dict(hyper, writer=writer))
     data = {
         "bundle_format": BUNDLE_FORMAT, "name": release.name, "version": release.version,
         "description": f"{family['description']} {release.summary}",

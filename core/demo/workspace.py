@@ -10,7 +10,6 @@ other formats (safetensors, GGUF, TFLite, a PyTorch pickle) come from
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from modelgate.core.demo import cards as demo_cards
 from modelgate.core.demo import format_bundles
 from modelgate.core.demo import models as demo_models
 from modelgate.core.demo.catalogue import SYNTHETIC_NOTE, FAMILIES, POLICY, RELEASES, Release
+from modelgate.core.demo.catalogue import provenance as demo_provenance
 from modelgate.core.errors import ModelGateError
 from modelgate.core.fsutil import remove_tree
 from modelgate.core.bundle.lock import dump_manifest, lock_bundle
@@ -62,21 +62,14 @@ def _versions() -> dict[str, str]:
 
 
 def _manifest(release: Release, family: dict, built: demo_models.Built, versions: dict) -> dict:
-    commit = hashlib.sha1(release.ref.encode()).hexdigest()
     datasets = [{"name": name, "version": version, "uri": f"https://data.example.com/{release.name}/{name}/{version}",
                  "sha256": built.datasets[role], "license": license}
                 for role, name, version, license in release.datasets]
     hyper = dict(built.hyperparameters, exporter=f"onnx {versions['onnx']}", opset=demo_models.OPSET)
     if "int8" in built.artifacts:
         hyper["quantizer"] = f"onnxruntime {versions['onnxruntime']}"
-    provenance = {"source": {"repository": f"https://git.example.com/ml/{release.name}", "commit": commit},
-                  "training_run": f"https://ci.example.com/ml/{release.name}/runs/"
-                                  f"{release.created_at[:10].replace('-', '')}-{commit[:8]}",
-                  "framework": {"name": "numpy", "version": versions["numpy"]},
-                  "seed": release.recipe["seed"], "datasets": datasets, "hyperparameters": hyper}
-    if release.parent:
-        provenance["parent"] = release.parent
-    provenance["created_at"] = release.created_at
+    provenance = demo_provenance(release=release, numpy_version=versions["numpy"], seed=release.recipe["seed"],
+                                 datasets=datasets, hyperparameters=hyper)
     data = {
         "bundle_format": BUNDLE_FORMAT, "name": release.name, "version": release.version,
         "description": f"{family['description']} {release.summary}",
