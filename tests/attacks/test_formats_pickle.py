@@ -32,13 +32,6 @@ from tests.factory import rules_of, validate
 PICKLE = registry.by_name("pytorch")
 
 
-@pytest.fixture
-def marker(tmp_path) -> Path:
-    path = tmp_path / "payload-ran"
-    yield path
-    assert not path.exists(), "a pickle payload ran"
-
-
 def _read(path: Path):
     return PICKLE.read(path=path, label=path.name)
 

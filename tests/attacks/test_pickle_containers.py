@@ -31,13 +31,6 @@ PICKLE = registry.by_name("pytorch")
 COMPRESSIONS = [None, "zlib", "gzip", "bz2", "xz", "lzma", "lz4"]
 
 
-@pytest.fixture
-def marker(tmp_path) -> Path:
-    path = tmp_path / "payload-ran"
-    yield path
-    assert not path.exists(), "a pickle payload ran"
-
-
 def _read(path: Path):
     return PICKLE.read(path=path, label=path.name)
 
