@@ -48,6 +48,9 @@ def _line(info) -> str:
 def run_waive(args) -> int:
     from modelgate.core.registry import waivers
 
+    # What the command line lacks is said before any registry is looked for.
+    if args.confirm is None and args.revoke is None and args.ref is None:
+        raise UsageError("name the version: modelgate waive NAME@VERSION RULE_ID --reason TEXT --expires DATE")
     with open_from_args(args) as registry:
         if args.confirm is not None:
             info = waivers.confirm_waiver(registry, waiver_id=args.confirm)
@@ -57,8 +60,6 @@ def run_waive(args) -> int:
             info = waivers.revoke_waiver(registry, waiver_id=args.revoke, reason=args.reason)
             print(f"revoked: {_line(info)}")
             return 0
-        if args.ref is None:
-            raise UsageError("name the version: modelgate waive NAME@VERSION RULE_ID --reason TEXT --expires DATE")
         name, version = parse_ref(args.ref)
         if args.list:
             listed = waivers.list_waivers(registry, name=name, version=version)

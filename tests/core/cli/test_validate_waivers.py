@@ -100,3 +100,11 @@ def test_waive_refuses_rules_the_policy_forbids(registered, capsys):
     assert code == 1 and f"forbids waiving {rule}" in err and f"{rule[:3]}*" in err
     code, out, _ = run(capsys, "--user", "chen", "waive", "--list", REF)
     assert code == 0 and "has no waivers" in out
+
+
+def test_waive_without_a_version_is_a_usage_error_before_any_registry_is_looked_for(tmp_path, monkeypatch,
+                                                                                      capsys):
+    monkeypatch.setenv("MODELGATE_REGISTRY", f"sqlite:///{tmp_path}/none.db")
+    assert main(["waive"]) == 2
+    err = capsys.readouterr().err
+    assert "name the version" in err and "no registry" not in err
