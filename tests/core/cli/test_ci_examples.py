@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CI = ROOT / "packaging" / "ci"
 #: The environment's scripts folder, which holds `modelgate` (and `pre-commit`).
 SCRIPTS = Path(sys.executable).parent
-SARIF_SCHEMA = ROOT.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
 #: Demo bundles and where the repository keeps them; a space in a folder name tests the quoting.
 PASSING = {"credit-risk-1.1.0": "models/credit-risk", "defect-detector-1.0.0": "models/vision/defect detector"}
 FAILING = {"support-embedder-2.1.0": "models/support-embedder"}   # licensed CC-BY-NC-4.0: MG402

@@ -15,11 +15,7 @@ from modelgate.core.errors import PolicyError
 from modelgate.core.policy.document import parse_policy
 from tests.factory import CARD, clean_manifest, dump_manifest, edit_manifest, make_bundle
 
-#: The official schema lives in shared/data beside the checkout (a worktree may sit one level deeper).
-SARIF_SCHEMA = next((folder / "shared" / "data" / "sarif-schema-2.1.0.json"
-                     for folder in Path(__file__).resolve().parents[4:6]
-                     if (folder / "shared" / "data" / "sarif-schema-2.1.0.json").is_file()),
-                    Path(__file__).resolve().parents[4] / "shared" / "data" / "sarif-schema-2.1.0.json")
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "data" / "sarif" / "sarif-schema-2.1.0.json"
 _STEP = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 
 

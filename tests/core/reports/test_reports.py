@@ -16,7 +16,7 @@ from modelgate.core.reports import FORMATS, camel_case, render, slug
 from modelgate.core.checks.catalog import catalog
 from tests.factory import make_bundle, rules_of, sign, signing_key, trust_of, validate
 
-SARIF_SCHEMA = Path(__file__).resolve().parents[4] / "shared" / "data" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "data" / "sarif" / "sarif-schema-2.1.0.json"
 REPORT_SCHEMA = Path(__file__).resolve().parents[3] / "resources" / "report.schema.json"
 TRICKY = 'say "hi" <b>bold</b> & co | pipe\nsecond line · ünïcödé ✓ \x1b[31mred\x00'
 
@@ -171,7 +171,7 @@ def test_the_report_schema_rejects_what_it_should(reports, rules):
 def sarif_validator():
     if not SARIF_SCHEMA.is_file():
         pytest.fail(f"the official SARIF 2.1.0 schema is missing: expected it at {SARIF_SCHEMA} "
-                    "(shared/data/ beside the checkout)")
+                    "(tests/data/sarif/, copied from the OASIS publication)")
     from jsonschema import Draft4Validator
 
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
