@@ -1,8 +1,9 @@
 """The OCI distribution protocol, spoken through oras-py with every answer distrusted.
 
-oras-py gives the session, the credentials (``~/.docker/config.json``, ``$REGISTRY_AUTH_FILE``,
+oras-py gives the credentials (``~/.docker/config.json``, ``$REGISTRY_AUTH_FILE``,
 ``~/.config/containers/auth.json`` and their credential helpers) and the token dance. Three of
-its habits do not fit a gate, so the requests are made here on its session: its single
+its provider's habits do not fit a gate, so the requests are made here, authenticated by
+oras-py's auth backend on our own session: its single
 ``PUT`` upload reads a whole file into memory (we stream 16 MiB chunks), its retry decorator
 sleeps for minutes on any error (we retry idempotent reads once and fail fast), and it
 never checks that a blob's bytes match their digest (we hash every byte as it streams,
@@ -48,20 +49,31 @@ class OciClient:
     (or hosts listed in the ``oci_insecure_hosts`` setting) only; TLS is verified otherwise."""
 
     def __init__(self, *, reference: OciReference, insecure: bool = False) -> None:
-        import oras.provider
+        # oras.auth, not oras.provider: the provider imports jsonschema with its format
+        # checkers, which costs a second of start-up the client never uses.
+        import oras.auth
+        import oras.container
+        import requests
+        from http.cookiejar import DefaultCookiePolicy
         from requests.adapters import HTTPAdapter
 
         if insecure and not _insecure_allowed(reference):
             raise StoreError(f"--insecure is only for loopback registries, not {reference.host}",
                              hint="List the host in MODELGATE_OCI_INSECURE_HOSTS to allow plain HTTP to it.")
         self.reference = reference
-        self._oras = oras.provider.Registry(hostname=reference.host, insecure=insecure, tls_verify=not insecure)
         self._timeout = settings.get(settings.OCI_TIMEOUT_S)
-        self._oras.session.max_redirects = 5
-        self._oras.session.mount("https://", HTTPAdapter(max_retries=0))
-        self._oras.session.mount("http://", HTTPAdapter(max_retries=0))
-        self._oras.auth.load_configs(self._oras.get_container(reference.repository), configs=auth_files())
-        self._base = f"{self._oras.prefix}://{reference.host}/v2/{reference.repository}"
+        self._prefix = "http" if insecure else "https"
+        self._tls_verify = not insecure
+        self._session = requests.Session()
+        # Cookies are ignored: some registries take one as a sign they talk to a browser.
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._session.max_redirects = 5
+        self._session.mount("https://", HTTPAdapter(max_retries=0))
+        self._session.mount("http://", HTTPAdapter(max_retries=0))
+        self._auth = oras.auth.get_auth_backend("token", self._session, insecure, tls_verify=self._tls_verify)
+        self._auth.load_configs(oras.container.Container(reference.repository, registry=reference.host),
+                                configs=auth_files())
+        self._base = f"{self._prefix}://{reference.host}/v2/{reference.repository}"
         self._basic_scheme = False
 
     @property
@@ -109,14 +121,14 @@ class OciClient:
     def _send(self, method, url, *, headers, data, stream):
         import oras.auth
 
-        auth = self._oras.auth
+        auth = self._auth
         basic = getattr(auth, "_basic_auth", None)
         if self._basic_scheme and basic:
             headers["Authorization"] = f"Basic {basic}"
         elif getattr(auth, "token", None):
             headers.update(auth.get_auth_header())
-        send = dict(headers=headers, data=data, stream=stream, timeout=self._timeout, verify=self._oras._tls_verify)
-        response = self._oras.session.request(method, url, **send)
+        send = dict(headers=headers, data=data, stream=stream, timeout=self._timeout, verify=self._tls_verify)
+        response = self._session.request(method, url, **send)
         if response.status_code != 401:
             return response
         challenge = response.headers.get("Www-Authenticate", "")
@@ -134,7 +146,7 @@ class OciClient:
         if hasattr(data, "seek"):
             data.seek(0)
         response.close()
-        return self._oras.session.request(method, url, **send)
+        return self._session.request(method, url, **send)
 
     def _check_redirects(self, response, *, blob: bool) -> None:
         for url in [hop.url for hop in response.history] + [response.url]:
@@ -142,7 +154,7 @@ class OciClient:
             if where.netloc != self.reference.host and not blob:
                 raise RegistryUnreachable(f"the registry redirected a manifest request to {where.netloc}",
                                           hint="Manifests are only read from the registry named.")
-            if where.scheme != self._oras.prefix and where.scheme != "https":
+            if where.scheme != self._prefix and where.scheme != "https":
                 raise RegistryUnreachable(f"the registry redirected to plain HTTP ({where.netloc})")
 
     def _bounded(self, response, *, limit: int, what: str) -> bytes:
@@ -265,7 +277,7 @@ class OciClient:
                                       hint=_errors(response))
         location = response.headers["Location"]
         if location.startswith("/"):
-            location = f"{self._oras.prefix}://{self.reference.host}{location}"
+            location = f"{self._prefix}://{self.reference.host}{location}"
         if urlparse(location).netloc != self.reference.host:
             raise RegistryUnreachable(f"the registry sent the upload to another host ({urlparse(location).netloc})")
         return location

@@ -210,6 +210,21 @@ def test_insecure_is_only_for_loopback():
         OciClient(reference=parse_reference(text="oci://registry.example.com/m:1", need_target=True), insecure=True)
 
 
+@pytest.mark.slow
+def test_a_client_starts_without_jsonschema():
+    """The push and pull processes start in a fraction of a second: the client takes oras-py's
+    auth backend, not its provider, which imports jsonschema with its format checkers."""
+    code = ("import sys\n"
+            "from modelgate.core.store.client import OciClient\n"
+            "from modelgate.core.store.oci import pull_bundle, push_bundle\n"
+            "from modelgate.core.store.reference import parse_reference\n"
+            "OciClient(reference=parse_reference(text='oci://127.0.0.1:5000/team/model', need_target=False),"
+            " insecure=True)\n"
+            "print(sorted(m for m in ('jsonschema', 'oras.provider') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_registry_that_goes_away_mid_push_leaves_no_record(crew, tmp_path, template):
     from modelgate.core.progress import Progress
     from modelgate.core.registry.publish import release
