@@ -80,8 +80,40 @@ def _report(*, url, user, name, version, path, format, progress):
         registry.close()
 
 
+#: The registry this process keeps open for the window's read-only registry jobs, by (url, user):
+#: opening one costs more than judging a page of versions, and the listing asks page after page.
+_OPEN_REGISTRY: dict = {}
+
+
+def _registry(url, user):
+    registry = _OPEN_REGISTRY.get((url, user))
+    if registry is None:
+        for other in _OPEN_REGISTRY.values():   # the app opened another registry
+            other.close()
+        _OPEN_REGISTRY.clear()
+        from modelgate.core.registry import open_registry
+
+        registry = _OPEN_REGISTRY[(url, user)] = open_registry(url=url, user=user)
+    return registry
+
+
+def _standings(*, url, user, refs, policy, progress):
+    """Where each listed ``(name, version)`` of ``refs`` stands for its next stage under ``policy``."""
+    from modelgate.core.registry.standing import standings
+
+    return standings(_registry(url, user), refs=refs, policy=policy)
+
+
+def _queue(*, url, user, progress):
+    """``user``'s work queue under the policy in force (every version's stage, approvals and
+    gates are read: seconds of interpreter time on a large registry)."""
+    from modelgate.core.registry.queue import work_queue
+
+    return work_queue(_registry(url, user))
+
+
 #: The jobs a worker process runs, by name: only these, never a function sent by reference.
-JOBS = {"gather": _gather, "validate": _validate, "report": _report}
+JOBS = {"gather": _gather, "validate": _validate, "report": _report, "standings": _standings, "queue": _queue}
 
 
 def _progress(channel: Channel):

@@ -139,12 +139,15 @@ class RegistryConnection:
         with self._listing() as session:
             return browse.page_of(session, query=query, limit=limit, offset=offset)
 
-    def standings(self, *, refs) -> dict:
+    def standings(self, *, refs, processes, progress) -> dict:
         """Where each ``(name, version)`` of ``refs`` stands for its next stage, by the promotion's
-        gates under the policy in force (no validation is run: see :mod:`~modelgate.core.registry.standing`)."""
-        from modelgate.core.registry.standing import standings
+        gates under the policy in force (no validation is run: see :mod:`~modelgate.core.registry.standing`).
 
-        return standings(self.registry, refs=refs, policy=self.policy)
+        Judged in a worker process of ``processes`` (a :class:`.processes.ProcessPool`): a page
+        of versions costs a few hundred milliseconds of interpreter time, which in this process
+        would hold the window back while the user types in the filter."""
+        return processes.run("standings", url=self.url, user=self.actor, refs=list(refs), policy=self.policy,
+                             progress=progress)
 
     def count(self, *, query: browse.VersionQuery) -> int:
         """How many versions the listing holds under ``query`` (:class:`OperationCancelled` when stopped)."""
@@ -197,11 +200,11 @@ class RegistryConnection:
         wanted = " or ".join(roles)
         return f"You ({self.actor}) hold {', '.join(self.roles) or 'no role'}; {doing} needs the {wanted} role."
 
-    def queue(self):
-        """The acting user's work queue under the registry's policy in force now."""
-        from modelgate.core.registry.queue import work_queue
-
-        return work_queue(self.registry)
+    def queue(self, *, processes, progress):
+        """The acting user's work queue under the registry's policy in force now, read in a worker
+        process of ``processes``: on a large registry it is seconds of interpreter time, which in
+        this process would hold the window back."""
+        return processes.run("queue", url=self.url, user=self.actor, progress=progress)
 
     def model_names(self) -> list[str]:
         """Every model's name, alphabetically."""

@@ -2,14 +2,16 @@
 
 Typing in the filter asks for a new first page straight away; queries run on the
 registry worker in order, a query already overtaken by a newer one is skipped, and one
-still running when the next key arrives is stopped in the database.
+still running when the next key arrives is stopped in the database. The "Next stage" of a
+page's versions is judged in a worker process once the typing pauses
+(:data:`STANDING_SETTLE_MS`), never for rows a newer key has already replaced.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -18,6 +20,10 @@ from modelgate.core.policy.stages import STAGES
 from modelgate.gui.ops.background import BackgroundOperation, Newest
 from modelgate.gui.registry.empty_state import empty_text, filters_in
 from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
+
+#: How long a page's rows stay on screen before their next stage is judged: a key typed
+#: meanwhile replaces them, and their judging (a worker process's time) is never started.
+STANDING_SETTLE_MS = 150
 
 
 class RegistryPanel(QWidget):
@@ -34,6 +40,9 @@ class RegistryPanel(QWidget):
         self._pending_selection: tuple[str, str] | None = None
         # Queued reads ask this, never the model, whether a newer query overtook them.
         self._newest_query = Newest()
+        self._standing_asked: list[tuple[VersionQuery, list, object]] = []   # (query, refs, deliver)
+        self._standing_timer = QTimer(self, singleShot=True, interval=STANDING_SETTLE_MS)
+        self._standing_timer.timeout.connect(self._on_standing_timer_timeout)
         self.model = RegistryTableModel(source=self, parent=self)
 
         self.filter_edit = QLineEdit(placeholderText="Filter by name, tag or owner  (Ctrl+F)")
@@ -142,11 +151,24 @@ class RegistryPanel(QWidget):
         BackgroundOperation(parent=self, executor=self._workers.listing, work=work).on_success(deliver).start()
 
     def request_standing(self, *, refs: list[tuple[str, str]], deliver) -> None:
-        connection = self.connection
-        if connection is None:
+        if self.connection is None:
             return
-        BackgroundOperation(parent=self, executor=self._workers.registry,
-                            work=lambda progress: connection.standings(refs=refs)).on_success(deliver).start()
+        self._standing_asked.append((self.model.query, refs, deliver))
+        self._standing_timer.start()     # restarted by each page: judged once the pages settle
+
+    def _on_standing_timer_timeout(self) -> None:
+        asked, self._standing_asked = self._standing_asked, []
+        connection, newest, processes = self.connection, self._newest_query, self._workers.processes
+        for query, refs, deliver in asked:
+            if connection is None or newest.overtook(query):
+                continue
+
+            def work(progress, query=query, refs=refs):
+                if newest.overtook(query):   # overtaken while waiting for a worker
+                    return {}
+                return connection.standings(refs=refs, processes=processes, progress=progress)
+
+            BackgroundOperation(parent=self, executor=self._workers.bundles, work=work).on_success(deliver).start()
 
     def request_count(self, *, query: VersionQuery, deliver) -> None:
         connection = self.connection

@@ -84,8 +84,9 @@ class QueuePanel(QWidget):
         connection = self.connection
         if connection is None or self._reading is not None and self._reading.running:
             return
-        self._reading = BackgroundOperation(parent=self, executor=self._workers.registry,
-                                            work=lambda _p: connection.queue()) \
+        processes = self._workers.processes
+        self._reading = BackgroundOperation(parent=self, executor=self._workers.bundles,
+                                            work=lambda p: connection.queue(processes=processes, progress=p)) \
             .on_success(lambda queue: self._on_queue_read(connection, queue)) \
             .on_failure(lambda error: self._on_queue_failed(connection, error)).start()
 

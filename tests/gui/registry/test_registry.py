@@ -139,3 +139,35 @@ def test_the_next_stage_column_tells_what_the_promotions_gates_tell(qtbot, demo_
     before = names(demo_window.registry_panel)
     model.sort(column, Qt.SortOrder.AscendingOrder)
     assert names(demo_window.registry_panel) == before and not model.loading
+
+
+@pytest.mark.slow
+def test_the_next_stage_is_judged_in_a_worker_process_once_typing_pauses(qtbot, demo_window, monkeypatch):
+    """Judging a page of versions costs a few hundred milliseconds of interpreter time: in the
+    window's process it would hold back the next key typed, so it runs in a worker process, and
+    only for the rows on screen once the keys stop coming."""
+    import modelgate.core.registry.standing as standing
+
+    def in_this_process(*_args, **_kwargs):
+        raise AssertionError("the next stage was judged in the window's process")
+
+    monkeypatch.setattr(standing, "standings", in_this_process)
+    panel, pool = demo_window.registry_panel, demo_window.workers.processes
+    real_run, asked = pool.run, []
+
+    def run(job, **arguments):
+        if job == "standings":
+            asked.append(sorted(name for name, _ in arguments["refs"]))
+        return real_run(job, **arguments)
+
+    monkeypatch.setattr(pool, "run", run)
+    # Typing "pauses" only after the last key here, however slowly a busy machine answers.
+    panel._standing_timer.setInterval(5_000)
+    for text in ("c", "cr", "cre", "cred", "credit"):      # keys typed faster than the pages settle
+        panel.filter_edit.setText(text)
+        qtbot.waitUntil(lambda: not panel.model.loading, timeout=30_000)
+    model = panel.model
+    qtbot.waitUntil(lambda: model.rowCount() and all(model.standing_of(row) is not None
+                                                     for row in range(model.rowCount())), timeout=60_000)
+    assert asked == [sorted(model.version_at(row).name for row in range(model.rowCount()))]
+    assert all(name.startswith("credit") for name in asked[0])
