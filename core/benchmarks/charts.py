@@ -8,11 +8,10 @@ is near or broken), not 0 to the largest value: a one-point regression on an acc
 0.9 fills a panel instead of vanishing at its top. A result that fails its gate or regresses
 beyond the allowed loss gets a marked panel (a cross in its title, a frame in the "bad" colour).
 
-The desktop app's Benchmarks tab draws them on a Qt canvas in the window's colours, and
-shows :attr:`Drawn.notes` (the exact numbers of the bar under the cursor) on hover; the
-auditor report draws them with Agg on white paper. Nothing here imports matplotlib: the
-caller hands in the figure, so drawing stays a function from rows to a figure that a
-worker process can run as well as the UI.
+The desktop app's Benchmarks tab has them drawn in a worker process in the window's colours
+(see :mod:`.picture`), and shows :attr:`Drawn.notes` (the exact numbers of the bar under the
+cursor) on hover; the auditor report draws them with Agg on white paper. Nothing here imports
+matplotlib: the caller hands in the figure, so drawing stays a function from rows to a figure.
 """
 
 from __future__ import annotations
@@ -35,7 +34,8 @@ PAD = 0.35
 @dataclass(frozen=True)
 class ChartColours:
     """The background, text and grid colours (the window's, so charts read on light and dark
-    themes alike; the defaults are for paper) and the good, bad and champion inks."""
+    themes alike; the defaults are for paper) and the good, bad, champion, doubtful and
+    neutral inks."""
 
     background: str = "#ffffff"
     text: str = "#202020"
@@ -43,6 +43,8 @@ class ChartColours:
     good: str = GOOD
     bad: str = BAD
     champion: str = CHAMPION
+    doubt: str = "#8a5300"
+    muted: str = "#5c5f66"
 
 
 @dataclass
@@ -52,13 +54,6 @@ class Drawn:
     panels: int = 0
     notes: list = field(default_factory=list)        # (matplotlib artist, text)
     failing: list = field(default_factory=list)      # the labels of the marked panels
-
-    def note_at(self, event) -> str | None:
-        """The hover text of the bar under the mouse ``event`` (a matplotlib MouseEvent), if any."""
-        for artist, text in self.notes:
-            if event.inaxes is artist.axes and artist.contains(event)[0]:
-                return text
-        return None
 
 
 def plain(text: str) -> str:

@@ -80,8 +80,23 @@ def _report(*, url, user, name, version, path, format, progress):
         registry.close()
 
 
+def _compare(*, plan, progress):
+    """Compare two stored versions as planned (a :class:`~modelgate.gui.ops.compare.PortablePlan`)."""
+    from modelgate.gui.ops.compare import run_here
+
+    return run_here(plan, progress=progress)
+
+
+def _chart(*, kind, content, colours, width, height, ratio, progress):
+    """Draw the chart ``kind`` of ``content`` at ``width`` x ``height`` pixels times ``ratio``:
+    a :class:`~modelgate.core.benchmarks.picture.Picture` (PNG and hover map)."""
+    from modelgate.core.benchmarks import picture
+
+    return picture.render(kind=kind, content=content, colours=colours, width=width, height=height, ratio=ratio)
+
+
 #: The jobs a worker process runs, by name: only these, never a function sent by reference.
-JOBS = {"gather": _gather, "validate": _validate, "report": _report}
+JOBS = {"gather": _gather, "validate": _validate, "report": _report, "compare": _compare, "chart": _chart}
 
 
 def _progress(channel: Channel):
