@@ -59,6 +59,11 @@ class ChartView(QWidget):
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._on_settle_timeout)
 
+    @property
+    def waiting(self) -> bool:
+        """Whether the widget waits for a picture that fits its size and colours now."""
+        return self._failure is None and self._key() != self._shown_key
+
     # ------------------------------------------------------------------ what to draw
     def _key(self) -> tuple:
         return self.width(), self.height(), round(self.devicePixelRatioF(), 3), chart_colours(self)
@@ -139,9 +144,7 @@ class ChartView(QWidget):
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         if self._pixmap is not None:
             painter.drawPixmap(0, 0, self._pixmap)
-        if self._failure is not None or self._key() != self._shown_key:
-            if self._pixmap is not None and self._failure is None and self._key()[2] != self._shown_key[2]:
-                self._ask()             # moved to a screen of another scaling: draw sharp for it
+        if self._failure is not None or self.waiting:
             text = self._failure or DRAWING
             painter.setPen(BAD.qcolor() if self._failure else palette.color(QPalette.ColorRole.Text))
             box = QRectF(self.rect()).adjusted(12, 12, -12, -12)
@@ -154,7 +157,9 @@ class ChartView(QWidget):
         painter.end()
 
     def event(self, event) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self._ask()                 # moved to a screen of another scaling: drawn sharp for it
+        elif event.type() == QEvent.Type.ToolTip:
             spot = self.spot_at(event.pos().x(), event.pos().y())
             if spot is None:
                 QToolTip.hideText()
