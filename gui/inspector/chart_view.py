@@ -176,3 +176,9 @@ class ChartView(QWidget):
         if self.picture is None or self._failure is not None:
             return None
         return self.picture.spot_at(x, y)
+
+
+def charts_settled(widget: QWidget) -> bool:
+    """Whether every chart shown inside ``widget`` has the picture that fits it (or said why it has
+    none): what a screenshot waits for."""
+    return not any(chart.isVisible() and chart.waiting for chart in widget.findChildren(ChartView))
