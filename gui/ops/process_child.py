@@ -2,7 +2,9 @@
 the parent, which starts it, streams its progress to the window and kills it on Cancel).
 
 The child is a fresh interpreter that never imports Qt. It imports the heavy parts of the core
-(onnx, the validation engine) once, when it starts, so that the app's own process never does.
+(onnx, the validation engine) once, when it starts, and matplotlib with its first chart, so
+that the app's own process never does: it gathers and validates bundles, compares stored
+versions, writes reports and draws the charts the window shows as pictures.
 Parent and child speak length-prefixed pickles over the child's stdin and stdout: the results
 are the inspector's facts and reports, rich objects that JSON cannot carry. Both ends are this
 program; the bundle's bytes only ever reach the parent as the core's own dataclasses.
