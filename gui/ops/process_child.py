@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 import time
 
 #: Least time between two progress messages, in seconds: the window redraws no faster.
@@ -126,6 +127,13 @@ def _portable(error: BaseException) -> BaseException:
         return ModelGateError(str(message), hint=getattr(error, "hint", None))
 
 
+def _load_charts() -> None:
+    """Import what drawing a chart needs (most of a second), while the child waits for work."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.image  # noqa: F401
+
+
 def serve() -> None:
     """The child's loop: one job at a time until the parent closes the pipe."""
     # Our messages keep the real stdout; anything a library prints goes to stderr instead.
@@ -141,6 +149,9 @@ def serve() -> None:
     import modelgate.gui.inspector.facts  # noqa: F401
 
     channel.send(("ready", os.getpid()))
+    # On a thread: a job that arrives meanwhile need not wait for it, and the first chart a
+    # reviewer opens finds matplotlib loaded.
+    threading.Thread(target=_load_charts, name="modelgate-chart-imports", daemon=True).start()
     while True:
         try:
             job, arguments = channel.recv()
