@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 
 #: A bar that meets its gate, one that breaks it or regressed, the champion's bar, a budget.
 GOOD, BAD, CHAMPION, BUDGET = "#2e7d32", "#c62828", "#1f6fd1", "#8a8a8a"
-#: Panels side by side in a row of the grid.
+#: Panels side by side in a row of the grid, at most.
 COLUMNS = 3
+#: The least width of a panel, in pixels: a narrower chart puts fewer panels in a row, so
+#: their titles and bar labels never run into each other.
+PANEL_WIDTH = 180
 #: A gate further from the compared values than this many times their spread is left off
 #: the axis (and named under the panel) so it cannot squash the difference that decides.
 NEAR = 3.0
@@ -64,6 +67,11 @@ def plain(text: str) -> str:
 
 def number(value: float) -> str:
     return f"{value:.6g}"
+
+
+def columns_for(width: float) -> int:
+    """How many panels fit side by side in a chart ``width`` pixels wide (1 to :data:`COLUMNS`)."""
+    return max(1, min(COLUMNS, int(width // PANEL_WIDTH)))
 
 
 def grid_shape(count: int, *, columns: int = COLUMNS) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from modelgate.core.benchmarks.charts import ChartColours, Drawn, draw_decisions
+from modelgate.core.benchmarks.charts import ChartColours, Drawn, columns_for, draw_decisions
 from modelgate.core.benchmarks.deltas import draw_deltas
 from modelgate.core.errors import ModelGateError
 
@@ -63,12 +63,12 @@ class Picture:
         return None
 
 
-def _decisions(figure, content: dict, colours: ChartColours) -> Drawn:
+def _decisions(figure, content: dict, colours: ChartColours, width: int) -> Drawn:
     return draw_decisions(figure, rows=content["rows"], stage=content["stage"], champion=content["champion"],
-                          colours=colours)
+                          colours=colours, columns=columns_for(width))
 
 
-def _deltas(figure, content: dict, colours: ChartColours) -> Drawn:
+def _deltas(figure, content: dict, colours: ChartColours, width: int) -> Drawn:
     return draw_deltas(figure, metrics=content["metrics"], stage=content["stage"], colours=colours)
 
 
@@ -114,7 +114,7 @@ def render(*, kind: str, content: dict, colours: ChartColours, width: int, heigh
     dpi = BASE_DPI * ratio
     figure = Figure(figsize=(width / BASE_DPI, height / BASE_DPI), dpi=dpi, layout="constrained")
     canvas = FigureCanvasAgg(figure)
-    drawn = KINDS[kind](figure, content, colours)
+    drawn = KINDS[kind](figure, content, colours, width)
     canvas.draw()
     renderer = canvas.get_renderer()
     device_height = figure.bbox.height

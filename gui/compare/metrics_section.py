@@ -54,8 +54,9 @@ class MetricsSection(QWidget):
                                   colour=BAD))
 
     def _chart(self, metrics, stage: str | None) -> QWidget:
+        tall = max(len(metrics), 2) * ROW_PIXELS + CHART_MARGIN
         self.chart = ChartView(workers=self._workers, kind="deltas", content={"metrics": metrics, "stage": stage},
-                               height=max(len(metrics), 2) * ROW_PIXELS + CHART_MARGIN)
+                               height=lambda _width: tall)
         self.chart.setObjectName("metric-delta-chart")
         self.chart.setMinimumWidth(CHART_WIDTH)
         return self.chart

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from modelgate.core.benchmarks.charts import grid_shape
+from modelgate.core.benchmarks.charts import columns_for, grid_shape
 from modelgate.core.benchmarks.rows import benchmark_rows
 from modelgate.gui.inspector.chart_view import ChartView
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
@@ -62,10 +62,14 @@ class BenchmarksTab(Page):
         self.replace(*widgets)
 
     def _charts(self, stage: str, champion: str | None) -> QWidget:
-        panel_rows, _ = grid_shape(len(self.rows))
+        count = len(self.rows)
+
+        def height(width: int) -> int:       # a narrow chart has fewer panels a row, so more rows
+            panel_rows, _ = grid_shape(count, columns=columns_for(width))
+            return panel_rows * PANEL_PIXELS + LEGEND_PIXELS
+
         self.chart = ChartView(workers=self._workers, kind="decisions",
-                               content={"rows": self.rows, "stage": stage, "champion": champion},
-                               height=panel_rows * PANEL_PIXELS + LEGEND_PIXELS)
+                               content={"rows": self.rows, "stage": stage, "champion": champion}, height=height)
         self.chart.setObjectName("benchmark-charts")
         return section("Charts", self.chart)
 

@@ -11,6 +11,8 @@ one is drawn the widget says so, and a picture that no longer fits what is wante
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -38,11 +40,13 @@ def chart_colours(widget: QWidget) -> ChartColours:
 class ChartView(QWidget):
     """Chart ``kind`` of ``content`` (see :data:`~modelgate.core.benchmarks.picture.KINDS`), drawn
     by ``workers``' processes whenever the widget is shown at a size or in colours it has no
-    picture for. ``picture`` is the one shown (None until the first arrives)."""
+    picture for; ``height(width)`` is its height at a width. ``picture`` is the one shown (None
+    until the first arrives)."""
 
     drawn = Signal(object)          # the Picture now shown
 
-    def __init__(self, *, workers, kind: str, content: dict, height: int, parent: QWidget | None = None) -> None:
+    def __init__(self, *, workers, kind: str, content: dict, height: Callable[[int], int],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._workers = workers
         self._kind, self._content = kind, content
@@ -54,7 +58,8 @@ class ChartView(QWidget):
         self._failure: str | None = None
         #: Pictures that arrived after the widget had come to want another, and were not shown.
         self.dropped = 0
-        self.setFixedHeight(height)
+        self._height = height
+        self.setFixedHeight(height(self.width()))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._on_settle_timeout)
@@ -130,6 +135,10 @@ class ChartView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        height = self._height(self.width())
+        if height != self.height():
+            self.setFixedHeight(height)     # resized again, at this width: asks then
+            return
         self._ask()
 
     def changeEvent(self, event) -> None:

@@ -97,3 +97,16 @@ def test_the_picture_pickles_for_the_trip_from_the_worker_process():
 def test_an_unknown_chart_or_an_impossible_size_is_refused_in_words(kind, width, height, ratio):
     with pytest.raises(ModelGateError):
         render(kind=kind, content=_decisions(), colours=COLOURS, width=width, height=height, ratio=ratio)
+
+
+def test_a_narrow_chart_stacks_its_panels_instead_of_squeezing_them():
+    content = _decisions()
+    wide = render(kind="decisions", content=content, colours=COLOURS, width=700, height=310)
+    narrow = render(kind="decisions", content=content, colours=COLOURS, width=300, height=560)
+    def bars(picture):
+        return [spot for spot in picture.spots if "this version:" in spot.text]
+
+    (a, b), (c, d) = bars(wide), bars(narrow)
+    # Bars rise from their panel's foot: side by side, two panels' feet are level.
+    assert abs((a.top + a.height) - (b.top + b.height)) < 2 and b.left > a.left + a.width
+    assert d.top > c.top + c.height and abs(c.left - d.left) < 2      # one above the other

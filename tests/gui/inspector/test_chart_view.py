@@ -62,7 +62,7 @@ def workers():
 
 
 def shown(qtbot, workers, *, size=(640, 310)) -> ChartView:
-    view = ChartView(workers=workers, kind="decisions", content=CONTENT, height=size[1])
+    view = ChartView(workers=workers, kind="decisions", content=CONTENT, height=lambda _width: size[1])
     qtbot.addWidget(view)
     view.resize(*size)
     view.show()
@@ -135,3 +135,17 @@ def test_the_picture_is_drawn_at_the_widgets_pixel_ratio(qtbot, workers):
     assert (asked["width"], asked["height"], asked["ratio"]) == (view.width(), view.height(),
                                                                  view.devicePixelRatioF())
     assert view._pixmap.devicePixelRatio() == view.picture.ratio
+
+
+def test_the_height_follows_the_width_and_the_picture_the_widget(qtbot, workers):
+    view = ChartView(workers=workers, kind="decisions", content=CONTENT,
+                     height=lambda width: 560 if width < 400 else 310)
+    qtbot.addWidget(view)
+    view.resize(300, 100)
+    view.show()
+    assert view.height() == 560
+    with qtbot.waitSignal(view.drawn, timeout=60_000):
+        drawn(qtbot, view, workers, 1)
+    assert (view.picture.width, view.picture.height) == (300, 560)
+    view.resize(700, 560)
+    assert view.height() == 310
