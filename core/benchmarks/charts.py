@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 GOOD, BAD, CHAMPION, BUDGET = "#2e7d32", "#c62828", "#1f6fd1", "#8a8a8a"
 #: Panels side by side in a row of the grid, at most.
 COLUMNS = 3
+#: The entries of the legend below the panels.
+LEGEND_ENTRIES = 5
 #: The least width of a panel, in pixels: a narrower chart puts fewer panels in a row, so
 #: their titles and bar labels never run into each other.
 PANEL_WIDTH = 180
@@ -235,11 +237,17 @@ def draw_decisions(figure, *, rows, stage: str, champion: str | None, colours: C
         axes = figure.add_subplot(grid[index // across, index % across])
         _panel(axes, row, stage=stage, champion=champion, colours=colours, drawn=drawn)
         drawn.panels += 1
-    _legend(figure, colours, stage=stage, champion=champion)
+    _legend(figure, colours, stage=stage, champion=champion, columns=columns)
     return drawn
 
 
-def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None) -> None:
+def legend_rows(columns: int) -> int:
+    """The lines the legend takes below a grid of at most ``columns`` panels a row (as many
+    entries a line)."""
+    return math.ceil(LEGEND_ENTRIES / max(columns, 1))
+
+
+def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None, columns: int) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -248,7 +256,9 @@ def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None) 
                Patch(color=colours.bad, label="this version: fails"),
                Patch(color=colours.good, alpha=0.18, label="allowed loss vs champion"),
                Line2D([], [], color=colours.text, linestyle="--", label=plain(f"{stage} floor / ceiling"))]
-    legend = figure.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, framealpha=0.9)
+    # As many entries a line as panels a row, so the legend is never wider than the panels.
+    legend = figure.legend(handles=handles, loc="outside lower center", ncol=max(columns, 1), fontsize=8,
+                           framealpha=0.9)
     legend.get_frame().set_facecolor(colours.background)
     for text in legend.get_texts():
         text.set_color(colours.text)

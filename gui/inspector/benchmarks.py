@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from modelgate.core.benchmarks.charts import columns_for, grid_shape
+from modelgate.core.benchmarks.charts import columns_for, grid_shape, legend_rows
 from modelgate.core.benchmarks.rows import benchmark_rows
 from modelgate.gui.inspector.chart_view import ChartView
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
-#: Height of one row of decision panels, and of the legend below them, in pixels.
-PANEL_PIXELS, LEGEND_PIXELS = 220, 70
+#: Height of one row of decision panels, of the legend below them (two lines), and of each
+#: further line of the legend, in pixels.
+PANEL_PIXELS, LEGEND_PIXELS, LEGEND_LINE_PIXELS = 220, 70, 18
 
 
 class BenchmarksTab(Page):
@@ -65,8 +66,9 @@ class BenchmarksTab(Page):
         count = len(self.rows)
 
         def height(width: int) -> int:       # a narrow chart has fewer panels a row, so more rows
-            panel_rows, _ = grid_shape(count, columns=columns_for(width))
-            return panel_rows * PANEL_PIXELS + LEGEND_PIXELS
+            columns = columns_for(width)
+            panel_rows, _ = grid_shape(count, columns=columns)
+            return panel_rows * PANEL_PIXELS + LEGEND_PIXELS + LEGEND_LINE_PIXELS * max(legend_rows(columns) - 2, 0)
 
         self.chart = ChartView(workers=self._workers, kind="decisions",
                                content={"rows": self.rows, "stage": stage, "champion": champion}, height=height)
