@@ -65,6 +65,11 @@ class ChartView(QWidget):
         self._settle.timeout.connect(self._on_settle_timeout)
 
     @property
+    def failure(self) -> str | None:
+        """Why the chart could not be drawn at this size and in these colours (None: it could)."""
+        return self._failure
+
+    @property
     def waiting(self) -> bool:
         """Whether the widget waits for a picture that fits its size and colours now."""
         return self._failure is None and self._key() != self._shown_key
@@ -82,8 +87,10 @@ class ChartView(QWidget):
         if not self.isVisible():
             return
         self._wanted = self._key()
-        if self._wanted != self._shown_key and self._drawing is None:
-            self._draw(self._wanted)
+        if self._wanted != self._shown_key:
+            self._failure = None            # a new size or theme: try again, and say so meanwhile
+            if self._drawing is None:
+                self._draw(self._wanted)
         self.update()
 
     def _draw(self, key: tuple) -> None:

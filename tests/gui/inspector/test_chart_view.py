@@ -36,6 +36,7 @@ class Pool:
     def __init__(self) -> None:
         self.asked: list[dict] = []
         self.gates: list[threading.Event] = []
+        self.failure: Exception | None = None
 
     def run(self, job, *, progress, **arguments):
         assert job == "chart"
@@ -43,6 +44,8 @@ class Pool:
         self.asked.append(arguments)
         self.gates.append(gate)
         assert gate.wait(60), "the test never let the picture go"
+        if self.failure is not None:
+            raise self.failure
         return render(**arguments)
 
 
@@ -149,3 +152,22 @@ def test_the_height_follows_the_width_and_the_picture_the_widget(qtbot, workers)
     assert (view.picture.width, view.picture.height) == (300, 560)
     view.resize(700, 560)
     assert view.height() == 310
+
+
+def test_a_chart_that_cannot_be_drawn_says_why_in_its_place(qtbot, workers):
+    from PySide6.QtWidgets import QMessageBox
+
+    from modelgate.gui.ops.processes import WorkerProcessFailed
+
+    workers.processes.failure = WorkerProcessFailed("the bundle worker process stopped unexpectedly")
+    view = shown(qtbot, workers)
+    drawn(qtbot, view, workers, 1)
+    qtbot.waitUntil(lambda: view.failure is not None, timeout=60_000)
+    assert view.failure == "The charts could not be drawn: the bundle worker process stopped unexpectedly"
+    assert not view.waiting and view.picture is None
+    assert not view.findChildren(QMessageBox)             # said in place, not in a dialog
+    workers.processes.failure = None
+    view.resize(700, 310)                                 # a new size tries again
+    with qtbot.waitSignal(view.drawn, timeout=60_000):
+        drawn(qtbot, view, workers, 2)
+    assert view.failure is None
