@@ -3,8 +3,8 @@
 Loading takes two background steps: the registry's records (registry worker: which
 version is the champion, the policy's limits, stored validation runs), then the stored
 bundles (a worker process, through the bundle pool: manifests, benchmarks, graphs, and a
-validation of each version without a stored run). Progress shows in this window and in the main window's status
-bar, so Cancel in either (or closing the main window) stops the work. A closed window
+validation of each version without a stored run). Progress shows in this window and in the
+main window's status bar, so Cancel in either (or closing the main window) stops the work. A closed window
 cancels its work, goes away at once, and no outcome of that work reaches it.
 """
 

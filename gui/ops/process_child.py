@@ -2,8 +2,8 @@
 the parent, which starts it, streams its progress to the window and kills it on Cancel).
 
 The child is a fresh interpreter that never imports Qt. It imports the heavy parts of the core
-(onnx, the validation engine) once, when it starts, and matplotlib with its first chart, so
-that the app's own process never does: it gathers and validates bundles, compares stored
+(onnx, the validation engine) once, when it starts, and matplotlib on a thread while it waits
+for its first job, so that the app's own process never does: it gathers and validates bundles, compares stored
 versions, writes reports and draws the charts the window shows as pictures.
 Parent and child speak length-prefixed pickles over the child's stdin and stdout: the results
 are the inspector's facts and reports, rich objects that JSON cannot carry. Both ends are this
