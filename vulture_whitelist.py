@@ -22,6 +22,7 @@ _.lessThan
 _.closeEvent
 _.showEvent
 _.resizeEvent
+_.paintEvent
 _.loadResource          # QTextBrowser: the model card viewer refuses remote images here
 _.interceptRequest      # QWebEngineUrlRequestInterceptor: keeps the graph viewer offline
 

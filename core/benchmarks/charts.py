@@ -8,11 +8,10 @@ is near or broken), not 0 to the largest value: a one-point regression on an acc
 0.9 fills a panel instead of vanishing at its top. A result that fails its gate or regresses
 beyond the allowed loss gets a marked panel (a cross in its title, a frame in the "bad" colour).
 
-The desktop app's Benchmarks tab draws them on a Qt canvas in the window's colours, and
-shows :attr:`Drawn.notes` (the exact numbers of the bar under the cursor) on hover; the
-auditor report draws them with Agg on white paper. Nothing here imports matplotlib: the
-caller hands in the figure, so drawing stays a function from rows to a figure that a
-worker process can run as well as the UI.
+The desktop app's Benchmarks tab has them drawn in a worker process in the window's colours
+(see :mod:`.picture`), and shows :attr:`Drawn.notes` (the exact numbers of the bar under the
+cursor) on hover; the auditor report draws them with Agg on white paper. Nothing here imports
+matplotlib: the caller hands in the figure, so drawing stays a function from rows to a figure.
 """
 
 from __future__ import annotations
@@ -23,8 +22,13 @@ from dataclasses import dataclass, field
 
 #: A bar that meets its gate, one that breaks it or regressed, the champion's bar, a budget.
 GOOD, BAD, CHAMPION, BUDGET = "#2e7d32", "#c62828", "#1f6fd1", "#8a8a8a"
-#: Panels side by side in a row of the grid.
+#: Panels side by side in a row of the grid, at most.
 COLUMNS = 3
+#: The entries of the legend below the panels.
+LEGEND_ENTRIES = 5
+#: The least width of a panel, in pixels: a narrower chart puts fewer panels in a row, so
+#: their titles and bar labels never run into each other.
+PANEL_WIDTH = 180
 #: A gate further from the compared values than this many times their spread is left off
 #: the axis (and named under the panel) so it cannot squash the difference that decides.
 NEAR = 3.0
@@ -35,7 +39,8 @@ PAD = 0.35
 @dataclass(frozen=True)
 class ChartColours:
     """The background, text and grid colours (the window's, so charts read on light and dark
-    themes alike; the defaults are for paper) and the good, bad and champion inks."""
+    themes alike; the defaults are for paper) and the good, bad, champion, doubtful and
+    neutral inks."""
 
     background: str = "#ffffff"
     text: str = "#202020"
@@ -43,6 +48,8 @@ class ChartColours:
     good: str = GOOD
     bad: str = BAD
     champion: str = CHAMPION
+    doubt: str = "#8a5300"
+    muted: str = "#5c5f66"
 
 
 @dataclass
@@ -53,13 +60,6 @@ class Drawn:
     notes: list = field(default_factory=list)        # (matplotlib artist, text)
     failing: list = field(default_factory=list)      # the labels of the marked panels
 
-    def note_at(self, event) -> str | None:
-        """The hover text of the bar under the mouse ``event`` (a matplotlib MouseEvent), if any."""
-        for artist, text in self.notes:
-            if event.inaxes is artist.axes and artist.contains(event)[0]:
-                return text
-        return None
-
 
 def plain(text: str) -> str:
     """``text`` for a matplotlib label, shown as written: a ``$`` is escaped so a metric named
@@ -69,6 +69,11 @@ def plain(text: str) -> str:
 
 def number(value: float) -> str:
     return f"{value:.6g}"
+
+
+def columns_for(width: float) -> int:
+    """How many panels fit side by side in a chart ``width`` pixels wide (1 to :data:`COLUMNS`)."""
+    return max(1, min(COLUMNS, int(width // PANEL_WIDTH)))
 
 
 def grid_shape(count: int, *, columns: int = COLUMNS) -> tuple[int, int]:
@@ -232,11 +237,17 @@ def draw_decisions(figure, *, rows, stage: str, champion: str | None, colours: C
         axes = figure.add_subplot(grid[index // across, index % across])
         _panel(axes, row, stage=stage, champion=champion, colours=colours, drawn=drawn)
         drawn.panels += 1
-    _legend(figure, colours, stage=stage, champion=champion)
+    _legend(figure, colours, stage=stage, champion=champion, columns=columns)
     return drawn
 
 
-def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None) -> None:
+def legend_rows(columns: int) -> int:
+    """The lines the legend takes below a grid of at most ``columns`` panels a row (as many
+    entries a line)."""
+    return math.ceil(LEGEND_ENTRIES / max(columns, 1))
+
+
+def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None, columns: int) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -245,7 +256,9 @@ def _legend(figure, colours: ChartColours, *, stage: str, champion: str | None) 
                Patch(color=colours.bad, label="this version: fails"),
                Patch(color=colours.good, alpha=0.18, label="allowed loss vs champion"),
                Line2D([], [], color=colours.text, linestyle="--", label=plain(f"{stage} floor / ceiling"))]
-    legend = figure.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, framealpha=0.9)
+    # As many entries a line as panels a row, so the legend is never wider than the panels.
+    legend = figure.legend(handles=handles, loc="outside lower center", ncol=max(columns, 1), fontsize=8,
+                           framealpha=0.9)
     legend.get_frame().set_facecolor(colours.background)
     for text in legend.get_texts():
         text.set_color(colours.text)

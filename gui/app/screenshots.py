@@ -102,6 +102,7 @@ def _window(*, registry: str, user: str, settings_file: Path, policy: Path | Non
 
 
 def _shoot(app, window, out: Path) -> list[Path]:
+    from modelgate.gui.inspector.chart_view import charts_settled
     from modelgate.gui.inspector.inspector import TAB_TITLES
 
     window.open_registry()
@@ -111,6 +112,7 @@ def _shoot(app, window, out: Path) -> list[Path]:
     for index, title in enumerate(TAB_TITLES, start=1):
         window.inspector.tabs.setCurrentIndex(index - 1)
         _wait(app, lambda: True, timeout=1, what="painting")
+        _wait(app, lambda: charts_settled(window), timeout=120, what="the charts")
         app.processEvents()
         path = out / _file_name(index, title)
         window.grab().save(str(path))

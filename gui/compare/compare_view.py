@@ -19,13 +19,15 @@ QWIDGETSIZE_MAX = 16777215
 
 
 class CompareView(QWidget):
-    """Shows one :class:`~modelgate.core.registry.compare.Comparison`; empty until told what to show."""
+    """Shows one :class:`~modelgate.core.registry.compare.Comparison`; empty until told what to show.
+    Its charts are drawn by ``workers``' processes."""
 
     comparison_shown = Signal(object)       # Comparison
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, *, workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compare-view")
+        self._workers = workers
         self.comparison = None
         self.header = CompareHeader()
         self.page = Page()
@@ -57,8 +59,8 @@ class CompareView(QWidget):
             [note(f"• {line}", colour=DOUBT) for line in highlights] if highlights else
             [note("Nothing differs that ModelGate compares.", colour=GOOD)]))
         summary.setObjectName("compare-highlights")
-        widgets = [summary, metrics_section(comparison), interface_section(comparison), graph_section(comparison),
-                   license_targets_section(comparison), findings_section(comparison)]
+        widgets = [summary, metrics_section(comparison, workers=self._workers), interface_section(comparison),
+                   graph_section(comparison), license_targets_section(comparison), findings_section(comparison)]
         problems = problems_section(comparison)
         self.page.replace(*widgets, *([problems] if problems is not None else []))
         self._refit.start()

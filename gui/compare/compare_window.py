@@ -2,9 +2,9 @@
 
 Loading takes two background steps: the registry's records (registry worker: which
 version is the champion, the policy's limits, stored validation runs), then the stored
-bundles (bundle pool: manifests, benchmarks, graphs, and a validation of each version
-without a stored run). Progress shows in this window and in the main window's status
-bar, so Cancel in either (or closing the main window) stops the work. A closed window
+bundles (a worker process, through the bundle pool: manifests, benchmarks, graphs, and a
+validation of each version without a stored run). Progress shows in this window and in the
+main window's status bar, so Cancel in either (or closing the main window) stops the work. A closed window
 cancels its work, goes away at once, and no outcome of that work reaches it.
 """
 
@@ -66,7 +66,7 @@ class CompareWindow(QWidget):
         self._panel = MirroredPanel(self.progress, progress_panel)
         self._handles: list = []
         self._generation = 0
-        self.view = CompareView()
+        self.view = CompareView(workers=workers)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 6)
         layout.addWidget(self.view, 1)
@@ -109,16 +109,15 @@ class CompareWindow(QWidget):
         return call
 
     def _on_planned(self, plan) -> None:
-        from modelgate.gui.inspector.benchmarks import prepare_charts
-
         self.setWindowTitle(f"Compare {plan.a.label} → {plan.b.label} — ModelGate")
         self.view.show_loading(champion=(plan.a.name, plan.a.version), challenger=(plan.b.name, plan.b.version),
                                text=f"Comparing {plan.a.label} with {plan.b.label}: reading and validating the "
                                     "stored bundles…")
 
+        processes = self._workers.processes
+
         def run(progress):
-            prepare_charts()
-            return comparing.run(plan, progress=progress)
+            return comparing.run(plan, processes=processes, progress=progress)
 
         self._start(self._workers.bundles, run, f"Comparing {plan.a.label} with {plan.b.label}", self._on_compared)
 

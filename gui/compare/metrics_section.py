@@ -6,24 +6,32 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from modelgate.core.benchmarks.deltas import VERDICT_INKS
 from modelgate.core.benchmarks.regression import format_number
-from modelgate.gui.compare.delta_chart import VERDICT_COLOURS, draw_deltas
-from modelgate.gui.inspector.benchmarks import chart_colours
+from modelgate.gui.app.theme import Ink
+from modelgate.gui.inspector.chart_view import ChartView
 from modelgate.gui.inspector.widgets import BAD, DOUBT, note, section, table
 
 #: Height of one bar's row in the chart, in pixels, and room for the title and axis.
 ROW_PIXELS, CHART_MARGIN = 46, 150
+#: The chart's least width, in pixels.
+CHART_WIDTH = 480
 #: Columns of the table tinted with the verdict's colour.
 TINTED = (5, 6, 8)
+#: The ink of each verdict, as the chart colours it.
+VERDICT_COLOURS = {verdict: Ink(name) for verdict, name in VERDICT_INKS.items()}
 
 
 class MetricsSection(QWidget):
-    """Chart and table of the paired metrics; notes for those only one side reports."""
+    """Chart and table of the paired metrics; notes for those only one side reports. The chart
+    is drawn by ``workers``' processes (see :class:`ChartView`)."""
 
-    def __init__(self, comparison, parent: QWidget | None = None) -> None:
+    def __init__(self, comparison, *, workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         found = comparison.metrics
-        self.figure = self.canvas = None
+        self._workers = workers
+        #: The chart of the metrics both report (None when there is none).
+        self.chart: ChartView | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         limits = (f"under the {comparison.stage} limits of policy {comparison.policy_name}"
@@ -46,16 +54,12 @@ class MetricsSection(QWidget):
                                   colour=BAD))
 
     def _chart(self, metrics, stage: str | None) -> QWidget:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.figure = Figure(layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setObjectName("metric-delta-chart")
-        bars = draw_deltas(self.figure, metrics=metrics, stage=stage, colours=chart_colours(self))
-        self.canvas.setFixedHeight(max(bars, 2) * ROW_PIXELS + CHART_MARGIN)
-        self.canvas.setMinimumWidth(480)
-        return self.canvas
+        tall = max(len(metrics), 2) * ROW_PIXELS + CHART_MARGIN
+        self.chart = ChartView(workers=self._workers, kind="deltas", content={"metrics": metrics, "stage": stage},
+                               height=lambda _width: tall)
+        self.chart.setObjectName("metric-delta-chart")
+        self.chart.setMinimumWidth(CHART_WIDTH)
+        return self.chart
 
     @staticmethod
     def _table(metrics, stage: str | None) -> QWidget:
@@ -75,6 +79,6 @@ class MetricsSection(QWidget):
         return widget
 
 
-def metrics_section(comparison) -> QWidget:
-    """The Metrics section of a comparison."""
-    return section("Metrics", MetricsSection(comparison))
+def metrics_section(comparison, *, workers) -> QWidget:
+    """The Metrics section of a comparison, its chart drawn by ``workers``' processes."""
+    return section("Metrics", MetricsSection(comparison, workers=workers))

@@ -30,6 +30,19 @@ def _run_until(signals, *, seconds: float) -> None:
         signal.disconnect(loop.quit)
 
 
+def _wait_for_charts(window, *, seconds: float) -> None:
+    """Run the event loop until the window's charts are drawn at its size (see :class:`ChartView`)."""
+    import time
+
+    from modelgate.gui.inspector.chart_view import charts_settled
+
+    deadline = time.monotonic() + seconds
+    while not charts_settled(window):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: the comparison's charts took more than {seconds:g} s")
+        _run_until([], seconds=0.05)
+
+
 def grab_comparison(*, connection, workers, path: Path, progress_panel=None,
                     champion: tuple[str, str] = DEMO_CHAMPION, challenger: tuple[str, str] = DEMO_CHALLENGER,
                     size: tuple[int, int] = SIZE, timeout: float = 120) -> Path:
@@ -49,6 +62,7 @@ def grab_comparison(*, connection, workers, path: Path, progress_panel=None,
             raise SystemExit(f"screenshots: the comparison of {'@'.join(challenger)} "
                              + (f"failed: {failures[0]}" if failures else f"took more than {timeout:g} s"))
         _run_until([], seconds=SETTLE_S)
+        _wait_for_charts(window, seconds=timeout)
         path.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(path))
     finally:

@@ -4,44 +4,28 @@ number in a table."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QCursor, QPalette
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from modelgate.core.benchmarks.charts import ChartColours, Drawn, draw_decisions, grid_shape
+from modelgate.core.benchmarks.charts import columns_for, grid_shape, legend_rows
 from modelgate.core.benchmarks.rows import benchmark_rows
-from modelgate.gui.app.theme import ink
+from modelgate.gui.inspector.chart_view import ChartView
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, Page, note, section, table
 
-#: Height of one row of decision panels, and of the legend below them, in pixels.
-PANEL_PIXELS, LEGEND_PIXELS = 220, 70
-
-
-def chart_colours(widget: QWidget) -> ChartColours:
-    """The colours of ``widget``'s palette, for a chart drawn inside it."""
-    palette = widget.palette()
-    return ChartColours(background=palette.color(QPalette.ColorRole.Base).name(),
-                        text=palette.color(QPalette.ColorRole.Text).name(),
-                        grid=palette.color(QPalette.ColorRole.Mid).name(), good=str(GOOD), bad=str(BAD),
-                        champion=ink("champion"))
-
-
-def prepare_charts() -> None:
-    """Import matplotlib (most of a second) on the calling thread, a worker: the UI thread then
-    finds it loaded when the tab is first shown."""
-    import matplotlib.backends.backend_qtagg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
+#: Height of one row of decision panels, of the legend below them (two lines), and of each
+#: further line of the legend, in pixels.
+PANEL_PIXELS, LEGEND_PIXELS, LEGEND_LINE_PIXELS = 220, 70, 18
 
 
 class BenchmarksTab(Page):
-    """The Benchmarks tab. Drawing charts takes a tenth of a second or more, so they are drawn
+    """The Benchmarks tab. Its charts are drawn by ``workers``' processes (see :class:`ChartView`)
     when the tab is shown, not each time a version is selected with another tab in front."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, *, workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.figure = None
-        self.canvas = None
+        self._workers = workers
+        #: The charts of the version shown (None before one is shown, or with no results).
+        self.chart: ChartView | None = None
         self.rows = []
-        self.drawn = Drawn()
         self._pending = None
 
     def show_subject(self, subject) -> None:
@@ -65,6 +49,7 @@ class BenchmarksTab(Page):
         if facts.result_problems:
             widgets.append(section("Problems with the result files", *[
                 note(f"{p.file}: {p.message}", colour=BAD) for p in facts.result_problems]))
+        self.chart = None
         if not self.rows:
             widgets.append(note("The bundle holds no benchmark results.", colour=BAD))
             self.replace(*widgets)
@@ -78,30 +63,17 @@ class BenchmarksTab(Page):
         self.replace(*widgets)
 
     def _charts(self, stage: str, champion: str | None) -> QWidget:
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
+        count = len(self.rows)
 
-        self.figure = Figure(layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setObjectName("benchmark-charts")
-        self.drawn = draw_decisions(self.figure, rows=self.rows, stage=stage, champion=champion,
-                                    colours=chart_colours(self))
-        self.canvas.mpl_connect("motion_notify_event", self._hover)
-        panel_rows, _ = grid_shape(len(self.rows))
-        self.canvas.setMinimumHeight(panel_rows * PANEL_PIXELS + LEGEND_PIXELS)
-        holder = QWidget()
-        layout = QVBoxLayout(holder)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
-        return section("Charts", holder)
+        def height(width: int) -> int:       # a narrow chart has fewer panels a row, so more rows
+            columns = columns_for(width)
+            panel_rows, _ = grid_shape(count, columns=columns)
+            return panel_rows * PANEL_PIXELS + LEGEND_PIXELS + LEGEND_LINE_PIXELS * max(legend_rows(columns) - 2, 0)
 
-    def _hover(self, event) -> None:
-        """The exact numbers of the bar under the cursor, as a tooltip."""
-        text = self.drawn.note_at(event)
-        if text:
-            QToolTip.showText(QCursor.pos(), text, self.canvas)
-        else:
-            QToolTip.hideText()
+        self.chart = ChartView(workers=self._workers, kind="decisions",
+                               content={"rows": self.rows, "stage": stage, "champion": champion}, height=height)
+        self.chart.setObjectName("benchmark-charts")
+        return section("Charts", self.chart)
 
     def _table(self, stage: str) -> QWidget:
         rows, colours = [], []

@@ -63,7 +63,8 @@ class Inspector(QWidget):
         self.stage_box.addItems(STAGES)
         self.stage_box.setToolTip("The stage whose policy gates the checks, the verdict and the charts use")
         self.overview, self.card, self.license = OverviewTab(), ModelCardTab(), LicenseTab()
-        self.interface, self.benchmarks, self.validation = InterfaceTab(), BenchmarksTab(), ValidationTab()
+        self.interface, self.validation = InterfaceTab(), ValidationTab()
+        self.benchmarks = BenchmarksTab(workers=workers)
         self.provenance, self.signatures, self.history = ProvenanceTab(), SignaturesTab(), HistoryTab()
         self.tabs = QTabWidget(objectName="inspector-tabs")
         for widget, title in zip(self.tab_widgets, TAB_TITLES):

@@ -2,7 +2,9 @@
 the parent, which starts it, streams its progress to the window and kills it on Cancel).
 
 The child is a fresh interpreter that never imports Qt. It imports the heavy parts of the core
-(onnx, the validation engine) once, when it starts, so that the app's own process never does.
+(onnx, the validation engine) once, when it starts, and matplotlib on a thread while it waits
+for its first job, so that the app's own process never does: it gathers and validates bundles, compares stored
+versions, writes reports and draws the charts the window shows as pictures.
 Parent and child speak length-prefixed pickles over the child's stdin and stdout: the results
 are the inspector's facts and reports, rich objects that JSON cannot carry. Both ends are this
 program; the bundle's bytes only ever reach the parent as the core's own dataclasses.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import threading
 import time
 
 #: Least time between two progress messages, in seconds: the window redraws no faster.
@@ -80,6 +83,21 @@ def _report(*, url, user, name, version, path, format, progress):
         registry.close()
 
 
+def _compare(*, plan, progress):
+    """Compare two stored versions as planned (a :class:`~modelgate.gui.ops.compare.PortablePlan`)."""
+    from modelgate.gui.ops.compare import run_here
+
+    return run_here(plan, progress=progress)
+
+
+def _chart(*, kind, content, colours, width, height, ratio, progress):
+    """Draw the chart ``kind`` of ``content`` at ``width`` x ``height`` pixels times ``ratio``:
+    a :class:`~modelgate.core.benchmarks.picture.Picture` (PNG and hover map)."""
+    from modelgate.core.benchmarks import picture
+
+    return picture.render(kind=kind, content=content, colours=colours, width=width, height=height, ratio=ratio)
+
+
 #: The registry this process keeps open for the window's read-only registry jobs, by (url, user):
 #: opening one costs more than judging a page of versions, and the listing asks page after page.
 _OPEN_REGISTRY: dict = {}
@@ -113,7 +131,8 @@ def _queue(*, url, user, progress):
 
 
 #: The jobs a worker process runs, by name: only these, never a function sent by reference.
-JOBS = {"gather": _gather, "validate": _validate, "report": _report, "standings": _standings, "queue": _queue}
+JOBS = {"gather": _gather, "validate": _validate, "report": _report, "compare": _compare, "chart": _chart,
+        "standings": _standings, "queue": _queue}
 
 
 def _progress(channel: Channel):
@@ -141,6 +160,13 @@ def _portable(error: BaseException) -> BaseException:
         return ModelGateError(str(message), hint=getattr(error, "hint", None))
 
 
+def _load_charts() -> None:
+    """Import what drawing a chart needs (most of a second), while the child waits for work."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.image  # noqa: F401
+
+
 def serve() -> None:
     """The child's loop: one job at a time until the parent closes the pipe."""
     # Our messages keep the real stdout; anything a library prints goes to stderr instead.
@@ -156,6 +182,9 @@ def serve() -> None:
     import modelgate.gui.inspector.facts  # noqa: F401
 
     channel.send(("ready", os.getpid()))
+    # On a thread: a job that arrives meanwhile need not wait for it, and the first chart a
+    # reviewer opens finds matplotlib loaded.
+    threading.Thread(target=_load_charts, name="modelgate-chart-imports", daemon=True).start()
     while True:
         try:
             job, arguments = channel.recv()

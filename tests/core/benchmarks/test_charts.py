@@ -1,10 +1,9 @@
-"""The decision charts: the difference that decides is visible, the failing metric is marked,
-every bar has its exact numbers for hovering."""
+"""The decision charts: the difference that decides is visible, the failing metric is marked
+(hovering is in test_picture.py)."""
 
 from __future__ import annotations
 
 import pytest
-from matplotlib.backend_bases import MouseEvent
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -76,18 +75,6 @@ def test_a_far_gate_is_named_not_drawn_and_a_broken_one_is_on_the_axis():
     broken = BenchmarkRow(_result("accuracy", 0.40), policy_floor, None, None, None)
     low, high, off = value_range(broken)
     assert low < 0.40 < policy_floor < high and off == []
-
-
-def test_hovering_a_bar_gives_its_exact_numbers():
-    rows = _rows([_result("accuracy", 0.8912345)], [_result("accuracy", 0.90)])
-    figure, drawn = _draw(rows)
-    bar = next(artist for artist, _ in drawn.notes if "this version" in _)
-    x, y = bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2
-    px, py = bar.axes.transData.transform((x, y))
-    text = drawn.note_at(MouseEvent("motion_notify_event", figure.canvas, px, py))
-    assert "0.891235" in text and "champion: 0.9" in text and "largest loss allowed" in text
-    nowhere = MouseEvent("motion_notify_event", figure.canvas, 1, 1)
-    assert drawn.note_at(nowhere) is None
 
 
 def test_grid_shape():

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QImage
 
 from modelgate.gui.app.theme import apply_theme
+from modelgate.gui.inspector.chart_view import charts_settled
 from modelgate.gui.inspector.inspector import TAB_TITLES
 from tests.gui.contrast import clipped, low_contrast
 from tests.gui_support import make_window, select
@@ -29,6 +31,14 @@ from tests.gui_support import make_window, select
 SIZES = {"1366x768": (1366, 768), "1920x1080": (1920, 1080), "1920x1080-200pct": (960, 540)}
 OUT = Path(__file__).resolve().parents[3] / "build" / "screenshots" / "layouts"
 VERSION = "credit-risk@1.2.0"
+
+
+def wait_for(qapp, done, seconds: float = 120) -> None:
+    """Run the event loop until ``done()`` holds (charts are drawn by a worker process)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "gave up waiting"
+        settle(qapp, 50)
 
 
 def settle(qapp, ms: int = 150) -> None:
@@ -47,6 +57,7 @@ class Shots:
 
     def take(self, widget, *, size: str, screen: str) -> None:
         settle(self.qapp)
+        wait_for(self.qapp, lambda: charts_settled(widget))
         path = OUT / f"{self.theme}-{size}-{screen}.png"
         assert widget.grab().save(str(path)), path
         self.saved.append(path)

@@ -111,7 +111,9 @@ def test_a_lone_bundle_shows_every_tab_without_a_registry(qtbot, gui_settings, d
     assert "no signature is recorded" in "\n".join(label.text() for label in inspector.signatures.findChildren(QLabel))
     assert inspector.interface.artifact_box.count() == 2
     inspector.tabs.setCurrentWidget(inspector.benchmarks)
-    assert inspector.benchmarks.figure is not None and len(inspector.benchmarks.figure.axes) == 4
+    with qtbot.waitSignal(inspector.benchmarks.chart.drawn, timeout=120_000) as drawn:
+        pass
+    assert len(drawn.args[0].titles) == 4
     assert inspector.license.findChild(QTableWidget, "license-terms").item(0, 0).text() == "MIT"
 
 

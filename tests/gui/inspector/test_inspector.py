@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QTableWidget
 
+from modelgate.core.benchmarks.charts import value_range
 from tests.gui_support import make_window, select
 
 
@@ -94,20 +95,24 @@ def test_interface_highlights_what_differs_from_the_graph(qtbot, demo_window):
 def test_benchmarks_chart_metrics_against_floor_and_champion(qtbot, demo_window):
     inspector = select(qtbot, demo_window, "credit-risk@1.2.0")
     tab = inspector.benchmarks
-    assert tab.figure is None                     # drawn when shown, not while another tab is in front
+    assert tab.chart is None                      # drawn when shown, not while another tab is in front
     inspector.tabs.setCurrentWidget(tab)
-    figure = tab.figure
-    # One panel per result, in file order: the regressed accuracy is marked, its axis is centred on
-    # the decision (not from 0), and the legend names the champion and the stage's gate.
-    titles = [axes.get_title(loc="left") for axes in figure.axes]
+    with qtbot.waitSignal(tab.chart.drawn, timeout=120_000) as drawn:
+        pass
+    picture = drawn.args[0]
+    # One panel per result, in file order: the regressed accuracy is marked, and the legend names
+    # the champion and the stage's gate; the picture fills the widget, sharp at its pixel ratio.
+    titles = list(picture.titles)
     assert [t.removeprefix("✖ ") for t in titles] == ["accuracy · cpu-online", "roc_auc · cpu-online",
                                                        "f1 · cpu-online", "latency_p95_ms · cpu-online"]
-    assert titles[0].startswith("✖") and "accuracy · cpu-online" in tab.drawn.failing
-    low, high = figure.axes[0].get_ylim()
-    assert low > 0.5 and high < 1.0
-    legend = [t.get_text() for t in figure.legends[0].get_texts()]
-    assert "champion credit-risk@1.1.0" in legend and "staging floor / ceiling" in legend
-    assert all(text for _, text in tab.drawn.notes)
+    assert titles[0].startswith("✖") and "accuracy · cpu-online" in picture.failing
+    assert "champion credit-risk@1.1.0" in picture.legend and "staging floor / ceiling" in picture.legend
+    assert (picture.width, picture.height) == (tab.chart.width(), tab.chart.height())
+    assert picture.ratio == tab.chart.devicePixelRatioF()
+    # Two bars a panel (champion and this version), each with its exact numbers on hover.
+    assert len(picture.spots) == 8 and all("verdict:" in spot.text for spot in picture.spots)
+    low, high, _ = value_range(tab.rows[0])
+    assert low > 0.5 and high < 1.0                # centred on the decision, not from 0
     rows = {r[0]: r for r in cells(tab.findChild(QTableWidget, "benchmark-results"))}
     assert rows["accuracy"][3] == "≥ 0.8" and rows["accuracy"][4] == "0.8793"
     assert rows["accuracy"][6] == "regressed beyond limit"

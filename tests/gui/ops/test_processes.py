@@ -19,7 +19,7 @@ from modelgate.gui.ops.processes import ProcessPool, WorkerProcessFailed
 
 ROOT = Path(__file__).resolve().parents[3]
 #: Modules that must never be imported in the window's process: they load in worker processes.
-HEAVY = ("onnx", "onnxruntime", "matplotlib.backends")
+HEAVY = ("onnx", "onnxruntime", "matplotlib")
 
 
 def heavy(modules) -> list[str]:
@@ -37,13 +37,15 @@ def _wait(app, done, timeout: float = 240.0) -> None:
 
 
 def a_reviewers_session(workspace: str, settings: str, report: str) -> None:
-    """Run in a fresh interpreter: open the demo registry, inspect an ONNX version tab by tab,
+    """Run in a fresh interpreter: open the demo registry, inspect an ONNX version tab by tab
+    (its benchmark charts drawn), compare it with its predecessor (the comparison's chart drawn),
     export its auditor report; print the heavy modules the process holds as JSON."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from modelgate.gui.app.application import application
     from modelgate.gui.app.main_window import MainWindow, SessionOverrides
     from modelgate.gui.app.settings import GuiSettings
     from modelgate.gui.dialogs.report_export import export_report
+    from PySide6.QtWidgets import QWidget
 
     app = application()
     window = MainWindow(settings=GuiSettings.at(path=settings), embedded_graphs=True,
@@ -58,26 +60,37 @@ def a_reviewers_session(workspace: str, settings: str, report: str) -> None:
     window.registry_panel.select_version(name="credit-risk", version="1.1.0")
     _wait(app, lambda: bool(reports))
     tabs = window.inspector.tabs
-    # Every tab drawn but Benchmarks, whose charts are still drawn on matplotlib's Qt canvas in
-    # the app's own process (see the benchmarks tab's module).
     for tab in window.inspector.tab_widgets:
-        if tab is not window.inspector.benchmarks:
-            tabs.setCurrentWidget(tab)
-            _wait(app, lambda: True)
-            tab.grab()
+        tabs.setCurrentWidget(tab)
+        _wait(app, lambda: True)
+        tab.grab()
+    charts = window.inspector.benchmarks.chart
+    tabs.setCurrentWidget(window.inspector.benchmarks)
+    _wait(app, lambda: charts.picture is not None and not charts.waiting)
+    from modelgate.gui.compare import show_comparison
+
+    compared = show_comparison(parent=None, connection=window.connection, workers=window.workers,
+                               progress_panel=window.progress, champion=("credit-risk", "1.0.0"),
+                               challenger=("credit-risk", "1.1.0"))
+    _wait(app, lambda: compared.view.comparison is not None)
+    deltas = compared.view.findChild(QWidget, "metric-delta-chart")
+    _wait(app, lambda: deltas.picture is not None and not deltas.waiting)
+    compared.grab()
     dialog = export_report(parent=window, connection=window.connection, workers=window.workers,
                            progress_panel=window.progress, name="credit-risk", version="1.1.0")
     dialog.path_field.setText(report)
     dialog.export()
     _wait(app, lambda: dialog.exported is not None)
     print(json.dumps({"heavy": heavy(sys.modules), "passed": reports[0].passed,
-                      "report": Path(report).stat().st_size}))
+                      "report": Path(report).stat().st_size, "charts": [len(charts.picture.spots),
+                                                                        len(deltas.picture.spots)]}))
     sys.stdout.flush()
     os._exit(0)
 
 
 @pytest.mark.slow
-def test_inspecting_and_exporting_a_report_never_load_onnx_or_a_plotting_backend_in_the_app(demo_workspace, tmp_path):
+def test_inspecting_comparing_and_exporting_a_report_never_load_onnx_or_matplotlib_in_the_app(demo_workspace,
+                                                                                              tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from tests.gui.ops.test_processes import a_reviewers_session; "
                                "a_reviewers_session(*sys.argv[1:])",
@@ -86,6 +99,7 @@ def test_inspecting_and_exporting_a_report_never_load_onnx_or_a_plotting_backend
     assert done.returncode == 0, done.stderr[-2000:]
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["report"] > 0               # the session did the work it was meant to do
+    assert all(outcome["charts"])              # both charts arrived, with their hover maps
     assert outcome["heavy"] == []
 
 
