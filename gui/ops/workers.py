@@ -3,10 +3,12 @@
 Every registry call runs on one thread, in the order asked, so the database sees one
 conversation at a time whatever the user clicks (each core call opens and closes its
 own session). The listing's pages and counts alone run on a thread of their own, read-only,
-so that a key typed in the filter never waits behind a work queue or a promotion. Bundle
-work (opening archives, hashing, loading ONNX, validating) runs on a small pool beside
-them, so a long validation never holds up the registry listing; each of its threads hands
-the heavy part to a worker process (:mod:`.processes`) and waits.
+so that a key typed in the filter never waits behind a work queue or a promotion. Heavy
+work (opening archives, hashing, loading ONNX, validating, comparing, drawing charts, and
+the registry reads that judge many versions: the queue, the listing's standings) runs on
+a small pool beside them, so it never holds up the registry listing; each of its threads
+hands the work to a worker process (:mod:`.processes`) and waits, so the window's
+interpreter stays free.
 Work reaches them through :class:`~modelgate.gui.ops.background.BackgroundOperation` only,
 whose docstring says which thread owns what.
 """
@@ -21,7 +23,9 @@ from modelgate.gui.ops.processes import ProcessPool
 class Workers:
     """The registry thread, the bundle pool and its worker processes; :meth:`shutdown` when the app closes."""
 
-    def __init__(self, *, bundle_threads: int = 2) -> None:
+    # Three: a long job (validating a large bundle, reading the queue of a large registry) and
+    # the inspector's own may run while a page's standings or a chart still gets a process.
+    def __init__(self, *, bundle_threads: int = 3) -> None:
         self.registry = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-registry")
         self.listing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelgate-listing")
         self.bundles = ThreadPoolExecutor(max_workers=bundle_threads, thread_name_prefix="modelgate-bundle")
