@@ -185,7 +185,9 @@ class RegistryTableModel(RecordTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and key == "next":
             return QBrush(OUTCOME_INKS[standing.outcome if standing is not None else "unjudged"].qcolor())
         if role == Qt.ItemDataRole.ToolTipRole and key == "next":
-            return standing.reason if standing is not None else "Judging the gates for the next stage…"
+            # The headline first: a narrow column shows it shortened.
+            return f"{standing.headline}\n{standing.reason}" if standing is not None else \
+                "Judging the gates for the next stage…"
         if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):
             return QBrush(ALERT_COLOUR.qcolor())
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "signatures":
