@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -137,41 +137,30 @@ class _ThemeFollower(QObject):
         self.colour()
 
 
-class _PaletteWatch(QObject):
-    """Filters the application's events: when its palette changes, every widget's colouring
-    that was run in another theme runs again, and every widget with a style sheet of its own
-    is polished again. (Such a widget keeps the palette it was polished with and hears
-    nothing of the application's new one: its text, and any ``palette(...)`` its style sheet
-    names, would stay in the old theme.)"""
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.ApplicationPaletteChange and watched is QApplication.instance():
-            theme = current_theme()
-            for widget in QApplication.allWidgets():
-                follower = widget.findChild(_ThemeFollower, _FOLLOWER, Qt.FindChildOption.FindDirectChildrenOnly)
-                if follower is not None and follower.theme != theme:
-                    follower.apply()
-                if widget.styleSheet():
-                    widget.setStyleSheet(widget.styleSheet())
-        return False
-
-
 _FOLLOWER = "theme-follower"
 
 
-def _watch_palette(app: QApplication | None) -> None:
-    """Install the one :class:`_PaletteWatch` of ``app`` (once)."""
-    if app is not None and app.findChild(_PaletteWatch, options=Qt.FindChildOption.FindDirectChildrenOnly) is None:
-        app.installEventFilter(_PaletteWatch(app))
+def _recolour_widgets() -> None:
+    """After a change of palette: run again every widget's colouring that was run in another
+    theme, and polish again every widget with a style sheet of its own. (Such a widget keeps
+    the palette it was polished with and hears nothing of the application's new one: its
+    text, and any ``palette(...)`` its style sheet names, would stay in the old theme.)"""
+    theme = current_theme()
+    for widget in QApplication.allWidgets():
+        follower = widget.findChild(_ThemeFollower, _FOLLOWER, Qt.FindChildOption.FindDirectChildrenOnly)
+        if follower is not None and follower.theme != theme:
+            follower.apply()
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
 
 
 def follow_theme(widget: QWidget, colour: Callable[[], None]) -> None:
-    """Call ``colour()`` now, and again whenever the theme changes while ``widget`` lives.
+    """Call ``colour()`` now, and again whenever :func:`apply_theme` changes the theme while
+    ``widget`` lives.
 
     ``colour`` sets what ``widget`` paints in an ink (its style sheet, its rich text, its
     items' brushes), formatting the :class:`Ink` objects when it runs, so each call takes the
     theme in force. A later call for the same widget replaces the earlier ``colour``."""
-    _watch_palette(QApplication.instance())
     follower = widget.findChild(_ThemeFollower, _FOLLOWER, Qt.FindChildOption.FindDirectChildrenOnly)
     if follower is None:
         follower = _ThemeFollower(widget)
@@ -191,7 +180,6 @@ def palette_of(theme: str) -> QPalette:
 
 def apply_theme(app: QApplication, *, theme: str) -> str:
     """Use ``theme`` (system, light or dark) for every window of ``app``; return the one in force."""
-    _watch_palette(app)
     if theme not in THEMES:
         theme = "system"
     hints = app.styleHints()
@@ -202,4 +190,5 @@ def apply_theme(app: QApplication, *, theme: str) -> str:
         hints.setColorScheme(SCHEMES[theme])
         painted = theme
     app.setPalette(palette_of(painted))
+    _recolour_widgets()
     return theme

@@ -137,7 +137,7 @@ def test_a_colouring_runs_again_only_when_the_theme_changes(qtbot, qapp, light_t
         label.setStyleSheet(f"color: {theme.GOOD};")
 
     theme.follow_theme(label, colour)
-    qapp.setPalette(qapp.palette())          # the same colours again: nothing to repaint
+    theme.apply_theme(qapp, theme="light")   # the same theme again: nothing to repaint
     light_then_dark()
     assert runs == ["light", "dark"] and theme.ink("good", theme="dark") in label.styleSheet()
     theme.follow_theme(label, lambda: runs.append("replaced"))   # the later colouring replaces the earlier
