@@ -70,8 +70,21 @@ def light_then_dark(qapp):
     qapp.setPalette(before)
 
 
+def choose_in_settings(monkeypatch, *, theme_name: str) -> None:
+    """Settings, when opened, pick ``theme_name`` and are saved with OK (instead of waiting for a person)."""
+    from modelgate.gui.dialogs.settings_dialog import SettingsDialog
+
+    def exec_(dialog) -> bool:
+        dialog.fields["theme"].setCurrentText(theme_name)
+        dialog.accept()
+        return dialog.result() == SettingsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SettingsDialog, "exec", exec_)
+
+
 @pytest.mark.slow
-def test_a_live_switch_to_dark_leaves_no_light_ink(qtbot, qapp, gui_settings, demo_registry_copy, light_then_dark):
+def test_a_live_switch_to_dark_leaves_no_light_ink(qtbot, qapp, gui_settings, demo_registry_copy, light_then_dark,
+                                                   monkeypatch):
     from tests.gui_support import make_window
 
     window = make_window(qtbot, gui_settings, registry=demo_registry_copy, user="chen")
@@ -96,8 +109,10 @@ def test_a_live_switch_to_dark_leaves_no_light_ink(qtbot, qapp, gui_settings, de
     stale = light_inks()
     assert stale_colours(window, stale), "the light theme's inks are in use before the switch"
 
-    light_then_dark()
+    choose_in_settings(monkeypatch, theme_name="dark")
+    window.edit_settings()          # Settings, theme dark, OK: the window stays open
     qapp.processEvents()
+    assert theme.current_theme() == "dark"
     left = stale_colours(window, stale)
     assert left == [], "\n".join(left)
     problems = []
