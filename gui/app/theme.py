@@ -8,15 +8,21 @@ so the same code reads right on either theme.
 
 Qt asks the platform for the chosen colour scheme; the app then sets the palette itself
 from :data:`ROLES`, so the colours are the same on every platform (and offscreen).
+
+The theme can change while windows are open (Settings). Palette roles follow by themselves,
+and so does an ink a model's ``data()`` or a delegate reads as it paints; a colour a widget
+takes once (a style sheet, rich text, a table item's brush) is set through
+:func:`follow_theme`, which sets it again in the new theme's inks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from modelgate.gui.app.settings import THEMES
 
@@ -117,6 +123,51 @@ def tint_css(name: str) -> str:
     return f"rgba({red}, {green}, {blue}, {alpha / 255:.2f})"
 
 
+class _ThemeFollower(QObject):
+    """Holds a widget's latest colouring and the theme it was last run in."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.setObjectName(_FOLLOWER)
+        self.colour: Callable[[], None] = lambda: None
+        self.theme = ""
+
+    def apply(self) -> None:
+        self.theme = current_theme()
+        self.colour()
+
+
+_FOLLOWER = "theme-follower"
+
+
+def _recolour_widgets() -> None:
+    """After a change of palette: run again every widget's colouring that was run in another
+    theme, and polish again every widget with a style sheet of its own. (Such a widget keeps
+    the palette it was polished with and hears nothing of the application's new one: its
+    text, and any ``palette(...)`` its style sheet names, would stay in the old theme.)"""
+    theme = current_theme()
+    for widget in QApplication.allWidgets():
+        follower = widget.findChild(_ThemeFollower, _FOLLOWER, Qt.FindChildOption.FindDirectChildrenOnly)
+        if follower is not None and follower.theme != theme:
+            follower.apply()
+        if widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
+
+
+def follow_theme(widget: QWidget, colour: Callable[[], None]) -> None:
+    """Call ``colour()`` now, and again whenever :func:`apply_theme` changes the theme while
+    ``widget`` lives.
+
+    ``colour`` sets what ``widget`` paints in an ink (its style sheet, its rich text, its
+    items' brushes), formatting the :class:`Ink` objects when it runs, so each call takes the
+    theme in force. A later call for the same widget replaces the earlier ``colour``."""
+    follower = widget.findChild(_ThemeFollower, _FOLLOWER, Qt.FindChildOption.FindDirectChildrenOnly)
+    if follower is None:
+        follower = _ThemeFollower(widget)
+    follower.colour = colour
+    follower.apply()
+
+
 def palette_of(theme: str) -> QPalette:
     """The whole :class:`QPalette` of ``theme`` ('light' or 'dark')."""
     palette = QPalette()
@@ -139,4 +190,5 @@ def apply_theme(app: QApplication, *, theme: str) -> str:
         hints.setColorScheme(SCHEMES[theme])
         painted = theme
     app.setPalette(palette_of(painted))
+    _recolour_widgets()
     return theme

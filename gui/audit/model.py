@@ -58,6 +58,12 @@ def payload_summary(payload: dict) -> str:
     return "; ".join(parts)
 
 
+#: Each column's text of an event: a cell makes only its own (the view asks for cells often).
+TEXT_OF = {"seq": lambda event: str(event.seq), "time": lambda event: local_time(event.created_at),
+           "actor": lambda event: event.actor, "action": lambda event: event.action,
+           "subject": lambda event: event.subject, "summary": lambda event: payload_summary(event.payload)}
+
+
 class AuditTableModel(RecordTableModel):
     """Events matching an :class:`AuditQuery`, loaded lazily from ``source``.
 
@@ -181,9 +187,7 @@ class AuditTableModel(RecordTableModel):
         event, key = self._rows[index.row()], COLUMNS[index.column()][0]
         broken = event.seq == self.broken
         if role == Qt.ItemDataRole.DisplayRole:
-            return {"seq": str(event.seq), "time": local_time(event.created_at), "actor": event.actor,
-                    "action": event.action, "subject": event.subject,
-                    "summary": payload_summary(event.payload)}[key]
+            return TEXT_OF[key](event)
         if role == BROKEN_ROLE:
             return broken
         if role == Qt.ItemDataRole.BackgroundRole and broken:

@@ -73,7 +73,7 @@ class AuditView(QWidget):
         title = QLabel("Audit log", objectName="audit-title")
         title.setStyleSheet("font-weight: bold; font-size: 15px;")
         self.source_label = QLabel("No registry open", objectName="audit-source")
-        self.source_label.setStyleSheet(f"color: {MUTED};")
+        theme.follow_theme(self.source_label, lambda: self.source_label.setStyleSheet(f"color: {MUTED};"))
         self.verify_button = QPushButton("Ve&rify chain", objectName="audit-verify")
         self.verify_button.setToolTip("Recompute every event's hash and check that each follows the one "
                                       "before it (Alt+R)")

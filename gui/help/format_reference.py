@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QL
 
 from modelgate.core import resources
 from modelgate.gui.inspector.card_html import render_card
-from modelgate.gui.inspector.model_card import CardBrowser, card_style
+from modelgate.gui.inspector.model_card import CardBrowser
 
 #: The standard's text among the shipped resources.
 SPEC = "BUNDLE_SPEC.md"
@@ -28,8 +28,7 @@ class FormatReferenceDialog(QDialog):
         self.resize(860, 680)
         self.browser = CardBrowser()
         self.browser.setObjectName("format-text")
-        self.browser.document().setDefaultStyleSheet(card_style())
-        self.browser.setHtml(render_card(resources.text(SPEC)).html)
+        self.browser.show_html(render_card(resources.text(SPEC)).html)
         self.find = QLineEdit(objectName="format-find", placeholderText="Find in the reference (Enter: next)")
         self.find.setClearButtonEnabled(True)
         self.found = QLabel(objectName="format-found")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
                                QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from modelgate.core.checks.catalog import catalog
@@ -48,6 +48,10 @@ class RuleReferenceDialog(QDialog):
                                                                           "rationale or fix")
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget(objectName="rule-list")
+        # A long title wraps onto a second line within the list's width, never scrolled or cut.
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         for rule in self.rules.values():
             item = QListWidgetItem(f"{rule.id}  {rule.title}")
             item.setData(Qt.ItemDataRole.UserRole, rule.id)

@@ -111,16 +111,19 @@ class InterfaceTab(QWidget):
                          real[0] or "—", _shape(real[1]), "matches" if port.matches else ", ".join(port.differences)))
         widget = table(("", "Name", "Declared dtype", "Declared shape", "Graph dtype", "Graph shape", "Status"),
                        rows, stretch=6, object_name="interface-ports")
-        bad = QBrush(BAD.qcolor())
-        tint = QBrush(theme.tint("bad"))
-        for row, port in enumerate(graph.ports):
-            for difference in port.differences:
-                for column in (*DIFFERENCE_COLUMNS[difference], 6):
-                    item = widget.item(row, column)
-                    item.setForeground(bad)
-                    item.setBackground(tint)
-            if port.matches:
-                widget.item(row, 6).setForeground(QBrush(GOOD.qcolor()))
+
+        def mark_ports() -> None:
+            bad, tint = QBrush(BAD.qcolor()), QBrush(theme.tint("bad"))
+            for row, port in enumerate(graph.ports):
+                for difference in port.differences:
+                    for column in (*DIFFERENCE_COLUMNS[difference], 6):
+                        item = widget.item(row, column)
+                        item.setForeground(bad)
+                        item.setBackground(tint)
+                if port.matches:
+                    widget.item(row, 6).setForeground(QBrush(GOOD.qcolor()))
+
+        theme.follow_theme(widget, mark_ports)
         return widget
 
     def _on_artifact_box_current_index_changed(self, index: int) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
 
 from modelgate.core.policy.licensing import Status
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import BAD, STATUS_COLOURS, Page, form, note, section, table
 
 VERDICTS = {
@@ -35,8 +36,9 @@ class LicenseTab(Page):
         expression = section("License expression", form(rows))
         if facts.evaluation is not None:
             colour = STATUS_COLOURS[facts.evaluation.status.value]
-            expression.setStyleSheet(f"QGroupBox {{ border: 2px solid {colour}; border-radius: 6px; "
-                                     "margin-top: 1.2em; padding-top: 0.6em; }")
+            follow_theme(expression, lambda: expression.setStyleSheet(
+                f"QGroupBox {{ border: 2px solid {colour}; border-radius: 6px; margin-top: 1.2em; "
+                "padding-top: 0.6em; }"))
         terms = section(f"Each license, under policy {policy.name}", table(
             ("License", "With exception", "Policy"),
             [(t.key, t.exception, t.status.value) for t in facts.terms], stretch=0,

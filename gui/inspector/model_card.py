@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QSplitter, QTextBrowser, QVBoxLayout,
 
 from modelgate.core.errors import BundleError
 from modelgate.gui.dialogs.link_confirm import confirm_and_open
-from modelgate.gui.app.theme import tint_css
+from modelgate.gui.app.theme import follow_theme, tint_css
 from modelgate.gui.inspector.widgets import DOUBT, MUTED, note, section, table
 
 #: Largest bundle image shown in a card, in bytes.
@@ -41,6 +41,15 @@ class CardBrowser(QTextBrowser):
         self.resource_requested.emit(url.toString())
         return self.resources.get(url.toString())
 
+    def show_html(self, html: str) -> None:
+        """Show ``html`` in the card style of the theme in force, set again when the theme changes."""
+        def paint() -> None:
+            self.document().clear()
+            self.document().setDefaultStyleSheet(card_style())
+            self.setHtml(html)
+
+        follow_theme(self, paint)
+
 
 class ModelCardTab(QWidget):
     """The Model card tab."""
@@ -50,7 +59,6 @@ class ModelCardTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.browser = CardBrowser()
-        self.browser.document().setDefaultStyleSheet(card_style())
         self.browser.anchorClicked.connect(self._on_browser_anchor_clicked)
         self.front_matter = QWidget()
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="card-splitter")
@@ -70,15 +78,14 @@ class ModelCardTab(QWidget):
         self.browser.resources = {}
         if card is None:
             self.rendered = None
-            self.browser.setHtml(f"<p>{escape(facts.card_problem or '')}</p>")
+            self.browser.show_html(f"<p>{escape(facts.card_problem or '')}</p>")
             return
         self.rendered = facts.card_html
         for source in self.rendered.local_images:
             image = self._bundle_image(facts.bundle, source)
             if image is not None:
                 self.browser.resources[QUrl(source).toString()] = image
-        self.browser.document().clear()
-        self.browser.setHtml(self.rendered.html)
+        self.browser.show_html(self.rendered.html)
 
     def _replace_front_matter(self, card, problem: str | None) -> None:
         if card is None:

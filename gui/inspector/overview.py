@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from modelgate.core.outputs import human_bytes
 from modelgate.core.findings import Severity
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, Page, form, note, section, table
 from modelgate.gui.registry.model import alerts, updated_text
 
@@ -65,8 +66,9 @@ class VerdictBanner(QFrame):
 
     def _paint(self, colour: str, headline: str, details: str, passed: bool | None) -> None:
         self.passed = passed
-        self.setStyleSheet(f"#verdict-banner {{ border: 2px solid {colour}; border-radius: 6px; }}"
-                           f"#verdict-headline {{ color: {colour}; font-weight: bold; font-size: 14px; }}")
+        follow_theme(self, lambda: self.setStyleSheet(
+            f"#verdict-banner {{ border: 2px solid {colour}; border-radius: 6px; }}"
+            f"#verdict-headline {{ color: {colour}; font-weight: bold; font-size: 14px; }}"))
         self.headline.setText(headline)
         self.details.setText(details)
         self.details.setVisible(bool(details))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from modelgate.core.findings import Severity
 from modelgate.core.rules import FAMILIES
 from modelgate.gui.inspector.findings_model import FINDING_ROLE, FindingsFilter, FindingsModel
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 
@@ -118,7 +119,7 @@ class ValidationTab(QWidget):
         self._paint(DOUBT, f"The checks could not run: {message}")
 
     def _paint(self, colour: str, text: str) -> None:
-        self.verdict.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        follow_theme(self.verdict, lambda: self.verdict.setStyleSheet(f"color: {colour}; font-weight: bold;"))
         self.verdict.setText(text)
 
     def _on_filters_changed(self, *_args) -> None:

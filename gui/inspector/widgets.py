@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QGroupBox, QHeaderView, QLabel, QLineEdit,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED
+from modelgate.gui.app.theme import BAD, DOUBT, GOOD, MUTED, follow_theme
 
 STATUS_COLOURS = {"allowed": GOOD, "denied": BAD, "unknown": DOUBT}
 #: A run of this many characters without a space (a path, a digest) cannot wrap in a label.
@@ -101,7 +101,7 @@ def note(text: str, *, colour: str | None = None) -> QLabel:
     """A wrapping sentence, e.g. why a list is empty."""
     label = value_label(text)
     if colour:
-        label.setStyleSheet(f"color: {colour};")
+        follow_theme(label, lambda: label.setStyleSheet(f"color: {colour};"))
     return label
 
 
@@ -121,13 +121,19 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], *, stretch: int | No
     if not wrap:
         widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     tints = list(colours) if colours is not None else [None] * len(rows)
-    for r, (row, tint) in enumerate(zip(rows, tints)):
+    for r, row in enumerate(rows):
         for c, value in enumerate(row):
             item = QTableWidgetItem("—" if value in (None, "") else str(value))
             item.setToolTip(item.text())
-            if tint:
-                item.setForeground(QBrush(QColor(str(tint))))
             widget.setItem(r, c, item)
+
+    def tint_rows() -> None:
+        for r, tint in enumerate(tints):
+            for c in range(widget.columnCount()) if tint else ():
+                widget.item(r, c).setForeground(QBrush(QColor(str(tint))))
+
+    if any(tints):
+        follow_theme(widget, tint_rows)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     if stretch is not None:

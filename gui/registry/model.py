@@ -60,6 +60,11 @@ def updated_text(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+#: Each column's text of a version (but the next stage's): a cell makes only its own.
+TEXT_OF = {"name": lambda row: row.name, "version": lambda row: row.version, "stage": stage_text,
+           "signatures": lambda row: str(row.signatures), "updated": lambda row: updated_text(row.updated_at)}
+
+
 class RegistryTableModel(RecordTableModel):
     """Versions matching a :class:`VersionQuery`, loaded lazily from ``source``.
 
@@ -174,13 +179,15 @@ class RegistryTableModel(RecordTableModel):
         row, key = self._rows[index.row()], COLUMNS[index.column()][0]
         standing = self._standing.get((row.name, row.version))
         if role == Qt.ItemDataRole.DisplayRole:
-            return {"name": row.name, "version": row.version, "stage": stage_text(row),
-                    "next": standing.headline if standing is not None else "…",
-                    "signatures": str(row.signatures), "updated": updated_text(row.updated_at)}[key]
+            if key == "next":
+                return standing.headline if standing is not None else "…"
+            return TEXT_OF[key](row)
         if role == Qt.ItemDataRole.ForegroundRole and key == "next":
             return QBrush(OUTCOME_INKS[standing.outcome if standing is not None else "unjudged"].qcolor())
         if role == Qt.ItemDataRole.ToolTipRole and key == "next":
-            return standing.reason if standing is not None else "Judging the gates for the next stage…"
+            # The headline first: a narrow column shows it shortened.
+            return f"{standing.headline}\n{standing.reason}" if standing is not None else \
+                "Judging the gates for the next stage…"
         if role == Qt.ItemDataRole.ForegroundRole and key == "stage" and (row.break_glass or row.damaged):
             return QBrush(ALERT_COLOUR.qcolor())
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "signatures":

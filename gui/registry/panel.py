@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from modelgate.gui.ops.registry import STATUSES, VersionQuery
 from modelgate.core.policy.stages import STAGES
 from modelgate.gui.ops.background import BackgroundOperation, Newest
+from modelgate.gui.registry.columns import NEXT, ListingColumns
 from modelgate.gui.registry.empty_state import empty_text, filters_in
 from modelgate.gui.registry.model import COLUMNS, RegistryTableModel
 
@@ -67,10 +68,7 @@ class RegistryPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
+        self.columns = ListingColumns(self.table)
         self._columns_fitted = False
         self.count_label = QLabel(objectName="registry-count")
         self.source_label = QLabel(objectName="registry-source")
@@ -98,6 +96,7 @@ class RegistryPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
         self.model.total_counted.connect(self._on_model_total_counted)
         self.model.page_loaded.connect(self._on_model_page_loaded)
+        self.model.dataChanged.connect(self._on_model_data_changed)
 
     # ------------------------------------------------------------- the connection
     def set_connection(self, connection) -> None:
@@ -232,13 +231,16 @@ class RegistryPanel(QWidget):
         if rows and not self._columns_fitted:
             # Fit the columns to the first rows once; after that they are the user's to drag.
             self._columns_fitted = True
-            for column in range(1, len(COLUMNS)):
-                self.table.resizeColumnToContents(column)
+            self.columns.fit()
         if self._pending_selection is not None:
             row = self.model.row_of(name=self._pending_selection[0], version=self._pending_selection[1])
             if row is not None:
                 self._pending_selection = None
                 self._select_row(row)
+
+    def _on_model_data_changed(self, top_left: QModelIndex, _bottom_right: QModelIndex, _roles=()) -> None:
+        if top_left.column() == NEXT:       # standings arrived: their headlines replace "…"
+            self.columns.fit(NEXT)
 
     def _select_row(self, row: int) -> None:
         index = self.model.index(row, 0)

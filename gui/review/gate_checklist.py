@@ -7,6 +7,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from modelgate.gui.ops.workflow import MET, NOT_AVAILABLE
+from modelgate.gui.app.theme import Ink, follow_theme
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 
 #: (mark, colour) of each gate state; a gate the policy does not require is muted.
@@ -14,6 +15,12 @@ MARKS = {MET: ("✔", GOOD), NOT_AVAILABLE: ("–", DOUBT)}
 UNMET = ("✖", BAD)
 NOT_REQUIRED = ("–", MUTED)
 STATE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def mark_of(gate) -> tuple[str, Ink]:
+    """The mark and ink of ``gate``: a gate that is not required never blocks, so it is neutral,
+    never a red cross."""
+    return MARKS.get(gate.state, UNMET) if gate.required else NOT_REQUIRED
 
 
 def gate_state_text(gate) -> str:
@@ -46,16 +53,20 @@ class GateChecklist(QTableWidget):
         self.gates = list(gates)
         self.setRowCount(len(self.gates))
         for row, gate in enumerate(self.gates):
-            # A gate that is not required never blocks: neutral, never a red cross.
-            mark, colour = MARKS.get(gate.state, UNMET) if gate.required else NOT_REQUIRED
-            for column, text in enumerate((mark, gate.name, gate_state_text(gate), gate.reason)):
+            for column, text in enumerate((mark_of(gate)[0], gate.name, gate_state_text(gate), gate.reason)):
                 item = QTableWidgetItem(text)
-                if column < 3:
-                    item.setForeground(QBrush(QColor(str(colour))))
                 item.setToolTip(gate.reason)
                 item.setData(STATE_ROLE, gate.state)
                 self.setItem(row, column, item)
+        follow_theme(self, self._ink_marks)
         self.resizeRowsToContents()
+
+    def _ink_marks(self) -> None:
+        """Colour each gate's mark, name and state in the ink of the theme in force."""
+        for row, gate in enumerate(self.gates):
+            brush = QBrush(QColor(str(mark_of(gate)[1])))
+            for column in range(3):
+                self.item(row, column).setForeground(brush)
 
     def show_message(self, text: str) -> None:
         """One row instead of the gates, e.g. while they are checked."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QLabel, QPlainTex
                                QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from modelgate.core.policy.stages import ON_THE_WAY
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.app.why_disabled import say_why_on_hover
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED
 from modelgate.gui.ops import workflow
@@ -31,10 +32,12 @@ def review_card(review, *, current: bool) -> QLabel:
     """One review as a few wrapped lines: who, as what, decided what, where, when, and why."""
     colour = DECISION_COLOUR.get(review.decision, MUTED)
     where = f"at {review.stage}" + ("" if current else " (an earlier stage)")
-    label = QLabel(f"<b>{escape(review.reviewer)}</b> ({escape(review.roles.replace(',', ', '))}) "
-                   f"<span style='color:{colour}; font-weight:bold'>{escape(review.decision)}</span> "
-                   f"{escape(where)}<br><span style='color:{MUTED}'>{updated_text(review.created_at)}</span>"
-                   f"<br>{escape(review.comment)}")
+    label = QLabel()
+    follow_theme(label, lambda: label.setText(
+        f"<b>{escape(review.reviewer)}</b> ({escape(review.roles.replace(',', ', '))}) "
+        f"<span style='color:{colour}; font-weight:bold'>{escape(review.decision)}</span> "
+        f"{escape(where)}<br><span style='color:{MUTED}'>{updated_text(review.created_at)}</span>"
+        f"<br>{escape(review.comment)}"))
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -118,7 +121,8 @@ class ReviewPanel(QWidget):
         row = QGridLayout()           # two buttons a row, so the panel stays narrow
         for n, (key, text, colour) in enumerate(DECISIONS):
             button = QPushButton(text, objectName=f"review-{key}")
-            button.setStyleSheet(f"QPushButton:enabled {{ color: {colour}; font-weight: bold; }}")
+            follow_theme(button, lambda button=button, colour=colour: button.setStyleSheet(
+                f"QPushButton:enabled {{ color: {colour}; font-weight: bold; }}"))
             button.clicked.connect(lambda _checked=False, key=key: self.record(decision=key))
             self.buttons[key] = button
             row.addWidget(button, n // 2, n % 2)

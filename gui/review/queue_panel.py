@@ -11,6 +11,9 @@ from modelgate.gui.ops.background import BackgroundOperation
 from modelgate.gui.review.queue_model import TASK_TEXT, QueueModel
 
 TASK_WORDS = {"review": "to review", "approve": "to approve", "sign": "to sign", "promote": "to promote"}
+#: Rows the columns are fitted to (those in view and then this many): measuring every row of a
+#: queue of thousands would stall the window each time it is read or filtered.
+MEASURED_ROWS = 100
 
 
 def summary_text(queue) -> str:
@@ -49,8 +52,11 @@ class QueuePanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fitted on a sample when the items change (below), never measured again on each change.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setResizeContentsPrecision(MEASURED_ROWS)
         header.setStretchLastSection(True)
         self.empty = QLabel(objectName="queue-empty")
         self.empty.setWordWrap(True)

@@ -8,6 +8,7 @@ from html import escape
 
 from PySide6.QtWidgets import QLabel
 
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import DOUBT, MUTED
 
 
@@ -33,7 +34,8 @@ class WaiverBadges(QLabel):
     def show_waivers(self, waivers, *, now: datetime | None = None) -> None:
         """Show ``waivers`` (confirmed, unrevoked), or hide when there are none."""
         now = now or datetime.now(timezone.utc)
-        shown = [badge_text(w, now=now) for w in waivers]
-        self.setText(" ".join(badge for badge, _ in shown))
-        self.setToolTip("\n".join(hover for _, hover in shown))
-        self.setVisible(bool(shown))
+        waivers = tuple(waivers)
+        # The badges' inks are formatted again in the new theme's when it changes.
+        follow_theme(self, lambda: self.setText(" ".join(badge_text(w, now=now)[0] for w in waivers)))
+        self.setToolTip("\n".join(badge_text(w, now=now)[1] for w in waivers))
+        self.setVisible(bool(waivers))

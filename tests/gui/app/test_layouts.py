@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QImage
 
 from modelgate.gui.app.theme import apply_theme
@@ -66,6 +66,27 @@ class Shots:
         self.problems += [f"{where}: contrast {p}" for p in low_contrast(widget)]
 
 
+def next_stage_cut(panel) -> list[str]:
+    """How the registry listing's Next stage column fails to show its headlines: cut by the view's
+    edge, or shortened without the whole headline on hover."""
+    from modelgate.gui.registry.columns import NEXT
+
+    table, model = panel.table, panel.model
+    table.horizontalScrollBar().setValue(0)
+    found = []
+    right = table.columnViewportPosition(NEXT) + table.columnWidth(NEXT)
+    if right > table.viewport().width():
+        found.append(f"the Next stage column ends at {right} px, the view at {table.viewport().width()} px")
+    margin = 2 * (table.style().pixelMetric(table.style().PixelMetric.PM_FocusFrameHMargin) + 1)
+    for row in range(model.rowCount()):
+        index = model.index(row, NEXT)
+        headline, hover = index.data(), index.data(Qt.ItemDataRole.ToolTipRole) or ""
+        shortened = table.fontMetrics().horizontalAdvance(headline) + margin > table.columnWidth(NEXT)
+        if shortened and not hover.startswith(headline):
+            found.append(f"row {row}: {headline!r} is shortened and its tooltip does not hold it")
+    return found
+
+
 @pytest.fixture(params=["light", "dark"])
 def theme(request, qapp):
     before = qapp.palette()
@@ -89,6 +110,9 @@ def test_the_registry_inspector_queue_and_audit_hold_at_every_size(qtbot, qapp, 
             shots.problems.append(f"{theme} {size}: the window cannot shrink to {width}x{height} "
                                   f"(it is {window.width()}x{window.height()})")
         window.sidebar.choose("registry")
+        qtbot.waitUntil(lambda: window.registry_panel.model.standing_of(0) is not None, timeout=30_000)
+        settle(qapp)
+        shots.problems += [f"{theme} {size} registry: {p}" for p in next_stage_cut(window.registry_panel)]
         for index, title in enumerate(TAB_TITLES):
             window.inspector.tabs.setCurrentIndex(index)
             shots.take(window, size=size, screen=f"inspector-{title.lower().replace(' ', '-')}")
@@ -186,3 +210,36 @@ def test_at_200_percent_the_window_renders_at_twice_the_pixels_and_nothing_clips
     found = json.loads(ran.stdout.strip().splitlines()[-1])
     assert found["ratio"] == 2 and found["width"] == 2 * SIZES["1920x1080-200pct"][0]
     assert found["clipped"] == []
+
+
+def rule_titles_cut(dialog) -> list[str]:
+    """Rule titles the reference's list cuts: scrolled sideways, or wrapped into more lines than
+    the item's height holds."""
+    listing = dialog.list
+    found = []
+    if listing.horizontalScrollBar().isVisible():
+        found.append("the rule list scrolls sideways")
+    metrics, width = listing.fontMetrics(), listing.viewport().width()
+    for row in range(listing.count()):
+        item = listing.item(row)
+        rect = listing.visualItemRect(item)
+        if rect.right() > width:
+            found.append(f"{item.text()!r} reaches {rect.right()} px, the list is {width} px wide")
+        needed = metrics.boundingRect(0, 0, rect.width() - 4, 10_000, Qt.TextFlag.TextWordWrap, item.text()).height()
+        if needed > rect.height():
+            found.append(f"{item.text()!r} needs {needed} px high, has {rect.height()}")
+    return found
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_rule_reference_shows_every_title_whole_at_every_size(qtbot, qapp, theme, size):
+    from modelgate.gui.help.rule_reference import RuleReferenceDialog
+
+    dialog = RuleReferenceDialog()
+    qtbot.addWidget(dialog)
+    width, height = SIZES[size]
+    dialog.resize(min(900, width), min(600, height))
+    dialog.show()
+    shots = Shots(qapp, theme)
+    shots.take(dialog, size=size, screen="rule-reference")
+    assert rule_titles_cut(dialog) == [] and shots.problems == []

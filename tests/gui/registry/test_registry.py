@@ -129,7 +129,7 @@ def test_the_next_stage_column_tells_what_the_promotions_gates_tell(qtbot, demo_
         expected = judged[ref]
         outcomes.add(expected.outcome)
         assert index.data() == expected.headline
-        assert index.data(Qt.ItemDataRole.ToolTipRole) == expected.reason
+        assert index.data(Qt.ItemDataRole.ToolTipRole) == f"{expected.headline}\n{expected.reason}"
         colour = index.data(Qt.ItemDataRole.ForegroundRole).color().name()
         assert colour == str(OUTCOME_INKS[expected.outcome])
         # Red means a gate fails: never for a version that could move, or waits only for people.
