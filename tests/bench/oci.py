@@ -94,6 +94,7 @@ def run(args) -> list[Result]:
         # Each push goes to a registry of its own: a registry that already holds the blobs lets
         # skopeo mount them from another repository instead of uploading, which is not the case measured.
         empty = [DistributionRegistry() for _ in range(2 * repeat)]
+        started = [server, *empty]      # each is stopped (and its storage removed) at the end
         if warning := busy_warning(cpu_count()):
             print(f"   {warning}", flush=True)
         counter = {"n": 0}
@@ -134,7 +135,7 @@ def run(args) -> list[Result]:
             measured = interleaved({"skopeo push": skopeo_push, "push": ours_push,
                                     "skopeo pull": skopeo_pull, "pull": ours_pull}, repeat=repeat)
         finally:
-            for each in [server, *empty]:
+            for each in started:
                 each.stop()
     size = total
     goal = Goal(1.2, "of skopeo copy")
