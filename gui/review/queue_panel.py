@@ -36,6 +36,10 @@ class QueuePanel(QWidget):
         self.connection = None
         self.queue = None
         self._reading = None
+        # Asked to read while a read runs: that read may have begun before a review or promotion
+        # was written (it runs in a worker process, beside the writes), so read again after it.
+        self._read_again = False
+        self._columns_fitted = False
         self.model = QueueModel(self)
         self.summary = QLabel("No registry open", objectName="queue-summary")
         self.summary.setWordWrap(True)
@@ -81,35 +85,49 @@ class QueuePanel(QWidget):
     def set_connection(self, connection) -> None:
         """Show the queue of ``connection``'s acting user."""
         self.connection, self.queue = connection, None
+        self._columns_fitted = False
         self.model.set_items(())
         self.summary.setText("Reading your queue…" if connection else "No registry open")
         self.refresh()
 
     def refresh(self) -> None:
-        """Read the queue again in the background (once at a time)."""
+        """Read the queue again in the background (once at a time; asked meanwhile, once more after)."""
         connection = self.connection
-        if connection is None or self._reading is not None and self._reading.running:
+        if connection is None:
             return
+        if self._reading is not None and self._reading.running:
+            self._read_again = True
+            return
+        self._read_again = False
         processes = self._workers.processes
         self._reading = BackgroundOperation(parent=self, executor=self._workers.bundles,
                                             work=lambda p: connection.queue(processes=processes, progress=p)) \
             .on_success(lambda queue: self._on_queue_read(connection, queue)) \
-            .on_failure(lambda error: self._on_queue_failed(connection, error)).start()
+            .on_failure(lambda error: self._on_queue_failed(connection, error)) \
+            .on_cancelled(self._on_reading_ended).start()
+
+    def _on_reading_ended(self) -> None:
+        if self._read_again:
+            self._reading = None
+            self.refresh()
 
     def _on_queue_failed(self, connection, error) -> None:
         from modelgate.gui.dialogs.error import explain
 
         if connection is self.connection:   # said here, not in a dialog that returns every minute
             self.summary.setText(f"Your queue could not be read: {explain(error)[0]}")
+        self._on_reading_ended()
 
     def _on_queue_read(self, connection, queue) -> None:
         if connection is not self.connection:
+            self._on_reading_ended()     # an older registry's queue
             return
         self.queue = queue
         more = "" if queue.complete else f" (the oldest {len(queue.items)} shown; more are waiting)"
         self.summary.setText(f"Waiting for {summary_text(queue)}{more}")
         self._show_items()
         self.queue_loaded.emit(queue)
+        self._on_reading_ended()         # shown, and read again if a write may have overtaken it
 
     def _show_items(self) -> None:
         task = self.task_box.currentData()
@@ -121,7 +139,9 @@ class QueuePanel(QWidget):
         if row is not None:
             self.table.selectRow(row)
         self.table.selectionModel().blockSignals(False)
-        self.table.resizeColumnsToContents()
+        if not self._columns_fitted:      # once per registry: widths the user dragged then stay
+            self.table.resizeColumnsToContents()
+            self._columns_fitted = bool(items)
         self.empty.setVisible(not items)
         if not items:
             what = f" {TASK_WORDS[task]}" if task else ""

@@ -29,31 +29,40 @@ def big_queue(count: int) -> WorkQueue:
 
 
 class QueueConnection:
-    """Answers the panel's one registry call with a queue made in memory."""
+    """Answers the panel's one registry call with a queue made in memory (the app reads it in a
+    worker process; here no process is needed to answer)."""
 
     def __init__(self, queue: WorkQueue) -> None:
         self._queue = queue
 
-    def queue(self) -> WorkQueue:
+    def queue(self, *, processes, progress) -> WorkQueue:
         return self._queue
 
 
-class RegistryThread:
+class BackgroundThreads:
+    """The executors the panel uses; ``processes`` is only passed through to the connection."""
+
     def __init__(self) -> None:
         self.registry = ThreadPoolExecutor(max_workers=1)
+        self.bundles = ThreadPoolExecutor(max_workers=1)
+        self.processes = None
+
+    def shutdown(self) -> None:
+        self.registry.shutdown(wait=True)
+        self.bundles.shutdown(wait=True)
 
 
 @pytest.fixture
 def panel(qtbot):
     from modelgate.gui.review.queue_panel import QueuePanel
 
-    workers = RegistryThread()
+    workers = BackgroundThreads()
     shown = QueuePanel(workers=workers, progress_panel=None)
     qtbot.addWidget(shown)
     shown.resize(900, 600)
     shown.show()
     yield shown
-    workers.registry.shutdown(wait=True)
+    workers.shutdown()
 
 
 def test_ten_thousand_items_are_shown_and_filtered_without_a_stall(qtbot, qapp, panel):
@@ -100,3 +109,25 @@ def test_a_cell_reads_the_item_it_shows(qapp):
     model.set_items(queue.items[:2])      # texts made for the old rows are not reused for new ones
     assert model.index(1, 1).data() == queue.items[1].ref
     assert model.index(1, 1).data(0x0003).startswith(TASK_TEXT[queue.items[1].task])    # the tooltip
+
+
+def test_a_refresh_asked_while_a_read_runs_reads_again_after_it(qtbot, panel):
+    """A read runs beside the writes: one that began before a review was recorded must not be
+    the last word, so the refresh the review asks for is kept and made once the read ends."""
+    import threading
+
+    release, reads = threading.Event(), []
+
+    class SlowConnection:
+        def queue(self, *, processes, progress) -> WorkQueue:
+            reads.append(len(reads) + 1)
+            if len(reads) == 1:
+                release.wait(10)            # still reading when the review is recorded
+            return big_queue(len(reads))
+
+    panel.set_connection(SlowConnection())
+    qtbot.waitUntil(lambda: reads == [1], timeout=10_000)
+    panel.refresh()                         # what recording a review asks for
+    release.set()
+    qtbot.waitUntil(lambda: reads == [1, 2] and panel.model.rowCount() == 2, timeout=10_000)
+    assert panel.queue.items == big_queue(2).items
