@@ -346,13 +346,15 @@ def _store_root(url: str, store: Path | None) -> Path:
 
 
 def open_registry(*, url: str | None = None, user: str | None = None, store: Path | str | None = None,
-                  create: bool = False) -> Registry:
+                  create: bool = False, housekeeping: bool = True) -> Registry:
     """Open the registry at ``url`` (default ``$MODELGATE_REGISTRY``, else the SQLite file in
     the user's data folder), upgrading its schema if this ModelGate is newer.
 
     ``create`` makes a new registry when there is none; otherwise a missing one is
     a :class:`RegistryError` suggesting ``modelgate registry init``. ``store`` is a folder, or
     ``oci://HOST[:PORT]/PREFIX``; by default the ``store_url`` setting (see :func:`_store_choice`).
+    Without ``housekeeping`` the leftovers of interrupted imports stay: for a helper process of
+    an app that opened the registry itself, whose working copies they may be.
     """
     url = database.resolve_url(url)
     file = database.sqlite_file(url)
@@ -368,7 +370,8 @@ def open_registry(*, url: str | None = None, user: str | None = None, store: Pat
             actor = identity.acting_user(connection, explicit=user)
         root, store_url = _store_choice(url, store)
         registry = Registry(url=url, engine=engine, actor=actor, store_root=root, store_url=store_url)
-        registry.store.clean_incoming()  # leftovers of interrupted imports; each is logged
+        if housekeeping:
+            registry.store.clean_incoming()  # leftovers of interrupted imports; each is logged
         return registry
     except BaseException:
         engine.dispose()

@@ -72,7 +72,7 @@ def _report(*, url, user, name, version, path, format, progress):
     from modelgate.core.evidence import collect, write_report
     from modelgate.core.registry import open_registry
 
-    registry = open_registry(url=url, user=user)
+    registry = open_registry(url=url, user=user, housekeeping=False)
     try:
         pack = collect(registry, name=name, version=version, progress=progress)
         progress.start(label=f"writing the {format.upper()} file", total=0)
@@ -98,36 +98,40 @@ def _chart(*, kind, content, colours, width, height, ratio, progress):
     return picture.render(kind=kind, content=content, colours=colours, width=width, height=height, ratio=ratio)
 
 
-#: The registry this process keeps open for the window's read-only registry jobs, by (url, user):
-#: opening one costs more than judging a page of versions, and the listing asks page after page.
+#: The registry this process keeps open for the window's read-only registry jobs, by the app's
+#: connection to it (``opened``: one token per time the app opened a registry, so a registry
+#: reopened at the same address is read afresh): opening one costs more than judging a page of
+#: versions, and the listing asks page after page.
 _OPEN_REGISTRY: dict = {}
 
 
-def _registry(url, user):
-    registry = _OPEN_REGISTRY.get((url, user))
+def _registry(url, user, opened):
+    registry = _OPEN_REGISTRY.get(opened)
     if registry is None:
-        for other in _OPEN_REGISTRY.values():   # the app opened another registry
+        for other in _OPEN_REGISTRY.values():   # the app opened another registry since
             other.close()
         _OPEN_REGISTRY.clear()
         from modelgate.core.registry import open_registry
 
-        registry = _OPEN_REGISTRY[(url, user)] = open_registry(url=url, user=user)
+        # No housekeeping: the app opened this registry and owns its incoming area, where its
+        # own working copies may be.
+        registry = _OPEN_REGISTRY[opened] = open_registry(url=url, user=user, housekeeping=False)
     return registry
 
 
-def _standings(*, url, user, refs, policy, progress):
+def _standings(*, url, user, opened, refs, policy, progress):
     """Where each listed ``(name, version)`` of ``refs`` stands for its next stage under ``policy``."""
     from modelgate.core.registry.standing import standings
 
-    return standings(_registry(url, user), refs=refs, policy=policy)
+    return standings(_registry(url, user, opened), refs=refs, policy=policy)
 
 
-def _queue(*, url, user, progress):
+def _queue(*, url, user, opened, progress):
     """``user``'s work queue under the policy in force (every version's stage, approvals and
     gates are read: seconds of interpreter time on a large registry)."""
     from modelgate.core.registry.queue import work_queue
 
-    return work_queue(_registry(url, user))
+    return work_queue(_registry(url, user, opened))
 
 
 #: The jobs a worker process runs, by name: only these, never a function sent by reference.

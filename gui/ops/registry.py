@@ -14,6 +14,7 @@ ownership rule is in :mod:`.background`.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,9 @@ class RegistryConnection:
     def __init__(self, *, registry: Registry, policy: Policy, roles: tuple[str, ...] = ()) -> None:
         self.registry = registry
         self.policy = policy
+        #: Names this opening to the worker processes that read the registry on its behalf: a
+        #: registry reopened at the same address is a new one to them.
+        self.opened = secrets.token_hex(8)
         #: The acting user's roles when the registry was opened.
         self.roles = tuple(roles)
         # Replaced whole, never changed in place, so the registry worker may read it while
@@ -146,8 +150,8 @@ class RegistryConnection:
         Judged in a worker process of ``processes`` (a :class:`.processes.ProcessPool`): a page
         of versions costs a few hundred milliseconds of interpreter time, which in this process
         would hold the window back while the user types in the filter."""
-        return processes.run("standings", url=self.url, user=self.actor, refs=list(refs), policy=self.policy,
-                             progress=progress)
+        return processes.run("standings", url=self.url, user=self.actor, opened=self.opened, refs=list(refs),
+                             policy=self.policy, progress=progress)
 
     def count(self, *, query: browse.VersionQuery) -> int:
         """How many versions the listing holds under ``query`` (:class:`OperationCancelled` when stopped)."""
@@ -204,7 +208,7 @@ class RegistryConnection:
         """The acting user's work queue under the registry's policy in force now, read in a worker
         process of ``processes``: on a large registry it is seconds of interpreter time, which in
         this process would hold the window back."""
-        return processes.run("queue", url=self.url, user=self.actor, progress=progress)
+        return processes.run("queue", url=self.url, user=self.actor, opened=self.opened, progress=progress)
 
     def model_names(self) -> list[str]:
         """Every model's name, alphabetically."""

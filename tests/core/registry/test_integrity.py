@@ -118,6 +118,23 @@ def test_opening_a_registry_cleans_the_incoming_area(backend, template):
     assert not leftover.exists()
 
 
+def test_a_helper_process_opening_the_registry_leaves_the_incoming_area_alone(backend, template):
+    """The desktop app's worker processes open the registry the app opened: what lies in its
+    incoming area may be the app's own working copy, however old, so they leave it."""
+    from modelgate.core.registry import open_registry
+
+    registry = backend.init()
+    leftover = registry.store_root / ".incoming" / "import-1-working-copy"
+    leftover.mkdir(parents=True)
+    os.utime(leftover, (time.time() - 3600,) * 2)
+    registry.close()
+    url, user = backend.login(backend.admin)
+    open_registry(url=url, user=user, store=backend.store, housekeeping=False).close()
+    assert leftover.exists()
+    backend.open().close()
+    assert not leftover.exists()
+
+
 def test_a_gate_that_is_not_required_has_a_neutral_mark_in_the_cli():
     from modelgate.core.cli.registry_text import render_gates
 
