@@ -55,6 +55,16 @@ def alerts(row: VersionInfo) -> list[str]:
     return found
 
 
+@dataclasses.dataclass(frozen=True)
+class NotJudged:
+    """What the "Next stage" cell says when the judging itself failed (the worker process
+    stopped, the database went away): the reason on hover, never a verdict."""
+
+    reason: str
+    headline: str = "⚠ not judged"
+    outcome: str = "unjudged"
+
+
 def updated_text(moment: datetime) -> str:
     """A timestamp in the viewer's local time, to the minute."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -147,6 +157,11 @@ class RegistryTableModel(RecordTableModel):
                 request(refs=[(r.name, r.version) for r in rows],
                         deliver=lambda found: self._on_source_standing(generation, found))
         self.page_loaded.emit(len(self._rows))
+
+    def standing_failed(self, *, refs: list[tuple[str, str]], reason: str) -> None:
+        """Say in the "Next stage" cells of ``refs`` that they could not be judged, and why."""
+        missing = {ref: NotJudged(reason) for ref in refs if ref not in self._standing}
+        self._on_source_standing(self._generation, missing)
 
     def _on_source_standing(self, generation: int, found: dict) -> None:
         if generation != self._generation or not found:

@@ -41,7 +41,8 @@ class RegistryPanel(QWidget):
         self._pending_selection: tuple[str, str] | None = None
         # Queued reads ask this, never the model, whether a newer query overtook them.
         self._newest_query = Newest()
-        self._standing_asked: list[tuple[VersionQuery, list, object]] = []   # (query, refs, deliver)
+        # (connection, query, refs, deliver) of each page waiting to be judged
+        self._standing_asked: list[tuple[object, VersionQuery, list, object]] = []
         self._standing_timer = QTimer(self, singleShot=True, interval=STANDING_SETTLE_MS)
         self._standing_timer.timeout.connect(self._on_standing_timer_timeout)
         self.model = RegistryTableModel(source=self, parent=self)
@@ -102,6 +103,7 @@ class RegistryPanel(QWidget):
     def set_connection(self, connection) -> None:
         """Browse ``connection`` (a RegistryConnection), or nothing when ``None``."""
         self.connection = connection
+        self._standing_asked.clear()
         self.source_label.setText(f"Registry: {connection.label}" if connection else "No registry open")
         self.source_label.setToolTip(connection.label if connection else "")
         self._apply_filters()
@@ -152,22 +154,31 @@ class RegistryPanel(QWidget):
     def request_standing(self, *, refs: list[tuple[str, str]], deliver) -> None:
         if self.connection is None:
             return
-        self._standing_asked.append((self.model.query, refs, deliver))
+        self._standing_asked.append((self.connection, self.model.query, refs, deliver))
         self._standing_timer.start()     # restarted by each page: judged once the pages settle
 
     def _on_standing_timer_timeout(self) -> None:
         asked, self._standing_asked = self._standing_asked, []
         connection, newest, processes = self.connection, self._newest_query, self._workers.processes
-        for query, refs, deliver in asked:
-            if connection is None or newest.overtook(query):
-                continue
+        for asked_of, query, refs, deliver in asked:
+            if asked_of is not connection or newest.overtook(query):
+                continue     # another registry's rows, or rows a newer key replaced
 
             def work(progress, query=query, refs=refs):
                 if newest.overtook(query):   # overtaken while waiting for a worker
                     return {}
                 return connection.standings(refs=refs, processes=processes, progress=progress)
 
-            BackgroundOperation(parent=self, executor=self._workers.bundles, work=work).on_success(deliver).start()
+            BackgroundOperation(parent=self, executor=self._workers.bundles, work=work).on_success(deliver) \
+                .on_failure(lambda error, query=query, refs=refs: self._on_standing_failed(connection, query, refs,
+                                                                                          error)).start()
+
+    def _on_standing_failed(self, connection, query, refs, error) -> None:
+        """Said in the cells themselves, not in a dialog that would come back with every page."""
+        from modelgate.gui.dialogs.error import explain
+
+        if connection is self.connection and not self._newest_query.overtook(query):
+            self.model.standing_failed(refs=refs, reason=f"The next stage could not be judged: {explain(error)[0]}")
 
     def request_count(self, *, query: VersionQuery, deliver) -> None:
         connection = self.connection

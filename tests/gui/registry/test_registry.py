@@ -171,3 +171,29 @@ def test_the_next_stage_is_judged_in_a_worker_process_once_typing_pauses(qtbot, 
                                                      for row in range(model.rowCount())), timeout=60_000)
     assert asked == [sorted(model.version_at(row).name for row in range(model.rowCount()))]
     assert all(name.startswith("credit") for name in asked[0])
+
+
+@pytest.mark.slow
+def test_a_failed_judging_says_so_in_the_cells_without_a_dialog(qtbot, demo_window, monkeypatch):
+    from modelgate.gui.ops.processes import WorkerProcessFailed
+
+    panel, pool = demo_window.registry_panel, demo_window.workers.processes
+    real_run = pool.run
+
+    def run(job, **arguments):
+        if job == "standings":
+            raise WorkerProcessFailed("the bundle worker process stopped unexpectedly (exit status 9)")
+        return real_run(job, **arguments)
+
+    monkeypatch.setattr(pool, "run", run)
+    dialogs = []
+    monkeypatch.setattr("modelgate.gui.dialogs.error.show_error", lambda **kwargs: dialogs.append(kwargs))
+    panel.filter_edit.setText("credit")
+    model = panel.model
+    column = [key for key, _ in COLUMNS].index("next")
+    qtbot.waitUntil(lambda: model.rowCount() and all(model.standing_of(row) is not None
+                                                     for row in range(model.rowCount())), timeout=60_000)
+    index = model.index(0, column)
+    assert index.data() == "⚠ not judged"
+    assert "stopped unexpectedly" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert not dialogs
