@@ -10,8 +10,7 @@ widths are theirs.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from modelgate.gui.registry.model import COLUMNS
@@ -39,7 +38,12 @@ class ListingColumns(QObject):
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(24)
         header.sectionResized.connect(self._on_header_section_resized)
-        table.viewport().installEventFilter(self)
+        self._header_pressed = False      # a mouse button went down in the header, not elsewhere
+        # Kept, not asked of the table in eventFilter: that also sees the events of the table's
+        # destruction, when asking a half-destroyed table would crash.
+        self._rows_viewport, self._header_viewport = table.viewport(), header.viewport()
+        self._rows_viewport.installEventFilter(self)
+        self._header_viewport.installEventFilter(self)
 
     def fit(self, *columns: int) -> None:
         """Fit ``columns`` (default: every one) to the rows shown, then keep the leading ones in view."""
@@ -71,12 +75,20 @@ class ListingColumns(QObject):
         finally:
             self._fitting = False
 
-    def _on_header_section_resized(self, _column: int, _old: int, _new: int) -> None:
-        # Only a drag in the header is the user's; the view resizes the stretched last section itself.
-        if not self._fitting and QGuiApplication.mouseButtons() & Qt.MouseButton.LeftButton:
+    def _on_header_section_resized(self, column: int, _old: int, _new: int) -> None:
+        # Only a drag that began in the header is the user's: the view resizes the stretched last
+        # section itself, also while a splitter beside the listing is dragged.
+        if not self._fitting and self._header_pressed and column != len(COLUMNS) - 1:
             self.user_sized = True
 
     def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._lay_out()
+        kind = event.type()
+        if watched is self._rows_viewport:
+            if kind == QEvent.Type.Resize:
+                self._lay_out()
+        elif watched is self._header_viewport:
+            if kind == QEvent.Type.MouseButtonPress:
+                self._header_pressed = True
+            elif kind == QEvent.Type.MouseButtonRelease:
+                self._header_pressed = False
         return False

@@ -65,3 +65,24 @@ def test_widths_follow_the_view_until_the_user_sets_them(qtbot, listing):
     table.resize(1000, 300)
     columns.fit()
     assert table.columnWidth(NAME) < wide
+
+
+def test_only_a_drag_begun_in_the_header_makes_the_widths_the_users(qtbot, listing):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    table, columns = listing
+    table.resize(1000, 300)
+    columns.fit()
+    header = table.horizontalHeader()
+    # The view resizing its stretched last section, with a button held elsewhere (a splitter drag).
+    QTest.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    table.resize(900, 300)
+    header.resizeSection(NAME, header.sectionSize(NAME) + 1)   # as the view's own fitting might
+    assert not columns.user_sized
+    QTest.mouseRelease(table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    # A press in the header, then a section resized: the user's drag.
+    QTest.mousePress(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    header.resizeSection(NAME, header.sectionSize(NAME) + 20)
+    QTest.mouseRelease(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert columns.user_sized
