@@ -7,6 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import DOUBT, MUTED, value_label
 
 ROLES = {"a": "A · champion (the baseline)", "b": "B · challenger"}
@@ -20,7 +21,7 @@ class SideCard(QFrame):
         self.setObjectName(f"side-{role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.role = QLabel(ROLES[role])
-        self.role.setStyleSheet(f"color: {MUTED};")
+        follow_theme(self.role, lambda: self.role.setStyleSheet(f"color: {MUTED};"))
         self.title = value_label("")
         self.title.setObjectName(f"side-{role}-title")
         font = self.title.font()
@@ -39,18 +40,21 @@ class SideCard(QFrame):
         """Show a compared :class:`~modelgate.core.registry.compare.Side`."""
         self.title.setText(side.label)
         self.facts.setTextFormat(Qt.TextFormat.RichText)
-        license_text = escape(side.license or "no license")
-        if license_changed:
-            license_text = f"<span style='color: {DOUBT}; font-weight: bold'>{license_text}</span>"
-        self.facts.setText(f"Stage: <b>{escape(side.stage)}</b> · Digest: <tt>{side.digest[:12]}…</tt>"
-                           f"<br>License: {license_text}")
+
+        def colour() -> None:
+            license_text = escape(side.license or "no license")
+            if license_changed:
+                license_text = f"<span style='color: {DOUBT}; font-weight: bold'>{license_text}</span>"
+            self.facts.setText(f"Stage: <b>{escape(side.stage)}</b> · Digest: <tt>{side.digest[:12]}…</tt>"
+                               f"<br>License: {license_text}")
+        follow_theme(self.facts, colour)
         self.facts.setToolTip(f"sha256 {side.digest}")
 
     def show_ref(self, ref: tuple[str, str] | None) -> None:
         """Show a version not read yet (``None``: the production version, found while loading)."""
         self.title.setText(f"{ref[0]}@{ref[1]}" if ref else "the production version")
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
-        self.facts.setText("…")
+        follow_theme(self.facts, lambda: self.facts.setText("…"))
 
 
 class CompareHeader(QWidget):

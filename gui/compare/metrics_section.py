@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from modelgate.core.benchmarks.deltas import VERDICT_INKS
 from modelgate.core.benchmarks.regression import format_number
-from modelgate.gui.app.theme import Ink
+from modelgate.gui.app.theme import Ink, follow_theme
 from modelgate.gui.inspector.chart_view import ChartView
 from modelgate.gui.inspector.widgets import BAD, DOUBT, note, section, table
 
@@ -72,10 +72,14 @@ class MetricsSection(QWidget):
         widget = table(("Metric", "Dataset/split", "Target", "A", "B", "Δ (B − A)", "Δ %", "Better when",
                         "Verdict"), rows, stretch=8, object_name="metric-deltas")
         for row, item in enumerate(metrics):
-            brush = QBrush(VERDICT_COLOURS[item.verdict].qcolor())
-            for column in TINTED:
-                widget.item(row, column).setForeground(brush)
             widget.item(row, 8).setToolTip(f"{stage or 'The stage'} allows a loss of {item.tolerance.describe()}")
+
+        def colour() -> None:
+            for row, item in enumerate(metrics):
+                brush = QBrush(VERDICT_COLOURS[item.verdict].qcolor())
+                for column in TINTED:
+                    widget.item(row, column).setForeground(brush)
+        follow_theme(widget, colour)
         return widget
 
 

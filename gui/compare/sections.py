@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from modelgate.core.compare.manifest_diff import show
 from modelgate.gui.compare.graph_section import CHANGE_COLOURS
+from modelgate.gui.app.theme import follow_theme
 from modelgate.gui.inspector.widgets import BAD, DOUBT, GOOD, MUTED, form, note, section, table, value_label
 
 SEVERITY_COLOURS = {"error": BAD, "warning": DOUBT, "info": MUTED}
@@ -34,7 +35,7 @@ def license_targets_section(comparison) -> QWidget:
     a, b = comparison.a, comparison.b
     if comparison.license_changed:
         text = value_label(f"{a.license or 'none'} → {b.license or 'none'}")
-        text.setStyleSheet(f"color: {DOUBT}; font-weight: bold;")
+        follow_theme(text, lambda: text.setStyleSheet(f"color: {DOUBT}; font-weight: bold;"))
     else:
         text = value_label(f"{a.license or 'none'} (unchanged)")
     widgets = [form([("License", text)])]
@@ -53,9 +54,13 @@ def _findings_table(findings, name: str) -> QWidget:
     rows = [(f.severity.value, f.rule, f.message, str(f.location)) for f in findings]
     widget = table(("Severity", "Rule", "Message", "Where"), rows, stretch=2, object_name=name)
     for row, finding in enumerate(findings):
-        widget.item(row, 0).setForeground(QBrush(SEVERITY_COLOURS[finding.severity.value].qcolor()))
         if finding.hint:
             widget.item(row, 2).setToolTip(f"{finding.message}\n\nHow to fix: {finding.hint}")
+
+    def colour() -> None:
+        for row, finding in enumerate(findings):
+            widget.item(row, 0).setForeground(QBrush(SEVERITY_COLOURS[finding.severity.value].qcolor()))
+    follow_theme(widget, colour)
     return widget
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from modelgate.gui.app.theme import BAD
+from modelgate.gui.app.theme import BAD, follow_theme
 from modelgate.gui.graph.offline import LoopbackOnlyInterceptor
 
 #: How often, and how many times, the window looks whether the graph was drawn.
@@ -101,7 +101,7 @@ class GraphWindow(QWidget):
         self.refusal = why
         self.status.setText(f"Netron refused to show this graph: {why} The Interface and graph tab lists the "
                             "model's inputs, outputs and operators without it.")
-        self.status.setStyleSheet(f"color: {BAD}; font-weight: bold;")
+        follow_theme(self.status, lambda: self.status.setStyleSheet(f"color: {BAD}; font-weight: bold;"))
         self.viewer_refused.emit(why)
 
     def closeEvent(self, event) -> None:

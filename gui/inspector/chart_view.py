@@ -158,7 +158,7 @@ class ChartView(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
-        if self._pixmap is not None:
+        if self._pixmap is not None and self._failure is None:   # a failure is said on a clean ground
             painter.drawPixmap(0, 0, self._pixmap)
         if self._failure is not None or self.waiting:
             text = self._failure or DRAWING

@@ -231,3 +231,20 @@ def test_the_screenshot_helper_writes_the_window_at_its_size(qtbot, demo, tmp_pa
     image = QImage(str(path))
     assert (image.width(), image.height()) == (1000, 700)
     assert not panel.running
+
+
+@pytest.mark.slow
+def test_a_live_theme_switch_repaints_the_open_comparison(qtbot, qapp, demo):
+    from modelgate.gui.app import theme
+    from tests.gui.app.test_theme_switch import light_inks, stale_colours
+
+    before = qapp.palette()
+    theme.apply_theme(qapp, theme="light")
+    try:
+        window = compared(qtbot, demo, ("credit-risk", "1.1.0"), ("credit-risk", "1.2.0"))
+        painted_light = stale_colours(window, light_inks())
+        assert painted_light, "the comparison shows no coloured text to repaint"
+        theme.apply_theme(qapp, theme="dark")
+        assert stale_colours(window, light_inks()) == []
+    finally:
+        qapp.setPalette(before)
