@@ -248,7 +248,10 @@ class ReviewPanel(QWidget):
         self._update_buttons()
 
         def same_version() -> bool:
-            return self.info is not None and (self.info.name, self.info.version) == (info.name, info.version)
+            # The version shown, or the one expected while a refresh of the listing re-reads it
+            # (its record is then briefly unknown): still the version the comment was about.
+            shown = self.info.ref if self.info is not None else self.expected
+            return shown == info.ref
 
         def done(result) -> None:
             self.recording = False

@@ -350,3 +350,24 @@ def test_a_promotion_under_way_cannot_be_repeated_or_walked_away_from(qtbot, gui
     assert promoted.args[0].moved and not dialog.promote_button.isEnabled()
     with open_registry(url=url, user="root") as registry:
         assert len(registry.audit_log(action="promote")) == 4          # three for 0.9.0, one now
+
+
+@pytest.mark.slow
+def test_a_review_recorded_while_the_listing_reselects_the_version_clears_its_comment(qtbot, gui_settings,
+                                                                                     demo_registry_copy):
+    """The listing refreshes behind the panel (another user's change, the queue's minute) and
+    selects the same version again while a review is being recorded: the comment it was about
+    is still cleared and the panel shows the version's reviews again."""
+    chen = desk(qtbot, gui_settings, demo_registry_copy, "chen")
+    with open_registry(url=demo_registry_copy, user="chen") as registry:
+        from modelgate.core.registry.queue import work_queue
+
+        item = work_queue(registry).items[0]
+    panel = choose(qtbot, chen, item.ref)
+    panel.comment.setPlainText("Checked the card, the license and the metrics.")
+    info = panel.info
+    with qtbot.waitSignal(panel.review_recorded, timeout=LONG):
+        qtbot.mouseClick(panel.buttons[item.task], Qt.MouseButton.LeftButton)
+        panel.expect_version(info)          # the listing's refresh selecting it again, meanwhile
+    qtbot.waitUntil(lambda: panel.detail is not None and panel.comment.toPlainText() == "", timeout=LONG)
+    assert panel.info.ref == item.ref
