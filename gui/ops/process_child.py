@@ -164,8 +164,13 @@ def _portable(error: BaseException) -> BaseException:
         return ModelGateError(str(message), hint=getattr(error, "hint", None))
 
 
-def _load_charts() -> None:
-    """Import what drawing a chart needs (most of a second), while the child waits for work."""
+def _preload() -> None:
+    """Import what validating a bundle and drawing a chart need (a second or two), so that the
+    first ones a reviewer asks for do not wait for it."""
+    import onnx  # noqa: F401
+
+    import modelgate.core.checks.engine  # noqa: F401
+    import modelgate.gui.inspector.facts  # noqa: F401
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.figure  # noqa: F401
     import matplotlib.image  # noqa: F401
@@ -180,15 +185,14 @@ def serve() -> None:
         # On a busy machine the window's own process gets the cores first: a validation may
         # take a little longer, the window never waits for one.
         os.nice(NICENESS)
-    import onnx  # noqa: F401  (paid once per process, not per job)
-
-    import modelgate.core.checks.engine  # noqa: F401
-    import modelgate.gui.inspector.facts  # noqa: F401
-
+    # The parent says first whether this process starts with the app (it then loads the heavy
+    # libraries while the user looks around) or for one more job (it imports what its jobs
+    # need, when they need it: a registry read needs neither onnx nor matplotlib).
+    _, preload = channel.recv()
     channel.send(("ready", os.getpid()))
-    # On a thread: a job that arrives meanwhile need not wait for it, and the first chart a
-    # reviewer opens finds matplotlib loaded.
-    threading.Thread(target=_load_charts, name="modelgate-chart-imports", daemon=True).start()
+    if preload:
+        # On a thread: a job that arrives meanwhile need not wait for all of it.
+        threading.Thread(target=_preload, name="modelgate-preload", daemon=True).start()
     while True:
         try:
             job, arguments = channel.recv()

@@ -55,9 +55,10 @@ def serve_if_asked(argv: list[str]) -> bool:
 class _Child:
     """One worker process, and a thread that reads its messages (a pipe has no portable timeout)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, preload: bool) -> None:
         self.process = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.channel = Channel(self.process.stdout, self.process.stdin)
+        self.channel.send(("start", preload))
         self.messages: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, name="modelgate-process-reader", daemon=True)
         self.reader.start()
@@ -108,11 +109,12 @@ class ProcessPool:
         # One child starts with the app (its imports overlap the user's first look); more only
         # when jobs overlap, so that a 2-core machine spends launch on the window, not on imports.
         for _ in range(min(warm, size)):
-            self._idle.put(self._start())
+            self._idle.put(self._start(preload=True))
         atexit.register(self.shutdown)
 
-    def _start(self) -> _Child:
-        child = _Child()
+    def _start(self, *, preload: bool = False) -> _Child:
+        """A new worker process; ``preload`` for those started with the app (see :func:`.process_child.serve`)."""
+        child = _Child(preload=preload)
         with self._lock:
             self._children.add(child)
         return child
