@@ -11,21 +11,14 @@ import stat
 
 import pytest
 
-from modelgate.core.cli.main import main
 from modelgate.core.registry import audit, checkpoints, open_registry
 from modelgate.core.registry.errors import WorkflowRefused
+from tests.cli_support import run
 
 #: Slow: every case signs audit checkpoints with a fresh key.
 pytestmark = pytest.mark.slow
 
 EVERY = 5
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err, err
-    return code, out, err
 
 
 @pytest.fixture

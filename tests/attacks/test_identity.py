@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from modelgate.core.cli.main import main
 from modelgate.core.policy.document import load_policy
 from modelgate.core.registry import PermissionDenied, RegistryError, WorkflowRefused, workflow
 from modelgate.core.registry.gates import tally_approvals
@@ -17,15 +16,9 @@ from tests.factory import PASSPHRASE
 from tests.registry_support import NAME
 from tests.core.registry.test_signing import at_production_gate, signature_gate
 from tests.core.registry.test_signing import signers  # noqa: F401  (a fixture)
+from tests.cli_support import run
 
 CYRILLIC_A = "\u0430"
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err, err
-    return code, out, err
 
 
 @pytest.fixture

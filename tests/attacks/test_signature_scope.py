@@ -7,19 +7,12 @@ import shutil
 
 import pytest
 
-from modelgate.core.cli.main import main
 from modelgate.core.errors import BundleError
 from modelgate.core.bundle.lock import lock_bundle
 from tests.factory import clean_results, edit_manifest, make_bundle, rules_of, validate
+from tests.cli_support import run
 
 PASSPHRASE = "correct horse battery staple"
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def benchmarks_under_signatures(root):

@@ -8,15 +8,8 @@ import tarfile
 import pytest
 import yaml
 
-from modelgate.core.cli.main import main
 from tests.factory import make_bundle, tiny_model
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+from tests.cli_support import run
 
 
 def test_version_and_help(capsys):

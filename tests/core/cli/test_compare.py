@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modelgate.core.cli.main import main
+from tests.cli_support import run
 
 
 @pytest.fixture
@@ -16,13 +16,6 @@ def demo_registry(demo_workspace, monkeypatch):
     monkeypatch.setenv("MODELGATE_USER", "ben")
     monkeypatch.setenv("NO_COLOR", "1")
     return demo_workspace
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err and "internal error" not in err, err
-    return code, out, err
 
 
 def quality(workspace, folder: str) -> dict[str, float]:

@@ -7,15 +7,8 @@ import sqlite3
 
 import pytest
 
-from modelgate.core.cli.main import main
 from tests.factory import clean_manifest, make_bundle, policy_file
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err and "internal error" not in err, err
-    return code, out, err
+from tests.cli_support import run
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 
 from modelgate.core.bundle.changed import bundle_root, bundle_roots
-from modelgate.core.cli.main import main
 from tests.factory import clean_manifest, make_bundle
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+from tests.cli_support import run
 
 
 @pytest.fixture

@@ -11,16 +11,10 @@ import pytest
 
 from modelgate.core.cli.main import main
 from tests.factory import clean_manifest, make_bundle, policy_file
+from tests.cli_support import run
 
 LATER = (date.today() + timedelta(days=30)).isoformat()
 REF = "tiny-classifier@1.0.0"
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err and "internal error" not in err, err
-    return code, out, err
 
 
 @pytest.fixture

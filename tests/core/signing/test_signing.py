@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from modelgate.core.cli.main import main
 from modelgate.core.signing import KeyFileError, SigningRefused
 from modelgate.core.signing.keys import load_private_key
 from modelgate.core.signing.verify import verify_bundle
 from tests.factory import PASSPHRASE, make_bundle, sign, signing_key, trust_of
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+from tests.cli_support import run
 
 
 @pytest.fixture(autouse=True)
