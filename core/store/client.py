@@ -100,8 +100,8 @@ class OciClient:
                                           hint="Install the registry's CA, or use --insecure for a loopback registry.") from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if attempt + 1 == attempts:
-                    raise RegistryUnreachable(f"the registry {self.reference.host} did not answer "
-                                              f"({type(exc).__name__})",
+                    why = "in time" if isinstance(exc, requests.exceptions.Timeout) else "(no connection)"
+                    raise RegistryUnreachable(f"the registry {self.reference.host} did not answer {why}",
                                               hint="Check the address, the network and that the registry runs.") from None
                 time.sleep(1)
             except requests.exceptions.TooManyRedirects:
